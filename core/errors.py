@@ -1,0 +1,86 @@
+"""The typed exceptions of neurospice: one module, each subclassing a builtin.
+
+Raise once, with everything a user needs to act in the message; never print and raise.
+"""
+
+from __future__ import annotations
+
+
+class NeurospiceError(Exception):
+    """Base class of every error neurospice raises on purpose."""
+
+
+class NetlistError(NeurospiceError, ValueError):
+    """A circuit or netlist that cannot be written or parsed: names the element or line."""
+
+    def __init__(self, message: str, *, element: str | None = None, line: int | None = None):
+        self.element = element
+        self.line = line
+        where = []
+        if element is not None:
+            where.append(f"element {element!r}")
+        if line is not None:
+            where.append(f"line {line}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+class SimulatorNotFound(NeurospiceError, RuntimeError):
+    """A simulator or compiler executable is missing; the message says how to install it."""
+
+    def __init__(self, name: str, hint: str):
+        self.name = name
+        self.hint = hint
+        super().__init__(f"{name} not found. {hint}")
+
+
+class SimulationFailed(NeurospiceError, RuntimeError):
+    """The simulator ran but produced no valid result.
+
+    ``log`` holds the simulator's own output; ``netlist_line`` (1-based) and ``line_text``
+    point at the offending netlist line when the simulator named one.
+    """
+
+    def __init__(self, message: str, *, simulator: str = "", log: str = "",
+                 netlist_line: int | None = None, line_text: str | None = None):
+        self.simulator = simulator
+        self.log = log
+        self.netlist_line = netlist_line
+        self.line_text = line_text
+        text = f"{simulator}: {message}" if simulator else message
+        if netlist_line is not None:
+            text += f"\n  at netlist line {netlist_line}: {line_text}"
+        super().__init__(text)
+
+
+class ConvergenceError(SimulationFailed):
+    """Newton iterations or time stepping did not converge (the message says where)."""
+
+
+class SimulationTimeout(SimulationFailed):
+    """The simulator ran longer than the allowed time and was stopped."""
+
+
+class CompileError(SimulationFailed):
+    """openvaf-r could not compile a Verilog-A file (the message holds its diagnostics)."""
+
+
+class DataError(NeurospiceError, ValueError):
+    """Bad measured data: names the file, the column and the row."""
+
+    def __init__(self, message: str, *, path: str | None = None, column: str | None = None,
+                 row: int | None = None):
+        self.path = path
+        self.column = column
+        self.row = row
+        where = []
+        if path is not None:
+            where.append(str(path))
+        if column is not None:
+            where.append(f"column {column!r}")
+        if row is not None:
+            where.append(f"row {row}")
+        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+
+
+class CalibrationError(NeurospiceError, RuntimeError):
+    """A fit that could not run or did not produce a usable result."""

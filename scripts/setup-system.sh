@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Installs the system packages neurospice needs: an OSDI-capable ngspice (>= 40) and its
+# shared library. Idempotent: when a good ngspice is already installed it does nothing.
+# On Debian 12 (bookworm) the main suite has ngspice 39 (no OSDI), so it uses bookworm-backports.
+set -euo pipefail
+
+say() { echo "[setup] $*"; }
+need_version=40
+
+ngspice_version() {
+    command -v ngspice >/dev/null 2>&1 || { echo 0; return; }
+    ngspice -v 2>/dev/null | sed -n 's/.*ngspice-\([0-9][0-9]*\).*/\1/p' | head -n1 | grep . || echo 0
+}
+have_shared_lib() {
+    ldconfig -p 2>/dev/null | grep -q 'libngspice\.so\b' || ls /usr/lib/*/libngspice.so >/dev/null 2>&1
+}
+
+v=$(ngspice_version)
+if [[ $v -ge $need_version ]] && have_shared_lib; then
+    say "ngspice $v with shared library already installed: nothing to do"
+    exit 0
+fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || { say "need root (or sudo) to install ngspice >= $need_version"; exit 1; }
+    SUDO="sudo"
+fi
+command -v apt-get >/dev/null 2>&1 || {
+    say "no apt-get here: install ngspice >= $need_version with OSDI support and libngspice by hand"; exit 1; }
+
+. /etc/os-release
+pkgs=(ngspice libngspice0 libngspice0-dev)
+export DEBIAN_FRONTEND=noninteractive
+if [[ ${ID:-} == debian && ${VERSION_CODENAME:-} == bookworm ]]; then
+    src=/etc/apt/sources.list.d/neurospice-backports.list
+    if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+        say "adding the bookworm-backports suite ($src)"
+        echo "deb http://deb.debian.org/debian bookworm-backports main" | $SUDO tee "$src" >/dev/null
+    fi
+    say "apt-get update"
+    $SUDO apt-get update -qq
+    say "installing ${pkgs[*]} from bookworm-backports"
+    $SUDO apt-get install -y -qq -t bookworm-backports "${pkgs[@]}" >/dev/null
+else
+    say "apt-get update"
+    $SUDO apt-get update -qq
+    say "installing ${pkgs[*]} from the main suite"
+    $SUDO apt-get install -y -qq "${pkgs[@]}" >/dev/null
+fi
+v=$(ngspice_version)
+if [[ $v -lt $need_version ]]; then
+    say "installed ngspice is version $v; neurospice needs >= $need_version with OSDI"; exit 1
+fi
+say "ngspice $v installed"
