@@ -1,1 +1,13 @@
-"""netlists"""
+"""Declarative circuits rendered per dialect (ngspice, Xyce, VACASK).
+
+>>> from neurospice.netlists import Circuit, Pulse
+>>> c = Circuit("rc")
+>>> c.vsource("in", "a", "0", waveform=Pulse(0.0, 1.0, width=1e-3))  # doctest: +ELLIPSIS
+VoltageSource(...)
+"""
+
+from neurospice.netlists.circuit import (  # noqa: F401
+    CCCS, CCVS, VCCS, VCVS, Ac, Analysis, BehavioralSource, Capacitor, Circuit, CurrentSource,
+    Dc, Diode, Element, Inductor, Model, Noise, Op, Pulse, Pwl, Resistor, Sine, Subcircuit,
+    SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource)
+from neurospice.netlists.expr import Expression  # noqa: F401

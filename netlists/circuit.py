@@ -1,0 +1,643 @@
+"""A declarative circuit: elements, subcircuits, models, parameters and analyses.
+
+Build a :class:`Circuit` in Python, then render it for a simulator with
+``circuit.to_netlist("ngspice" | "xyce" | "vacask")``. Everything is validated when it is
+added, so a bad name or value fails where it was written, naming the element.
+
+All values are SI floats (ohm, farad, henry, volt, ampere, second, hertz) or expressions of
+circuit parameters (``"2*rload"``); they are written at full precision, never with unit letters.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence, Union
+
+import numpy as np
+
+from neurospice.errors import NetlistError
+from neurospice.netlists.expr import Expression
+from neurospice.netlists.values import check_name, check_node, check_path_string, check_value
+
+Value = Union[float, Expression]
+DIALECTS = ("ngspice", "xyce", "vacask")
+
+
+def _value(value, *, what: str, element: str | None, positive=False, nonnegative=False) -> Value:
+    """A number, or a string parsed as an expression of circuit parameters."""
+    if isinstance(value, (str, Expression)):
+        expr = value if isinstance(value, Expression) else _expr(value, element)
+        if expr.nodes or expr.currents:
+            raise NetlistError(f"{what} {expr.text!r} may use parameters only, not v() or i()",
+                               element=element)
+        return expr
+    return check_value(value, what=what, element=element, positive=positive,
+                       nonnegative=nonnegative)
+
+
+def _expr(text, element):
+    try:
+        return Expression(text)
+    except NetlistError as exc:
+        raise NetlistError(str(exc), element=element) from None
+
+
+def _params(params: dict, element: str | None) -> dict[str, Value]:
+    out = {}
+    for key, val in params.items():
+        check_name(key, what="parameter name", element=element)
+        out[key] = _value(val, what=f"parameter {key}", element=element)
+    return out
+
+
+# --------------------------------------------------------------------------- waveforms
+
+@dataclass(frozen=True)
+class Pulse:
+    """Trapezoidal pulse train from ``v1`` to ``v2`` (SPICE PULSE). ``period=None``: one pulse."""
+
+    v1: float
+    v2: float
+    delay: float = 0.0
+    rise: float = 1e-9
+    fall: float = 1e-9
+    width: float = 1e-6
+    period: float | None = None
+
+    def validate(self, element):
+        check_value(self.v1, what="pulse v1", element=element)
+        check_value(self.v2, what="pulse v2", element=element)
+        check_value(self.delay, what="pulse delay", element=element, nonnegative=True)
+        for what in ("rise", "fall", "width"):
+            check_value(getattr(self, what), what=f"pulse {what}", element=element, positive=True)
+        if self.period is not None:
+            check_value(self.period, what="pulse period", element=element, positive=True)
+            if self.period < self.rise + self.width + self.fall:
+                raise NetlistError("pulse period is shorter than rise + width + fall",
+                                   element=element)
+
+    def initial(self) -> float:
+        return float(self.v1)
+
+
+@dataclass(frozen=True)
+class Sine:
+    """``offset + amplitude*exp(-damping*(t-delay))*sin(2*pi*freq_hz*(t-delay) + phase)``."""
+
+    offset: float
+    amplitude: float
+    freq_hz: float
+    delay: float = 0.0
+    damping: float = 0.0
+    phase_deg: float = 0.0
+
+    def validate(self, element):
+        check_value(self.offset, what="sine offset", element=element)
+        check_value(self.amplitude, what="sine amplitude", element=element)
+        check_value(self.freq_hz, what="sine frequency", element=element, positive=True)
+        check_value(self.delay, what="sine delay", element=element, nonnegative=True)
+        check_value(self.damping, what="sine damping", element=element, nonnegative=True)
+        check_value(self.phase_deg, what="sine phase", element=element)
+
+    def initial(self) -> float:
+        if self.delay > 0:
+            return float(self.offset)
+        return float(self.offset + self.amplitude * np.sin(np.deg2rad(self.phase_deg)))
+
+
+@dataclass(frozen=True, eq=False)
+class Pwl:
+    """Piecewise-linear waveform through ``(times[k], values[k])``; times strictly increasing."""
+
+    times: Sequence[float]
+    values: Sequence[float]
+
+    def validate(self, element):
+        t = np.asarray(self.times, dtype=float)
+        v = np.asarray(self.values, dtype=float)
+        if t.ndim != 1 or t.shape != v.shape or t.size < 1:
+            raise NetlistError("PWL needs equal-length 1-D times and values", element=element)
+        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(v))):
+            raise NetlistError("PWL times and values must be finite", element=element)
+        if t[0] < 0 or np.any(np.diff(t) <= 0):
+            bad = int(np.argmax(np.diff(t) <= 0)) + 1 if t.size > 1 and np.any(np.diff(t) <= 0) else 0
+            raise NetlistError(f"PWL times must start at >= 0 and increase strictly (point {bad})",
+                               element=element)
+
+    def initial(self) -> float:
+        return float(np.asarray(self.values, dtype=float)[0])
+
+
+Waveform = Union[Pulse, Sine, Pwl]
+
+
+# --------------------------------------------------------------------------- elements
+
+@dataclass
+class Element:
+    """Base of all elements: ``name`` is the full SPICE name, starting with its prefix letter."""
+
+    name: str
+    nodes: tuple[str, ...]
+    prefix = ""
+
+    def _setup(self):
+        name = str(self.name) if isinstance(self.name, int) else self.name
+        if isinstance(name, str) and not name.lower().startswith(self.prefix.lower()):
+            name = self.prefix + name
+        self.name = check_name(name, what="element name")
+        self.nodes = tuple(check_node(n, element=name) for n in self.nodes)
+
+
+@dataclass
+class Resistor(Element):
+    value: Value = 0.0
+    prefix = "R"
+
+    def __post_init__(self):
+        self._setup()
+        self.value = _value(self.value, what="resistance", element=self.name, positive=True)
+
+
+@dataclass
+class Capacitor(Element):
+    value: Value = 0.0
+    prefix = "C"
+
+    def __post_init__(self):
+        self._setup()
+        self.value = _value(self.value, what="capacitance", element=self.name, positive=True)
+
+
+@dataclass
+class Inductor(Element):
+    value: Value = 0.0
+    prefix = "L"
+
+    def __post_init__(self):
+        self._setup()
+        self.value = _value(self.value, what="inductance", element=self.name, positive=True)
+
+
+@dataclass
+class _Source(Element):
+    dc: Value | None = None
+    ac: float | None = None
+    ac_phase_deg: float = 0.0
+    waveform: Waveform | None = None
+
+    def __post_init__(self):
+        self._setup()
+        if self.waveform is not None:
+            if not isinstance(self.waveform, (Pulse, Sine, Pwl)):
+                raise NetlistError("waveform must be Pulse, Sine or Pwl", element=self.name)
+            self.waveform.validate(self.name)
+        if self.dc is None:
+            self.dc = self.waveform.initial() if self.waveform is not None else 0.0
+        self.dc = _value(self.dc, what="dc value", element=self.name)
+        if self.ac is not None:
+            self.ac = check_value(self.ac, what="ac magnitude", element=self.name)
+        self.ac_phase_deg = check_value(self.ac_phase_deg, what="ac phase", element=self.name)
+
+
+@dataclass
+class VoltageSource(_Source):
+    prefix = "V"
+
+
+@dataclass
+class CurrentSource(_Source):
+    """Current flows from the first node through the source into the second (SPICE)."""
+
+    prefix = "I"
+
+
+@dataclass
+class VCVS(Element):
+    """E: V(p, n) = gain * V(cp, cn); nodes are (p, n, cp, cn)."""
+
+    gain: Value = 1.0
+    prefix = "E"
+
+    def __post_init__(self):
+        self._setup()
+        self.gain = _value(self.gain, what="gain", element=self.name)
+
+
+@dataclass
+class VCCS(VCVS):
+    """G: current gain * V(cp, cn) flows from p through the element to n."""
+
+    prefix = "G"
+
+
+@dataclass
+class CCCS(Element):
+    """F: current gain * I(vsource) from p to n; ``vsource`` senses the controlling current."""
+
+    vsource: str = ""
+    gain: Value = 1.0
+    prefix = "F"
+
+    def __post_init__(self):
+        self._setup()
+        self.vsource = check_name(self.vsource, what="controlling source", element=self.name)
+        self.gain = _value(self.gain, what="gain", element=self.name)
+
+
+@dataclass
+class CCVS(CCCS):
+    """H: V(p, n) = gain * I(vsource) (transresistance in ohm)."""
+
+    prefix = "H"
+
+
+@dataclass
+class BehavioralSource(Element):
+    """B: a current (``kind='i'``) or voltage (``kind='v'``) given by an expression."""
+
+    expression: Expression | str = "0"
+    kind: str = "i"
+    prefix = "B"
+
+    def __post_init__(self):
+        self._setup()
+        if self.kind not in ("i", "v"):
+            raise NetlistError("behavioral source kind must be 'i' or 'v'", element=self.name)
+        if not isinstance(self.expression, Expression):
+            self.expression = _expr(self.expression, self.name)
+
+
+@dataclass
+class Diode(Element):
+    """D: a SPICE diode with a ``.model`` of type ``d``; nodes are (anode, cathode)."""
+
+    model: str = ""
+    prefix = "D"
+
+    def __post_init__(self):
+        self._setup()
+        self.model = check_name(self.model, what="model name", element=self.name)
+
+
+@dataclass
+class SubcircuitInstance(Element):
+    """X: an instance of a subcircuit definition."""
+
+    subckt: str = ""
+    params: dict = field(default_factory=dict)
+    prefix = "X"
+
+    def __post_init__(self):
+        self._setup()
+        self.subckt = check_name(self.subckt, what="subcircuit name", element=self.name)
+        self.params = _params(self.params, self.name)
+
+
+@dataclass
+class VerilogAInstance(Element):
+    """N: an instance of a compiled Verilog-A (OSDI) model card."""
+
+    model: str = ""
+    params: dict = field(default_factory=dict)
+    prefix = "N"
+
+    def __post_init__(self):
+        self._setup()
+        self.model = check_name(self.model, what="model name", element=self.name)
+        self.params = _params(self.params, self.name)
+
+
+# --------------------------------------------------------------------------- models
+
+@dataclass
+class Model:
+    """A built-in SPICE model card (``.model name kind (params)``); VACASK maps ``d``."""
+
+    name: str
+    kind: str
+    params: dict = field(default_factory=dict)
+
+    def __post_init__(self):
+        self.name = check_name(self.name, what="model name")
+        self.kind = check_name(self.kind, what="model type", element=self.name).lower()
+        self.params = _params(self.params, self.name)
+
+
+@dataclass
+class VerilogAModel:
+    """A model card of a Verilog-A module, compiled to OSDI by openvaf-r when run."""
+
+    name: str
+    source: Path
+    params: dict = field(default_factory=dict)
+    module: str | None = None
+
+    def __post_init__(self):
+        self.name = check_name(self.name, what="model name")
+        self.source = Path(check_path_string(str(self.source), element=self.name)).resolve()
+        if self.module is None:
+            if not self.source.is_file():
+                raise NetlistError(f"Verilog-A file {self.source} not found", element=self.name)
+            found = re.findall(r"^\s*module\s+([A-Za-z_][A-Za-z0-9_]*)", self.source.read_text(),
+                               re.MULTILINE)
+            if len(found) != 1:
+                raise NetlistError(f"{self.source} must define exactly one module (found "
+                                   f"{len(found)}); pass module= to choose", element=self.name)
+            self.module = found[0]
+        self.module = check_name(self.module, what="module name", element=self.name)
+        self.params = _params(self.params, self.name)
+
+
+# --------------------------------------------------------------------------- analyses
+
+@dataclass(frozen=True)
+class Analysis:
+    kind: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Op(Analysis):
+    pass
+
+
+@dataclass(frozen=True)
+class Dc(Analysis):
+    source: str
+    start: float
+    stop: float
+    step: float
+
+
+@dataclass(frozen=True)
+class Ac(Analysis):
+    variation: str
+    points: int
+    fstart: float
+    fstop: float
+
+
+@dataclass(frozen=True)
+class Tran(Analysis):
+    step: float
+    stop: float
+    start: float = 0.0
+    max_step: float | None = None
+    uic: bool = False
+
+
+@dataclass(frozen=True)
+class Noise(Analysis):
+    output: str
+    source: str
+    variation: str
+    points: int
+    fstart: float
+    fstop: float
+    reference: str = "0"
+
+
+# --------------------------------------------------------------------------- containers
+
+class _Container:
+    """What circuits and subcircuit definitions share: elements and parameters."""
+
+    def __init__(self):
+        self.elements: dict[str, Element] = {}
+        self.params: dict[str, Value] = {}
+
+    # -- generic
+    def add(self, element: Element) -> Element:
+        """Add an element; names are unique regardless of case (SPICE is case-insensitive)."""
+        if not isinstance(element, Element):
+            raise NetlistError(f"not an element: {element!r}")
+        key = element.name.lower()
+        if key in self.elements:
+            raise NetlistError("an element of this name already exists", element=element.name)
+        self.elements[key] = element
+        return element
+
+    def __getitem__(self, name: str) -> Element:
+        try:
+            return self.elements[name.lower()]
+        except KeyError:
+            raise KeyError(f"no element {name!r}") from None
+
+    def param(self, name: str, value: Value) -> None:
+        """Declare a parameter (a default, for a subcircuit) usable in values and expressions."""
+        check_name(name, what="parameter name")
+        self.params[name] = _value(value, what=f"parameter {name}", element=None)
+
+    @property
+    def nodes(self) -> list[str]:
+        """All node names in order of first use (ground ``0`` included when used)."""
+        return list(dict.fromkeys(n for e in self.elements.values() for n in e.nodes))
+
+    # -- elements
+    def resistor(self, name, p, n, value) -> Resistor:
+        return self.add(Resistor(name, (p, n), value))
+
+    def capacitor(self, name, p, n, value) -> Capacitor:
+        return self.add(Capacitor(name, (p, n), value))
+
+    def inductor(self, name, p, n, value) -> Inductor:
+        return self.add(Inductor(name, (p, n), value))
+
+    def vsource(self, name, p, n, dc=None, *, ac=None, ac_phase_deg=0.0, waveform=None):
+        return self.add(VoltageSource(name, (p, n), dc, ac, ac_phase_deg, waveform))
+
+    def isource(self, name, p, n, dc=None, *, ac=None, ac_phase_deg=0.0, waveform=None):
+        return self.add(CurrentSource(name, (p, n), dc, ac, ac_phase_deg, waveform))
+
+    def vcvs(self, name, p, n, cp, cn, gain) -> VCVS:
+        return self.add(VCVS(name, (p, n, cp, cn), gain))
+
+    def vccs(self, name, p, n, cp, cn, gain) -> VCCS:
+        return self.add(VCCS(name, (p, n, cp, cn), gain))
+
+    def cccs(self, name, p, n, vsource, gain) -> CCCS:
+        return self.add(CCCS(name, (p, n), vsource, gain))
+
+    def ccvs(self, name, p, n, vsource, gain) -> CCVS:
+        return self.add(CCVS(name, (p, n), vsource, gain))
+
+    def bsource(self, name, p, n, *, i=None, v=None) -> BehavioralSource:
+        """Behavioral source: exactly one of ``i=`` (current p->n) or ``v=`` (V(p,n))."""
+        if (i is None) == (v is None):
+            raise NetlistError("give exactly one of i= or v=", element=str(name))
+        return self.add(BehavioralSource(name, (p, n), i if v is None else v,
+                                         "i" if v is None else "v"))
+
+    def diode(self, name, anode, cathode, model) -> Diode:
+        return self.add(Diode(name, (anode, cathode), model))
+
+    def instance(self, name, subckt, nodes, **params) -> SubcircuitInstance:
+        sub = subckt.name if isinstance(subckt, Subcircuit) else subckt
+        return self.add(SubcircuitInstance(name, tuple(nodes), sub, params))
+
+    def va_instance(self, name, model, nodes, **params) -> VerilogAInstance:
+        m = model.name if isinstance(model, VerilogAModel) else model
+        return self.add(VerilogAInstance(name, tuple(nodes), m, params))
+
+
+class Subcircuit(_Container):
+    """A subcircuit definition: ports, parameter defaults and a body of elements."""
+
+    def __init__(self, name: str, ports: Sequence[str], **params):
+        super().__init__()
+        self.name = check_name(name, what="subcircuit name")
+        self.ports = tuple(check_node(p, element=self.name) for p in ports)
+        if "0" in self.ports:
+            raise NetlistError("ground '0' cannot be a port", element=self.name)
+        if len({p.lower() for p in self.ports}) != len(self.ports):
+            raise NetlistError("duplicate port", element=self.name)
+        for key, val in params.items():
+            self.param(key, val)
+
+
+class Circuit(_Container):
+    """A whole circuit: elements, subcircuits, models, parameters, options, analyses."""
+
+    def __init__(self, title: str = "neurospice circuit"):
+        super().__init__()
+        title = str(title)
+        if any(c in title for c in "\n\r\0"):
+            raise NetlistError(f"title {title!r} holds a newline")
+        self.title = title
+        self.subcircuits: dict[str, Subcircuit] = {}
+        self.models: dict[str, Model | VerilogAModel] = {}
+        self.includes: list[Path] = []
+        self.initial_conditions: dict[str, float] = {}
+        self.options: dict[str, float | str] = {}
+        self.analyses: list[Analysis] = []
+
+    # -- definitions
+    def subcircuit(self, sub: Subcircuit) -> Subcircuit:
+        if sub.name.lower() in self.subcircuits:
+            raise NetlistError("subcircuit already defined", element=sub.name)
+        self.subcircuits[sub.name.lower()] = sub
+        return sub
+
+    def model(self, name: str, kind: str, **params) -> Model:
+        return self._add_model(Model(name, kind, params))
+
+    def verilog_a_model(self, name: str, source, *, module: str | None = None,
+                        **params) -> VerilogAModel:
+        return self._add_model(VerilogAModel(name, Path(source), params, module))
+
+    def _add_model(self, model):
+        if model.name.lower() in self.models:
+            raise NetlistError("model already defined", element=model.name)
+        self.models[model.name.lower()] = model
+        return model
+
+    def include(self, path) -> None:
+        """Include a file of model cards or subcircuits (written as an absolute path)."""
+        self.includes.append(Path(check_path_string(str(path), what="include path")).resolve())
+
+    def ic(self, node: str, value: float) -> None:
+        """Initial node voltage for the transient (forced in the initial operating point)."""
+        node = check_node(node)
+        self.initial_conditions[node] = check_value(value, what=f"initial condition of {node}")
+
+    OPTIONS = ("temp", "tnom", "reltol", "abstol", "vntol", "gmin", "method", "maxord")
+
+    def option(self, name: str, value) -> None:
+        """A simulator option, translated per dialect: temp (degC), tnom, reltol, abstol,
+        vntol, gmin, maxord, and method ('trap' or 'gear')."""
+        if name not in self.OPTIONS:
+            raise NetlistError(f"unknown option {name!r} (known: {', '.join(self.OPTIONS)})")
+        if name == "method":
+            if value not in ("trap", "gear"):
+                raise NetlistError("method must be 'trap' or 'gear'")
+            self.options[name] = value
+        else:
+            self.options[name] = check_value(value, what=f"option {name}")
+
+    # -- analyses
+    def _analysis(self, cls, kind, **kw):
+        n = sum(a.kind == kind for a in self.analyses) + 1
+        a = cls(kind=kind, name=f"{kind}{n}", **kw)
+        self.analyses.append(a)
+        return a
+
+    def op(self) -> Op:
+        return self._analysis(Op, "op")
+
+    def dc(self, source: str, start: float, stop: float, step: float) -> Dc:
+        src = self[source]
+        if not isinstance(src, (VoltageSource, CurrentSource)):
+            raise NetlistError("dc sweep needs an independent source", element=source)
+        step = check_value(step, what="dc step", element=source)
+        start = check_value(start, what="dc start", element=source)
+        stop = check_value(stop, what="dc stop", element=source)
+        if step == 0 or (stop - start) / step < 0:
+            raise NetlistError("dc step must be non-zero and point from start to stop",
+                               element=source)
+        return self._analysis(Dc, "dc", source=src.name, start=start, stop=stop, step=step)
+
+    def ac(self, fstart: float, fstop: float, points: int = 10, variation: str = "dec") -> Ac:
+        fstart, fstop = self._sweep(fstart, fstop, points, variation)
+        return self._analysis(Ac, "ac", variation=variation, points=int(points), fstart=fstart,
+                              fstop=fstop)
+
+    def tran(self, step: float, stop: float, *, start: float = 0.0, max_step: float | None = None,
+             uic: bool = False) -> Tran:
+        step = check_value(step, what="tran step", positive=True)
+        stop = check_value(stop, what="tran stop", positive=True)
+        start = check_value(start, what="tran start", nonnegative=True)
+        if start >= stop:
+            raise NetlistError("tran start must be before stop")
+        if max_step is not None:
+            max_step = check_value(max_step, what="tran max_step", positive=True)
+        return self._analysis(Tran, "tran", step=step, stop=stop, start=start,
+                              max_step=max_step, uic=bool(uic))
+
+    def noise(self, output: str, source: str, fstart: float, fstop: float, points: int = 10,
+              variation: str = "dec", reference: str = "0") -> Noise:
+        src = self[source]
+        if not isinstance(src, (VoltageSource, CurrentSource)):
+            raise NetlistError("noise input must be an independent source", element=source)
+        fstart, fstop = self._sweep(fstart, fstop, points, variation)
+        return self._analysis(Noise, "noise", output=check_node(output), source=src.name,
+                              variation=variation, points=int(points), fstart=fstart,
+                              fstop=fstop, reference=check_node(reference))
+
+    @staticmethod
+    def _sweep(fstart, fstop, points, variation):
+        if variation not in ("dec", "oct", "lin"):
+            raise NetlistError(f"variation must be 'dec', 'oct' or 'lin', got {variation!r}")
+        if isinstance(points, bool) or int(points) != points or points < 1:
+            raise NetlistError(f"points must be a positive integer, got {points!r}")
+        fstart = check_value(fstart, what="start frequency", positive=True)
+        fstop = check_value(fstop, what="stop frequency", positive=True)
+        if fstop < fstart:
+            raise NetlistError("stop frequency is below start frequency")
+        return fstart, fstop
+
+    # -- rendering
+    def verilog_a_sources(self, dialect: str | None = None) -> list[Path]:
+        """The Verilog-A files the circuit needs compiled (for VACASK, also the generated
+        wrappers of behavioral sources)."""
+        from neurospice.netlists import writers
+        return writers.verilog_a_sources(self, dialect)
+
+    def to_netlist(self, dialect: str = "ngspice", *, osdi: dict | None = None) -> str:
+        """The netlist text for ``dialect`` (ngspice, xyce or vacask).
+
+        ``osdi`` maps each Verilog-A source to its compiled .osdi file; without it the
+        netlist names ``<source>.osdi`` (ngspice) or loads the .va itself (VACASK).
+        """
+        from neurospice.netlists import writers
+        return writers.render(self, dialect, osdi or {})
+
+    def write(self, path, dialect: str = "ngspice", *, osdi: dict | None = None) -> Path:
+        """Write the netlist for ``dialect`` to ``path`` (atomically)."""
+        from neurospice._fileio import write_text_atomic
+        return write_text_atomic(path, self.to_netlist(dialect, osdi=osdi))
+
+    def __str__(self) -> str:
+        return self.to_netlist("ngspice")

@@ -1,0 +1,215 @@
+"""A small, safe expression language for behavioral sources and parameter values.
+
+Expressions are written in Python syntax and parsed with :mod:`ast`, so nothing but the
+grammar below can reach a netlist::
+
+    number | name | -e | e (+ - * / **) e | f(e, ...) | v(node) | v(node, node) | i(vsource)
+
+``name`` is a circuit parameter or ``time`` (the simulation time); ``v(a, b)`` is the voltage
+between two nodes, ``i(vx)`` the current through voltage source ``vx``. Functions: exp, ln,
+log10, sqrt, abs, sin, cos, tan, sinh, cosh, tanh, atan, min, max, pow. Each dialect renders
+the same tree in its own syntax (``**`` becomes ``pow``; ``time`` becomes ``$abstime`` in
+Verilog-A), so ngspice, Xyce and VACASK evaluate the same function.
+"""
+
+from __future__ import annotations
+
+import ast
+from dataclasses import dataclass
+from functools import cached_property
+
+from neurospice.errors import NetlistError
+from neurospice.netlists.values import RESERVED, check_node, fmt
+
+FUNCTIONS = {
+    # name: (arity, ngspice, xyce, verilog-a)
+    "exp": (1, "exp", "exp", "exp"),
+    "ln": (1, "ln", "log", "ln"),
+    "log10": (1, "log10", "log10", "log"),
+    "sqrt": (1, "sqrt", "sqrt", "sqrt"),
+    "abs": (1, "abs", "abs", "abs"),
+    "sin": (1, "sin", "sin", "sin"),
+    "cos": (1, "cos", "cos", "cos"),
+    "tan": (1, "tan", "tan", "tan"),
+    "sinh": (1, "sinh", "sinh", "sinh"),
+    "cosh": (1, "cosh", "cosh", "cosh"),
+    "tanh": (1, "tanh", "tanh", "tanh"),
+    "atan": (1, "atan", "atan", "atan"),
+    "min": (2, "min", "min", "min"),
+    "max": (2, "max", "max", "max"),
+    "pow": (2, "pow", "pow", "pow"),
+}
+_DIALECT_INDEX = {"ngspice": 1, "xyce": 2, "verilog-a": 3}
+_OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
+SPECIAL = {"time": {"ngspice": "time", "xyce": "TIME", "verilog-a": "$abstime"}}
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed, validated expression; render it with :meth:`render`."""
+
+    text: str
+
+    def __post_init__(self):
+        self._tree  # parse now: a bad expression fails where it is written
+
+    @cached_property
+    def _tree(self) -> ast.expr:
+        if not isinstance(self.text, str) or not self.text.strip():
+            raise NetlistError(f"empty expression {self.text!r}")
+        if any(c in self.text for c in "\n\r\0{}\"';$`\\"):
+            raise NetlistError(
+                f"expression {self.text!r} holds a newline, brace, quote or other character "
+                "that is not part of the expression language")
+        try:
+            tree = ast.parse(self.text.strip(), mode="eval").body
+        except SyntaxError as exc:
+            raise NetlistError(f"cannot parse expression {self.text!r}: {exc.msg}") from None
+        _check(tree, self.text)
+        return tree
+
+    @cached_property
+    def nodes(self) -> tuple[str, ...]:
+        """Nodes referenced by ``v()`` (ground excluded), each once."""
+        out: list[str] = []
+        for call in _calls(self._tree, "v"):
+            for arg in call.args:
+                node = _node_arg(arg, self.text)
+                if node != "0" and node not in out:
+                    out.append(node)
+        return tuple(out)
+
+    @cached_property
+    def currents(self) -> tuple[str, ...]:
+        """Voltage sources whose current is referenced by ``i()``."""
+        return tuple(dict.fromkeys(_name_arg(c.args[0], self.text) for c in _calls(self._tree, "i")))
+
+    @cached_property
+    def names(self) -> tuple[str, ...]:
+        """Parameter names referenced (``time`` excluded)."""
+        out: list[str] = []
+
+        def visit(node):
+            if isinstance(node, ast.Name):
+                if node.id not in SPECIAL and node.id not in out:
+                    out.append(node.id)
+            elif isinstance(node, ast.Call):
+                if node.func.id not in ("v", "i"):
+                    for arg in node.args:
+                        visit(arg)
+            else:
+                for child in ast.iter_child_nodes(node):
+                    visit(child)
+
+        visit(self._tree)
+        return tuple(out)
+
+    def render(self, dialect: str, *, node_alias: dict[str, str] | None = None) -> str:
+        """Render for ``ngspice``, ``xyce`` or ``verilog-a``.
+
+        ``node_alias`` renames nodes (used when a Verilog-A wrapper module sees the circuit's
+        nodes through its own port names).
+        """
+        if dialect not in _DIALECT_INDEX:
+            raise NetlistError(f"unknown expression dialect {dialect!r}")
+        return _render(self._tree, dialect, node_alias or {}, self.text)
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def as_expression(value: object) -> Expression:
+    return value if isinstance(value, Expression) else Expression(value)
+
+
+def _calls(tree, name):
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
+            yield node
+
+
+def _node_arg(arg, text) -> str:
+    if isinstance(arg, ast.Constant) and isinstance(arg.value, int) and not isinstance(arg.value, bool):
+        return check_node(arg.value)
+    if isinstance(arg, ast.Name):
+        return check_node(arg.id)
+    raise NetlistError(f"in {text!r}: v() takes node names, e.g. v(out) or v(a, b)")
+
+
+def _name_arg(arg, text) -> str:
+    if isinstance(arg, ast.Name):
+        return arg.id
+    raise NetlistError(f"in {text!r}: i() takes the name of a voltage source, e.g. i(vin)")
+
+
+def _check(node, text):
+    if isinstance(node, ast.Constant):
+        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+            raise NetlistError(f"in {text!r}: only numbers are allowed as constants")
+    elif isinstance(node, ast.Name):
+        if node.id.lower() in RESERVED or node.id in ("v", "i"):
+            raise NetlistError(f"in {text!r}: {node.id!r} cannot be used as a name")
+    elif isinstance(node, ast.UnaryOp):
+        if not isinstance(node.op, (ast.USub, ast.UAdd)):
+            raise NetlistError(f"in {text!r}: unsupported operator")
+        _check(node.operand, text)
+    elif isinstance(node, ast.BinOp):
+        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
+            raise NetlistError(f"in {text!r}: unsupported operator {type(node.op).__name__}")
+        _check(node.left, text)
+        _check(node.right, text)
+    elif isinstance(node, ast.Call):
+        if not isinstance(node.func, ast.Name) or node.keywords:
+            raise NetlistError(f"in {text!r}: unsupported call")
+        name = node.func.id
+        if name == "v":
+            if len(node.args) not in (1, 2):
+                raise NetlistError(f"in {text!r}: v() takes one or two nodes")
+            for arg in node.args:
+                _node_arg(arg, text)
+        elif name == "i":
+            if len(node.args) != 1:
+                raise NetlistError(f"in {text!r}: i() takes one voltage source")
+            _name_arg(node.args[0], text)
+        elif name in FUNCTIONS:
+            if len(node.args) != FUNCTIONS[name][0]:
+                raise NetlistError(f"in {text!r}: {name}() takes {FUNCTIONS[name][0]} argument(s)")
+            for arg in node.args:
+                _check(arg, text)
+        else:
+            raise NetlistError(
+                f"in {text!r}: unknown function {name!r} (known: {', '.join(sorted(FUNCTIONS))})")
+    else:
+        raise NetlistError(f"in {text!r}: unsupported syntax {type(node).__name__}")
+
+
+def _render(node, dialect, alias, text) -> str:
+    r = lambda n: _render(n, dialect, alias, text)  # noqa: E731
+    if isinstance(node, ast.Constant):
+        return fmt(node.value)
+    if isinstance(node, ast.Name):
+        if node.id in SPECIAL:
+            return SPECIAL[node.id][dialect]
+        return node.id
+    if isinstance(node, ast.UnaryOp):
+        return f"(-{r(node.operand)})" if isinstance(node.op, ast.USub) else r(node.operand)
+    if isinstance(node, ast.BinOp):
+        if isinstance(node.op, ast.Pow):
+            return f"pow({r(node.left)}, {r(node.right)})"
+        return f"({r(node.left)} {_OPS[type(node.op)]} {r(node.right)})"
+    name = node.func.id
+    if name == "v":
+        nodes = [_node_arg(a, text) for a in node.args]
+        if dialect == "verilog-a":
+            nodes = [alias.get(n, n) for n in nodes if n != "0"]
+            return f"V({', '.join(nodes)})" if nodes else "0.0"
+        return f"{'V' if dialect == 'xyce' else 'v'}({', '.join(nodes)})"
+    if name == "i":
+        src = _name_arg(node.args[0], text)
+        if dialect == "verilog-a":
+            raise NetlistError(
+                f"in {text!r}: i({src}) cannot be rendered in Verilog-A (VACASK); use a current-"
+                "controlled source (F/H) or sense the current with a resistor")
+        return f"{'I' if dialect == 'xyce' else 'i'}({src})"
+    fname = FUNCTIONS[name][_DIALECT_INDEX[dialect]]
+    return f"{fname}({', '.join(r(a) for a in node.args)})"

@@ -1,0 +1,507 @@
+"""Render a :class:`~neurospice.netlists.circuit.Circuit` for ngspice, Xyce or VACASK.
+
+One Circuit, three dialects. Every number is written with :func:`fmt` (full precision, no
+unit letters); every name has been validated when it was added. Before writing, the circuit's
+references (subcircuits, models, controlling sources, parameters) are checked, so a broken
+circuit fails here with a NetlistError naming the element rather than in the simulator.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+from neurospice._fileio import write_text_atomic
+from neurospice._paths import cache_dir
+from neurospice.errors import NetlistError
+from neurospice.netlists.circuit import (
+    CCCS, CCVS, DIALECTS, VCCS, VCVS, Ac, BehavioralSource, Capacitor, Circuit, CurrentSource,
+    Dc, Diode, Inductor, Model, Noise, Op, Pulse, Pwl, Resistor, Sine, Subcircuit,
+    SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource, _Container)
+from neurospice.netlists.expr import Expression
+from neurospice.netlists.values import fmt
+
+__all__ = ["render", "verilog_a_sources"]
+
+
+def render(circuit: Circuit, dialect: str, osdi: dict) -> str:
+    if dialect not in DIALECTS:
+        raise NetlistError(f"unknown dialect {dialect!r} (choose from {', '.join(DIALECTS)})")
+    _check(circuit)
+    writer = {"ngspice": _NgspiceWriter, "xyce": _XyceWriter, "vacask": _VacaskWriter}[dialect]
+    return writer(circuit, {Path(k).resolve(): Path(v) for k, v in osdi.items()}).render()
+
+
+def verilog_a_sources(circuit: Circuit, dialect: str | None = None) -> list[Path]:
+    """The .va files a run of ``circuit`` compiles: model cards', plus (VACASK) the
+    generated wrappers of behavioral sources."""
+    out = [m.source for m in circuit.models.values() if isinstance(m, VerilogAModel)]
+    if dialect in (None, "vacask"):
+        out += [w.path for w in _bsource_wrappers(circuit).values()]
+    return list(dict.fromkeys(out))
+
+
+# --------------------------------------------------------------------------- checks
+
+def _check(circuit: Circuit) -> None:
+    globals_ = set(circuit.params)
+    _check_params(circuit.params, globals_, "parameters")
+    for sub in circuit.subcircuits.values():
+        _check_container(circuit, sub, globals_ | set(sub.params))
+    _check_container(circuit, circuit, globals_)
+    for a in circuit.analyses:
+        if isinstance(a, Noise) and a.output == "0":
+            raise NetlistError("noise output cannot be ground", element=a.name)
+    nodes = set(circuit.nodes)
+    for node in circuit.initial_conditions:
+        if node not in nodes:
+            raise NetlistError(f"initial condition on unknown node {node!r}")
+
+
+def _check_params(values: dict, known: set, element: str) -> None:
+    for val in values.values():
+        if isinstance(val, Expression):
+            unknown = [n for n in val.names if n not in known]
+            if unknown:
+                raise NetlistError(f"unknown parameter(s) {', '.join(unknown)} in {val.text!r}",
+                                   element=element)
+
+
+def _check_container(circuit: Circuit, box: _Container, known: set) -> None:
+    for e in box.elements.values():
+        vals = {k: getattr(e, k) for k in ("value", "dc", "gain") if hasattr(e, k)}
+        vals.update(getattr(e, "params", {}))
+        if isinstance(e, BehavioralSource):
+            vals["expression"] = e.expression
+            for src in e.expression.currents:
+                _require_vsource(box, src, e.name)
+        _check_params(vals, known, e.name)
+        if isinstance(e, (CCCS, CCVS)):
+            _require_vsource(box, e.vsource, e.name)
+        if isinstance(e, SubcircuitInstance):
+            sub = circuit.subcircuits.get(e.subckt.lower())
+            if sub is None:
+                raise NetlistError(f"unknown subcircuit {e.subckt!r}", element=e.name)
+            if len(sub.ports) != len(e.nodes):
+                raise NetlistError(f"subcircuit {sub.name} has {len(sub.ports)} ports, "
+                                   f"instance connects {len(e.nodes)}", element=e.name)
+            extra = [k for k in e.params if k not in sub.params]
+            if extra:
+                raise NetlistError(f"subcircuit {sub.name} has no parameter(s) {', '.join(extra)}",
+                                   element=e.name)
+        if isinstance(e, (Diode, VerilogAInstance)):
+            model = circuit.models.get(e.model.lower())
+            want = Model if isinstance(e, Diode) else VerilogAModel
+            if not isinstance(model, want) or (isinstance(e, Diode) and model.kind != "d"):
+                kind = "diode (.model ... d)" if isinstance(e, Diode) else "Verilog-A"
+                raise NetlistError(f"unknown {kind} model {e.model!r}", element=e.name)
+
+
+def _require_vsource(box: _Container, name: str, element: str) -> None:
+    src = box.elements.get(name.lower())
+    if not isinstance(src, VoltageSource):
+        raise NetlistError(f"controlling source {name!r} is not a voltage source in the same "
+                           "(sub)circuit", element=element)
+
+
+# --------------------------------------------------------------------------- SPICE family
+
+class _SpiceWriter:
+    dialect = "ngspice"
+    expr_dialect = "ngspice"
+
+    def __init__(self, circuit: Circuit, osdi: dict):
+        self.c = circuit
+        self.osdi = osdi
+
+    def val(self, v) -> str:
+        return "{" + v.render(self.expr_dialect) + "}" if isinstance(v, Expression) else fmt(v)
+
+    def params(self, params: dict) -> str:
+        return " ".join(f"{k}={self.val(v)}" for k, v in params.items())
+
+    def render(self) -> str:
+        c = self.c
+        out = [self.title(), ""]
+        if c.params:
+            out += [f".param {k}={self.val(v)}" for k, v in c.params.items()]
+        for path in c.includes:
+            out.append(f'.include "{path}"')
+        for m in c.models.values():
+            out.append(self.model(m))
+        for sub in c.subcircuits.values():
+            out += self.subcircuit(sub)
+        out += self.body(c)
+        if c.initial_conditions:
+            out.append(".ic " + " ".join(f"{self.v_of(n)}={fmt(v)}"
+                                         for n, v in c.initial_conditions.items()))
+        out += self.options()
+        out += [self.analysis(a) for a in c.analyses]
+        out += self.control()
+        out.append(".end")
+        return "\n".join(out) + "\n"
+
+    def title(self) -> str:
+        return f"* {self.c.title}"
+
+    def v_of(self, node):
+        return f"v({node})"
+
+    def control(self) -> list[str]:
+        return []
+
+    def model(self, m) -> str:
+        if isinstance(m, VerilogAModel):
+            return self.va_model(m)
+        return f".model {m.name} {m.kind}" + (f" ({self.params(m.params)})" if m.params else "")
+
+    def va_model(self, m: VerilogAModel) -> str:
+        return f".model {m.name} {m.module}" + (f" {self.params(m.params)}" if m.params else "")
+
+    def subcircuit(self, sub: Subcircuit) -> list[str]:
+        head = f".subckt {sub.name} {' '.join(sub.ports)}"
+        if sub.params:
+            head += " " + self.subckt_params(sub.params)
+        return [head] + ["  " + line for line in self.body(sub)] + [f".ends {sub.name}", ""]
+
+    def subckt_params(self, params) -> str:
+        return self.params(params)
+
+    def body(self, box: _Container) -> list[str]:
+        return [line for e in box.elements.values() for line in self.element(e)]
+
+    def element(self, e) -> list[str]:
+        n = " ".join(e.nodes)
+        if isinstance(e, (Resistor, Capacitor, Inductor)):
+            return [f"{e.name} {n} {self.val(e.value)}"]
+        if isinstance(e, (VoltageSource, CurrentSource)):
+            return self.source(e, n)
+        if isinstance(e, (VCVS, VCCS)):
+            return [f"{e.name} {n} {self.val(e.gain)}"]
+        if isinstance(e, (CCCS, CCVS)):
+            return [f"{e.name} {n} {e.vsource} {self.val(e.gain)}"]
+        if isinstance(e, BehavioralSource):
+            return [self.bsource(e, n)]
+        if isinstance(e, Diode):
+            return [f"{e.name} {n} {e.model}"]
+        if isinstance(e, SubcircuitInstance):
+            return [f"{e.name} {n} {e.subckt}" + self.instance_params(e.params)]
+        if isinstance(e, VerilogAInstance):
+            return [self.va_instance(e, n)]
+        raise NetlistError(f"cannot write {type(e).__name__} for {self.dialect}", element=e.name)
+
+    def instance_params(self, params) -> str:
+        return (" " + self.params(params)) if params else ""
+
+    def bsource(self, e: BehavioralSource, n: str) -> str:
+        return f"{e.name} {n} {e.kind.upper()}={e.expression.render(self.expr_dialect)}"
+
+    def va_instance(self, e: VerilogAInstance, n: str) -> str:
+        return f"{e.name} {n} {e.model}" + self.instance_params(e.params)
+
+    def source(self, e, n) -> list[str]:
+        line = f"{e.name} {n} dc {self.val(e.dc)}"
+        if e.ac is not None:
+            line += f" ac {fmt(e.ac)} {fmt(e.ac_phase_deg)}"
+        w = e.waveform
+        if isinstance(w, Pulse):
+            args = [w.v1, w.v2, w.delay, w.rise, w.fall, w.width] + (
+                [w.period] if w.period is not None else [])
+            line += " pulse(" + " ".join(fmt(x) for x in args) + ")"
+        elif isinstance(w, Sine):
+            args = [w.offset, w.amplitude, w.freq_hz, w.delay, w.damping, w.phase_deg]
+            line += " sin(" + " ".join(fmt(x) for x in args) + ")"
+        elif isinstance(w, Pwl):
+            pairs = [f"{fmt(t)} {fmt(v)}" for t, v in zip(w.times, w.values)]
+            lines = [line + " pwl("]
+            lines += ["+ " + " ".join(pairs[k:k + 4]) for k in range(0, len(pairs), 4)]
+            lines.append("+ )")
+            return lines
+        return [line]
+
+    def options(self) -> list[str]:
+        opts = dict(self.c.options)
+        if not opts:
+            return []
+        return [".options " + " ".join(f"{k}={v if isinstance(v, str) else fmt(v)}"
+                                       for k, v in opts.items())]
+
+    def analysis(self, a) -> str:
+        if isinstance(a, Op):
+            return ".op"
+        if isinstance(a, Dc):
+            return f".dc {a.source} {fmt(a.start)} {fmt(a.stop)} {fmt(a.step)}"
+        if isinstance(a, Ac):
+            return f".ac {a.variation} {a.points} {fmt(a.fstart)} {fmt(a.fstop)}"
+        if isinstance(a, Tran):
+            line = f".tran {fmt(a.step)} {fmt(a.stop)}"
+            if a.start or a.max_step is not None:
+                line += f" {fmt(a.start)}"
+            if a.max_step is not None:
+                line += f" {fmt(a.max_step)}"
+            return line + (" uic" if a.uic else "")
+        if isinstance(a, Noise):
+            out = self.v_of(a.output) if a.reference == "0" else \
+                self.v_of(f"{a.output}, {a.reference}")
+            return (f".noise {out} {a.source} {a.variation} {a.points} "
+                    f"{fmt(a.fstart)} {fmt(a.fstop)}")
+        raise NetlistError(f"unknown analysis {a!r}")
+
+
+class _NgspiceWriter(_SpiceWriter):
+    def control(self) -> list[str]:
+        vas = [m for m in self.c.models.values() if isinstance(m, VerilogAModel)]
+        if not vas:
+            return []
+        lines = [".control"]
+        for m in dict.fromkeys(m.source for m in vas):
+            lines.append(f"pre_osdi {self.osdi.get(m, m.with_suffix('.osdi'))}")
+        return lines + [".endc"]
+
+
+class _XyceWriter(_SpiceWriter):
+    dialect = "xyce"
+    expr_dialect = "xyce"
+    # option -> Xyce .OPTIONS package
+    PACKAGES = {"temp": "DEVICE", "tnom": "DEVICE", "gmin": "DEVICE", "reltol": "TIMEINT",
+                "abstol": "TIMEINT", "method": "TIMEINT", "maxord": "TIMEINT"}
+
+    def render(self) -> str:
+        if len(self.c.analyses) > 1:
+            raise NetlistError("Xyce runs one analysis per netlist: split the circuit "
+                               f"(it has {', '.join(a.name for a in self.c.analyses)})")
+        return super().render()
+
+    def title(self) -> str:
+        return f"* {self.c.title}"
+
+    def v_of(self, node):
+        return f"V({node})"
+
+    def va_model(self, m: VerilogAModel) -> str:
+        raise NetlistError("Verilog-A (OSDI) models cannot run in Xyce: use the model's "
+                           "behavioral-subcircuit rendering", element=m.name)
+
+    def va_instance(self, e, n) -> str:
+        raise NetlistError("Verilog-A (OSDI) instances cannot run in Xyce", element=e.name)
+
+    def subckt_params(self, params) -> str:
+        return "PARAMS: " + self.params(params)
+
+    def instance_params(self, params) -> str:
+        return (" PARAMS: " + self.params(params)) if params else ""
+
+    def bsource(self, e: BehavioralSource, n: str) -> str:
+        return f"{e.name} {n} {e.kind.upper()}={{{e.expression.render('xyce')}}}"
+
+    def options(self) -> list[str]:
+        groups: dict[str, list[str]] = {}
+        notes = []
+        for k, v in self.c.options.items():
+            if k == "vntol":
+                notes.append("* option vntol has no Xyce equivalent and is not written")
+                continue
+            value = {"trap": "trap", "gear": "gear"}.get(v, v) if isinstance(v, str) else fmt(v)
+            groups.setdefault(self.PACKAGES[k], []).append(f"{k.upper()}={value}")
+        return notes + [f".options {pkg} {' '.join(items)}" for pkg, items in groups.items()]
+
+
+# --------------------------------------------------------------------------- VACASK
+
+_BUILTIN_OSDI = {Resistor: ("resistor", "resistor.osdi", "r"),
+                 Capacitor: ("capacitor", "capacitor.osdi", "c"),
+                 Inductor: ("inductor", "inductor.osdi", "l")}
+_BUILTIN_MODELS = {VoltageSource: "vsource", CurrentSource: "isource", VCVS: "vcvs",
+                   VCCS: "vccs", CCCS: "cccs", CCVS: "ccvs"}
+_VACASK_OPTIONS = {"temp": "temp", "tnom": "tnom", "reltol": "reltol", "abstol": "abstol",
+                   "vntol": "vntol", "gmin": "gmin", "maxord": "tran_maxord",
+                   "method": "tran_method"}
+
+
+class _BWrapper:
+    """A generated Verilog-A module that renders one behavioral source for VACASK."""
+
+    def __init__(self, e: BehavioralSource):
+        ports = list(dict.fromkeys([n for n in e.nodes] + list(e.expression.nodes)))
+        self.connections = ports  # circuit nodes, in port order
+        alias = {node: f"t{k}" for k, node in enumerate(ports)}
+        names = list(e.expression.names)
+        body = e.expression.render("verilog-a", node_alias=alias)
+        p, n = (alias[x] for x in e.nodes)
+        port_list = ", ".join(alias[x] for x in ports)
+        decl = "\n".join(f'  (* type="instance" *) parameter real {name} = 0.0;' for name in names)
+        kind = "I" if e.kind == "i" else "V"
+        text = (f"// generated by neurospice for a behavioral {kind} source\n"
+                '`include "disciplines.vams"\n'
+                f"module MODULE({port_list});\n"
+                f"  inout {port_list};\n"
+                f"  electrical {port_list};\n"
+                + (decl + "\n" if decl else "")
+                + f"  analog {kind}({p}, {n}) <+ {body};\n"
+                "endmodule\n")
+        digest = hashlib.sha1(text.encode()).hexdigest()[:12]
+        self.module = f"ns_b_{digest}"
+        self.text = text.replace("MODULE", self.module)
+        self.param_names = names
+        self.path = cache_dir("va") / f"{self.module}.va"
+        if not self.path.exists() or self.path.read_text() != self.text:
+            write_text_atomic(self.path, self.text)
+
+
+def _bsource_wrappers(circuit: Circuit) -> dict[int, _BWrapper]:
+    boxes = [circuit, *circuit.subcircuits.values()]
+    return {id(e): _BWrapper(e) for box in boxes for e in box.elements.values()
+            if isinstance(e, BehavioralSource)}
+
+
+class _VacaskWriter:
+    def __init__(self, circuit: Circuit, osdi: dict):
+        self.c = circuit
+        self.osdi = osdi
+        self.wrappers = _bsource_wrappers(circuit)
+
+    @staticmethod
+    def val(v) -> str:
+        return "(" + v.render("verilog-a") + ")" if isinstance(v, Expression) else fmt(v)
+
+    def params(self, params: dict) -> str:
+        return " ".join(f"{k}={self.val(v)}" for k, v in params.items())
+
+    def load(self, source: Path) -> str:
+        return f'load "{self.osdi.get(source, source)}"'
+
+    def render(self) -> str:
+        c = self.c
+        boxes = [c, *c.subcircuits.values()]
+        used = {type(e) for box in boxes for e in box.elements.values()}
+        out = [c.title, ""]
+        for cls, (model, osdi_file, _) in _BUILTIN_OSDI.items():
+            if cls in used:
+                out.append(f'load "{osdi_file}"')
+        if any(isinstance(m, Model) for m in c.models.values()):
+            out.append('load "spice/diode.osdi"')
+        for src in dict.fromkeys(m.source for m in c.models.values()
+                                 if isinstance(m, VerilogAModel)):
+            out.append(self.load(src))
+        for w in {w.module: w for w in self.wrappers.values()}.values():
+            out.append(self.load(w.path))
+        for path in c.includes:
+            out.append(f'include "{path}"')
+        out.append("")
+        for cls, (model, _, _) in _BUILTIN_OSDI.items():
+            if cls in used:
+                out.append(f"model {model} {model}")
+        for cls, model in _BUILTIN_MODELS.items():
+            if cls in used:
+                out.append(f"model {model} {model}")
+        for m in c.models.values():
+            out.append(self.model(m))
+        for w in {w.module: w for w in self.wrappers.values()}.values():
+            out.append(f"model {w.module} {w.module}")
+        if c.params:
+            out.append("parameters " + self.params(c.params))
+        out.append("")
+        for sub in c.subcircuits.values():
+            out.append(f"subckt {sub.name}({' '.join(sub.ports)})")
+            if sub.params:
+                out.append("  parameters " + self.params(sub.params))
+            out += ["  " + line for line in self.body(sub)]
+            out += ["ends", ""]
+        out += self.body(c)
+        out += ["", "control"]
+        if c.options:
+            out.append("  options " + " ".join(
+                f"{_VACASK_OPTIONS[k]}=" + (f'"{ {"trap": "trap", "gear": "gear2"}[v]}"'
+                                            if isinstance(v, str) else fmt(v))
+                for k, v in c.options.items()))
+        out += ["  " + line for a in c.analyses for line in self.analysis(a)]
+        out.append("endc")
+        return "\n".join(out) + "\n"
+
+    def model(self, m) -> str:
+        if isinstance(m, VerilogAModel):
+            return f"model {m.name} {m.module}" + (f" {self.params(m.params)}" if m.params else "")
+        if m.kind != "d":
+            raise NetlistError(f"VACASK has no built-in SPICE model of type {m.kind!r}",
+                               element=m.name)
+        return f"model {m.name} sp_diode" + (f" {self.params(m.params)}" if m.params else "")
+
+    def body(self, box) -> list[str]:
+        return [line for e in box.elements.values() for line in self.element(e)]
+
+    def element(self, e) -> list[str]:
+        n = f"({' '.join(e.nodes)})"
+        if type(e) in _BUILTIN_OSDI:
+            model, _, pname = _BUILTIN_OSDI[type(e)]
+            return [f"{e.name} {n} {model} {pname}={self.val(e.value)}"]
+        if isinstance(e, (VoltageSource, CurrentSource)):
+            return [self.source(e, n)]
+        if isinstance(e, (VCVS, VCCS)):
+            return [f"{e.name} {n} {_BUILTIN_MODELS[type(e)]} gain={self.val(e.gain)}"]
+        if isinstance(e, (CCCS, CCVS)):
+            return [f'{e.name} {n} {_BUILTIN_MODELS[type(e)]} ctlinst="{e.vsource}" '
+                    f"gain={self.val(e.gain)}"]
+        if isinstance(e, BehavioralSource):
+            w = self.wrappers[id(e)]
+            line = f"{e.name} ({' '.join(w.connections)}) {w.module}"
+            if w.param_names:
+                line += " " + " ".join(f"{p}={p}" for p in w.param_names)
+            return [line]
+        if isinstance(e, Diode):
+            return [f"{e.name} {n} {e.model}"]
+        if isinstance(e, (SubcircuitInstance, VerilogAInstance)):
+            target = e.subckt if isinstance(e, SubcircuitInstance) else e.model
+            return [f"{e.name} {n} {target}" + (f" {self.params(e.params)}" if e.params else "")]
+        raise NetlistError(f"cannot write {type(e).__name__} for VACASK", element=e.name)
+
+    def source(self, e, n) -> str:
+        line = f"{e.name} {n} {_BUILTIN_MODELS[type(e)]} dc={self.val(e.dc)}"
+        if e.ac is not None:
+            line += f" mag={fmt(e.ac)} phase={fmt(e.ac_phase_deg)}"
+        w = e.waveform
+        if isinstance(w, Pulse):
+            line += (f' type="pulse" val0={fmt(w.v1)} val1={fmt(w.v2)} delay={fmt(w.delay)} '
+                     f"rise={fmt(w.rise)} fall={fmt(w.fall)} width={fmt(w.width)}")
+            if w.period is not None:
+                line += f" period={fmt(w.period)}"
+        elif isinstance(w, Sine):
+            if w.phase_deg != 0:
+                raise NetlistError("VACASK's sine source has no phase: use phase_deg=0 (shift "
+                                   "the waveform with delay) or a PWL waveform", element=e.name)
+            line += (f' type="sine" sinedc={fmt(w.offset)} ampl={fmt(w.amplitude)} '
+                     f"freq={fmt(w.freq_hz)} delay={fmt(w.delay)} theta={fmt(w.damping)}")
+        elif isinstance(w, Pwl):
+            pts = ", ".join(f"{fmt(t)}, {fmt(v)}" for t, v in zip(w.times, w.values))
+            line += f' type="pwl" wave=[{pts}]'
+        return line
+
+    def analysis(self, a) -> list[str]:
+        def sweep(x):
+            return (f'from={fmt(x.fstart)} to={fmt(x.fstop)} mode="{x.variation}" '
+                    f"points={x.points}")
+        if isinstance(a, Op):
+            return [f"analysis {a.name} op"]
+        if isinstance(a, Dc):
+            return [f'sweep {a.name}_sweep instance="{a.source}" parameter="dc" '
+                    f"from={fmt(a.start)} to={fmt(a.stop)} step={fmt(abs(a.step))}",
+                    f"  analysis {a.name} op"]
+        if isinstance(a, Ac):
+            return [f"analysis {a.name} ac {sweep(a)}"]
+        if isinstance(a, Tran):
+            line = f"analysis {a.name} tran step={fmt(a.step)} stop={fmt(a.stop)}"
+            if a.start:
+                line += f" start={fmt(a.start)}"
+            if a.max_step is not None:
+                line += f" maxstep={fmt(a.max_step)}"
+            ics = self.c.initial_conditions
+            if a.uic:
+                line += ' icmode="uic"'
+            elif ics:
+                line += ' icmode="op"'
+            if ics:
+                line += " ic={" + ", ".join(f'"{k}", {fmt(v)}' for k, v in ics.items()) + "}"
+            return [line]
+        if isinstance(a, Noise):
+            out = f'"{a.output}"' if a.reference == "0" else f'["{a.output}", "{a.reference}"]'
+            return [f'analysis {a.name} noise out={out} in="{a.source}" {sweep(a)}']
+        raise NetlistError(f"unknown analysis {a!r}")
