@@ -145,7 +145,7 @@ class Element:
 
     def _setup(self):
         name = str(self.name) if isinstance(self.name, int) else self.name
-        if isinstance(name, str) and not name.lower().startswith(self.prefix.lower()):
+        if isinstance(name, str) and name and not name.lower().startswith(self.prefix.lower()):
             name = self.prefix + name
         self.name = check_name(name, what="element name")
         self.nodes = tuple(check_node(n, element=name) for n in self.nodes)
@@ -570,7 +570,7 @@ class Circuit(_Container):
     def dc(self, source: str, start: float, stop: float, step: float) -> Dc:
         src = self[source]
         if not isinstance(src, (VoltageSource, CurrentSource)):
-            raise NetlistError("dc sweep needs an independent source", element=source)
+            raise NetlistError("dc sweep needs an independent source", element=src.name)
         step = check_value(step, what="dc step", element=source)
         start = check_value(start, what="dc start", element=source)
         stop = check_value(stop, what="dc stop", element=source)
@@ -600,7 +600,7 @@ class Circuit(_Container):
               variation: str = "dec", reference: str = "0") -> Noise:
         src = self[source]
         if not isinstance(src, (VoltageSource, CurrentSource)):
-            raise NetlistError("noise input must be an independent source", element=source)
+            raise NetlistError("noise input must be an independent source", element=src.name)
         fstart, fstop = self._sweep(fstart, fstop, points, variation)
         return self._analysis(Noise, "noise", output=check_node(output), source=src.name,
                               variation=variation, points=int(points), fstart=fstart,

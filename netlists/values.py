@@ -40,12 +40,13 @@ def check_name(name: object, *, what: str = "name", element: str | None = None) 
 
 
 def check_node(node: object, *, element: str | None = None) -> str:
-    """Return the node name as a string if it is safe; ``0`` is ground."""
+    """Return the node name, lower-cased, if it is safe; ``0`` (or gnd) is ground."""
     if isinstance(node, int) and not isinstance(node, bool) and node >= 0:
         node = str(node)
     if not isinstance(node, str):
         raise NetlistError(f"node must be a string, got {type(node).__name__}", element=element)
-    if node.lower() in ("gnd", "ground"):
+    node = node.lower()  # SPICE is case-insensitive, VACASK is not: one spelling for both
+    if node in ("gnd", "ground"):
         return "0"
     if not _NODE.match(node):
         raise NetlistError(

@@ -77,7 +77,7 @@ def _check_container(circuit: Circuit, box: _Container, known: set) -> None:
                 _require_vsource(box, src, e.name)
         _check_params(vals, known, e.name)
         if isinstance(e, (CCCS, CCVS)):
-            _require_vsource(box, e.vsource, e.name)
+            e.vsource = _require_vsource(box, e.vsource, e.name)
         if isinstance(e, SubcircuitInstance):
             sub = circuit.subcircuits.get(e.subckt.lower())
             if sub is None:
@@ -97,11 +97,13 @@ def _check_container(circuit: Circuit, box: _Container, known: set) -> None:
                 raise NetlistError(f"unknown {kind} model {e.model!r}", element=e.name)
 
 
-def _require_vsource(box: _Container, name: str, element: str) -> None:
+def _require_vsource(box: _Container, name: str, element: str) -> str:
+    """The controlling voltage source's name as declared (VACASK is case-sensitive)."""
     src = box.elements.get(name.lower())
     if not isinstance(src, VoltageSource):
         raise NetlistError(f"controlling source {name!r} is not a voltage source in the same "
                            "(sub)circuit", element=element)
+    return src.name
 
 
 # --------------------------------------------------------------------------- SPICE family
