@@ -1,0 +1,91 @@
+"""The ``neurospice`` command line.
+
+Every command reports failures as one line on stderr (the typed error's message) and a
+non-zero exit code; nothing is printed and raised twice.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from neurospice.errors import NeurospiceError
+
+
+def _info(args) -> int:
+    from neurospice.simulators import info
+
+    rows = info()
+    width = max(len(r["name"]) for r in rows)
+    for r in rows:
+        if r["available"]:
+            print(f"{r['name']:<{width}}  {r['version'] or '?':<12}  {r['path']}")
+        else:
+            print(f"{r['name']:<{width}}  {'missing':<12}  {r.get('hint', '')}")
+    return 0
+
+
+def _sim(args) -> int:
+    from neurospice.simulators import get_simulator
+
+    path = Path(args.netlist)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise NeurospiceError(f"cannot read netlist {path}: {exc.strerror}") from None
+    name = args.simulator or ("vacask" if path.suffix == ".sim" else "ngspice")
+    results = get_simulator(name).run(text, timeout=args.timeout, workdir=args.workdir)
+    out = Path(args.out) if args.out else path.with_suffix(".csv")
+    written = []
+    for res in results:
+        target = out if len(results) == 1 else out.with_name(f"{out.stem}.{res.name}{out.suffix}")
+        res.to_csv(target)
+        written.append(target)
+    for res, target in zip(results, written):
+        npts = len(res.axis) if res.axis is not None else 1
+        print(f"{res.name or res.kind}: {len(res.names)} signals x {npts} points -> {target}")
+    return 0
+
+
+def _demo(args) -> int:
+    from neurospice.demo import run_demo
+
+    run_demo(Path(args.out))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="neurospice", description=(
+        "SPICE-level compact models for neuromorphic nano-devices and their circuits."))
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("info", help="simulators and compilers found, with versions and paths")
+    s.set_defaults(func=_info)
+
+    s = sub.add_parser("sim", help="run a SPICE netlist or a VACASK .sim file, write CSV")
+    s.add_argument("netlist", help="netlist file (.cir/.sp for ngspice or Xyce, .sim for VACASK)")
+    s.add_argument("--simulator", choices=["ngspice", "ngspice-shared", "vacask", "xyce"],
+                   help="default: vacask for .sim files, ngspice otherwise")
+    s.add_argument("--out", help="CSV file (default: the netlist's name with .csv); with "
+                                 "several analyses, one file per analysis: NAME.<analysis>.csv")
+    s.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
+    s.add_argument("--workdir", help="keep the simulator's files in this folder")
+    s.set_defaults(func=_sim)
+
+    s = sub.add_parser("demo", help="run the showcase; figures and a summary go to --out")
+    s.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
+    s.set_defaults(func=_demo)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except NeurospiceError as exc:
+        print(f"neurospice {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"neurospice {args.command}: interrupted", file=sys.stderr)
+        return 130
