@@ -1,0 +1,140 @@
+"""Mapping each simulator's vector names and plot names onto neurospice's common ones.
+
+Common names: ``v(node)`` and ``i(element)``, lowercase, hierarchy separated by ``.``; axes
+``time``, ``frequency``, ``sweep``.
+
+- ngspice writes ``v(out)``, ``i(v1)`` in raw files and ``out``, ``v1#branch`` in memory;
+  elements inside subcircuits are ``v.x1.v2`` (type letter first), nodes ``x1.mid``.
+- VACASK writes ``out``, ``v1:flow(br)``, hierarchy ``x1:mid``; a dc sweep is an ``op``
+  analysis whose first vector is named after the sweep.
+- Xyce writes ``TIME``, ``V(OUT)``, ``I(V1)``, hierarchy ``X1:MID``.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+
+from .rawfile import RawPlot
+from .result import AXIS_OF_KIND, Result
+
+_PLOT_KINDS = (
+    ("operating point", "op"),
+    ("dc transfer", "dc"),
+    ("dc sweep", "dc"),
+    ("ac ", "ac"),
+    ("transient", "tran"),
+    ("noise", "noise"),
+)
+
+
+def kind_of_plotname(plotname: str) -> str | None:
+    low = plotname.lower() + " "
+    for key, kind in _PLOT_KINDS:
+        if key in low:
+            return kind
+    return None
+
+
+_NG_ELEMENT_IN_SUBCKT = re.compile(r"^([a-z])\.(.+)$")
+
+
+def _ngspice_element(name: str) -> str:
+    # ngspice names an element inside subcircuits "<letter>.<path>.<rest>", e.g. v.x1.v2
+    m = _NG_ELEMENT_IN_SUBCKT.match(name)
+    if m and "." in m.group(2):
+        path, _, leaf = m.group(2).rpartition(".")
+        if leaf.startswith(m.group(1)):
+            return f"{path}.{leaf}"
+    return name
+
+
+def ngspice_name(raw: str, vtype: str = "") -> str:
+    """ngspice vector name (raw-file or in-memory) -> common name."""
+    n = raw.strip().lower()
+    if n.endswith("#branch"):
+        return f"i({_ngspice_element(n[:-7])})"
+    if n.startswith("i(") and n.endswith(")"):
+        return f"i({_ngspice_element(n[2:-1])})"
+    if n.startswith("v(") and n.endswith(")"):
+        return n
+    if n in ("time", "frequency") or n.endswith("-sweep"):
+        return n
+    if vtype == "voltage" or (vtype in ("", "notype") and re.fullmatch(r"[\w.\-+]+", n)
+                              and not n.startswith(("onoise", "inoise", "@"))):
+        return f"v({n})"
+    return n
+
+
+def vacask_name(raw: str, vtype: str = "") -> str:
+    """VACASK vector name -> common name."""
+    n = raw.strip().lower()
+    if n in ("time", "frequency"):
+        return n
+    if n.startswith("n(") or n in ("onoise", "inoise", "gain"):
+        return n.replace(":", ".")
+    m = re.fullmatch(r"(.+):flow\((.+)\)", n)
+    if m:
+        inst, branch = m.group(1).replace(":", "."), m.group(2)
+        return f"i({inst})" if branch == "br" else f"i({inst}.{branch})"
+    return f"v({n.replace(':', '.')})"
+
+
+def xyce_name(raw: str, vtype: str = "") -> str:
+    """Xyce vector name -> common name."""
+    n = raw.strip().lower().replace(":", ".")
+    if n in ("time", "frequency"):
+        return n
+    if n.startswith(("v(", "i(")):
+        return n
+    if vtype == "voltage":
+        return f"v({n})"
+    if vtype == "current":
+        return f"i({n})"
+    return n
+
+
+def plot_to_result(plot: RawPlot, kind: str, rename, *, name: str | None = None,
+                   sweep_var: str | None = None, netlist: str = "", log: str = "",
+                   simulator: str = "") -> Result:
+    """Build a Result from a raw plot, renaming its vectors with ``rename(name, type)``.
+
+    For a dc result the sweep vector (``sweep_var``, else the first one) becomes ``sweep``.
+    """
+    vectors: dict[str, np.ndarray] = {}
+    units: dict[str, str] = {}
+    axis = AXIS_OF_KIND[kind]
+    for var in plot.variables:
+        arr = plot.data[:, var.index]
+        if kind == "dc" and (var.name == sweep_var or (sweep_var is None and var.index == 0)):
+            common = "sweep"
+            units["sweep"] = _sweep_unit(var.name, var.type)
+        else:
+            common = rename(var.name, var.type)
+        if common == axis and np.iscomplexobj(arr):
+            arr = arr.real.copy()
+        if common in vectors:  # two raw names mapping to one: keep the first
+            continue
+        vectors[common] = arr
+        if var.type == "voltage" and not common.startswith("v("):
+            units[common] = "V"
+        elif var.type == "current" and not common.startswith("i("):
+            units[common] = "A"
+    if axis is not None and axis not in vectors and plot.variables:
+        first = plot.variables[0]
+        vectors = {axis: plot.data[:, 0].real.copy(),
+                   **{k: v for k, v in vectors.items() if k != rename(first.name, first.type)}}
+    return Result(kind, vectors, name=name, units=units, netlist=netlist, log=log,
+                  simulator=simulator)
+
+
+def _sweep_unit(name: str, vtype: str) -> str:
+    n = name.lower()
+    if vtype == "voltage" or n.startswith("v"):
+        return "V"
+    if vtype == "current" or n.startswith("i"):
+        return "A"
+    if "temp" in n:
+        return "degC"
+    return ""

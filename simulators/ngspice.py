@@ -1,0 +1,197 @@
+"""ngspice in batch mode: ``ngspice -b -r out.raw deck.cir``, binary raw output.
+
+How ngspice -b treats a ``.control`` section (checked on ngspice 46): the section is run
+first, then the deck's dot analyses are run and written to the ``-r`` raw file. A control
+section that only loads models (``pre_osdi file.osdi``) or sets options therefore works as is.
+One that holds ``run`` makes ngspice simulate twice (the raw file holds the batch run), so the
+netlist writers emit control sections without ``run``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from pathlib import Path
+
+from neurospice.errors import ConvergenceError, SimulationFailed
+
+from ._names import kind_of_plotname, ngspice_name, plot_to_result
+from .base import (HINT_NGSPICE, Analysis, Deck, Simulator, command_output, find_executable,
+                   run_process, spice_analyses, tail)
+from .rawfile import RawFileError, read_raw
+from .result import Result, Results
+
+__all__ = ["NgspiceSimulator", "ensure_end", "ngspice_plots_to_results", "ngspice_log_error"]
+
+
+def ensure_end(text: str) -> str:
+    """The deck with a final ``.end`` card (ngspice needs one, PySpice does not write it)."""
+    lines = text.rstrip().splitlines()
+    if not lines or lines[-1].strip().lower() != ".end":
+        lines.append(".end")
+    return "\n".join(lines) + "\n"
+
+
+class NgspiceSimulator(Simulator):
+    """ngspice, one batch process per run."""
+
+    name = "ngspice"
+    env_var = "NEUROSPICE_NGSPICE"
+    hint = HINT_NGSPICE
+    dialect = "ngspice"
+
+    def _locate(self):
+        return find_executable(self.env_var, ("ngspice",))
+
+    def _query_version(self) -> str:
+        return ngspice_version(command_output([str(self.executable), "-v"]))
+
+    def text_analyses(self, text: str) -> list[Analysis]:
+        return spice_analyses(text)
+
+    def prepare_pyspice(self, circuit) -> Deck:
+        text = str(circuit)
+        return Deck(text, spice_analyses(text), "pyspice")
+
+    def _run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
+        text = ensure_end(deck.text)
+        deck_path = workdir / "deck.cir"
+        raw_path = workdir / "out.raw"
+        deck_path.write_text(text)
+        raw_path.unlink(missing_ok=True)
+        env = dict(os.environ)
+        env.pop("SPICE_ASCIIRAWFILE", None)
+        _, log = run_process([str(self.executable), "-b", "-r", raw_path.name, deck_path.name],
+                             cwd=workdir, timeout=timeout, simulator=self.name, netlist=text,
+                             env=env)
+        error = ngspice_log_error(self, log, text)
+        if error is not None:
+            raise error
+        if not raw_path.exists():
+            why = "" if deck.analyses else " (the netlist names no analysis: .op/.dc/.ac/" \
+                ".tran/.noise)"
+            raise SimulationFailed(f"ngspice wrote no raw file, so no results{why}; last lines "
+                                   "of its log:\n" + tail(log), simulator=self.name,
+                                   log=log)
+        try:
+            plots = read_raw(raw_path)
+        except RawFileError as exc:
+            raise SimulationFailed(f"unreadable raw file: {exc}", simulator=self.name,
+                                   log=log) from None
+        results = ngspice_plots_to_results(plots, text, log, self.name)
+        return Results(self.match(deck, results, log), netlist=text, log=log,
+                       simulator=self.name)
+
+
+def ngspice_version(text: str) -> str:
+    m = re.search(r"ngspice-(\S+)", text)
+    return m.group(1) if m else (text.strip().splitlines() or ["unknown"])[0]
+
+
+def ngspice_plots_to_results(plots, netlist: str, log: str, simulator: str) -> list[Result]:
+    """Raw plots of ngspice -> Results; the two noise plots are merged into one."""
+    results: list[Result] = []
+    for plot in plots:
+        kind = kind_of_plotname(plot.plotname)
+        if kind is None:
+            continue
+        if kind == "noise" and "integrated" in plot.plotname.lower():
+            if results and results[-1].kind == "noise":
+                results[-1].meta["integrated"] = {
+                    ngspice_name(v.name): plot.data[0, v.index].item() for v in plot.variables}
+            continue
+        results.append(plot_to_result(plot, kind, ngspice_name, netlist=netlist, log=log,
+                                      simulator=simulator))
+    return results
+
+
+# --- log scanning ------------------------------------------------------------------------
+
+_TIMESTEP = re.compile(r"Timestep too small; time = ([-+.\deE]+), timestep = ([-+.\deE]+)"
+                       r"(?:: trouble with node \"?([^\"\s]+)\"?)?")
+_OP_TIMESTEP = re.compile(r"(?:OP|DC|TRAN|AC|NOISE):\s+Timestep too small; trouble with node "
+                          r"\"?([^\"\s]+)\"?")
+_SINGULAR = re.compile(r"singular matrix:\s+check node\s+(\S+)", re.IGNORECASE)
+_ERR_ON_LINE = re.compile(r"Error on line (\d+)(?: or its substitute)?:\s*\n\s*(.+)\n\s*(.+)")
+_INCLUDE = re.compile(r"Could not find include file\s+(\S+)")
+_INVALID_LINE = re.compile(r"Warning:\s+'(.+)' is not a valid (\w+) instance line")
+_UNKNOWN_SUBCKT = re.compile(r"(?:unknown subckt|Unknown subcircuit)[:\s]+(.+)", re.IGNORECASE)
+_ERROR = re.compile(r"^\s*(?:Error|ERROR)\s*[:!]?\s*(.+)$", re.MULTILINE)
+_ITER_LIMIT = re.compile(r"(Too many iterations without convergence|iteration limit reached"
+                         r"|gmin stepping failed|source stepping failed)", re.IGNORECASE)
+
+
+def _tried(log: str) -> str:
+    steps = []
+    for key, label in (("dynamic gmin stepping", "dynamic gmin stepping"),
+                       ("true gmin stepping", "gmin stepping"),
+                       ("source stepping", "source stepping"),
+                       ("transient op", "transient op (pseudo-transient)")):
+        if re.search(rf"Starting {key}|{key} started", log, re.IGNORECASE):
+            steps.append(label)
+    return f" ngspice tried: {', '.join(steps)}." if steps else ""
+
+
+def ngspice_log_error(sim: Simulator, log: str, netlist: str) -> SimulationFailed | None:
+    """The first error ngspice's output reports, as a typed exception (None if clean)."""
+    m = _ERR_ON_LINE.search(log)
+    if m:
+        return sim.failure(f"{m.group(3).strip()} (in: {m.group(2).strip()})", log, netlist,
+                           snippet=m.group(2), line=int(m.group(1)))
+    m = _INCLUDE.search(log)
+    if m:
+        return sim.failure(f"could not find include file {m.group(1)} (paths are resolved from "
+                           "the run's working directory: give absolute paths)", log, netlist,
+                           snippet=_include_line(netlist, m.group(1)))
+    m = _INVALID_LINE.search(log)
+    if m:
+        return sim.failure(f"not a valid {m.group(2)} line (ngspice would ignore it): "
+                           f"{m.group(1)}", log, netlist, snippet=m.group(1))
+    m = _TIMESTEP.search(log)
+    if m:
+        node = f" (trouble with node {m.group(3)})" if m.group(3) else ""
+        return sim.failure(
+            f"transient analysis stopped: timestep too small at t = {float(m.group(1)):.6g} s, "
+            f"step shrank to {float(m.group(2)):.3g} s{node}. Smooth discontinuities in the "
+            "models, limit the step (.tran tmax) or relax reltol/abstol.", log, netlist,
+            cls=ConvergenceError)
+    m = _SINGULAR.search(log)
+    if m:
+        node = m.group(1).strip("'\"")
+        return sim.failure(
+            f"singular matrix at node {node!r}: it has no DC path to ground (floating node, "
+            f"or a loop of voltage sources / inductors).{_tried(log)} Connect it, or add a "
+            "large resistor (e.g. 1e12 ohm) to ground.", log, netlist, cls=ConvergenceError)
+    m = _OP_TIMESTEP.search(log)
+    if m or "could not be simulated successfully" in log or "DC solution failed" in log:
+        node = f" (trouble with node {m.group(1)})" if m else ""
+        return sim.failure(
+            f"operating point did not converge{node}.{_tried(log)} Give initial guesses "
+            "(.nodeset), smooth the models, or check for circuits with no DC solution.",
+            log, netlist, cls=ConvergenceError)
+    m = _ITER_LIMIT.search(log)
+    if m and "aborted" in log:
+        return sim.failure(f"did not converge: {m.group(1)}.{_tried(log)}", log, netlist,
+                           cls=ConvergenceError)
+    for m in _ERROR.finditer(log):
+        msg = m.group(1).strip()
+        if msg.lower().startswith("no compatibility mode"):
+            continue
+        return sim.failure(msg, log, netlist, snippet=_quoted(msg))
+    if "run simulation(s) aborted" in log or "Simulation interrupted due to error" in log:
+        return sim.failure("simulation aborted; last lines of its log:\n" + tail(log),
+                           log, netlist)
+    return None
+
+
+def _quoted(msg: str) -> str | None:
+    m = re.search(r"'([^']{3,})'|\"([^\"]{3,})\"", msg)
+    return (m.group(1) or m.group(2)) if m else None
+
+
+def _include_line(netlist: str, filename: str) -> str | None:
+    for line in netlist.splitlines():
+        low = line.strip().lower()
+        if low.startswith((".include", ".inc", ".lib")) and filename.lower() in low:
+            return line
+    return None

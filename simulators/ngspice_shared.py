@@ -1,0 +1,358 @@
+"""ngspice in process, through ctypes on libngspice.so (for many small runs).
+
+The library is loaded once per process, lazily, on the first run. Each run sends the deck with
+``ngSpice_Circ``, loads the OSDI files named by ``pre_osdi`` lines of its ``.control`` section
+(once per process), runs it in ngspice's background thread (so a timeout can halt it), reads
+every vector of the plots it made, then removes the circuit and destroys the plots so that the
+next run starts fresh. ngspice's stdout/stderr arrive through callbacks and form the log.
+
+The library is found through ``$NEUROSPICE_LIBNGSPICE``, ``ctypes.util.find_library`` and the
+usual library directories. Runs are serialised by a lock: libngspice holds one global state.
+After ngspice calls its exit callback (a fatal error), the library is loaded afresh (from a
+private copy) on the next run.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from neurospice.errors import SimulationFailed, SimulationTimeout
+
+from ._names import ngspice_name
+from .base import HINT_NGSPICE, Deck, tail
+from .ngspice import NgspiceSimulator, ensure_end, ngspice_log_error, ngspice_version
+from .result import AXIS_OF_KIND, Result, Results
+
+__all__ = ["NgspiceSharedSimulator", "find_libngspice"]
+
+_LIB_NAMES = ("libngspice.so", "libngspice.so.0", "libngspice.dylib", "ngspice.dll")
+_LIB_DIRS = ("/usr/lib/x86_64-linux-gnu", "/usr/lib/aarch64-linux-gnu", "/usr/lib64",
+             "/usr/lib", "/usr/local/lib", "/opt/homebrew/lib")
+
+
+def find_libngspice() -> Path | None:
+    """Path of libngspice ($NEUROSPICE_LIBNGSPICE, ctypes.util, usual dirs), or None."""
+    override = os.environ.get("NEUROSPICE_LIBNGSPICE")
+    if override:
+        p = Path(override).expanduser()
+        return p.resolve() if p.is_file() else None
+    for d in _LIB_DIRS:
+        for n in _LIB_NAMES:
+            p = Path(d) / n
+            if p.is_file():
+                return p
+    found = ctypes.util.find_library("ngspice")
+    if found:
+        p = Path(found)
+        if p.is_absolute():
+            return p
+        for d in _LIB_DIRS:
+            if (Path(d) / found).is_file():
+                return Path(d) / found
+        return p
+    return None
+
+
+class _NgComplex(ctypes.Structure):
+    _fields_ = [("cx_real", ctypes.c_double), ("cx_imag", ctypes.c_double)]
+
+
+class _VectorInfo(ctypes.Structure):
+    _fields_ = [("v_name", ctypes.c_char_p), ("v_type", ctypes.c_int),
+                ("v_flags", ctypes.c_short), ("v_realdata", ctypes.POINTER(ctypes.c_double)),
+                ("v_compdata", ctypes.POINTER(_NgComplex)), ("v_length", ctypes.c_int)]
+
+
+_SendChar = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p)
+_SendStat = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_void_p)
+_ControlledExit = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_int, ctypes.c_bool, ctypes.c_bool,
+                                   ctypes.c_int, ctypes.c_void_p)
+_SendData = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_int,
+                             ctypes.c_void_p)
+_SendInitData = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
+_BGThreadRunning = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_bool, ctypes.c_int, ctypes.c_void_p)
+
+_VF_COMPLEX = 2
+_SV_TYPES = {1: "time", 2: "frequency", 3: "voltage", 4: "current"}
+
+
+class _Library:
+    """One loaded libngspice and its callbacks."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.log: list[str] = []
+        self.exited = False
+        self.running = False
+        self.done = threading.Event()
+        self.done.set()
+        self.osdi_loaded: set[str] = set()
+        self._copy: Path | None = None
+        self._callbacks = (_SendChar(self._on_char), _SendStat(self._on_stat),
+                           _ControlledExit(self._on_exit), _SendData(0), _SendInitData(0),
+                           _BGThreadRunning(self._on_bg))
+        self.lib = ctypes.CDLL(str(path))
+        lib = self.lib
+        lib.ngSpice_Init.argtypes = [_SendChar, _SendStat, _ControlledExit, _SendData,
+                                     _SendInitData, _BGThreadRunning, ctypes.c_void_p]
+        lib.ngSpice_Init.restype = ctypes.c_int
+        lib.ngSpice_Command.argtypes = [ctypes.c_char_p]
+        lib.ngSpice_Command.restype = ctypes.c_int
+        lib.ngSpice_Circ.argtypes = [ctypes.POINTER(ctypes.c_char_p)]
+        lib.ngSpice_Circ.restype = ctypes.c_int
+        lib.ngGet_Vec_Info.argtypes = [ctypes.c_char_p]
+        lib.ngGet_Vec_Info.restype = ctypes.POINTER(_VectorInfo)
+        lib.ngSpice_AllPlots.restype = ctypes.POINTER(ctypes.c_char_p)
+        lib.ngSpice_AllVecs.argtypes = [ctypes.c_char_p]
+        lib.ngSpice_AllVecs.restype = ctypes.POINTER(ctypes.c_char_p)
+        lib.ngSpice_running.restype = ctypes.c_bool
+        lib.ngSpice_Init(*self._callbacks, None)
+        self.command("set nomoremode")
+
+    @classmethod
+    def fresh_copy(cls, path: Path) -> _Library:
+        """Load a private copy of the library (a fresh global state after a fatal exit)."""
+        tmpdir = Path(tempfile.mkdtemp(prefix="neurospice-libngspice-"))
+        copy = tmpdir / path.name
+        shutil.copy2(path, copy)
+        lib = cls(copy)
+        lib._copy = copy
+        return lib
+
+    # callbacks (called from ngspice's threads)
+    def _on_char(self, text, ident, user):
+        line = text.decode("utf-8", "replace") if text else ""
+        for prefix in ("stdout ", "stderr "):
+            if line.startswith(prefix):
+                line = line[len(prefix):]
+                break
+        self.log.append(line)
+        return 0
+
+    def _on_stat(self, text, ident, user):
+        return 0
+
+    def _on_exit(self, status, immediate, quitexit, ident, user):
+        self.exited = True
+        self.log.append(f"(ngspice requested exit, status {status})")
+        return 0
+
+    def _on_bg(self, not_running, ident, user):
+        self.running = not not_running
+        if not_running:
+            self.done.set()
+        return 0
+
+    def command(self, cmd: str) -> int:
+        return self.lib.ngSpice_Command(cmd.encode())
+
+    def circ(self, lines: list[str]) -> int:
+        arr = (ctypes.c_char_p * (len(lines) + 1))()
+        arr[:-1] = [ln.encode() for ln in lines]
+        arr[len(lines)] = None
+        return self.lib.ngSpice_Circ(arr)
+
+    def plots(self) -> list[str]:
+        return _strings(self.lib.ngSpice_AllPlots())
+
+    def vectors(self, plot: str) -> list[str]:
+        return _strings(self.lib.ngSpice_AllVecs(plot.encode()))
+
+    def vector(self, plot: str, name: str) -> tuple[np.ndarray, str] | None:
+        ptr = self.lib.ngGet_Vec_Info(f"{plot}.{name}".encode())
+        if not ptr:
+            return None
+        info = ptr.contents
+        n = info.v_length
+        if info.v_flags & _VF_COMPLEX and info.v_compdata:
+            raw = np.ctypeslib.as_array(ctypes.cast(info.v_compdata,
+                                                    ctypes.POINTER(ctypes.c_double)), (n, 2))
+            data = raw[:, 0] + 1j * raw[:, 1]
+        elif info.v_realdata:
+            data = np.ctypeslib.as_array(info.v_realdata, (n,)).copy()
+        else:
+            data = np.zeros(0)
+        return data, _SV_TYPES.get(info.v_type, "notype")
+
+
+def _strings(ptr) -> list[str]:
+    out = []
+    if not ptr:
+        return out
+    i = 0
+    while ptr[i] is not None:
+        out.append(ptr[i].decode("utf-8", "replace"))
+        i += 1
+    return out
+
+
+_lock = threading.Lock()
+_library: _Library | None = None
+
+
+def _get_library(path: Path) -> _Library:
+    global _library
+    if _library is None:
+        _library = _Library(path)
+    elif _library.exited:
+        _library = _Library.fresh_copy(path)
+    return _library
+
+
+_PLOT_KIND = re.compile(r"^(op|dc|ac|tran|noise)\d+$")
+_CONTROL = re.compile(r"^\s*\.control\b(.*?)^\s*\.endc\b[^\n]*\n?", re.IGNORECASE | re.DOTALL
+                      | re.MULTILINE)
+
+
+def split_control(text: str) -> tuple[str, list[str]]:
+    """(deck without its .control sections, the control lines)."""
+    lines: list[str] = []
+    for m in _CONTROL.finditer(text):
+        lines += [ln.strip() for ln in m.group(1).splitlines() if ln.strip()
+                  and not ln.strip().startswith("*")]
+    return _CONTROL.sub("", text), lines
+
+
+class NgspiceSharedSimulator(NgspiceSimulator):
+    """ngspice in this process via libngspice (same names, same errors as batch ngspice)."""
+
+    name = "ngspice-shared"
+    env_var = "NEUROSPICE_LIBNGSPICE"
+    hint = HINT_NGSPICE + " (libngspice0-dev provides libngspice.so)"
+    dialect = "ngspice"
+
+    def _locate(self):
+        return find_libngspice()
+
+    def _query_version(self) -> str:
+        with _lock:
+            lib = _get_library(self.executable)
+            start = len(lib.log)
+            lib.command("version -s")
+            text = "\n".join(lib.log[start:])
+        return ngspice_version(text)
+
+    def _run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
+        text = ensure_end(deck.text)
+        body, control = split_control(text)
+        with _lock:
+            lib = _get_library(self.executable)
+            lib.log.clear()
+            try:
+                return self._run_locked(lib, deck, text, body, control, timeout)
+            finally:
+                self._cleanup(lib)
+
+    def _run_locked(self, lib: _Library, deck: Deck, text: str, body: str, control: list[str],
+                    timeout: float | None) -> Results:
+        for line in control:
+            parts = line.split(None, 1)
+            if parts[0].lower() == "pre_osdi" and len(parts) == 2:
+                path = parts[1].strip().strip('"')
+                if path not in lib.osdi_loaded:
+                    lib.command(f"osdi {path}")
+                    lib.osdi_loaded.add(path)
+        status = lib.circ(body.splitlines())
+        log = "\n".join(lib.log)
+        error = ngspice_log_error(self, log, text)
+        if error is None and (status != 0 or lib.exited):
+            error = SimulationFailed("ngspice could not load the circuit; last lines of its "
+                                     "log:\n" + tail(log), simulator=self.name, log=log)
+        if error is not None:
+            raise error
+        runs = False
+        for line in control:
+            word = line.split(None, 1)[0].lower()
+            if word in ("pre_osdi", "quit", "exit"):
+                continue
+            runs = runs or word in ("run", "tran", "ac", "dc", "op", "noise")
+            if word == "run":
+                continue  # we run below, in the background thread
+            lib.command(line)
+        self._background_run(lib, timeout, text)
+        log = "\n".join(lib.log)
+        error = ngspice_log_error(self, log, text)
+        if error is None and lib.exited:
+            error = SimulationFailed("ngspice stopped with a fatal error; last lines of its "
+                                     "log:\n" + tail(log), simulator=self.name, log=log)
+        if error is not None:
+            raise error
+        results = self._collect(lib, text, log)
+        return Results(self.match(deck, results, log), netlist=text, log=log,
+                       simulator=self.name)
+
+    def _background_run(self, lib: _Library, timeout: float | None, text: str) -> None:
+        lib.done.clear()
+        started = time.monotonic()
+        lib.command("bg_run")
+        finished = lib.done.wait(timeout if timeout is not None else None)
+        if not finished:
+            lib.command("bg_halt")
+            lib.done.wait(10)
+            while lib.lib.ngSpice_running() and time.monotonic() - started < timeout + 20:
+                time.sleep(0.01)
+            raise SimulationTimeout(
+                f"stopped after {time.monotonic() - started:.1f} s (timeout={timeout} s); "
+                "raise `timeout`, shorten the analysis or loosen its step",
+                simulator=self.name, log="\n".join(lib.log))
+        # the thread reports "not running" just before it returns
+        while lib.lib.ngSpice_running():
+            time.sleep(0.0005)
+
+    def _collect(self, lib: _Library, text: str, log: str) -> list[Result]:
+        found = []
+        for plot in lib.plots():
+            m = _PLOT_KIND.match(plot)
+            if m:
+                found.append((m.group(1), int(re.sub(r"\D", "", plot)), plot))
+        found.sort(key=lambda t: t[1])
+        results: list[Result] = []
+        for kind, _, plot in found:
+            vectors, units, scalars = {}, {}, {}
+            for vname in reversed(lib.vectors(plot)):  # ngspice lists newest first
+                got = lib.vector(plot, vname)
+                if got is None:
+                    continue
+                data, vtype = got
+                common = ngspice_name(vname, vtype)
+                if kind == "dc" and vname.lower().endswith("-sweep"):
+                    common = "sweep"
+                    units["sweep"] = {"v": "V", "i": "A"}.get(vname[:1].lower(), "")
+                if common == AXIS_OF_KIND[kind] and np.iscomplexobj(data):
+                    data = data.real.copy()
+                vectors[common] = data
+                scalars[common] = data
+            if kind == "noise" and "frequency" not in vectors:
+                if results and results[-1].kind == "noise":
+                    results[-1].meta["integrated"] = {k: v.reshape(-1)[0].item()
+                                                      for k, v in scalars.items()}
+                continue
+            axis = AXIS_OF_KIND[kind]
+            if axis is not None and axis not in vectors:
+                continue
+            if axis is not None:
+                vectors = {axis: vectors.pop(axis), **vectors}
+            results.append(Result(kind, vectors, name=plot, units=units, netlist=text, log=log,
+                                  simulator=self.name))
+        for r in results:  # plot names (tran1, tran2...) are ngspice's, not the user's
+            r.name = r.kind
+        return results
+
+    def _cleanup(self, lib: _Library) -> None:
+        if lib.exited:
+            return
+        if lib.lib.ngSpice_running():
+            lib.command("bg_halt")
+            lib.done.wait(10)
+        lib.command("destroy all")
+        lib.command("remcirc")

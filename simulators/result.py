@@ -1,0 +1,200 @@
+"""Simulation results: one ``Result`` per analysis, gathered in a ``Results`` sequence.
+
+Whichever simulator produced them, the names are the same: node voltages ``v(node)``, branch
+currents ``i(element)``, all lowercase, hierarchy separated by ``.`` (``v(x1.mid)``,
+``i(x1.v2)``); the axis is ``time`` (tran), ``frequency`` (ac, noise) or ``sweep`` (dc).
+AC arrays are complex.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import numpy as np
+
+from neurospice._fileio import atomic_path
+
+__all__ = ["Result", "Results", "KINDS", "AXIS_OF_KIND"]
+
+KINDS = ("op", "dc", "ac", "tran", "noise")
+AXIS_OF_KIND = {"op": None, "dc": "sweep", "ac": "frequency", "tran": "time",
+                "noise": "frequency"}
+
+
+def unit_of(name: str) -> str:
+    """The SI unit of a normalised vector name ('' where it cannot be told)."""
+    if name.startswith("v("):
+        return "V"
+    if name.startswith("i("):
+        return "A"
+    if name == "time":
+        return "s"
+    if name == "frequency":
+        return "Hz"
+    return ""
+
+
+class Result:
+    """The vectors of one analysis, by name.
+
+    ``kind`` is one of op, dc, ac, tran, noise; ``name`` the analysis name (``tran1``) where
+    known; ``axis`` the independent variable (``None`` for op); ``r["v(out)"]``, ``r.v("out")``
+    and ``r.i("v1")`` return numpy arrays (length 1 for op).
+    """
+
+    def __init__(self, kind: str, vectors: Mapping[str, np.ndarray], *, name: str | None = None,
+                 units: Mapping[str, str] | None = None, netlist: str = "", log: str = "",
+                 simulator: str = "", meta: Mapping | None = None):
+        if kind not in KINDS:
+            raise ValueError(f"unknown analysis kind {kind!r}; expected one of {KINDS}")
+        self.kind = kind
+        self.name = name or kind
+        self._vectors: dict[str, np.ndarray] = {k: np.asarray(v) for k, v in vectors.items()}
+        self.axis_name = AXIS_OF_KIND[kind]
+        if self.axis_name is not None and self.axis_name not in self._vectors:
+            raise ValueError(f"{kind} result without its axis {self.axis_name!r}")
+        self.units = {n: unit_of(n) for n in self._vectors}
+        if units:
+            self.units.update({k: v for k, v in units.items() if k in self._vectors and v})
+        self.netlist = netlist
+        self.log = log
+        self.simulator = simulator
+        self.meta = dict(meta or {})
+
+    # ---- access -------------------------------------------------------------------------
+    @property
+    def names(self) -> list[str]:
+        return list(self._vectors)
+
+    @property
+    def axis(self) -> np.ndarray | None:
+        return None if self.axis_name is None else self._vectors[self.axis_name]
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and self._lookup(name) is not None
+
+    def _lookup(self, name: str) -> str | None:
+        key = name.strip().lower().replace(":", ".")
+        if key in self._vectors:
+            return key
+        if "(" not in key and f"v({key})" in self._vectors:
+            return f"v({key})"
+        return None
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        key = self._lookup(name)
+        if key is None:
+            raise KeyError(f"{self.simulator or 'simulator'} {self.kind} result {self.name!r} "
+                           f"has no vector {name!r}; it has: {', '.join(self.names)}")
+        return self._vectors[key]
+
+    def v(self, node: str, ref: str | None = None) -> np.ndarray:
+        """Voltage of ``node`` (minus that of ``ref`` when given)."""
+        value = self[f"v({node.lower()})"]
+        if ref is not None and ref not in ("0", "gnd"):
+            value = value - self[f"v({ref.lower()})"]
+        return value
+
+    def i(self, element: str) -> np.ndarray:
+        """Branch current of ``element`` (SPICE sign: into its first terminal)."""
+        return self[f"i({element.lower()})"]
+
+    def scalar(self, name: str) -> float | complex:
+        """The single value of an op vector (or the last point of any other)."""
+        arr = self[name]
+        return arr.reshape(-1)[-1].item()
+
+    def __len__(self) -> int:
+        return 0 if not self._vectors else len(next(iter(self._vectors.values())))
+
+    def __repr__(self) -> str:
+        return (f"<Result {self.kind} {self.name!r} from {self.simulator or '?'}: "
+                f"{len(self)} points, {len(self._vectors)} vectors>")
+
+    # ---- export -------------------------------------------------------------------------
+    def _columns(self):
+        cols, headers = [], []
+        for n, arr in self._vectors.items():
+            unit = self.units.get(n, "")
+            suffix = f" [{unit}]" if unit else ""
+            if np.iscomplexobj(arr):
+                cols += [arr.real, arr.imag]
+                headers += [f"re({n}){suffix}", f"im({n}){suffix}"]
+            else:
+                cols.append(arr)
+                headers.append(f"{n}{suffix}")
+        return cols, headers
+
+    def to_csv(self, path: str | os.PathLike) -> Path:
+        """Write all vectors to ``path`` (full precision, units in the header), atomically.
+
+        Complex vectors become two columns, ``re(name)`` and ``im(name)``.
+        """
+        cols, headers = self._columns()
+        table = np.column_stack([np.asarray(c, dtype=float) for c in cols]) if cols else \
+            np.zeros((0, 0))
+        with atomic_path(path) as tmp:
+            with open(tmp, "w", newline="") as fh:
+                fh.write(",".join(headers) + "\n")
+                np.savetxt(fh, table, delimiter=",", fmt="%.17g")
+        return Path(path)
+
+    def to_dataframe(self):
+        """A pandas DataFrame of all vectors, indexed by the axis (pandas imported here)."""
+        import pandas as pd  # noqa: PLC0415 - lazy on purpose
+
+        data = {n: a for n, a in self._vectors.items() if n != self.axis_name}
+        index = pd.Index(self.axis, name=self.axis_name) if self.axis_name else None
+        return pd.DataFrame(data, index=index)
+
+
+class Results(Sequence):
+    """The results of one run: one ``Result`` per analysis, in the order they were asked for.
+
+    ``results.tran`` (and ``.op``, ``.dc``, ``.ac``, ``.noise``) is the single result of that
+    kind; ``results["tran1"]`` looks one up by analysis name.
+    """
+
+    def __init__(self, results: Sequence[Result], *, netlist: str = "", log: str = "",
+                 simulator: str = "", workdir: Path | None = None):
+        self._results = list(results)
+        self.netlist = netlist
+        self.log = log
+        self.simulator = simulator
+        self.workdir = workdir
+
+    def __len__(self) -> int:
+        return len(self._results)
+
+    def __getitem__(self, key):
+        if isinstance(key, str):
+            for r in self._results:
+                if r.name == key:
+                    return r
+            raise KeyError(f"no analysis named {key!r}; have {[r.name for r in self._results]}")
+        return self._results[key]
+
+    def of_kind(self, kind: str) -> list[Result]:
+        return [r for r in self._results if r.kind == kind]
+
+    def _single(self, kind: str) -> Result:
+        found = self.of_kind(kind)
+        if not found:
+            raise KeyError(f"no {kind} analysis in these results (have: "
+                           f"{', '.join(r.kind for r in self._results) or 'none'})")
+        if len(found) > 1:
+            raise ValueError(f"{len(found)} {kind} analyses ({', '.join(r.name for r in found)});"
+                             f" pick one by name, e.g. results[{found[0].name!r}]")
+        return found[0]
+
+    op = property(lambda self: self._single("op"), doc="The single op result.")
+    dc = property(lambda self: self._single("dc"), doc="The single dc-sweep result.")
+    ac = property(lambda self: self._single("ac"), doc="The single ac result.")
+    tran = property(lambda self: self._single("tran"), doc="The single transient result.")
+    noise = property(lambda self: self._single("noise"), doc="The single noise result.")
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{r.kind}:{r.name}" for r in self._results)
+        return f"<Results from {self.simulator or '?'}: [{inner}]>"
