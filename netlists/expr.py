@@ -4,10 +4,13 @@ Expressions are written in Python syntax and parsed with :mod:`ast`, so nothing 
 grammar below can reach a netlist::
 
     number | name | -e | e (+ - * / **) e | f(e, ...) | v(node) | v(node, node) | i(vsource)
+    | e if e (< <= > >=) e else e
 
 ``name`` is a circuit parameter or ``time`` (the simulation time); ``v(a, b)`` is the voltage
 between two nodes, ``i(vx)`` the current through voltage source ``vx``. Functions: exp, ln,
-log10, sqrt, abs, sin, cos, tan, sinh, cosh, tanh, atan, min, max, pow. Each dialect renders
+log10, sqrt, abs, sin, cos, tan, sinh, cosh, tanh, atan, min, max, pow, and the smooth
+sigmoid(x) and softplus(x). A conditional is a hard branch: keep it for switches on ``time``
+(it hurts Newton convergence on a node voltage; prefer sigmoid). Each dialect renders
 the same tree in its own syntax (``**`` becomes ``pow``; ``time`` becomes ``$abstime`` in
 Verilog-A), so ngspice, Xyce and VACASK evaluate the same function.
 """
@@ -22,26 +25,36 @@ from neurospice.errors import NetlistError
 from neurospice.netlists.values import RESERVED, check_node, fmt
 
 FUNCTIONS = {
-    # name: (arity, ngspice, xyce, verilog-a)
-    "exp": (1, "exp", "exp", "exp"),
-    "ln": (1, "ln", "log", "ln"),
-    "log10": (1, "log10", "log10", "log"),
-    "sqrt": (1, "sqrt", "sqrt", "sqrt"),
-    "abs": (1, "abs", "abs", "abs"),
-    "sin": (1, "sin", "sin", "sin"),
-    "cos": (1, "cos", "cos", "cos"),
-    "tan": (1, "tan", "tan", "tan"),
-    "sinh": (1, "sinh", "sinh", "sinh"),
-    "cosh": (1, "cosh", "cosh", "cosh"),
-    "tanh": (1, "tanh", "tanh", "tanh"),
-    "atan": (1, "atan", "atan", "atan"),
-    "min": (2, "min", "min", "min"),
-    "max": (2, "max", "max", "max"),
-    "pow": (2, "pow", "pow", "pow"),
+    # name: (arity, ngspice, xyce, verilog-a, numpy)
+    "exp": (1, "exp", "exp", "exp", "np.exp"),
+    "ln": (1, "ln", "log", "ln", "np.log"),
+    "log10": (1, "log10", "log10", "log", "np.log10"),
+    "sqrt": (1, "sqrt", "sqrt", "sqrt", "np.sqrt"),
+    "abs": (1, "abs", "abs", "abs", "np.abs"),
+    "sin": (1, "sin", "sin", "sin", "np.sin"),
+    "cos": (1, "cos", "cos", "cos", "np.cos"),
+    "tan": (1, "tan", "tan", "tan", "np.tan"),
+    "sinh": (1, "sinh", "sinh", "sinh", "np.sinh"),
+    "cosh": (1, "cosh", "cosh", "cosh", "np.cosh"),
+    "tanh": (1, "tanh", "tanh", "tanh", "np.tanh"),
+    "atan": (1, "atan", "atan", "atan", "np.arctan"),
+    "min": (2, "min", "min", "min", "np.minimum"),
+    "max": (2, "max", "max", "max", "np.maximum"),
+    "pow": (2, "pow", "pow", "pow", "np.power"),
+    # smooth helpers, expanded inline in every dialect
+    "sigmoid": (1, None, None, None, None),
+    "softplus": (1, None, None, None, None),
 }
-_DIALECT_INDEX = {"ngspice": 1, "xyce": 2, "verilog-a": 3}
+_DIALECT_INDEX = {"ngspice": 1, "xyce": 2, "verilog-a": 3, "numpy": 4}
+_EXPANSIONS = {
+    # 1/(1+exp(-x)), written so that neither branch overflows
+    "sigmoid": "(0.5 + 0.5*tanh(0.5*({0})))",
+    # ln(1+exp(x)) = max(x,0) + ln(1+exp(-|x|)): smooth, and no overflow for large |x|
+    "softplus": "(max({0}, 0.0) + ln(1.0 + exp(-abs({0}))))",
+}
 _OPS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/"}
-SPECIAL = {"time": {"ngspice": "time", "xyce": "TIME", "verilog-a": "$abstime"}}
+_CMP = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+SPECIAL = {"time": {"ngspice": "time", "xyce": "TIME", "verilog-a": "$abstime", "numpy": "time"}}
 
 
 @dataclass(frozen=True)
@@ -104,15 +117,17 @@ class Expression:
         visit(self._tree)
         return tuple(out)
 
-    def render(self, dialect: str, *, node_alias: dict[str, str] | None = None) -> str:
-        """Render for ``ngspice``, ``xyce`` or ``verilog-a``.
+    def render(self, dialect: str, *, node_alias: dict[str, str] | None = None,
+               symbols: dict[str, str] | None = None) -> str:
+        """Render for ``ngspice``, ``xyce``, ``verilog-a`` or ``numpy``.
 
-        ``node_alias`` renames nodes (used when a Verilog-A wrapper module sees the circuit's
-        nodes through its own port names).
+        ``node_alias`` renames nodes (a Verilog-A wrapper sees the circuit's nodes through its
+        own ports; in numpy a node becomes the name of its voltage array). ``symbols``
+        replaces names by text (a device's state by its scaled node voltage, say).
         """
         if dialect not in _DIALECT_INDEX:
             raise NetlistError(f"unknown expression dialect {dialect!r}")
-        return _render(self._tree, dialect, node_alias or {}, self.text)
+        return _render(self._tree, dialect, node_alias or {}, symbols or {}, self.text)
 
     def __str__(self) -> str:
         return self.text
@@ -158,6 +173,13 @@ def _check(node, text):
             raise NetlistError(f"in {text!r}: unsupported operator {type(node.op).__name__}")
         _check(node.left, text)
         _check(node.right, text)
+    elif isinstance(node, ast.IfExp):
+        test = node.test
+        if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+                and isinstance(test.ops[0], tuple(_CMP))):
+            raise NetlistError(f"in {text!r}: a condition must be one comparison a (<, <=, >, >=) b")
+        for child in (test.left, test.comparators[0], node.body, node.orelse):
+            _check(child, text)
     elif isinstance(node, ast.Call):
         if not isinstance(node.func, ast.Name) or node.keywords:
             raise NetlistError(f"in {text!r}: unsupported call")
@@ -183,16 +205,27 @@ def _check(node, text):
         raise NetlistError(f"in {text!r}: unsupported syntax {type(node).__name__}")
 
 
-def _render(node, dialect, alias, text) -> str:
-    r = lambda n: _render(n, dialect, alias, text)  # noqa: E731
+def _render(node, dialect, alias, symbols, text) -> str:
+    r = lambda n: _render(n, dialect, alias, symbols, text)  # noqa: E731
     if isinstance(node, ast.Constant):
         return fmt(node.value)
     if isinstance(node, ast.Name):
+        if node.id in symbols:
+            return symbols[node.id]
         if node.id in SPECIAL:
             return SPECIAL[node.id][dialect]
         return node.id
     if isinstance(node, ast.UnaryOp):
         return f"(-{r(node.operand)})" if isinstance(node.op, ast.USub) else r(node.operand)
+    if isinstance(node, ast.IfExp):
+        t = node.test
+        cond = f"({r(t.left)} {_CMP[type(t.ops[0])]} {r(t.comparators[0])})"
+        a, b = r(node.body), r(node.orelse)
+        if dialect == "xyce":
+            return f"IF({cond}, {a}, {b})"
+        if dialect == "numpy":
+            return f"np.where({cond}, {a}, {b})"
+        return f"({cond} ? {a} : {b})"
     if isinstance(node, ast.BinOp):
         if isinstance(node.op, ast.Pow):
             return f"pow({r(node.left)}, {r(node.right)})"
@@ -200,6 +233,9 @@ def _render(node, dialect, alias, text) -> str:
     name = node.func.id
     if name == "v":
         nodes = [_node_arg(a, text) for a in node.args]
+        if dialect == "numpy":
+            terms = [alias.get(n, n) for n in nodes]
+            return "(" + " - ".join(t if n != "0" else "0.0" for n, t in zip(nodes, terms)) + ")"
         if dialect == "verilog-a":
             nodes = [alias.get(n, n) for n in nodes if n != "0"]
             return f"V({', '.join(nodes)})" if nodes else "0.0"
@@ -210,6 +246,11 @@ def _render(node, dialect, alias, text) -> str:
             raise NetlistError(
                 f"in {text!r}: i({src}) cannot be rendered in Verilog-A (VACASK); use a current-"
                 "controlled source (F/H) or sense the current with a resistor")
+        if dialect == "numpy":
+            raise NetlistError(f"in {text!r}: i() has no numpy rendering")
         return f"{'I' if dialect == 'xyce' else 'i'}({src})"
+    if name in _EXPANSIONS:
+        inner = Expression(_EXPANSIONS[name].format("_x_"))
+        return _render(inner._tree, dialect, alias, {"_x_": r(node.args[0])}, text)
     fname = FUNCTIONS[name][_DIALECT_INDEX[dialect]]
     return f"{fname}({', '.join(r(a) for a in node.args)})"

@@ -21,7 +21,7 @@ from neurospice.netlists.circuit import (
 from neurospice.netlists.expr import Expression
 from neurospice.netlists.values import fmt
 
-__all__ = ["render", "verilog_a_sources"]
+__all__ = ["render", "render_subcircuit", "verilog_a_sources"]
 
 
 def render(circuit: Circuit, dialect: str, osdi: dict) -> str:
@@ -30,6 +30,17 @@ def render(circuit: Circuit, dialect: str, osdi: dict) -> str:
     _check(circuit)
     writer = {"ngspice": _NgspiceWriter, "xyce": _XyceWriter, "vacask": _VacaskWriter}[dialect]
     return writer(circuit, {Path(k).resolve(): Path(v) for k, v in osdi.items()}).render()
+
+
+def render_subcircuit(sub: Subcircuit, dialect: str) -> str:
+    """The definition of one subcircuit alone, for a library file (ngspice or Xyce)."""
+    if dialect not in ("ngspice", "xyce"):
+        raise NetlistError(f"subcircuit libraries are written for ngspice and xyce, not {dialect!r}")
+    holder = Circuit(sub.name)
+    holder.subcircuit(sub)
+    _check(holder)
+    writer = (_NgspiceWriter if dialect == "ngspice" else _XyceWriter)(holder, {})
+    return "\n".join(writer.subcircuit(sub)).rstrip() + "\n"
 
 
 def verilog_a_sources(circuit: Circuit, dialect: str | None = None) -> list[Path]:

@@ -1,0 +1,28 @@
+"""The registry of device definitions: name -> Device, built on first use."""
+
+from __future__ import annotations
+
+from functools import cache
+
+from neurospice.errors import NetlistError
+
+_MODULES = {
+    "mtj": "neurospice.compact_models.mtj",
+}
+
+
+@cache
+def get_device(name: str):
+    """The :class:`~neurospice.compact_models.framework.Device` called ``name``."""
+    import importlib
+
+    try:
+        module = _MODULES[name]
+    except KeyError:
+        raise NetlistError(f"unknown device {name!r} (known: {', '.join(sorted(_MODULES))})") \
+            from None
+    return importlib.import_module(module).DEVICE
+
+
+def device_names() -> list[str]:
+    return sorted(_MODULES)
