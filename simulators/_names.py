@@ -58,11 +58,12 @@ def ngspice_name(raw: str, vtype: str = "") -> str:
     if n.startswith("i(") and n.endswith(")"):
         return f"i({_ngspice_element(n[2:-1])})"
     if n.startswith("v(") and n.endswith(")"):
+        # ngspice's raw file calls the integrated noise "v(onoise_total)"
+        return n[2:-1] if n.startswith(("v(onoise", "v(inoise")) else n
+    if n in ("time", "frequency") or n.endswith("-sweep") or \
+            n.startswith(("onoise", "inoise", "@")):
         return n
-    if n in ("time", "frequency") or n.endswith("-sweep"):
-        return n
-    if vtype == "voltage" or (vtype in ("", "notype") and re.fullmatch(r"[\w.\-+]+", n)
-                              and not n.startswith(("onoise", "inoise", "@"))):
+    if vtype == "voltage" or (vtype in ("", "notype") and re.fullmatch(r"[\w.\-+]+", n)):
         return f"v({n})"
     return n
 

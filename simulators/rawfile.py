@@ -188,7 +188,8 @@ def _parse_binary(blob, pos, n_vars, n_points, is_complex, flags):
     available = (len(blob) - pos) // row_bytes
     count = min(n_points, available)
     flat = np.frombuffer(blob, dtype="<f8", count=count * row_items, offset=pos)
-    pos += count * row_bytes
+    # a truncated plot is the last thing in the file: what follows is a partial point
+    pos = pos + count * row_bytes if count == n_points else len(blob)
     if is_complex:
         pairs = flat.reshape(count, n_vars, 2)
         data = pairs[:, :, 0] + 1j * pairs[:, :, 1]
