@@ -1,0 +1,340 @@
+"""Reading delimited text tables of measured data as instruments write them.
+
+The reader finds the delimiter (tab, semicolon, comma, else whitespace), skips an instrument
+preamble, finds the header row, parses the units in the column names and converts the values
+to SI. Line numbers are 1-based file lines as an editor shows them, and every DataError names
+the file, the column and that line.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+from neurospice.errors import DataError
+
+from ._units import Header, Unit, parse_header
+
+DELIMITERS = ("\t", ";", ",")  # tried in this order; whitespace when none fits
+_PROBE = 5                     # rows that must follow a header and look numeric
+_SAMPLE = 200                  # lines at each end of the file used to guess the delimiter
+
+
+@dataclass(frozen=True)
+class DroppedRow:
+    """A data row left out on request (``on_nan="drop"``): where, and why."""
+
+    line: int
+    column: str
+    value: str
+
+
+@dataclass
+class Report:
+    """What the loader left out or assumed. Nothing is dropped without an entry here."""
+
+    dropped: list[DroppedRow] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def dropped_lines(self) -> list[int]:
+        return [d.line for d in self.dropped]
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as written in the file: its position, header text, label and unit."""
+
+    index: int
+    name: str
+    label: str
+    unit: Unit | None
+    unit_text: str
+
+    @property
+    def unit_symbol(self) -> str:
+        return self.unit.symbol if self.unit else self.unit_text
+
+
+@dataclass
+class Raw:
+    """A file split into preamble, header and rows of text cells (internal)."""
+
+    path: Path
+    delimiter: str | None
+    decimal: str
+    header_line: int
+    columns: list[Column]
+    cells: list[list[str]]
+    lines: np.ndarray
+    block: np.ndarray
+    preamble: tuple[str, ...]
+    report: Report
+
+    def find(self, name: str) -> Column:
+        """The column whose header is ``name`` (as written) or whose label is ``name``."""
+        for key in ("name", "label"):
+            hits = [c for c in self.columns if getattr(c, key) == name.strip()]
+            if len(hits) == 1:
+                return hits[0]
+            if len(hits) > 1:
+                raise DataError(f"{len(hits)} columns are called {name!r}",
+                                path=str(self.path), column=name, row=self.header_line)
+        raise self.missing([name])
+
+    def missing(self, wanted: Iterable[str]) -> DataError:
+        present = ", ".join(repr(c.name) for c in self.columns) or "none"
+        return DataError(f"missing column(s) {', '.join(map(repr, wanted))}; present: {present}",
+                         path=str(self.path), row=self.header_line)
+
+    def unit_of(self, column: Column) -> Unit | None:
+        if column.unit is None and column.unit_text:
+            raise DataError(f"unknown unit {column.unit_text!r} in the header",
+                            path=str(self.path), column=column.name, row=self.header_line)
+        return column.unit
+
+    def text(self, column: Column, rows: slice = slice(None)) -> list[str]:
+        return [r[column.index] for r in self.cells[rows]]
+
+    def values(self, column: Column, rows: slice = slice(None), unit: Unit | None = None):
+        """SI floats of a column; empty cells are NaN. Raises on a cell that is not a number."""
+        unit = unit or self.unit_of(column)
+        out = np.empty(len(self.cells[rows]), dtype=float)
+        for k, (cell, line) in enumerate(zip(self.text(column, rows), self.lines[rows])):
+            if not cell:
+                out[k] = np.nan
+                continue
+            number = _number(cell, self.decimal)
+            if number is None:
+                hint = ""
+                if self.decimal == "." and _number(cell, ",") is not None:
+                    hint = " (a decimal comma? pass decimal=',')"
+                raise DataError(f"not a number: {cell!r}{hint}", path=str(self.path),
+                                column=column.name, row=int(line))
+            out[k] = number
+        return unit.to_si(out) if unit else out
+
+
+def _number(cell: str, decimal: str) -> float | None:
+    if decimal != ".":
+        cell = cell.replace(decimal, ".")
+    try:
+        return float(cell)
+    except ValueError:
+        return None
+
+
+def _split(line: str, delimiter: str | None) -> list[str]:
+    if delimiter is None:
+        return [c.strip('"') for c in line.split()]
+    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter))]
+
+
+def _read_lines(path: Path) -> list[str]:
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = data.decode("latin-1")
+    # universal newlines: \r\n, \r and \n each end a line, as in an editor
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _guess_delimiter(lines: Sequence[str]) -> str | None:
+    filled = [ln for ln in lines if ln.strip()]
+    sample = filled[:_SAMPLE] + filled[_SAMPLE:][-_SAMPLE:]
+    for d in DELIMITERS:
+        counts = Counter(len(_split(ln, d)) for ln in sample if d in ln)
+        if counts:
+            width, n = counts.most_common(1)[0]
+            if width >= 2 and n >= len(sample) / 2:
+                return d
+    return None
+
+
+def _is_numeric_row(cells: list[str], decimal: str) -> bool:
+    filled = [c for c in cells if c]
+    numeric = sum(_number(c, decimal) is not None for c in filled)
+    return numeric > 0 and numeric > len(filled) / 2
+
+
+def _header_cells(cells: list[str], delimiter: str | None) -> list[str]:
+    cells = list(cells)
+    if cells and cells[0].startswith("#"):          # numpy.savetxt writes "# name,name"
+        cells[0] = cells[0].lstrip("#").strip()
+    if delimiter is None:                           # "V (mV)" split on blanks: join the unit
+        merged: list[str] = []
+        for c in cells:
+            if merged and c[:1] in "([" and c[-1:] in ")]":
+                merged[-1] += " " + c
+            else:
+                merged.append(c)
+        cells = merged
+    return cells
+
+
+def _is_header(rows: list[tuple[int, list[str]]], k: int, decimal: str) -> bool:
+    cells = rows[k][1]
+    filled = [c for c in cells if c]
+    if not filled or any(_number(c, decimal) is not None for c in filled):
+        return False
+    following = rows[k + 1:k + 1 + _PROBE]
+    return bool(following) and all(_is_numeric_row(c, decimal) for _, c in following)
+
+
+def read_raw(path, *, delimiter: str | None = None, header_row: int | None = None,
+             skip_header: int | None = None, decimal: str = ".") -> Raw:
+    """Split a file into preamble, header and data cells (see :func:`load_table`)."""
+    path = Path(path)
+    if decimal not in (".", ","):
+        raise ValueError(f"decimal must be '.' or ',', not {decimal!r}")
+    if header_row is not None and skip_header is not None:
+        raise ValueError("give header_row or skip_header, not both")
+    lines = _read_lines(path)
+    if delimiter is None:
+        delimiter = _guess_delimiter(lines)
+    elif delimiter.strip() == "":
+        delimiter = None                            # " " or "" means whitespace
+    if delimiter == decimal:
+        raise ValueError(f"the delimiter and the decimal mark are both {decimal!r}")
+    rows = [(n, _split(ln, delimiter)) for n, ln in enumerate(lines, 1) if ln.strip()]
+    rows = [(n, c) for n, c in rows if any(c)]     # ",,,," is a blank line
+
+    if header_row is not None or skip_header is not None:
+        first = header_row if header_row is not None else skip_header + 1
+        k = next((i for i, (n, _) in enumerate(rows) if n >= first), None)
+        if k is None or (header_row is not None and rows[k][0] != header_row):
+            raise DataError(f"line {first} is blank or past the end: no header there",
+                            path=str(path), row=first)
+    else:
+        k = next((i for i in range(len(rows)) if _is_header(rows, i, decimal)), None)
+        if k is None:
+            raise DataError("no header row found (a row of names followed by rows of numbers);"
+                            " pass header_row= or skip_header=", path=str(path))
+    header_line = rows[k][0]
+    names = _header_cells(rows[k][1], delimiter)
+    while names and not names[-1]:
+        names.pop()                                 # trailing delimiters
+    headers = [parse_header(n) for n in names]
+    columns = [Column(i, h.name, h.label, h.unit, h.unit_text) for i, h in enumerate(headers)]
+    preamble = tuple(lines[n - 1] for n, _ in rows[:k])
+
+    report = Report()
+    cells, line_numbers, blocks, block = [], [], [], 0
+    for n, row in rows[k + 1:]:
+        if row[0].startswith("#"):
+            report.notes.append(f"line {n}: comment skipped")
+            continue
+        if len(row) > len(names) and any(row[len(names):]):
+            raise DataError(f"{len(row)} cells but the header has {len(names)} columns",
+                            path=str(path), row=n)
+        row = (row + [""] * len(names))[:len(names)]
+        if _is_repeated_header(row, headers, delimiter, path, n):
+            block += 1
+            report.notes.append(f"line {n}: header repeated, block {block} starts")
+            continue
+        cells.append(row)
+        line_numbers.append(n)
+        blocks.append(block)
+    if not cells:
+        raise DataError("no data rows after the header", path=str(path), row=header_line)
+    return Raw(path, delimiter, decimal, header_line, columns, cells,
+               np.array(line_numbers), np.array(blocks), preamble, report)
+
+
+def _is_repeated_header(row: list[str], headers: list[Header], delimiter, path, line) -> bool:
+    again = [parse_header(c) for c in _header_cells(row, delimiter)]
+    if len(again) < len(headers) or [h.label for h in again[:len(headers)]] != \
+            [h.label for h in headers]:
+        return False
+    for old, new in zip(headers, again):
+        if (old.unit, old.unit_text) != (new.unit, new.unit_text):
+            raise DataError(f"mixed units: the header repeats with unit {new.unit_text!r} where "
+                            f"it had {old.unit_text!r}", path=str(path), column=old.name,
+                            row=line)
+    return True
+
+
+def finite_rows(path: Path, named: Sequence[tuple[str, np.ndarray]], lines: np.ndarray,
+                on_nan: str, report: Report) -> np.ndarray:
+    """Mask of rows whose values are all finite; raise or record the others (``on_nan``)."""
+    if on_nan not in ("raise", "drop"):
+        raise ValueError(f"on_nan must be 'raise' or 'drop', not {on_nan!r}")
+    keep = np.ones(len(lines), dtype=bool)
+    bad_cells = [(k, j) for j, (_, v) in enumerate(named) for k in np.flatnonzero(~np.isfinite(v))]
+    for k, j in sorted(bad_cells):
+        if not keep[k]:
+            continue
+        name, value = named[j][0], named[j][1][k]
+        what = "empty cell" if np.isnan(value) else f"{value} value"
+        if on_nan == "raise":
+            raise DataError(f"{what} (pass on_nan='drop' to drop such rows)", path=str(path),
+                            column=name, row=int(lines[k]))
+        keep[k] = False
+        report.dropped.append(DroppedRow(int(lines[k]), name, what))
+    return keep
+
+
+@dataclass
+class Table:
+    """A measured-data table: SI values by column, with where each row came from.
+
+    ``data[:, j]`` holds column ``columns[j]`` in SI units (see :mod:`._units`); ``lines`` the
+    1-based file line of each row; ``block`` counts headers repeated mid-file (0 before the
+    first repeat); ``preamble`` the non-blank lines above the header (instrument settings).
+    """
+
+    path: Path
+    columns: tuple[Column, ...]
+    data: np.ndarray
+    lines: np.ndarray
+    block: np.ndarray
+    header_line: int
+    delimiter: str | None
+    preamble: tuple[str, ...]
+    report: Report
+
+    @property
+    def names(self) -> list[str]:
+        return [c.name for c in self.columns]
+
+    def __getitem__(self, key: str | int) -> np.ndarray:
+        if isinstance(key, int):
+            return self.data[:, key]
+        hits = [j for j, c in enumerate(self.columns) if key in (c.name, c.label)]
+        if len(hits) != 1:
+            raise KeyError(f"{key!r} names {len(hits)} columns; columns: {self.names}")
+        return self.data[:, hits[0]]
+
+
+def load_table(path, *, columns: Sequence[str] | None = None, delimiter: str | None = None,
+               header_row: int | None = None, skip_header: int | None = None,
+               decimal: str = ".", on_nan: str = "raise") -> Table:
+    """Load a delimited text file of numbers with a header row into SI values.
+
+    - ``delimiter``: tab, ``;``, ``,`` or ``" "`` (whitespace); found from the data when None.
+    - ``header_row``: the header's 1-based line; ``skip_header=N``: the header is the first
+      non-blank line after N lines. Neither: the first row of names followed by numeric rows,
+      so an instrument preamble (key,value settings) is skipped and kept in ``preamble``.
+    - ``decimal``: ``","`` for files written with a decimal comma (``;`` or tab delimited).
+    - ``columns``: the header names (or labels without unit) to load; all when None.
+    - ``on_nan``: ``"raise"`` (default) on an empty, NaN or inf cell, or ``"drop"`` the row and
+      list it in ``report.dropped``.
+
+    Units in the names (``V (mV)``, ``current [uA]``, ``I/mA``, ``f_GHz``) convert to SI; a
+    column without a unit is kept as written. Raises DataError naming file, column and line.
+    """
+    raw = read_raw(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
+                   decimal=decimal)
+    chosen = raw.columns if columns is None else [raw.find(n) for n in columns]
+    named = [(c.name, raw.values(c)) for c in chosen]
+    keep = finite_rows(raw.path, named, raw.lines, on_nan, raw.report)
+    data = np.column_stack([v[keep] for _, v in named]) if named else \
+        np.empty((int(keep.sum()), 0))
+    return Table(raw.path, tuple(chosen), data, raw.lines[keep], raw.block[keep],
+                 raw.header_line, raw.delimiter, raw.preamble, raw.report)

@@ -1,0 +1,145 @@
+"""Units written in measured-data headers, and their conversion to SI.
+
+A header cell carries its unit in one of four forms, tried in this order:
+
+* ``Voltage (mV)`` or ``current [uA]`` — a unit in brackets;
+* ``I/mA`` — a unit after a slash;
+* ``f_GHz`` — a unit after the last underscore (a one-letter unit only after a name of two
+  letters or more: ``time_s`` has a unit, ``I_C`` does not);
+* none of these — no unit (the caller decides what that means).
+
+A bracketed unit must be known; the slash and underscore forms count as a unit only when the
+text after the separator is a known unit (``device_id`` stays a name).
+
+Every unit has a *dimension* (``voltage``, ``current``, ``time``, ``frequency``, ``power``,
+``temperature``, ``resistance``, ``conductance``, ``field``, ``dimensionless``) and converts to
+the SI unit of that dimension: V, A, s, Hz, W, K, Ohm, S, and tesla for magnetic fields (the
+field is stored as mu0*H, so 1 Oe -> 1e-4 T and 1 A/m -> mu0 T). dBm converts to W; degrees
+Celsius convert to K. ``u``, ``µ`` (micro sign) and ``μ`` (Greek mu) all mean micro; ``Ω`` and
+``Ohm`` both mean ohm. A unit that is not found as written is looked up case-insensitively when
+that is unambiguous (``GHZ`` -> GHz, but ``MS`` could be ms or mS and is refused).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+MU0 = 4e-7 * math.pi  # vacuum permeability (T m / A), CODATA value to 1e-10 relative
+
+SI_UNIT = {
+    "voltage": "V", "current": "A", "time": "s", "frequency": "Hz", "power": "W",
+    "temperature": "K", "resistance": "Ohm", "conductance": "S", "field": "T",
+    "dimensionless": "",
+}
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A unit as written in a header and how to convert its values to SI."""
+
+    symbol: str
+    dimension: str
+    scale: float = 1.0
+    offset: float = 0.0   # added after scaling (degC -> K)
+    dbm: bool = False     # logarithmic power: P[W] = 1 mW * 10**(x/10)
+
+    def to_si(self, values):
+        values = np.asarray(values, dtype=float)
+        if self.dbm:
+            return 1e-3 * 10.0 ** (values / 10.0)
+        return values * self.scale + self.offset
+
+
+_PREFIX = {"": 1.0, "k": 1e3, "M": 1e6, "G": 1e9, "m": 1e-3, "u": 1e-6, "n": 1e-9,
+           "p": 1e-12, "f": 1e-15}
+
+
+def _table() -> dict[str, Unit]:
+    units: dict[str, Unit] = {}
+
+    def add(base: str, dimension: str, prefixes: str, factor: float = 1.0):
+        for p in ["", *prefixes]:
+            symbol = p + base
+            units[symbol] = Unit(symbol, dimension, _PREFIX[p] * factor)
+
+    add("V", "voltage", "kmun")
+    add("A", "current", "munpf")
+    add("s", "time", "munp")
+    add("Hz", "frequency", "kMG")
+    add("W", "power", "mun")
+    add("Ohm", "resistance", "kMG")
+    add("S", "conductance", "mun")
+    add("T", "field", "m")
+    add("Oe", "field", "k", 1e-4)
+    add("K", "temperature", "")
+    units["dBm"] = Unit("dBm", "power", dbm=True)
+    units["C"] = Unit("C", "temperature", 1.0, 273.15)
+    units["A/m"] = Unit("A/m", "field", MU0)
+    for symbol in ("", "1", "-", "a.u.", "arb. units"):
+        units[symbol] = Unit(symbol, "dimensionless")
+    return units
+
+
+UNITS = _table()
+_LOWER: dict[str, list[Unit]] = {}
+for _u in UNITS.values():
+    _LOWER.setdefault(_u.symbol.lower(), []).append(_u)
+
+_SPELLINGS = [("µ", "u"), ("μ", "u"), ("Ω", "Ohm"), ("Ω", "Ohm"), ("ohms", "Ohm"),
+              ("ohm", "Ohm"), ("°C", "C"), ("ºC", "C"), ("degC", "C"), ("deg C", "C")]
+
+
+def lookup_unit(text: str) -> Unit | None:
+    """The unit written as ``text`` (spelling variants allowed), or None when unknown."""
+    symbol = text.strip()
+    for variant, canonical in _SPELLINGS:
+        symbol = symbol.replace(variant, canonical)
+    if symbol in UNITS:
+        return UNITS[symbol]
+    matches = _LOWER.get(symbol.lower(), [])
+    if len({(u.dimension, u.scale, u.offset, u.dbm) for u in matches}) == 1:
+        return matches[0]
+    return None
+
+
+@dataclass(frozen=True)
+class Header:
+    """One header cell split into its name and unit.
+
+    ``unit`` is None when the cell names no unit; ``unit_text`` holds a bracketed unit that
+    is not known (the column raises a DataError when it is used).
+    """
+
+    name: str
+    label: str
+    unit: Unit | None
+    unit_text: str
+
+    @property
+    def known(self) -> bool:
+        return self.unit is not None or not self.unit_text
+
+
+_BRACKET = re.compile(r"^(.*?)\s*[(\[]\s*([^()\[\]]*?)\s*[)\]]\s*$")
+_NOT_SUFFIX_UNITS = {"", "1", "-", "a.u.", "arb. units"}
+
+
+def parse_header(name: str) -> Header:
+    """Split a header cell such as ``SMU-1 Voltage (V)`` into label and unit."""
+    name = name.strip()
+    m = _BRACKET.match(name)
+    if m and m.group(1):
+        return Header(name, m.group(1), lookup_unit(m.group(2)), m.group(2))
+    for sep in ("/", "_"):
+        label, found, tail = name.rpartition(sep)
+        # one-letter units after "_" only on names of two letters or more: I_C is a name
+        short = sep == "_" and len(tail) == 1 and len(label.strip()) < 2
+        if found and label and tail not in _NOT_SUFFIX_UNITS and not short:
+            unit = lookup_unit(tail)
+            if unit is not None:
+                return Header(name, label.strip(), unit, tail)
+    return Header(name, name, None, "")

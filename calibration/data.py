@@ -1,0 +1,476 @@
+"""Measured data in, SI arrays out: typed loaders for the curves calibration fits.
+
+Four loaders share one engine (:func:`load_table`'s reader, then column mapping, NaN policy,
+splitting and checks):
+
+- :func:`load_iv` -> :class:`IVSweep`: ``voltage_v``, ``current_a``; optional ``time_s``,
+  ``temperature_k``, ``sweep``, ``cycle``, ``device``. Swept: voltage.
+- :func:`load_transient` -> :class:`Transient`: ``time_s`` (strictly increasing) and at
+  least one of ``voltage_v``, ``current_a``. Swept: time.
+- :func:`load_spectrum` -> :class:`Spectrum`: ``freq_hz`` and at least one of ``vdc_v``,
+  ``power_w``; optional ``field_t``. Swept: frequency.
+- :func:`load_oscillator` -> :class:`OscillatorCurve`: ``current_a``, ``freq_hz``; optional
+  ``power_w``, ``linewidth_hz``, ``field_t``. Swept: current.
+
+All values are SI floats: V, A, s, K, Hz, W, and tesla for fields (mu0*H: 1 Oe = 1e-4 T).
+``vdc_v`` is the rectified DC voltage of a spin diode; ``sweep`` and ``cycle`` are integers,
+``device`` text. Each result also carries ``source`` (the file), ``columns`` and ``units``
+(canonical field -> header and unit as written), ``lines`` (the 1-based file line of every
+point), ``preamble`` (instrument settings above the header) and ``report`` (rows dropped on
+request, assumptions made).
+
+Columns are found by name (see ``QUANTITIES``: ``SMU-1 Voltage (V)`` ends with the word
+``voltage``, ``I/mA`` is ``i``) and unit dimension, or named explicitly:
+``columns={"voltage": "SMU-1 Voltage (V)"}`` (keys: the quantity or its canonical field name).
+A column without a unit is read as SI, with a note in the report.
+
+``split`` cuts a file into several curves and makes the loader return a list:
+
+- ``"columns"``: curves side by side (``V1,I1,V2,I2`` or repeated names); the k-th column of
+  each quantity forms curve k; empty cells below a shorter curve are padding. With explicit
+  columns, give lists: ``columns={"voltage": ["V1", "V2"], "current": ["I1", "I2"]}``.
+- ``"sweep_column"``: curves stacked, told apart by the sweep (else cycle) index column.
+- ``"reversal"``: curves stacked, cut where the swept x turns back (0 -> 21 -> 0 V gives two
+  branches; the turning point ends the first). Steps under half the median step are noise.
+- ``"blocks"``: curves stacked, each under its own copy of the header.
+
+Bad data raises :class:`~neurospice.errors.DataError` naming file, column and line.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from neurospice.errors import DataError
+
+from ._table import Column, Raw, Report, finite_rows, load_table, read_raw
+from ._units import SI_UNIT, Unit, lookup_unit
+
+__all__ = [
+    "IVSweep", "Transient", "Spectrum", "OscillatorCurve", "PulseRamp", "Measurement",
+    "QUANTITIES", "load_table", "load_iv", "load_transient", "load_spectrum",
+    "load_oscillator", "load_spin_diode_sweeps", "load_pulse_updates",
+]
+
+SPLITS = (None, "columns", "sweep_column", "reversal", "blocks")
+
+
+@dataclass(frozen=True)
+class Quantity:
+    """A canonical quantity: its key, field name, dimension and the column names it takes."""
+
+    key: str
+    attr: str
+    dimension: str          # a unit dimension, or "text"
+    aliases: tuple[str, ...]
+
+
+QUANTITIES = {q.key: q for q in (
+    Quantity("voltage", "voltage_v", "voltage",
+             ("v", "voltage", "bias", "vbias", "bias voltage", "applied voltage")),
+    Quantity("current", "current_a", "current", ("i", "current", "ibias", "bias current")),
+    Quantity("time", "time_s", "time", ("t", "time")),
+    Quantity("temperature", "temperature_k", "temperature", ("t", "temp", "temperature")),
+    Quantity("sweep", "sweep", "dimensionless", ("sweep", "sweep index", "sweep number")),
+    Quantity("cycle", "cycle", "dimensionless", ("cycle", "cycle index", "cycle number")),
+    Quantity("device", "device", "text", ("device", "device id", "dev", "sample")),
+    Quantity("freq", "freq_hz", "frequency", ("f", "freq", "frequency", "rf frequency")),
+    Quantity("vdc", "vdc_v", "voltage", ("vdc", "v dc", "dc voltage", "rectified voltage",
+                                        "vrect", "v", "voltage")),
+    Quantity("power", "power_w", "power", ("p", "power", "rf power", "prf")),
+    Quantity("field", "field_t", "field", ("h", "b", "field", "magnetic field", "applied field")),
+    Quantity("linewidth", "linewidth_hz", "frequency", ("linewidth", "fwhm", "df")),
+)}
+
+
+@dataclass(kw_only=True)
+class Measurement:
+    """Where a curve came from: file, columns and units as written, file line of each point."""
+
+    source: Path
+    columns: dict[str, str]
+    units: dict[str, str]
+    lines: np.ndarray
+    preamble: tuple[str, ...] = ()
+    report: Report = field(default_factory=Report)
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+@dataclass(kw_only=True)
+class IVSweep(Measurement):
+    voltage_v: np.ndarray
+    current_a: np.ndarray
+    time_s: np.ndarray | None = None
+    temperature_k: np.ndarray | None = None
+    sweep: np.ndarray | None = None
+    cycle: np.ndarray | None = None
+    device: np.ndarray | None = None
+
+
+@dataclass(kw_only=True)
+class Transient(Measurement):
+    time_s: np.ndarray
+    voltage_v: np.ndarray | None = None
+    current_a: np.ndarray | None = None
+
+
+@dataclass(kw_only=True)
+class Spectrum(Measurement):
+    """Rectified voltage and/or power against frequency; a field sweep at one frequency
+    has a constant ``freq_hz`` and the swept ``field_t``."""
+
+    freq_hz: np.ndarray
+    vdc_v: np.ndarray | None = None
+    power_w: np.ndarray | None = None
+    field_t: np.ndarray | None = None
+
+
+@dataclass(kw_only=True)
+class OscillatorCurve(Measurement):
+    current_a: np.ndarray
+    freq_hz: np.ndarray
+    power_w: np.ndarray | None = None
+    linewidth_hz: np.ndarray | None = None
+    field_t: np.ndarray | None = None
+
+
+@dataclass(kw_only=True)
+class PulseRamp(Measurement):
+    """Read current after each identical programming pulse (``pulse`` counts from 1)."""
+
+    pulse: np.ndarray
+    current_a: np.ndarray
+
+
+@dataclass(frozen=True)
+class _Kind:
+    cls: type
+    quantities: tuple[str, ...]     # in matching order
+    required: tuple[str, ...]
+    one_of: tuple[str, ...]         # at least one of these
+    x: str                          # the swept quantity
+
+
+_IV = _Kind(IVSweep, ("voltage", "current", "time", "temperature", "sweep", "cycle", "device"),
+            ("voltage", "current"), (), "voltage")
+_TRANSIENT = _Kind(Transient, ("time", "voltage", "current"), ("time",),
+                   ("voltage", "current"), "time")
+_SPECTRUM = _Kind(Spectrum, ("freq", "vdc", "power", "field"), ("freq",), ("vdc", "power"),
+                  "freq")
+_OSCILLATOR = _Kind(OscillatorCurve, ("current", "freq", "power", "linewidth", "field"),
+                    ("current", "freq"), (), "current")
+
+
+def load_iv(path, *, columns: Mapping[str, str | Sequence[str]] | None = None,
+            split: str | None = None, min_points: int = 3, on_nan: str = "raise",
+            delimiter: str | None = None, header_row: int | None = None,
+            skip_header: int | None = None, decimal: str = ".") -> IVSweep | list[IVSweep]:
+    """Load I-V sweeps: one :class:`IVSweep`, or a list when ``split`` is given.
+
+    The reading options are :func:`load_table`'s; ``min_points`` is the fewest points a
+    sweep may have.
+    """
+    return _load(_IV, path, **_options(locals()))
+
+
+def load_transient(path, *, columns: Mapping[str, str | Sequence[str]] | None = None,
+                   split: str | None = None, min_points: int = 3, on_nan: str = "raise",
+                   delimiter: str | None = None, header_row: int | None = None,
+                   skip_header: int | None = None,
+                   decimal: str = ".") -> Transient | list[Transient]:
+    """Load transient waveforms (time strictly increasing) like :func:`load_iv`."""
+    return _load(_TRANSIENT, path, **_options(locals()))
+
+
+def load_spectrum(path, *, columns: Mapping[str, str | Sequence[str]] | None = None,
+                  split: str | None = None, min_points: int = 3, on_nan: str = "raise",
+                  delimiter: str | None = None, header_row: int | None = None,
+                  skip_header: int | None = None,
+                  decimal: str = ".") -> Spectrum | list[Spectrum]:
+    """Load RF spectra (frequency, rectified voltage and/or power) like :func:`load_iv`."""
+    return _load(_SPECTRUM, path, **_options(locals()))
+
+
+def load_oscillator(path, *, columns: Mapping[str, str | Sequence[str]] | None = None,
+                    split: str | None = None, min_points: int = 3, on_nan: str = "raise",
+                    delimiter: str | None = None, header_row: int | None = None,
+                    skip_header: int | None = None,
+                    decimal: str = ".") -> OscillatorCurve | list[OscillatorCurve]:
+    """Load oscillator curves (bias current, frequency, power) like :func:`load_iv`."""
+    return _load(_OSCILLATOR, path, **_options(locals()))
+
+
+def _options(scope: dict) -> dict:
+    return {k: v for k, v in scope.items() if k != "path"}
+
+
+def _load(kind: _Kind, path, *, columns, split, min_points, on_nan, delimiter, header_row,
+          skip_header, decimal):
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+    raw = read_raw(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
+                   decimal=decimal)
+    curves = []
+    for group in _map_columns(raw, kind, columns or {}, split == "columns"):
+        rows = _extent(raw, group.values()) if split == "columns" else slice(None)
+        values = {key: _read(raw, QUANTITIES[key], col, rows) for key, col in group.items()}
+        lines, block = raw.lines[rows], raw.block[rows]
+        keep = finite_rows(raw.path, [(group[k].name, _numeric(v)) for k, v in values.items()],
+                           lines, on_nan, raw.report)
+        values = {k: v[keep] for k, v in values.items()}
+        lines, block = lines[keep], block[keep]
+        for key in ("sweep", "cycle"):
+            if key in values:
+                values[key] = _integers(raw, group[key], values[key], lines)
+        for piece in _pieces(raw, kind, group, values, block, lines, split):
+            curves.append(_build(raw, kind, group, values, lines, piece, min_points,
+                                 len(curves) + 1))
+    return curves if split else curves[0]
+
+
+def _quantity(key: str, kind: _Kind) -> Quantity:
+    for q in QUANTITIES.values():
+        if key in (q.key, q.attr) and q.key in kind.quantities:
+            return q
+    names = ", ".join(repr(QUANTITIES[k].key) for k in kind.quantities)
+    raise ValueError(f"unknown quantity {key!r} for {kind.cls.__name__}; use one of {names}")
+
+
+def _normal(label: str) -> str:
+    text = re.sub(r"[^a-z0-9]+", " ", label.lower()).strip()
+    return re.sub(r"\s*\d+$", "", text)            # V1, Voltage 2 -> curve index dropped
+
+
+def _matches(column: Column, q: Quantity) -> bool:
+    name = _normal(column.label)
+    if not any(name == a or name.endswith(" " + a) for a in q.aliases):
+        return False
+    if column.unit is None:
+        return True            # no unit (SI assumed) or an unknown one (raises when read)
+    return column.unit.dimension == q.dimension
+
+
+def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool):
+    """Columns per quantity, as one dict per curve."""
+    found: dict[str, list[Column]] = {}
+    for key, names in columns.items():
+        q = _quantity(key, kind)
+        names = [names] if isinstance(names, str) else list(names)
+        if len(names) > 1 and not several:
+            raise ValueError(f"several columns for {q.key!r} need split='columns'")
+        found[q.key] = [raw.find(n) for n in names]
+    taken = {c.index for cols in found.values() for c in cols}
+    for key in kind.quantities:
+        if key not in found:
+            hits = [c for c in raw.columns
+                    if c.index not in taken and _matches(c, QUANTITIES[key])]
+            if hits:
+                found[key] = hits
+                taken.update(c.index for c in hits)
+
+    missing = [k for k in kind.required if k not in found]
+    if kind.one_of and not any(k in found for k in kind.one_of):
+        missing.append(" or ".join(kind.one_of))
+    if missing:
+        raise raw.missing(missing)
+    for key, cols in found.items():
+        units = {c.unit_symbol for c in cols}
+        listing = ", ".join(f"{c.name!r} in {c.unit_symbol or 'no unit'}" for c in cols)
+        if len(units) > 1:
+            raise DataError(f"mixed units for {key}: {listing}", path=str(raw.path),
+                            column=cols[1].name, row=raw.header_line)
+        if len(cols) > 1 and not several:
+            raise DataError(f"{len(cols)} columns look like {key} ({listing}); choose one with "
+                            f"columns={{{key!r}: ...}} or pass split='columns'",
+                            path=str(raw.path), column=cols[1].name, row=raw.header_line)
+    counts = {k: len(c) for k, c in found.items()}
+    if len(set(counts.values())) > 1:
+        raise DataError(f"side-by-side curves need as many columns of each quantity: {counts}",
+                        path=str(raw.path), row=raw.header_line)
+    n = next(iter(counts.values()))
+    return [{k: cols[i] for k, cols in found.items()} for i in range(n)]
+
+
+def _extent(raw: Raw, cols) -> slice:
+    """Rows down to the last one where any of ``cols`` has a value: below is padding."""
+    filled = [i for i, row in enumerate(raw.cells) if any(row[c.index] for c in cols)]
+    end = filled[-1] + 1 if filled else 0
+    if end < len(raw.cells):
+        raw.report.notes.append(f"columns {[c.name for c in cols]}: empty from line "
+                                f"{raw.lines[end]} on, read as padding")
+    return slice(0, end)
+
+
+def _read(raw: Raw, q: Quantity, column: Column, rows: slice) -> np.ndarray:
+    if q.dimension == "text":
+        return np.array(raw.text(column, rows), dtype=str)
+    unit = raw.unit_of(column)
+    if unit is None:
+        raw.report.notes.append(f"column {column.name!r} has no unit: read as "
+                                f"{SI_UNIT[q.dimension] or 'a plain number'}")
+    elif unit.dimension != q.dimension:
+        raise DataError(f"unit {unit.symbol} is a {unit.dimension} unit but {q.key} needs "
+                        f"{q.dimension} ({SI_UNIT[q.dimension] or 'no unit'})",
+                        path=str(raw.path), column=column.name, row=raw.header_line)
+    return raw.values(column, rows, unit)
+
+
+def _numeric(values: np.ndarray) -> np.ndarray:
+    """Text columns count as NaN where empty, for the NaN policy."""
+    if values.dtype.kind in "US":
+        return np.where(values == "", np.nan, 0.0)
+    return values
+
+
+def _integers(raw: Raw, column: Column, values: np.ndarray, lines) -> np.ndarray:
+    bad = np.flatnonzero(values != np.round(values))
+    if len(bad):
+        raise DataError(f"{values[bad[0]]} is not a whole number", path=str(raw.path),
+                        column=column.name, row=int(lines[bad[0]]))
+    return values.astype(int)
+
+
+def _pieces(raw, kind, group, values, block, lines, split) -> list[np.ndarray]:
+    n = len(lines)
+    if split in (None, "columns") or n == 0:
+        return [np.arange(n)]
+    if split == "blocks":
+        labels = block
+    elif split == "sweep_column":
+        key = next((k for k in ("sweep", "cycle") if k in group), None)
+        if key is None:
+            raise raw.missing(["sweep or cycle (for split='sweep_column')"])
+        labels = values[key]
+        starts = np.r_[0, np.flatnonzero(np.diff(labels)) + 1]
+        seen = set()
+        for s in starts:
+            if labels[s] in seen:
+                raise DataError(f"{key} {labels[s]} appears again, after other {key}s",
+                                path=str(raw.path), column=group[key].name, row=int(lines[s]))
+            seen.add(labels[s])
+    else:
+        return np.split(np.arange(n), _reversals(values[kind.x]))
+    return np.split(np.arange(n), np.flatnonzero(np.diff(labels)) + 1)
+
+
+def _reversals(x: np.ndarray) -> list[int]:
+    """Indices where a new branch starts: after each turning point of ``x``."""
+    steps = np.abs(np.diff(x))
+    steps = steps[steps > 0]
+    if not len(steps):
+        return []
+    tol = 0.5 * float(np.median(steps))
+    cuts, direction, extreme = [], 0, 0
+    for k in range(1, len(x)):
+        move = x[k] - x[extreme]
+        if direction == 0:
+            if abs(move) > tol:
+                direction, extreme = np.sign(move), k
+        elif direction * move > 0:
+            extreme = k
+        elif -direction * move > tol:
+            cuts.append(extreme + 1)
+            direction, extreme = -direction, k
+    return cuts
+
+
+def _build(raw, kind, group, values, lines, idx, min_points, number):
+    x = group[kind.x]
+    if len(idx) < min_points:
+        where = int(lines[idx[0]]) if len(idx) else raw.header_line
+        raise DataError(f"curve {number} has {len(idx)} points; at least {min_points} needed "
+                        "(min_points)", path=str(raw.path), column=x.name, row=where)
+    if kind is _TRANSIENT:
+        t = values["time"][idx]
+        bad = np.flatnonzero(np.diff(t) <= 0)
+        if len(bad):
+            k = bad[0] + 1
+            raise DataError(f"time does not increase: {t[k]:g} s after {t[k - 1]:g} s",
+                            path=str(raw.path), column=x.name, row=int(lines[idx[k]]))
+    attrs = {QUANTITIES[k].attr: v[idx] for k, v in values.items()}
+    return kind.cls(source=raw.path, preamble=raw.preamble, report=raw.report,
+                    lines=lines[idx],
+                    columns={QUANTITIES[k].attr: c.name for k, c in group.items()},
+                    units={QUANTITIES[k].attr: c.unit_symbol for k, c in group.items()},
+                    **attrs)
+
+
+# --- the shared data sets whose layout needs its own reader --------------------------------
+
+
+def _unit(symbol: str, dimension: str) -> Unit:
+    unit = lookup_unit(symbol)
+    if unit is None or unit.dimension != dimension:
+        raise ValueError(f"{symbol!r} is not a {dimension} unit")
+    return unit
+
+
+def load_spin_diode_sweeps(path, *, field_unit: str = "Oe", voltage_unit: str = "V",
+                           min_points: int = 3) -> list[Spectrum]:
+    """Spin-diode field sweeps at fixed frequencies, one :class:`Spectrum` per frequency.
+
+    Layout (``spin_diode_tacofeb/5360_2p.csv``): tab-separated, columns in pairs that share
+    a name ``<label>_<f>_GHz``: the applied field (``field_unit``, Oe) then the rectified DC
+    voltage (``voltage_unit``, V). Each spectrum has ``field_t`` (mu0*H, T), ``vdc_v`` and a
+    constant ``freq_hz``, in the file's column order.
+    """
+    raw = read_raw(path)
+    h_unit, v_unit = _unit(field_unit, "field"), _unit(voltage_unit, "voltage")
+    cols = raw.columns
+    if len(cols) % 2 or any(a.name != b.name for a, b in zip(cols[::2], cols[1::2])):
+        raise DataError("expected pairs of columns with one name, <label>_<f>_GHz (field, "
+                        f"voltage); found {[c.name for c in cols]}", path=str(raw.path),
+                        row=raw.header_line)
+    out = []
+    for a, b in zip(cols[::2], cols[1::2]):
+        m = re.search(r"(\d+(?:\.\d*)?)\s*_?GHz", a.name, re.IGNORECASE)
+        if m is None:
+            raise DataError("no frequency (<f>_GHz) in the name", path=str(raw.path),
+                            column=a.name, row=raw.header_line)
+        h, v = raw.values(a, unit=h_unit), raw.values(b, unit=v_unit)
+        finite_rows(raw.path, [(a.name, h), (b.name, v)], raw.lines, "raise", raw.report)
+        if len(h) < min_points:
+            raise DataError(f"{len(h)} points; at least {min_points} needed",
+                            path=str(raw.path), column=a.name, row=raw.header_line)
+        out.append(Spectrum(
+            source=raw.path, preamble=raw.preamble, report=raw.report, lines=raw.lines,
+            columns={"freq_hz": a.name, "field_t": a.name, "vdc_v": b.name},
+            units={"freq_hz": "GHz", "field_t": h_unit.symbol, "vdc_v": v_unit.symbol},
+            freq_hz=np.full(len(h), float(m.group(1)) * 1e9), field_t=h, vdc_v=v))
+    return out
+
+
+def load_pulse_updates(path, *, unit: str = "A", min_points: int = 3) -> list[PulseRamp]:
+    """Read-current ramps side by side, one :class:`PulseRamp` per column.
+
+    Layout (``rram_pulse_updates/set.csv``, ``reset.csv``): comma-separated, one column per
+    ramp (``rmp1``, ``rmp2``, ...), row k the read current after pulse k; a shorter ramp is
+    padded with empty cells at its end. ``unit`` applies to columns whose header has none.
+    An empty cell inside a ramp raises DataError.
+    """
+    raw = read_raw(path)
+    default = _unit(unit, "current")
+    out = []
+    for col in raw.columns:
+        header_unit = raw.unit_of(col)
+        if header_unit is not None and header_unit.dimension != "current":
+            raise DataError(f"unit {header_unit.symbol} is not a current unit",
+                            path=str(raw.path), column=col.name, row=raw.header_line)
+        rows = _extent(raw, [col])
+        current = raw.values(col, rows, header_unit or default)
+        finite_rows(raw.path, [(col.name, current)], raw.lines[rows], "raise", raw.report)
+        if len(current) < min_points:
+            raise DataError(f"{len(current)} points; at least {min_points} needed",
+                            path=str(raw.path), column=col.name, row=raw.header_line)
+        out.append(PulseRamp(
+            source=raw.path, preamble=raw.preamble, report=raw.report, lines=raw.lines[rows],
+            columns={"current_a": col.name}, units={"current_a": col.unit_symbol or unit},
+            pulse=np.arange(1, len(current) + 1), current_a=current))
+    return out
