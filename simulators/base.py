@@ -7,6 +7,7 @@ timeout, matching the output to the requested analyses, typed errors.
 
 from __future__ import annotations
 
+import inspect
 import os
 import re
 import shutil
@@ -151,6 +152,18 @@ def is_circuit(obj) -> bool:
     return hasattr(obj, "to_netlist") and hasattr(obj, "analyses")
 
 
+def _verilog_a_sources(circuit, dialect: str) -> list[Path]:
+    """``circuit.verilog_a_sources(dialect)`` (or without the dialect where it takes none)."""
+    fn = getattr(circuit, "verilog_a_sources", None)
+    if fn is None:
+        return []
+    try:
+        takes_dialect = len(inspect.signature(fn).parameters) >= 1
+    except (TypeError, ValueError):
+        takes_dialect = False
+    return [Path(p) for p in (fn(dialect) if takes_dialect else fn())]
+
+
 def circuit_analyses(circuit) -> list[Analysis]:
     found = []
     for a in circuit.analyses:
@@ -255,7 +268,7 @@ class Simulator(ABC):
         if is_circuit(circuit_or_text):
             from .openvaf import compile_va  # noqa: PLC0415 - only Circuits need it
 
-            sources = list(getattr(circuit_or_text, "verilog_a_sources", lambda: [])())
+            sources = _verilog_a_sources(circuit_or_text, self.dialect)
             osdi = {Path(s): compile_va(s) for s in sources}
             text = circuit_or_text.to_netlist(self.dialect, osdi=osdi)
             return Deck(text, circuit_analyses(circuit_or_text), "circuit")

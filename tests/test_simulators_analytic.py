@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from neurospice.simulators import get_simulator
+from neurospice.simulators.testing import simulator_param
 
 R, C = 1e3, 1e-6
 TAU = R * C
@@ -21,16 +22,8 @@ VT = 1.380649e-23 * 300.15 / 1.602176634e-19  # thermal voltage at 27 degC
 IS = 1e-14
 
 
-def _need(name):
-    sim = get_simulator(name)
-    marks = [getattr(pytest.mark, name.split("-")[0])]
-    if not sim.is_available():
-        marks.append(pytest.mark.skip(reason=f"{name} not found: {sim.hint}"))
-    return pytest.param(name, marks=marks, id=name)
-
-
-SPICE_SIMS = [_need("ngspice"), _need("ngspice-shared")]
-ALL_SIMS = SPICE_SIMS + [_need("vacask")]
+SPICE_SIMS = [simulator_param("ngspice"), simulator_param("ngspice-shared")]
+ALL_SIMS = SPICE_SIMS + [simulator_param("vacask")]
 
 RC_SPICE = f"""rc step response
 V1 in 0 PULSE(0 1 0 1e-9 1e-9 1 2)

