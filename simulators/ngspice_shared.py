@@ -244,6 +244,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
 
     def _run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
         text = ensure_end(deck.text)
+        (workdir / "deck.cir").write_text(text)  # for the record when the run is kept
         body, control = split_control(text)
         with _lock:
             lib = _get_library(self.executable)
@@ -294,17 +295,22 @@ class NgspiceSharedSimulator(NgspiceSimulator):
     def _background_run(self, lib: _Library, timeout: float | None, text: str) -> None:
         lib.done.clear()
         started = time.monotonic()
-        lib.command("bg_run")
-        finished = lib.done.wait(timeout if timeout is not None else None)
-        if not finished:
-            lib.command("bg_halt")
-            lib.done.wait(10)
-            while lib.lib.ngSpice_running() and time.monotonic() - started < timeout + 20:
-                time.sleep(0.01)
-            raise SimulationTimeout(
-                f"stopped after {time.monotonic() - started:.1f} s (timeout={timeout} s); "
-                "raise `timeout`, shorten the analysis or loosen its step",
-                simulator=self.name, log="\n".join(lib.log))
+        if lib.command("bg_run") != 0:
+            return  # nothing started; the log says why
+        seen_running = False
+        while not lib.done.wait(0.05):
+            now = time.monotonic()
+            if lib.lib.ngSpice_running():
+                seen_running = True
+            elif not seen_running and now - started > 2.0:
+                return  # the thread never started
+            if timeout is not None and now - started > timeout:
+                lib.command("bg_halt")
+                lib.done.wait(10)
+                raise SimulationTimeout(
+                    f"stopped after {now - started:.1f} s (timeout={timeout} s); raise "
+                    "`timeout`, shorten the analysis or loosen its step",
+                    simulator=self.name, log="\n".join(lib.log))
         # the thread reports "not running" just before it returns
         while lib.lib.ngSpice_running():
             time.sleep(0.0005)
