@@ -48,6 +48,48 @@ def _sim(args) -> int:
     return 0
 
 
+def _models(args) -> int:
+    from neurospice.compact_models.devices import device_names, get_device
+
+    if args.action is None:
+        for name in device_names():
+            print(f"{name:<14} {get_device(name).description}")
+        return 0
+    if args.action == "render":
+        from neurospice.compact_models.export import render_all
+
+        changed = render_all(check=args.check)
+        for path in changed:
+            print(f"{'differs' if args.check else 'wrote'}: {path}")
+        if not changed:
+            print("all rendered model files are up to date")
+        return 1 if (args.check and changed) else 0
+    if not args.name:
+        raise NeurospiceError(f"`neurospice models {args.action}` needs a device name")
+    device = get_device(args.name)
+    if args.action == "show":
+        print(f"{device.name}: {device.description}")
+        print(f"ports: {' '.join(device.ports)}" + (
+            f" (noise inputs: {' '.join(device.noise_inputs)})" if device.noise_inputs else ""))
+        for s in device.states:
+            print(f"state {s.name} [{s.unit or '-'}]: {s.description}")
+        print()
+        print(device.table())
+        return 0
+    from neurospice.compact_models.export import export, read_card
+
+    params = read_card(args.params) if args.params else None
+    text = export(device, args.dialect, params)
+    if args.out:
+        from neurospice._fileio import write_text_atomic
+
+        write_text_atomic(args.out, text)
+        print(f"wrote {args.out}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
 def _demo(args) -> int:
     from neurospice.demo import run_demo
 
@@ -72,6 +114,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
     s.add_argument("--workdir", help="keep the simulator's files in this folder")
     s.set_defaults(func=_sim)
+
+    s = sub.add_parser("models", help="list the devices; show a parameter table; export a "
+                                      "ready-to-include file; render the committed files")
+    s.add_argument("action", nargs="?", choices=["show", "export", "render"])
+    s.add_argument("name", nargs="?", help="device name (see `neurospice models`)")
+    s.add_argument("--dialect", default="ngspice",
+                   choices=["ngspice", "xyce", "vacask", "verilog-a"])
+    s.add_argument("--params", help="JSON parameter card (e.g. written by `neurospice fit`)")
+    s.add_argument("--out", help="file to write (default: standard output)")
+    s.add_argument("--check", action="store_true", help="with render: only report drift")
+    s.set_defaults(func=_models)
 
     s = sub.add_parser("demo", help="run the showcase; figures and a summary go to --out")
     s.add_argument("--out", default="out/demo", help="output folder (default out/demo)")

@@ -1,0 +1,82 @@
+"""Model cards and ready-to-include files from a device and a parameter set."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Mapping
+
+from neurospice._fileio import write_text_atomic
+from neurospice.errors import NetlistError
+from neurospice.netlists.values import fmt
+
+DIALECTS = ("ngspice", "xyce", "vacask", "verilog-a")
+
+
+def read_card(path) -> dict[str, float]:
+    """A parameter card: JSON ``{"params": {name: value}}`` (as calibration writes it) or
+    a flat ``{name: value}``."""
+    path = Path(path)
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as exc:
+        raise NetlistError(f"cannot read parameter card {path}: {exc}") from None
+    params = data.get("params", data) if isinstance(data, dict) else None
+    if not isinstance(params, dict):
+        raise NetlistError(f"{path}: expected a JSON object of parameter values")
+    return params
+
+
+def export(device, dialect: str, params: Mapping[str, float] | None = None) -> str:
+    """The text of a file a designer includes, with ``params`` as the defaults."""
+    values = device.params(params)
+    if dialect == "verilog-a":
+        return _with_defaults_va(device, values)
+    if dialect in ("ngspice", "xyce"):
+        text = device.subcircuit_text(dialect)
+        head, _, rest = text.partition(f".subckt {device.module} ")
+        ports, sep, defaults = rest.partition("\n")[0], "\n", rest.partition("\n")[2]
+        first = f".subckt {device.module} " + _replace_defaults(ports, values)
+        return head + first + sep + defaults
+    if dialect == "vacask":
+        card = " ".join(f"{k}={fmt(v)}" for k, v in values.items())
+        return (f"// {device.module}: {device.description}\n"
+                f'load "{device.committed_file("va")}"\n'
+                f"model {device.name} {device.module} {card}\n"
+                f"// instance: name ({' '.join(device.ports)}) {device.name}\n")
+    raise NetlistError(f"dialect must be one of {', '.join(DIALECTS)}, got {dialect!r}")
+
+
+def _replace_defaults(line: str, values: Mapping[str, float]) -> str:
+    out = []
+    for word in line.split(" "):
+        key, eq, _ = word.partition("=")
+        out.append(f"{key}={fmt(values[key])}" if eq and key in values else word)
+    return " ".join(out)
+
+
+def _with_defaults_va(device, values) -> str:
+    lines = device.verilog_a().splitlines()
+    for k, line in enumerate(lines):
+        for name, value in values.items():
+            prefix = f'  (* type="instance" *) parameter real {name} = '
+            if line.startswith(prefix):
+                rest = line[len(prefix):]
+                old, sep, tail = rest.partition(" from ") if " from " in rest else rest.partition(";")
+                lines[k] = prefix + fmt(value) + sep + tail
+    return "\n".join(lines) + "\n"
+
+
+def render_all(check: bool = False) -> list[Path]:
+    """Write every device's committed renderings (``make models``); with ``check``, only
+    return the files that differ."""
+    from neurospice.compact_models.devices import device_names, get_device
+
+    changed = []
+    for name in device_names():
+        for path, text in get_device(name).rendered_files().items():
+            if not path.exists() or path.read_text() != text:
+                changed.append(path)
+                if not check:
+                    write_text_atomic(path, text)
+    return changed
