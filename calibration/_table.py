@@ -101,6 +101,9 @@ class Raw:
     def text(self, column: Column, rows: slice = slice(None)) -> list[str]:
         return [r[column.index] for r in self.cells[rows]]
 
+    def empty(self, column: Column, rows: slice = slice(None)) -> np.ndarray:
+        return np.array([not cell for cell in self.text(column, rows)], dtype=bool)
+
     def values(self, column: Column, rows: slice = slice(None), unit: Unit | None = None):
         """SI floats of a column; empty cells are NaN. Raises on a cell that is not a number."""
         unit = unit or self.unit_of(column)
@@ -157,9 +160,10 @@ def _guess_delimiter(lines: Sequence[str]) -> str | None:
     return None
 
 
-def _is_numeric_row(cells: list[str], decimal: str) -> bool:
+def _is_numeric_row(cells: list[str]) -> bool:
+    """Mostly numbers (with either decimal mark: a wrong one is reported at the cell)."""
     filled = [c for c in cells if c]
-    numeric = sum(_number(c, decimal) is not None for c in filled)
+    numeric = sum(_number(c, ".") is not None or _number(c, ",") is not None for c in filled)
     return numeric > 0 and numeric > len(filled) / 2
 
 
@@ -178,13 +182,18 @@ def _header_cells(cells: list[str], delimiter: str | None) -> list[str]:
     return cells
 
 
-def _is_header(rows: list[tuple[int, list[str]]], k: int, decimal: str) -> bool:
+def _is_header(rows: list[tuple[int, list[str]]], k: int) -> bool:
+    """Names, then a numeric row, and mostly numeric rows up to a repeat of the names."""
     cells = rows[k][1]
     filled = [c for c in cells if c]
-    if not filled or any(_number(c, decimal) is not None for c in filled):
+    if not filled or any(_number(c, ".") is not None for c in filled):
         return False
-    following = rows[k + 1:k + 1 + _PROBE]
-    return bool(following) and all(_is_numeric_row(c, decimal) for _, c in following)
+    following = []
+    for _, row in rows[k + 1:k + 1 + _PROBE]:
+        if row == cells:
+            break
+        following.append(_is_numeric_row(row))
+    return bool(following) and following[0] and sum(following) > len(following) / 2
 
 
 def read_raw(path, *, delimiter: str | None = None, header_row: int | None = None,
@@ -212,7 +221,7 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
             raise DataError(f"line {first} is blank or past the end: no header there",
                             path=str(path), row=first)
     else:
-        k = next((i for i in range(len(rows)) if _is_header(rows, i, decimal)), None)
+        k = next((i for i in range(len(rows)) if _is_header(rows, i)), None)
         if k is None:
             raise DataError("no header row found (a row of names followed by rows of numbers);"
                             " pass header_row= or skip_header=", path=str(path))
@@ -260,18 +269,22 @@ def _is_repeated_header(row: list[str], headers: list[Header], delimiter, path, 
     return True
 
 
-def finite_rows(path: Path, named: Sequence[tuple[str, np.ndarray]], lines: np.ndarray,
-                on_nan: str, report: Report) -> np.ndarray:
-    """Mask of rows whose values are all finite; raise or record the others (``on_nan``)."""
+def finite_rows(path: Path, named: Sequence[tuple[str, np.ndarray, np.ndarray]],
+                lines: np.ndarray, on_nan: str, report: Report) -> np.ndarray:
+    """Mask of rows whose values are all finite; raise or record the others (``on_nan``).
+
+    ``named`` holds (column name, values, empty-cell mask) for each column to check.
+    """
     if on_nan not in ("raise", "drop"):
         raise ValueError(f"on_nan must be 'raise' or 'drop', not {on_nan!r}")
     keep = np.ones(len(lines), dtype=bool)
-    bad_cells = [(k, j) for j, (_, v) in enumerate(named) for k in np.flatnonzero(~np.isfinite(v))]
+    bad_cells = [(k, j) for j, (_, v, empty) in enumerate(named)
+                 for k in np.flatnonzero(empty | ~np.isfinite(v))]
     for k, j in sorted(bad_cells):
         if not keep[k]:
             continue
-        name, value = named[j][0], named[j][1][k]
-        what = "empty cell" if np.isnan(value) else f"{value} value"
+        name, value, empty = named[j][0], named[j][1][k], named[j][2][k]
+        what = "empty cell" if empty else f"{value} value"
         if on_nan == "raise":
             raise DataError(f"{what} (pass on_nan='drop' to drop such rows)", path=str(path),
                             column=name, row=int(lines[k]))
@@ -332,9 +345,9 @@ def load_table(path, *, columns: Sequence[str] | None = None, delimiter: str | N
     raw = read_raw(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
                    decimal=decimal)
     chosen = raw.columns if columns is None else [raw.find(n) for n in columns]
-    named = [(c.name, raw.values(c)) for c in chosen]
+    named = [(c.name, raw.values(c), raw.empty(c)) for c in chosen]
     keep = finite_rows(raw.path, named, raw.lines, on_nan, raw.report)
-    data = np.column_stack([v[keep] for _, v in named]) if named else \
+    data = np.column_stack([v[keep] for _, v, _ in named]) if named else \
         np.empty((int(keep.sum()), 0))
     return Table(raw.path, tuple(chosen), data, raw.lines[keep], raw.block[keep],
                  raw.header_line, raw.delimiter, raw.preamble, raw.report)

@@ -222,8 +222,8 @@ def _load(kind: _Kind, path, *, columns, split, min_points, on_nan, delimiter, h
         rows = _extent(raw, group.values()) if split == "columns" else slice(None)
         values = {key: _read(raw, QUANTITIES[key], col, rows) for key, col in group.items()}
         lines, block = raw.lines[rows], raw.block[rows]
-        keep = finite_rows(raw.path, [(group[k].name, _numeric(v)) for k, v in values.items()],
-                           lines, on_nan, raw.report)
+        checks = [(c.name, _numeric(values[k]), raw.empty(c, rows)) for k, c in group.items()]
+        keep = finite_rows(raw.path, checks, lines, on_nan, raw.report)
         values = {k: v[keep] for k, v in values.items()}
         lines, block = lines[keep], block[keep]
         for key in ("sweep", "cycle"):
@@ -323,10 +323,8 @@ def _read(raw: Raw, q: Quantity, column: Column, rows: slice) -> np.ndarray:
 
 
 def _numeric(values: np.ndarray) -> np.ndarray:
-    """Text columns count as NaN where empty, for the NaN policy."""
-    if values.dtype.kind in "US":
-        return np.where(values == "", np.nan, 0.0)
-    return values
+    """Text columns are finite for the NaN policy (their empty cells count as empty)."""
+    return np.zeros(len(values)) if values.dtype.kind in "US" else values
 
 
 def _integers(raw: Raw, column: Column, values: np.ndarray, lines) -> np.ndarray:
@@ -435,7 +433,8 @@ def load_spin_diode_sweeps(path, *, field_unit: str = "Oe", voltage_unit: str = 
             raise DataError("no frequency (<f>_GHz) in the name", path=str(raw.path),
                             column=a.name, row=raw.header_line)
         h, v = raw.values(a, unit=h_unit), raw.values(b, unit=v_unit)
-        finite_rows(raw.path, [(a.name, h), (b.name, v)], raw.lines, "raise", raw.report)
+        finite_rows(raw.path, [(a.name, h, raw.empty(a)), (b.name, v, raw.empty(b))],
+                    raw.lines, "raise", raw.report)
         if len(h) < min_points:
             raise DataError(f"{len(h)} points; at least {min_points} needed",
                             path=str(raw.path), column=a.name, row=raw.header_line)
@@ -465,7 +464,8 @@ def load_pulse_updates(path, *, unit: str = "A", min_points: int = 3) -> list[Pu
                             path=str(raw.path), column=col.name, row=raw.header_line)
         rows = _extent(raw, [col])
         current = raw.values(col, rows, header_unit or default)
-        finite_rows(raw.path, [(col.name, current)], raw.lines[rows], "raise", raw.report)
+        finite_rows(raw.path, [(col.name, current, raw.empty(col, rows))], raw.lines[rows],
+                    "raise", raw.report)
         if len(current) < min_points:
             raise DataError(f"{len(current)} points; at least {min_points} needed",
                             path=str(raw.path), column=col.name, row=raw.header_line)

@@ -1,0 +1,399 @@
+"""Measured-data loading: units to SI, file layouts, typed errors, and the shared data sets."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from neurospice.calibration import (
+    IVSweep, Spectrum, Transient, load_iv, load_oscillator, load_pulse_updates, load_spectrum,
+    load_spin_diode_sweeps, load_table, load_transient,
+)
+from neurospice.errors import DataError
+
+HERE = Path(__file__).resolve().parent
+FIXTURES = HERE / "data" / "calibration"
+SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
+
+
+def write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def assert_data_error(call, path: Path, column: str | None, row: int | None, *words: str):
+    """``call`` raises DataError naming file, column and 1-based line (and ``words``)."""
+    with pytest.raises(DataError) as info:
+        call()
+    err, text = info.value, str(info.value)
+    assert err.path == str(path) and str(path) in text
+    assert err.column == column and err.row == row
+    if column is not None:
+        assert repr(column) in text
+    if row is not None:
+        assert f"row {row}" in text
+    for word in words:
+        assert word in text, text
+    return err
+
+
+# --- units ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("header, value, si", [
+    ("I (uA)", 5.0, 5e-6),
+    ("I (µA)", 5.0, 5e-6),              # micro sign
+    ("I (μA)", 5.0, 5e-6),              # Greek mu
+    ("current [uA]", 5.0, 5e-6),
+    ("I/mA", 2.0, 2e-3),
+    ("Id (pA)", 3.0, 3e-12),
+    ("I (nA)", 3.0, 3e-9),
+    ("V (mV)", 250.0, 0.25),
+    ("SMU-1 Voltage (V)", 1.5, 1.5),
+    ("Vdc (uV)", 7.0, 7e-6),
+    ("f_GHz", 2.5, 2.5e9),
+    ("freq (MHz)", 3.0, 3e6),
+    ("f (kHz)", 3.0, 3e3),
+    ("freq_hz", 50.0, 50.0),
+    ("t (ms)", 2.0, 2e-3),
+    ("t (us)", 2.0, 2e-6),
+    ("t (ns)", 2.0, 2e-9),
+    ("time_s", 2.0, 2.0),
+    ("P (dBm)", 0.0, 1e-3),
+    ("P (dBm)", -30.0, 1e-6),
+    ("P (mW)", 2.0, 2e-3),
+    ("P (uW)", 2.0, 2e-6),
+    ("T (C)", 25.0, 298.15),
+    ("T (°C)", -273.15, 0.0),
+    ("T (K)", 300.0, 300.0),
+    ("R (kOhm)", 4.7, 4.7e3),
+    ("R (Ω)", 47.0, 47.0),
+    ("R (kΩ)", 4.7, 4.7e3),
+    ("H (Oe)", 100.0, 0.01),           # fields are mu0*H in tesla
+    ("H (kOe)", 1.0, 0.1),
+    ("B (mT)", 20.0, 0.02),
+    ("H (A/m)", 1e6, 4e-7 * np.pi * 1e6),
+    ("Index", 7.0, 7.0),               # no unit: kept as written
+])
+def test_header_units_convert_to_si(tmp_path, header, value, si):
+    path = write(tmp_path, f"{header},other\n{value!r},1\n{value!r},2\n")
+    table = load_table(path)
+    assert table.names == [header, "other"]
+    np.testing.assert_allclose(table[header], [si, si], rtol=1e-12, atol=0)
+
+
+def test_unknown_unit_names_column_and_header_line(tmp_path):
+    path = write(tmp_path, "# comment line\nV (furlong),I (A)\n1,2\n3,4\n")
+    assert_data_error(lambda: load_table(path), path, "V (furlong)", 2, "unknown unit 'furlong'")
+    # a column that is not used does not matter
+    assert load_table(path, columns=["I (A)"])["I (A)"].tolist() == [2.0, 4.0]
+
+
+def test_unit_of_the_wrong_dimension_is_refused(tmp_path):
+    path = write(tmp_path, "V (mA),I (A)\n1,2\n3,4\n5,6\n")
+    assert_data_error(lambda: load_iv(path, columns={"voltage": "V (mA)"}), path, "V (mA)", 1,
+                      "current unit")
+
+
+# --- layouts: delimiters, preambles, round trips -------------------------------------------
+
+def test_round_trip_savetxt(tmp_path):
+    v = np.linspace(-1, 1, 21)
+    i = 1e-6 * np.sinh(3 * v)
+    path = tmp_path / "iv.csv"
+    np.savetxt(path, np.column_stack([v * 1e3, i * 1e9]), delimiter=",",
+               header="V (mV),I (nA)", fmt="%.17g")
+    sweep = load_iv(path)
+    assert isinstance(sweep, IVSweep)
+    np.testing.assert_allclose(sweep.voltage_v, v, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(sweep.current_a, i, rtol=1e-12, atol=1e-21)
+    assert sweep.columns == {"voltage_v": "V (mV)", "current_a": "I (nA)"}
+    assert sweep.units == {"voltage_v": "mV", "current_a": "nA"}
+    assert sweep.lines.tolist() == list(range(2, 23))
+    assert sweep.source == path and not sweep.report.dropped
+
+
+@pytest.mark.parametrize("delimiter", [",", "\t", ";", " ", "   "])
+def test_delimiter_is_detected(tmp_path, delimiter):
+    header = delimiter.join(["V (mV)", "I (uA)", "t (ms)"])
+    rows = [delimiter.join(str(x) for x in (10 * k, k, 0.5 * k)) for k in range(4)]
+    path = write(tmp_path, "\n".join([header, *rows]) + "\n")
+    table = load_table(path)
+    assert table.delimiter == (None if delimiter.strip(" ") == "" else delimiter)
+    assert table.names == ["V (mV)", "I (uA)", "t (ms)"]
+    np.testing.assert_allclose(table["I (uA)"], [0, 1e-6, 2e-6, 3e-6], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(table["t (ms)"], [0, 5e-4, 1e-3, 1.5e-3], rtol=1e-12, atol=0)
+
+
+def test_semicolon_with_decimal_comma():
+    path = FIXTURES / "sto_semicolon_decimal_comma.csv"
+    with pytest.raises(DataError, match="decimal=','"):
+        load_oscillator(path)
+    curve = load_oscillator(path, decimal=",")
+    np.testing.assert_allclose(curve.current_a, [1e-3, 1.5e-3, 2e-3, 2.5e-3, 3e-3], rtol=1e-12)
+    np.testing.assert_allclose(curve.freq_hz, 4e9 + 1e8 * np.arange(5), rtol=1e-12)
+    np.testing.assert_allclose(curve.power_w, 1e-3 * 10 ** ((-40 + 2 * np.arange(5)) / 10),
+                               rtol=1e-12)
+
+
+def test_keithley_preamble_is_found_and_kept():
+    path = FIXTURES / "keithley_iv.csv"
+    sweep = load_iv(path)
+    assert sweep.columns == {"voltage_v": "SMU-1 Voltage (mV)", "current_a": "SMU-1 Current (uA)",
+                             "time_s": "Time (s)", "temperature_k": "Stage Temperature (°C)"}
+    assert sweep.preamble[0] == "Test Name,IV sweep dual" and len(sweep.preamble) == 13
+    assert sweep.lines[0] == 16 and len(sweep) == 13
+    np.testing.assert_allclose(sweep.voltage_v[:3], [0, 0.2, 0.4], rtol=1e-12, atol=0)
+    np.testing.assert_allclose(sweep.current_a[1], 1e-4, rtol=1e-12)
+    np.testing.assert_allclose(sweep.temperature_k, 298.15, rtol=1e-12)
+    for options in ({"skip_header": 14}, {"header_row": 15}):
+        again = load_iv(path, **options)
+        np.testing.assert_array_equal(again.current_a, sweep.current_a)
+    up, down = load_iv(path, split="reversal")
+    assert len(up) == 7 and len(down) == 6
+    np.testing.assert_allclose(up.voltage_v[-1], 1.2, rtol=1e-12)
+
+
+def test_header_row_on_a_blank_line_is_refused(tmp_path):
+    path = write(tmp_path, "V,I\n\n1,2\n3,4\n")
+    assert_data_error(lambda: load_table(path, header_row=2), path, None, 2, "no header")
+
+
+def test_no_header_is_refused(tmp_path):
+    path = write(tmp_path, "1,2\n3,4\n")
+    assert_data_error(lambda: load_table(path), path, None, None, "header_row=")
+
+
+def test_crlf_bom_and_quotes(tmp_path):
+    path = tmp_path / "q.csv"
+    path.write_bytes('\ufeff"V (V)","I (mA)"\r\n"1","2"\r\n"3","4"\r\n'.encode("utf-8"))
+    sweep = load_iv(path, min_points=2)
+    np.testing.assert_allclose(sweep.current_a, [2e-3, 4e-3], rtol=1e-12)
+    assert sweep.lines.tolist() == [2, 3]
+
+
+# --- several curves in one file ------------------------------------------------------------
+
+def test_side_by_side_curves_with_padding(tmp_path):
+    path = write(tmp_path, "V1 (V),I1 (mA),V2 (V),I2 (mA)\n"
+                           "0,0,0,0\n1,1,1,2\n2,2,2,4\n3,3,,\n")
+    first, second = load_iv(path, split="columns")
+    np.testing.assert_allclose(first.current_a, [0, 1e-3, 2e-3, 3e-3], rtol=1e-12)
+    np.testing.assert_allclose(second.current_a, [0, 2e-3, 4e-3], rtol=1e-12)
+    assert second.columns == {"voltage_v": "V2 (V)", "current_a": "I2 (mA)"}
+    assert any("padding" in note for note in second.report.notes)
+    # the same, named explicitly; repeated names work too
+    again = load_iv(path, split="columns", columns={"voltage": ["V1 (V)", "V2 (V)"],
+                                                    "current_a": ["I1 (mA)", "I2 (mA)"]})
+    np.testing.assert_array_equal(again[1].voltage_v, second.voltage_v)
+    path = write(tmp_path, "V,I,V,I\n0,0,0,0\n1,1,1,2\n2,2,2,4\n", "repeat.csv")
+    assert [c.current_a.tolist() for c in load_iv(path, split="columns")] == \
+        [[0, 1, 2], [0, 2, 4]]
+
+
+def test_side_by_side_curves_with_mixed_units(tmp_path):
+    path = write(tmp_path, "V1 (V),I1 (A),V2 (mV),I2 (A)\n0,0,0,0\n1,1,1,1\n2,2,2,2\n")
+    assert_data_error(lambda: load_iv(path, split="columns"), path, "V2 (mV)", 1,
+                      "mixed units for voltage")
+
+
+def test_two_voltage_columns_in_different_units(tmp_path):
+    path = write(tmp_path, "V (V),Vbias (mV),I (A)\n0,0,0\n1,1,1\n2,2,2\n")
+    assert_data_error(lambda: load_iv(path), path, "Vbias (mV)", 1, "mixed units", "'V (V)'")
+    sweep = load_iv(path, columns={"voltage": "Vbias (mV)"})
+    np.testing.assert_allclose(sweep.voltage_v, [0, 1e-3, 2e-3], rtol=1e-12)
+
+
+def test_sweep_column_split(tmp_path):
+    rows = "\n".join(f"{s},{v},{v * s}" for s in (1, 2, 3) for v in (0, 1, 2, 3))
+    path = write(tmp_path, "sweep,V (V),I (uA)\n" + rows + "\n")
+    sweeps = load_iv(path, split="sweep_column")
+    assert [s.sweep.tolist() for s in sweeps] == [[1] * 4, [2] * 4, [3] * 4]
+    np.testing.assert_allclose(sweeps[2].current_a, [0, 3e-6, 6e-6, 9e-6], rtol=1e-12)
+    assert sweeps[1].lines.tolist() == [6, 7, 8, 9]
+
+
+def test_sweep_index_that_comes_back_is_refused(tmp_path):
+    path = write(tmp_path, "cycle,V,I\n1,0,0\n1,1,1\n1,2,2\n2,0,0\n2,1,1\n2,2,2\n1,3,3\n")
+    assert_data_error(lambda: load_iv(path, split="sweep_column"), path, "cycle", 8,
+                      "appears again")
+
+
+def test_reversal_split_ignores_noise_below_half_a_step(tmp_path):
+    v = [0.0, 0.5, 1.0, 0.999, 1.5, 2.0, 1.5, 1.0, 1.001, 0.5, 0.0, 0.5, 1.0]
+    path = write(tmp_path, "V,I\n" + "\n".join(f"{x},{k}" for k, x in enumerate(v)) + "\n")
+    parts = load_iv(path, split="reversal", min_points=2)
+    assert [p.current_a.tolist() for p in parts] == [[0, 1, 2, 3, 4, 5], [6, 7, 8, 9, 10],
+                                                     [11, 12]]
+    assert_data_error(lambda: load_iv(path, split="reversal"), path, "V", 13,
+                      "curve 3 has 2 points", "at least 3")
+
+
+def test_repeated_header_starts_a_block(tmp_path):
+    path = write(tmp_path, "t (ms),V (V)\n0,0\n1,1\n2,2\nt (ms),V (V)\n0,5\n1,6\n2,7\n")
+    whole = load_transient(path, split="blocks")
+    assert [w.voltage_v.tolist() for w in whole] == [[0, 1, 2], [5, 6, 7]]
+    assert whole[1].lines.tolist() == [6, 7, 8]
+    # stacked without a split, the time runs backwards at the second block
+    assert_data_error(lambda: load_transient(path), path, "t (ms)", 6, "time does not increase")
+
+
+def test_unit_change_when_the_header_repeats(tmp_path):
+    path = write(tmp_path, "V (V),I (A)\n0,0\n1,1\n2,2\nV (mV),I (A)\n0,5\n1,6\n2,7\n")
+    assert_data_error(lambda: load_iv(path), path, "V (V)", 5, "mixed units", "'mV'")
+
+
+# --- bad data ------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("cell, what", [("nan", "nan value"), ("NaN", "nan value"),
+                                        ("inf", "inf value"), ("-inf", "-inf value"),
+                                        ("", "empty cell")])
+def test_non_finite_values_raise_with_file_column_and_line(tmp_path, cell, what):
+    path = write(tmp_path, f"Test,x\n\nV (V),I (A)\n0,0\n1,{cell}\n2,2\n3,3\n")
+    assert_data_error(lambda: load_iv(path), path, "I (A)", 5, what, "on_nan='drop'")
+
+
+def test_on_nan_drop_lists_exactly_the_dropped_rows(tmp_path):
+    path = write(tmp_path, "V (V),I (A),T (K)\n0,0,300\n1,nan,300\n2,2,300\n"
+                           "nan,3,300\n4,4,\n5,5,300\n")
+    sweep = load_iv(path, on_nan="drop")
+    assert sweep.voltage_v.tolist() == [0, 2, 5]
+    assert sweep.lines.tolist() == [2, 4, 7]
+    assert sweep.report.dropped_lines == [3, 5, 6]
+    assert [(d.column, d.value) for d in sweep.report.dropped] == \
+        [("I (A)", "nan value"), ("V (V)", "nan value"), ("T (K)", "empty cell")]
+    table = load_table(path, on_nan="drop", columns=["V (V)"])
+    assert table.report.dropped_lines == [5] and table.lines.tolist() == [2, 3, 4, 6, 7]
+
+
+def test_non_numeric_cell(tmp_path):
+    path = write(tmp_path, "V (V),I (A)\n0,0\n1,1\n2,2\n3,abc\n")
+    assert_data_error(lambda: load_iv(path), path, "I (A)", 5, "not a number: 'abc'")
+    assert_data_error(lambda: load_iv(path, on_nan="drop"), path, "I (A)", 5, "not a number")
+
+
+def test_missing_columns_say_which_are_present(tmp_path):
+    path = write(tmp_path, "V (V),R (Ohm)\n0,1\n1,1\n2,1\n")
+    assert_data_error(lambda: load_iv(path), path, None, 1, "missing column(s) 'current'",
+                      "present: 'V (V)', 'R (Ohm)'")
+    assert_data_error(lambda: load_iv(path, columns={"current": "I"}), path, None, 1,
+                      "missing column(s) 'I'")
+    path = write(tmp_path, "t (s),R (Ohm)\n0,1\n1,1\n2,1\n", "r.csv")
+    assert_data_error(lambda: load_transient(path), path, None, 1,
+                      "missing column(s) 'voltage or current'")
+
+
+def test_unsorted_time_in_a_transient(tmp_path):
+    path = write(tmp_path, "time (us),I (mA)\n0,1\n1,1\n3,1\n2,1\n4,1\n")
+    assert_data_error(lambda: load_transient(path), path, "time (us)", 5,
+                      "time does not increase: 2e-06 s after 3e-06 s")
+    path = write(tmp_path, "time (us),I (mA)\n0,1\n1,1\n1,1\n", "repeat.csv")
+    assert_data_error(lambda: load_transient(path), path, "time (us)", 4, "does not increase")
+
+
+def test_too_few_points(tmp_path):
+    path = write(tmp_path, "V,I\n0,0\n1,1\n")
+    assert_data_error(lambda: load_iv(path), path, "V", 2, "2 points", "at least 3")
+    assert len(load_iv(path, min_points=2)) == 2
+    assert_data_error(lambda: load_iv(path, min_points=5), path, "V", 2, "at least 5")
+
+
+def test_no_unit_is_read_as_si_with_a_note(tmp_path):
+    path = write(tmp_path, "t,V\n0,1\n1,2\n2,3\n")
+    wave = load_transient(path)
+    assert isinstance(wave, Transient) and wave.current_a is None
+    assert any("'t' has no unit: read as s" in n for n in wave.report.notes)
+
+
+def test_spectrum_and_unknown_options(tmp_path):
+    path = write(tmp_path, "f (GHz)\tVdc (uV)\tP (dBm)\n1\t2\t-10\n2\t3\t-10\n3\t4\t-10\n")
+    spec = load_spectrum(path)
+    assert isinstance(spec, Spectrum) and spec.field_t is None
+    np.testing.assert_allclose(spec.vdc_v, [2e-6, 3e-6, 4e-6], rtol=1e-12)
+    np.testing.assert_allclose(spec.power_w, 1e-4, rtol=1e-12)
+    with pytest.raises(ValueError, match="unknown quantity 'voltage'"):
+        load_spectrum(path, columns={"voltage": "Vdc (uV)"})
+    with pytest.raises(ValueError, match="split"):
+        load_spectrum(path, split="rows")
+
+
+# --- the shared real data sets -------------------------------------------------------------
+
+def shared(relative: str) -> Path:
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"shared data set absent: {path}")
+    return path
+
+
+def test_vo2_dual_sweep():
+    path = shared("vo2_threshold_switch/VO2_data_RvsV_transition.csv")
+    sweep = load_iv(path)
+    assert len(sweep) == 419 and len(sweep.preamble) == 33
+    assert sweep.columns == {"voltage_v": "SMU-1 Voltage (V)", "current_a": "SMU-1 Current (A)",
+                             "time_s": "SMU-1 Time (s)"}
+    assert sweep.lines[0] == 36 and sweep.lines[-1] == 454
+    up, down = load_iv(path, split="reversal")
+    assert (len(up), len(down)) == (210, 209)
+    np.testing.assert_allclose(up.voltage_v[-1], 21.0, rtol=0, atol=1e-3)
+    assert np.all(np.diff(up.voltage_v) > 0) and np.all(np.diff(down.voltage_v) < 0)
+    # insulating (about 5 kOhm) at 1 V, metallic (about 0.22 kOhm) at 21 V
+    r = up.voltage_v / up.current_a
+    assert 4e3 < r[9] < 6e3 and 150 < r[-1] < 300
+
+
+def test_vo2_short_pulses():
+    folder = shared("vo2_threshold_switch/short_pulses")
+    files = sorted(folder.glob("*.csv"))
+    assert len(files) == 11
+    for path in files:
+        wave = load_transient(path)
+        assert set(wave.columns) == {"time_s", "voltage_v", "current_a"}
+        assert 1100 <= len(wave) <= 1110 and wave.time_s[0] == 0
+        np.testing.assert_allclose(np.diff(wave.time_s), 2e-4, rtol=1e-6)
+        amplitude = float(path.name.split("V_")[0])
+        np.testing.assert_allclose(np.max(wave.voltage_v), amplitude, rtol=2e-3)
+
+
+def test_spin_diode_field_sweeps():
+    sweeps = load_spin_diode_sweeps(shared("spin_diode_tacofeb/5360_2p.csv"))
+    assert len(sweeps) == 17
+    np.testing.assert_allclose([s.freq_hz[0] for s in sweeps], np.arange(1, 18) * 1e9,
+                               rtol=1e-12)
+    for s in sweeps:
+        assert len(s) == 151 and s.lines[0] == 3 and np.all(s.freq_hz == s.freq_hz[0])
+        assert np.all(np.diff(s.field_t) > 0)
+        assert 0.005 < s.field_t[0] < 0.01 and 0.78 < s.field_t[-1] < 0.79   # ~62 Oe..7.9 kOe
+        assert np.max(np.abs(s.vdc_v)) < 1e-4                              # µV scale
+    np.testing.assert_allclose(sweeps[0].vdc_v[0], 6.803166e-6, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name, ramps, shortest, longest", [("set.csv", 39, 185, 192),
+                                                            ("reset.csv", 40, 149, 153)])
+def test_rram_pulse_updates(name, ramps, shortest, longest):
+    data = load_pulse_updates(shared(f"rram_pulse_updates/{name}"))
+    assert len(data) == ramps
+    assert min(map(len, data)) == shortest and max(map(len, data)) == longest
+    for ramp in data:
+        assert ramp.pulse[0] == 1 and np.all(np.isfinite(ramp.current_a))
+        assert 1e-4 < ramp.current_a.min() and ramp.current_a.max() < 3e-4
+
+
+def test_import_is_light():
+    code = ("import sys, neurospice.calibration; "
+            "print(sorted({'matplotlib', 'pandas', 'scipy', 'lmfit'} & set(sys.modules)))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_device_and_temperature_columns(tmp_path):
+    path = write(tmp_path, "device id,T (°C),V (V),I (mA)\nD7,25,0,0\nD7,25,1,2\nD7,25,2,4\n")
+    sweep = load_iv(path)
+    assert sweep.device.tolist() == ["D7"] * 3
+    np.testing.assert_allclose(sweep.temperature_k, 298.15, rtol=1e-12)
+    path = write(tmp_path, "device,V (V),I (mA)\nD7,0,0\n,1,2\nD7,2,4\n", "gap.csv")
+    assert_data_error(lambda: load_iv(path), path, "device", 3, "empty cell")
