@@ -59,12 +59,15 @@ def ngspice_name(raw: str, vtype: str = "") -> str:
         return f"i({_ngspice_element(n[2:-1])})"
     if n.startswith("v(") and n.endswith(")"):
         # ngspice's raw file calls the integrated noise "v(onoise_total)"
-        return n[2:-1] if n.startswith(("v(onoise", "v(inoise")) else n
+        if n.startswith(("v(onoise", "v(inoise")):
+            return n[2:-1]
+        # an OSDI instance's internal node is "<instance>#<node>"
+        return n.replace("#", ".")
     if n in ("time", "frequency") or n.endswith("-sweep") or \
             n.startswith(("onoise", "inoise", "@")):
         return n
-    if vtype == "voltage" or (vtype in ("", "notype") and re.fullmatch(r"[\w.\-+]+", n)):
-        return f"v({n})"
+    if vtype == "voltage" or (vtype in ("", "notype") and re.fullmatch(r"[\w.#\-+]+", n)):
+        return f"v({n.replace('#', '.')})"
     return n
 
 

