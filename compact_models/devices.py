@@ -8,6 +8,8 @@ from neurospice.errors import NetlistError
 
 _MODULES = {
     "mtj": "neurospice.compact_models.mtj",
+    "spin_diode": "neurospice.compact_models.spin_diode",
+    "stno": "neurospice.compact_models.stno",
 }
 
 
