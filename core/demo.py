@@ -20,18 +20,19 @@ def leaky_integrator():
 
     c = Circuit("leaky integrator with sigmoid readout")
     c.param("vth", 0.6)
-    # five 2 uA, 1 us current spikes, 4 us apart, then silence: the membrane integrates, leaks
+    # five 30 uA, 1 us current spikes, 4 us apart, then silence: the membrane integrates (each
+    # spike adds about 0.3 V), leaks (tau = 10 us) and the readout crosses its threshold
     t, i = [0.0], [0.0]
     for k in range(5):
         t0 = 5e-6 + 4e-6 * k
         t += [t0, t0 + 0.1e-6, t0 + 1.1e-6, t0 + 1.2e-6]
-        i += [0.0, 2e-6, 2e-6, 0.0]
+        i += [0.0, 30e-6, 30e-6, 0.0]
     c.isource("spk", 0, "mem", waveform=Pwl(t, i))
     c.resistor("leak", "mem", 0, 1e5)          # tau = R*C = 10 us
     c.capacitor("mem", "mem", 0, 1e-10)
-    c.bsource("out", "out", 0, v="0.5*(1 + tanh((v(mem) - vth)/0.05))")
+    c.bsource("out", "out", 0, v="0.5*(1 + tanh((v(mem) - vth)/0.1))")
     c.resistor("out", "out", 0, 1e6)
-    c.tran(1e-8, 6e-5, max_step=5e-8)
+    c.tran(1e-8, 6e-5, max_step=1e-8)
     return c
 
 
