@@ -10,18 +10,20 @@ class NeurospiceError(Exception):
     """Base class of every error neurospice raises on purpose."""
 
 
+def _located(message: str, *where: str | None) -> str:
+    """``"a, b: message"`` from the parts of ``where`` that are given."""
+    parts = [w for w in where if w is not None]
+    return f"{', '.join(parts)}: {message}" if parts else message
+
+
 class NetlistError(NeurospiceError, ValueError):
     """A circuit or netlist that cannot be written or parsed: names the element or line."""
 
     def __init__(self, message: str, *, element: str | None = None, line: int | None = None):
         self.element = element
         self.line = line
-        where = []
-        if element is not None:
-            where.append(f"element {element!r}")
-        if line is not None:
-            where.append(f"line {line}")
-        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        super().__init__(_located(message, None if element is None else f"element {element!r}",
+                                  None if line is None else f"line {line}"))
 
 
 class SimulatorNotFound(NeurospiceError, RuntimeError):
@@ -72,14 +74,9 @@ class DataError(NeurospiceError, ValueError):
         self.path = path
         self.column = column
         self.row = row
-        where = []
-        if path is not None:
-            where.append(str(path))
-        if column is not None:
-            where.append(f"column {column!r}")
-        if row is not None:
-            where.append(f"row {row}")
-        super().__init__(f"{', '.join(where)}: {message}" if where else message)
+        super().__init__(_located(message, None if path is None else str(path),
+                                  None if column is None else f"column {column!r}",
+                                  None if row is None else f"row {row}"))
 
 
 class CalibrationError(NeurospiceError, RuntimeError):
