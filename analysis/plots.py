@@ -51,3 +51,35 @@ def waveforms_side_by_side(results: Mapping[str, object], signals: Sequence[str]
         fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def curves(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | None = None
+           ) -> Path:
+    """A grid of x-y panels. Each panel is a mapping with ``series`` (a list of
+    ``(x, y, label)`` or ``(x, y, label, style)``, style a matplotlib format such as ``"o"``
+    or ``"--"``) and optionally ``title``, ``xlabel``, ``ylabel``, ``logx``, ``logy``."""
+    plt = _pyplot()
+    n = len(panels)
+    ncols = ncols or min(n, 3)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    for ax, panel in zip(axes.flat, panels):
+        for s in panel["series"]:
+            x, y, label = s[:3]
+            ax.plot(x, y, s[3] if len(s) > 3 else "-", label=label, lw=1.3, ms=4)
+        if panel.get("logx"):
+            ax.set_xscale("log")
+        if panel.get("logy"):
+            ax.set_yscale("log")
+        ax.set_title(panel.get("title", ""), fontsize=10)
+        ax.set_xlabel(panel.get("xlabel", ""))
+        ax.set_ylabel(panel.get("ylabel", ""))
+        ax.grid(alpha=0.3)
+        if any(s[2] for s in panel["series"]):
+            ax.legend(fontsize=8)
+    for ax in list(axes.flat)[n:]:
+        ax.set_visible(False)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)
