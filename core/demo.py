@@ -65,7 +65,14 @@ def showcase_foundation(out: Path) -> list[str]:
             *lines, "", *diffs, ""]
 
 
-SHOWCASES = [showcase_foundation]
+def showcase_mtj_family(out: Path) -> list[str]:
+    """MTJ family: loop, switching law, spin-diode spectrum, STNO (VACASK)."""
+    from neurospice.compact_models.showcase import showcase_mtj_family as show
+
+    return show(out)
+
+
+SHOWCASES = [showcase_foundation, showcase_mtj_family]
 
 
 def run_demo(out: Path) -> Path:

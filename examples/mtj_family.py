@@ -1,0 +1,28 @@
+"""The MTJ family, simulated: static MTJ loop and switching law, spin-diode spectrum, STNO.
+
+    .venv/bin/python examples/mtj_family.py --simulator ngspice --out out/mtj_family
+
+Each study is a function of neurospice.compact_models.showcase that builds a Circuit with the
+device's Verilog-A (`device.add_to(circuit, ...)`), runs it and measures the result with
+neurospice.analysis.rf; the figure draws each against the model's closed form.
+"""
+
+import argparse
+from pathlib import Path
+
+from neurospice.compact_models.showcase import showcase_mtj_family
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--simulator", default="ngspice", choices=["ngspice", "vacask"])
+    parser.add_argument("--out", default="out/mtj_family")
+    args = parser.parse_args()
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    print("\n".join(showcase_mtj_family(out, args.simulator)))
+    print(f"figure: {out / 'mtj_family.png'}")
+
+
+if __name__ == "__main__":
+    main()
