@@ -15,9 +15,11 @@ have_shared_lib() {
     ldconfig -p 2>/dev/null | grep -q 'libngspice\.so\b' || ls /usr/lib/*/libngspice.so >/dev/null 2>&1
 }
 
+have_venv() { python3 -c 'import venv, ensurepip' >/dev/null 2>&1; }
+
 v=$(ngspice_version)
-if [[ $v -ge $need_version ]] && have_shared_lib; then
-    say "ngspice $v with shared library already installed: nothing to do"
+if [[ $v -ge $need_version ]] && have_shared_lib && have_venv; then
+    say "ngspice $v with shared library, and python3 venv, already installed: nothing to do"
     exit 0
 fi
 
@@ -32,6 +34,15 @@ command -v apt-get >/dev/null 2>&1 || {
 . /etc/os-release
 pkgs=(ngspice libngspice0 libngspice0-dev)
 export DEBIAN_FRONTEND=noninteractive
+if ! have_venv; then
+    say "python3 cannot create virtual environments: installing python3-venv"
+    $SUDO apt-get update -qq
+    $SUDO apt-get install -y -qq python3-venv >/dev/null
+fi
+if [[ $v -ge $need_version ]] && have_shared_lib; then
+    say "ngspice $v with shared library already installed"
+    exit 0
+fi
 if [[ ${ID:-} == debian && ${VERSION_CODENAME:-} == bookworm ]]; then
     src=/etc/apt/sources.list.d/neurospice-backports.list
     if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
