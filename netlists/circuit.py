@@ -543,16 +543,23 @@ class Circuit(_Container):
         node = check_node(node)
         self.initial_conditions[node] = check_value(value, what=f"initial condition of {node}")
 
-    OPTIONS = ("temp", "tnom", "reltol", "abstol", "vntol", "gmin", "method", "maxord")
+    OPTIONS = ("temp", "tnom", "reltol", "abstol", "vntol", "gmin", "method", "maxord",
+               "threads")
 
     def option(self, name: str, value) -> None:
         """A simulator option, translated per dialect: temp (degC), tnom, reltol, abstol,
-        vntol, gmin, maxord, and method ('trap' or 'gear')."""
+        vntol, gmin, maxord, method ('trap' or 'gear'), and threads: the OpenMP threads of
+        ngspice's OSDI device evaluation (default 1; Debian's ngspice starts 8, which costs
+        a small circuit far more than it saves; other simulators ignore it)."""
         if name not in self.OPTIONS:
             raise NetlistError(f"unknown option {name!r} (known: {', '.join(self.OPTIONS)})")
         if name == "method":
             if value not in ("trap", "gear"):
                 raise NetlistError("method must be 'trap' or 'gear'")
+            self.options[name] = value
+        elif name == "threads":
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise NetlistError(f"threads must be a positive integer, got {value!r}")
             self.options[name] = value
         else:
             self.options[name] = check_value(value, what=f"option {name}")

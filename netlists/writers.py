@@ -233,7 +233,7 @@ class _SpiceWriter:
         return [line]
 
     def options(self) -> list[str]:
-        opts = dict(self.c.options)
+        opts = {k: v for k, v in self.c.options.items() if k != "threads"}
         if not opts:
             return []
         return [".options " + " ".join(f"{k}={v if isinstance(v, str) else fmt(v)}"
@@ -266,7 +266,7 @@ class _NgspiceWriter(_SpiceWriter):
         vas = [m for m in self.c.models.values() if isinstance(m, VerilogAModel)]
         if not vas:
             return []
-        lines = [".control"]
+        lines = [".control", f"set num_threads={self.c.options.get('threads', 1)}"]
         for m in dict.fromkeys(m.source for m in vas):
             lines.append(f"pre_osdi {self.osdi.get(m, m.with_suffix('.osdi'))}")
         return lines + [".endc"]
@@ -311,6 +311,8 @@ class _XyceWriter(_SpiceWriter):
         groups: dict[str, list[str]] = {}
         notes = []
         for k, v in self.c.options.items():
+            if k == "threads":
+                continue
             if k == "vntol":
                 notes.append("* option vntol has no Xyce equivalent and is not written")
                 continue
@@ -422,11 +424,12 @@ class _VacaskWriter:
             out += ["ends", ""]
         out += self.body(c)
         out += ["", "control"]
-        if c.options:
+        opts = {k: v for k, v in c.options.items() if k != "threads"}
+        if opts:
             out.append("  options " + " ".join(
                 f"{_VACASK_OPTIONS[k]}=" + (f'"{ {"trap": "trap", "gear": "gear2"}[v]}"'
                                             if isinstance(v, str) else fmt(v))
-                for k, v in c.options.items()))
+                for k, v in opts.items()))
         out += ["  " + line for a in c.analyses for line in self.analysis(a)]
         out.append("endc")
         return "\n".join(out) + "\n"

@@ -177,3 +177,18 @@ def test_write_is_atomic(tmp_path):
         c.write(out)
     assert out.read_text() == rc().to_netlist("ngspice")  # old file untouched
     assert [p.name for p in tmp_path.iterdir()] == ["rc.cir"]
+
+
+def test_threads_option_sets_ngspice_osdi_threads(tmp_path):
+    va = tmp_path / "r.va"
+    va.write_text('`include "disciplines.vams"\nmodule r(p, n);\n  inout p, n;\n  electrical p, n;\n'
+                  "  analog I(p, n) <+ V(p, n) / 1e3;\nendmodule\n")
+    c = rc()
+    c.verilog_a_model("rm", va)
+    c.va_instance("1", "rm", ["b", 0])
+    assert "set num_threads=1" in c.to_netlist("ngspice")     # the default: one thread
+    c.option("threads", 4)
+    assert "set num_threads=4" in c.to_netlist("ngspice")
+    assert "threads" not in c.to_netlist("vacask")
+    with pytest.raises(NetlistError, match="threads"):
+        c.option("threads", 0)
