@@ -189,6 +189,6 @@ def test_threads_option_sets_ngspice_osdi_threads(tmp_path):
     assert "set num_threads=1" in c.to_netlist("ngspice")     # the default: one thread
     c.option("threads", 4)
     assert "set num_threads=4" in c.to_netlist("ngspice")
-    assert "threads" not in c.to_netlist("vacask")
+    assert "num_threads" not in c.to_netlist("vacask")
     with pytest.raises(NetlistError, match="threads"):
         c.option("threads", 0)
