@@ -263,6 +263,8 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                 if path not in lib.osdi_loaded:
                     lib.command(f"osdi {path}")
                     lib.osdi_loaded.add(path)
+            elif parts[0].lower() == "set":
+                lib.command(line)  # variables such as num_threads act when the circuit loads
         status = lib.circ(body.splitlines())
         log = "\n".join(lib.log)
         error = ngspice_log_error(self, log, text)
@@ -274,7 +276,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
         runs = False
         for line in control:
             word = line.split(None, 1)[0].lower()
-            if word in ("pre_osdi", "quit", "exit"):
+            if word in ("pre_osdi", "set", "quit", "exit"):
                 continue
             runs = runs or word in ("run", "tran", "ac", "dc", "op", "noise")
             if word == "run":
