@@ -1,0 +1,145 @@
+"""Simulator benchmarks: neurospice's overhead over the bare simulator, the in-process path's
+per-run cost, VACASK vs ngspice, and how the cost grows with circuit size.
+
+Run alone with ``.venv/bin/python bench/bench_simulators.py`` (or through ``make bench``).
+Prints ratios measured in this one run; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import tempfile
+from pathlib import Path
+
+import _timing as T
+
+from neurospice.netlists import Circuit, Pulse
+from neurospice.simulators import get_simulator
+
+TIMEOUT = 300
+
+
+def rc_ladder(sections: int, points: int, stop: float = 4e-6) -> Circuit:
+    """A pulse-driven RC ladder, transient with ``points`` steps (max step = stop/points)."""
+    c = Circuit(f"rc ladder {sections}")
+    c.vsource("in", "n0", 0, waveform=Pulse(0.0, 1.0, rise=1e-9, fall=1e-9, width=5e-7,
+                                            period=1e-6))
+    for k in range(sections):
+        c.resistor(str(k + 1), f"n{k}", f"n{k + 1}", 1e3)
+        c.capacitor(str(k + 1), f"n{k + 1}", 0, 1e-13)
+    c.tran(stop / points, stop, max_step=stop / points)
+    return c
+
+
+def small_rc() -> Circuit:
+    c = Circuit("small rc")
+    c.vsource("in", "a", 0, waveform=Pulse(0.0, 1.0, rise=1e-9, fall=1e-9, width=1e-3))
+    c.resistor("1", "a", "b", 1e3)
+    c.capacitor("1", "b", 0, 1e-6)
+    c.tran(2e-5, 2e-3)
+    return c
+
+
+def bare_command(sim_name: str, workdir: Path, circuit: Circuit) -> list[str]:
+    """Write the circuit's deck into ``workdir`` as neurospice would; return the command that
+    runs the simulator on it directly (the same flags neurospice uses)."""
+    sim = get_simulator(sim_name)
+    deck = sim.prepare(circuit, workdir)  # renders the netlist, compiles Verilog-A if any
+    exe = str(sim.require())
+    if sim_name == "vacask":
+        (workdir / "deck.sim").write_text(deck.text)
+        return [exe, "-qp", "deck.sim"]
+    (workdir / "deck.cir").write_text(deck.text if deck.text.rstrip().endswith(".end")
+                                      else deck.text + ".end\n")
+    return [exe, "-b", "-r", "out.raw", "deck.cir"]
+
+
+def time_bare_vs_run(sim_name: str, circuit: Circuit, repeats: int) -> dict[str, T.Timing]:
+    """Bare subprocess and neurospice's run() on the same deck, interleaved."""
+    sim = get_simulator(sim_name)
+    with tempfile.TemporaryDirectory(prefix="bench-bare-") as d:
+        wd = Path(d)
+        cmd = bare_command(sim_name, wd, circuit)
+        env = {k: v for k, v in os.environ.items() if k != "SPICE_ASCIIRAWFILE"}
+
+        def bare():
+            subprocess.run(cmd, cwd=wd, env=env, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL, timeout=TIMEOUT)
+
+        return T.measure_interleaved({"bare": bare,
+                                      "run": lambda: sim.run(circuit, timeout=TIMEOUT)},
+                                     repeats)
+
+
+def time_run(sim_name: str, circuit, repeats: int, warmup: int = 0) -> T.Timing:
+    sim = get_simulator(sim_name)
+    return T.measure(lambda: sim.run(circuit, timeout=TIMEOUT), repeats, warmup)
+
+
+def bench_overhead(big: Circuit, repeats: int) -> dict[str, T.Timing]:
+    T.header("1a. neurospice overhead over the bare simulator (same netlist, ~1 s circuit)")
+    T.note(f"circuit: {big.title}, {len(big.elements)} elements, "
+           f"{round(big.analyses[0].stop / big.analyses[0].max_step)} time steps")
+    runs = {}
+    for name in ("ngspice", "vacask"):
+        t = time_bare_vs_run(name, big, repeats)
+        bare, run = t["bare"], t["run"]
+        T.row(f"{name} bare subprocess", bare)
+        T.row(f"{name} neurospice run() (render+run+parse)", run)
+        T.overhead(f"{name} overhead of run() (target < 10 %)", run, bare)
+        runs[name] = run
+    return runs
+
+
+def bench_small_runs(n_runs: int) -> None:
+    T.header(f"1b. per-run cost of {n_runs} small runs (RC, 100-step tran)")
+    c = small_rc()
+    per_run = {}
+    for name in ("ngspice-shared", "ngspice", "vacask"):
+        t = time_run(name, c, n_runs, warmup=1)  # warm-up loads libngspice / fills caches
+        per_run[name] = t
+        T.row(f"{name} per run", t)
+    T.ratio("ngspice batch / ngspice-shared per run", per_run["ngspice"],
+            per_run["ngspice-shared"])
+    T.ratio("vacask / ngspice-shared per run", per_run["vacask"], per_run["ngspice-shared"])
+    T.ratio("vacask / ngspice batch per run", per_run["vacask"], per_run["ngspice"])
+
+
+def bench_vacask_vs_ngspice(big_runs: dict[str, T.Timing], medium: Circuit,
+                            repeats: int) -> None:
+    T.header("1c. VACASK vs ngspice on the same circuit (neurospice run())")
+    T.ratio("vacask / ngspice, ~1 s circuit", big_runs["vacask"], big_runs["ngspice"])
+    ng = time_run("ngspice", medium, repeats)
+    va = time_run("vacask", medium, repeats)
+    T.row(f"ngspice, medium ({medium.title})", ng)
+    T.row(f"vacask, medium ({medium.title})", va)
+    T.ratio("vacask / ngspice, medium circuit", va, ng)
+
+
+def bench_scaling(sizes: tuple[int, ...], points: int, repeats: int) -> None:
+    T.header(f"1d. cost vs circuit size (RC ladders, {points}-step tran)")
+    times: dict[tuple[str, int], T.Timing] = {}
+    for n in sizes:
+        c = rc_ladder(n, points)
+        for name in ("ngspice", "vacask"):
+            times[name, n] = time_run(name, c, repeats)
+            T.row(f"{name}, {n} sections", times[name, n])
+    for name in ("ngspice", "vacask"):
+        for small, large in zip(sizes, sizes[1:]):
+            T.ratio(f"{name} {large} / {small} sections", times[name, large],
+                    times[name, small], f"size x{large // small}")
+    for n in sizes:
+        T.ratio(f"vacask / ngspice, {n} sections", times["vacask", n], times["ngspice", n])
+
+
+def main() -> None:
+    big = rc_ladder(200, 30000)
+    runs = bench_overhead(big, repeats=4)
+    bench_small_runs(n_runs=100)
+    bench_vacask_vs_ngspice(runs, rc_ladder(100, 10000), repeats=3)
+    bench_scaling((10, 100, 1000), points=2000, repeats=3)
+
+
+if __name__ == "__main__":
+    main()
