@@ -83,3 +83,120 @@ def curves(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | Non
         fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+# ----------------------------------------------------------------------- calibration plots
+
+def fit_overlay(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | None = None,
+                xscale: float = 1.0, yscale: float = 1.0, xunit: str = "", yunit: str = ""
+                ) -> Path:
+    """Data vs fit with the residuals below, one panel per curve.
+
+    Each panel maps ``x``, ``y`` (data), ``fit_x``, ``fit_y`` (the model on a fine grid),
+    ``residual`` (data - fit at ``x``) and optional ``label``, ``xlabel``, ``ylabel``,
+    ``text`` (a line printed in the panel, e.g. R^2). ``xscale``/``yscale`` convert SI to the
+    displayed unit (named by ``xunit``/``yunit``).
+    """
+    plt = _pyplot()
+    n = max(len(panels), 1)
+    ncols = ncols or min(n, 3)
+    nrows = -(-n // ncols)
+    fig = plt.figure(figsize=(4.2 * ncols, 3.6 * nrows))
+    grid = fig.add_gridspec(2 * nrows, ncols, height_ratios=[3, 1] * nrows, hspace=0.08,
+                            wspace=0.32)
+    for k, p in enumerate(panels):
+        r, c = divmod(k, ncols)
+        ax = fig.add_subplot(grid[2 * r, c])
+        axr = fig.add_subplot(grid[2 * r + 1, c], sharex=ax)
+        x = [v * xscale for v in p["x"]]
+        ax.plot(x, [v * yscale for v in p["y"]], ".", ms=3, color="0.35", label="data")
+        ax.plot([v * xscale for v in p["fit_x"]], [v * yscale for v in p["fit_y"]], "-",
+                lw=1.4, color="C3", label="fit")
+        axr.plot(x, [v * yscale for v in p["residual"]], ".", ms=2.5, color="C0")
+        axr.axhline(0.0, color="0.5", lw=0.8)
+        ax.set_title(p.get("label", ""), fontsize=9)
+        if p.get("text"):
+            ax.text(0.02, 0.04, p["text"], transform=ax.transAxes, fontsize=7.5)
+        ax.tick_params(labelbottom=False, labelsize=7.5)
+        axr.tick_params(labelsize=7.5)
+        ax.set_ylabel(p.get("ylabel", f"y ({yunit})" if yunit else "y"), fontsize=8)
+        axr.set_ylabel("resid.", fontsize=8)
+        axr.set_xlabel(p.get("xlabel", f"x ({xunit})" if xunit else "x"), fontsize=8)
+        ax.grid(alpha=0.3)
+        axr.grid(alpha=0.3)
+        if k == 0:
+            ax.legend(fontsize=7, loc="best")
+    if title:
+        fig.suptitle(title)
+    return _save(fig, path)
+
+
+def hysteresis_loop(curves: Sequence[Mapping], path, *, title: str = "",
+                    xlabel: str = "voltage (V)", ylabel: str = "resistance (ohm)",
+                    xscale: float = 1.0, yscale: float = 1.0) -> Path:
+    """Branches of a loop in one plane: each curve maps ``x``, ``y`` (data), optional
+    ``fit_x``/``fit_y`` and ``label``; arrows mark the sweep direction of the data."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(5.2, 4.0))
+    for k, cv in enumerate(curves):
+        color = f"C{k}"
+        x = [v * xscale for v in cv["x"]]
+        y = [v * yscale for v in cv["y"]]
+        ax.plot(x, y, ".", ms=3, color=color, label=cv.get("label", ""))
+        if cv.get("fit_x") is not None:
+            ax.plot([v * xscale for v in cv["fit_x"]], [v * yscale for v in cv["fit_y"]], "-",
+                    lw=1.2, color=color)
+        if len(x) > 2:
+            m = len(x) // 2
+            ax.annotate("", xy=(x[m + 1], y[m + 1]), xytext=(x[m], y[m]),
+                        arrowprops={"arrowstyle": "->", "color": color})
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def kittel_plot(freq_hz, field_t, field_err, fit_freq_hz, fit_field_t, path, *,
+                width_t=None, width_err=None, fit_width_t=None, used=None,
+                width_used=None, title: str = "") -> Path:
+    """Resonance field against frequency with the Kittel curve (and, given widths, the
+    half width against frequency with the damping law). Fields in mT, frequencies in GHz;
+    ``used``/``width_used`` mark the points that entered each fit (others drawn hollow)."""
+    plt = _pyplot()
+    ncol = 2 if width_t is not None else 1
+    fig, axes = plt.subplots(1, ncol, figsize=(5.0 * ncol, 4.0), squeeze=False)
+    used = [True] * len(freq_hz) if used is None else list(used)
+    f = [v / 1e9 for v in freq_hz]
+
+    def points(ax, ys, errs, flags):
+        for fi, y, e, u in zip(f, ys, errs, flags):
+            ax.errorbar(fi, y * 1e3, yerr=(e or 0) * 1e3, fmt="o", ms=4, color="C0",
+                        mfc="C0" if u else "white", capsize=2)
+
+    ax = axes[0][0]
+    points(ax, field_t, field_err or [0] * len(f), used)
+    ax.plot([v / 1e9 for v in fit_freq_hz], [v * 1e3 for v in fit_field_t], "-", color="C3",
+            label="Kittel fit")
+    ax.set_xlabel("frequency (GHz)")
+    ax.set_ylabel("resonance field mu0 H_r (mT)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    if width_t is not None:
+        ax = axes[0][1]
+        points(ax, width_t, width_err or [0] * len(f),
+               used if width_used is None else list(width_used))
+        if fit_width_t is not None:
+            ax.plot([v / 1e9 for v in fit_freq_hz], [v * 1e3 for v in fit_width_t], "-",
+                    color="C3", label="damping law")
+            ax.legend(fontsize=8)
+        ax.set_xlabel("frequency (GHz)")
+        ax.set_ylabel("half width mu0 dH (mT)")
+        ax.grid(alpha=0.3)
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return _save(fig, path)

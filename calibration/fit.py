@@ -1,0 +1,679 @@
+"""The fit engine: one model, one or many data sets, global-then-local, honest statistics.
+
+In lmfit's style a :class:`Model` is a pure function ``y = func(x, params, **meta)`` (``params``
+a dict of every parameter's value, ``meta`` a data set's fixed settings such as its frequency)
+wrapped with a parameter table (value, bounds, unit) and a ``guess(datasets)`` that returns
+starting values from the data. :meth:`Model.from_device` takes the table from a compact
+model's :class:`~neurospice.compact_models.framework.Parameter` records, so the bounds of the
+fit are the bounds of the card.
+
+A :class:`Fit` ties a model to :class:`Dataset` s and says which parameters are free, which
+are fitted per data set (``per_dataset``; the others are shared), which are fixed, and which
+follow an lmfit expression (``constraints``). :meth:`Fit.run` runs
+
+1. a **global stage**: scipy's differential evolution over the free parameters within their
+   search bounds (the table's bounds, narrowed to a decade either side of the start where the
+   table allows more than that; set ``search`` to choose), seeded, so the result is
+   reproducible; or ``global_stage="multistart"``: the local stage from the start and from
+   every point in ``starts``; or none;
+2. a **local stage**: lmfit's Levenberg-Marquardt (``leastsq``) from the best point found, with
+   the table's bounds;
+3. with ``noise="auto"`` and no ``sigma`` given, each data set's noise level is estimated from
+   its residuals (RMS with the degrees of freedom shared out by points) and the local stage is
+   repeated with those weights, so curves in different units or with different noise count in
+   proportion to their information and the reduced chi-square is about one.
+
+Residual weighting (``weighting``): ``"absolute"`` ``(model - y) / sigma``; ``"relative"``
+``(model - y) / |y|`` (points with ``|y|`` under ``floor`` times the largest are weighted as if
+at that floor); ``"log"`` ``ln|model| - ln|y|`` (currents spanning decades; ``y`` must not
+change sign inside a data set). ``Dataset.weight`` multiplies a data set's residuals.
+
+The :class:`FitResult` holds the values, standard errors (from the covariance of the local
+stage, scaled by the reduced chi-square), the correlation matrix, confidence intervals (lmfit's
+profile-likelihood ``conf_interval`` when ``conf_int="profile"`` or ``"auto"`` allows it, else
+value +- k standard errors, marked as such), reduced chi-square, R^2 per data set and overall,
+and warnings: a parameter at a bound, a parameter not determined by the data (no covariance,
+standard error above its value, a near-singular covariance), |correlation| > 0.99.
+
+lmfit and scipy are imported when a fit runs, not when this module is imported.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Mapping, Sequence
+
+import numpy as np
+
+from neurospice.errors import CalibrationError, DataError
+
+__all__ = ["Param", "Model", "Dataset", "Fit", "FitResult", "WEIGHTINGS"]
+
+WEIGHTINGS = ("absolute", "relative", "log")
+_CI_SIGMAS = (1.0, 2.0)
+_CI_LABELS = {1.0: "68.27%", 2.0: "95.45%"}
+
+
+@dataclass(frozen=True)
+class Param:
+    """One row of a model's parameter table (SI units)."""
+
+    name: str
+    value: float
+    lower: float = -math.inf
+    upper: float = math.inf
+    unit: str = ""
+    description: str = ""
+
+    def __post_init__(self):
+        if not self.name.isidentifier():
+            raise ValueError(f"parameter name {self.name!r} is not an identifier")
+        if not self.lower <= self.upper:
+            raise ValueError(f"parameter {self.name}: lower bound above upper bound")
+
+
+def _open_bound(value: float, toward: float) -> float:
+    """A closed stand-in for an open bound: a hair inside it."""
+    if math.isinf(value):
+        return value
+    step = 1e-9 * max(abs(value), 1e-300) if value != 0 else 1e-300
+    return value + math.copysign(step, toward - value)
+
+
+class Model:
+    """A pure model function with a parameter table and a guess() (see the module docstring).
+
+    ``func(x, params, **meta) -> y``; ``guess(datasets) -> {name: value}`` (optional) gives
+    starting values from the data; ``x_label``/``y_label`` name the axes with their SI units
+    (for reports and plots).
+    """
+
+    def __init__(self, name: str, func: Callable, params: Sequence[Param], *,
+                 guess: Callable | None = None, device=None, x_label: str = "x",
+                 y_label: str = "y", description: str = ""):
+        self.name = name
+        self.func = func
+        self.params = {p.name: p for p in params}
+        if len(self.params) != len(params):
+            raise ValueError(f"model {name}: a parameter is named twice")
+        self._guess = guess
+        self.device = device
+        self.x_label = x_label
+        self.y_label = y_label
+        self.description = description
+
+    @classmethod
+    def from_device(cls, device, func: Callable, *, extra: Sequence[Param] = (), **kw):
+        """A model whose table is ``device``'s parameter table (open bounds moved a hair
+        inside) plus ``extra`` parameters that are not on the card (e.g. a gain)."""
+        rows = []
+        for p in device.parameters:
+            lo = _open_bound(p.lower, p.default) if p.lower_open else p.lower
+            hi = _open_bound(p.upper, p.default) if p.upper_open else p.upper
+            rows.append(Param(p.name, p.default, lo, hi, p.unit, p.description))
+        return cls(kw.pop("name", device.name), func, rows + list(extra), device=device, **kw)
+
+    def defaults(self) -> dict[str, float]:
+        return {n: p.value for n, p in self.params.items()}
+
+    def guess(self, datasets: Sequence["Dataset"]) -> dict[str, float]:
+        return dict(self._guess(datasets)) if self._guess else {}
+
+    def eval(self, x, values: Mapping[str, float], **meta) -> np.ndarray:
+        return np.asarray(self.func(x, {**self.defaults(), **values}, **meta), dtype=float)
+
+
+@dataclass
+class Dataset:
+    """One measured curve: ``x`` (array, or whatever the model takes), ``y``, optional
+    ``sigma`` (same units as ``y`` for absolute weighting), a ``weight``, model settings
+    ``meta`` (passed to the model function) and parameters held at ``fixed`` values for this
+    curve only (e.g. an MTJ's state)."""
+
+    x: object
+    y: np.ndarray
+    sigma: np.ndarray | float | None = None
+    weight: float = 1.0
+    name: str = ""
+    meta: dict = field(default_factory=dict)
+    fixed: dict = field(default_factory=dict)
+    x_plot: np.ndarray | None = None     # the abscissa to plot against (default: x)
+
+    def __post_init__(self):
+        self.y = np.asarray(self.y, dtype=float).ravel()
+        where = self.name or "dataset"
+        if self.y.size < 2:
+            raise DataError(f"{where}: {self.y.size} point(s); a fit needs more")
+        if not np.all(np.isfinite(self.y)):
+            k = int(np.flatnonzero(~np.isfinite(self.y))[0])
+            raise DataError(f"{where}: y is not finite at point {k + 1}")
+        if isinstance(self.x, np.ndarray) or np.ndim(self.x):
+            x = np.asarray(self.x, dtype=float)
+            if x.shape[-1:] != self.y.shape:
+                raise DataError(f"{where}: x has {x.shape[-1]} points, y {self.y.size}")
+            if not np.all(np.isfinite(x)):
+                raise DataError(f"{where}: x is not finite at point "
+                                f"{int(np.flatnonzero(~np.isfinite(x))[0]) + 1}")
+            self.x = x
+        if self.sigma is not None:
+            s = np.broadcast_to(np.asarray(self.sigma, dtype=float), self.y.shape)
+            if not np.all((s > 0) & np.isfinite(s)):
+                raise DataError(f"{where}: sigma must be positive and finite")
+            self.sigma = np.array(s)
+        if not (self.weight > 0 and math.isfinite(self.weight)):
+            raise DataError(f"{where}: weight must be positive")
+
+    @property
+    def abscissa(self) -> np.ndarray:
+        return np.asarray(self.x_plot if self.x_plot is not None else self.x, dtype=float)
+
+    def __len__(self) -> int:
+        return self.y.size
+
+
+@dataclass
+class FitResult:
+    """What a :class:`Fit` found. Values in SI; ``stderr`` None where not estimated."""
+
+    model: Model
+    datasets: list[Dataset]
+    values: dict[str, float]            # shared values (every model parameter)
+    per_dataset: list[dict[str, float]]  # per-data-set parameter values
+    free: list[str]                      # fitted names (per-data-set ones as name_d<k>)
+    stderr: dict[str, float | None]
+    correlation: np.ndarray
+    ci: dict[str, dict[str, tuple[float, float]]]
+    ci_method: str
+    chisqr: float
+    redchi: float
+    ndata: int
+    nfree: int
+    nfev: int
+    r2: float
+    r2_per_dataset: list[float]
+    noise: list[float]                   # the per-data-set residual scale used
+    weighting: str
+    seed: int | None
+    stages: list[dict]
+    warnings: list[str]
+    success: bool
+    message: str
+    constraints: dict[str, str] = field(default_factory=dict)
+    elapsed_s: float = 0.0
+
+    def values_for(self, k: int) -> dict[str, float]:
+        """Every parameter as data set ``k`` sees it."""
+        return {**self.values, **self.per_dataset[k], **self.datasets[k].fixed}
+
+    def curve(self, k: int, x=None) -> np.ndarray:
+        ds = self.datasets[k]
+        return self.model.eval(ds.x if x is None else x, self.values_for(k), **ds.meta)
+
+    def residuals(self, k: int) -> np.ndarray:
+        """Data minus fit, in the data's units."""
+        return self.datasets[k].y - self.curve(k)
+
+    def value(self, name: str) -> float:
+        if name in self.values:
+            return self.values[name]
+        base, _, k = name.rpartition("_d")
+        return self.per_dataset[int(k)][base]
+
+    def to_dict(self) -> dict:
+        def num(v):
+            return None if v is None or not math.isfinite(v) else float(v)
+
+        return {
+            "model": self.model.name,
+            "device": self.model.device.name if self.model.device is not None else None,
+            "params": {k: float(v) for k, v in self.values.items()},
+            "free": list(self.free),
+            "stderr": {k: num(v) for k, v in self.stderr.items()},
+            "per_dataset": [{"name": d.name, **{k: float(v) for k, v in p.items()}}
+                            for d, p in zip(self.datasets, self.per_dataset)],
+            "constraints": dict(self.constraints),
+            "correlation": {"names": list(self.free),
+                            "matrix": [[num(v) for v in row] for row in self.correlation]},
+            "confidence_intervals": {"method": self.ci_method, **{
+                k: {lvl: [num(a), num(b)] for lvl, (a, b) in v.items()}
+                for k, v in self.ci.items()}},
+            "statistics": {"chisqr": num(self.chisqr), "redchi": num(self.redchi),
+                           "r2": num(self.r2), "r2_per_dataset": [num(r) for r in
+                                                                  self.r2_per_dataset],
+                           "ndata": self.ndata, "nfree": self.nfree, "nfev": self.nfev,
+                           "weighting": self.weighting, "noise_scale": [num(s) for s in
+                                                                        self.noise],
+                           "seed": self.seed, "elapsed_s": round(self.elapsed_s, 3)},
+            "stages": self.stages,
+            "warnings": list(self.warnings),
+            "success": self.success,
+            "message": self.message,
+        }
+
+    def summary(self) -> str:
+        """A short text table of the free parameters."""
+        lines = [f"{self.model.name}: {self.ndata} points, {self.nfree} free, "
+                 f"reduced chi-square {self.redchi:.3g}, R^2 {self.r2:.5f}"]
+        for name in self.free:
+            err = self.stderr.get(name)
+            unit = self.model.params[name if name in self.model.params
+                                     else name.rpartition("_d")[0]].unit
+            e = f"+- {err:.3g}" if err is not None else "+- (not estimated)"
+            lines.append(f"  {name:<12} {self.value(name):.6g} {e} {unit}")
+        lines += [f"  warning: {w}" for w in self.warnings]
+        return "\n".join(lines)
+
+
+class _Progress:
+    """Calls ``callback(stage, nfev, best)``; ``True`` means a line on stderr (throttled)."""
+
+    def __init__(self, progress, label: str):
+        self.callback = progress if callable(progress) else None
+        self.line = progress is True
+        self.label = label
+        self.last = 0.0
+        self.best = math.inf
+        self.nfev = 0
+        self.stage = ""
+
+    def __call__(self, chisqr: float):
+        self.nfev += 1
+        self.best = min(self.best, chisqr)
+        if self.callback:
+            self.callback(self.stage, self.nfev, self.best)
+        elif self.line and time.monotonic() - self.last > 0.5:
+            self.last = time.monotonic()
+            print(f"\r{self.label}: {self.stage} stage, {self.nfev} evaluations, "
+                  f"best chi-square {self.best:.4g}   ", end="", file=sys.stderr, flush=True)
+
+    def done(self):
+        if self.line and self.last:
+            print(file=sys.stderr)
+
+
+class Fit:
+    """A fit of ``model`` to ``datasets`` (see the module docstring).
+
+    - ``free``: names to fit (default: every model parameter not fixed); ``fixed``: names
+      held at their value; ``values``: starting/held values (override the guess and table);
+    - ``per_dataset``: free names fitted separately for each data set (``name_d<k>``);
+    - ``constraints``: ``{name: lmfit expression}`` over the other parameters' names;
+    - ``bounds``: ``{name: (lower, upper)}`` narrowing the table; ``search``: the same for
+      the global stage only;
+    - ``weighting``, ``noise`` (``"auto"`` or None), ``floor`` (relative weighting);
+    - ``global_stage``: ``"de"`` (differential evolution), ``"multistart"``, None;
+      ``starts``: extra starting points (dicts) for ``"multistart"``; ``seed``;
+      ``de_options``: passed to scipy's ``differential_evolution``;
+    - ``conf_int``: ``"stderr"`` (value +- k stderr), ``"profile"`` (lmfit conf_interval, with
+      the stderr fallback when it fails), ``"auto"`` (profile for up to 6 free parameters);
+    - ``progress``: False (quiet), True (a line on stderr) or ``callback(stage, nfev, best)``.
+    """
+
+    def __init__(self, model: Model, datasets: Dataset | Sequence[Dataset], *,
+                 free: Iterable[str] | None = None, fixed: Iterable[str] = (),
+                 values: Mapping[str, float] | None = None, per_dataset: Iterable[str] = (),
+                 constraints: Mapping[str, str] | None = None,
+                 bounds: Mapping[str, tuple[float, float]] | None = None,
+                 search: Mapping[str, tuple[float, float]] | None = None,
+                 weighting: str = "absolute", noise: str | None = "auto", floor: float = 1e-3,
+                 global_stage: str | None = "de", starts: Sequence[Mapping] = (),
+                 seed: int | None = 0, de_options: Mapping | None = None,
+                 max_nfev: int | None = None, conf_int: str = "stderr",
+                 progress: bool | Callable = False):
+        self.model = model
+        self.datasets = [datasets] if isinstance(datasets, Dataset) else list(datasets)
+        if not self.datasets:
+            raise DataError("no data to fit")
+        if weighting not in WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
+        if global_stage not in ("de", "multistart", None):
+            raise ValueError("global_stage must be 'de', 'multistart' or None")
+        if conf_int not in ("stderr", "profile", "auto"):
+            raise ValueError("conf_int must be 'stderr', 'profile' or 'auto'")
+        self.constraints = dict(constraints or {})
+        names = set(model.params)
+        for what, given in (("free", free or ()), ("fixed", fixed), ("per_dataset", per_dataset),
+                            ("values", values or {}), ("constraints", self.constraints),
+                            ("bounds", bounds or {}), ("search", search or {})):
+            unknown = sorted(set(given) - names)
+            if unknown:
+                raise CalibrationError(f"model {model.name} has no parameter(s) {unknown} "
+                                       f"(in {what}; known: {', '.join(model.params)})")
+        fixed = set(fixed) | set(self.constraints)
+        self.free = [n for n in (free if free is not None else model.params) if n not in fixed]
+        if not self.free:
+            raise CalibrationError("nothing to fit: no free parameter")
+        self.per_dataset = [n for n in per_dataset if n in self.free]
+        self.bounds = dict(bounds or {})
+        self.search = dict(search or {})
+        self.weighting, self.noise_mode, self.floor = weighting, noise, floor
+        self.global_stage, self.starts, self.seed = global_stage, list(starts), seed
+        self.de_options = dict(de_options or {})
+        self.max_nfev, self.conf_int, self.progress = max_nfev, conf_int, progress
+        self.start = {**model.defaults(), **model.guess(self.datasets), **(values or {})}
+        self._check_data()
+
+    # ------------------------------------------------------------------ set-up
+    def _check_data(self):
+        for ds in self.datasets:
+            if self.weighting == "log":
+                s = np.sign(ds.y)
+                if np.any(s == 0) or np.any(s != s[0]):
+                    raise DataError(f"{ds.name or 'dataset'}: log weighting needs y of one sign "
+                                    "and never zero (choose relative or absolute weighting)")
+
+    def _limits(self, name: str) -> tuple[float, float]:
+        p = self.model.params[name]
+        lo, hi = p.lower, p.upper
+        if name in self.bounds:
+            blo, bhi = self.bounds[name]
+            lo, hi = max(lo, blo), min(hi, bhi)
+        if lo > hi:
+            raise CalibrationError(f"bounds of {name} are empty: [{lo:g}, {hi:g}]")
+        return lo, hi
+
+    def _search_limits(self, name: str, start: float) -> tuple[float, float]:
+        lo, hi = self._limits(name)
+        if name in self.search:
+            slo, shi = self.search[name]
+            return max(lo, slo), min(hi, shi)
+        if start > 0 and lo >= 0:
+            a, b = max(lo, start / 10), min(hi, start * 10)
+        else:
+            span = 10 * abs(start) if start != 0 else 1.0
+            a, b = max(lo, start - span), min(hi, start + span)
+        if not (math.isfinite(a) and math.isfinite(b)) or a >= b:
+            raise CalibrationError(f"no finite search range for {name} in the global stage: "
+                                   "give search={...} or a start value")
+        return a, b
+
+    def _parameters(self, start: Mapping[str, float]):
+        import lmfit
+
+        params = lmfit.Parameters()
+        n = len(self.datasets)
+        for name, p in self.model.params.items():
+            value = float(start.get(name, p.value))
+            lo, hi = self._limits(name) if name in self.free else (p.lower, p.upper)
+            value = min(max(value, lo), hi)
+            if name in self.per_dataset:
+                for k in range(n):
+                    v = float(start.get(f"{name}_d{k}", value))
+                    params.add(f"{name}_d{k}", value=min(max(v, lo), hi), min=lo, max=hi,
+                               vary=True)
+                params.add(name, value=value, vary=False, min=p.lower, max=p.upper)
+            elif name in self.constraints:
+                params.add(name, value=value, min=p.lower, max=p.upper)
+            else:
+                params.add(name, value=value, vary=name in self.free, min=lo, max=hi)
+        for name, expr in self.constraints.items():
+            try:
+                params[name].set(expr=expr)
+                params.update_constraints()
+            except Exception as exc:          # lmfit raises NameError/SyntaxError
+                raise CalibrationError(f"constraint {name} = {expr!r}: {exc}") from None
+        return params
+
+    # ------------------------------------------------------------------ residual
+    def _split(self, valuesdict: Mapping[str, float]):
+        shared = {n: valuesdict[n] for n in self.model.params}
+        per = [{n: valuesdict[f"{n}_d{k}"] for n in self.per_dataset}
+               for k in range(len(self.datasets))]
+        return shared, per
+
+    def _raw(self, ds: Dataset, ymod: np.ndarray) -> np.ndarray:
+        if self.weighting == "absolute":
+            r = ymod - ds.y
+            return r / ds.sigma if ds.sigma is not None else r
+        if self.weighting == "relative":
+            ref = np.maximum(np.abs(ds.y), self.floor * np.max(np.abs(ds.y)))
+            r = (ymod - ds.y) / ref
+            return r / ds.sigma if ds.sigma is not None else r
+        with np.errstate(divide="ignore", invalid="ignore"):
+            r = np.log(np.abs(ymod) / np.abs(ds.y))
+        r = np.where(np.sign(ymod) == np.sign(ds.y), r, 50.0)   # wrong sign: far off
+        return r / ds.sigma if ds.sigma is not None else r
+
+    def _residual_parts(self, valuesdict) -> list[np.ndarray]:
+        shared, per = self._split(valuesdict)
+        parts = []
+        for k, ds in enumerate(self.datasets):
+            try:
+                ymod = self.model.eval(ds.x, {**shared, **per[k], **ds.fixed}, **ds.meta)
+            except (ValueError, ArithmeticError) as exc:
+                raise CalibrationError(f"model {self.model.name} failed at "
+                                       f"{_fmt_values(valuesdict, self.free)}: {exc}") from None
+            if ymod.shape != ds.y.shape:
+                raise CalibrationError(f"model {self.model.name} returned {ymod.shape} values "
+                                       f"for {ds.name or 'a dataset'} of {ds.y.shape}")
+            parts.append(self._raw(ds, ymod))
+        return parts
+
+    def _residual(self, params, scales, progress: _Progress):
+        return self._residual_values(params.valuesdict(), scales, progress)
+
+    def _residual_values(self, values, scales, progress: _Progress):
+        parts = self._residual_parts(values)
+        r = np.concatenate([p * (math.sqrt(ds.weight) / s)
+                            for p, ds, s in zip(parts, self.datasets, scales)])
+        r = np.where(np.isfinite(r), r, 1e10)
+        progress(float(r @ r))
+        return r
+
+    def _initial_scales(self) -> list[float]:
+        if self.noise_mode != "auto" or self.weighting != "absolute":
+            return [1.0] * len(self.datasets)
+        out = []
+        for ds in self.datasets:
+            if ds.sigma is not None:
+                out.append(1.0)
+            else:
+                span = float(np.ptp(ds.y))
+                out.append(span if span > 0 else max(float(np.max(np.abs(ds.y))), 1.0))
+        return out
+
+    # ------------------------------------------------------------------ stages
+    def _de(self, params, scales, progress):
+        from scipy.optimize import differential_evolution
+
+        names = [n for n, p in params.items() if p.vary and p.expr is None]
+        limits = []
+        for n in names:
+            base = n.rpartition("_d")[0] if n not in self.model.params else n
+            limits.append(self._search_limits(base, params[n].value))
+        work = params.copy()
+        base = params.valuesdict()
+
+        def cost(vec):
+            if self.constraints:
+                for n, v in zip(names, vec):
+                    work[n].value = float(v)
+                work.update_constraints()
+                values = work.valuesdict()
+            else:
+                values = {**base, **dict(zip(names, vec.tolist()))}
+            r = self._residual_values(values, scales, progress)
+            return float(r @ r)
+
+        opts = {"maxiter": 300, "popsize": 15, "tol": 1e-4, "polish": False,
+                "init": "sobol", **self.de_options}
+        x0 = np.array([min(max(params[n].value, a), b) for n, (a, b) in zip(names, limits)])
+        with np.errstate(all="ignore"):
+            out = differential_evolution(cost, limits, seed=self.seed, x0=x0, **opts)
+        best = params.copy()
+        for n, v in zip(names, out.x):
+            best[n].value = float(v)
+        return best, {"stage": "global (differential evolution)", "nfev": int(out.nfev),
+                      "chisqr": float(out.fun), "search_bounds": {
+                          n: [float(a), float(b)] for n, (a, b) in zip(names, limits)}}
+
+    def _local(self, params, scales, progress):
+        import lmfit
+
+        mini = lmfit.Minimizer(self._residual, params, fcn_args=(scales, progress),
+                               scale_covar=True, nan_policy="raise")
+        with np.errstate(all="ignore"):
+            res = mini.minimize(method="leastsq", max_nfev=self.max_nfev)
+        return mini, res
+
+    def run(self) -> FitResult:
+        """Run the stages and return a :class:`FitResult`; CalibrationError if the fit fails."""
+        t0 = time.monotonic()
+        progress = _Progress(self.progress, f"fit {self.model.name}")
+        scales = self._initial_scales()
+        params = self._parameters(self.start)
+        stages = []
+        try:
+            progress.stage = "global"
+            if self.global_stage == "de":
+                params, info = self._de(params, scales, progress)
+                stages.append(info)
+            progress.stage = "local"
+            candidates = [params]
+            if self.global_stage == "multistart":
+                candidates += [self._parameters({**self.start, **s}) for s in self.starts]
+            best = None
+            for cand in candidates:
+                mini, res = self._local(cand, scales, progress)
+                if best is None or res.chisqr < best[1].chisqr:
+                    best = (mini, res)
+            mini, res = best
+            stages.append({"stage": "local (Levenberg-Marquardt)", "nfev": int(res.nfev),
+                           "chisqr": float(res.chisqr), "starts": len(candidates)})
+            if self.noise_mode == "auto" and any(ds.sigma is None for ds in self.datasets):
+                scales = self._noise_scales(res)
+                mini, res = self._local(res.params, scales, progress)
+                stages.append({"stage": "local, weighted by estimated noise",
+                               "nfev": int(res.nfev), "chisqr": float(res.chisqr)})
+        except CalibrationError:
+            raise
+        except Exception as exc:      # lmfit/scipy errors surface as a failed fit
+            raise CalibrationError(f"fit of {self.model.name} failed: "
+                                   f"{type(exc).__name__}: {exc}") from None
+        finally:
+            progress.done()
+        if not np.isfinite(res.chisqr):
+            raise CalibrationError(f"fit of {self.model.name} failed: chi-square not finite")
+        return self._result(mini, res, scales, stages, time.monotonic() - t0)
+
+    def _noise_scales(self, res) -> list[float]:
+        parts = self._residual_parts(res.params.valuesdict())
+        ndata = sum(len(p) for p in parts)
+        share = res.nvarys / max(ndata, 1)
+        out = []
+        for p, ds in zip(parts, self.datasets):
+            if ds.sigma is not None:
+                out.append(1.0)
+                continue
+            dof = max(len(p) * (1 - share), 1.0)
+            rms = math.sqrt(float(p @ p) / dof)
+            out.append(rms if rms > 0 else 1e-300)
+        return out
+
+    # ------------------------------------------------------------------ statistics
+    def _result(self, mini, res, scales, stages, elapsed) -> FitResult:
+        vals = res.params.valuesdict()
+        shared, per = self._split(vals)
+        free = [n for n, p in res.params.items() if p.vary]
+        stderr = {n: (float(res.params[n].stderr) if res.params[n].stderr is not None
+                      and np.isfinite(res.params[n].stderr) else None) for n in free}
+        for n in self.constraints:       # derived values: lmfit propagates the errors
+            s = res.params[n].stderr
+            stderr[n] = float(s) if s is not None and np.isfinite(s) else None
+        nf = len(free)
+        corr = np.full((nf, nf), np.nan)
+        if res.covar is not None and res.covar.shape == (nf, nf):
+            d = np.sqrt(np.abs(np.diag(res.covar)))
+            with np.errstate(all="ignore"):
+                corr = res.covar / np.outer(d, d)
+        r2s, ss_res, ss_tot = [], 0.0, 0.0
+        for k, ds in enumerate(self.datasets):
+            ymod = self.model.eval(ds.x, {**shared, **per[k], **ds.fixed}, **ds.meta)
+            a = float(np.sum((ds.y - ymod) ** 2))
+            b = float(np.sum((ds.y - ds.y.mean()) ** 2))
+            r2s.append(1 - a / b if b > 0 else (1.0 if a == 0 else -math.inf))
+            ss_res += a / scales[k] ** 2 * ds.weight
+            ss_tot += b / scales[k] ** 2 * ds.weight
+        r2 = 1 - ss_res / ss_tot if ss_tot > 0 else float("nan")
+        warnings = self._warnings(res, free, stderr, corr)
+        ci, method = self._confidence(mini, res, free, stderr, warnings)
+        values = {n: float(v) for n, v in shared.items()}
+        return FitResult(
+            model=self.model, datasets=self.datasets, values=values, per_dataset=per,
+            free=free, stderr=stderr, correlation=corr, ci=ci, ci_method=method,
+            chisqr=float(res.chisqr), redchi=float(res.redchi), ndata=int(res.ndata),
+            nfree=int(res.nvarys), nfev=sum(s["nfev"] for s in stages), r2=float(r2),
+            r2_per_dataset=r2s, noise=[float(s) for s in scales], weighting=self.weighting,
+            seed=self.seed, stages=stages, warnings=warnings, success=bool(res.success),
+            message=str(res.message), constraints=dict(self.constraints), elapsed_s=elapsed)
+
+    def _warnings(self, res, free, stderr, corr) -> list[str]:
+        out = []
+        for n in free:
+            p = res.params[n]
+            span = (p.max - p.min) if math.isfinite(p.max - p.min) else max(abs(p.value), 1e-300)
+            tol = 1e-6 * max(span, abs(p.value), 1e-300)
+            for side, bound in (("lower", p.min), ("upper", p.max)):
+                if math.isfinite(bound) and abs(p.value - bound) <= tol:
+                    out.append(f"{n} sits at its {side} bound ({bound:g}): the data pull it "
+                               "outside the allowed range; widen the bound or fix it")
+            err = stderr[n]
+            if err is None:
+                continue
+            if p.value != 0 and err > abs(p.value):
+                out.append(f"{n} is not determined by these data: standard error {err:.3g} "
+                           f"exceeds |value| {abs(p.value):.3g}")
+        if res.covar is None or any(stderr[n] is None for n in free):
+            out.append("the covariance could not be estimated (singular Jacobian): some free "
+                       "parameters are not identifiable from these data; fix or constrain them")
+        elif np.all(np.isfinite(corr)):
+            w = np.linalg.eigvalsh(corr)
+            if w.min() < 1e-8 * max(w.max(), 1e-300):
+                out.append("the covariance is near-singular: a combination of the free "
+                           "parameters is not identifiable from these data")
+            for i in range(len(free)):
+                for j in range(i + 1, len(free)):
+                    if abs(corr[i, j]) > 0.99:
+                        out.append(f"{free[i]} and {free[j]} are correlated "
+                                   f"(r = {corr[i, j]:+.4f}): the data determine a "
+                                   "combination of them, not each one")
+        return out
+
+    def _confidence(self, mini, res, free, stderr, warnings):
+        def from_stderr():
+            out = {}
+            for n in free:
+                v, s = res.params[n].value, stderr[n]
+                if s is not None:
+                    out[n] = {_CI_LABELS[k]: (v - k * s, v + k * s) for k in _CI_SIGMAS}
+            return out
+
+        use_profile = self.conf_int == "profile" or (self.conf_int == "auto" and len(free) <= 6)
+        if not use_profile or res.covar is None:
+            return from_stderr(), "stderr"
+        import lmfit
+
+        import warnings as _w
+
+        try:
+            with np.errstate(all="ignore"), _w.catch_warnings():
+                _w.simplefilter("ignore")
+                raw = lmfit.conf_interval(mini, res, sigmas=list(_CI_SIGMAS), maxiter=200)
+        except Exception as exc:          # profile fails near bounds or when flat
+            warnings.append(f"profile confidence intervals failed ({type(exc).__name__}: "
+                            f"{exc}); intervals are value +- k standard errors")
+            return from_stderr(), "stderr (profile failed)"
+        out = {}
+        for n, rows in raw.items():      # [(p2, lo2), (p1, lo1), (0, best), (p1, hi1), ...]
+            m = len(rows) // 2
+            lows, highs = rows[:m][::-1], rows[m + 1:]
+            out[n] = {_CI_LABELS[sig]: (float(lo[1]), float(hi[1]))
+                      for sig, lo, hi in zip(_CI_SIGMAS, lows, highs)}
+        return out, "profile (lmfit conf_interval)"
+
+
+def _fmt_values(values: Mapping[str, float], names: Sequence[str]) -> str:
+    return ", ".join(f"{n}={values[n]:.4g}" for n in names if n in values)

@@ -1,0 +1,750 @@
+"""Calibration recipes: which parameters to free on which data, per device family.
+
+Each recipe takes loaded data (:mod:`neurospice.calibration.data`), builds the :class:`Fit` s,
+runs them and returns a :class:`Calibration`: the card (every device parameter), standard
+errors, the fits themselves, derived quantities and, where it applies, the verification of
+the card in the real simulators. :mod:`neurospice.calibration.report` writes it out.
+
+- ``mtj-rv`` (:func:`fit_mtj_rv`): I-V (hence R(V)) sweeps of a static MTJ in its parallel and
+  antiparallel states; ``rp`` from the P state, ``tmr0`` and ``vh`` from the AP state's R(V)
+  (TMR(V) = tmr0 / (1 + V^2/vh^2)). Each sweep's state is taken from its low-bias resistance
+  (the higher is AP) unless given. Relative residuals (current is proportional to bias).
+  ``verify`` re-simulates the card in ngspice (behavioral subcircuit) and VACASK (OSDI).
+- ``spin-diode-spectrum`` (:func:`fit_spin_diode_spectrum`): rectified voltage against
+  frequency at known RF power; ``f_res``, ``alpha`` (HWHM / f_res), ``k_sd`` (antisymmetric
+  V/W) and ``k_sym`` (symmetric V/W) through the device's :func:`envelope`, plus an offset.
+- ``spin-diode-field`` (:func:`fit_spin_diode_field`): rectified voltage against field at
+  fixed frequencies (the shared Ta/CoFeB data). Per trace, in tesla (B = mu0 H):
+  ``V(B) = v_sym w^2/((B-B_r)^2+w^2) + v_asym w (B-B_r)/((B-B_r)^2+w^2) + v0 + v1 (B - B_c)
+  + v2 (B - B_c)^2`` (w: half width at half maximum; B_c: the sweep's centre), with a second
+  Lorentzian where one peak leaves a large residual (the unsaturated mode at low field).
+  Then the resonance field of the main peak against frequency is fitted by the Kittel
+  relation, and the width by the linear damping law:
+
+  - in-plane field (default; the film's magnetisation lies along the field):
+    ``f = g sqrt(B_r (B_r + M))``, i.e. ``B_r = -M/2 + sqrt(M^2/4 + (f/g)^2)``;
+  - out-of-plane field: ``f = g (B_r - M)``;
+
+  with ``g = gamma/2pi`` (Hz/T) and ``M = mu0 M_eff`` (T; negative for perpendicular
+  anisotropy, M_eff = M_s - 2K/(mu0 M_s)); damping ``w = w0 + alpha f / g`` (HWHM in T; the
+  FWHM form is dH = dH0 + (4 pi alpha / gamma) f), which holds for both geometries.
+  ``geometry="auto"`` fits both and keeps the lower chi-square.
+- ``stno`` (:func:`fit_stno`): oscillator curves f(I) and P(I); ``i_th``, ``q``, ``f0`` and
+  ``n_shift`` through :func:`stationary_frequency` and :func:`stationary_power`, with the
+  emitted power P = p_gain (I dr)^2 p(I) (``p_gain`` in W/V^2, the output coupling: not on
+  the card; ``dr`` held, since only p_gain dr^2 is determined).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from neurospice.errors import CalibrationError, DataError
+
+from .fit import Dataset, Fit, FitResult, Model, Param
+
+__all__ = ["Calibration", "Verification", "RECIPES", "get_recipe", "mtj_model",
+           "spin_diode_spectrum_model", "field_lorentzian_model", "kittel_model",
+           "damping_model", "stno_model", "fit_mtj_rv", "verify_mtj",
+           "fit_spin_diode_spectrum", "fit_spin_diode_trace", "fit_spin_diode_field",
+           "fit_stno", "kittel_frequency", "kittel_field"]
+
+
+@dataclass
+class Verification:
+    """The fitted card re-simulated: RMS and largest difference from the numpy curve,
+    relative to the data range of the curve."""
+
+    simulator: str
+    dataset: str
+    rms_rel: float | None
+    max_rel: float | None
+    passed: bool | None
+    note: str = ""
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass
+class Calibration:
+    """A recipe's outcome. ``params`` is the whole card (every device parameter)."""
+
+    recipe: str
+    device: str | None
+    params: dict[str, float]
+    stderr: dict[str, float | None]
+    fits: dict[str, FitResult]
+    derived: dict[str, dict] = field(default_factory=dict)   # name -> value, stderr, unit, ...
+    verification: list[Verification] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    extra: dict = field(default_factory=dict)     # recipe-specific (tables for the report)
+
+    def to_dict(self) -> dict:
+        return {"device": self.device, "recipe": self.recipe,
+                "params": {k: float(v) for k, v in self.params.items()},
+                "stderr": {k: v for k, v in self.stderr.items()},
+                "derived": self.derived,
+                "verification": [v.to_dict() for v in self.verification],
+                "warnings": list(self.warnings), "notes": list(self.notes),
+                "fits": {k: f.to_dict() for k, f in self.fits.items()},
+                **({"extra": self.extra} if self.extra else {})}
+
+
+def _device(name):
+    from neurospice.compact_models.devices import get_device
+
+    return get_device(name)
+
+
+def _collect_warnings(fits: Mapping[str, FitResult]) -> list[str]:
+    return [f"{name}: {w}" for name, f in fits.items() for w in f.warnings]
+
+
+def _as_list(data) -> list:
+    return list(data) if isinstance(data, (list, tuple)) else [data]
+
+
+# =========================================================================== MTJ
+def mtj_model() -> Model:
+    """MTJ DC current I(V) (A) from the device's numpy rendering, state held at ``m0``."""
+    dev = _device("mtj")
+
+    def func(v, p):
+        return dev.numpy.dc_current({"p": v}, p)["p,n"]
+
+    return Model.from_device(dev, func, name="mtj I(V)", x_label="voltage (V)",
+                             y_label="current (A)",
+                             description="DC current of the static MTJ at state m0")
+
+
+def _low_bias_resistance(v, i) -> float:
+    k = np.argsort(np.abs(v))[:max(3, len(v) // 10)]
+    ok = np.abs(i[k]) > 0
+    if not np.any(ok):
+        raise DataError("no current at low bias: cannot tell the resistance")
+    return float(np.median(v[k][ok] / i[k][ok]))
+
+
+def fit_mtj_rv(sweeps, *, states: Sequence[float] | None = None,
+               free: Sequence[str] = ("rp", "tmr0", "vh"), fixed: Mapping | None = None,
+               weighting: str = "relative", global_stage: str | None = "de", seed: int = 0,
+               conf_int: str = "stderr", verify: bool = False,
+               simulators: Sequence[str] = ("ngspice", "vacask"),
+               progress=False) -> Calibration:
+    """Fit ``rp``, ``tmr0``, ``vh`` to MTJ I-V sweeps (:class:`IVSweep` s). ``states``: the
+    m0 of each sweep (+1 parallel, -1 antiparallel); by default the sweep(s) with the higher
+    low-bias resistance are AP. ``fixed``: other card values (held)."""
+    sweeps = _as_list(sweeps)
+    model = mtj_model()
+    rs = [_low_bias_resistance(s.voltage_v, s.current_a) for s in sweeps]
+    if states is None:
+        if len(sweeps) == 1:
+            raise CalibrationError("one sweep: say whether it is the P or the AP state "
+                                   "(states=[1] or [-1])")
+        split = math.sqrt(min(rs) * max(rs))
+        states = [-1.0 if r > split else 1.0 for r in rs]
+        if min(rs) == max(rs):
+            raise CalibrationError("all sweeps have the same resistance: give states=")
+    if len(states) != len(sweeps):
+        raise CalibrationError(f"{len(states)} states for {len(sweeps)} sweeps")
+    datasets = []
+    for k, (s, m0) in enumerate(zip(sweeps, states)):
+        name = f"{'P' if m0 > 0 else 'AP'} sweep {k + 1}"
+        datasets.append(Dataset(np.asarray(s.voltage_v, float), s.current_a, name=name,
+                                fixed={"m0": float(m0)}))
+    rp = [r for r, m in zip(rs, states) if m > 0]
+    rap = [r for r, m in zip(rs, states) if m < 0]
+    start = {**(fixed or {})}
+    if rp:
+        start.setdefault("rp", float(np.median(rp)))
+    if rp and rap:
+        start.setdefault("tmr0", max(float(np.median(rap)) / start["rp"] - 1, 1e-3))
+    elif rap:
+        start.setdefault("tmr0", model.params["tmr0"].value)
+        start.setdefault("rp", float(np.median(rap)) / (1 + start["tmr0"]))
+    fit = Fit(model, datasets, free=[n for n in free if n not in (fixed or {})],
+              values=start, weighting=weighting, global_stage=global_stage, seed=seed,
+              conf_int=conf_int, progress=progress)
+    res = fit.run()
+    card = {k: v for k, v in res.values.items()}
+    card["m0"] = _device("mtj").defaults()["m0"]
+    cal = Calibration("mtj-rv", "mtj", card, {n: res.stderr.get(n) for n in res.free},
+                      {"R(V)": res}, warnings=_collect_warnings({"R(V)": res}))
+    cal.notes.append("m0 on the card is the default state; each sweep was fitted at its own "
+                     "state (" + ", ".join(d.name for d in datasets) + ")")
+    if verify:
+        cal.verification = verify_mtj(res, simulators=simulators)
+    return cal
+
+
+def verify_mtj(result: FitResult, *, simulators: Sequence[str] = ("ngspice", "vacask"),
+               points: int = 101) -> list[Verification]:
+    """Re-simulate the fitted MTJ card: a DC sweep over each data set's voltage range in
+    ngspice and VACASK (the Verilog-A card through OSDI, fitted values as instance
+    parameters); compare with the numpy curve on the same grid. (The behavioral subcircuit
+    is not used: in an ngspice DC sweep it lets the AP state switch above the critical
+    current instead of holding it.)"""
+    from neurospice.netlists import Circuit
+    from neurospice.simulators import get_simulator
+
+    dev = _device("mtj")
+    out = []
+    for k, ds in enumerate(result.datasets):
+        params = {n: v for n, v in result.values_for(k).items() if n in dev.parameter}
+        v = np.asarray(ds.x, float)
+        lo, hi = float(v.min()), float(v.max())
+        step = (hi - lo) / (points - 1)
+        grid = lo + step * np.arange(points)
+        ref = dev.numpy.dc_current({"p": grid}, params)["p,n"]
+        span = float(np.ptp(ds.y)) or float(np.max(np.abs(ds.y)))
+        for sim_name in simulators:
+            sim = get_simulator(sim_name)
+            if not sim.is_available():
+                out.append(Verification(sim_name, ds.name, None, None, None, "not available"))
+                continue
+            c = Circuit(f"verify {ds.name}")
+            c.vsource("in", "a", 0, 0.0)
+            dev.add_to(c, "1", ["a", 0, 0], params=params, rendering="osdi")
+            c.dc("vin", lo, hi + step / 2, step)
+            res = sim.run(c).dc
+            i_sim = np.interp(grid, res.axis, -np.asarray(res["i(vin)"]))
+            d = i_sim - ref
+            rms = float(np.sqrt(np.mean(d ** 2)) / span)
+            out.append(Verification(sim_name, ds.name, rms, float(np.max(np.abs(d)) / span),
+                                    rms < 0.01, f"{points}-point DC sweep"))
+    return out
+
+
+# =========================================================================== spin diode
+def spin_diode_spectrum_model() -> Model:
+    """Rectified voltage (V) against frequency (Hz) at RF power ``power_w`` (meta), from
+    the device's envelope, plus an offset ``v_offset`` (V)."""
+    from neurospice.compact_models.spin_diode import envelope
+
+    dev = _device("spin_diode")
+
+    def func(f, p, power_w=1e-6):
+        return envelope(f, power_w, {k: p[k] for k in dev.parameter}) + p["v_offset"]
+
+    def guess(datasets):
+        ds = datasets[0]
+        f, y = np.asarray(ds.x, float), ds.y
+        p = float(np.mean(ds.meta.get("power_w", 1e-6)))
+        off = float(np.median(np.r_[y[:5], y[-5:]]))
+        imax, imin = int(np.argmax(y)), int(np.argmin(y))
+        f_res = 0.5 * (f[imax] + f[imin])
+        alpha = max(abs(f[imax] - f[imin]) / (2 * f_res), 1e-4)
+        k_sd = (y[imax] - y[imin]) / 2 / p * (1 if f[imax] > f[imin] else -1)
+        k_sym = (float(np.interp(f_res, f, y)) - off) / p
+        return {"f_res": f_res, "alpha": min(alpha, 0.4), "k_sd": k_sd, "k_sym": k_sym,
+                "v_offset": off}
+
+    extra = [Param("v_offset", 0.0, -1.0, 1.0, "V", "constant offset of the detector")]
+    return Model.from_device(dev, func, extra=extra, guess=guess, name="spin_diode V(f)",
+                             x_label="frequency (Hz)", y_label="rectified voltage (V)")
+
+
+def fit_spin_diode_spectrum(spectra, *, power_w: float | None = None,
+                            free: Sequence[str] = ("f_res", "alpha", "k_sd", "k_sym",
+                                                   "v_offset"),
+                            global_stage: str | None = "de", seed: int = 0,
+                            conf_int: str = "stderr", progress=False) -> Calibration:
+    """Fit the spin-diode envelope to rectified-voltage spectra swept in frequency (one or
+    several, e.g. at several powers; parameters shared). The RF power comes from the
+    spectrum's ``power_w`` column, else ``power_w``."""
+    spectra = _as_list(spectra)
+    datasets = []
+    for k, s in enumerate(spectra):
+        if s.vdc_v is None:
+            raise DataError("the spectrum has no rectified voltage (vdc) column",
+                            path=str(s.source))
+        p = s.power_w if s.power_w is not None else power_w
+        if p is None:
+            raise CalibrationError("the RF power is not in the data: give power_w (W)")
+        datasets.append(Dataset(np.asarray(s.freq_hz, float), s.vdc_v,
+                                name=f"spectrum {k + 1}", meta={"power_w": p}))
+    model = spin_diode_spectrum_model()
+    f_lo = min(float(np.min(d.x)) for d in datasets)
+    f_hi = max(float(np.max(d.x)) for d in datasets)
+    ymax = max(float(np.max(np.abs(d.y))) for d in datasets)
+    pmin = min(float(np.min(d.meta["power_w"])) for d in datasets)
+    kmax = 20 * ymax / pmin
+    fit = Fit(model, datasets, free=free, global_stage=global_stage, seed=seed,
+              conf_int=conf_int, progress=progress,
+              search={"f_res": (f_lo, f_hi), "alpha": (1e-4, 0.3), "k_sd": (-kmax, kmax),
+                      "k_sym": (-kmax, kmax), "v_offset": (-ymax, ymax)})
+    res = fit.run()
+    dev = _device("spin_diode")
+    card = {k: v for k, v in res.values.items() if k in dev.parameter}
+    return Calibration("spin-diode-spectrum", "spin_diode", card,
+                       {n: res.stderr.get(n) for n in res.free}, {"V(f)": res},
+                       warnings=_collect_warnings({"V(f)": res}),
+                       notes=["r0 and dr cancel in the envelope: held at the table's values"])
+
+
+def _lorentz_terms(b, br, w):
+    d = b - br
+    den = d * d + w * w
+    return w * w / den, w * d / den
+
+
+def field_lorentzian_model(peaks: int = 1, *, centre: float = 0.0) -> Model:
+    """Symmetric + antisymmetric Lorentzian(s) in field (T) on a quadratic background (V)."""
+    def func(b, p):
+        b = np.asarray(b, float)
+        x = b - centre
+        out = p["v0"] + p["v1"] * x + p["v2"] * x * x
+        for k in range(peaks):
+            s = "" if k == 0 else str(k + 1)
+            ls, la = _lorentz_terms(b, p["b_res" + s], p["width" + s])
+            out = out + p["v_sym" + s] * ls + p["v_asym" + s] * la
+        return out
+
+    rows = []
+    for k in range(peaks):
+        s = "" if k == 0 else str(k + 1)
+        rows += [Param("b_res" + s, 0.1, -10.0, 10.0, "T", "resonance field mu0 H_r"),
+                 Param("width" + s, 0.01, 1e-6, 5.0, "T", "half width at half maximum"),
+                 Param("v_sym" + s, 0.0, -1.0, 1.0, "V", "symmetric Lorentzian amplitude"),
+                 Param("v_asym" + s, 0.0, -1.0, 1.0, "V", "antisymmetric Lorentzian amplitude")]
+    # unbounded: lmfit's bound transform would blur the derivatives of a background term
+    # that sits at a tiny fraction of a wide range
+    rows += [Param("v0", 0.0, unit="V", description="background at the sweep's centre"),
+             Param("v1", 0.0, unit="V/T", description="background slope"),
+             Param("v2", 0.0, unit="V/T^2", description="background curvature")]
+    return Model(f"field Lorentzian x{peaks}", func, rows, x_label="field mu0 H (T)",
+                 y_label="rectified voltage (V)")
+
+
+def _peak_guess(b, y, exclude=None):
+    """Start values for one peak: the largest excursion from the background."""
+    base = float(np.median(y))
+    dev = np.abs(y - base)
+    if exclude is not None:
+        dev = np.where(np.abs(b - exclude[0]) < 3 * exclude[1], 0.0, dev)
+    i = int(np.argmax(dev))
+    half = dev[i] / 2
+    lo, hi = i, i
+    while lo > 0 and dev[lo] > half:
+        lo -= 1
+    while hi < len(b) - 1 and dev[hi] > half:
+        hi += 1
+    step = float(np.median(np.abs(np.diff(b))))
+    w = max(abs(b[hi] - b[lo]) / 2, 2 * step)
+    return float(b[i]), w, float(y[i] - base), base
+
+
+def fit_spin_diode_trace(b, v, *, peaks: int | None = None, name: str = "") -> FitResult:
+    """One field sweep: ``peaks`` Lorentzians (1, 2, or None: one, and a second when it
+    lowers the BIC by more than 10). Multi-start local fits from the largest excursions."""
+    b, v = np.asarray(b, float), np.asarray(v, float)
+    order = np.argsort(b)
+    b, v = b[order], v[order]
+    centre = float(0.5 * (b[0] + b[-1]))
+    span_b, span_v = float(np.ptp(b)), float(np.ptp(v)) or 1e-12
+
+    def run(n, first=None):
+        model = field_lorentzian_model(n, centre=centre)
+        br, w, amp, base = _peak_guess(b, v)
+        start = {"b_res": br, "width": w, "v_sym": amp, "v_asym": 0.0, "v0": base}
+        starts = [{"b_res": br + w, "v_sym": 0.0, "v_asym": amp},
+                  {"b_res": br - w, "v_sym": 0.0, "v_asym": -amp},
+                  {"width": 3 * w}]
+        if n == 2:
+            prev = first.values
+            start = {k: prev[k] for k in ("b_res", "width", "v_sym", "v_asym", "v0", "v1", "v2")}
+            resid = v - first.curve(0)
+            br2, w2, amp2, _ = _peak_guess(b, resid, exclude=(prev["b_res"], prev["width"]))
+            start.update({"b_res2": br2, "width2": w2, "v_sym2": amp2, "v_asym2": 0.0})
+            starts = [{"b_res2": br2, "width2": 3 * w2}, {"v_asym2": amp2, "v_sym2": 0.0}]
+        bounds = {f"b_res{s}": (float(b[0]), float(b[-1])) for s in ("", "2")
+                  if f"b_res{s}" in model.params}
+        bounds.update({f"width{s}": (0.5 * float(np.min(np.diff(b))), span_b / 8)
+                       for s in ("", "2") if f"width{s}" in model.params})
+        amp_lim = 20 * span_v
+        bounds.update({k: (-amp_lim, amp_lim) for k in model.params if k.startswith("v_")})
+        ds = Dataset(b, v, name=name or "trace")
+        return Fit(model, ds, values=start, bounds=bounds, global_stage="multistart",
+                   starts=starts, noise="auto").run()
+
+    one = run(1)
+    best = one
+    if peaks == 2 or (peaks is None and one.r2 < 0.995):
+        try:
+            two = run(2, one)
+        except Exception:             # a second peak that does not converge is no peak
+            two = None
+        n = len(v)
+        if two is not None and all(two.stderr[n] is not None for n in two.free):
+            bic = [n * math.log(max(r.chisqr * r.noise[0] ** 2 / n, 1e-300)) +
+                   r.nfree * math.log(n) for r in (one, two)]
+            if peaks == 2 or bic[1] < bic[0] - 10:
+                best = two
+    return best
+
+
+def kittel_frequency(b, gamma_hz_per_t, meff_t, geometry="in-plane"):
+    """Resonance frequency (Hz) at field b (T), see the module docstring."""
+    b = np.asarray(b, float)
+    if geometry == "in-plane":
+        return gamma_hz_per_t * np.sqrt(np.clip(b * (b + meff_t), 0, None))
+    return gamma_hz_per_t * (b - meff_t)
+
+
+def kittel_field(f, gamma_hz_per_t, meff_t, geometry="in-plane"):
+    """Resonance field (T) at frequency f (Hz): the inverse of :func:`kittel_frequency`."""
+    f = np.asarray(f, float)
+    if geometry == "in-plane":
+        return -meff_t / 2 + np.sqrt(meff_t ** 2 / 4 + (f / gamma_hz_per_t) ** 2)
+    return f / gamma_hz_per_t + meff_t
+
+
+def kittel_model(geometry: str = "in-plane") -> Model:
+    """Resonance field (T) against frequency (Hz): Kittel, ``g`` = gamma/2pi (Hz/T),
+    ``meff_t`` = mu0 M_eff (T)."""
+    if geometry not in ("in-plane", "out-of-plane"):
+        raise ValueError("geometry must be 'in-plane' or 'out-of-plane'")
+
+    def func(f, p):
+        return kittel_field(f, p["gamma_hz_per_t"], p["meff_t"], geometry)
+
+    return Model(f"Kittel ({geometry})", func, [
+        Param("gamma_hz_per_t", 28e9, 1e9, 1e11, "Hz/T", "gyromagnetic ratio gamma/2pi"),
+        Param("meff_t", 0.5, -5.0, 5.0, "T", "effective magnetisation mu0 M_eff")],
+        x_label="frequency (Hz)", y_label="resonance field mu0 H_r (T)")
+
+
+def damping_model(gamma_hz_per_t: float) -> Model:
+    """Half width (T) against frequency (Hz): w = w0 + alpha f / g."""
+    def func(f, p):
+        return p["width0_t"] + p["alpha"] * np.asarray(f, float) / gamma_hz_per_t
+
+    return Model("damping", func, [
+        Param("width0_t", 0.0, -1.0, 1.0, "T", "inhomogeneous half width mu0 dH0"),
+        Param("alpha", 0.01, 0.0, 1.0, "", "Gilbert damping")],
+        x_label="frequency (Hz)", y_label="half width mu0 dH (T)")
+
+
+def _linear_start(x, y):
+    a, c = np.polyfit(x, y, 1)
+    return float(a), float(c)
+
+
+def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 0.9,
+                         peaks: int | None = None, card_field_t: float | None = None,
+                         damping_min_field_t: float | None = None,
+                         conf_int: str = "auto", progress=False) -> Calibration:
+    """The field-sweep recipe (see the module docstring) on :class:`Spectrum` s with
+    ``field_t``, ``vdc_v`` and a constant ``freq_hz`` (:func:`load_spin_diode_sweeps`).
+
+    Traces with R^2 under ``min_r2`` or a resonance below saturation (in-plane, M < 0:
+    B_r < -M) are left out of the Kittel and damping fits, and the report says so. The
+    damping law is fitted on traces with B_r >= ``damping_min_field_t`` (default, in plane
+    with M < 0: 1.5 |M|, where the magnetisation is well saturated; near saturation the
+    lines broaden beyond the Gilbert law). The
+    card is the spin-diode resonator at ``card_field_t`` (default: the median resonance
+    field): f_res from Kittel, alpha = frequency HWHM / f_res from the damping law (in
+    plane: alpha g (B + M/2) / f_res); k_sd and k_sym need the RF power, which these
+    data do not give, and keep their table values."""
+    sweeps = _as_list(sweeps)
+    if geometry not in ("in-plane", "out-of-plane", "auto"):
+        raise ValueError("geometry must be 'in-plane', 'out-of-plane' or 'auto'")
+    traces, rows = {}, []
+    for k, s in enumerate(sweeps):
+        if s.field_t is None or s.vdc_v is None:
+            raise DataError("a field sweep needs field and rectified-voltage columns",
+                            path=str(s.source))
+        f = float(np.median(s.freq_hz))
+        if np.ptp(s.freq_hz) > 1e-6 * f:
+            raise DataError("the frequency changes within a field sweep", path=str(s.source))
+        label = f"{f / 1e9:g} GHz"
+        if progress is True:
+            import sys
+            print(f"\rfit spin-diode field sweeps: trace {k + 1}/{len(sweeps)} ({label})   ",
+                  end="", file=sys.stderr, flush=True)
+        r = fit_spin_diode_trace(s.field_t, s.vdc_v, peaks=peaks, name=label)
+        traces[label] = r
+        rows.append((label, f, r))
+    if progress is True:
+        import sys
+        print(file=sys.stderr)
+
+    def main_peak(r):
+        """The resonance followed by Kittel: of two, the one of larger amplitude."""
+        v = r.values
+        if "b_res2" in v and math.hypot(v["v_sym2"], v["v_asym2"]) > \
+                math.hypot(v["v_sym"], v["v_asym"]):
+            return "2"
+        return ""
+
+    table = []
+    for label, f, r in rows:
+        s = main_peak(r)
+        table.append({"trace": label, "freq_hz": f, "b_res_t": r.values["b_res" + s],
+                      "b_res_stderr": r.stderr.get("b_res" + s),
+                      "width_t": abs(r.values["width" + s]),
+                      "width_stderr": r.stderr.get("width" + s),
+                      "v_sym": r.values["v_sym" + s], "v_asym": r.values["v_asym" + s],
+                      "peaks": 2 if "b_res2" in r.values else 1, "r2": r.r2,
+                      "used": r.r2 >= min_r2 and r.stderr.get("b_res" + s) is not None,
+                      "note": "" if r.r2 >= min_r2 else f"R^2 {r.r2:.3f} < {min_r2}"})
+        if table[-1]["b_res_stderr"] is None:
+            table[-1]["note"] = "resonance field not determined"
+
+    def kittel_fit(geom, rows_used):
+        f = np.array([t["freq_hz"] for t in rows_used])
+        b = np.array([t["b_res_t"] for t in rows_used])
+        sig = np.array([t["b_res_stderr"] for t in rows_used])
+        model = kittel_model(geom)
+        slope, icpt = _linear_start(f, b)
+        g0 = 1 / slope if slope > 0 else 28e9
+        m0 = -2 * icpt if geom == "in-plane" else icpt
+        ds = Dataset(f, b, sigma=sig, name="resonance field")
+        return Fit(model, ds, values={"gamma_hz_per_t": g0, "meff_t": m0},
+                   global_stage="multistart", conf_int=conf_int, noise=None).run()
+
+    geoms = ("in-plane", "out-of-plane") if geometry == "auto" else (geometry,)
+    notes = []
+    kittel = {}
+    for geom in geoms:
+        used = [t for t in table if t["used"]]
+        if len(used) < 3:
+            raise CalibrationError(f"only {len(used)} traces fitted with R^2 >= {min_r2}: "
+                                   "too few for the Kittel fit")
+        res = kittel_fit(geom, used)
+        if geom == "in-plane" and res.values["meff_t"] < 0:
+            below = [t for t in used if t["b_res_t"] < -res.values["meff_t"]]
+            if below and len(used) - len(below) >= 3:
+                for t in below:
+                    t["note"] = (t["note"] + "; " if t["note"] else "") + \
+                        "below saturation (B_r < -mu0 M_eff): left out of the Kittel fit"
+                res = kittel_fit(geom, [t for t in used if t not in below])
+        kittel[geom] = res
+    if geometry == "auto":
+        geometry = min(kittel, key=lambda g: kittel[g].chisqr)
+        other = next(g for g in kittel if g != geometry)
+        notes.append(f"geometry auto: {geometry} (chi-square {kittel[geometry].chisqr:.4g}) "
+                     f"over {other} ({kittel[other].chisqr:.4g})")
+    kit = kittel[geometry]
+    g, meff = kit.values["gamma_hz_per_t"], kit.values["meff_t"]
+    kit_used = {float(f) for f in np.asarray(kit.datasets[0].x)}
+    for t in table:
+        t["kittel"] = t["freq_hz"] in kit_used
+    b_min = damping_min_field_t
+    if b_min is None:
+        b_min = 1.5 * max(-meff, 0.0) if geometry == "in-plane" else 0.0
+    for t in table:
+        t["damping"] = t["kittel"] and t["width_stderr"] is not None and t["b_res_t"] >= b_min
+    used = [t for t in table if t["damping"]]
+    if len(used) < 3:
+        raise CalibrationError(f"only {len(used)} traces above {b_min:g} T for the damping fit")
+    fw = np.array([t["freq_hz"] for t in used])
+    ww = np.array([t["width_t"] for t in used])
+    sw = np.array([t["width_stderr"] for t in used])
+    a0, c0 = _linear_start(fw, ww)
+    damp = Fit(damping_model(g), Dataset(fw, ww, sigma=sw, name="half width"),
+               values={"alpha": max(a0 * g, 1e-4), "width0_t": c0}, global_stage=None,
+               noise=None, conf_int=conf_int).run()
+    alpha = damp.values["alpha"]
+    fits = {"kittel": kit, "damping": damp, **{f"trace {k}": r for k, r in traces.items()}}
+
+    b_card = card_field_t if card_field_t is not None else \
+        float(np.median([t["b_res_t"] for t in table if t["kittel"]]))
+    dev = _device("spin_diode")
+    f_card = float(kittel_frequency(b_card, g, meff, geometry))
+    if geometry == "in-plane":
+        hw = alpha * g * (b_card + meff / 2) + damp.values["width0_t"] * \
+            g * (2 * b_card + meff) / (2 * math.sqrt(b_card * (b_card + meff)))
+    else:
+        hw = g * (alpha * f_card / g + damp.values["width0_t"])
+    card = dev.params({"f_res": f_card, "alpha": min(max(hw / f_card, 1e-5), 0.5)})
+    derived = {
+        "gamma_hz_per_t": {"value": g, "stderr": kit.stderr.get("gamma_hz_per_t"),
+                           "unit": "Hz/T", "description": "gamma/2pi (Kittel)"},
+        "meff_t": {"value": meff, "stderr": kit.stderr.get("meff_t"), "unit": "T",
+                   "description": "mu0 M_eff (Kittel; negative: perpendicular anisotropy)"},
+        "g_factor": {"value": g * 2 * math.pi * 1.054571817e-34 / 9.2740100783e-24,
+                     "stderr": (kit.stderr["gamma_hz_per_t"] or math.nan) * 2 * math.pi *
+                     1.054571817e-34 / 9.2740100783e-24
+                     if kit.stderr.get("gamma_hz_per_t") else None,
+                     "unit": "", "description": "Lande g = h gamma/2pi / mu_B"},
+        "alpha": {"value": alpha, "stderr": damp.stderr.get("alpha"), "unit": "",
+                  "description": "Gilbert damping (linear law)"},
+        "width0_t": {"value": damp.values["width0_t"], "stderr": damp.stderr.get("width0_t"),
+                     "unit": "T", "description": "inhomogeneous half width mu0 dH0"},
+        "card_field_t": {"value": b_card, "stderr": None, "unit": "T",
+                         "description": "field at which the card's f_res and alpha hold"},
+    }
+    warnings = _collect_warnings({"kittel": kit, "damping": damp})
+    bad = [t["trace"] for t in table if t["r2"] < min_r2]
+    if bad:
+        warnings.append(f"traces with R^2 < {min_r2}: {', '.join(bad)} (left out)")
+    notes += [f"geometry: {geometry} field; Kittel B_r(f) fitted with each trace's standard "
+              "error as sigma (covariance scaled by the reduced chi-square)",
+              "damping: HWHM w = w0 + alpha f / (gamma/2pi); FWHM dH = 2 w0 + (4 pi alpha / "
+              f"gamma) f; fitted on traces with B_r >= {b_min:.4g} T",
+              "the card holds f_res and alpha at card_field_t; k_sd, k_sym (V/W) need the RF "
+              "power, not in these data: table values"]
+    stderr = {"f_res": None, "alpha": None}
+    return Calibration("spin-diode-field", "spin_diode", card, stderr, fits, derived,
+                       warnings=warnings, notes=notes,
+                       extra={"geometry": geometry, "traces": table})
+
+
+# =========================================================================== STNO
+def stno_model() -> Model:
+    """Oscillator frequency (Hz) or emitted power (W) against bias current (A): meta
+    ``quantity`` = "freq" or "power"."""
+    from neurospice.compact_models.stno import stationary_frequency, stationary_power
+
+    dev = _device("stno")
+
+    def func(i, p, quantity="freq"):
+        card = {k: p[k] for k in dev.parameter}
+        if quantity == "freq":
+            return stationary_frequency(i, card)
+        i = np.asarray(i, float)
+        return p["p_gain"] * (i * p["dr"]) ** 2 * stationary_power(i, card)
+
+    extra = [Param("p_gain", 1e-2, 0.0, 1e3, "W/V^2",
+                   "emitted power per squared RF voltage amplitude (output coupling)")]
+    return Model.from_device(dev, func, extra=extra, name="stno f(I), P(I)",
+                             x_label="current (A)", y_label="frequency (Hz) / power (W)")
+
+
+def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_gain"),
+             fixed: Mapping | None = None, global_stage: str | None = "de", seed: int = 0,
+             conf_int: str = "stderr", progress=False) -> Calibration:
+    """Fit threshold, nonlinear damping Q, frequency and frequency shift to oscillator
+    curves (:class:`OscillatorCurve`: current, frequency, power). Frequencies are fitted
+    where the oscillator runs (power above 5 % of its largest value when power is given)."""
+    curves = _as_list(curves)
+    datasets = []
+    for k, c in enumerate(curves):
+        i = np.asarray(c.current_a, float)
+        on = np.ones(len(i), bool)
+        if c.power_w is not None:
+            on = c.power_w > 0.05 * np.max(c.power_w)
+            datasets.append(Dataset(i, c.power_w, name=f"P(I) {k + 1}",
+                                    meta={"quantity": "power"}))
+        if on.sum() >= 3:
+            datasets.append(Dataset(i[on], c.freq_hz[on], name=f"f(I) {k + 1}",
+                                    meta={"quantity": "freq"}))
+    if not any(d.meta["quantity"] == "freq" for d in datasets):
+        raise DataError("fewer than 3 points where the oscillator runs: no f(I) to fit")
+    model = stno_model()
+    dev = _device("stno")
+    start = {**(fixed or {})}
+    fdat = next(d for d in datasets if d.meta["quantity"] == "freq")
+    pdat = next((d for d in datasets if d.meta["quantity"] == "power"), None)
+    ion = np.asarray(fdat.x)
+    i_th = float(ion.min()) * 0.9 if pdat is None else float(ion.min()) * 0.95
+    start.setdefault("i_th", i_th)
+    q = start.setdefault("q", dev.defaults()["q"])
+    pw = lambda i: max((i / i_th - 1) / (i / i_th + q), 1e-3)  # noqa: E731
+    slope, icpt = _linear_start([pw(i) for i in ion], fdat.y)
+    start.setdefault("f0", icpt)
+    start.setdefault("n_shift", slope)
+    if pdat is not None:
+        imax = float(np.max(pdat.x))
+        start.setdefault("p_gain", float(np.max(pdat.y)) /
+                         ((imax * dev.defaults()["dr"]) ** 2 * pw(imax)))
+    free = [n for n in free if n not in (fixed or {}) and (pdat is not None or n != "p_gain")]
+    imax = max(float(np.max(d.x)) for d in datasets)
+    fit = Fit(model, datasets, free=free, values=start, global_stage=global_stage,
+              seed=seed, conf_int=conf_int, progress=progress,
+              search={"i_th": (0.2 * i_th, min(imax, 3 * i_th)), "q": (0.0, 20.0)})
+    res = fit.run()
+    card = {k: v for k, v in res.values.items() if k in dev.parameter}
+    cal = Calibration("stno", "stno", card, {n: res.stderr.get(n) for n in res.free},
+                      {"f(I), P(I)": res}, warnings=_collect_warnings({"f(I), P(I)": res}))
+    if pdat is not None:
+        cal.derived["p_gain"] = {"value": res.values["p_gain"],
+                                 "stderr": res.stderr.get("p_gain"), "unit": "W/V^2",
+                                 "description": "output coupling (not on the card)"}
+    cal.notes.append("dr held at its value: the power determines p_gain dr^2 only")
+    return cal
+
+
+# =========================================================================== registry
+@dataclass(frozen=True)
+class Recipe:
+    name: str
+    device: str
+    description: str
+    run: Callable
+    load: Callable          # path -> data for run
+    free: tuple[str, ...]
+
+
+def _load_iv(path):
+    from .data import load_iv
+
+    for split in ("sweep_column", "columns", None):
+        try:
+            out = load_iv(path, split=split)
+        except DataError as exc:
+            last = exc
+            if "sweep or cycle" in str(exc) or "side-by-side" in str(exc) or \
+                    "look like" in str(exc):
+                continue
+            raise
+        return out if isinstance(out, list) else [out]
+    raise last
+
+
+def _load_field_sweeps(path):
+    from .data import load_spectrum, load_spin_diode_sweeps
+
+    try:
+        return load_spin_diode_sweeps(path)
+    except DataError as exc:
+        if "pairs of columns" not in str(exc) and "_GHz" not in str(exc):
+            raise
+    out = load_spectrum(path, split="columns")
+    return out
+
+
+def _load_spectra(path):
+    from .data import load_spectrum
+
+    out = load_spectrum(path)
+    return out if isinstance(out, list) else [out]
+
+
+def _load_osc(path):
+    from .data import load_oscillator
+
+    out = load_oscillator(path)
+    return out if isinstance(out, list) else [out]
+
+
+RECIPES = {r.name: r for r in (
+    Recipe("mtj-rv", "mtj", "static MTJ: rp, tmr0, vh from P and AP I-V (R(V)) sweeps",
+           fit_mtj_rv, _load_iv, ("rp", "tmr0", "vh")),
+    Recipe("spin-diode-spectrum", "spin_diode",
+           "spin diode: f_res, alpha, k_sd, k_sym from V_dc(f) at known RF power",
+           fit_spin_diode_spectrum, _load_spectra,
+           ("f_res", "alpha", "k_sd", "k_sym", "v_offset")),
+    Recipe("spin-diode-field", "spin_diode",
+           "spin diode: V_dc(B) per frequency -> resonance field and width, Kittel, damping",
+           fit_spin_diode_field, _load_field_sweeps, ()),
+    Recipe("stno", "stno", "STNO: f0, n_shift, i_th, q from f(I) and P(I)",
+           fit_stno, _load_osc, ("f0", "n_shift", "i_th", "q", "p_gain")),
+)}
+
+DEFAULT_RECIPE = {"mtj": "mtj-rv", "spin_diode": "spin-diode-field", "stno": "stno"}
+
+
+def get_recipe(name: str) -> Recipe:
+    try:
+        return RECIPES[name]
+    except KeyError:
+        raise CalibrationError(f"unknown recipe {name!r} (known: {', '.join(RECIPES)})") \
+            from None

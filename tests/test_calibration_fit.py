@@ -1,0 +1,238 @@
+"""The fit engine: recovery within the reported uncertainty, weighting, shared/per-data-set
+parameters, constraints, warnings, reproducibility, failures; the fit command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from neurospice.calibration import Dataset, Fit, Model, Param
+from neurospice.errors import CalibrationError, DataError, NeurospiceError
+
+
+def _exp(x, p):
+    return p["a"] * np.exp(-x / p["tau"]) + p["c"]
+
+
+EXP = Model("exp", _exp, [Param("a", 1.0, 0.0, 100.0), Param("tau", 1.0, 1e-3, 1e3, "s"),
+                          Param("c", 0.0, -10.0, 10.0)])
+X = np.linspace(0.0, 5.0, 120)
+
+
+def _data(rng, truth=(3.0, 0.7, 0.2), noise=0.02):
+    a, tau, c = truth
+    return Dataset(X, _exp(X, {"a": a, "tau": tau, "c": c}) + rng.normal(0, noise, X.size))
+
+
+def test_import_is_light():
+    code = ("import sys, neurospice.calibration, neurospice.calibration.cli; "
+            "print(sorted(m for m in ('lmfit', 'scipy', 'matplotlib') if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.strip()
+    assert out == "[]"
+
+
+def test_global_then_local_recovers_within_two_stderr_and_is_reproducible():
+    ds = _data(np.random.default_rng(1))
+    kw = {"values": {"a": 50.0, "tau": 20.0}, "seed": 3, "de_options": {"popsize": 8}}
+    r1 = Fit(EXP, ds, **kw).run()
+    r2 = Fit(EXP, ds, **kw).run()
+    assert r1.values == r2.values
+    for name, truth in (("a", 3.0), ("tau", 0.7), ("c", 0.2)):
+        assert abs(r1.values[name] - truth) < 2 * r1.stderr[name] + 1e-12, name
+    assert [s["stage"].split()[0] for s in r1.stages] == ["global", "local", "local,"]
+    assert r1.redchi == pytest.approx(1.0, rel=0.3)
+    assert r1.r2 > 0.99 and r1.success
+    assert set(r1.ci) == {"a", "tau", "c"} and r1.ci_method == "stderr"
+
+
+def test_stderr_matches_scatter_over_repeats():
+    rng = np.random.default_rng(7)
+    first = Fit(EXP, _data(rng), global_stage=None, values={"a": 3, "tau": 0.7}).run()
+    est = np.array([[r.values[n] for n in ("a", "tau", "c")] for r in (
+        Fit(EXP, _data(rng), global_stage=None, values={"a": 3, "tau": 0.7}).run()
+        for _ in range(20))])
+    for k, n in enumerate(("a", "tau", "c")):
+        ratio = first.stderr[n] / est[:, k].std(ddof=1)
+        assert 0.5 < ratio < 2.0, (n, ratio)
+
+
+def test_shared_and_per_dataset_parameters_with_different_noise():
+    rng = np.random.default_rng(2)
+    d0 = _data(rng, (3.0, 0.7, 0.2), 0.01)
+    d1 = _data(rng, (1.0, 0.7, 0.2), 0.2)
+    d0.name, d1.name = "low noise", "high noise"
+    r = Fit(EXP, [d0, d1], per_dataset=["a"], global_stage=None, conf_int="profile").run()
+    assert set(r.free) == {"a_d0", "a_d1", "tau", "c"}
+    assert r.per_dataset[0]["a"] == pytest.approx(3.0, abs=3 * r.stderr["a_d0"])
+    assert r.per_dataset[1]["a"] == pytest.approx(1.0, abs=3 * r.stderr["a_d1"])
+    # the estimated noise levels weight each curve by its information
+    assert r.noise[0] == pytest.approx(0.01, rel=0.3) and r.noise[1] == pytest.approx(0.2, rel=0.3)
+    assert r.ci_method.startswith("profile")
+    lo, hi = r.ci["tau"]["95.45%"]
+    assert lo < r.values["tau"] < hi
+    assert r.values_for(1)["a"] == r.per_dataset[1]["a"]
+    json.dumps(r.to_dict())
+
+
+def test_constraint_expression_and_fixed_parameters():
+    ds = _data(np.random.default_rng(3), (3.0, 0.7, 0.0))
+    r = Fit(EXP, ds, constraints={"c": "0.0 * a"}, global_stage=None).run()
+    assert r.values["c"] == 0.0 and "c" not in r.free
+    r = Fit(EXP, ds, fixed=["c"], values={"c": 0.0}, global_stage=None).run()
+    assert r.free == ["a", "tau"]
+    with pytest.raises(CalibrationError, match="constraint"):
+        Fit(EXP, ds, constraints={"c": "nosuch * 2"}).run()
+
+
+@pytest.mark.parametrize("weighting", ["relative", "log"])
+def test_relative_and_log_weighting_for_currents_over_decades(weighting):
+    rng = np.random.default_rng(4)
+    v = np.linspace(0.05, 1.0, 80)
+
+    def diode(x, p):
+        return p["i0"] * (np.exp(x / p["vt"]) - 1)
+
+    model = Model("diode", diode, [Param("i0", 1e-12, 1e-18, 1e-3, "A"),
+                                   Param("vt", 0.05, 1e-3, 1.0, "V")])
+    y = diode(v, {"i0": 1e-12, "vt": 0.06}) * (1 + rng.normal(0, 0.02, v.size))
+    r = Fit(model, Dataset(v, y), weighting=weighting, values={"i0": 1e-11, "vt": 0.05},
+            search={"i0": (1e-15, 1e-9), "vt": (0.02, 0.2)}).run()
+    assert r.values["vt"] == pytest.approx(0.06, abs=2.5 * r.stderr["vt"])
+    assert math.log(r.values["i0"] / 1e-12) == pytest.approx(
+        0, abs=2.5 * r.stderr["i0"] / r.values["i0"])
+
+
+def test_warnings_bound_correlation_and_unidentifiable():
+    rng = np.random.default_rng(5)
+
+    def twin(x, p):                      # only a*b is determined
+        return p["a"] * p["b"] * x + p["c"]
+
+    model = Model("twin", twin, [Param("a", 1.0, 0.1, 10.0), Param("b", 1.0, 0.1, 10.0),
+                                 Param("c", 0.0, 0.0, 5.0)])
+    x = np.linspace(0, 1, 50)
+    r = Fit(model, Dataset(x, 2 * x - 0.5 + rng.normal(0, 0.01, 50)),
+            global_stage=None).run()
+    text = " ".join(r.warnings)
+    assert "c sits at its lower bound" in text
+    assert "identifiable" in text or "correlated" in text
+
+
+def test_progress_callback_and_line(capsys):
+    calls = []
+    Fit(EXP, _data(np.random.default_rng(6)), global_stage=None,
+        progress=lambda stage, n, best: calls.append((stage, n, best))).run()
+    assert calls and calls[-1][0] == "local" and calls[-1][1] == len(calls)
+    Fit(EXP, _data(np.random.default_rng(6)), global_stage=None).run()
+    assert capsys.readouterr().err == ""          # quiet by default
+
+
+def test_bad_data_and_bad_setup():
+    with pytest.raises(DataError, match="not finite"):
+        Dataset(X, np.r_[np.nan, np.ones(X.size - 1)])
+    with pytest.raises(DataError, match="x has"):
+        Dataset(X[:-1], np.ones(X.size))
+    with pytest.raises(DataError, match="sigma"):
+        Dataset(X, np.ones(X.size), sigma=0.0)
+    with pytest.raises(DataError, match="log weighting"):
+        Fit(EXP, Dataset(X, np.linspace(-1, 1, X.size)), weighting="log")
+    with pytest.raises(CalibrationError, match="no parameter"):
+        Fit(EXP, _data(np.random.default_rng(0)), free=["nosuch"])
+    with pytest.raises(CalibrationError, match="nothing to fit"):
+        Fit(EXP, _data(np.random.default_rng(0)), free=["a"], fixed=["a"])
+
+
+def test_a_model_that_fails_is_a_calibration_error():
+    def broken(x, p):
+        raise ValueError("math domain error")
+
+    model = Model("broken", broken, [Param("a", 1.0, 0.0, 2.0)])
+    with pytest.raises(CalibrationError, match="broken failed"):
+        Fit(model, Dataset(X, np.ones(X.size)), global_stage=None).run()
+
+
+# --------------------------------------------------------------------------- command line
+
+def _cli(argv) -> int:
+    """What core/cli.main does with the fit subcommand: one message, non-zero exit."""
+    from neurospice.calibration.cli import add_parser
+
+    parser = argparse.ArgumentParser(prog="neurospice")
+    add_parser(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except NeurospiceError as exc:
+        print(f"neurospice fit: error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _mtj_csv(path, noise=0.003, nan=False):
+    from neurospice.compact_models.devices import get_device
+
+    mtj = get_device("mtj")
+    rng = np.random.default_rng(11)
+    v = np.linspace(-0.5, 0.5, 60)
+    rows = ["V (V),I (A),sweep"]
+    truth = {"rp": 2500.0, "tmr0": 1.2, "vh": 0.35}
+    for sweep, m0 in ((1, 1.0), (2, -1.0)):
+        i = mtj.numpy.dc_current({"p": v}, {**truth, "m0": m0})["p,n"]
+        i = i * (1 + rng.normal(0, noise, v.size))
+        rows += [f"{a:.12g},{b:.12g},{sweep}" for a, b in zip(v, i)]
+    if nan:
+        rows[5] = "0.1,nan,1"
+    path.write_text("\n".join(rows) + "\n")
+    return truth
+
+
+@pytest.mark.ngspice
+def test_cli_fit_writes_report_cards_and_plots(tmp_path, capsys):
+    truth = _mtj_csv(tmp_path / "mtj.csv")
+    out = tmp_path / "out"
+    rc = _cli(["fit", "mtj", str(tmp_path / "mtj.csv"), "--out", str(out), "--quiet",
+               "--no-global"])
+    assert rc == 0, capsys.readouterr().err
+    names = {p.name for p in out.iterdir()}
+    assert {"mtj.json", "mtj.ngspice.lib", "mtj.xyce.lib", "mtj.vacask.inc", "mtj.va",
+            "report.md", "fit_r_v.png", "loop_rv.png"} <= names
+    from neurospice.compact_models.export import read_card
+
+    card = read_card(out / "mtj.json")
+    for k, v in truth.items():
+        assert card[k] == pytest.approx(v, rel=0.02)
+    report = (out / "report.md").read_text()
+    assert "Verification" in report and "ngspice" in report
+    assert "rp=" in (out / "mtj.ngspice.lib").read_text().replace(" rp =", " rp=")
+
+
+def test_cli_bad_data_and_failed_fit_exit_nonzero(tmp_path, capsys):
+    _mtj_csv(tmp_path / "bad.csv", nan=True)
+    assert _cli(["fit", "mtj", str(tmp_path / "bad.csv"), "--out", str(tmp_path / "o"),
+                 "--quiet"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error:") == 1 and "bad.csv" in err and "row 6" in err
+    assert not (tmp_path / "o").exists()
+
+    _mtj_csv(tmp_path / "good.csv")
+    assert _cli(["fit", "mtj", str(tmp_path / "good.csv"), "--free", "rp,nosuch",
+                 "--quiet"]) == 2
+    assert "nosuch" in capsys.readouterr().err
+
+    assert _cli(["fit", "mtj", str(tmp_path / "missing.csv"), "--quiet"]) == 2
+    assert "no such data file" in capsys.readouterr().err
+
+    assert _cli(["fit", "mtj", str(tmp_path / "good.csv"), "--recipe", "stno",
+                 "--quiet"]) == 2
+    assert "fits stno" in capsys.readouterr().err
+
+    (tmp_path / "flat.csv").write_text("V (V),I (A)\n" + "\n".join(
+        f"{v},0.0" for v in np.linspace(-0.1, 0.1, 11)) + "\n")
+    assert _cli(["fit", "mtj", str(tmp_path / "flat.csv"), "--quiet"]) == 2
+    assert "error:" in capsys.readouterr().err
