@@ -405,13 +405,15 @@ class NumpyModel:
 
     def transient(self, t_eval: Sequence[float], stimulus: Mapping[str, object], params=None,
                   x0: Mapping[str, float] | None = None, *, method: str = "LSODA",
-                  rtol: float = 1e-8, atol: float = 1e-10, max_step: float = np.inf):
+                  rtol: float = 1e-8, atol: float = 1e-10, max_step: float | None = None):
         """Integrate the states with every terminal driven by a voltage.
 
         ``stimulus`` maps a terminal to a callable ``v(t)``, a ``(times, values)`` pair
         (piecewise linear, as a SPICE PWL source) or a constant; terminals not named sit at
         0 V. ``atol`` applies to the scaled states (node volts), like a simulator's vntol.
-        Returns a :class:`DeviceTransient`.
+        ``max_step`` defaults to the spacing of ``t_eval`` (as a SPICE transient's step): an
+        unbounded step could leap from a fixed point (a state at rest) over a whole drive
+        waveform before the error control noticed. Returns a :class:`DeviceTransient`.
         """
         from scipy.integrate import solve_ivp
 
@@ -424,6 +426,8 @@ class NumpyModel:
             raise NetlistError(f"device {d.name} has no terminal(s) {sorted(unknown)}")
         scales = np.array([s.scale for s in d.states])
         t_eval = np.asarray(t_eval, dtype=float)
+        if max_step is None:
+            max_step = float(np.max(np.diff(t_eval))) if t_eval.size > 1 else np.inf
 
         def volts(t):
             return {k: f(t) for k, f in drive.items()}

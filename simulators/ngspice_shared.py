@@ -256,6 +256,16 @@ class NgspiceSharedSimulator(NgspiceSimulator):
 
     def _run_locked(self, lib: _Library, deck: Deck, text: str, body: str, control: list[str],
                     timeout: float | None) -> Results:
+        set_here: list[str] = []  # the library lives on: undo this deck's variables after it
+        try:
+            return self._load_and_run(lib, deck, text, body, control, timeout, set_here)
+        finally:
+            for name in set_here:
+                lib.command(f"unset {name}")
+
+    def _load_and_run(self, lib: _Library, deck: Deck, text: str, body: str,
+                      control: list[str], timeout: float | None, set_here: list[str]
+                      ) -> Results:
         for line in control:
             parts = line.split(None, 1)
             if parts[0].lower() == "pre_osdi" and len(parts) == 2:
@@ -265,6 +275,9 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                     lib.osdi_loaded.add(path)
             elif parts[0].lower() == "set":
                 lib.command(line)  # variables such as num_threads act when the circuit loads
+                name = parts[1].split("=", 1)[0].strip() if len(parts) == 2 else ""
+                if name:
+                    set_here.append(name)
         status = lib.circ(body.splitlines())
         log = "\n".join(lib.log)
         error = ngspice_log_error(self, log, text)

@@ -165,3 +165,13 @@ def test_mtj_dc_sweep_in_ngspice_holds_the_programmed_state():
         np.testing.assert_allclose(-res["i(vin)"], expect, rtol=1e-6, atol=1e-12)
     r_ap = 0.01 / MTJ.numpy.dc_current({"p": 0.01}, {"m0": -1.0})["p,n"]
     assert r_ap == pytest.approx(p["rp"] * (1 + p["tmr0"]), rel=1e-3)
+
+
+def test_numpy_transient_default_step_does_not_leap_over_the_drive():
+    """From a state at rest (m = +1, zero rate) the default step follows t_eval's spacing,
+    so the negative half of the drive still switches the junction (an unbounded step did
+    not: the integrator leapt from the fixed point over the whole waveform)."""
+    t = np.linspace(0, 200e-9, 2001)
+    res = MTJ.numpy.transient(t, {"p": ([0, 50e-9, 150e-9, 200e-9], [0, 0.6, -0.6, 0])},
+                              {"delta": 20.0})
+    assert res.states["m"][0] == 1.0 and res.states["m"][-1] < -0.99
