@@ -9,6 +9,7 @@ from neurospice.errors import NetlistError
 _MODULES = {
     "mtj": "neurospice.compact_models.mtj",
     "rram": "neurospice.compact_models.rram",
+    "dwmtj": "neurospice.compact_models.dwmtj",
     "spin_diode": "neurospice.compact_models.spin_diode",
     "stno": "neurospice.compact_models.stno",
 }
