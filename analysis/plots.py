@@ -18,12 +18,12 @@ def _pyplot():
     return plt
 
 
-def _save(fig, path) -> Path:
+def _save(fig, path, dpi: int = 120) -> Path:
     from neurospice._fileio import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:
-        fig.savefig(tmp, dpi=120, format=path.suffix.lstrip(".") or "png")
+        fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     _pyplot().close(fig)
     return path
 
@@ -88,8 +88,8 @@ def curves(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | Non
 # ----------------------------------------------------------------------- calibration plots
 
 def fit_overlay(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | None = None,
-                xscale: float = 1.0, yscale: float = 1.0, xunit: str = "", yunit: str = ""
-                ) -> Path:
+                xscale: float = 1.0, yscale: float = 1.0, xunit: str = "", yunit: str = "",
+                dpi: int = 120) -> Path:
     """Data vs fit with the residuals below, one panel per curve.
 
     Each panel maps ``x``, ``y`` (data), ``fit_x``, ``fit_y`` (the model on a fine grid),
@@ -128,7 +128,7 @@ def fit_overlay(panels: Sequence[Mapping], path, *, title: str = "", ncols: int 
             ax.legend(fontsize=7, loc="best")
     if title:
         fig.suptitle(title)
-    return _save(fig, path)
+    return _save(fig, path, dpi)
 
 
 def hysteresis_loop(curves: Sequence[Mapping], path, *, title: str = "",

@@ -92,7 +92,8 @@ class Calibration:
                 "derived": self.derived,
                 "verification": [v.to_dict() for v in self.verification],
                 "warnings": list(self.warnings), "notes": list(self.notes),
-                "fits": {k: f.to_dict() for k, f in self.fits.items()},
+                "fits": {k: f.to_dict() for k, f in self.fits.items()
+                         if not (self.recipe == "spin-diode-field" and k.startswith("trace "))},
                 **({"extra": self.extra} if self.extra else {})}
 
 

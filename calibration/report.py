@@ -182,7 +182,7 @@ def plot_calibration(cal: Calibration, folder) -> list[Path]:
             p = _panels(fit)[0]
             p.update(label=label, xlabel="mu0 H (T)", ylabel="V_dc (uV)")
             panels.append(p)
-        out.append(plots.fit_overlay(panels, folder / "traces.png", ncols=4, yscale=1e6,
+        out.append(plots.fit_overlay(panels, folder / "traces.png", ncols=4, yscale=1e6, dpi=60,
                                      title="rectified voltage vs field: data and fit"))
         table = cal.extra["traces"]
         kit, damp = cal.fits["kittel"], cal.fits["damping"]
