@@ -126,6 +126,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--check", action="store_true", help="with render: only report drift")
     s.set_defaults(func=_models)
 
+    from neurospice.calibration.cli import add_parser as add_fit_parser
+
+    add_fit_parser(sub)
+
     s = sub.add_parser("demo", help="run the showcase; figures and a summary go to --out")
     s.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
     s.set_defaults(func=_demo)
