@@ -7,7 +7,6 @@ timeout, matching the output to the requested analyses, typed errors.
 
 from __future__ import annotations
 
-import inspect
 import os
 import re
 import shutil
@@ -153,15 +152,9 @@ def is_circuit(obj) -> bool:
 
 
 def _verilog_a_sources(circuit, dialect: str) -> list[Path]:
-    """``circuit.verilog_a_sources(dialect)`` (or without the dialect where it takes none)."""
+    """The Verilog-A files ``circuit`` needs compiled for ``dialect`` (none if it has none)."""
     fn = getattr(circuit, "verilog_a_sources", None)
-    if fn is None:
-        return []
-    try:
-        takes_dialect = len(inspect.signature(fn).parameters) >= 1
-    except (TypeError, ValueError):
-        takes_dialect = False
-    return [Path(p) for p in (fn(dialect) if takes_dialect else fn())]
+    return [Path(p) for p in fn(dialect)] if fn is not None else []
 
 
 def circuit_analyses(circuit) -> list[Analysis]:
