@@ -194,7 +194,7 @@ def _parse_binary(blob, pos, n_vars, n_points, is_complex, flags):
         pairs = flat.reshape(count, n_vars, 2)
         data = pairs[:, :, 0] + 1j * pairs[:, :, 1]
     else:
-        data = flat.reshape(count, n_vars).copy()
+        data = np.asfortranarray(flat.reshape(count, n_vars))  # one copy; contiguous columns
     return data, pos
 
 
