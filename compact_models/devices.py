@@ -12,6 +12,7 @@ _MODULES = {
     "dwmtj": "neurospice.compact_models.dwmtj",
     "spin_diode": "neurospice.compact_models.spin_diode",
     "stno": "neurospice.compact_models.stno",
+    "nbox": "neurospice.compact_models.nbox",
 }
 
 

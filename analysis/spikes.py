@@ -1,0 +1,275 @@
+"""Spike-train analysis: detection, rates, ISI statistics, latency, bursts, energy, patterns.
+
+Everything is vectorised numpy over the samples (a 10^7-sample waveform takes well under a
+second to detect); loops run only over the detected spikes where a rule is sequential (the
+refractory period). Times in s, rates in Hz, energies in J.
+
+Detection is a Schmitt trigger: a spike starts where the signal rises through ``threshold``
+after having been below ``threshold - hysteresis``; its time is the linearly interpolated
+upward crossing of ``threshold``; it ends where the signal falls back below
+``threshold - hysteresis``. Spikes closer than ``refractory`` to the previous accepted spike
+are dropped.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+LABELS = ("tonic", "stochastic", "lif", "latency", "integration", "phasic_burst", "quiescent")
+
+
+@dataclass
+class Spikes:
+    """Detected spikes: ``times`` (interpolated threshold crossings), and for each spike the
+    sample indices where it starts (``start``: last sample below the lower threshold before
+    it), peaks (``peak``) and ends (``stop``: first sample back below the lower threshold)."""
+
+    times: np.ndarray
+    start: np.ndarray
+    peak: np.ndarray
+    stop: np.ndarray
+    threshold: float
+    hysteresis: float
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+
+def detect_spikes(t, x, *, threshold: float | None = None, hysteresis: float | None = None,
+                  refractory: float = 0.0) -> Spikes:
+    """Detect spikes in ``x(t)`` (see the module docstring). Defaults: ``threshold`` half way
+    between the signal's minimum and maximum, ``hysteresis`` a quarter of that range. A
+    signal with no excursion (max - min below 1e-30) has no spikes."""
+    t = np.asarray(t, dtype=float)
+    x = np.asarray(x, dtype=float)
+    if t.shape != x.shape or t.ndim != 1:
+        raise ValueError(f"t and x must be 1-D arrays of one length, got {t.shape}, {x.shape}")
+    empty = np.array([], dtype=int)
+    if len(x) < 2:
+        return Spikes(np.array([]), empty, empty, empty, float("nan"), float("nan"))
+    lo_x, hi_x = float(np.min(x)), float(np.max(x))
+    span = hi_x - lo_x
+    if threshold is None:
+        threshold = lo_x + 0.5 * span
+    if hysteresis is None:
+        hysteresis = 0.25 * span
+    if hysteresis < 0:
+        raise ValueError(f"hysteresis must be >= 0, got {hysteresis}")
+    if span < 1e-30:
+        return Spikes(np.array([]), empty, empty, empty, threshold, hysteresis)
+    low = threshold - hysteresis
+    # Schmitt state: +1 after the last sample at/above threshold, -1 after one below `low`
+    event = np.where(x >= threshold, 1, np.where(x < low, -1, 0)).astype(np.int8)
+    idx = np.where(event != 0, np.arange(len(x)), 0)
+    np.maximum.accumulate(idx, out=idx)
+    state = event[idx]
+    state[(idx == 0) & (event[0] == 0)] = -1        # undecided start counts as low
+    if state[0] == 1:                                # a spike in progress at t[0] is not counted
+        state[: np.argmax(state != 1) if np.any(state != 1) else len(state)] = 0
+    rise = np.flatnonzero((state[1:] == 1) & (state[:-1] == -1)) + 1
+    fall = np.flatnonzero((state[1:] == -1) & (state[:-1] == 1)) + 1
+    if not len(rise):
+        return Spikes(np.array([]), empty, empty, empty, threshold, hysteresis)
+    # times: interpolate the crossing of `threshold` between samples rise-1 and rise
+    a, b = x[rise - 1], x[rise]
+    frac = np.clip((threshold - a) / np.where(b != a, b - a, 1.0), 0.0, 1.0)
+    times = t[rise - 1] + frac * (t[rise] - t[rise - 1])
+    # stops: the first fall after each rise (or the last sample)
+    k = np.searchsorted(fall, rise)
+    if len(fall):
+        stop = np.where(k < len(fall), fall[np.minimum(k, len(fall) - 1)], len(x) - 1)
+    else:
+        stop = np.full(len(rise), len(x) - 1)
+    # starts: the last sample below `low` before each rise
+    below = np.flatnonzero(x < low)
+    j = np.searchsorted(below, rise) - 1
+    start = np.where(j >= 0, below[np.maximum(j, 0)], 0)
+    # peaks: argmax within [rise, stop] via a segmented maximum
+    peak = _segment_argmax(x, rise, stop)
+    if refractory > 0 and len(times) > 1:
+        keep = np.zeros(len(times), dtype=bool)
+        last = -np.inf
+        for n, tn in enumerate(times):
+            if tn - last >= refractory:
+                keep[n] = True
+                last = tn
+        times, start, peak, stop = times[keep], start[keep], peak[keep], stop[keep]
+    return Spikes(times, start, peak, stop, float(threshold), float(hysteresis))
+
+
+def _segment_argmax(x, begin, end) -> np.ndarray:
+    """Index of the maximum of x[begin[k]:end[k]+1] for each k (segments do not overlap)."""
+    if not len(begin):
+        return np.array([], dtype=int)
+    out = np.empty(len(begin), dtype=int)
+    lengths = end - begin + 1
+    if lengths.max() <= 64:                          # short spikes: one gather
+        offs = np.arange(lengths.max())
+        grid = np.minimum(begin[:, None] + offs[None, :], end[:, None])
+        out = grid[np.arange(len(begin)), np.argmax(x[grid], axis=1)]
+        return out
+    for k, (a, b) in enumerate(zip(begin, end)):
+        out[k] = a + int(np.argmax(x[a:b + 1]))
+    return out
+
+
+def spike_times(t, x, **kw) -> np.ndarray:
+    """Only the spike times of :func:`detect_spikes`."""
+    return detect_spikes(t, x, **kw).times
+
+
+def firing_rate(times, t_start: float, t_stop: float) -> float:
+    """Spikes per second in [t_start, t_stop)."""
+    if not t_stop > t_start:
+        raise ValueError("firing_rate needs t_stop > t_start")
+    times = np.asarray(times, dtype=float)
+    return float(np.count_nonzero((times >= t_start) & (times < t_stop)) / (t_stop - t_start))
+
+
+@dataclass
+class IsiStats:
+    n: int
+    mean: float
+    std: float
+    cv: float
+
+
+def isi_stats(times, *, skip_first: int = 0) -> IsiStats:
+    """Inter-spike interval statistics (NaN where fewer than two intervals remain);
+    ``skip_first`` drops that many leading intervals (the onset transient)."""
+    isi = np.diff(np.asarray(times, dtype=float))[skip_first:]
+    if len(isi) < 1:
+        return IsiStats(0, float("nan"), float("nan"), float("nan"))
+    mean = float(np.mean(isi))
+    std = float(np.std(isi, ddof=1)) if len(isi) > 1 else float("nan")
+    return IsiStats(len(isi), mean, std, std / mean if mean > 0 else float("nan"))
+
+
+def first_spike_latency(times, onset: float) -> float:
+    """Delay from ``onset`` to the first spike at or after it (NaN if none)."""
+    times = np.asarray(times, dtype=float)
+    after = times[times >= onset]
+    return float(after[0] - onset) if len(after) else float("nan")
+
+
+@dataclass
+class Burst:
+    start: float
+    end: float
+    n_spikes: int
+
+    @property
+    def duration(self) -> float:
+        return self.end - self.start
+
+
+def detect_bursts(times, max_isi: float, min_spikes: int = 2) -> list[Burst]:
+    """Bursts: runs of at least ``min_spikes`` spikes whose consecutive intervals are all at
+    most ``max_isi`` (the ISI criterion)."""
+    times = np.asarray(times, dtype=float)
+    if len(times) < max(min_spikes, 1):
+        return []
+    breaks = np.flatnonzero(np.diff(times) > max_isi) + 1
+    bounds = np.concatenate([[0], breaks, [len(times)]])
+    return [Burst(float(times[a]), float(times[b - 1]), int(b - a))
+            for a, b in zip(bounds[:-1], bounds[1:]) if b - a >= min_spikes]
+
+
+def energy_per_spike(t, v, i, spikes: Spikes) -> np.ndarray:
+    """Energy (J) dissipated in each spike: the integral of v*i from its start to its stop
+    sample (trapezoidal). ``v`` and ``i`` are the device voltage and current."""
+    t = np.asarray(t, dtype=float)
+    p = np.asarray(v, dtype=float) * np.asarray(i, dtype=float)
+    cum = np.concatenate([[0.0], np.cumsum(0.5 * (p[1:] + p[:-1]) * np.diff(t))])
+    return cum[spikes.stop] - cum[spikes.start]
+
+
+# --------------------------------------------------------------------------- classifier
+
+@dataclass
+class Classification:
+    label: str
+    features: dict = field(default_factory=dict)
+
+
+def classify(times, stimulus, *, cv_stochastic: float = 0.05, silence_factor: float = 5.0
+             ) -> Classification:
+    """Label a response as one of :data:`LABELS`, using the stimulus description
+    (``kind``, ``segments``, ``t_stop``; see :class:`neurospice.netlists.neurons.Stimulus`).
+
+    Rules, in order (spikes before the stimulus onset are ignored):
+
+    - no spike: ``quiescent``;
+    - a train of pulses (``kind="pulses"``): ``integration`` when the first spike comes only
+      after the second or a later pulse has started (earlier pulses were integrated, not
+      answered); ``tonic`` when the first pulse already fires;
+    - a staircase of levels: ``lif`` when the lowest level(s) are silent and the firing
+      levels' rates do not decrease with the level (a rate-vs-input curve with a threshold);
+      ``tonic`` when every level fires;
+    - a single pulse: ``latency`` (a delayed spike answering the pulse);
+    - a sustained step: ``phasic_burst`` when at least two spikes are followed by a silence
+      until the end of the stimulus of at least ``silence_factor`` times the burst's
+      duration; else ``stochastic`` when the ISI coefficient of variation (without the
+      first interval, the onset transient) exceeds ``cv_stochastic``, else ``tonic``;
+      a single spike is ``latency``.
+    """
+    times = np.asarray(times, dtype=float)
+    onset, end = stimulus.segments[0][0], stimulus.segments[-1][1]
+    end = min(end, stimulus.t_stop)
+    times = times[times >= onset]
+    feats: dict = {"n_spikes": int(len(times))}
+    if not len(times):
+        return Classification("quiescent", feats)
+    feats["latency"] = float(times[0] - onset)
+    kind = stimulus.kind
+    if kind == "pulses":
+        starts = np.array([s[0] for s in stimulus.segments])
+        k = int(np.searchsorted(starts, times[0], side="right"))
+        feats["first_spike_pulse"] = k
+        return Classification("integration" if k >= 2 else "tonic", feats)
+    if kind == "staircase":
+        rates = [firing_rate(times, a, b) for a, b, _ in stimulus.segments]
+        feats["rates"] = rates
+        firing = [r > 0 for r in rates]
+        if not firing[0] and any(firing):
+            first = firing.index(True)
+            tail = rates[first:]
+            if all(tail[j + 1] >= tail[j] for j in range(len(tail) - 1)) and all(tail):
+                feats["threshold_level"] = stimulus.segments[first][2]
+                return Classification("lif", feats)
+        return Classification("tonic", feats)
+    if kind == "pulse":
+        return Classification("latency", feats)
+    # sustained step
+    if len(times) == 1:
+        return Classification("latency", feats)
+    burst = float(times[-1] - times[0])
+    silence = float(end - times[-1])
+    feats.update(burst_duration=burst, silence=silence)
+    if silence >= silence_factor * max(burst, 1e-30):
+        return Classification("phasic_burst", feats)
+    stats = isi_stats(times, skip_first=1)
+    feats.update(isi_mean=stats.mean, isi_cv=stats.cv, rate=len(times) / (end - onset))
+    if np.isfinite(stats.cv) and stats.cv > cv_stochastic:
+        return Classification("stochastic", feats)
+    return Classification("tonic", feats)
+
+
+def pattern_metrics(t, i, stimulus, *, threshold: float, hysteresis: float | None = None,
+                    v=None, refractory: float = 0.0) -> dict:
+    """Detection plus every metric at once (for reports): label, spike count, rate, ISI
+    mean/std/CV, first-spike latency, bursts and, with ``v``, the mean energy per spike."""
+    sp = detect_spikes(t, i, threshold=threshold, hysteresis=hysteresis, refractory=refractory)
+    cls = classify(sp.times, stimulus)
+    stats = isi_stats(sp.times, skip_first=1)
+    out = {"label": cls.label, "n_spikes": len(sp), "times": sp.times,
+           "rate_hz": firing_rate(sp.times, stimulus.onset, stimulus.t_stop)
+           if stimulus.t_stop > stimulus.onset else float("nan"),
+           "isi_mean": stats.mean, "isi_std": stats.std, "isi_cv": stats.cv,
+           "latency": first_spike_latency(sp.times, stimulus.onset), **cls.features}
+    if v is not None and len(sp):
+        out["energy_per_spike_j"] = float(np.mean(energy_per_spike(t, v, i, sp)))
+    return out
