@@ -200,3 +200,92 @@ def kittel_plot(freq_hz, field_t, field_err, fit_freq_hz, fit_field_t, path, *,
         fig.suptitle(title)
     fig.tight_layout()
     return _save(fig, path)
+
+
+# --------------------------------------------------------------------------- spikes
+
+def spike_waveform(t, signals: Sequence[tuple], spike_times, path, *, title: str = "",
+                   xscale: float = 1e6, xlabel: str = "time (us)") -> Path:
+    """Stacked waveforms sharing the time axis, with the detected spikes marked on each:
+    ``signals`` is a list of ``(y, label)`` or ``(y, label, yscale)``."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, axes = plt.subplots(len(signals), 1, figsize=(7.5, 1.9 * len(signals) + 0.6),
+                             sharex=True, squeeze=False)
+    t = np.asarray(t, dtype=float)
+    spikes = np.asarray(spike_times, dtype=float)
+    for ax, sig in zip(axes[:, 0], signals):
+        y, label = np.asarray(sig[0], dtype=float), sig[1]
+        scale = sig[2] if len(sig) > 2 else 1.0
+        ax.plot(t * xscale, y * scale, lw=1.0)
+        if len(spikes):
+            ax.plot(spikes * xscale, np.interp(spikes, t, y) * scale, "v", ms=4, color="C3")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[-1, 0].set_xlabel(xlabel)
+    if title:
+        axes[0, 0].set_title(f"{title} ({len(spikes)} spikes)")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def raster(trains: Mapping[str, object], path, *, title: str = "", xscale: float = 1e6,
+           xlabel: str = "time (us)") -> Path:
+    """One row of ticks per spike train (label -> spike times)."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(trains) + 1.2))
+    for row, (label, times) in enumerate(trains.items()):
+        times = np.asarray(times, dtype=float) * xscale
+        ax.vlines(times, row + 0.6, row + 1.4, lw=1.0)
+    ax.set_yticks(range(1, len(trains) + 1), list(trains))
+    ax.set_xlabel(xlabel)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3, axis="x")
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def fi_curve(inputs, rates, path, *, title: str = "", xlabel: str = "input",
+             xscale: float = 1.0, series: Mapping[str, tuple] | None = None) -> Path:
+    """Firing rate (kHz) against the input; ``series`` adds more labelled (inputs, rates)."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    for label, (x, r) in {"": (inputs, rates), **(series or {})}.items():
+        ax.plot(np.asarray(x, float) * xscale, np.asarray(r, float) / 1e3, "o-", ms=4,
+                label=label or None)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("rate (kHz)")
+    if series:
+        ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)
+
+
+def isi_histogram(trains: Mapping[str, object], path, *, bins: int = 30, title: str = "",
+                  xscale: float = 1e6, xlabel: str = "ISI (us)") -> Path:
+    """Histograms of the inter-spike intervals of each train (label -> spike times)."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    for label, times in trains.items():
+        isi = np.diff(np.asarray(times, dtype=float)) * xscale
+        if len(isi):
+            ax.hist(isi, bins=bins, histtype="step", lw=1.4, label=label)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("count")
+    ax.legend(fontsize=8)
+    if title:
+        ax.set_title(title)
+    ax.grid(alpha=0.3)
+    fig.tight_layout()
+    return _save(fig, path)

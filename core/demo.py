@@ -65,6 +65,13 @@ def showcase_foundation(out: Path) -> list[str]:
             *lines, "", *diffs, ""]
 
 
+def showcase_neuron_zoo(out: Path) -> list[str]:
+    """NbOx neuron zoo: six behaviours, f-I, latency, integration, stochastic ISI."""
+    from neurospice.netlists.neurons import showcase
+
+    return showcase(out)
+
+
 def showcase_mtj_family(out: Path) -> list[str]:
     """MTJ family: loop, switching law, spin-diode spectrum, STNO (VACASK)."""
     from neurospice.compact_models.showcase import showcase_mtj_family as show
@@ -72,7 +79,7 @@ def showcase_mtj_family(out: Path) -> list[str]:
     return show(out)
 
 
-SHOWCASES = [showcase_foundation, showcase_mtj_family]
+SHOWCASES = [showcase_foundation, showcase_mtj_family, showcase_neuron_zoo]
 
 
 def run_demo(out: Path) -> Path:
