@@ -16,7 +16,11 @@ where the simulators' tolerances are meant to work). The node carries a unit cap
 current ``-f/scale``, so ``dV/dt = f/scale``. In DC analyses (the operating point, DC sweeps,
 the operating point before a transient; recognised by ``time <= 0``) the node is held at the
 state's initial value instead: a memory device's DC state is its programmed state, and the
-transient starts from it. This uses no hidden state, no events and no ``idt``.
+transient starts from it. This uses no hidden state, no events and no ``idt``. One limit,
+of ngspice's behavioral sources: during a ``.dc`` sweep ngspice sets their ``time`` to the
+previous sweep value, so the hold of the *subcircuit* rendering fails in ngspice DC sweeps
+that pass through positive values (``.op`` and transients are right; the Verilog-A rendering
+and VACASK are right everywhere): sweep stateful devices with the OSDI rendering.
 
 Noise inputs are extra terminals whose voltage (against ground) the equations read as a
 dimensionless noise sample; they draw no current. A netlist builder drives them with a PWL
