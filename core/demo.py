@@ -79,7 +79,14 @@ def showcase_mtj_family(out: Path) -> list[str]:
     return show(out)
 
 
-SHOWCASES = [showcase_foundation, showcase_mtj_family, showcase_neuron_zoo]
+def showcase_crossbar(out: Path) -> list[str]:
+    """Crossbar VMM (with/without variability) and the RRAM weak-RESET Monte-Carlo."""
+    from neurospice.netlists.crossbar import showcase
+
+    return showcase(out)
+
+
+SHOWCASES = [showcase_foundation, showcase_mtj_family, showcase_neuron_zoo, showcase_crossbar]
 
 
 def run_demo(out: Path) -> Path:
