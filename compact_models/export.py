@@ -41,7 +41,9 @@ def export(device, dialect: str, params: Mapping[str, float] | None = None) -> s
     if dialect == "vacask":
         card = " ".join(f"{k}={fmt(v)}" for k, v in values.items())
         return (f"// {device.module}: {device.description}\n"
-                f'load "{device.committed_file("va")}"\n'
+                f"// VACASK looks for {device.name}.va beside this file (write it with\n"
+                f"// `neurospice models export {device.name} --dialect verilog-a`).\n"
+                f'load "{device.name}.va"\n'
                 f"model {device.name} {device.module} {card}\n"
                 f"// instance: name ({' '.join(device.ports)}) {device.name}\n")
     raise NetlistError(f"dialect must be one of {', '.join(DIALECTS)}, got {dialect!r}")

@@ -81,10 +81,16 @@ def _models(args) -> int:
     params = read_card(args.params) if args.params else None
     text = export(device, args.dialect, params)
     if args.out:
+        from pathlib import Path
+
         from neurospice._fileio import write_text_atomic
 
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}")
+        if args.dialect == "vacask":  # the card loads the Verilog-A from beside itself
+            va = Path(args.out).with_name(f"{device.name}.va")
+            write_text_atomic(va, export(device, "verilog-a", params))
+            print(f"wrote {va}")
     else:
         sys.stdout.write(text)
     return 0

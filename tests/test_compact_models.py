@@ -175,3 +175,20 @@ def test_numpy_transient_default_step_does_not_leap_over_the_drive():
     res = MTJ.numpy.transient(t, {"p": ([0, 50e-9, 150e-9, 200e-9], [0, 0.6, -0.6, 0])},
                               {"delta": 20.0})
     assert res.states["m"][0] == 1.0 and res.states["m"][-1] < -0.99
+
+
+@needs_vacask
+def test_exported_vacask_card_runs_with_its_verilog_a_beside_it(tmp_path):
+    """`models export --dialect vacask --out`: the card loads <device>.va from beside itself
+    (VACASK resolves relative loads against the including file), so the pair can be moved."""
+    from neurospice.cli import main
+
+    card = tmp_path / "cards" / "mtj.inc"
+    assert main(["models", "export", "mtj", "--dialect", "vacask", "--out", str(card)]) == 0
+    assert (tmp_path / "cards" / "mtj.va").exists()
+    deck = (f'mtj card\ninclude "{card}"\nmodel vsource vsource\n'
+            "v1 (a 0) vsource dc=0.1\nn1 (a 0 0) mtj m0=-1.0\n"
+            "control\n  analysis op1 op\nendc\n")
+    res = get_simulator("vacask").run(deck).op
+    expect = MTJ.numpy.dc_current({"p": 0.1}, {"m0": -1.0})["p,n"]
+    assert -res.scalar("i(v1)") == pytest.approx(float(expect), rel=1e-6)
