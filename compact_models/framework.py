@@ -22,6 +22,12 @@ previous sweep value, so the hold of the *subcircuit* rendering fails in ngspice
 that pass through positive values (``.op`` and transients are right; the Verilog-A rendering
 and VACASK are right everywhere): sweep stateful devices with the OSDI rendering.
 
+A local definition is ``(name, expression)``, or ``(name, expression, scale)`` to give it an
+internal node in the behavioral subcircuit (value = scale * V): the subcircuit has no local
+variables, so each use of a plain local repeats its text, and ngspice differentiates every
+copy at every iteration; a node keeps the expressions short (Verilog-A and numpy ignore it).
+Choose the scale near the local's typical magnitude (the node's tolerance is vntol * scale).
+
 Noise inputs are extra terminals whose voltage (against ground) the equations read as a
 dimensionless noise sample; they draw no current. A netlist builder drives them with a PWL
 source made from seeded numpy samples, so every rendering sees the same realisation.
@@ -142,8 +148,12 @@ class Device:
 
     def __post_init__(self):
         check_name(self.name, what="device name")
+        for entry in self.locals:
+            if len(entry) not in (2, 3) or (len(entry) == 3 and not entry[2] > 0):
+                raise NetlistError(f"device {self.name}: a local is (name, expression) or "
+                                   f"(name, expression, node scale > 0), got {entry!r}")
         names = [p.name for p in self.parameters] + [s.name for s in self.states] + \
-                [n for n, _ in self.locals]
+                [entry[0] for entry in self.locals]
         dup = {n for n in names if names.count(n) > 1}
         if dup:
             raise NetlistError(f"device {self.name}: names defined twice: {sorted(dup)}")
@@ -159,7 +169,7 @@ class Device:
         for s in self.states:
             self._checked(s.initial, known, f"initial value of {s.name}", voltages=False)
         known |= {s.name for s in self.states}
-        for name, text in self.locals:
+        for name, text, *_ in self.locals:
             check_name(name, what="local name")
             if name in _RESERVED:
                 raise NetlistError(f"device {self.name}: local name {name!r} is reserved")
@@ -252,11 +262,11 @@ class Device:
             lines.append(f'  (* type="instance" *) parameter real {p.name} = '
                          f"{fmt(p.default)}{p.va_range()};{doc}")
         if self.locals:
-            lines.append("  real " + ", ".join(n for n, _ in self.locals) + ";")
+            lines.append("  real " + ", ".join(entry[0] for entry in self.locals) + ";")
         lines.append("")
         lines.append("  analog begin")
         sym = self._state_symbols(lambda node: f"V({node})")
-        for name, text in self.locals:
+        for name, text, *_ in self.locals:
             lines.append(f"    {name} = {self._expr(text).render('verilog-a', symbols=sym)};")
         for a, b, text in self.currents:
             lines.append(f"    I({a}, {b}) <+ {self._expr(text).render('verilog-a', symbols=sym)};")
@@ -282,8 +292,14 @@ class Device:
         sub = Subcircuit(self.module, list(self.ports), **self.defaults())
         sym = self._state_symbols(lambda node: f"v({node})")
         inlined: dict[str, str] = dict(sym)
-        for name, text in self.locals:
-            inlined[name] = "(" + self._expr(text).render("ngspice", symbols=inlined) + ")"
+        for name, text, *scale in self.locals:
+            expr = self._expr(text).render("ngspice", symbols=inlined)
+            if scale:  # an internal node holds it: later expressions stay short
+                node = f"l_{name}"
+                sub.bsource(node, node, "0", v=f"({expr}) / {fmt(scale[0])}")
+                inlined[name] = f"({fmt(scale[0])} * v({node}))"
+            else:
+                inlined[name] = "(" + expr + ")"
         # the expressions are re-parsed by the B-sources, which render them per dialect
         for k, (a, b, text) in enumerate(self.currents):
             sub.bsource(f"{a}_{b}", a, b, i=self._expr(text).render("ngspice", symbols=inlined))
@@ -365,7 +381,7 @@ class NumpyModel:
         src += [f"    {p.name} = P[{p.name!r}]" for p in device.parameters]
         src += [f"    v_{t} = V[{t!r}]" for t in device.ports]
         src += [f"    {s.name} = X[{s.name!r}]" for s in device.states]
-        for name, text in device.locals:
+        for name, text, *_ in device.locals:
             src.append(f"    {name} = {device._expr(text).render('numpy', node_alias=alias, symbols=sym)}")
         cur = ", ".join(device._expr(t).render("numpy", node_alias=alias, symbols=sym)
                         for _, _, t in device.currents)
