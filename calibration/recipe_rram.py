@@ -1,0 +1,168 @@
+"""Calibration recipes for the HfO2 RRAM (compact_models/rram).
+
+- :func:`set_reset_from_loop`: SET/RESET parameters from an I-V loop (a quasi-static sweep):
+  the SET and RESET voltages (steepest conductance change on each branch), R_on and R_off at a
+  read voltage, and from them the gap bounds ``gmin``/``gmax`` of the card (i0, g0, v0 held).
+- :func:`fit_weak_reset`: the seed's weak-RESET drift parameters (two slopes, knee, offset)
+  from resistance vs pulse number, with the 1/f noise gain from the residual.
+- :func:`fit_pulse_updates`: a conductance-update model fitted to measured potentiation and
+  depression ramps (``../shared/data/rram_pulse_updates``): the mean ramp per direction,
+  ``I(n) = a + (b - a) expm1(-nu n/N) / expm1(-nu)`` (``nu`` the nonlinearity; the
+  asymmetry is the difference between the directions), fitted with the calibration engine
+  (:class:`~neurospice.calibration.fit.Fit`, relative residuals), and a cycle-to-cycle noise
+  model -- a multiplicative ramp-to-ramp offset (sigma_o) plus a per-pulse read noise
+  (sigma_e), both relative -- whose predicted spread across ramps is compared with the
+  measured one (:func:`simulate_ramps` draws seeded synthetic ramps).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurospice.errors import CalibrationError
+
+
+# --------------------------------------------------------------------------- SET/RESET loop
+
+def set_reset_from_loop(v, i, *, v_read: float = 0.1, params=None) -> dict:
+    """SET/RESET from one loop starting in the HRS (rising positive branch first): V_set and
+    V_reset, R_off (before SET) and R_on (after SET) at +v_read, the ON/OFF ratio, and the
+    gap bounds that reproduce R_on and R_off with the card's i0, g0, v0."""
+    from neurospice.compact_models.rram import gap_for_resistance
+
+    v, i = np.asarray(v, dtype=float), np.asarray(i, dtype=float)
+    if v.shape != i.shape or v.size < 20:
+        raise CalibrationError("the loop needs matching v and i arrays of 20 points or more")
+    k_top, k_bottom = int(np.argmax(v)), int(np.argmin(v))
+    if not 0 < k_top < k_bottom:
+        raise CalibrationError("the loop must sweep positive (SET) first, then negative")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        g = np.where(np.abs(v) > 1e-3, i / v, np.nan)
+    up, down = slice(0, k_top), slice(k_top, k_bottom)
+    lg = np.log(np.abs(g))
+    d_up = np.nan_to_num(np.diff(lg[up]), nan=0.0)
+    d_down = np.nan_to_num(np.diff(lg[down]), nan=0.0)
+    v_set = float(v[up][np.argmax(d_up) + 1])
+    v_reset = float(v[down][np.argmin(d_down) + 1])
+    k_off = int(np.argmin(np.abs(v[up] - v_read)))
+    k_on = k_top + int(np.argmin(np.abs(v[k_top:k_bottom] - v_read)))
+    r_off, r_on = v[k_off] / i[k_off], v[k_on] / i[k_on]
+    return {"v_set": v_set, "v_reset": v_reset, "r_on": float(r_on), "r_off": float(r_off),
+            "on_off": float(r_off / r_on),
+            "gmin": float(gap_for_resistance(r_on, v[k_on], params)),
+            "gmax": float(gap_for_resistance(r_off, v[k_off], params))}
+
+
+# --------------------------------------------------------------------------- weak RESET
+
+def fit_weak_reset(n, r) -> dict:
+    """Two-slope drift of ln(R/R0) vs pulse number for one device (the seed's model): m1, m2,
+    n_star, c1 with R0 = R at n = 0 divided by exp(c1) -- and the 1/f gain estimated from the
+    residual's standard deviation (sqrt of the sum of the squared fractional coefficients)."""
+    from neurospice.compact_models.rram.variability import fractional_coefficients, two_slope_fit
+
+    n, r = np.asarray(n, dtype=float), np.asarray(r, dtype=float)
+    if n.size != r.size or n.size < 10 or np.any(r <= 0):
+        raise CalibrationError("need at least 10 positive resistances, one per pulse number")
+    w = np.log(r / r[0])
+    m1, m2, ns, c1, rms = two_slope_fit(n, w)
+    return {"m1": m1, "m2": m2, "n_star": ns, "c1": 0.0, "r0": float(r[0] * np.exp(c1)),
+            "flicker_gain": rms / float(np.sqrt(np.sum(fractional_coefficients() ** 2))),
+            "residual_rms": rms}
+
+
+# --------------------------------------------------------------------------- pulse updates
+
+def _ramp(x, p, n_total):
+    nu = p["nu"]
+    frac = x / n_total if abs(nu) < 1e-9 else np.expm1(-nu * x / n_total) / np.expm1(-nu)
+    return p["a"] + (p["b"] - p["a"]) * frac
+
+
+def ramp_model():
+    """The calibration engine's Model of one update ramp (pulse index -> read current)."""
+    from neurospice.calibration.fit import Model, Param
+
+    return Model("rram_update_ramp", lambda x, p, n_total: _ramp(np.asarray(x, float), p, n_total),
+                 [Param("a", 2e-4, 0.0, 1.0, "A", "read current before the first pulse"),
+                  Param("b", 2e-4, 0.0, 1.0, "A", "read current after the last pulse"),
+                  Param("nu", 1.0, -30.0, 30.0, "", "nonlinearity (0: linear)")],
+                 x_label="pulse", y_label="read current (A)",
+                 description="nonlinear conductance-update ramp")
+
+
+@dataclass
+class UpdateModel:
+    """A fitted update model for one direction: ramp parameters, noise, and the statistics
+    used to judge it."""
+
+    direction: str
+    a: float
+    b: float
+    nu: float
+    n_total: int
+    sigma_offset: float
+    sigma_read: float
+    mean_measured: np.ndarray
+    spread_measured: np.ndarray
+    fit: object
+
+    def mean(self, n=None) -> np.ndarray:
+        n = np.arange(self.n_total) if n is None else np.asarray(n, dtype=float)
+        return _ramp(n, {"a": self.a, "b": self.b, "nu": self.nu}, self.n_total)
+
+    def spread(self) -> np.ndarray:
+        """Predicted standard deviation across ramps at each pulse."""
+        return self.mean() * np.hypot(self.sigma_offset, self.sigma_read)
+
+
+def _matrix(ramps):
+    n = min(len(r.current_a) for r in ramps)
+    return np.array([np.asarray(r.current_a[:n], dtype=float) for r in ramps])
+
+
+def fit_direction(ramps, direction: str) -> UpdateModel:
+    """Fit one direction's ramps (a list of PulseRamp): the mean ramp through the calibration
+    engine, then the noise from the ramps' deviations from it."""
+    from neurospice.calibration.fit import Dataset, Fit
+
+    if len(ramps) < 3:
+        raise CalibrationError(f"{direction}: need at least 3 ramps, got {len(ramps)}")
+    a = _matrix(ramps)
+    n = a.shape[1]
+    mean = a.mean(axis=0)
+    x = np.arange(n, dtype=float)
+    res = Fit(ramp_model(), Dataset(x, mean, name=f"{direction} mean ramp",
+                                    meta={"n_total": n}),
+              values={"a": float(mean[0]), "b": float(mean[-1]), "nu": 0.5},
+              bounds={"a": (0.5 * mean.min(), 2 * mean.max()),
+                      "b": (0.5 * mean.min(), 2 * mean.max())},
+              weighting="relative", global_stage=None).run()
+    v = res.values
+    model_mean = _ramp(x, v, n)
+    rel = a / model_mean[None, :] - 1.0
+    offsets = rel.mean(axis=1)
+    sigma_offset = float(offsets.std(ddof=1))
+    sigma_read = float((rel - offsets[:, None]).std(ddof=1))
+    return UpdateModel(direction, float(v["a"]), float(v["b"]), float(v["nu"]), n,
+                       sigma_offset, sigma_read, mean, a.std(axis=0, ddof=1), res)
+
+
+def fit_pulse_updates(set_ramps, reset_ramps) -> dict:
+    """Potentiation (SET) and depression (RESET) update models, and their asymmetry: the
+    nonlinearities and the mean current change per pulse of each direction."""
+    pot, dep = fit_direction(set_ramps, "potentiation"), fit_direction(reset_ramps, "depression")
+    return {"potentiation": pot, "depression": dep,
+            "asymmetry": {"nu_potentiation": pot.nu, "nu_depression": dep.nu,
+                          "step_potentiation_a": (pot.b - pot.a) / pot.n_total,
+                          "step_depression_a": (dep.b - dep.a) / dep.n_total}}
+
+
+def simulate_ramps(model: UpdateModel, n_ramps: int, seed) -> np.ndarray:
+    """Seeded synthetic ramps from the update model and its noise: shape (ramps, pulses)."""
+    gen = np.random.default_rng(seed)
+    offsets = model.sigma_offset * gen.standard_normal((n_ramps, 1))
+    read = model.sigma_read * gen.standard_normal((n_ramps, model.n_total))
+    return model.mean()[None, :] * (1.0 + offsets + read)
