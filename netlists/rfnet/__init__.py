@@ -1,0 +1,18 @@
+"""RF-coupled MTJ neural networks (PHYSICS.md sections 2-4): spin-diode resonator chains as
+synapses, spin-torque nano-oscillators as neurons, connected by RF tones.
+
+- :mod:`.network`: the description (:class:`RFNetwork`, JSON) and the numpy envelope model
+  with its analytic gradients;
+- :mod:`.train`: Adam on the envelope model;
+- :mod:`.data`: spectra data sets (HDF5/CSV) and synthetic RF-encoded 2-D tasks;
+- :mod:`.envelope_netlist`: the whole network as an operating-point netlist, one behavioral
+  element per resonator and one neuron per oscillator (tens of thousands of devices);
+- :mod:`.rf_netlist`: the full RF transient netlist of small networks (spin-diode and STNO
+  device instances, amplifier/combiner stages, low-pass read-out) and the power estimate;
+- :mod:`.devices`: the learned values mapped to device parameters;
+- :mod:`.cli`: ``neurospice rfnet train|eval|export``.
+
+Nothing here imports a simulator or matplotlib at import time.
+"""
+
+from neurospice.netlists.rfnet.network import RFNetwork, geometric_plan, linear_plan  # noqa: F401

@@ -1,0 +1,151 @@
+"""``neurospice rfnet``: train an RF network, evaluate it, export its netlists.
+
+    neurospice rfnet train DATA --layers 256,128,10 --out DIR
+    neurospice rfnet eval DIR DATA [--level envelope|netlist]
+    neurospice rfnet export DIR --level envelope|rf --dialect ngspice|xyce|vacask
+
+DATA is a spectra file (HDF5/CSV, see :mod:`.data`) or ``synthetic:TASK`` (xor, band,
+circles, moons). DIR receives ``network.json`` (the description, reloadable),
+``devices.json`` (the device parameters) and ``training.json`` (history and accuracies).
+Progress goes to stderr; results to stdout.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+
+
+def load_data(spec: str, seed: int = 0):
+    from neurospice.netlists.rfnet.data import TASKS, load_spectra, synthetic
+
+    if spec.startswith("synthetic:") or spec in TASKS:
+        return synthetic(spec.split(":", 1)[-1], seed=seed)
+    return load_spectra(spec)
+
+
+def add_parser(subparsers) -> None:
+    """Register ``rfnet`` and its sub-commands on an argparse ``subparsers`` object; each
+    sub-parser sets ``func`` (called with the parsed args; returns the exit status)."""
+    p = subparsers.add_parser("rfnet", help="RF-coupled MTJ networks: train, evaluate, export")
+    sub = p.add_subparsers(dest="rfnet_command", required=True)
+
+    t = sub.add_parser("train", help="train on the envelope model (Adam, numpy)")
+    t.add_argument("data", help="HDF5/CSV spectra file, or synthetic:xor|band|circles|moons")
+    t.add_argument("--layers", required=True, help="sizes, e.g. 256,128,10 (inputs first)")
+    t.add_argument("--out", required=True, type=Path, help="output folder")
+    t.add_argument("--epochs", type=int, default=100)
+    t.add_argument("--batch", type=int, default=64)
+    t.add_argument("--lr-shift", type=float, default=0.02, help="Adam step, linewidths")
+    t.add_argument("--lr-bias", type=float, default=2e-5, help="Adam step, V")
+    t.add_argument("--band", type=int, default=None,
+                   help="tones each resonator rectifies on either side (default: all)")
+    t.add_argument("--spread", type=float, default=0.0, help="non-idealities, e.g. 0.01")
+    t.add_argument("--restarts", type=int, default=1)
+    t.add_argument("--seed", type=int, default=0)
+    t.add_argument("--f-min", type=float, default=2e9, help="lowest input tone (Hz)")
+    t.add_argument("--f-max", type=float, default=12e9, help="highest input tone (Hz)")
+    t.set_defaults(func=cmd_train)
+
+    e = sub.add_parser("eval", help="accuracy of a trained network")
+    e.add_argument("dir", type=Path)
+    e.add_argument("data")
+    e.add_argument("--level", choices=("envelope", "netlist"), default="envelope")
+    e.add_argument("--simulator", default="ngspice")
+    e.add_argument("--samples", type=int, default=None, help="first N test samples only")
+    e.set_defaults(func=cmd_eval)
+
+    x = sub.add_parser("export", help="write the trained network as a netlist")
+    x.add_argument("dir", type=Path)
+    x.add_argument("--level", choices=("envelope", "rf"), required=True)
+    x.add_argument("--dialect", choices=("ngspice", "xyce", "vacask"), default="ngspice")
+    x.add_argument("--data", default=None, help="take the input from this data set")
+    x.add_argument("--sample", type=int, default=0, help="test sample used as the input")
+    x.add_argument("--out", type=Path, default=None, help="file (default DIR/<level>.<ext>)")
+    x.set_defaults(func=cmd_export)
+
+
+def cmd_train(args) -> int:
+    from neurospice._fileio import write_text_atomic
+    from neurospice.netlists.rfnet.devices import device_parameters
+    from neurospice.netlists.rfnet.network import RFNetwork, linear_plan
+    from neurospice.netlists.rfnet.train import fit
+
+    ds = load_data(args.data, args.seed)
+    sizes = [int(s) for s in args.layers.split(",")]
+    if sizes[0] != ds.n_inputs:
+        raise SystemExit(f"--layers starts with {sizes[0]} inputs, the data has {ds.n_inputs}")
+    freq = ds.freq_hz if ds.freq_hz is not None else linear_plan(ds.n_inputs, args.f_min,
+                                                                  args.f_max)
+    build = lambda s: RFNetwork.build(sizes, freq, band=args.band, spread=args.spread,  # noqa
+                                      seed=args.seed + s, name=Path(args.out).name or "rfnet",
+                                      init_shift=1.0 if sizes[0] <= 8 else 0.1)
+    net, hist, tried = fit(build, ds.x_train, ds.y_train, restarts=args.restarts, target=0.995,
+                           epochs=args.epochs, batch=args.batch, lr_shift=args.lr_shift,
+                           lr_bias_v=args.lr_bias, x_test=ds.x_test, y_test=ds.y_test,
+                           show_progress=True)
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    net.save(out / "network.json")
+    write_text_atomic(out / "devices.json", json.dumps(device_parameters(net)))
+    summary = {"data": args.data, "layers": sizes, "devices": net.device_count,
+               "train_accuracy": hist.train_acc[-1], "test_accuracy": hist.test_acc[-1],
+               "seconds": hist.seconds, "restarts_tried": tried, "loss": hist.loss,
+               "test_accuracy_per_epoch": hist.test_acc}
+    write_text_atomic(out / "training.json", json.dumps(summary))
+    print(f"trained {sizes} ({net.device_count['total']} devices) in {hist.seconds:.1f} s: "
+          f"train {100 * hist.train_acc[-1]:.2f} %, test {100 * hist.test_acc[-1]:.2f} %; "
+          f"written to {out}")
+    return 0
+
+
+def cmd_eval(args) -> int:
+    from neurospice.netlists.rfnet import envelope_netlist as EN
+    from neurospice.netlists.rfnet.network import RFNetwork
+    from neurospice.netlists.rfnet.rf_netlist import power_report
+
+    net = RFNetwork.load(Path(args.dir) / "network.json")
+    ds = load_data(args.data)
+    x, y = ds.x_test, ds.y_test
+    if args.samples:
+        x, y = x[:args.samples], y[:args.samples]
+    ref = net.forward(x)
+    acc_env = float(np.mean(net.classify(ref) == y))
+    print(f"envelope model: test accuracy {100 * acc_env:.2f} % on {len(y)} samples")
+    if args.level == "netlist":
+        out, ops = EN.evaluate(net, x, simulator=args.simulator, show_progress=True,
+                               with_op=True)
+        acc = float(np.mean(net.classify(out) == y))
+        rel = float(np.max(np.abs(out - ref)) / np.max(np.abs(ref)))
+        pw = power_report(net, ops[0])
+        print(f"envelope netlist ({args.simulator}): test accuracy {100 * acc:.2f} %, "
+              f"largest difference from numpy {rel:.2e} of the largest score")
+        print("power, first sample: " + ", ".join(f"{k} {1e3 * v:.4f} mW" for k, v in pw.items()))
+    return 0
+
+
+def cmd_export(args) -> int:
+    from neurospice._fileio import write_text_atomic
+    from neurospice.netlists.rfnet import envelope_netlist as EN
+    from neurospice.netlists.rfnet import rf_netlist as RF
+    from neurospice.netlists.rfnet.network import RFNetwork
+
+    net = RFNetwork.load(Path(args.dir) / "network.json")
+    if args.data:
+        x = load_data(args.data).x_test[args.sample]
+    else:
+        x = np.full(net.layers[0].n_in, 0.5e-6)
+    if args.level == "envelope":
+        c = EN.build(net, x)
+        c.op()
+    else:
+        c = RF.build(net, x, rendering="subckt" if args.dialect != "vacask" else "osdi")
+    ext = {"ngspice": "cir", "xyce": "cir", "vacask": "sim"}[args.dialect]
+    path = args.out or Path(args.dir) / f"{args.level}.{args.dialect}.{ext}"
+    write_text_atomic(path, c.to_netlist(args.dialect))
+    print(f"wrote {path} ({len(c.elements)} elements)", file=sys.stderr)
+    print(path)
+    return 0

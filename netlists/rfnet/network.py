@@ -1,0 +1,439 @@
+"""RF-coupled MTJ network: its description and the envelope model (PHYSICS.md sections 2-4).
+
+A network is a stack of layers. Layer ``l`` receives ``n_in`` RF tones (frequencies
+``input_freq_hz``, powers P_i in W) and holds ``n_chains`` chains of spin-diode resonators,
+one resonator per input tone in every chain, wired in series with alternating polarity
+s_k = (-1)^(k+1) (k = 1, 2, ...). Resonator k of chain j, tuned at f_jk, rectifies every tone:
+
+    v_ijk = s_k K_SD P_i L(f_i, f_jk),   L(f, f_r) = 2 h (f - f_r) / (h^2 + (f - f_r)^2),  h = alpha f_r
+
+and the chain's DC voltage is the signed sum over its resonators and the tones (the
+multiply-and-accumulate) plus a learned chain bias b_j: V_j = sum_i P_i W_ji + b_j.
+A hidden layer's chain feeds a voltage-to-current stage, I_j = g_m (V_j + V_b), clipped to
+[0, i_clamp] (a transistor source with compliance), that biases a spin-torque nano-oscillator
+emitting at its own frequency the power
+
+    P_j = G (1 + e_j) p(I_j) R I_j^2,   p = (xi - 1)/(xi + Q) for xi = I/I_th > 1, else 0
+
+(G: the amplifier's power gain including the TMR and shape factors, e_j the oscillator's
+power spread). Those powers are the tones of the next layer. The last layer has no
+oscillators: its chain voltages are the class scores.
+
+**Band.** ``band`` limits which tones a resonator rectifies: resonator k sees tones k - band
+... k + band (``None``: all). The full sum costs n_in^2 terms per chain, which a netlist of
+the drone network (256 x 128) cannot carry; the band is part of the model, so the numpy
+envelope, the training and every netlist apply the same one and agree to rounding. The tail
+it drops is stated by :meth:`RFNetwork.truncation_error`.
+
+**Non-idealities** (the seed's, PHYSICS.md 4): a fixed, seeded realisation of Gaussian relative
+spreads of the input frequencies, the resonators' as-fabricated resonance frequencies and the
+oscillators' powers (``spread``, e.g. 0.01). A trained network carries its realisation: the
+learned shifts act on the as-fabricated frequencies.
+
+Learned values: per resonator a frequency shift, stored in units of its own linewidth
+(``shift_lw``, so f_jk = f0_jk (1 + e_jk) + shift_lw_jk alpha f0_jk), and per chain a bias
+voltage (V). Everything is SI; JSON round-trips exactly (floats written with ``repr``).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from neurospice.errors import NetlistError
+
+#: physical constants of the seed network (PHYSICS.md 2-3)
+DEFAULTS = {
+    "alpha": 0.01,          # resonator damping
+    "k_sd": 8800.0,         # V/W: 0.088 / I_th with I_th = 10 uA (8.8 mV per uW at the peak)
+    "g_m": 3.388370758630916e-3,   # A/V (3.39 uA/mV)
+    "v_b": 0.011084586710145186,   # V (11.1 mV)
+    "i_th": 10e-6,          # A, oscillator threshold
+    "i_clamp": 40e-6,       # A, 4 I_th
+    "q": 2.0,               # nonlinear damping
+    "r_osc": 1e3,           # ohm
+    "amp_gain": 1.25,       # power gain of the amplifier after each oscillator
+    "r_res": 1e3,           # ohm, resonator resistance (netlists)
+}
+
+
+def lorentzian(f, fr, alpha):
+    """Antisymmetric Lorentzian 2 h d / (h^2 + d^2), d = f - fr, h = alpha fr (peak +-1)."""
+    d = f - fr
+    h = alpha * fr
+    return 2 * h * d / (h * h + d * d)
+
+
+def lorentzian_dfr(f, fr, alpha):
+    """d lorentzian / d fr = 2 (d^2 - h^2)(alpha d + h) / (h^2 + d^2)^2."""
+    d = f - fr
+    h = alpha * fr
+    den = h * h + d * d
+    return 2 * (d * d - h * h) * (alpha * d + h) / (den * den)
+
+
+def linear_plan(n: int, f_min: float, f_max: float) -> np.ndarray:
+    """Equally spaced frequencies (Hz)."""
+    return np.linspace(f_min, f_max, n) if n > 1 else np.array([f_min])
+
+
+def geometric_plan(n: int, f_min: float, f_max: float) -> np.ndarray:
+    """Geometrically spaced frequencies (Hz): a constant number of linewidths apart."""
+    return np.geomspace(f_min, f_max, n) if n > 1 else np.array([f_min])
+
+
+@dataclass
+class Layer:
+    """One layer of resonator chains (see the module docstring). Arrays are numpy, SI."""
+
+    input_freq_hz: np.ndarray        # (n_in,) nominal tone frequencies
+    res_freq0_hz: np.ndarray         # (n_in,) nominal resonance of resonator k (all chains)
+    shift_lw: np.ndarray             # (n_chains, n_in) learned shift, in linewidths alpha f0
+    bias_v: np.ndarray               # (n_chains,) learned chain bias (V)
+    osc_freq_hz: np.ndarray | None = None   # (n_chains,) oscillator frequencies; None: output
+    band: int | None = None          # tones seen by resonator k: |i - k| <= band
+
+    @property
+    def n_in(self) -> int:
+        return len(self.input_freq_hz)
+
+    @property
+    def n_chains(self) -> int:
+        return len(self.bias_v)
+
+    @property
+    def polarity(self) -> np.ndarray:
+        """s_k = (-1)^(k+1) for k = 1..n_in: +1, -1, +1, ..."""
+        return np.where(np.arange(self.n_in) % 2 == 0, 1.0, -1.0)
+
+
+@dataclass
+class Realisation:
+    """A fixed draw of the non-idealities: relative deviations per device."""
+
+    input_freq: list          # per layer (n_in,)
+    res_freq: list            # per layer (n_chains, n_in)
+    osc_power: list           # per hidden layer (n_chains,)
+
+
+class RFNetwork:
+    """A network description plus its envelope model (forward, gradients)."""
+
+    def __init__(self, layers, *, constants=None, spread: float = 0.0, seed: int = 0,
+                 name: str = "rfnet"):
+        self.layers: list[Layer] = list(layers)
+        self.constants = {**DEFAULTS, **(constants or {})}
+        self.spread = float(spread)
+        self.seed = int(seed)
+        self.name = name
+        self.validate()
+        self.realisation = self._draw()
+
+    # ------------------------------------------------------------------ construction
+    @classmethod
+    def build(cls, sizes, input_freq_hz, *, osc_freq_hz=None, band=None, spread=0.0, seed=0,
+              constants=None, name="rfnet", init_shift=0.1, init_bias_v=0.5e-3):
+        """A fresh network of layer sizes ``sizes`` = (n_inputs, hidden..., n_outputs).
+        ``osc_freq_hz``: one array per hidden layer (default: a geometric plan over the span
+        of the input frequencies). ``band``: an int for every layer, or one per layer."""
+        sizes = [int(s) for s in sizes]
+        if len(sizes) < 2 or min(sizes) < 1:
+            raise NetlistError(f"layer sizes must be >= 2 positive integers, got {sizes}")
+        f_in = np.asarray(input_freq_hz, dtype=float)
+        if len(f_in) != sizes[0]:
+            raise NetlistError(f"{len(f_in)} input frequencies for {sizes[0]} inputs")
+        bands = band if isinstance(band, (list, tuple)) else [band] * (len(sizes) - 1)
+        rng = np.random.default_rng(seed)
+        layers, freqs = [], f_in
+        for li, (n_in, n_out) in enumerate(zip(sizes, sizes[1:])):
+            last = li == len(sizes) - 2
+            if last:
+                osc = None
+            elif osc_freq_hz is not None:
+                osc = np.asarray(osc_freq_hz[li], dtype=float)
+            else:
+                osc = geometric_plan(n_out, f_in.min(), f_in.max())
+            layers.append(Layer(input_freq_hz=np.array(freqs, dtype=float),
+                                res_freq0_hz=np.array(freqs, dtype=float),
+                                shift_lw=rng.normal(0.0, init_shift, (n_out, n_in)),
+                                bias_v=rng.normal(0.0, init_bias_v, n_out),
+                                osc_freq_hz=osc, band=bands[li]))
+            freqs = osc
+        return cls(layers, constants=constants, spread=spread, seed=seed, name=name)
+
+    def validate(self) -> None:
+        if not self.layers:
+            raise NetlistError("a network needs at least one layer")
+        for key, value in self.constants.items():
+            if key not in DEFAULTS:
+                raise NetlistError(f"unknown network constant {key!r}; known: {sorted(DEFAULTS)}")
+            if not np.isfinite(value) or (value <= 0 and key not in ("v_b",)):
+                raise NetlistError(f"network constant {key} must be finite and > 0, got {value}")
+        if not 0 <= self.spread < 0.2:
+            raise NetlistError(f"spread must be in [0, 0.2), got {self.spread}")
+        for li, lay in enumerate(self.layers):
+            where = f"layer {li}"
+            for nm in ("input_freq_hz", "res_freq0_hz", "shift_lw", "bias_v"):
+                arr = np.asarray(getattr(lay, nm), dtype=float)
+                setattr(lay, nm, arr)
+                if not np.all(np.isfinite(arr)):
+                    raise NetlistError(f"{where}: {nm} has non-finite values")
+            if np.any(lay.input_freq_hz <= 0) or np.any(lay.res_freq0_hz <= 0):
+                raise NetlistError(f"{where}: frequencies must be > 0 Hz")
+            if lay.res_freq0_hz.shape != lay.input_freq_hz.shape or lay.input_freq_hz.ndim != 1:
+                raise NetlistError(f"{where}: one resonator per input tone in each chain "
+                                   f"({lay.input_freq_hz.shape} tones, "
+                                   f"{lay.res_freq0_hz.shape} resonators)")
+            if lay.shift_lw.shape != (lay.n_chains, lay.n_in):
+                raise NetlistError(f"{where}: shift_lw must be (n_chains, n_in) = "
+                                   f"{(lay.n_chains, lay.n_in)}, got {lay.shift_lw.shape}")
+            if lay.band is not None and (int(lay.band) != lay.band or lay.band < 0):
+                raise NetlistError(f"{where}: band must be None or an integer >= 0")
+            last = li == len(self.layers) - 1
+            if last and lay.osc_freq_hz is not None:
+                raise NetlistError(f"{where}: the last layer has no oscillators")
+            if not last:
+                if lay.osc_freq_hz is None or len(lay.osc_freq_hz) != lay.n_chains:
+                    raise NetlistError(f"{where}: needs one oscillator frequency per chain")
+                lay.osc_freq_hz = np.asarray(lay.osc_freq_hz, dtype=float)
+                if np.any(lay.osc_freq_hz <= 0) or not np.all(np.isfinite(lay.osc_freq_hz)):
+                    raise NetlistError(f"{where}: oscillator frequencies must be > 0 Hz")
+                nxt = self.layers[li + 1]
+                if nxt.n_in != lay.n_chains or not np.allclose(nxt.input_freq_hz,
+                                                               lay.osc_freq_hz, rtol=1e-12):
+                    raise NetlistError(f"layer {li + 1}: its tones must be the oscillator "
+                                       f"frequencies of layer {li}")
+
+    def _draw(self) -> Realisation:
+        rng = np.random.default_rng(self.seed + 7919)
+        s = self.spread
+        inp = [rng.normal(0.0, s, lay.n_in) if s else np.zeros(lay.n_in) for lay in self.layers]
+        res = [rng.normal(0.0, s, (lay.n_chains, lay.n_in)) if s
+               else np.zeros((lay.n_chains, lay.n_in)) for lay in self.layers]
+        osc = [rng.normal(0.0, s, lay.n_chains) if s else np.zeros(lay.n_chains)
+               for lay in self.layers[:-1]]
+        # a hidden layer's tones are its predecessor's oscillators: inp[l > 0] is their spread
+        return Realisation(inp, res, osc)
+
+    # ------------------------------------------------------------------ sizes, JSON
+    @property
+    def sizes(self) -> list[int]:
+        return [self.layers[0].n_in] + [lay.n_chains for lay in self.layers]
+
+    @property
+    def device_count(self) -> dict:
+        res = sum(lay.n_in * lay.n_chains for lay in self.layers)
+        osc = sum(lay.n_chains for lay in self.layers[:-1])
+        return {"resonators": res, "oscillators": osc, "total": res + osc}
+
+    def to_dict(self) -> dict:
+        return {
+            "format": "neurospice.rfnet/1", "name": self.name, "spread": self.spread,
+            "seed": self.seed, "constants": dict(self.constants),
+            "layers": [{"input_freq_hz": lay.input_freq_hz.tolist(),
+                        "res_freq0_hz": lay.res_freq0_hz.tolist(),
+                        "shift_lw": lay.shift_lw.tolist(), "bias_v": lay.bias_v.tolist(),
+                        "osc_freq_hz": None if lay.osc_freq_hz is None
+                        else lay.osc_freq_hz.tolist(),
+                        "band": lay.band} for lay in self.layers]}
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "RFNetwork":
+        if not isinstance(d, dict) or d.get("format") != "neurospice.rfnet/1":
+            raise NetlistError("not a neurospice RF network description "
+                               "(expected format 'neurospice.rfnet/1')")
+        try:
+            layers = [Layer(input_freq_hz=np.asarray(x["input_freq_hz"], dtype=float),
+                            res_freq0_hz=np.asarray(x["res_freq0_hz"], dtype=float),
+                            shift_lw=np.asarray(x["shift_lw"], dtype=float),
+                            bias_v=np.asarray(x["bias_v"], dtype=float),
+                            osc_freq_hz=None if x.get("osc_freq_hz") is None
+                            else np.asarray(x["osc_freq_hz"], dtype=float),
+                            band=x.get("band")) for x in d["layers"]]
+        except (KeyError, TypeError, ValueError) as exc:
+            raise NetlistError(f"malformed RF network description: {exc}") from None
+        return cls(layers, constants=d.get("constants"), spread=d.get("spread", 0.0),
+                   seed=d.get("seed", 0), name=d.get("name", "rfnet"))
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict())
+
+    @classmethod
+    def from_json(cls, text: str) -> "RFNetwork":
+        try:
+            d = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise NetlistError(f"RF network description is not JSON: {exc}") from None
+        return cls.from_dict(d)
+
+    def save(self, path) -> Path:
+        from neurospice._fileio import write_text_atomic
+
+        return write_text_atomic(Path(path), self.to_json())
+
+    @classmethod
+    def load(cls, path) -> "RFNetwork":
+        return cls.from_json(Path(path).read_text())
+
+    def copy(self) -> "RFNetwork":
+        return RFNetwork.from_dict(self.to_dict())
+
+    # ------------------------------------------------------------------ actual values
+    def tones(self, li: int) -> np.ndarray:
+        """Actual frequencies (Hz) of the tones layer ``li`` receives (with the spread)."""
+        lay = self.layers[li]
+        return lay.input_freq_hz * (1 + self.realisation.input_freq[li]) if li == 0 else \
+            self.osc_freq(li - 1)
+
+    def osc_freq(self, li: int) -> np.ndarray:
+        """Actual oscillator frequencies (Hz) of hidden layer ``li``."""
+        nxt = self.realisation.input_freq[li + 1]
+        return self.layers[li].osc_freq_hz * (1 + nxt)
+
+    def res_freq(self, li: int) -> np.ndarray:
+        """Actual resonance frequencies (Hz) of layer ``li``'s resonators, (n_chains, n_in):
+        as fabricated (with the spread) plus the learned shift."""
+        lay = self.layers[li]
+        f0 = lay.res_freq0_hz[None, :] * (1 + self.realisation.res_freq[li])
+        return f0 + lay.shift_lw * self.constants["alpha"] * lay.res_freq0_hz[None, :]
+
+    def osc_gain(self, li: int) -> np.ndarray:
+        return self.constants["amp_gain"] * np.clip(1 + self.realisation.osc_power[li], 0, None)
+
+    # ------------------------------------------------------------------ envelope model
+    def _band(self, li: int) -> int:
+        lay = self.layers[li]
+        return lay.n_in - 1 if lay.band is None else min(int(lay.band), lay.n_in - 1)
+
+    def _kernel(self, li: int, gW=None, chunk: int = 16):
+        """W (n_chains, n_in) and, given dLoss/dW, dLoss/dshift_lw. Narrow bands loop over
+        the tone offsets; wide ones broadcast over (chains, resonators, tones) in chunks."""
+        lay = self.layers[li]
+        fi, fr, s = self.tones(li), self.res_freq(li), lay.polarity
+        a, ksd = self.constants["alpha"], self.constants["k_sd"]
+        n, m = lay.n_in, self._band(li)
+        W = np.zeros((lay.n_chains, n))
+        g = None if gW is None else np.zeros_like(fr)
+        if 2 * m + 1 <= max(8, n // 4):
+            for o in range(-m, m + 1):            # tone i = k + o for resonator k
+                ks = np.arange(max(0, -o), min(n, n - o))
+                f, r = fi[ks + o][None, :], fr[:, ks]
+                W[:, ks + o] += ksd * s[ks] * lorentzian(f, r, a)
+                if g is not None:
+                    g[:, ks] += gW[:, ks + o] * ksd * s[ks] * lorentzian_dfr(f, r, a)
+        else:
+            k = np.arange(n)
+            mask = (np.abs(k[:, None] - k[None, :]) <= m) * (ksd * s)[:, None]   # (res, tone)
+            for c0 in range(0, lay.n_chains, chunk):
+                r = fr[c0:c0 + chunk, :, None]
+                d = fi[None, None, :] - r
+                h = a * r
+                den = h * h + d * d
+                W[c0:c0 + chunk] = np.einsum("ckn,kn->cn", 2 * h * d / den, mask, optimize=True)
+                if g is not None:
+                    dl = 2 * (d * d - h * h) * (a * d + h) / (den * den) * mask
+                    g[c0:c0 + chunk] = (dl @ gW[c0:c0 + chunk, :, None])[:, :, 0]
+        if g is None:
+            return W
+        return W, g * a * lay.res_freq0_hz[None, :]
+
+    def weights(self, li: int) -> np.ndarray:
+        """W (n_chains, n_in), V/W: chain j's DC voltage per watt of tone i (band applied)."""
+        return self._kernel(li)
+
+    def _weights_grad(self, li: int, gW: np.ndarray) -> np.ndarray:
+        """dLoss/dshift_lw from dLoss/dW."""
+        return self._kernel(li, gW)[1]
+
+    def truncation_error(self, li: int = 0) -> float:
+        """Largest magnitude, relative to the resonators' peak K_SD, of the summed tail a
+        chain loses to the band for equal unit powers on every tone (0 without a band)."""
+        lay = self.layers[li]
+        if lay.band is None or lay.band >= lay.n_in - 1:
+            return 0.0
+        full = RFNetwork.from_dict(self.to_dict())
+        full.realisation = self.realisation
+        full.layers[li].band = None
+        diff = full.weights(li) - self.weights(li)
+        return float(np.max(np.abs(diff.sum(axis=1))) / self.constants["k_sd"])
+
+    def oscillator_power(self, current, li: int):
+        """Emitted power (W) of layer ``li``'s oscillators and dP/dI, for chain currents."""
+        c = self.constants
+        i = np.clip(current, 0.0, c["i_clamp"])
+        xi = i / c["i_th"]
+        on = xi > 1
+        p = np.where(on, (xi - 1) / (xi + c["q"]), 0.0)
+        dp = np.where(on, (1 + c["q"]) / (c["i_th"] * (xi + c["q"]) ** 2), 0.0)
+        g = self.osc_gain(li) * c["r_osc"]
+        inside = (current > 0) & (current < c["i_clamp"])
+        return g * p * i * i, np.where(inside, g * (dp * i * i + 2 * p * i), 0.0)
+
+    def forward(self, powers_w, *, keep: bool = False):
+        """Class scores (V, the last layer's chain voltages) for a batch of input powers (W),
+        shape (batch, n_inputs). With ``keep``, also the per-layer intermediates:
+        a list of dicts with ``p_in`` (W), ``v`` (chain voltages, V), ``i`` (oscillator
+        currents, A) and ``p_out`` (emitted powers, W)."""
+        x = np.atleast_2d(np.asarray(powers_w, dtype=float))
+        if x.shape[1] != self.layers[0].n_in:
+            raise NetlistError(f"inputs have {x.shape[1]} powers, the network "
+                               f"{self.layers[0].n_in}")
+        trace = []
+        for li, lay in enumerate(self.layers):
+            w = self.weights(li)
+            v = x @ w.T + lay.bias_v
+            rec = {"p_in": x, "v": v, "w": w}
+            if li < len(self.layers) - 1:
+                cur = self.constants["g_m"] * (v + self.constants["v_b"])
+                x, dx = self.oscillator_power(cur, li)
+                rec.update(i=cur, p_out=x, dp=dx)
+            trace.append(rec)
+        return (v, trace) if keep else v
+
+    @staticmethod
+    def scores(v) -> np.ndarray:
+        """Class scores from the output chain voltages: the voltages themselves, or, for a
+        single output chain (a binary classifier), (0, V): class 1 where V > 0."""
+        v = np.asarray(v, dtype=float)
+        return np.c_[np.zeros(len(v)), v[:, 0]] if v.shape[1] == 1 else v
+
+    def predict(self, powers_w) -> np.ndarray:
+        return self.classify(self.forward(powers_w))
+
+    @classmethod
+    def classify(cls, v) -> np.ndarray:
+        """Class of each sample from the output chain voltages (V)."""
+        return np.argmax(cls.scores(np.atleast_2d(v)), axis=1)
+
+    def accuracy(self, powers_w, labels) -> float:
+        return float(np.mean(self.predict(powers_w) == np.asarray(labels)))
+
+    def loss_and_grads(self, powers_w, labels, *, logit_scale: float = 1e3):
+        """Softmax cross-entropy of the scores (in mV: ``logit_scale`` per V) and its analytic
+        gradients: a list of (d/dshift_lw, d/dbias_v) per layer."""
+        v, trace = self.forward(powers_w, keep=True)
+        y = np.asarray(labels, dtype=int)
+        z = self.scores(v) * logit_scale
+        z = z - z.max(axis=1, keepdims=True)
+        prob = np.exp(z)
+        prob /= prob.sum(axis=1, keepdims=True)
+        nb = len(y)
+        loss = float(-np.mean(np.log(prob[np.arange(nb), y] + 1e-300)))
+        gv = prob
+        gv[np.arange(nb), y] -= 1.0
+        gv *= logit_scale / nb
+        if v.shape[1] == 1:
+            gv = gv[:, 1:]
+        grads = [None] * len(self.layers)
+        for li in range(len(self.layers) - 1, -1, -1):
+            rec = trace[li]
+            gW = gv.T @ rec["p_in"]
+            grads[li] = (self._weights_grad(li, gW), gv.sum(axis=0))
+            if li:
+                prev = trace[li - 1]
+                gp = gv @ rec["w"]
+                gv = gp * prev["dp"] * self.constants["g_m"]
+        return loss, grads
