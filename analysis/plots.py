@@ -289,3 +289,29 @@ def isi_histogram(trains: Mapping[str, object], path, *, bins: int = 30, title: 
     ax.grid(alpha=0.3)
     fig.tight_layout()
     return _save(fig, path)
+
+
+def decision_boundary(xx, yy, zz, points, labels, path, *, title: str = "",
+                      xlabel: str = "x", ylabel: str = "y") -> Path:
+    """A classifier's score ``zz`` over the grid (``xx``, ``yy``) as a filled map with its
+    zero contour (the decision boundary), and labelled points on top."""
+    import numpy as np
+
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(4.6, 4.0))
+    lim = float(np.max(np.abs(zz))) or 1.0
+    cs = ax.contourf(xx, yy, zz, levels=21, cmap="RdBu_r", vmin=-lim, vmax=lim)
+    ax.contour(xx, yy, zz, levels=[0.0], colors="k", linewidths=1.5)
+    fig.colorbar(cs, ax=ax)
+    labels = np.asarray(labels)
+    for c, mk in ((0, "o"), (1, "^")):
+        sel = labels == c
+        ax.scatter(points[sel, 0], points[sel, 1], s=10, marker=mk, edgecolors="k",
+                   linewidths=0.3, label=f"class {c}")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.legend(loc="upper right", fontsize=7)
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.tight_layout()
+    return _save(fig, path)

@@ -86,7 +86,15 @@ def showcase_crossbar(out: Path) -> list[str]:
     return showcase(out)
 
 
-SHOWCASES = [showcase_foundation, showcase_mtj_family, showcase_neuron_zoo, showcase_crossbar]
+def showcase_rfnet(out: Path) -> list[str]:
+    """RF-coupled MTJ network: train, decision boundary, chain voltages, one RF transient."""
+    from neurospice.netlists.rfnet.showcase import showcase
+
+    return showcase(out)
+
+
+SHOWCASES = [showcase_foundation, showcase_mtj_family, showcase_neuron_zoo, showcase_crossbar,
+             showcase_rfnet]
 
 
 def run_demo(out: Path) -> Path:
