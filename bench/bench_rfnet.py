@@ -1,0 +1,88 @@
+"""RF network benchmarks: training time of the drone network (256 -> 128 -> 10); per-sample
+cost of the envelope model in numpy vs the envelope netlist (ngspice) vs the full RF transient
+netlist, as ratios; how the envelope netlist's operating-point time grows with network size.
+
+Run alone with ``.venv/bin/python bench/bench_rfnet.py`` from the repository root (or through
+``make bench``). Prints ratios measured in this one run; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+import _timing as T
+
+from neurospice.netlists.rfnet import envelope_netlist as EN
+from neurospice.netlists.rfnet import rf_netlist as RF
+from neurospice.netlists.rfnet.data import synthetic
+from neurospice.netlists.rfnet.network import RFNetwork, linear_plan
+from neurospice.netlists.rfnet.train import train
+
+DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "drone_rf" / \
+    "RadioSpin_D62_RF_fingerprinting.h5"
+
+
+def drone_training():
+    T.header("drone network training (256 -> 128 -> 10, band 8, numpy Adam)")
+    try:
+        from neurospice.netlists.rfnet.data import load_spectra
+        ds = load_spectra(DATA)
+    except Exception as exc:                           # absent data or h5py
+        T.note(f"skipped: {exc}")
+        return
+    net = RFNetwork.build([256, 128, 10], linear_plan(256, 2e9, 12e9), band=8)
+    one = T.measure(lambda: net.loss_and_grads(ds.x_train[:32], ds.y_train[:32]), repeats=5)
+    T.row("one Adam step (batch 32)", one)
+    hist = train(net, ds.x_train, ds.y_train, epochs=5, batch=32)
+    T.row("5 epochs (702 spectra)", hist.seconds, "s")
+    T.ratio("80-epoch training / one step", 80 * hist.seconds / 5, one)
+    full = RFNetwork.build([256, 128, 10], linear_plan(256, 2e9, 12e9), band=None)
+    step_full = T.measure(lambda: full.loss_and_grads(ds.x_train[:32], ds.y_train[:32]),
+                          repeats=3)
+    T.row("one step without a band (all 256 tones)", step_full)
+    T.ratio("step: full / band 8", step_full, one)
+
+
+def per_sample_cost():
+    T.header("per-sample cost: envelope numpy vs envelope netlist vs RF transient (8 MTJs)")
+    ds = synthetic("xor", seed=0)
+    net = RFNetwork.build([2, 2, 1], ds.freq_hz, osc_freq_hz=[[4e9, 6e9]], init_shift=1.0)
+    x = ds.x_test[:200]
+    t_np = T.measure(lambda: net.forward(x), repeats=5)
+    t_np = T.Timing([t / len(x) for t in t_np.times])
+    t_op = T.measure(lambda: EN.evaluate(net, x[:1], workers=1), repeats=3)
+    t_batch = T.measure(lambda: EN.evaluate(net, x[:50], batched=True), repeats=3)
+    t_batch = T.Timing([t / 50 for t in t_batch.times])
+    step, stop, _ = RF.default_timing(net, points_per_period=100)
+    t_rf = T.measure(lambda: RF.infer(net, x[0], step=step, stop=0.75 * stop), repeats=1)
+    for name, t in (("numpy envelope, per sample", t_np), ("netlist OP, per sample", t_op),
+                    ("netlist batched, per sample", t_batch), ("RF transient, per sample", t_rf)):
+        T.row(name, t)
+    T.ratio("netlist OP / numpy", t_op, t_np)
+    T.ratio("netlist batched / numpy", t_batch, t_np)
+    T.ratio("RF transient / netlist OP", t_rf, t_op)
+    T.ratio("RF transient / numpy", t_rf, t_np)
+
+
+def op_scaling():
+    T.header("envelope netlist OP time vs size (256 tones, band 8; ngspice, build included)")
+    base = None
+    for hidden in (4, 8, 16, 32):
+        net = RFNetwork.build([256, hidden, 10], linear_plan(256, 2e9, 12e9), band=8,
+                              init_shift=1.0)
+        x = np.full((1, 256), 0.05e-6)
+        t = T.measure(lambda: EN.evaluate(net, x, workers=1, timeout=1200), repeats=1)
+        T.row(f"{net.device_count['total']} devices", t)
+        if base is None:
+            base = (net.device_count["total"], t)
+        else:
+            T.ratio(f"time ratio for {net.device_count['total'] / base[0]:.1f}x devices", t,
+                    base[1])
+
+
+if __name__ == "__main__":
+    drone_training()
+    per_sample_cost()
+    op_scaling()
