@@ -136,6 +136,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_fit_parser(sub)
 
+    from neurospice.netlists.rfnet.cli import add_parser as add_rfnet_parser
+
+    add_rfnet_parser(sub)
+
     s = sub.add_parser("demo", help="run the showcase; figures and a summary go to --out")
     s.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
     s.set_defaults(func=_demo)
