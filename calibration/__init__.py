@@ -39,6 +39,7 @@ from .recipes import (
     get_recipe,
     verify_mtj,
 )
+from .recipe_nbox import fit_nbox_iv
 from .report import write_outputs
 
 __all__ = [
@@ -47,5 +48,5 @@ __all__ = [
     "load_spin_diode_sweeps", "load_table", "load_transient",
     "Dataset", "Fit", "FitResult", "Model", "Param", "RECIPES", "Calibration", "Verification",
     "fit_mtj_rv", "fit_spin_diode_field", "fit_spin_diode_spectrum", "fit_spin_diode_trace",
-    "fit_stno", "get_recipe", "verify_mtj", "write_outputs",
+    "fit_stno", "get_recipe", "verify_mtj", "write_outputs", "fit_nbox_iv",
 ]

@@ -37,6 +37,8 @@ def add_parser(subparsers):
                                                "a power column")
     s.add_argument("--geometry", choices=["in-plane", "out-of-plane", "auto"],
                    default="in-plane", help="field geometry of spin-diode field sweeps")
+    s.add_argument("--t-amb", type=float, default=300.0,
+                   help="stage temperature in K of an nbox dual sweep (default 300)")
     s.add_argument("--quiet", action="store_true", help="no progress line")
     s.set_defaults(func=run_fit)
     return s
@@ -63,7 +65,9 @@ def run_fit(args) -> int:
         if unknown:
             raise CalibrationError(f"--free: unknown parameter(s) {unknown} for "
                                    f"{recipe.name} (known: {', '.join(_known(recipe))})")
-    if recipe.name in ("mtj-rv", "spin-diode-spectrum", "stno"):
+    if recipe.name == "nbox-iv":
+        kw["t_amb"] = args.t_amb
+    if recipe.name in ("mtj-rv", "spin-diode-spectrum", "stno", "nbox-iv"):
         kw["seed"] = args.seed
         kw["global_stage"] = None if args.no_global else "de"
         kw["conf_int"] = "auto"
@@ -93,8 +97,9 @@ def run_fit(args) -> int:
 
 
 def _known(recipe) -> list[str]:
+    from .recipe_nbox import nbox_iv_model
     from .recipes import mtj_model, spin_diode_spectrum_model, stno_model
 
     model = {"mtj-rv": mtj_model, "spin-diode-spectrum": spin_diode_spectrum_model,
-             "stno": stno_model}[recipe.name]()
+             "stno": stno_model, "nbox-iv": nbox_iv_model}[recipe.name]()
     return list(model.params)

@@ -726,6 +726,18 @@ def _load_osc(path):
     return out if isinstance(out, list) else [out]
 
 
+def _fit_nbox_iv(data, **kw):
+    from .recipe_nbox import fit_nbox_iv
+
+    return fit_nbox_iv(data, **kw)
+
+
+def _load_dual_sweep(path):
+    from .data import load_iv
+
+    return load_iv(path, split="reversal")
+
+
 RECIPES = {r.name: r for r in (
     Recipe("mtj-rv", "mtj", "static MTJ: rp, tmr0, vh from P and AP I-V (R(V)) sweeps",
            fit_mtj_rv, _load_iv, ("rp", "tmr0", "vh")),
@@ -738,9 +750,14 @@ RECIPES = {r.name: r for r in (
            fit_spin_diode_field, _load_field_sweeps, ()),
     Recipe("stno", "stno", "STNO: f0, n_shift, i_th, q from f(I) and P(I)",
            fit_stno, _load_osc, ("f0", "n_shift", "i_th", "q", "p_gain")),
+    Recipe("nbox-iv", "nbox", "NbOx/VO2 threshold switch: g_ref, ea, r_th, t_c, w_c, g_met, "
+           "r_c from a quasi-static dual DC sweep (snap at V_th, release at V_hold)",
+           _fit_nbox_iv, _load_dual_sweep,
+           ("g_ref", "ea", "r_th", "t_c", "w_c", "g_met", "r_c")),
 )}
 
-DEFAULT_RECIPE = {"mtj": "mtj-rv", "spin_diode": "spin-diode-field", "stno": "stno"}
+DEFAULT_RECIPE = {"mtj": "mtj-rv", "spin_diode": "spin-diode-field", "stno": "stno",
+                  "nbox": "nbox-iv"}
 
 
 def get_recipe(name: str) -> Recipe:

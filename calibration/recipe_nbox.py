@@ -1,0 +1,642 @@
+"""Calibration recipe for the NbOx/VO2 thermal threshold switch (``nbox``), ``nbox-iv``.
+
+**The data**: a quasi-static dual DC voltage sweep 0 -> v_max -> 0 (e.g. a Keithley dual
+sweep), given as its up and down branches. Under voltage control the device follows its
+steady state: on the way up it stays on the insulating branch until that branch folds over
+(V_th) and snaps to the conducting branch; on the way down it follows the conducting branch
+until that one folds back (the hold voltage V_h) and drops to the insulating branch.
+
+**The model of a sweep** (no time integration): the steady state of the thermal device is
+P(v, T) = (T - t_amb) / (r_th + r_env), with P the oxide Joule power of the card (the
+device's own numpy rendering, so the fitted curve is exactly the card's DC behaviour). For
+each temperature T on a grid the voltage that holds it is found by vectorised bisection
+(P grows with v), which traces the S-shaped static I-V v(T), i(T) single-valued in T
+(:func:`static_curve`). A slow sweep then selects a branch without any integration
+(:func:`sweep_currents`): going up, the state at voltage v is the *first* temperature at
+which v(T) reaches v (running maximum of v(T)); going down from the top state, the *last*
+temperature not above it at which v(T) falls to v (running minimum). The folds where the path
+jumps are the model's switching voltages (:func:`model_switching`).
+
+**The fit** (:func:`fit_nbox_iv`): log-current residuals on both branches (currents span
+decades), differential evolution then Levenberg-Marquardt (the engine of
+:mod:`neurospice.calibration.fit`). Free by default: ``g_ref`` (insulating conductance at
+the stage temperature), ``ea`` (its activation energy: the self-heating curvature of the
+insulating branch), ``r_th`` (thermal resistance: with ``ea`` it sets how far the device
+heats), ``t_c`` and ``w_c`` (the transition: where the insulating branch folds and how
+gradually the conducting branch recovers), ``g_met`` and ``r_c`` (the on-state resistance and
+its voltage dependence). Held: ``t_amb`` (the stage temperature: give it), ``t_ref = t_amb``
+(so ``g_ref`` is the low-bias conductance of the insulating film), ``mix = 1`` (VO2-type
+transition), and a thick film with a large permittivity (``d_ox`` = 10 um, ``eps_r`` = 1000:
+the Poole-Frenkel field lowering is a few percent at 20 V, i.e. conduction is thermally
+activated only) unless ``fixed`` says otherwise. Starting values and search bounds come from
+the data (:func:`start_from_sweep`): the low-bias resistance gives ``g_ref``, the on-state
+resistance ``g_met`` and ``r_c``, and the power at the switch (with the resistance drop along
+the insulating branch) ``r_th``.
+
+**Pulses** (optional, :func:`simulate_pulses`): the DC sweep says nothing about time, so the
+heat capacities are not on it. Given measured voltage pulses (:class:`Transient` s), the
+recipe fits ``c_th`` and ``c_env`` (and the share of the thermal resistance in the slow
+surroundings, ``r_env / (r_th + r_env)``, with the sum held at the DC value) on the training
+pulses in numpy, then simulates *every* pulse with the final card in ngspice (Verilog-A via
+OSDI; numpy where the simulator is absent), driven by the measured voltage as a PWL source,
+and reports the RMS relative current error per pulse amplitude. The pulse ambient may differ
+from the DC sweep's: ``pulse_t_amb`` (K) or, with ``"read"``, the temperature at which the
+card's low-bias resistance equals the one read after the pulses (the last samples of the
+read-out), stated in the report.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from neurospice.errors import CalibrationError, DataError
+
+from .fit import Dataset, Fit, FitResult, Model, Param
+from .recipes import Calibration, Verification, _as_list, _collect_warnings
+
+__all__ = ["FREE", "VO2_FIXED", "static_curve", "sweep_currents", "model_switching",
+           "measured_switching", "start_from_sweep", "nbox_iv_model", "fit_nbox_iv",
+           "simulate_pulses", "fit_pulse_thermal", "read_samples", "read_ambient",
+           "pulse_amplitude"]
+
+FREE = ("g_ref", "ea", "r_th", "t_c", "w_c", "g_met", "r_c")
+VO2_FIXED = {"mix": 1.0, "d_ox": 1e-5, "eps_r": 1000.0, "t_noise": 0.0, "r_env": 2.0}
+KB_EV = 8.617333262e-5
+_BISECT = 48          # bisection steps in log10(v) over 14 decades: ~1e-13 decade
+_NEWTON = 6           # Newton steps in ln v before bisecting what has not converged
+
+
+def _device():
+    from neurospice.compact_models.devices import get_device
+
+    return get_device("nbox")
+
+
+# =========================================================================== static I-V
+def _oxide_power(v, temp, p):
+    """Terminal current and oxide Joule power at (v, T), surroundings at T, no noise."""
+    dev = _device()
+    cur, rates = dev.numpy.evaluate({"p": v}, {"T": temp, "Ts": temp}, p, time=1.0)
+    return cur["p,n"], rates["T"] * p["c_th"]
+
+
+def _voltage_for_power(temp, target, p):
+    """The terminal voltage at which the oxide dissipates ``target`` (W) at ``temp``.
+
+    P = v^2 G/(1 + G r_c)^2 grows as v^2 where G does not depend on the field, so Newton's
+    step in ln v with slope 2, u <- u - ln(P/target)/2, is exact there and converges fast
+    with a weak field dependence (Poole-Frenkel); points that have not converged after a few
+    steps are bisected in log10 v over [1e-10, 1e4] V."""
+    target = np.maximum(target, 1e-300)
+    g = p["g_ref"] + p["mix"] * p["g_met"]
+    u = 0.5 * np.log(target * (1 + g * p["r_c"]) ** 2 / g)
+    for _ in range(_NEWTON):
+        _, power = _oxide_power(np.exp(u), temp, p)
+        f = np.log(np.maximum(power, 1e-300) / target)
+        u = u - 0.5 * f
+    _, power = _oxide_power(np.exp(u), temp, p)
+    bad = ~(np.abs(np.log(np.maximum(power, 1e-300) / target)) < 1e-9)
+    if np.any(bad):
+        t, tg = temp[bad], target[bad]
+        lo, hi = np.full(t.size, -10.0), np.full(t.size, 4.0)
+        for _ in range(_BISECT):
+            mid = 0.5 * (lo + hi)
+            _, pw = _oxide_power(10.0 ** mid, t, p)
+            high = pw > tg
+            hi = np.where(high, mid, hi)
+            lo = np.where(high, lo, mid)
+        u[bad] = np.log(10.0) * 0.5 * (lo + hi)
+    return np.exp(u)
+
+
+def _temperature_grid(p, u_max: float, n: int) -> np.ndarray:
+    """Temperatures above ambient: geometric from 1 mK to ``u_max`` plus a dense band
+    across the transition (t_c +- 12 w_c) where the metallic channel opens."""
+    t0 = p["t_amb"]
+    u = np.geomspace(1e-3, u_max, n)
+    if p["mix"] > 0:
+        lo, hi = p["t_c"] - 12 * p["w_c"] - t0, p["t_c"] + 12 * p["w_c"] - t0
+        lo, hi = max(lo, 1e-3), min(hi, u_max)
+        if hi > lo:
+            u = np.union1d(u, np.linspace(lo, hi, n // 2))
+    return t0 + u
+
+
+def static_curve(params: Mapping[str, float], v_max: float, *, n: int = 1200,
+                 include_env: bool = True):
+    """The steady-state (S-shaped) I-V traced by the device temperature, far enough up to
+    pass ``v_max`` on its last branch. Returns (T, v, i) arrays ordered by temperature.
+
+    ``include_env``: the thermal resistance is r_th + r_env (a DC sweep: the surroundings
+    settle too); else r_th alone (surroundings at ambient)."""
+    p = _device().params(params)
+    r_tot = p["r_th"] + (p["r_env"] if include_env else 0.0)
+    g_hi = p["mix"] * p["g_met"] + p["g_ref"]
+    u_max = max(2.0 * r_tot * v_max ** 2 * g_hi / (1 + g_hi * p["r_c"]) ** 2,
+                2.0 * (p["t_c"] - p["t_amb"]) + 24 * p["w_c"], 1.0)
+    for _ in range(8):
+        temp = _temperature_grid(p, u_max, n)
+        v = _voltage_for_power(temp, (temp - p["t_amb"]) / r_tot, p)
+        if v[-1] > v_max or u_max > 1e5:
+            break
+        u_max *= 4.0
+    cur, _ = _oxide_power(v, temp, p)
+    return temp, v, cur
+
+
+def _interp_path(vq, v, i, k):
+    """Linear interpolation of the current between path points k-1 and k."""
+    k = np.clip(k, 1, v.size - 1)
+    v0, v1 = v[k - 1], v[k]
+    frac = np.clip((vq - v0) / np.where(v1 > v0, v1 - v0, 1.0), 0.0, 1.0)
+    return i[k - 1] + frac * (i[k] - i[k - 1])
+
+
+def sweep_currents(params: Mapping[str, float], v_up=None, v_down=None, *,
+                   v_max: float | None = None, curve=None):
+    """Currents of a slow dual sweep 0 -> v_max -> 0 under voltage control, at the up-sweep
+    voltages ``v_up`` and the down-sweep voltages ``v_down`` (either may be None).
+    ``v_max`` (default: the largest voltage given) is the turning point. Returns
+    (i_up, i_down)."""
+    vs = [np.asarray(a, float) for a in (v_up, v_down) if a is not None]
+    if v_max is None:
+        v_max = max(float(np.max(a)) for a in vs)
+    temp, v, i = curve if curve is not None else static_curve(params, v_max)
+    run_max = np.maximum.accumulate(v)
+    i_up = i_down = None
+    if v_up is not None:
+        vq = np.asarray(v_up, float)
+        k = np.searchsorted(run_max, vq, side="left")
+        i_up = _interp_path(vq, v, i, k)
+    if v_down is not None:
+        k_top = int(min(np.searchsorted(run_max, v_max, side="left"), v.size - 1))
+        rv, ri = v[k_top::-1], i[k_top::-1]          # from the top state, cooling
+        run_min = np.minimum.accumulate(rv)
+        vq = np.asarray(v_down, float)
+        j = np.clip(np.searchsorted(-run_min, -vq, side="left"), 1, rv.size - 1)
+        r0, r1 = rv[j - 1], rv[j]
+        frac = np.clip((r0 - vq) / np.where(r0 > r1, r0 - r1, 1.0), 0.0, 1.0)
+        i_down = ri[j - 1] + frac * (ri[j] - ri[j - 1])
+    return i_up, i_down
+
+
+def model_switching(params: Mapping[str, float], v_max: float, *, curve=None) -> dict:
+    """The folds where a slow dual sweep to ``v_max`` jumps: ``up`` (the threshold, where
+    the up path jumps with the largest current ratio) and ``down`` (the hold, likewise on the
+    way down), each with the ratio of the currents after and before the jump; None where the
+    path does not jump (no NDR below v_max)."""
+    temp, v, i = curve if curve is not None else static_curve(params, v_max)
+    out = {"up": None, "down": None, "up_ratio": 1.0, "down_ratio": 1.0}
+    run_max = np.maximum.accumulate(v)
+    k_top = int(min(np.searchsorted(run_max, v_max, side="left"), v.size - 1))
+    # up: local maxima of v(T) that are running maxima, below v_max
+    for k in range(1, k_top):
+        if v[k] >= v[k - 1] and v[k + 1] < v[k] and v[k] == run_max[k] and v[k] < v_max:
+            j = int(np.searchsorted(run_max, v[k] * (1 + 1e-12), side="left"))
+            j = min(j, v.size - 1)
+            ratio = abs(i[j]) / max(abs(i[k]), 1e-300)
+            if ratio > out["up_ratio"]:
+                out["up"], out["up_ratio"] = float(v[k]), float(ratio)
+    rv, ri = v[k_top::-1], i[k_top::-1]
+    run_min = np.minimum.accumulate(rv)
+    for k in range(1, rv.size - 1):
+        if rv[k] <= rv[k - 1] and rv[k + 1] > rv[k] and rv[k] == run_min[k]:
+            j = min(int(np.searchsorted(-run_min, -rv[k] * (1 - 1e-12), side="left")),
+                    rv.size - 1)
+            ratio = abs(ri[k]) / max(abs(ri[j]), 1e-300)
+            if ratio > out["down_ratio"]:
+                out["down"], out["down_ratio"] = float(rv[k]), float(ratio)
+    return out
+
+
+def measured_switching(v, i, *, min_step: float = 0.8) -> float | None:
+    """The switching voltage of one branch of a measured (or sampled) sweep: around the
+    steepest step of ln|i/v| (the conductance) against v, the run of steps steeper than ``min_step`` per volt is
+    the switching region; the voltage where ln|i| crosses the mean of its values at the two
+    ends of that region (linear between samples), returned as a voltage. None if no step is that steep. The same
+    function applies to data and to a model sampled on the data's voltages."""
+    v, i = np.asarray(v, float), np.asarray(i, float)
+    ok = np.abs(v) > 0
+    v, i = v[ok], i[ok]
+    li = np.log(np.maximum(np.abs(i / v), 1e-300))      # ln conductance: ohmic parts flat
+    dv = np.diff(v)
+    ok = np.abs(dv) > 0
+    slope = np.zeros(dv.size)
+    slope[ok] = np.abs(np.diff(li)[ok] / dv[ok])
+    k = int(np.argmax(slope))
+    if slope[k] < min_step:
+        return None
+    a, b = k, k
+    while a > 0 and slope[a - 1] >= min_step:
+        a -= 1
+    while b < slope.size - 1 and slope[b + 1] >= min_step:
+        b += 1
+    mid = 0.5 * (li[a] + li[b + 1])
+    for m in range(a, b + 1):
+        lo, hi = sorted((li[m], li[m + 1]))
+        if lo <= mid <= hi and li[m] != li[m + 1]:
+            return float(v[m] + (mid - li[m]) / (li[m + 1] - li[m]) * (v[m + 1] - v[m]))
+    return float(0.5 * (v[k] + v[k + 1]))
+
+
+# =========================================================================== the fit
+def _low_bias_resistance(v, i) -> float:
+    v, i = np.asarray(v, float), np.asarray(i, float)
+    k = np.argsort(np.abs(v))[:max(3, len(v) // 20)]
+    ok = np.abs(i[k]) > 0
+    if not np.any(ok):
+        raise DataError("no current at low bias: cannot tell the resistance")
+    return float(np.median(v[k][ok] / i[k][ok]))
+
+
+def start_from_sweep(v_up, i_up, v_down, i_down, t_amb: float,
+                     ea: float = 0.25) -> dict[str, float]:
+    """Starting values from a dual sweep (see the module docstring). ``ea`` (eV) is the
+    assumed activation energy the thermal resistance estimate rests on."""
+    v_up, i_up = np.asarray(v_up, float), np.asarray(i_up, float)
+    v_down, i_down = np.asarray(v_down, float), np.asarray(i_down, float)
+    r0 = _low_bias_resistance(v_up, i_up)
+    r_all = np.r_[v_up / i_up, v_down / i_down][np.r_[v_up, v_down] > 0.2 * v_up.max()]
+    r_on = float(np.min(r_all))
+    v_th = measured_switching(v_up, i_up) or float(v_up.max())
+    li = np.log(np.maximum(i_up, 1e-300))
+    steep = np.r_[np.abs(np.diff(li)) / np.maximum(np.abs(np.diff(v_up)), 1e-12) > 0.8, True]
+    before = (v_up < v_th) & ~steep          # on the insulating branch, before the jump
+    if not np.any(before):
+        raise DataError("no point of the up sweep below its switching voltage")
+    kb = int(np.flatnonzero(before)[-1])
+    r_b = v_up[kb] / i_up[kb]
+    p_b = v_up[kb] * i_up[kb]
+    r_c = 0.3 * r_on
+    drop = max(math.log(max(r0 - r_c, 1.0) / max(r_b - r_c, 1.0)), 0.05)
+    dt_b = drop * KB_EV * t_amb ** 2 / ea            # heating at the switch (ln G = ea/kT)
+    return {"t_amb": t_amb, "t_ref": t_amb, "g_ref": 1.0 / max(r0 - r_c, 1.0), "ea": ea,
+            "r_th": max(dt_b / p_b, 1.1), "t_c": t_amb + 1.3 * dt_b, "w_c": 0.1 * dt_b + 0.5,
+            "g_met": 1.0 / (r_on - r_c), "r_c": r_c}
+
+
+class _CurveCache:
+    """One-entry cache: both branches of a sweep come from one static curve."""
+
+    def __init__(self):
+        self.key = None
+        self.value = None
+
+    def get(self, params, v_max):
+        key = (tuple(sorted(params.items())), v_max)
+        if key != self.key:
+            self.key, self.value = key, static_curve(params, v_max)
+        return self.value
+
+
+def nbox_iv_model() -> Model:
+    """Current (A) of a slow dual sweep against voltage (V); meta ``branch`` = "up" or
+    "down" and ``v_max`` (the turning voltage), or ``branch="static"`` with ``t_amb`` (K):
+    the steady-state current at another ambient temperature (an anchor)."""
+    dev = _device()
+    cache = _CurveCache()
+
+    def func(v, p, branch="up", v_max=None, t_amb=None):
+        card = {k: p[k] for k in dev.parameter}
+        v = np.asarray(v, float)
+        if branch == "static":          # a slow up sweep at another ambient temperature
+            card["t_amb"] = float(t_amb)
+            return sweep_currents(card, v, None, v_max=float(np.max(v)))[0]
+        v_max = float(np.max(v)) if v_max is None else float(v_max)
+        curve = cache.get(card, v_max)
+        if branch == "up":
+            return sweep_currents(card, v, None, v_max=v_max, curve=curve)[0]
+        return sweep_currents(card, None, v, v_max=v_max, curve=curve)[1]
+
+    return Model.from_device(dev, func, name="nbox dual sweep I(V)", x_label="voltage (V)",
+                             y_label="current (A)",
+                             description="slow dual voltage sweep of the thermal threshold "
+                                         "switch (steady state, branch by sweep direction)")
+
+
+def _search(start: Mapping[str, float], t_amb: float) -> dict:
+    s = start
+    return {"g_ref": (s["g_ref"] / 3, s["g_ref"] * 3), "ea": (0.05, 1.0),
+            "r_th": (s["r_th"] / 10, s["r_th"] * 10),
+            "t_c": (t_amb + 0.5, t_amb + 6 * (s["t_c"] - t_amb)),
+            "w_c": (0.05, 3 * (s["t_c"] - t_amb)),
+            "g_met": (s["g_met"] / 5, s["g_met"] * 20), "r_c": (1.0, 3 * s["r_c"] + 10.0)}
+
+
+def _sweeps(data) -> tuple:
+    """(v_up, i_up, v_down, i_down) from [up, down] IVSweep s or ((v, i), (v, i))."""
+    data = _as_list(data)
+    if len(data) != 2:
+        raise CalibrationError(f"the nbox-iv recipe takes one dual sweep as its up and down "
+                               f"branches (load_iv(path, split='reversal')); got {len(data)} "
+                               "curve(s)")
+    out = []
+    for d in data:
+        v, i = (d.voltage_v, d.current_a) if hasattr(d, "voltage_v") else d
+        out += [np.asarray(v, float), np.asarray(i, float)]
+    if out[0].max() < out[2].max() * 0.5 or np.mean(np.diff(out[0])) < 0:
+        raise CalibrationError("the first curve should be the up sweep (rising voltage)")
+    return tuple(out)
+
+
+def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
+                fixed: Mapping[str, float] | None = None,
+                start: Mapping[str, float] | None = None, v_min: float = 0.2,
+                global_stage: str | None = "de", seed: int = 0, conf_int: str = "stderr",
+                de_options: Mapping | None = None, progress=False,
+                pulses: Sequence | None = None, pulse_train: Sequence[float] | None = None,
+                pulse_t_amb: float | str | None = "read",
+                simulators: Sequence[str] = ("ngspice",)) -> Calibration:
+    """Fit the card to a dual DC sweep (``data``: the [up, down] branches, as
+    ``load_iv(path, split="reversal")`` gives them). ``t_amb`` (K): the stage temperature
+    (held). ``fixed``: other card values to hold (default: :data:`VO2_FIXED`). Points below
+    ``v_min`` (V) are left out (log residuals of near-zero currents are noise).
+
+    ``pulses``: measured voltage-pulse transients (a pulse, then a low read level);
+    ``pulse_train``: the amplitudes (V) whose pulses train the heat capacities (default:
+    the middle amplitude); ``pulse_t_amb``: the pulse set-up's ambient (K), or ``"read"``
+    (:func:`read_ambient`), or None (``t_amb``). See :func:`fit_pulse_thermal` and
+    :func:`simulate_pulses`."""
+    v_up, i_up, v_dn, i_dn = _sweeps(data)
+    held = {**VO2_FIXED, **(fixed or {})}
+    values = {**start_from_sweep(v_up, i_up, v_dn, i_dn, t_amb), **held, **(start or {})}
+    values["t_amb"] = t_amb
+    values.setdefault("t_ref", t_amb)
+    v_max = float(max(v_up.max(), v_dn.max()))
+    model = nbox_iv_model()
+    sets = []
+    for name, v, i in (("up sweep", v_up, i_up), ("down sweep", v_dn, i_dn)):
+        keep = (v > v_min) & (i > 0)
+        if keep.sum() < 5:
+            raise DataError(f"{name}: fewer than 5 points above {v_min} V with positive "
+                            "current")
+        sets.append(Dataset(v[keep], i[keep], name=name,
+                            meta={"branch": name.split()[0], "v_max": v_max}))
+    free = [n for n in free if n not in held]
+    fixed_names = [n for n in model.params if n not in free]
+    opts = {"maxiter": 30, "popsize": 8, "tol": 1e-6, **(de_options or {})}
+    fit = Fit(model, sets, free=free, fixed=fixed_names, values=values, weighting="log",
+              global_stage=global_stage, seed=seed, conf_int=conf_int, progress=progress,
+              search={n: b for n, b in _search(values, t_amb).items() if n in free},
+              bounds={"r_th": (1.0, 1e7), "r_c": (0.0, 1e6), "g_met": (0.0, 1e2)},
+              de_options=opts)
+    res = fit.run()
+    dev = _device()
+    card = {k: v for k, v in res.values.items() if k in dev.parameter}
+    fits = {"dual sweep": res}
+    cal = Calibration("nbox-iv", "nbox", card, {n: res.stderr.get(n) for n in res.free},
+                      fits, warnings=_collect_warnings(fits))
+    _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max)
+    cal.notes += [
+        f"stage (ambient) temperature held at t_amb = {t_amb:.2f} K; t_ref = t_amb, so g_ref "
+        "is the low-bias conductance of the insulating film at the stage temperature",
+        "held: " + ", ".join(f"{k} = {held[k]:g}" for k in sorted(held)),
+        "the steady state uses r_th + r_env (the surroundings settle in a DC sweep): the "
+        "fitted r_th is the total; r_env is split off only when pulses are fitted",
+        "the card's c_th and c_env are not determined by a DC sweep"
+        + ("" if pulses else " (table values on the card)"),
+    ]
+    if pulses:
+        _pulse_stage(cal, pulses, pulse_train, pulse_t_amb, simulators, progress)
+    return cal
+
+
+def read_samples(transient, *, tail: float = 0.3):
+    """The relaxed read-out of a pulse record ``(v, i)``: the samples at the final (read)
+    level in the last ``tail`` fraction of the read window (use the smallest pulse: it
+    relaxes first)."""
+    v = np.asarray(transient.voltage_v, float)
+    i = np.asarray(transient.current_a, float)
+    level = np.median(v[-max(5, v.size // 20):])
+    if abs(level) < 1e-3:        # the record ends at 0 V: the read is the last level above
+        on = np.flatnonzero(np.abs(v) > 1e-2)
+        if not on.size:
+            raise DataError("no read level in the pulse record", path=str(transient.source))
+        end = on[-1] + 1
+        level = np.median(v[max(end - 20, 0):end])
+    else:
+        end = v.size
+    at = np.flatnonzero(np.abs(v[:end] - level) < 0.05 * abs(level))
+    start = at[0] + int((1 - tail) * (end - at[0]))
+    k = at[at >= start]
+    if k.size < 3:
+        raise DataError("fewer than 3 read samples in the pulse record",
+                        path=str(transient.source))
+    return v[k], i[k]
+
+
+def _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max):
+    curve = static_curve(card, v_max)
+    folds = model_switching(card, v_max, curve=curve)
+    m_up, m_dn = sweep_currents(card, v_up, v_dn, v_max=v_max, curve=curve)
+    meas = {"up": measured_switching(v_up, i_up), "down": measured_switching(v_dn, i_dn)}
+    sampled = {"up": measured_switching(v_up, m_up), "down": measured_switching(v_dn, m_dn)}
+    desc = {"up": "threshold (switch on the up sweep)",
+            "down": "hold (release on the down sweep)"}
+    for b in ("up", "down"):
+        tag = "v_th" if b == "up" else "v_hold"
+        cal.derived[f"{tag}_measured"] = {"value": meas[b], "unit": "V",
+                                          "description": desc[b] + ", measured"}
+        cal.derived[f"{tag}_model"] = {"value": sampled[b], "unit": "V",
+                                       "description": desc[b] + ", model sampled on the "
+                                       "measured voltages (same definition as the data)"}
+        cal.derived[f"{tag}_fold"] = {"value": folds[b], "unit": "V",
+                                      "description": desc[b] + ", model fold of the static "
+                                      "I-V (exact)"}
+    if meas["up"] and meas["down"] and sampled["up"] and sampled["down"]:
+        cal.derived["window_measured"] = {"value": meas["up"] - meas["down"], "unit": "V",
+                                          "description": "hysteresis window V_th - V_hold"}
+        cal.derived["window_model"] = {"value": sampled["up"] - sampled["down"], "unit": "V",
+                                       "description": "hysteresis window of the model"}
+    cal.sweep_curves = {"v_up": v_up, "i_up": i_up, "v_down": v_dn, "i_down": i_dn,
+                        "model_i_up": m_up, "model_i_down": m_dn}   # for plots
+
+
+# =========================================================================== pulses
+PULSE_SOLVER = {"rtol": 1e-6, "atol": 1e-8, "max_step": 1e-3}
+
+
+def pulse_amplitude(transient) -> float:
+    """The pulse level (V): the median of the samples above half the largest voltage."""
+    v = np.asarray(transient.voltage_v, float)
+    return float(np.median(v[v > 0.5 * v.max()]))
+
+
+def _pulse_mask(transient, v_floor: float = 0.1) -> np.ndarray:
+    """Samples compared with the model: the pulse and the read (|v| > v_floor); the samples
+    near 0 V are noise."""
+    return np.abs(np.asarray(transient.voltage_v, float)) > v_floor
+
+
+def read_ambient(card: Mapping[str, float], transient) -> float:
+    """The ambient temperature (K) at which the card's steady-state low-bias resistance
+    equals the relaxed read-out resistance of ``transient`` (bisection on t_amb; T_ref and
+    the rest of the card held). The pulse set-up's stage temperature, seen through the
+    card's own R(T)."""
+    v, i = read_samples(transient)
+    v_r, r_meas = float(np.median(v)), float(np.median(v / i))
+    p = _device().params(card)
+
+    def resistance(t_a):
+        q = {**p, "t_amb": t_a}
+        i_m = sweep_currents(q, [v_r], None, v_max=v_r * 1.001)[0][0]
+        return v_r / i_m
+
+    lo, hi = 51.0, min(2000.0, p["t_c"] + 50 * p["w_c"])
+    if not resistance(hi) < r_meas < resistance(lo):
+        raise CalibrationError(f"no ambient temperature gives the read resistance "
+                               f"{r_meas:.4g} ohm with this card")
+    for _ in range(60):
+        mid = 0.5 * (lo + hi)
+        lo, hi = (mid, hi) if resistance(mid) > r_meas else (lo, mid)
+    return 0.5 * (lo + hi)
+
+
+def pulse_model(t_amb: float) -> Model:
+    """Current (A) against time (s) of the device driven by a measured voltage record
+    (meta ``times``, ``volts``: the PWL drive), from rest at ``t_amb``; the total thermal
+    resistance ``r_tot`` = r_th + r_env is held (it is the DC sweep's) and ``r_th`` follows
+    as r_tot - r_env."""
+    dev = _device()
+
+    def func(t, p, times=None, volts=None):
+        card = {k: p[k] for k in dev.parameter}
+        card["t_amb"] = t_amb
+        res = dev.numpy.transient(np.asarray(t, float), {"p": (times, volts)}, card,
+                                  x0={"T": t_amb, "Ts": t_amb}, **PULSE_SOLVER)
+        return res.currents["p,n"]
+
+    extra = [Param("r_tot", 1e3, 2.0, 1e12, "K/W", "total thermal resistance (held)")]
+    return Model.from_device(dev, func, extra=extra, name="nbox pulse I(t)",
+                             x_label="time (s)", y_label="current (A)")
+
+
+def fit_pulse_thermal(card: Mapping[str, float], pulses: Sequence, t_amb: float, *,
+                      seed: int = 0, progress=False) -> FitResult:
+    """Fit ``c_th``, ``c_env`` and the split of the thermal resistance (``r_env``, with
+    ``r_th = r_tot - r_env`` and r_tot the card's r_th + r_env held) to measured pulse
+    records (relative residuals, local stage from time constants read off the data: a
+    fast one of 0.1 ms and a slow one of 20 ms, half the resistance each)."""
+    r_tot = card["r_th"] + card["r_env"]
+    model = pulse_model(t_amb)
+    sets = []
+    for tr in pulses:
+        keep = _pulse_mask(tr)
+        sets.append(Dataset(np.asarray(tr.time_s, float)[keep],
+                            np.asarray(tr.current_a, float)[keep],
+                            name=f"{pulse_amplitude(tr):.3g} V pulse",
+                            meta={"times": np.asarray(tr.time_s, float),
+                                  "volts": np.asarray(tr.voltage_v, float)}))
+    start = {**card, "r_tot": r_tot, "r_env": 0.5 * r_tot, "c_th": 1e-4 / (0.5 * r_tot),
+             "c_env": 2e-2 / (0.5 * r_tot), "t_amb": t_amb}
+    free = ["c_th", "c_env", "r_env"]
+    fixed = [n for n in model.params if n not in free and n != "r_th"]
+    fit = Fit(model, sets, free=free, fixed=fixed, values=start, weighting="relative",
+              constraints={"r_th": "r_tot - r_env"}, global_stage=None, seed=seed,
+              bounds={"r_env": (1.0 + 1e-9, r_tot - 1.0), "c_th": (1e-12, 1e2),
+                      "c_env": (1e-12, 1e2)}, progress=progress, max_nfev=200)
+    return fit.run()
+
+
+def simulate_pulses(card: Mapping[str, float], pulses: Sequence, t_amb: float, *,
+                    simulator: str = "ngspice", train: Sequence[str] = ()) -> list[dict]:
+    """Simulate each measured pulse record with the card: the measured voltage as a PWL
+    source across the device (2-wire: the contact resistance is in the card), from rest at
+    ``t_amb``. ``simulator``: "ngspice" or "vacask" (Verilog-A via OSDI) or "numpy"; a
+    simulator that is not available falls back to numpy (said in the row). Returns one row
+    per pulse: amplitude, RMS relative current error over the pulse and over the read,
+    the simulator used, the currents (for plots) and whether the pulse trained the heat
+    capacities (its name in ``train``)."""
+    dev = _device()
+    card = {**card, "t_amb": t_amb}
+    rows = []
+    for tr in pulses:
+        t = np.asarray(tr.time_s, float)
+        v = np.asarray(tr.voltage_v, float)
+        i_meas = np.asarray(tr.current_a, float)
+        used = simulator
+        if simulator != "numpy":
+            from neurospice.simulators import get_simulator
+
+            sim = get_simulator(simulator)
+            if not sim.is_available():
+                used = "numpy"
+        if used == "numpy":
+            i_mod = dev.numpy.transient(t, {"p": (t, v)}, card,
+                                        x0={"T": t_amb, "Ts": t_amb},
+                                        **PULSE_SOLVER).currents["p,n"]
+        else:
+            from neurospice.netlists import Circuit, Pwl
+
+            c = Circuit(f"nbox pulse {pulse_amplitude(tr):.3g} V")
+            c.vsource("in", "a", 0, waveform=Pwl(t, v))
+            dev.add_to(c, "1", ["a", "s", 0], params=card, rendering="osdi")
+            c.vsource("sns", "s", 0, 0.0)
+            step = float(np.median(np.diff(t)))
+            c.tran(step, float(t[-1]), max_step=step / 2)
+            res = sim.run(c).tran
+            i_mod = np.interp(t, res.axis, np.asarray(res["i(vsns)"]))
+        amp = pulse_amplitude(tr)
+        on = v > 0.5 * amp
+        read = _pulse_mask(tr) & ~on
+        read[:np.flatnonzero(on)[-1] + 1] = False
+        rel = (i_mod - i_meas) / np.abs(i_meas)
+        name = f"{amp:.3g} V pulse"
+        rows.append({"amplitude_v": amp, "name": name, "simulator": used,
+                     "rms_rel_pulse": float(np.sqrt(np.mean(rel[on] ** 2))),
+                     "rms_rel_read": float(np.sqrt(np.mean(rel[read] ** 2)))
+                     if read.any() else None,
+                     "i_end_measured": float(np.median(i_meas[on][-6:-1])),
+                     "i_end_model": float(np.median(i_mod[on][-6:-1])),
+                     "train": name in train, "time_s": t, "i_measured": i_meas,
+                     "i_model": i_mod})
+    return rows
+
+
+def _pulse_stage(cal, pulses, train, pulse_t_amb, simulators, progress):
+    pulses = sorted(_as_list(pulses), key=pulse_amplitude)
+    amps = [pulse_amplitude(p) for p in pulses]
+    if train is None:
+        chosen = [pulses[len(pulses) // 2]]
+    else:
+        chosen = [p for p, a in zip(pulses, amps) if any(abs(a - x) < 0.02 for x in train)]
+        if not chosen:
+            raise CalibrationError(f"no pulse at the training amplitude(s) {list(train)}")
+    card = dict(cal.params)
+    if pulse_t_amb == "read":
+        t_p = read_ambient(card, pulses[0])
+        how = (f"the pulse ambient {t_p:.2f} K is where the card's low-bias resistance equals "
+               f"the relaxed read-out of the {amps[0]:.3g} V pulse")
+    else:
+        t_p = float(pulse_t_amb) if pulse_t_amb is not None else card["t_amb"]
+        how = f"the pulse ambient is held at {t_p:.2f} K"
+    res = fit_pulse_thermal(card, chosen, t_p, progress=progress)
+    for k in ("c_th", "c_env", "r_env", "r_th"):
+        card[k] = res.values[k]
+        cal.stderr[k] = res.stderr.get(k)
+    cal.params.update({k: card[k] for k in ("c_th", "c_env", "r_env", "r_th")})
+    cal.fits["pulse heat capacities"] = res
+    cal.warnings += [f"pulse heat capacities: {w}" for w in res.warnings]
+    names = [d.name for d in res.datasets]
+    rows = []
+    for sim in simulators:
+        rows += simulate_pulses(card, pulses, t_p, simulator=sim, train=names)
+    cal.extra["pulses"] = [{k: v for k, v in r.items() if k not in ("time_s", "i_measured",
+                                                                      "i_model")}
+                           for r in rows]
+    cal.pulse_curves = rows             # arrays for plots (not in the JSON)
+    cal.derived["pulse_t_amb"] = {"value": t_p, "unit": "K",
+                                  "description": "ambient of the pulse simulations"}
+    for r in rows:
+        cal.verification.append(Verification(
+            r["simulator"], r["name"], r["rms_rel_pulse"], None, None,
+            "RMS relative current error against the measurement during the pulse"
+            + (f"; {r['rms_rel_read']:.3g} during the read" if r["rms_rel_read"] is not None
+               else "") + ("; trained c_th, c_env, r_env" if r["train"] else "; predicted")))
+    cal.notes += [how, "c_th, c_env and the split of the thermal resistance (r_env; r_th = "
+                  "total - r_env, the total from the DC sweep) fitted on the "
+                  + ", ".join(names) + " in numpy; every pulse then simulated with the final "
+                  "card (" + ", ".join(simulators) + ") driven by the measured voltage"]

@@ -1,0 +1,82 @@
+"""Calibrate the NbOx/VO2 threshold-switch card on the measured VO2 device (Galloni et al.,
+PNAS 2024; data in ../shared/data/vo2_threshold_switch/, read from there, not copied): the
+dual DC sweep with the nbox-iv recipe, then the measured pulse experiments simulated in
+ngspice with the fitted card. Writes examples/vo2_calibration/ (report.md, nbox.json, the
+cards, PNG plots).
+
+    .venv/bin/python examples/vo2_calibration.py [OUT_DIR]
+
+Assumption, stated: the DC sweep's stage temperature is not in the file (the stage ran at
+64-70 C); 64 C (337.15 K) is taken, the low end, since the sweep's low-bias resistance
+(5 kOhm) is seven times the 68.5 C pulse set's (700 Ohm).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import numpy as np
+
+from neurospice.calibration import load_iv, load_transient, write_outputs
+from neurospice.calibration.recipe_nbox import fit_nbox_iv
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE.parents[1] / "shared" / "data" / "vo2_threshold_switch"
+
+
+def main(out: Path) -> None:
+    sweeps = load_iv(DATA / "VO2_data_RvsV_transition.csv", split="reversal")
+    pulses = [load_transient(p) for p in sorted((DATA / "short_pulses").glob("*.csv"))]
+    cal = fit_nbox_iv(sweeps, t_amb=337.15, pulses=pulses, simulators=("ngspice",))
+    paths = write_outputs(cal, out)
+    _plots(cal, out)
+    d = cal.derived
+    print(cal.fits["dual sweep"].summary())
+    print(f"V_th  measured {d['v_th_measured']['value']:.3f} V, model "
+          f"{d['v_th_model']['value']:.3f} V (fold {d['v_th_fold']['value']:.3f} V)")
+    print(f"V_hold measured {d['v_hold_measured']['value']:.3f} V, model "
+          f"{d['v_hold_model']['value']:.3f} V (fold {d['v_hold_fold']['value']:.3f} V)")
+    for r in cal.extra["pulses"]:
+        print(f"{r['name']:>12} ({r['simulator']}{', training' if r['train'] else ''}): "
+              f"RMS relative error {r['rms_rel_pulse']:.3f} during the pulse")
+    print(f"wrote {len(paths) + 2} files to {out}")
+
+
+def _plots(cal, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    s = cal.sweep_curves
+    fig, ax = plt.subplots(figsize=(6, 4))
+    ax.semilogy(s["v_up"], s["i_up"], "o", ms=3, color="C0", label="measured, up")
+    ax.semilogy(s["v_down"], s["i_down"], "o", ms=3, color="C1", label="measured, down")
+    ax.semilogy(s["v_up"], s["model_i_up"], "-", color="C0", label="card, up")
+    ax.semilogy(s["v_down"], s["model_i_down"], "-", color="C1", label="card, down")
+    ax.set(xlabel="voltage (V)", ylabel="current (A)", title="VO2 dual DC sweep")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(out / "loop.png", dpi=80)
+    plt.close(fig)
+    rows = cal.pulse_curves
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    for k, r in enumerate(rows[::2]):
+        t = np.asarray(r["time_s"]) * 1e3
+        axes[0].plot(t, np.asarray(r["i_measured"]) * 1e3, ".", ms=1, color=f"C{k}")
+        axes[0].plot(t, np.asarray(r["i_model"]) * 1e3, "-", lw=1, color=f"C{k}",
+                     label=r["name"])
+    axes[0].set(xlabel="time (ms)", ylabel="current (mA)",
+                title="pulses: measured (dots), card in ngspice (lines)")
+    axes[0].legend(fontsize=7)
+    axes[1].plot([r["amplitude_v"] for r in rows], [r["rms_rel_pulse"] for r in rows], "o-")
+    axes[1].set(xlabel="pulse amplitude (V)", ylabel="RMS relative current error",
+                title="error during the pulse")
+    fig.tight_layout()
+    fig.savefig(out / "pulses.png", dpi=80)
+    plt.close(fig)
+
+
+if __name__ == "__main__":
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "vo2_calibration")
