@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 from neurospice.errors import NetlistError
 from neurospice.netlists.values import RESERVED, check_node, fmt
@@ -68,18 +68,7 @@ class Expression:
 
     @cached_property
     def _tree(self) -> ast.expr:
-        if not isinstance(self.text, str) or not self.text.strip():
-            raise NetlistError(f"empty expression {self.text!r}")
-        if any(c in self.text for c in "\n\r\0{}\"';$`\\"):
-            raise NetlistError(
-                f"expression {self.text!r} holds a newline, brace, quote or other character "
-                "that is not part of the expression language")
-        try:
-            tree = ast.parse(self.text.strip(), mode="eval").body
-        except SyntaxError as exc:
-            raise NetlistError(f"cannot parse expression {self.text!r}: {exc.msg}") from None
-        _check(tree, self.text)
-        return tree
+        return _parse(self.text)
 
     @cached_property
     def nodes(self) -> tuple[str, ...]:
@@ -133,6 +122,24 @@ class Expression:
         return self.text
 
 
+@lru_cache(maxsize=8192)
+def _parse(text) -> ast.expr:
+    """The checked syntax tree of ``text`` (cached: netlist generators repeat expressions;
+    the trees are never modified)."""
+    if not isinstance(text, str) or not text.strip():
+        raise NetlistError(f"empty expression {text!r}")
+    if any(c in text for c in "\n\r\0{}\"';$`\\"):
+        raise NetlistError(
+            f"expression {text!r} holds a newline, brace, quote or other character "
+            "that is not part of the expression language")
+    try:
+        tree = ast.parse(text.strip(), mode="eval").body
+    except SyntaxError as exc:
+        raise NetlistError(f"cannot parse expression {text!r}: {exc.msg}") from None
+    _check(tree, text)
+    return tree
+
+
 def as_expression(value: object) -> Expression:
     return value if isinstance(value, Expression) else Expression(value)
 
@@ -158,51 +165,70 @@ def _name_arg(arg, text) -> str:
 
 
 def _check(node, text):
-    if isinstance(node, ast.Constant):
-        if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
-            raise NetlistError(f"in {text!r}: only numbers are allowed as constants")
-    elif isinstance(node, ast.Name):
-        if node.id.lower() in RESERVED or node.id in ("v", "i"):
-            raise NetlistError(f"in {text!r}: {node.id!r} cannot be used as a name")
-    elif isinstance(node, ast.UnaryOp):
-        if not isinstance(node.op, (ast.USub, ast.UAdd)):
-            raise NetlistError(f"in {text!r}: unsupported operator")
-        _check(node.operand, text)
-    elif isinstance(node, ast.BinOp):
-        if not isinstance(node.op, (ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow)):
-            raise NetlistError(f"in {text!r}: unsupported operator {type(node.op).__name__}")
-        _check(node.left, text)
-        _check(node.right, text)
-    elif isinstance(node, ast.IfExp):
-        test = node.test
-        if not (isinstance(test, ast.Compare) and len(test.ops) == 1
-                and isinstance(test.ops[0], tuple(_CMP))):
-            raise NetlistError(f"in {text!r}: a condition must be one comparison a (<, <=, >, >=) b")
-        for child in (test.left, test.comparators[0], node.body, node.orelse):
-            _check(child, text)
-    elif isinstance(node, ast.Call):
-        if not isinstance(node.func, ast.Name) or node.keywords:
-            raise NetlistError(f"in {text!r}: unsupported call")
-        name = node.func.id
-        if name == "v":
-            if len(node.args) not in (1, 2):
-                raise NetlistError(f"in {text!r}: v() takes one or two nodes")
-            for arg in node.args:
-                _node_arg(arg, text)
-        elif name == "i":
-            if len(node.args) != 1:
-                raise NetlistError(f"in {text!r}: i() takes one voltage source")
-            _name_arg(node.args[0], text)
-        elif name in FUNCTIONS:
-            if len(node.args) != FUNCTIONS[name][0]:
-                raise NetlistError(f"in {text!r}: {name}() takes {FUNCTIONS[name][0]} argument(s)")
-            for arg in node.args:
-                _check(arg, text)
-        else:
-            raise NetlistError(
-                f"in {text!r}: unknown function {name!r} (known: {', '.join(sorted(FUNCTIONS))})")
-    else:
+    checker = _CHECKS.get(type(node))
+    if checker is None:
         raise NetlistError(f"in {text!r}: unsupported syntax {type(node).__name__}")
+    checker(node, text)
+
+
+def _check_constant(node, text):
+    if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
+        raise NetlistError(f"in {text!r}: only numbers are allowed as constants")
+
+
+def _check_name(node, text):
+    if node.id.lower() in RESERVED or node.id in ("v", "i"):
+        raise NetlistError(f"in {text!r}: {node.id!r} cannot be used as a name")
+
+
+def _check_unary(node, text):
+    if not isinstance(node.op, (ast.USub, ast.UAdd)):
+        raise NetlistError(f"in {text!r}: unsupported operator")
+    _check(node.operand, text)
+
+
+def _check_binary(node, text):
+    if type(node.op) not in _BINARY:
+        raise NetlistError(f"in {text!r}: unsupported operator {type(node.op).__name__}")
+    _check(node.left, text)
+    _check(node.right, text)
+
+
+def _check_ifexp(node, text):
+    test = node.test
+    if not (isinstance(test, ast.Compare) and len(test.ops) == 1
+            and isinstance(test.ops[0], tuple(_CMP))):
+        raise NetlistError(f"in {text!r}: a condition must be one comparison a (<, <=, >, >=) b")
+    for child in (test.left, test.comparators[0], node.body, node.orelse):
+        _check(child, text)
+
+
+def _check_call(node, text):
+    if not isinstance(node.func, ast.Name) or node.keywords:
+        raise NetlistError(f"in {text!r}: unsupported call")
+    name = node.func.id
+    if name == "v":
+        if len(node.args) not in (1, 2):
+            raise NetlistError(f"in {text!r}: v() takes one or two nodes")
+        for arg in node.args:
+            _node_arg(arg, text)
+    elif name == "i":
+        if len(node.args) != 1:
+            raise NetlistError(f"in {text!r}: i() takes one voltage source")
+        _name_arg(node.args[0], text)
+    elif name in FUNCTIONS:
+        if len(node.args) != FUNCTIONS[name][0]:
+            raise NetlistError(f"in {text!r}: {name}() takes {FUNCTIONS[name][0]} argument(s)")
+        for arg in node.args:
+            _check(arg, text)
+    else:
+        raise NetlistError(
+            f"in {text!r}: unknown function {name!r} (known: {', '.join(sorted(FUNCTIONS))})")
+
+
+_BINARY = {ast.Add, ast.Sub, ast.Mult, ast.Div, ast.Pow}
+_CHECKS = {ast.Constant: _check_constant, ast.Name: _check_name, ast.UnaryOp: _check_unary,
+           ast.BinOp: _check_binary, ast.IfExp: _check_ifexp, ast.Call: _check_call}
 
 
 def _render(node, dialect, alias, symbols, text) -> str:
