@@ -636,6 +636,13 @@ def _pulse_stage(cal, pulses, train, pulse_t_amb, simulators, progress):
             "RMS relative current error against the measurement during the pulse"
             + (f"; {r['rms_rel_read']:.3g} during the read" if r["rms_rel_read"] is not None
                else "") + ("; trained c_th, c_env, r_env" if r["train"] else "; predicted")))
+    cal.notes.append(f"the card keeps the DC sweep's t_amb; set t_amb = {t_p:.2f} K to "
+                     "reproduce the pulse simulations")
+    if any(res.stderr.get(k) is None for k in ("c_th", "c_env", "r_env")):
+        cal.notes.append("the pulse currents barely depend on the heat capacities with this "
+                         "card at this ambient (no covariance): c_th, c_env, r_env stay near "
+                         "their starting values (time constants 0.1 ms and 20 ms, half the "
+                         "resistance each) and are not calibrated")
     cal.notes += [how, "c_th, c_env and the split of the thermal resistance (r_env; r_th = "
                   "total - r_env, the total from the DC sweep) fitted on the "
                   + ", ".join(names) + " in numpy; every pulse then simulated with the final "
