@@ -85,7 +85,7 @@ class _RCCircuit:
         self.analyses = [_Analysis("tran", "tran1")]
         self.seen_osdi: dict | None = None
 
-    def verilog_a_sources(self):
+    def verilog_a_sources(self, dialect=None):
         return [VA_R, VA_C] if self.use_va else []
 
     def to_netlist(self, dialect, osdi=None):
