@@ -339,8 +339,11 @@ class _BWrapper:
     def __init__(self, e: BehavioralSource):
         ports = list(dict.fromkeys([n for n in e.nodes] + list(e.expression.nodes)))
         self.connections = ports  # circuit nodes, in port order
-        alias = {node: f"t{k}" for k, node in enumerate(ports)}
         names = list(e.expression.names)
+        prefix = "t"
+        while any(n.startswith(prefix) for n in names):  # port names must not be parameters
+            prefix = "_" + prefix
+        alias = {node: f"{prefix}{k}" for k, node in enumerate(ports)}
         body = e.expression.render("verilog-a", node_alias=alias)
         p, n = (alias[x] for x in e.nodes)
         port_list = ", ".join(alias[x] for x in ports)

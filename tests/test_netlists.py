@@ -192,3 +192,14 @@ def test_threads_option_sets_ngspice_osdi_threads(tmp_path):
     assert "num_threads" not in c.to_netlist("vacask")
     with pytest.raises(NetlistError, match="threads"):
         c.option("threads", 0)
+
+
+def test_vacask_wrapper_ports_never_clash_with_parameters():
+    c = Circuit()
+    c.param("t0", 2.0)
+    c.vsource("1", "a", 0, 1.0)
+    c.resistor("1", "b", 0, 1.0)
+    c.bsource("x", "b", 0, i="t0*v(a)")
+    c.to_netlist("vacask")
+    text = c.verilog_a_sources("vacask")[0].read_text()
+    assert "parameter real t0" in text and "inout _t0" in text
