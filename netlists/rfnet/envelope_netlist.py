@@ -44,7 +44,7 @@ import numpy as np
 
 from neurospice.errors import NetlistError
 from neurospice.netlists import Circuit, Pwl, Subcircuit
-from neurospice.netlists.rfnet.network import RFNetwork
+from neurospice.netlists.rfnet.network import RFNetwork, lorentzian
 
 P_REF = 1e-6      # W per volt on a power node
 F_REF = 1e9       # Hz per volt on a frequency node
@@ -68,20 +68,41 @@ def _tone(li: int, i: int) -> str:
     return f"l{li}p{i}"
 
 
+def resonator_coefficients(fr_hz, tone_freq_hz, alpha: float, ksd_v_per_uw: float):
+    """Volts per uW of each tone on a resonator tuned at ``fr_hz``: K_SD 2 h (f - fr) /
+    (h^2 + (f - fr)^2), h = alpha fr -- the Lorentzian as a number (every frequency is a
+    constant of the netlist), computed by the numpy model's own function. Broadcasts."""
+    return ksd_v_per_uw * lorentzian(np.asarray(tone_freq_hz, dtype=float),
+                                     np.asarray(fr_hz, dtype=float), alpha)
+
+
+def linear_expression(coefficients, nodes) -> str:
+    """``c1*v(n1)+c2*v(n2)-...``: the shortest text of a weighted sum of node voltages (full
+    precision: ``repr`` of each coefficient)."""
+    out = []
+    for c, node in zip(coefficients, nodes):
+        c = float(c)
+        sign = "-" if c < 0 else ("+" if out else "")
+        out.append(f"{sign}{abs(c)!r}*v({node})")
+    return "".join(out) or "0.0"
+
+
 def resonator_expression(fr_hz: float, tones, alpha: float, ksd_v_per_uw: float) -> str:
     """The rectified voltage of one resonator (resonance ``fr_hz``) as an expression of the
-    power nodes of its tones, ``tones`` = [(node, frequency in Hz), ...]."""
-    fr = fr_hz / F_REF
-    h2 = (alpha * fr) ** 2
-    terms = " + ".join(f"v({node})*({f / F_REF!r} - {fr!r})/({h2!r} + ({f / F_REF!r} - {fr!r})**2)"
-                       for node, f in tones)
-    return f"{2 * ksd_v_per_uw * alpha * fr!r}*({terms})"
+    power nodes of its tones, ``tones`` = [(node, frequency in Hz), ...]: a weighted sum with
+    precomputed coefficients (:func:`resonator_coefficients`)."""
+    nodes = [n for n, _ in tones]
+    coef = resonator_coefficients(fr_hz, [f for _, f in tones], alpha, ksd_v_per_uw)
+    return linear_expression(coef, nodes)
 
 
-def build(net: RFNetwork, powers_w=None, *, batched: bool = False) -> Circuit:
+def build(net: RFNetwork, powers_w=None, *, batched: bool = False, timings: dict | None = None,
+          hold: float = 0.0) -> Circuit:
     """The envelope circuit of ``net``. ``powers_w``: one sample (n_inputs,) for an operating
     point, or with ``batched`` a (samples, n_inputs) array that input sources step through
-    (sample s on [s, s + 1) s, see :func:`evaluate`). None: zero inputs."""
+    (sample s at time s, see :func:`evaluate`). None: zero inputs. ``timings``, a dict,
+    receives the seconds spent computing coefficients and text (``expressions``) and adding
+    elements through the Circuit API (``circuit``)."""
     c = Circuit(f"{net.name}: envelope netlist ({net.device_count['total']} devices)")
     a = net.constants["alpha"]
     ksd_uw = net.constants["k_sd"] * P_REF
@@ -89,9 +110,10 @@ def build(net: RFNetwork, powers_w=None, *, batched: bool = False) -> Circuit:
     x = None if powers_w is None else np.asarray(powers_w, dtype=float)
     if x is not None and x.shape[-1] != n0:
         raise NetlistError(f"inputs have {x.shape[-1]} powers, the network {n0}")
+    t_text = t_add = 0.0
     for i in range(n0):
         if batched:
-            c.vsource(f"in{i}", _tone(0, i), "0", waveform=_steps(x[:, i] / P_REF))
+            c.vsource(f"in{i}", _tone(0, i), "0", waveform=_steps(x[:, i] / P_REF, hold))
         else:
             c.vsource(f"in{i}", _tone(0, i), "0", 0.0 if x is None else float(x[i] / P_REF))
     neuron = None
@@ -100,33 +122,61 @@ def build(net: RFNetwork, powers_w=None, *, batched: bool = False) -> Circuit:
         fr = net.res_freq(li)
         ft = net.tones(li)
         s = lay.polarity
+        nodes = [_tone(li, i) for i in range(lay.n_in)]
+        spans = [(max(0, k - m), min(lay.n_in, k + m + 1)) for k in range(lay.n_in)]
         for j in range(lay.n_chains):
-            for k in range(lay.n_in):
-                tones = [(_tone(li, i), float(ft[i]))
-                         for i in range(max(0, k - m), min(lay.n_in, k + m + 1))]
+            t0 = time.perf_counter()
+            texts = [linear_expression(resonator_coefficients(fr[j, k], ft[lo:hi], a, ksd_uw),
+                                       nodes[lo:hi]) for k, (lo, hi) in enumerate(spans)]
+            t1 = time.perf_counter()
+            for k, text in enumerate(texts):
                 top = f"l{li}c{j}n{k + 1}"
                 bot = f"l{li}c{j}n{k}" if k else "0"
                 ends = [top, bot] if s[k] > 0 else [bot, top]
-                c.bsource(f"r{li}_{j}_{k}", *ends,
-                          v=resonator_expression(float(fr[j, k]), tones, a, ksd_uw))
+                c.bsource(f"r{li}_{j}_{k}", *ends, v=text)
             c.vsource(f"b{li}_{j}", f"l{li}v{j}", f"l{li}c{j}n{lay.n_in}", float(lay.bias_v[j]))
+            t_text += t1 - t0
+            t_add += time.perf_counter() - t1
         if li < len(net.layers) - 1:
             if neuron is None:
                 neuron = c.subcircuit(_neuron_subckt(net))
             for j in range(lay.n_chains):
                 gain = float(net.osc_gain(li)[j])
                 c.instance(f"o{li}_{j}", "rfneuron", [f"l{li}v{j}", _tone(li + 1, j)], gain=gain)
+    if timings is not None:
+        timings["expressions"] = timings.get("expressions", 0.0) + t_text
+        timings["circuit"] = timings.get("circuit", 0.0) + t_add
     return c
 
 
-def _steps(values) -> Pwl:
-    """Sample s held from s to s + 1 (in units of 1 s; the circuit has no memory): corners
-    at s + 0.001 so each plateau's midpoint s + 0.5 reads sample s exactly."""
-    t, v = [], []
-    for s, val in enumerate(values):
-        t += [s + 0.0 if s == 0 else s + 0.001, s + 1.0]
-        v += [float(val), float(val)]
-    return Pwl(t, v)
+def _steps(values, hold: float = 0.0) -> Pwl:
+    """Sample s at time s (in units of 1 s; the circuit has no memory), straight ramps
+    between: the only breakpoints are the samples, so ngspice lands on each exactly and
+    takes a handful of steps between (corners of a long plateau would add a dozen steps a
+    sample as the simulator restarts its step after each). ``hold`` > 0 holds each sample
+    on [s - hold, s + hold] for a simulator that may step a hair past a breakpoint."""
+    v = [float(x) for x in values]
+    if len(v) == 1:
+        v = v * 2
+    if hold <= 0:
+        return Pwl([float(s) for s in range(len(v))], v)
+    t, w = [], []
+    for s, val in enumerate(v):
+        for c in (s - hold, s + hold):
+            if 0.0 <= c <= len(v) - 1:
+                t.append(c)
+                w.append(val)
+    t = [0.0] + t if t[0] > 0 else t
+    w = [v[0]] + w if len(w) < len(t) else w
+    if t[-1] < len(v) - 1:
+        t.append(float(len(v) - 1))
+        w.append(v[-1])
+    return Pwl(t, w)
+
+
+def sample_times(n: int):
+    """(times at which the batched transient reads samples 0..n-1, its stop time)."""
+    return np.arange(n, dtype=float), float(max(n - 1, 1))
 
 
 def output_names(net: RFNetwork) -> list[str]:
@@ -143,10 +193,13 @@ def hidden_names(net: RFNetwork, li: int) -> dict:
 
 def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: int | None = None,
              timeout: float = 900, batched: bool = False, show_progress: bool = False,
-             with_op: bool = False):
+             with_op: bool = False, timings: dict | None = None):
     """Output chain voltages (samples x outputs, V) of the envelope netlist, simulated.
-    One OP per sample (``workers`` processes at a time), or one batched transient. With
-    ``with_op`` also returns the list of per-sample operating points (dicts name -> value)."""
+    One OP per sample (``workers`` processes at a time), or one batched transient whose time
+    points at the plateaus' midpoints are the samples' operating points. With ``with_op``
+    also returns the list of per-sample operating points (dicts name -> value). ``timings``
+    (batched), a dict, receives seconds: ``expressions``, ``circuit`` (see :func:`build`),
+    ``run`` (the simulator's run: rendering the netlist, simulating, reading the output)."""
     from neurospice.netlists.rfnet.train import progress
     from neurospice.simulators import get_simulator
 
@@ -154,12 +207,22 @@ def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: i
     sim = get_simulator(simulator)
     names = output_names(net)
     if batched:
-        c = build(net, x, batched=True)
-        c.tran(0.5, float(len(x)), max_step=0.5)
+        tm = {} if timings is None else timings
+        # ngspice lands on every breakpoint; VACASK can step a hair past one
+        hold = 0.0 if simulator.startswith("ngspice") else 0.02
+        c = build(net, x, batched=True, timings=tm, hold=hold)
+        at, stop = sample_times(len(x))
+        c.tran(1.0, stop, max_step=1.0)
+        t0 = time.perf_counter()
         res = sim.run(c, timeout=timeout).tran
-        mid = np.arange(len(x)) + 0.5
+        tm["run"] = time.perf_counter() - t0
+        mid = at
         out = np.array([np.interp(mid, res.axis, res[n]) for n in names]).T
-        return (out, None) if with_op else out
+        if not with_op:
+            return out
+        cols = {n: np.interp(mid, res.axis, res[n]) for n in res.names if n != res.axis_name}
+        ops = [{n: float(v[k]) for n, v in cols.items()} for k in range(len(x))]
+        return out, ops
 
     def one(k):
         c = build(net, x[k])

@@ -308,9 +308,11 @@ class RFNetwork:
         lay = self.layers[li]
         return lay.n_in - 1 if lay.band is None else min(int(lay.band), lay.n_in - 1)
 
-    def _kernel(self, li: int, gW=None, chunk: int = 16):
+    def _kernel(self, li: int, gW=None, chunk: int = 16, keep: list | None = None):
         """W (n_chains, n_in) and, given dLoss/dW, dLoss/dshift_lw. Narrow bands loop over
-        the tone offsets; wide ones broadcast over (chains, resonators, tones) in chunks."""
+        the tone offsets; wide ones broadcast over (chains, resonators, tones) in chunks.
+        ``keep``, a list, receives the narrow path's per-offset derivatives dW/dfr so that
+        :meth:`_weights_grad` need not evaluate the Lorentzians again."""
         lay = self.layers[li]
         fi, fr, s = self.tones(li), self.res_freq(li), lay.polarity
         a, ksd = self.constants["alpha"], self.constants["k_sd"]
@@ -321,9 +323,14 @@ class RFNetwork:
             for o in range(-m, m + 1):            # tone i = k + o for resonator k
                 ks = np.arange(max(0, -o), min(n, n - o))
                 f, r = fi[ks + o][None, :], fr[:, ks]
-                W[:, ks + o] += ksd * s[ks] * lorentzian(f, r, a)
-                if g is not None:
-                    g[:, ks] += gW[:, ks + o] * ksd * s[ks] * lorentzian_dfr(f, r, a)
+                sk = ksd * s[ks]
+                W[:, ks + o] += sk * lorentzian(f, r, a)
+                if g is not None or keep is not None:
+                    dl = sk * lorentzian_dfr(f, r, a)
+                    if keep is not None:
+                        keep.append((o, ks, dl))
+                    if g is not None:
+                        g[:, ks] += gW[:, ks + o] * dl
         else:
             k = np.arange(n)
             mask = (np.abs(k[:, None] - k[None, :]) <= m) * (ksd * s)[:, None]   # (res, tone)
@@ -344,9 +351,15 @@ class RFNetwork:
         """W (n_chains, n_in), V/W: chain j's DC voltage per watt of tone i (band applied)."""
         return self._kernel(li)
 
-    def _weights_grad(self, li: int, gW: np.ndarray) -> np.ndarray:
-        """dLoss/dshift_lw from dLoss/dW."""
-        return self._kernel(li, gW)[1]
+    def _weights_grad(self, li: int, gW: np.ndarray, kept=None) -> np.ndarray:
+        """dLoss/dshift_lw from dLoss/dW (``kept``: the derivatives a forward pass kept)."""
+        if not kept:
+            return self._kernel(li, gW)[1]
+        lay = self.layers[li]
+        g = np.zeros((lay.n_chains, lay.n_in))
+        for o, ks, dl in kept:
+            g[:, ks] += gW[:, ks + o] * dl
+        return g * self.constants["alpha"] * lay.res_freq0_hz[None, :]
 
     def truncation_error(self, li: int = 0) -> float:
         """Largest magnitude, relative to the resonators' peak K_SD, of the summed tail a
@@ -383,9 +396,10 @@ class RFNetwork:
                                f"{self.layers[0].n_in}")
         trace = []
         for li, lay in enumerate(self.layers):
-            w = self.weights(li)
+            kept = [] if keep else None
+            w = self._kernel(li, keep=kept)
             v = x @ w.T + lay.bias_v
-            rec = {"p_in": x, "v": v, "w": w}
+            rec = {"p_in": x, "v": v, "w": w, "dw": kept}
             if li < len(self.layers) - 1:
                 cur = self.constants["g_m"] * (v + self.constants["v_b"])
                 x, dx = self.oscillator_power(cur, li)
@@ -431,7 +445,7 @@ class RFNetwork:
         for li in range(len(self.layers) - 1, -1, -1):
             rec = trace[li]
             gW = gv.T @ rec["p_in"]
-            grads[li] = (self._weights_grad(li, gW), gv.sum(axis=0))
+            grads[li] = (self._weights_grad(li, gW, rec["dw"]), gv.sum(axis=0))
             if li:
                 prev = trace[li - 1]
                 gp = gv @ rec["w"]

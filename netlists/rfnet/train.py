@@ -53,9 +53,12 @@ def progress(text: str, frac: float, stream=None) -> None:
 
 def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift: float = 0.02,
           lr_bias_v: float = 2e-5, seed: int = 0, x_test=None, y_test=None,
-          show_progress: bool = False, lr_decay: float = 1.0) -> History:
+          show_progress: bool = False, lr_decay: float = 1.0, eval_every: int = 1) -> History:
     """Train ``net`` in place on powers ``x`` (W) and labels ``y``. Learning rates: Adam's step
-    for the shifts (linewidths) and the biases (V); ``lr_decay`` multiplies both each epoch."""
+    for the shifts (linewidths) and the biases (V); ``lr_decay`` multiplies both each epoch.
+    Accuracies are recorded every ``eval_every`` epochs and after the last (each costs a
+    forward pass over the data; a step's cost hardly depends on the batch size, so large
+    batches and sparse evaluation make training of big networks fast)."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=int)
     rng = np.random.default_rng(seed)
@@ -76,6 +79,8 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
             losses.append(loss)
         opt.lrs = [lr * lr_decay for lr in opt.lrs]
         hist.loss.append(float(np.mean(losses)))
+        if (ep + 1) % max(1, int(eval_every)) and ep + 1 < epochs:
+            continue
         hist.train_acc.append(net.accuracy(x, y))
         if x_test is not None:
             hist.test_acc.append(net.accuracy(x_test, y_test))
