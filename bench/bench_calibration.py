@@ -1,0 +1,176 @@
+"""Calibration benchmark: a typical fit with the numpy inner loop vs with ngspice in the loop.
+
+The fit is the MTJ R(V) recipe's (``mtj-rv``) on synthetic data: a parallel and an
+antiparallel I-V sweep of 100 points each (200 points), 0.5 % current noise, three free
+parameters (rp, tmr0, vh; the MTJ card has no fourth that a static R(V) determines: the state
+m0 is degenerate with tmr0 and vh), relative residuals. Both variants use the same ``Fit``:
+the same data, start, bounds, weighting, seed and optimisers; only the model function
+differs:
+
+- numpy: the device's numpy rendering (``mtj_model()``, what the recipe uses);
+- ngspice: each evaluation builds the circuit (the Verilog-A card through OSDI, the values as
+  instance parameters) and runs a DC sweep in the in-process ngspice (``ngspice-shared``, the
+  cheapest per run), one sweep per data set, then interpolates onto the data's voltages.
+
+Timed: one model evaluation; the local stage alone (Levenberg-Marquardt from the same start);
+the whole fit (differential evolution, then Levenberg-Marquardt), five times with numpy. With
+ngspice in the loop the whole fit needs thousands of sweeps (about a minute): it is timed once,
+or with ``--quick`` only estimated as (the numpy fit's model evaluations) x (one ngspice
+evaluation); the printout says which.
+
+Run alone with ``.venv/bin/python bench/bench_calibration.py [--quick]`` (or through
+``make bench``). Prints times and ratios measured in this one run; nothing is asserted.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+
+import _timing as T
+
+from neurospice.calibration.fit import Dataset, Fit, Model
+from neurospice.calibration.recipes import mtj_model
+from neurospice.compact_models.devices import get_device
+from neurospice.netlists import Circuit
+from neurospice.simulators import get_simulator
+
+TRUTH = {"rp": 2500.0, "tmr0": 1.2, "vh": 0.35}
+FREE = ("rp", "tmr0", "vh")
+V = np.linspace(-0.6, 0.6, 100)       # even count: no point at 0 V (relative residuals)
+
+
+def datasets(seed: int = 0, noise: float = 0.005) -> list[Dataset]:
+    dev = get_device("mtj")
+    rng = np.random.default_rng(seed)
+    out = []
+    for m0, name in ((1.0, "P"), (-1.0, "AP")):
+        i = dev.numpy.dc_current({"p": V}, {**TRUTH, "m0": m0})["p,n"]
+        out.append(Dataset(V, i * (1 + rng.normal(0, noise, V.size)), name=f"{name} sweep",
+                           fixed={"m0": m0}))
+    return out
+
+
+def ngspice_model(counter: list[int]) -> Model:
+    """The MTJ I(V) model with each evaluation a DC sweep in in-process ngspice."""
+    dev = get_device("mtj")
+    sim = get_simulator("ngspice-shared")
+
+    def func(v, p):
+        counter[0] += 1
+        v = np.asarray(v, float)
+        lo, hi = float(v.min()), float(v.max())
+        step = (hi - lo) / (v.size - 1)
+        c = Circuit("mtj fit")
+        c.vsource("in", "a", 0, 0.0)
+        dev.add_to(c, "1", ["a", 0, 0], params={n: p[n] for n in dev.parameter},
+                   rendering="osdi")
+        c.dc("vin", lo, hi + step / 2, step)
+        res = sim.run(c).dc
+        return np.interp(v, res.axis, -np.asarray(res["i(vin)"]))
+
+    return Model.from_device(dev, func, name="mtj I(V) (ngspice DC sweep)",
+                             x_label="voltage (V)", y_label="current (A)")
+
+
+def counted_numpy_model(counter: list[int]) -> Model:
+    """The recipe's numpy model, counting its evaluations (one per data set and residual)."""
+    base = mtj_model()
+
+    def func(v, p):
+        counter[0] += 1
+        return base.func(v, p)
+
+    return Model.from_device(get_device("mtj"), func, name=base.name, x_label=base.x_label,
+                             y_label=base.y_label)
+
+
+def make_fit(model: Model, data: list[Dataset], global_stage: str | None) -> Fit:
+    """The recipe's fit: start from the low-bias resistances, relative residuals."""
+    r = [float(np.median(np.abs(d.x[45:55] / d.y[45:55]))) for d in data]
+    start = {"rp": r[0], "tmr0": r[1] / r[0] - 1, "vh": 0.4}
+    return Fit(model, data, free=FREE, values=start, weighting="relative",
+               global_stage=global_stage, seed=1, conf_int="stderr")
+
+
+def main() -> None:
+    full_ngspice = "--quick" not in sys.argv
+    sim = get_simulator("ngspice-shared")
+    if not sim.is_available():
+        print("ngspice-shared (libngspice) not available: nothing to compare")
+        return
+    data = datasets()
+    count, np_count = [0], [0]
+    npm, ngm = counted_numpy_model(np_count), ngspice_model(count)
+    p = {**npm.defaults(), **TRUTH, "m0": -1.0}
+    ngm.eval(V, p)                           # load the library, compile/load the OSDI file
+
+    T.header("calibration: MTJ R(V) fit, 2 sweeps x 100 points, 3 free parameters, "
+             "relative residuals")
+    T.note("numpy: the device's numpy rendering; ngspice: a DC sweep in in-process ngspice "
+           "(OSDI card) per data set and evaluation; same data, start, bounds and optimisers")
+    ev = T.measure_interleaved({"numpy": lambda: npm.eval(V, p),
+                                "ngspice": lambda: ngm.eval(V, p)}, repeats=30, warmup=2)
+    T.row("one evaluation (100-point I-V), numpy", ev["numpy"])
+    T.row("one evaluation (100-point I-V), ngspice-shared", ev["ngspice"])
+    ref, got = npm.eval(V, p), ngm.eval(V, p)
+    T.row("max |ngspice - numpy| / current range", float(np.max(np.abs(got - ref)) /
+                                                          np.ptp(ref)))
+    T.ratio("ngspice / numpy, one evaluation", ev["ngspice"], ev["numpy"])
+
+    T.header("local stage only (Levenberg-Marquardt from the recipe's start)")
+    out = {}
+
+    def local(model, key, counter):
+        def go():
+            counter[0] = 0
+            out[key] = make_fit(model, data, None).run()
+            out[key + " evals"] = counter[0]
+        return go
+
+    loc = T.measure_interleaved({"numpy": local(npm, "np", np_count),
+                                 "ngspice": local(ngm, "ng", count)},
+                                repeats=3)
+    T.row("numpy loop", loc["numpy"])
+    T.row("ngspice loop", loc["ngspice"])
+    T.row("model evaluations (numpy / ngspice)", f"{out['np evals']} / {out['ng evals']}")
+    for n in FREE:
+        a, b = out["np"].values[n], out["ng"].values[n]
+        T.row(f"{n}: numpy {a:.6g}, ngspice {b:.6g}", abs(b - a) / out["np"].stderr[n],
+              "std. errors apart")
+    T.ratio("ngspice / numpy loop, local stage", loc["ngspice"], loc["numpy"])
+
+    T.header("whole fit (differential evolution, then Levenberg-Marquardt)")
+    def full_numpy():
+        np_count[0] = 0
+        out["full"] = make_fit(npm, data, "de").run()
+        out["full evals"] = np_count[0]
+
+    full_np = T.measure(full_numpy, repeats=5)
+    evals = out["full evals"]
+    T.row("numpy loop", full_np)
+    T.row("model evaluations (one per data set)", evals)
+    T.row("numpy-loop fit finishes in", full_np.median, "s")
+    if full_ngspice:
+        count[0] = 0
+        full_ng = T.measure(lambda: out.update(full_ng=make_fit(ngm, data, "de").run()),
+                            repeats=1)
+        T.row("ngspice loop (timed once)", full_ng)
+        T.row("ngspice sweeps", count[0])
+        for n in FREE:
+            T.row(f"{n}: numpy {out['full'].values[n]:.6g}, ngspice "
+                  f"{out['full_ng'].values[n]:.6g}", abs(out["full_ng"].values[n] -
+                                                         out["full"].values[n]) /
+                  out["full"].stderr[n], "std. errors apart")
+        T.ratio("ngspice / numpy loop, whole fit", full_ng, full_np)
+    else:
+        est = evals * ev["ngspice"].median
+        T.row("ngspice loop (estimated)", est, "s")
+        T.note(f"estimated: {evals} model evaluations x one ngspice sweep (the optimiser's "
+               "own cost is negligible next to it); without --quick it is timed (a minute)")
+        T.ratio("ngspice / numpy loop, whole fit (estimated)", est, full_np.median)
+
+
+if __name__ == "__main__":
+    main()
