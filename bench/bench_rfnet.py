@@ -25,7 +25,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "drone_rf" / \
 
 
 def drone_training():
-    T.header("drone network training (256 -> 128 -> 10, band 8, numpy Adam)")
+    T.header("drone network training (256 -> 128 -> 10, band 8, numpy Adam, batch 128)")
     try:
         from neurospice.netlists.rfnet.data import load_spectra
         ds = load_spectra(DATA)
@@ -33,13 +33,15 @@ def drone_training():
         T.note(f"skipped: {exc}")
         return
     net = RFNetwork.build([256, 128, 10], linear_plan(256, 2e9, 12e9), band=8)
-    one = T.measure(lambda: net.loss_and_grads(ds.x_train[:32], ds.y_train[:32]), repeats=5)
-    T.row("one Adam step (batch 32)", one)
-    hist = train(net, ds.x_train, ds.y_train, epochs=5, batch=32)
+    one = T.measure(lambda: net.loss_and_grads(ds.x_train[:128], ds.y_train[:128]), repeats=5)
+    T.row("one Adam step (batch 128)", one)
+    small = T.measure(lambda: net.loss_and_grads(ds.x_train[:32], ds.y_train[:32]), repeats=5)
+    T.ratio("step: batch 128 / batch 32", one, small)
+    hist = train(net, ds.x_train, ds.y_train, epochs=5, batch=128, eval_every=5)
     T.row("5 epochs (702 spectra)", hist.seconds, "s")
-    T.ratio("80-epoch training / one step", 80 * hist.seconds / 5, one)
+    T.ratio("150-epoch training (the test's) / one step", 150 * hist.seconds / 5, one)
     full = RFNetwork.build([256, 128, 10], linear_plan(256, 2e9, 12e9), band=None)
-    step_full = T.measure(lambda: full.loss_and_grads(ds.x_train[:32], ds.y_train[:32]),
+    step_full = T.measure(lambda: full.loss_and_grads(ds.x_train[:128], ds.y_train[:128]),
                           repeats=3)
     T.row("one step without a band (all 256 tones)", step_full)
     T.ratio("step: full / band 8", step_full, one)
