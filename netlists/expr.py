@@ -20,6 +20,7 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
+from typing import NamedTuple
 
 from neurospice.errors import NetlistError
 from neurospice.netlists.values import RESERVED, check_node, fmt
@@ -64,47 +65,30 @@ class Expression:
     text: str
 
     def __post_init__(self):
-        self._tree  # parse now: a bad expression fails where it is written
+        self._parsed  # parse now: a bad expression fails where it is written
 
     @cached_property
-    def _tree(self) -> ast.expr:
+    def _parsed(self) -> "_Parsed":
         return _parse(self.text)
 
-    @cached_property
-    def nodes(self) -> tuple[str, ...]:
-        """Nodes referenced by ``v()`` (ground excluded), each once."""
-        out: list[str] = []
-        for call in _calls(self._tree, "v"):
-            for arg in call.args:
-                node = _node_arg(arg, self.text)
-                if node != "0" and node not in out:
-                    out.append(node)
-        return tuple(out)
+    @property
+    def _tree(self) -> ast.expr:
+        return self._parsed.tree
 
-    @cached_property
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        """Nodes referenced by ``v()`` (ground excluded), each once, in reading order."""
+        return self._parsed.nodes
+
+    @property
     def currents(self) -> tuple[str, ...]:
         """Voltage sources whose current is referenced by ``i()``."""
-        return tuple(dict.fromkeys(_name_arg(c.args[0], self.text) for c in _calls(self._tree, "i")))
+        return self._parsed.currents
 
-    @cached_property
+    @property
     def names(self) -> tuple[str, ...]:
-        """Parameter names referenced (``time`` excluded)."""
-        out: list[str] = []
-
-        def visit(node):
-            if isinstance(node, ast.Name):
-                if node.id not in SPECIAL and node.id not in out:
-                    out.append(node.id)
-            elif isinstance(node, ast.Call):
-                if node.func.id not in ("v", "i"):
-                    for arg in node.args:
-                        visit(arg)
-            else:
-                for child in ast.iter_child_nodes(node):
-                    visit(child)
-
-        visit(self._tree)
-        return tuple(out)
+        """Parameter names referenced (``time`` excluded), in reading order."""
+        return self._parsed.names
 
     def render(self, dialect: str, *, node_alias: dict[str, str] | None = None,
                symbols: dict[str, str] | None = None) -> str:
@@ -122,10 +106,17 @@ class Expression:
         return self.text
 
 
+class _Parsed(NamedTuple):
+    tree: ast.expr
+    nodes: tuple[str, ...]
+    currents: tuple[str, ...]
+    names: tuple[str, ...]
+
+
 @lru_cache(maxsize=8192)
-def _parse(text) -> ast.expr:
-    """The checked syntax tree of ``text`` (cached: netlist generators repeat expressions;
-    the trees are never modified)."""
+def _parse(text) -> _Parsed:
+    """The checked syntax tree of ``text`` and what it refers to, found in one pass (cached:
+    netlist generators repeat expressions; the trees are never modified)."""
     if not isinstance(text, str) or not text.strip():
         raise NetlistError(f"empty expression {text!r}")
     if any(c in text for c in "\n\r\0{}\"';$`\\"):
@@ -136,18 +127,14 @@ def _parse(text) -> ast.expr:
         tree = ast.parse(text.strip(), mode="eval").body
     except SyntaxError as exc:
         raise NetlistError(f"cannot parse expression {text!r}: {exc.msg}") from None
-    _check(tree, text)
-    return tree
+    found: dict[str, dict] = {"nodes": {}, "currents": {}, "names": {}}
+    _check(tree, text, found)
+    found["nodes"].pop("0", None)
+    return _Parsed(tree, *(tuple(found[k]) for k in ("nodes", "currents", "names")))
 
 
 def as_expression(value: object) -> Expression:
     return value if isinstance(value, Expression) else Expression(value)
-
-
-def _calls(tree, name):
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == name:
-            yield node
 
 
 def _node_arg(arg, text) -> str:
@@ -164,46 +151,49 @@ def _name_arg(arg, text) -> str:
     raise NetlistError(f"in {text!r}: i() takes the name of a voltage source, e.g. i(vin)")
 
 
-def _check(node, text):
+def _check(node, text, found):
+    """Validate ``node`` and record what it refers to in ``found`` (ordered dicts)."""
     checker = _CHECKS.get(type(node))
     if checker is None:
         raise NetlistError(f"in {text!r}: unsupported syntax {type(node).__name__}")
-    checker(node, text)
+    checker(node, text, found)
 
 
-def _check_constant(node, text):
+def _check_constant(node, text, found):
     if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
         raise NetlistError(f"in {text!r}: only numbers are allowed as constants")
 
 
-def _check_name(node, text):
+def _check_name(node, text, found):
     if node.id.lower() in RESERVED or node.id in ("v", "i"):
         raise NetlistError(f"in {text!r}: {node.id!r} cannot be used as a name")
+    if node.id not in SPECIAL:
+        found["names"][node.id] = None
 
 
-def _check_unary(node, text):
+def _check_unary(node, text, found):
     if not isinstance(node.op, (ast.USub, ast.UAdd)):
         raise NetlistError(f"in {text!r}: unsupported operator")
-    _check(node.operand, text)
+    _check(node.operand, text, found)
 
 
-def _check_binary(node, text):
+def _check_binary(node, text, found):
     if type(node.op) not in _BINARY:
         raise NetlistError(f"in {text!r}: unsupported operator {type(node.op).__name__}")
-    _check(node.left, text)
-    _check(node.right, text)
+    _check(node.left, text, found)
+    _check(node.right, text, found)
 
 
-def _check_ifexp(node, text):
+def _check_ifexp(node, text, found):
     test = node.test
     if not (isinstance(test, ast.Compare) and len(test.ops) == 1
             and isinstance(test.ops[0], tuple(_CMP))):
         raise NetlistError(f"in {text!r}: a condition must be one comparison a (<, <=, >, >=) b")
     for child in (test.left, test.comparators[0], node.body, node.orelse):
-        _check(child, text)
+        _check(child, text, found)
 
 
-def _check_call(node, text):
+def _check_call(node, text, found):
     if not isinstance(node.func, ast.Name) or node.keywords:
         raise NetlistError(f"in {text!r}: unsupported call")
     name = node.func.id
@@ -211,16 +201,16 @@ def _check_call(node, text):
         if len(node.args) not in (1, 2):
             raise NetlistError(f"in {text!r}: v() takes one or two nodes")
         for arg in node.args:
-            _node_arg(arg, text)
+            found["nodes"][_node_arg(arg, text)] = None
     elif name == "i":
         if len(node.args) != 1:
             raise NetlistError(f"in {text!r}: i() takes one voltage source")
-        _name_arg(node.args[0], text)
+        found["currents"][_name_arg(node.args[0], text)] = None
     elif name in FUNCTIONS:
         if len(node.args) != FUNCTIONS[name][0]:
             raise NetlistError(f"in {text!r}: {name}() takes {FUNCTIONS[name][0]} argument(s)")
         for arg in node.args:
-            _check(arg, text)
+            _check(arg, text, found)
     else:
         raise NetlistError(
             f"in {text!r}: unknown function {name!r} (known: {', '.join(sorted(FUNCTIONS))})")
