@@ -1,6 +1,7 @@
 """Crossbar benchmarks: ngspice time vs array size (8x8 to 128x128) for an operating point
 (OSDI vs behavioral subcircuit, and VACASK) and a short read transient; the numpy pulse-level
-simulators' throughput (device-pulses per second).
+simulators' throughput (device-pulses per second): the seed's statistical model, the physical
+model with its default sub-steps, and the physical Monte-Carlo of the seed-mapped ensemble.
 
 Run alone with ``.venv/bin/python bench/bench_crossbar.py`` (or through ``make bench``).
 Prints medians of repeats and ratios measured in this one run; nothing is asserted.
@@ -13,6 +14,7 @@ import numpy as np
 import _timing as T
 
 from neurospice.compact_models.rram import variability as var
+from neurospice.compact_models.rram import weak_reset as wr
 from neurospice.netlists import Pulse
 from neurospice.netlists.crossbar import Crossbar, program
 from neurospice.simulators import get_simulator
@@ -81,10 +83,14 @@ def main():
     T.row("seed model 100 devices x 2000 pulses", t)
     T.row("seed model device-pulses per second", 2e5 / t.median, "1/s")
     amps = np.full(100, var.WEAK_RESET_AMPLITUDE)
-    t = T.measure(lambda: var.simulate_pulse_train(amps, var.WEAK_RESET_WIDTH, n_devices=500,
-                                                   params={"gi": 0.84e-9}), repeats=2)
-    T.row("physical model 500 devices x 100 pulses", t)
-    T.row("physical model device-pulses per second", 5e4 / t.median, "1/s")
+    t_fine = T.measure(lambda: var.simulate_pulse_train(
+        amps, var.WEAK_RESET_WIDTH, n_devices=500, params={"gi": 0.84e-9}), repeats=2)
+    T.row("physical model 500 devices x 100 pulses", t_fine)
+    T.row("physical model device-pulses per second", 5e4 / t_fine.median, "1/s")
+    t_phys = T.measure(lambda: wr.physical_weak_reset_montecarlo(100, 2000, seed=1), repeats=2)
+    T.row("physical, seed-mapped 100 x 2000", t_phys)
+    T.row("seed-mapped physical device-pulses per second", 2e5 / t_phys.median, "1/s")
+    T.ratio("seed-mapped physical / seed model (100 x 2000)", t_phys, t)
 
 
 if __name__ == "__main__":

@@ -4,11 +4,12 @@ RESET, a weak-RESET regime, Joule heating, smooth bounds and a cycle-to-cycle no
 State: the gap ``g`` between the conductive filament's tip and the top electrode
 (PHYSICS.md section 6, [L]). Conduction is tunnelling across the gap,
 
-    I = i0 exp(-g/g0) sinh(V/v0),
+    I = i0 exp(-g/g0 - sread xi) sinh(V/v0),
 
 and the gap moves by field- and temperature-assisted ion hopping,
 
-    dg/dt = -vel0 exp(-ea/kT) sinh(gamma a0 V / (tox kT)) * W * exp(sc2c xi),
+    dg/dt = -vel0 exp(-Ea(g)/kT) sinh(gamma a0 V / (tox kT)) * W * exp(sc2c xi),
+    Ea(g) = ea + dea sigmoid((g - gk)/dk),
     gamma = gamma0 - beta (g/g1)^3,   T = t0 + rth I V   (I V >= 0: the dissipated power).
 
 Positive V (p above n) shrinks the gap: SET. It is *abrupt* because of two positive
@@ -17,7 +18,7 @@ field-enhancement factor gamma. RESET (V < 0) is *gradual*: the growing gap lowe
 current and gamma, so each RESET step slows the next. Small negative pulses (about -0.3 V,
 100 ns here) move the gap by 1e-4 nm each: the *weak-RESET regime* in which the resistance
 rises a little per pulse (ln R grows by dg/g0 at a low read voltage); the seed's statistics of
-that drift are in :mod:`.variability`.
+that drift are in :mod:`.variability`, and :mod:`.weak_reset` maps them onto this model.
 
 Smooth bounds, no clamping: the drive is multiplied by a window
 ``W = tanh((g - gmin)/dwin) s + tanh((gmax - g)/dwin) (1 - s)``, where the selector
@@ -27,17 +28,28 @@ of the ODE whatever the drive: g stays in [gmin, gmax] (to the solver's toleranc
 ON/OFF ratio of a full SET/RESET is ``exp((gmax - gmin)/g0)`` at a low read voltage. With no
 bias the rate is exactly zero (retention; the thermal drift at V = 0 is neglected).
 
-Noise input ``xi`` (an N(0,1) sample, usually one value per programming pulse, from
-:func:`~neurospice.compact_models.randomness.noise_pwl` or a per-pulse step PWL): it scales
-the switching rate by ``exp(sc2c xi)`` -- lognormal cycle-to-cycle variation of each
-programming step (stochastic ion hopping); it does not change the read current. Tie ``xi``
-to ground when unused.
+Weak-RESET knee: the activation energy is ``ea + dea sigmoid((g - gk)/dk)`` -- the hopping
+barrier rises by ``dea`` where the filament's tip leaves the vacancy-rich region at the gap
+``gk`` (width ``dk``), so the weak-RESET drift continues at ``exp(-dea/kT)`` of its rate beyond
+it: the seed's two-slope drift with its knee (:mod:`.weak_reset` maps each device of the seed's
+ensemble to ``ea``, ``dea``, ``gk``, ``dk`` and ``gi``). The default ``dea = 0`` (and ``gk``
+beyond any gap) means no knee.
+
+Noise input ``xi`` (a sample per programming pulse, from
+:func:`~neurospice.compact_models.randomness.noise_pwl` or a per-pulse step PWL; tie it to
+ground when unused) acts twice, each with its own gain: it scales the switching rate by
+``exp(sc2c xi)`` -- lognormal cycle-to-cycle variation of each programming step (stochastic
+ion hopping; with an N(0,1) sample) -- and the conduction by ``exp(-sread xi)`` -- read noise
+from traps near the filament (RTN from one trap, 1/f from many), which changes ln R by
+``sread xi`` without moving the gap (the seed's noise model: :mod:`.weak_reset` feeds it the
+RTN chain plus the 1/f noise in ln R units, with ``sread = 1``). Both gains default to 0.
 
 Defaults: the Stanford RRAM model v1.0.0 parameter set (Jiang, Wong et al., "A compact model
 for metal-oxide resistive random access memory with experiment verification", IEEE TED 63,
 1884 (2016); Guan, Yu, Wong, IEEE EDL 33, 1405 (2012)) -- generic HfOx values to be
 calibrated (:mod:`neurospice.calibration.recipe_rram`), not trusted. The window width
-``dwin`` and the noise gain ``sc2c`` are this model's own.
+``dwin``, the noise gains ``sc2c`` and ``sread`` and the knee ``gk``, ``dk``, ``dea`` are this
+model's own.
 """
 
 from neurospice.compact_models.framework import Device, Parameter, State
@@ -81,20 +93,32 @@ DEVICE = Device(
         Parameter("sc2c", "", 0.0, 0.0, 5.0,
                   "cycle-to-cycle noise: sigma of ln(switching rate) per unit noise sample",
                   "this model; calibrate on pulse data (0: deterministic)"),
+        Parameter("gk", "m", 1e-7, 0.0, 1e-6,
+                  "knee gap: the hopping barrier rises by dea beyond it",
+                  "this model (weak-RESET knee; default beyond any gap: no knee)"),
+        Parameter("dk", "m", 0.01e-9, 0.0, 1e-8, "width of the barrier step at gk",
+                  "this model", lower_open=True),
+        Parameter("dea", "eV", 0.0, -2.0, 3.0,
+                  "rise of the activation energy beyond gk (ln(m1/m2) kT in weak RESET)",
+                  "this model (0: no knee)"),
+        Parameter("sread", "", 0.0, 0.0, 5.0,
+                  "read noise: ln(conductance) falls by sread per unit noise input",
+                  "this model (trap occupancy: RTN, 1/f; 0: none)"),
     ),
     states=(State("g", "m", 1e-9, "gi", "filament gap (node volts = nm)"),),
     locals=(
         ("vd", "v(p, n)"),
-        ("cur", "i0*exp(-g/g0)*sinh(vd/v0)"),
+        ("cur", "i0*exp(-g/g0 - sread*v(xi))*sinh(vd/v0)"),
         ("tk", "tamb + rth*cur*vd"),
         ("kt", f"{K_OVER_Q}*tk"),
         ("gam", "gamma0 - beta*(g/g1)*(g/g1)*(g/g1)"),
         ("xs", "gam*a0*vd/(tox*kt)"),
         ("sel", "sigmoid(xs/0.05)"),
         ("win", "tanh((g - gmin)/dwin)*sel + tanh((gmax - g)/dwin)*(1 - sel)"),
+        ("eak", "ea + dea*sigmoid((g - gk)/dk)"),
     ),
     currents=(("p", "n", "cur"),),
-    rates={"g": "-vel0*exp(-ea/kt)*sinh(xs)*win*exp(sc2c*v(xi))"},
+    rates={"g": "-vel0*exp(-eak/kt)*sinh(xs)*win*exp(sc2c*v(xi))"},
     references=(
         "PHYSICS.md section 6 (filament gap model, weak-RESET regime)",
         "Z. Jiang et al., IEEE Trans. Electron Devices 63, 1884 (2016)",

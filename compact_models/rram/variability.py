@@ -30,6 +30,10 @@ Two levels, both seeded (same seed, same numbers):
    renderings on short trains when SPICE is driven by :func:`pulse_train_waveforms` (the same
    pulses, the same per-pulse noise held through each pulse): tests/test_rram.py compares the
    gap after every pulse of a 12-pulse train.
+
+:mod:`.weak_reset` joins the two: it maps each device of the seed's ensemble to physical
+per-device parameters and runs the Monte-Carlo on the physical model (the statistics above
+reproduced by the gap equation under identical weak-RESET pulses).
 """
 
 from __future__ import annotations
