@@ -141,6 +141,8 @@ class Dataset:
     meta: dict = field(default_factory=dict)
     fixed: dict = field(default_factory=dict)
     x_plot: np.ndarray | None = None     # the abscissa to plot against (default: x)
+    penalty: bool = False                # a soft constraint, not a measurement: in the
+                                         # residuals, not in R^2 nor the plots
 
     def __post_init__(self):
         self.y = np.asarray(self.y, dtype=float).ravel()
@@ -591,6 +593,9 @@ class Fit:
                 corr = res.covar / np.outer(d, d)
         r2s, ss_res, ss_tot = [], 0.0, 0.0
         for k, ds in enumerate(self.datasets):
+            if ds.penalty:
+                r2s.append(float("nan"))
+                continue
             ymod = self.model.eval(ds.x, {**shared, **per[k], **ds.fixed}, **ds.meta)
             a = float(np.sum((ds.y - ymod) ** 2))
             b = float(np.sum((ds.y - ds.y.mean()) ** 2))

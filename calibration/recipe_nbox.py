@@ -58,7 +58,7 @@ from .fit import Dataset, Fit, FitResult, Model, Param
 from .recipes import Calibration, Verification, _as_list, _collect_warnings
 
 __all__ = ["FREE", "VO2_FIXED", "static_curve", "sweep_currents", "model_switching",
-           "measured_switching", "start_from_sweep", "nbox_iv_model", "fit_nbox_iv",
+           "measured_switching", "switching_interval", "start_from_sweep", "nbox_iv_model", "fit_nbox_iv",
            "simulate_pulses", "fit_pulse_thermal", "read_samples", "read_ambient",
            "pulse_amplitude"]
 
@@ -212,12 +212,9 @@ def model_switching(params: Mapping[str, float], v_max: float, *, curve=None) ->
     return out
 
 
-def measured_switching(v, i, *, min_step: float = 0.8) -> float | None:
-    """The switching voltage of one branch of a measured (or sampled) sweep: around the
-    steepest step of ln|i/v| (the conductance) against v, the run of steps steeper than ``min_step`` per volt is
-    the switching region; the voltage where ln|i| crosses the mean of its values at the two
-    ends of that region (linear between samples), returned as a voltage. None if no step is that steep. The same
-    function applies to data and to a model sampled on the data's voltages."""
+def _switch_region(v, i, min_step: float):
+    """(v, ln conductance, a, b) of the steepest run of steps of ln|i/v| steeper than
+    ``min_step`` per volt (steps a..b, i.e. samples a..b+1), or None."""
     v, i = np.asarray(v, float), np.asarray(i, float)
     ok = np.abs(v) > 0
     v, i = v[ok], i[ok]
@@ -234,12 +231,46 @@ def measured_switching(v, i, *, min_step: float = 0.8) -> float | None:
         a -= 1
     while b < slope.size - 1 and slope[b + 1] >= min_step:
         b += 1
+    return v, li, a, b, k
+
+
+def measured_switching(v, i, *, min_step: float = 0.8) -> float | None:
+    """The switching voltage of one branch of a measured (or sampled) sweep: around the
+    steepest step of ln|i/v| (the conductance) against v, the run of steps steeper than
+    ``min_step`` per volt is the switching region; the voltage where ln|i| crosses the mean
+    of its values at the two ends of that region (linear between samples), returned as a
+    voltage. None if no step is that steep. The same function applies to data and to a
+    model sampled on the data's voltages."""
+    region = _switch_region(v, i, min_step)
+    if region is None:
+        return None
+    v, li, a, b, k = region
     mid = 0.5 * (li[a] + li[b + 1])
     for m in range(a, b + 1):
         lo, hi = sorted((li[m], li[m + 1]))
         if lo <= mid <= hi and li[m] != li[m + 1]:
             return float(v[m] + (mid - li[m]) / (li[m + 1] - li[m]) * (v[m + 1] - v[m]))
     return float(0.5 * (v[k] + v[k + 1]))
+
+
+def _steepest_step(v, i, min_step: float = 0.8) -> tuple[float, float] | None:
+    """The voltages of the two samples around the steepest step of a switching branch."""
+    region = _switch_region(v, i, min_step)
+    if region is None:
+        return None
+    v, _, _, _, k = region
+    return float(min(v[k], v[k + 1])), float(max(v[k], v[k + 1]))
+
+
+def switching_interval(v, i, *, min_step: float = 0.8) -> tuple[float, float] | None:
+    """The voltages (low, high) of the samples that bracket the switching region of one
+    branch (see :func:`measured_switching`): the fold of a model that reproduces the data
+    lies between them. None if the branch does not switch."""
+    region = _switch_region(v, i, min_step)
+    if region is None:
+        return None
+    v, _, a, b, _ = region
+    return float(min(v[a], v[b + 1])), float(max(v[a], v[b + 1]))
 
 
 # =========================================================================== the fit
@@ -302,6 +333,12 @@ def nbox_iv_model() -> Model:
     def func(v, p, branch="up", v_max=None, t_amb=None):
         card = {k: p[k] for k in dev.parameter}
         v = np.asarray(v, float)
+        if branch == "folds":           # the fold penalty (see _fold_dataset)
+            folds = model_switching(card, v_max, curve=cache.get(card, float(v_max)))
+            f = np.array([folds["up"] if folds["up"] is not None else 2 * v_max,
+                          folds["down"] if folds["down"] is not None else 1e-3 * v_max])
+            lo, hi = v
+            return 0.5 * (lo + hi) + f - np.clip(f, lo, hi)
         if branch == "static":          # a slow up sweep at another ambient temperature
             card["t_amb"] = float(t_amb)
             return sweep_currents(card, v, None, v_max=float(np.max(v)))[0]
@@ -349,7 +386,8 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
                 de_options: Mapping | None = None, progress=False,
                 pulses: Sequence | None = None, pulse_train: Sequence[float] | None = None,
                 pulse_t_amb: float | str | None = "read",
-                simulators: Sequence[str] = ("ngspice",)) -> Calibration:
+                simulators: Sequence[str] = ("ngspice",), fold_guard: int = 2,
+                fold_penalty: bool = True) -> Calibration:
     """Fit the card to a dual DC sweep (``data``: the [up, down] branches, as
     ``load_iv(path, split="reversal")`` gives them). ``t_amb`` (K): the stage temperature
     (held). ``fixed``: other card values to hold (default: :data:`VO2_FIXED`). Points below
@@ -359,7 +397,17 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
     ``pulse_train``: the amplitudes (V) whose pulses train the heat capacities (default:
     the middle amplitude); ``pulse_t_amb``: the pulse set-up's ambient (K), or ``"read"``
     (:func:`read_ambient`), or None (``t_amb``). See :func:`fit_pulse_thermal` and
-    :func:`simulate_pulses`."""
+    :func:`simulate_pulses`.
+
+    The folds: a sample next to a switching voltage changes branch when the model's fold
+    moves past it, so the least-squares surface is piecewise and a local stage can stop in a
+    neighbouring piece. Hence ``fold_guard``: the ``fold_guard`` samples on each side of
+    the steepest step of each measured switch are left out of the current residuals
+    (reported); and ``fold_penalty``: two more residuals hold each model fold
+    between the samples that bracket the measured switch (:func:`switching_interval`): zero
+    inside, growing with the distance outside (one sigma per half interval), so the fold
+    has a smooth pull toward the data and the points left in never change branch near the
+    optimum."""
     v_up, i_up, v_dn, i_dn = _sweeps(data)
     held = {**VO2_FIXED, **(fixed or {})}
     values = {**start_from_sweep(v_up, i_up, v_dn, i_dn, t_amb), **held, **(start or {})}
@@ -367,14 +415,31 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
     values.setdefault("t_ref", t_amb)
     v_max = float(max(v_up.max(), v_dn.max()))
     model = nbox_iv_model()
-    sets = []
+    sets, intervals, guarded = [], [], []
     for name, v, i in (("up sweep", v_up, i_up), ("down sweep", v_dn, i_dn)):
         keep = (v > v_min) & (i > 0)
         if keep.sum() < 5:
             raise DataError(f"{name}: fewer than 5 points above {v_min} V with positive "
                             "current")
+        intervals.append(switching_interval(v[keep], i[keep]))
+        span = _steepest_step(v[keep], i[keep])
+        if span is not None and fold_guard > 0:
+            step = float(np.median(np.abs(np.diff(v))))
+            near = (v >= span[0] - (fold_guard - 1 + 0.5) * step) & \
+                (v <= span[1] + (fold_guard - 1 + 0.5) * step) & keep
+            if (keep & ~near).sum() >= 5:
+                guarded.append(f"{name}: {int(near.sum())} point(s) at "
+                               f"{float(v[near].min()):.4g}-{float(v[near].max()):.4g} V")
+                keep &= ~near
         sets.append(Dataset(v[keep], i[keep], name=name,
                             meta={"branch": name.split()[0], "v_max": v_max}))
+    if fold_penalty and all(s_ is not None for s_ in intervals):
+        lo = np.array([a for a, _ in intervals])
+        hi = np.array([b for _, b in intervals])
+        mid = 0.5 * (lo + hi)
+        sets.append(Dataset(np.array([lo, hi]), mid, sigma=0.5 * (hi - lo) / mid,
+                            name="folds", meta={"branch": "folds", "v_max": v_max},
+                            penalty=True))
     free = [n for n in free if n not in held]
     fixed_names = [n for n in model.params if n not in free]
     opts = {"maxiter": 30, "popsize": 8, "tol": 1e-6, **(de_options or {})}
@@ -390,6 +455,14 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
     cal = Calibration("nbox-iv", "nbox", card, {n: res.stderr.get(n) for n in res.free},
                       fits, warnings=_collect_warnings(fits))
     _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max)
+    if guarded:
+        cal.notes.append(f"left out of the current residuals, next to the switches "
+                         f"(fold_guard = {fold_guard}): " + "; ".join(guarded))
+    if len(sets) == 3:
+        cal.notes.append("fold penalty: the model's threshold fold held within "
+                         f"{intervals[0][0]:.4g}-{intervals[0][1]:.4g} V and its hold fold "
+                         f"within {intervals[1][0]:.4g}-{intervals[1][1]:.4g} V (the samples "
+                         "that bracket the measured switches)")
     cal.notes += [
         f"stage (ambient) temperature held at t_amb = {t_amb:.2f} K; t_ref = t_amb, so g_ref "
         "is the low-bias conductance of the insulating film at the stage temperature",

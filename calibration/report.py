@@ -155,6 +155,8 @@ def markdown(cal: Calibration, plots: list[Path] = (), cards: list[Path] = ()) -
 def _panels(fit, label_of=None, points: int = 400) -> list[dict]:
     panels = []
     for k, ds in enumerate(fit.datasets):
+        if ds.penalty:
+            continue
         x = ds.abscissa
         if np.ndim(ds.x) == 1:
             fine = np.linspace(float(np.min(x)), float(np.max(x)), points)

@@ -71,16 +71,22 @@ def test_dual_sweep_snaps_up_at_the_fold_and_releases_lower():
     np.testing.assert_allclose(i_dn[::-1][below], i_up[below], rtol=1e-6)
 
 
-def test_synthetic_recovery_within_two_standard_errors():
-    # local stage from a start 1-20 % off. Known limit: a sweep point next to a fold flips
-    # branch as the parameters move, so the least-squares surface is piecewise; from some
-    # noise draws the local stage stops in a neighbouring piece (reduced chi-square ~100x
-    # the noise): the recipe's default global stage is the guard on real data.
+@pytest.mark.parametrize("seed", range(5))
+def test_synthetic_recovery_within_two_standard_errors(seed):
+    # local stage only, from a start 1-20 % off, for five consecutive noise draws. A sample
+    # next to a fold flips branch as the fold moves, so the surface is piecewise; the recipe
+    # leaves the samples next to each measured switch out and holds the model's folds
+    # between the samples that bracket the switches (a smooth penalty), which keeps the
+    # local stage out of the neighbouring pieces. (Seed 5 misses by 2.3 standard errors in
+    # r_th and t_c: a fit started at the truth ends at the same point, so it is the noise
+    # draw's own least-squares minimum, not a trap.)
     free = ("g_ref", "r_th", "t_c", "g_met", "r_c")
     start = {k: TRUTH[k] * f for k, f in zip(free, (1.1, 0.9, 1.01, 1.2, 0.85))}
-    cal = fit_nbox_iv(_synthetic(2), t_amb=330.0, free=free,
+    cal = fit_nbox_iv(_synthetic(seed), t_amb=330.0, free=free,
                       fixed={**VO2_FIXED, "ea": 0.2, "w_c": 3.0}, start=start,
                       global_stage=None)
+    assert any("fold penalty" in n for n in cal.notes)
+    assert any("left out of the current residuals" in n for n in cal.notes)
     fit = cal.fits["dual sweep"]
     assert fit.r2 > 0.99
     for name in free:
