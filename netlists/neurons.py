@@ -29,7 +29,10 @@ Parameter choices are stated in each preset's docstring.
 
 from __future__ import annotations
 
+import math
+from bisect import bisect_right
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -102,6 +105,67 @@ def _drive_fn(w):
         return lambda t: np.interp(t, times, values)
     value = float(w)
     return lambda t: np.full(np.shape(t), value) if np.ndim(t) else value
+
+
+def _scalar_drive(w):
+    """The waveform as a function of one float time returning a float (the integrator's
+    fast path; the same values as :func:`_drive_fn`)."""
+    if w is None:
+        return lambda t: 0.0
+    if isinstance(w, Pulse):
+        v1, dv, delay, rise, fall = float(w.v1), float(w.v2 - w.v1), w.delay, w.rise, w.fall
+        top, period = w.rise + w.width, w.period
+
+        def pulse(t):
+            tau = t - delay
+            if tau < 0.0:
+                return v1
+            if period is not None:
+                tau = tau % period
+            return v1 + dv * (min(max(tau / rise, 0.0), 1.0)
+                              - min(max((tau - top) / fall, 0.0), 1.0))
+        return pulse
+    if isinstance(w, Pwl):
+        times = [float(x) for x in w.times]
+        values = [float(x) for x in w.values]
+        last = len(times) - 1
+
+        def pwl(t):
+            k = bisect_right(times, t)
+            if k == 0:
+                return values[0]
+            if k > last:
+                return values[last]
+            t0, t1 = times[k - 1], times[k]
+            return values[k - 1] + (values[k] - values[k - 1]) * (t - t0) / (t1 - t0)
+        return pwl
+    value = float(w)
+    return lambda t: value
+
+
+class _ScalarNumpy:
+    """Stands in for ``np`` in a device's generated numpy source so that it evaluates on
+    Python floats with :mod:`math` (5-30x fewer microseconds per call than numpy scalars).
+    Functions it lacks raise AttributeError; math's domain and overflow errors raise too: the
+    caller then evaluates that point with numpy (inf/nan semantics)."""
+
+    exp, log, log10, sqrt, tanh = math.exp, math.log, math.log10, math.sqrt, math.tanh
+    sin, cos, tan, sinh, cosh, arctan = math.sin, math.cos, math.tan, math.sinh, math.cosh, math.atan
+    abs, maximum, minimum, power = abs, max, min, pow
+
+    @staticmethod
+    def where(cond, a, b):
+        return a if cond else b
+
+
+@lru_cache(maxsize=None)
+def _scalar_evaluator(device_name: str):
+    """The device's generated numpy evaluator, compiled again over :class:`_ScalarNumpy`."""
+    from neurospice.compact_models.devices import get_device
+
+    namespace = {"np": _ScalarNumpy}
+    exec(get_device(device_name).numpy.source, namespace)  # the framework's generated source
+    return namespace["_evaluate"]
 
 
 def _breakpoints(w, t_stop: float) -> list[float]:
@@ -200,15 +264,22 @@ class NbOxNeuron:
         return c
 
     # ---------------------------------------------------------------- numpy
-    def simulate_numpy(self, *, rtol: float | None = None, atol: float = 1e-8):
-        """Integrate the neuron circuit in numpy (scipy's stiff BDF; the node voltage and the
-        device states, the device current from its numpy rendering), returned as a
-        :class:`~neurospice.simulators.Result` of kind ``tran`` with ``v(mem)``,
-        ``i(vsns)`` (the device current, SPICE sign: into the ammeter's + node is negative
-        here as in ngspice, see below), ``v(n1.s_t)`` and ``v(n1.s_ts)``.
+    def simulate_numpy(self, *, rtol: float | None = None, atol: float = 1e-8,
+                       method: str = "LSODA"):
+        """Integrate the neuron circuit in numpy: the node voltage and the device states, the
+        device current and state rates from the device's generated numpy rendering (evaluated
+        on Python floats, see :class:`_ScalarNumpy`). ``method``: a stiff :func:`solve_ivp`
+        method, LSODA by default (its Newton iterations and finite-difference Jacobian run in
+        compiled code: ~15x faster than BDF here with the same spike times); ``rtol``
+        defaults to a tenth of the circuit's ``reltol``; ``atol`` applies to node volts and
+        temperatures/1000 K. The integration restarts at every corner of the input waveforms
+        and never steps further than ``max_step``.
 
-        Sign: SPICE reports the current through ``vsns`` from its + node (``sense``) to
-        ground, i.e. the device current, positive when the device conducts from ``mem``."""
+        Returned as a :class:`~neurospice.simulators.Result` of kind ``tran`` with ``v(mem)``,
+        ``v(src)``, ``i(vsns)`` (the device current), ``v(n1.s_t)`` and ``v(n1.s_ts)`` at the
+        integrator's steps. Sign: SPICE reports the current through ``vsns`` from its + node
+        (``sense``) to ground, i.e. the device current, positive when the device conducts
+        from ``mem``."""
         from scipy.integrate import solve_ivp
 
         from neurospice.compact_models.devices import get_device
@@ -217,33 +288,36 @@ class NbOxNeuron:
         dev = get_device("nbox")
         p = self.device_params
         evaluate = dev.numpy._evaluate
+        fast = _scalar_evaluator(dev.name)
         x0 = dev.numpy.initial_state(p)
-        scale = np.array([s.scale for s in dev.states])
-        vin, iin = _drive_fn(self.v_in), _drive_fn(self.i_in)
+        s_t, s_ts = (float(s.scale) for s in dev.states)
+        vin, iin = _scalar_drive(self.v_in), _scalar_drive(self.i_in)
         noise = self.noise_waveform()
-        xi = _drive_fn(noise)
+        xi = _scalar_drive(noise)
         gs, cm = 1.0 / self.r_s, self.c_m
 
-        def rhs(t, y):  # vectorised over columns of y (one call per Jacobian estimate)
-            X = {"T": y[1] * scale[0], "Ts": y[2] * scale[1]}
-            V = {"p": y[0], "n": 0.0, "xi": xi(t)}
-            cur, rates = evaluate(t, V, X, p)
-            dv = ((vin(t) - y[0]) * gs + iin(t) - cur[0]) / cm
-            return np.array([dv, rates[0] / scale[0] + 0.0 * y[1], rates[1] / scale[1] + 0.0 * y[2]])
+        def rhs(t, y):
+            v, temp, env = float(y[0]), float(y[1]) * s_t, float(y[2]) * s_ts
+            volts, states = {"p": v, "n": 0.0, "xi": xi(t)}, {"T": temp, "Ts": env}
+            try:
+                (cur,), (r_t, r_ts) = fast(t, volts, states, p)
+            except (ArithmeticError, ValueError, AttributeError):
+                with np.errstate(all="ignore"):
+                    (cur,), (r_t, r_ts) = evaluate(t, volts, states, p)
+            return [((vin(t) - v) * gs + iin(t) - cur) / cm, r_t / s_t, r_ts / s_ts]
 
-        v0 = float(vin(0.0))
+        v0 = vin(0.0)
         # the operating point with the states at their initial values (as SPICE's DC does)
-        y = np.array([self._op_voltage(v0, float(iin(0.0)), x0, p, evaluate),
-                      x0["T"] / scale[0], x0["Ts"] / scale[1]])
+        y = np.array([self._op_voltage(v0, iin(0.0), x0, p, evaluate),
+                      x0["T"] / s_t, x0["Ts"] / s_ts])
         cuts = sorted({0.0, self.t_stop, *_breakpoints(self.v_in, self.t_stop),
                        *_breakpoints(self.i_in, self.t_stop)})
         ts, ys = [np.array([0.0])], [y[:, None]]
         for a, b in zip(cuts[:-1], cuts[1:]):
             if b - a <= 0:
                 continue
-            sol = solve_ivp(rhs, (a, b), y, method="BDF", rtol=rtol or self.reltol * 0.1,
-                            atol=atol, max_step=self.max_step, first_step=min(1e-12, b - a),
-                            vectorized=True)
+            sol = solve_ivp(rhs, (a, b), y, method=method, rtol=rtol or self.reltol * 0.1,
+                            atol=atol, max_step=self.max_step, first_step=min(1e-12, b - a))
             if not sol.success:
                 raise RuntimeError(f"numpy neuron integration failed at t={sol.t[-1]:.4g} s: "
                                    f"{sol.message}")
@@ -252,10 +326,11 @@ class NbOxNeuron:
             y = sol.y[:, -1]
         t = np.concatenate(ts)
         Y = np.concatenate(ys, axis=1)
-        X = {"T": Y[1] * scale[0], "Ts": Y[2] * scale[1]}
-        cur, _ = evaluate(t, {"p": Y[0], "n": 0.0, "xi": xi(t)}, X, p)
-        vectors = {"time": t, "v(mem)": Y[0], "v(src)": vin(t), "i(vsns)": cur[0],
-                   "v(n1.s_t)": Y[1], "v(n1.s_ts)": Y[2]}
+        X = {"T": Y[1] * s_t, "Ts": Y[2] * s_ts}
+        with np.errstate(all="ignore"):
+            cur, _ = evaluate(t, {"p": Y[0], "n": 0.0, "xi": _drive_fn(noise)(t)}, X, p)
+        vectors = {"time": t, "v(mem)": Y[0], "v(src)": _drive_fn(self.v_in)(t),
+                   "i(vsns)": cur[0], "v(n1.s_t)": Y[1], "v(n1.s_ts)": Y[2]}
         return Result("tran", vectors, simulator="numpy")
 
     def _op_voltage(self, v_src, i_in, x0, p, evaluate) -> float:
