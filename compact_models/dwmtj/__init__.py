@@ -159,17 +159,11 @@ def pulse_waveforms(currents, width: float, period: float, *, edge: float = 20e-
     sample per pulse), the noise-input PWL: it ramps to pulse k's sample during pulse k's
     rising edge and holds it until the next pulse (0 before the first), so the wall lands at
     ``site + sigma xi_k``. Returns (t, i) or (t, i, t_xi, xi)."""
-    currents = np.asarray(currents, dtype=float)
-    t, i = [0.0], [0.0]
-    for k, c in enumerate(currents):
-        t0 = delay + k * period
-        t += [t0, t0 + edge, t0 + edge + width, t0 + 2 * edge + width]
-        i += [0.0, c, c, 0.0]
-    t_end = delay + len(currents) * period
-    t.append(t_end)
-    i.append(0.0)
+    from neurospice.compact_models.waveforms import pulse_train
+
+    t, i, t_end = pulse_train(currents, width, period, edge=edge, delay=delay)
     if xi is None:
-        return np.array(t), np.array(i)
+        return t, i
     tx, vx = [0.0], [0.0]
     prev = 0.0
     for k, x in enumerate(np.asarray(xi, dtype=float)):
@@ -179,7 +173,7 @@ def pulse_waveforms(currents, width: float, period: float, *, edge: float = 20e-
         prev = x
     tx.append(t_end)
     vx.append(prev)
-    return np.array(t), np.array(i), np.array(tx), np.array(vx)
+    return t, i, np.array(tx), np.array(vx)
 
 
 def simulate_pulses(currents, width: float, period: float, *, n_repeats: int = 1,

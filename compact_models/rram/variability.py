@@ -428,19 +428,14 @@ def pulse_train_waveforms(amplitudes, width: float, period: float, *, edge: floa
     per pulse) also the noise-input PWL, stepping to each pulse's sample halfway between pulses
     (so it is constant through the pulse). Returns (times, volts) or (times, volts, xi_times,
     xi_values); the train ends half a period after its last pulse."""
+    from neurospice.compact_models.waveforms import pulse_train
+
     amps = np.asarray(amplitudes, dtype=float)
     if period < width + 2 * edge + 2e-12:
         raise NetlistError("period must exceed the pulse (width + 2 edges)")
-    t, v = [0.0], [0.0]
-    for k, a in enumerate(amps):
-        t0 = delay + k * period
-        t += [t0, t0 + edge, t0 + edge + width, t0 + 2 * edge + width]
-        v += [0.0, a, a, 0.0]
-    t_end = delay + len(amps) * period
-    t.append(t_end)
-    v.append(0.0)
+    t, v, t_end = pulse_train(amps, width, period, edge=edge, delay=delay)
     if xi is None:
-        return np.array(t), np.array(v)
+        return t, v
     xi = np.asarray(xi, dtype=float)
     tx, vx = [0.0], [xi[0]]
     gap = period - width - 2 * edge
@@ -450,4 +445,4 @@ def pulse_train_waveforms(amplitudes, width: float, period: float, *, edge: floa
         vx += [xi[k - 1], xi[k]]
     tx.append(t_end)
     vx.append(xi[-1])
-    return np.array(t), np.array(v), np.array(tx), np.array(vx)
+    return t, v, np.array(tx), np.array(vx)
