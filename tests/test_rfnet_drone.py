@@ -16,6 +16,7 @@ serves every test.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import numpy as np
@@ -61,6 +62,9 @@ def test_drone_accuracy(ideal, data):
     assert acc >= 0.990
 
 
+@pytest.mark.skipif(os.environ.get("NEUROSPICE_RFNET_FULL") != "1",
+                    reason="open item of issue 7, about 3 min of training: set "
+                           "NEUROSPICE_RFNET_FULL=1 to run it")
 @pytest.mark.xfail(reason="open (issue 7): with the 1 % spreads the band-8 network reaches "
                           "about 98.0 % against 99.7 % ideal (1.7 points lower)", strict=False)
 def test_drone_accuracy_with_non_idealities(ideal, data):
