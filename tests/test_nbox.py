@@ -112,3 +112,22 @@ def test_noise_input_moves_the_temperature():
                                    {"t_noise": 5.0})
     p = NBOX.params()
     assert rates["T"] == pytest.approx(5.0 / p["r_th"] / p["c_th"], rel=1e-9)
+
+
+@pytest.mark.skipif(not get_simulator("ngspice").is_available(), reason="ngspice not available")
+def test_subcircuit_rendering_runs_a_long_neuron_transient():
+    """100 us of tonic spiking through the behavioral subcircuit in ngspice (its conductances
+    and oxide voltage live on scaled internal nodes): it completes and fires as the OSDI
+    rendering does (spike count equal, first and last spike within 1 %)."""
+    from neurospice.analysis.spikes import detect_spikes
+    from neurospice.netlists import neurons
+
+    times = {}
+    for rendering in ("subckt", "osdi"):
+        c, stim = neurons.tonic(rendering=rendering, t_stop=100e-6)
+        res = get_simulator("ngspice").run(c, timeout=300).tran
+        times[rendering] = detect_spikes(res.axis, res[neurons.SPIKE_CURRENT],
+                                         threshold=stim.spike_threshold,
+                                         hysteresis=stim.spike_hysteresis).times
+    assert len(times["subckt"]) == len(times["osdi"]) > 50
+    np.testing.assert_allclose(times["subckt"][[0, -1]], times["osdi"][[0, -1]], rtol=1e-2)
