@@ -10,9 +10,12 @@
   ``I(n) = a + (b - a) expm1(-nu n/N) / expm1(-nu)`` (``nu`` the nonlinearity; the
   asymmetry is the difference between the directions), fitted with the calibration engine
   (:class:`~neurospice.calibration.fit.Fit`, relative residuals), and a cycle-to-cycle noise
-  model -- a multiplicative ramp-to-ramp offset (sigma_o) plus a per-pulse read noise
-  (sigma_e), both relative -- whose predicted spread across ramps is compared with the
-  measured one (:func:`simulate_ramps` draws seeded synthetic ramps).
+  model -- per ramp a relative offset o and a relative drift s along the ramp (each ramp's
+  deviation from the mean is o + s n/N, the pair drawn from a fitted bivariate normal), plus
+  a per-pulse read noise sigma_e -- whose predicted spread across ramps,
+  mean(n) sqrt(var(o + s n/N) + sigma_e^2), is compared with the measured one (it grows
+  along the ramp where the drift term matters, as in the measured depression ramps);
+  :func:`simulate_ramps` draws seeded synthetic ramps.
 """
 
 from __future__ import annotations
@@ -105,6 +108,8 @@ class UpdateModel:
     n_total: int
     sigma_offset: float
     sigma_read: float
+    sigma_drift: float
+    rho: float
     mean_measured: np.ndarray
     spread_measured: np.ndarray
     fit: object
@@ -115,7 +120,10 @@ class UpdateModel:
 
     def spread(self) -> np.ndarray:
         """Predicted standard deviation across ramps at each pulse."""
-        return self.mean() * np.hypot(self.sigma_offset, self.sigma_read)
+        u = np.arange(self.n_total) / self.n_total
+        var = (self.sigma_offset**2 + 2 * self.rho * self.sigma_offset * self.sigma_drift * u
+               + (self.sigma_drift * u) ** 2 + self.sigma_read**2)
+        return self.mean() * np.sqrt(var)
 
 
 def _matrix(ramps):
@@ -143,11 +151,18 @@ def fit_direction(ramps, direction: str) -> UpdateModel:
     v = res.values
     model_mean = _ramp(x, v, n)
     rel = a / model_mean[None, :] - 1.0
-    offsets = rel.mean(axis=1)
+    # each ramp's deviation: an offset and a drift along the ramp (least squares per ramp)
+    design = np.column_stack([np.ones(n), x / n])
+    coef, *_ = np.linalg.lstsq(design, rel.T, rcond=None)     # (2, ramps)
+    offsets, drifts = coef
     sigma_offset = float(offsets.std(ddof=1))
-    sigma_read = float((rel - offsets[:, None]).std(ddof=1))
+    sigma_drift = float(drifts.std(ddof=1))
+    rho = float(np.corrcoef(offsets, drifts)[0, 1]) if sigma_drift > 0 and sigma_offset > 0 \
+        else 0.0
+    sigma_read = float((rel - (design @ coef).T).std(ddof=3))
     return UpdateModel(direction, float(v["a"]), float(v["b"]), float(v["nu"]), n,
-                       sigma_offset, sigma_read, mean, a.std(axis=0, ddof=1), res)
+                       sigma_offset, sigma_read, sigma_drift, rho, mean,
+                       a.std(axis=0, ddof=1), res)
 
 
 def fit_pulse_updates(set_ramps, reset_ramps) -> dict:
@@ -163,6 +178,9 @@ def fit_pulse_updates(set_ramps, reset_ramps) -> dict:
 def simulate_ramps(model: UpdateModel, n_ramps: int, seed) -> np.ndarray:
     """Seeded synthetic ramps from the update model and its noise: shape (ramps, pulses)."""
     gen = np.random.default_rng(seed)
-    offsets = model.sigma_offset * gen.standard_normal((n_ramps, 1))
+    so, sd, rho = model.sigma_offset, model.sigma_drift, model.rho
+    cov = [[so * so, rho * so * sd], [rho * so * sd, sd * sd]]
+    o, s = gen.multivariate_normal([0.0, 0.0], cov, size=n_ramps).T
+    u = np.arange(model.n_total) / model.n_total
     read = model.sigma_read * gen.standard_normal((n_ramps, model.n_total))
-    return model.mean()[None, :] * (1.0 + offsets + read)
+    return model.mean()[None, :] * (1.0 + o[:, None] + s[:, None] * u[None, :] + read)

@@ -373,21 +373,21 @@ def test_weak_reset_recipe_recovers_drift_parameters():
 def test_pulse_update_recipe_on_measured_ramps():
     """Measured potentiation (39 ramps) and depression (40 ramps): the fitted mean ramp within
     5 % of the measured mean at every pulse (measured: < 1 %); asymmetric nonlinearity
-    (different nu, opposite steps); the noise model's spread across ramps within 15 % of the
-    measured spread on average for potentiation, 35 % for depression (whose spread grows along
-    the ramp, which the constant-offset noise model does not capture); seeded synthetic ramps
-    reproduce it likewise."""
+    (different nu, opposite steps); the noise model's spread across ramps (per-ramp offset and
+    drift along the ramp, plus read noise) within 15 % of the measured spread on average in
+    both directions (measured: 7.5 % and 6.1 %; the depression spread grows along the ramp);
+    40 seeded synthetic ramps reproduce it within 20 % (their own sampling noise)."""
     from neurospice.calibration import load_pulse_updates
     from neurospice.calibration.recipe_rram import fit_pulse_updates, simulate_ramps
 
     out = fit_pulse_updates(load_pulse_updates(DATA / "set.csv"),
                             load_pulse_updates(DATA / "reset.csv"))
     pot, dep = out["potentiation"], out["depression"]
-    for m, tol in ((pot, 0.15), (dep, 0.35)):
+    for m in (pot, dep):
         np.testing.assert_allclose(m.mean(), m.mean_measured, rtol=0.05)
-        assert np.mean(np.abs(m.spread() / m.spread_measured - 1)) < tol
+        assert np.mean(np.abs(m.spread() / m.spread_measured - 1)) < 0.15
         synth = simulate_ramps(m, 40, seed=1)
-        assert np.mean(np.abs(synth.std(0, ddof=1) / m.spread_measured - 1)) < tol + 0.05
+        assert np.mean(np.abs(synth.std(0, ddof=1) / m.spread_measured - 1)) < 0.20
     a = out["asymmetry"]
     assert a["step_potentiation_a"] > 0 > a["step_depression_a"]
     assert abs(a["nu_potentiation"] - a["nu_depression"]) > 0.5
