@@ -65,45 +65,37 @@ def showcase_foundation(out: Path) -> list[str]:
             *lines, "", *diffs, ""]
 
 
-def showcase_neuron_zoo(out: Path) -> list[str]:
-    """NbOx neuron zoo: six behaviours, f-I, latency, integration, stochastic ISI."""
-    from neurospice.netlists.neurons import showcase
-
-    return showcase(out)
-
-
-def showcase_mtj_family(out: Path) -> list[str]:
-    """MTJ family: loop, switching law, spin-diode spectrum, STNO (VACASK)."""
-    from neurospice.compact_models.showcase import showcase_mtj_family as show
-
-    return show(out)
-
-
-def showcase_crossbar(out: Path) -> list[str]:
-    """Crossbar VMM (with/without variability) and the RRAM weak-RESET Monte-Carlo."""
-    from neurospice.netlists.crossbar import showcase
-
-    return showcase(out)
+# Each capability's showcase: (heading, "module:function"), imported only when the demo runs,
+# so `import neurospice.demo` stays light. A showcase takes the output folder and returns the
+# Markdown lines of its part of summary.md.
+SHOWCASES = [
+    ("Foundation: one circuit simulated on every available simulator",
+     "neurospice.demo:showcase_foundation"),
+    ("MTJ family: loop, switching law, spin-diode spectrum, STNO (VACASK)",
+     "neurospice.compact_models.showcase:showcase_mtj_family"),
+    ("NbOx neuron zoo: six behaviours, f-I, latency, integration, stochastic ISI",
+     "neurospice.netlists.neurons:showcase"),
+    ("Crossbar VMM (with/without variability) and the RRAM weak-RESET Monte-Carlo",
+     "neurospice.netlists.crossbar:showcase"),
+    ("RF-coupled MTJ network: train, decision boundary, chain voltages, one RF transient",
+     "neurospice.netlists.rfnet.showcase:showcase"),
+]
 
 
-def showcase_rfnet(out: Path) -> list[str]:
-    """RF-coupled MTJ network: train, decision boundary, chain voltages, one RF transient."""
-    from neurospice.netlists.rfnet.showcase import showcase
+def _showcase(ref: str):
+    import importlib
 
-    return showcase(out)
-
-
-SHOWCASES = [showcase_foundation, showcase_mtj_family, showcase_neuron_zoo, showcase_crossbar,
-             showcase_rfnet]
+    module, _, name = ref.partition(":")
+    return getattr(importlib.import_module(module), name)
 
 
 def run_demo(out: Path) -> Path:
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     summary = ["# neurospice demo", ""]
-    for show in SHOWCASES:
-        print(f"[demo] {show.__doc__.splitlines()[0] if show.__doc__ else show.__name__}")
-        summary += show(out)
+    for heading, ref in SHOWCASES:
+        print(f"[demo] {heading}")
+        summary += _showcase(ref)(out)
     path = write_text_atomic(out / "summary.md", "\n".join(summary) + "\n")
     print("\n".join(summary))
     print(f"[demo] figures and summary written to {out.resolve()} (summary: {path.name})")
