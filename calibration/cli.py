@@ -37,6 +37,9 @@ def add_parser(subparsers):
                                                "a power column")
     s.add_argument("--geometry", choices=["in-plane", "out-of-plane", "auto"],
                    default="in-plane", help="field geometry of spin-diode field sweeps")
+    s.add_argument("--drop-first", type=int, default=0, metavar="N",
+                   help="samples left out at the start of every spin-diode field sweep "
+                        "(an instrument not yet settled; default 0)")
     s.add_argument("--t-amb", type=float, default=300.0,
                    help="stage temperature in K of an nbox dual sweep (default 300)")
     s.add_argument("--quiet", action="store_true", help="no progress line")
@@ -77,6 +80,9 @@ def run_fit(args) -> int:
         kw["power_w"] = args.power
     if recipe.name == "spin-diode-field":
         kw["geometry"] = args.geometry
+        kw["drop_first"] = args.drop_first
+    elif args.drop_first:
+        raise CalibrationError("--drop-first applies to the spin-diode-field recipe only")
     cal = recipe.run(data, **kw)
     paths = write_outputs(cal, args.out)
     for fit_name, fit in cal.fits.items():

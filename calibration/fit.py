@@ -32,7 +32,9 @@ The :class:`FitResult` holds the values, standard errors (from the covariance of
 stage, scaled by the reduced chi-square), the correlation matrix, confidence intervals (lmfit's
 profile-likelihood ``conf_interval`` when ``conf_int="profile"`` or ``"auto"`` allows it, else
 value +- k standard errors, marked as such), reduced chi-square, R^2 per data set and overall,
-and warnings: a parameter at a bound, a parameter not determined by the data (no covariance,
+the R^2 each data set could reach at best (``r2_limit``: 1 - white noise / variance, with the
+white noise from the data alone, :func:`white_noise`; a fit well under it misses structure
+in the data, a model's or a drift's), and warnings: a parameter at a bound, a parameter not determined by the data (no covariance,
 standard error above its value, a near-singular covariance), |correlation| > 0.99.
 
 lmfit and scipy are imported when a fit runs, not when this module is imported.
@@ -50,11 +52,31 @@ import numpy as np
 
 from neurospice.errors import CalibrationError, DataError
 
-__all__ = ["Param", "Model", "Dataset", "Fit", "FitResult", "WEIGHTINGS"]
+__all__ = ["Param", "Model", "Dataset", "Fit", "FitResult", "WEIGHTINGS", "white_noise"]
 
 WEIGHTINGS = ("absolute", "relative", "log")
 _CI_SIGMAS = (1.0, 2.0)
 _CI_LABELS = {1.0: "68.27%", 2.0: "95.45%"}
+
+
+def white_noise(x, y) -> float:
+    """Standard deviation of the white noise on ``y(x)`` estimated from the data alone, with
+    no model: each inner point's deviation from the straight line through its two
+    neighbours (Gasser, Sroka and Jennen-Steinmetz, Biometrika 73, 625 (1986)), which any
+    curve smooth on the scale of the point spacing leaves near zero. Neighbours are taken in
+    the order given (a sweep's acquisition order, so the branches of a hysteresis loop stay
+    apart); where three neighbours are not monotonic in ``x`` they are weighted equally.
+    Needs three points (else nan)."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    if x.shape != y.shape or y.ndim != 1 or y.size < 3:
+        return math.nan
+    lo, hi = x[1:-1] - x[:-2], x[2:] - x[1:-1]
+    monotonic = (lo * hi > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        a = np.where(monotonic, hi / (lo + hi), 0.5)
+    b = 1.0 - a
+    e = a * y[:-2] + b * y[2:] - y[1:-1]
+    return float(math.sqrt(np.sum(e * e / (a * a + b * b + 1.0)) / e.size))
 
 
 @dataclass(frozen=True)
@@ -205,6 +227,7 @@ class FitResult:
     message: str
     constraints: dict[str, str] = field(default_factory=dict)
     elapsed_s: float = 0.0
+    r2_limit: list[float] = field(default_factory=list)  # per data set, see white_noise
 
     def values_for(self, k: int) -> dict[str, float]:
         """Every parameter as data set ``k`` sees it."""
@@ -245,6 +268,7 @@ class FitResult:
             "statistics": {"chisqr": num(self.chisqr), "redchi": num(self.redchi),
                            "r2": num(self.r2), "r2_per_dataset": [num(r) for r in
                                                                   self.r2_per_dataset],
+                           "r2_limit": [num(r) for r in self.r2_limit],
                            "ndata": self.ndata, "nfree": self.nfree, "nfev": self.nfev,
                            "weighting": self.weighting, "noise_scale": [num(s) for s in
                                                                         self.noise],
@@ -267,6 +291,17 @@ class FitResult:
             lines.append(f"  {name:<12} {self.value(name):.6g} {e} {unit}")
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
+
+
+def _r2_limit(ds: Dataset) -> float:
+    """The R^2 a model that leaves only white noise would reach on ``ds`` (nan where the
+    abscissa is not one number per point)."""
+    try:
+        x = ds.abscissa
+    except (TypeError, ValueError):
+        return math.nan
+    var = float(np.var(ds.y))
+    return 1 - white_noise(x, ds.y) ** 2 / var if var > 0 else math.nan
 
 
 class _Progress:
@@ -591,11 +626,13 @@ class Fit:
             d = np.sqrt(np.abs(np.diag(res.covar)))
             with np.errstate(all="ignore"):
                 corr = res.covar / np.outer(d, d)
-        r2s, ss_res, ss_tot = [], 0.0, 0.0
+        r2s, limits, ss_res, ss_tot = [], [], 0.0, 0.0
         for k, ds in enumerate(self.datasets):
             if ds.penalty:
                 r2s.append(float("nan"))
+                limits.append(float("nan"))
                 continue
+            limits.append(_r2_limit(ds))
             ymod = self.model.eval(ds.x, {**shared, **per[k], **ds.fixed}, **ds.meta)
             a = float(np.sum((ds.y - ymod) ** 2))
             b = float(np.sum((ds.y - ds.y.mean()) ** 2))
@@ -613,7 +650,8 @@ class Fit:
             nfree=int(res.nvarys), nfev=sum(s["nfev"] for s in stages), r2=float(r2),
             r2_per_dataset=r2s, noise=[float(s) for s in scales], weighting=self.weighting,
             seed=self.seed, stages=stages, warnings=warnings, success=bool(res.success),
-            message=str(res.message), constraints=dict(self.constraints), elapsed_s=elapsed)
+            message=str(res.message), constraints=dict(self.constraints), elapsed_s=elapsed,
+            r2_limit=limits)
 
     def _warnings(self, res, free, stderr, corr) -> list[str]:
         out = []

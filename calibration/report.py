@@ -70,9 +70,10 @@ def _fit_section(name, fit) -> list[str]:
     lines = [f"### {name}", "",
              f"{fit.model.name}: {fit.ndata} points in {len(fit.datasets)} data set(s), "
              f"{fit.nfree} free parameters, {fit.weighting} residuals; reduced chi-square "
-             f"{_num(fit.redchi, 4)}, R^2 {_num(fit.r2, 5)} (per data set: "
-             + ", ".join(f"{d.name} {_num(r, 5)}" for d, r in zip(fit.datasets,
-                                                                   fit.r2_per_dataset))
+             f"{_num(fit.redchi, 4)}, R^2 {_num(fit.r2, 5)} (per data set, with the R^2 its "
+             "white noise allows at best: "
+             + ", ".join(f"{d.name} {_num(r, 5)} of {_num(m, 3)}" for d, r, m in
+                         zip(fit.datasets, fit.r2_per_dataset, fit.r2_limit))
              + f"); {fit.nfev} evaluations in {fit.elapsed_s:.2f} s.", "",
              "| parameter | value | std. error | unit | CI 68.27% | CI 95.45% |",
              "|---|---|---|---|---|---|"]
@@ -116,8 +117,9 @@ def markdown(cal: Calibration, plots: list[Path] = (), cards: list[Path] = ()) -
     if traces:
         lines += ["## Field sweeps", "",
                   "| trace | B_r (mT) | +- | half width (mT) | +- | V_sym (uV) | V_asym (uV) "
-                  "| peaks | R^2 | Kittel | damping | note |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+                  "| peaks | R^2 | R^2 limit | resid. RMS (uV) | noise (uV) | Kittel | damping "
+                  "| note |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
         for t in traces:
             lines.append(
                 f"| {t['trace']} | {_num(t['b_res_t'] * 1e3, 5)} | "
@@ -125,9 +127,14 @@ def markdown(cal: Calibration, plots: list[Path] = (), cards: list[Path] = ()) -
                 f"{_num(t['width_t'] * 1e3, 4)} | "
                 f"{_num(t['width_stderr'] and t['width_stderr'] * 1e3, 2)} | "
                 f"{_num(t['v_sym'] * 1e6, 3)} | {_num(t['v_asym'] * 1e6, 3)} | {t['peaks']} | "
-                f"{_num(t['r2'], 4)} | {'yes' if t.get('kittel') else 'no'} | "
+                f"{_num(t['r2'], 4)} | {_num(t.get('r2_limit'), 3)} | "
+                f"{_num(t.get('rms_resid_v') and t['rms_resid_v'] * 1e6, 3)} | "
+                f"{_num(t.get('noise_v') and t['noise_v'] * 1e6, 3)} | "
+                f"{'yes' if t.get('kittel') else 'no'} | "
                 f"{'yes' if t.get('damping') else 'no'} | {t['note']} |")
-        lines.append("")
+        lines += ["", "R^2 limit: the R^2 a curve leaving only the trace's white noise would "
+                  "reach (noise: each point's deviation from the line through its neighbours); "
+                  "resid. RMS: data minus fit.", ""]
     if cal.verification:
         lines += ["## Verification in the simulators", "",
                   "| simulator | data set | RMS / data range | max / data range | within 1 % "
@@ -167,7 +174,8 @@ def _panels(fit, label_of=None, points: int = 400) -> list[dict]:
         panels.append({"x": x, "y": ds.y, "fit_x": fine, "fit_y": fit_y,
                        "residual": fit.residuals(k), "label": ds.name,
                        "xlabel": fit.model.x_label, "ylabel": fit.model.y_label,
-                       "text": f"R^2 = {fit.r2_per_dataset[k]:.4f}"})
+                       "text": f"R^2 = {fit.r2_per_dataset[k]:.4f} "
+                               f"(limit {_num(fit.r2_limit[k], 3)})"})
     return panels
 
 

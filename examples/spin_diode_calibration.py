@@ -17,7 +17,7 @@ OUT = Path(__file__).resolve().parent / "spin_diode_calibration"
 
 def main() -> None:
     sweeps = load_spin_diode_sweeps(DATA)
-    cal = fit_spin_diode_field(sweeps, geometry="in-plane", progress=True)
+    cal = fit_spin_diode_field(sweeps, geometry="in-plane", drop_first=1, progress=True)
     for name in ("gamma_hz_per_t", "meff_t", "g_factor", "alpha", "width0_t"):
         d = cal.derived[name]
         print(f"{name:<15} {d['value']:.5g} +- {d['stderr']:.2g} {d['unit']}")

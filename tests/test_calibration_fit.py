@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from neurospice.calibration import Dataset, Fit, Model, Param
+from neurospice.calibration.fit import white_noise
 from neurospice.errors import CalibrationError, DataError, NeurospiceError
 
 
@@ -61,6 +62,33 @@ def test_stderr_matches_scatter_over_repeats():
     for k, n in enumerate(("a", "tau", "c")):
         ratio = first.stderr[n] / est[:, k].std(ddof=1)
         assert 0.5 < ratio < 2.0, (n, ratio)
+
+
+def test_white_noise_from_the_data_alone_and_the_r2_limit():
+    rng = np.random.default_rng(11)
+    x = np.sort(rng.uniform(0, 5, 2000))            # unequal spacing
+    smooth = 3 * np.exp(-x / 0.7) + np.sin(2 * x)
+    y = smooth + rng.normal(0, 0.05, x.size)
+    assert white_noise(x, y) == pytest.approx(0.05, rel=0.05)
+    assert white_noise(x, smooth) < 0.05 * 0.05      # a smooth curve has (almost) none
+    # a hysteresis loop: up and back down, neighbours in acquisition order
+    up = np.linspace(0, 1, 500)
+    xl = np.r_[up, up[::-1]]
+    yl = np.r_[up ** 2, up[::-1] ** 3] + rng.normal(0, 0.01, xl.size)
+    assert white_noise(xl, yl) == pytest.approx(0.01, rel=0.1)
+    assert math.isnan(white_noise([0.0, 1.0], [1.0, 2.0]))
+    # the R^2 a perfect model reaches is the limit: a fit that misses a wiggle stays under
+    xs = np.linspace(0.0, 5.0, 1000)
+    ys = _exp(xs, {"a": 3.0, "tau": 0.7, "c": 0.2})
+    ds = Dataset(xs, ys + np.random.default_rng(3).normal(0, 0.2, xs.size))
+    good = Fit(EXP, ds, global_stage=None, values={"a": 3, "tau": 0.7}).run()
+    limit = 1 - 0.2 ** 2 / np.var(ds.y)
+    assert good.r2_limit[0] == pytest.approx(limit, abs=0.01)
+    assert abs(good.r2 - good.r2_limit[0]) < 0.01
+    wiggle = Dataset(xs, ds.y + 0.3 * np.sin(6 * xs))
+    bad = Fit(EXP, wiggle, global_stage=None, values={"a": 3, "tau": 0.7}).run()
+    assert bad.r2 < bad.r2_limit[0] - 0.05
+    assert bad.to_dict()["statistics"]["r2_limit"] == [pytest.approx(bad.r2_limit[0])]
 
 
 def test_shared_and_per_dataset_parameters_with_different_noise():
@@ -231,6 +259,10 @@ def test_cli_bad_data_and_failed_fit_exit_nonzero(tmp_path, capsys):
     assert _cli(["fit", "mtj", str(tmp_path / "good.csv"), "--recipe", "stno",
                  "--quiet"]) == 2
     assert "fits stno" in capsys.readouterr().err
+
+    assert _cli(["fit", "mtj", str(tmp_path / "good.csv"), "--drop-first", "1",
+                 "--quiet"]) == 2
+    assert "spin-diode-field recipe only" in capsys.readouterr().err
 
     (tmp_path / "flat.csv").write_text("V (V),I (A)\n" + "\n".join(
         f"{v},0.0" for v in np.linspace(-0.1, 0.1, 11)) + "\n")

@@ -222,18 +222,26 @@ def test_stno_recipe():
 @pytest.mark.skipif(not SPIN_DIODE.exists(), reason="../shared/data not present")
 def test_spin_diode_recipe_on_measured_field_sweeps(tmp_path):
     sweeps = load_spin_diode_sweeps(SPIN_DIODE)
-    cal = fit_spin_diode_field(sweeps)
+    cal = fit_spin_diode_field(sweeps, drop_first=1)   # the lock-in not yet settled
     traces = cal.extra["traces"]
     assert len(traces) == 17
-    # 2-17 GHz: R^2 > 0.9, all in the Kittel fit. 1 GHz: a weak line at the saturation
-    # field on a large, slowly drifting background; with the spline baseline its resonance is
-    # found (R^2 0.86, was 0.75 with the quadratic) but no honest baseline reaches 0.9: it is
-    # reported below the threshold and, being below saturation, left out of the Kittel fit
+    # the first sample of a sweep reads 0.3-0.8 times the next in 14 of 17 traces
+    firsts = [s.vdc_v[0] / s.vdc_v[1] for s in sweeps]
+    assert sum(0.3 < r < 0.8 for r in firsts) >= 14
+    assert any("first 1 sample" in n for n in cal.notes)
+    # 2-17 GHz: R^2 > 0.9, all in the Kittel fit
     for t in traces:
         if t["freq_hz"] > 1.5e9:
             assert t["r2"] > 0.9 and t["kittel"] and t["baseline"] == "quadratic", t
+    # 1 GHz: a weak line (~3.7 uV) near the saturation field on a 16 uV background that
+    # drifts by ~1 uV. R^2 stays under 0.9 (and the trace is left out), yet the fit is as good
+    # as the data allow: its white noise caps R^2 near 0.93, and what it leaves beyond the
+    # white noise is no more than the 2-6 GHz traces leave (residual RMS / noise)
     one = traces[0]
-    assert one["trace"] == "1 GHz" and one["baseline"] == "spline" and one["r2"] > 0.85
+    assert one["trace"] == "1 GHz" and one["baseline"] == "spline" and 0.8 < one["r2"] < 0.9
+    assert one["r2_limit"] < 0.95 and "white noise allows" in one["note"]
+    excess = [t["rms_resid_v"] / t["noise_v"] for t in traces[1:6]]
+    assert one["rms_resid_v"] / one["noise_v"] <= min(excess) * 1.1, (one, excess)
     assert 0.17 < one["b_res_t"] < 0.23 and not one["kittel"], one
     assert any("1 GHz" in w for w in cal.warnings)
     g, m = cal.derived["gamma_hz_per_t"], cal.derived["meff_t"]
@@ -242,3 +250,5 @@ def test_spin_diode_recipe_on_measured_field_sweeps(tmp_path):
     assert 0 <= cal.derived["alpha"]["value"] < 0.05
     paths = write_outputs(cal, tmp_path, plots=False)
     assert (tmp_path / "report.md").exists() and paths[0].name == "spin_diode.json"
+    report = (tmp_path / "report.md").read_text()
+    assert "| R^2 limit |" in report and "first 1 sample(s)" in report
