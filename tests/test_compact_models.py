@@ -36,6 +36,25 @@ def test_committed_renderings_match_definition(name):
         assert path.read_text() == text, f"{path.name} drifted from its definition: `make models`"
 
 
+@pytest.mark.parametrize("folder", ["spin_diode_calibration", "vo2_calibration"])
+def test_example_cards_are_current_renderings_of_their_json(folder):
+    """The worked calibration examples commit their cards: they must be what the framework
+    exports today from the committed fitted parameters (rerun the example when they drift)."""
+    from pathlib import Path
+
+    from neurospice.calibration.report import CARD_FILES
+    from neurospice.compact_models.export import DIALECTS, export, read_card
+
+    where = Path(__file__).resolve().parents[1] / "examples" / folder
+    (card,) = [p for p in where.glob("*.json")]
+    dev = get_device(card.stem)
+    params = read_card(card)
+    for d in DIALECTS:
+        path = where / CARD_FILES[d].format(d=dev.name)
+        assert path.read_text() == export(dev, d, params), \
+            f"{path.name} is stale: rerun examples/{folder}.py"
+
+
 def test_parameter_bounds_are_checked():
     with pytest.raises(NetlistError, match=r"tmr0=-1.0 is outside \[0, 20\]"):
         MTJ.params(tmr0=-1.0)
