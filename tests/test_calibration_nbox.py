@@ -1,6 +1,7 @@
 """The nbox-iv recipe (NbOx/VO2 threshold switch): the static S-curve and the branch
 selection of a voltage-controlled dual sweep, recovery of known parameters from a synthetic
-sweep (within 2 standard errors), the measured VO2 device (switching voltage within 5 %,
+sweep (within 2 standard errors, and standard errors within a factor 2 of the scatter over
+20 noisy repeats), the measured VO2 device (switching voltage within 5 %,
 hysteresis window reproduced, the pulse experiments simulated in ngspice with the error
 reported) and the command line."""
 
@@ -96,6 +97,21 @@ def test_synthetic_recovery_within_two_standard_errors(seed):
     folds = model_switching(TRUTH, 21.0)
     assert cal.derived["v_th_fold"]["value"] == pytest.approx(folds["up"], rel=0.01)
     assert cal.derived["v_hold_fold"]["value"] == pytest.approx(folds["down"], rel=0.01)
+
+
+@pytest.mark.slow
+def test_standard_errors_match_the_scatter_over_20_noisy_repeats():
+    """The reported standard errors are honest: within a factor 2 of the scatter of the
+    estimates over 20 noise draws (measured 1.2-1.4: a little conservative)."""
+    free = ("g_ref", "r_th", "t_c", "g_met", "r_c")
+    start = {k: TRUTH[k] * f for k, f in zip(free, (1.1, 0.9, 1.01, 1.2, 0.85))}
+    fits = [fit_nbox_iv(_synthetic(100 + k), t_amb=330.0, free=free,
+                        fixed={**VO2_FIXED, "ea": 0.2, "w_c": 3.0}, start=start,
+                        global_stage=None).fits["dual sweep"] for k in range(21)]
+    est = np.array([[f.values[n] for n in free] for f in fits[1:]])
+    for j, name in enumerate(free):
+        ratio = fits[0].stderr[name] / est[:, j].std(ddof=1)
+        assert 0.5 < ratio < 2.0, (name, ratio)
 
 
 needs_vo2 = pytest.mark.skipif(not SWEEP.is_file(),
