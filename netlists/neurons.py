@@ -550,14 +550,18 @@ def showcase(out) -> list[str]:
                        (res["v(n1.s_t)"], "T (K)", 1e3)],
             sp.times, out / f"neuron_{key}.png", title=circuit.title)
         figs.append(fig.name)
-        extra = ""
+        notes = []
         if key == "phasic_burst" and len(sp) > 1:
-            extra = (f"burst {1e6 * (sp.times[-1] - sp.times[0]):.2f} us, silence "
-                     f"{1e6 * (stim.t_stop - sp.times[-1]):.1f} us")
+            notes.append(f"burst {1e6 * (sp.times[-1] - sp.times[0]):.2f} us, silence "
+                         f"{1e6 * (stim.t_stop - sp.times[-1]):.1f} us")
+        ended = sp.stop < len(res.axis) - 1        # a spike still on at the end has no energy
+        if len(sp) and not ended.all():
+            notes.append(f"{int((~ended).sum())} spike(s) still on at the end: energy over "
+                         "the ended ones")
+        e_spike = 1e12 * np.mean(energy[ended]) if ended.any() else float("nan")
         rows.append(f"| {key} | {label} | {len(sp)} | {rate / 1e3:.0f} | "
                     f"{1e6 * (sp.times[0] - stim.onset) if len(sp) else float('nan'):.3f} | "
-                    f"{st.cv:.3f} | {1e12 * np.mean(energy) if len(sp) else float('nan'):.1f} | "
-                    f"{extra} |")
+                    f"{st.cv:.3f} | {e_spike:.1f} | {'; '.join(notes)} |")
     # f-I (LIF staircase), latency vs amplitude, stochastic ISI / raster
     levels = (20e-6, 50e-6, 80e-6, 95e-6, 110e-6, 140e-6, 180e-6)
     circuit, stim = lif(levels)
