@@ -35,7 +35,10 @@ value +- k standard errors, marked as such), reduced chi-square, R^2 per data se
 the R^2 each data set could reach at best (``r2_limit``: 1 - white noise / variance, with the
 white noise from the data alone, :func:`white_noise`; a fit well under it misses structure
 in the data, a model's or a drift's), and warnings: a parameter at a bound, a parameter not determined by the data (no covariance,
-standard error above its value, a near-singular covariance), |correlation| > 0.99.
+standard error above its value, a near-singular covariance), |correlation| > 0.99, and
+residuals correlated from point to point (lag-1 autocorrelation above 0.3 and above three
+times its white-noise spread 1/sqrt(n): the standard errors, which assume independent
+points, are then too small by about sqrt((1 + rho) / (1 - rho))).
 
 lmfit and scipy are imported when a fit runs, not when this module is imported.
 """
@@ -228,6 +231,7 @@ class FitResult:
     constraints: dict[str, str] = field(default_factory=dict)
     elapsed_s: float = 0.0
     r2_limit: list[float] = field(default_factory=list)  # per data set, see white_noise
+    residual_autocorr: list[float] = field(default_factory=list)  # lag 1, per data set
 
     def values_for(self, k: int) -> dict[str, float]:
         """Every parameter as data set ``k`` sees it."""
@@ -269,6 +273,7 @@ class FitResult:
                            "r2": num(self.r2), "r2_per_dataset": [num(r) for r in
                                                                   self.r2_per_dataset],
                            "r2_limit": [num(r) for r in self.r2_limit],
+                           "residual_autocorr": [num(r) for r in self.residual_autocorr],
                            "ndata": self.ndata, "nfree": self.nfree, "nfev": self.nfev,
                            "weighting": self.weighting, "noise_scale": [num(s) for s in
                                                                         self.noise],
@@ -302,6 +307,13 @@ def _r2_limit(ds: Dataset) -> float:
         return math.nan
     var = float(np.var(ds.y))
     return 1 - white_noise(x, ds.y) ** 2 / var if var > 0 else math.nan
+
+
+def _lag1(r: np.ndarray) -> float:
+    """Lag-1 autocorrelation of residuals in data order (0 for white noise)."""
+    r = r - r.mean()
+    den = float(r @ r)
+    return float(r[1:] @ r[:-1]) / den if den > 0 else math.nan
 
 
 class _Progress:
@@ -626,14 +638,16 @@ class Fit:
             d = np.sqrt(np.abs(np.diag(res.covar)))
             with np.errstate(all="ignore"):
                 corr = res.covar / np.outer(d, d)
-        r2s, limits, ss_res, ss_tot = [], [], 0.0, 0.0
+        r2s, limits, autocorr, ss_res, ss_tot = [], [], [], 0.0, 0.0
         for k, ds in enumerate(self.datasets):
             if ds.penalty:
                 r2s.append(float("nan"))
                 limits.append(float("nan"))
+                autocorr.append(float("nan"))
                 continue
             limits.append(_r2_limit(ds))
             ymod = self.model.eval(ds.x, {**shared, **per[k], **ds.fixed}, **ds.meta)
+            autocorr.append(_lag1(ds.y - ymod) if len(ds) >= 20 else math.nan)
             a = float(np.sum((ds.y - ymod) ** 2))
             b = float(np.sum((ds.y - ds.y.mean()) ** 2))
             r2s.append(1 - a / b if b > 0 else (1.0 if a == 0 else -math.inf))
@@ -641,6 +655,13 @@ class Fit:
             ss_tot += b / scales[k] ** 2 * ds.weight
         r2 = 1 - ss_res / ss_tot if ss_tot > 0 else float("nan")
         warnings = self._warnings(res, free, stderr, corr)
+        for ds, rho in zip(self.datasets, autocorr):
+            if rho > max(0.3, 3 / math.sqrt(len(ds))):
+                warnings.append(
+                    f"{ds.name or 'data'}: residuals correlated from point to point (lag-1 "
+                    f"autocorrelation {rho:.2f}): the model misses structure or the noise is "
+                    "not white; the standard errors assume independent points and may be "
+                    f"too small by about {math.sqrt((1 + rho) / (1 - rho)):.1f}x")
         ci, method = self._confidence(mini, res, free, stderr, warnings)
         values = {n: float(v) for n, v in shared.items()}
         return FitResult(
@@ -651,7 +672,7 @@ class Fit:
             r2_per_dataset=r2s, noise=[float(s) for s in scales], weighting=self.weighting,
             seed=self.seed, stages=stages, warnings=warnings, success=bool(res.success),
             message=str(res.message), constraints=dict(self.constraints), elapsed_s=elapsed,
-            r2_limit=limits)
+            r2_limit=limits, residual_autocorr=autocorr)
 
     def _warnings(self, res, free, stderr, corr) -> list[str]:
         out = []

@@ -89,6 +89,11 @@ def test_white_noise_from_the_data_alone_and_the_r2_limit():
     bad = Fit(EXP, wiggle, global_stage=None, values={"a": 3, "tau": 0.7}).run()
     assert bad.r2 < bad.r2_limit[0] - 0.05
     assert bad.to_dict()["statistics"]["r2_limit"] == [pytest.approx(bad.r2_limit[0])]
+    # the missed wiggle leaves correlated residuals: a warning that the errors are too small
+    assert abs(good.residual_autocorr[0]) < 0.1
+    assert not any("correlated from point to point" in w for w in good.warnings)
+    assert bad.residual_autocorr[0] > 0.3
+    assert any("correlated from point to point" in w for w in bad.warnings)
 
 
 def test_shared_and_per_dataset_parameters_with_different_noise():
