@@ -28,6 +28,30 @@ def _save(fig, path, dpi: int = 120) -> Path:
     return path
 
 
+def _style(ax, *, xlabel: str | None = None, ylabel: str | None = None, title: str = "",
+           legend: bool = False, grid: str = "both", **title_kw) -> None:
+    """The finishing touches every single-axis plot shares."""
+    if xlabel is not None:
+        ax.set_xlabel(xlabel)
+    if ylabel is not None:
+        ax.set_ylabel(ylabel)
+    if legend:
+        ax.legend(fontsize=8)
+    if grid:
+        ax.grid(alpha=0.3, **({} if grid == "both" else {"axis": grid}))
+    if title:
+        ax.set_title(title, **title_kw)
+
+
+def _finish(fig, path, *, suptitle: str = "", tight: bool = True, dpi: int = 120) -> Path:
+    """A figure's title, layout and atomic save."""
+    if suptitle:
+        fig.suptitle(suptitle)
+    if tight:
+        fig.tight_layout()
+    return _save(fig, path, dpi)
+
+
 def waveforms_side_by_side(results: Mapping[str, object], signals: Sequence[str], path, *,
                            title: str = "", xscale: float = 1.0, xlabel: str = "time (s)"
                            ) -> Path:
@@ -40,17 +64,14 @@ def waveforms_side_by_side(results: Mapping[str, object], signals: Sequence[str]
         for row, name in enumerate(signals):
             ax = axes[row][col]
             ax.plot(res.axis * xscale, res[name], lw=1.2)
-            ax.grid(alpha=0.3)
+            _style(ax)
             if row == 0:
                 ax.set_title(label)
             if col == 0:
                 ax.set_ylabel(name)
             if row == nrow - 1:
                 ax.set_xlabel(xlabel)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, path, suptitle=title)
 
 
 def curves(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | None = None
@@ -71,18 +92,12 @@ def curves(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | Non
             ax.set_xscale("log")
         if panel.get("logy"):
             ax.set_yscale("log")
-        ax.set_title(panel.get("title", ""), fontsize=10)
-        ax.set_xlabel(panel.get("xlabel", ""))
-        ax.set_ylabel(panel.get("ylabel", ""))
-        ax.grid(alpha=0.3)
-        if any(s[2] for s in panel["series"]):
-            ax.legend(fontsize=8)
+        _style(ax, xlabel=panel.get("xlabel", ""), ylabel=panel.get("ylabel", ""),
+               title=panel.get("title", ""), legend=any(s[2] for s in panel["series"]),
+               fontsize=10)
     for ax in list(axes.flat)[n:]:
         ax.set_visible(False)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, path, suptitle=title)
 
 
 # ----------------------------------------------------------------------- calibration plots
@@ -101,13 +116,13 @@ def fit_overlay(panels: Sequence[Mapping], path, *, title: str = "", ncols: int 
     n = max(len(panels), 1)
     ncols = ncols or min(n, 3)
     nrows = -(-n // ncols)
-    fig = plt.figure(figsize=(4.2 * ncols, 3.6 * nrows))
-    grid = fig.add_gridspec(2 * nrows, ncols, height_ratios=[3, 1] * nrows, hspace=0.08,
-                            wspace=0.32)
+    fig = plt.figure(figsize=(4.2 * ncols, 3.8 * nrows))
+    outer = fig.add_gridspec(nrows, ncols, hspace=0.42, wspace=0.32)
     for k, p in enumerate(panels):
         r, c = divmod(k, ncols)
-        ax = fig.add_subplot(grid[2 * r, c])
-        axr = fig.add_subplot(grid[2 * r + 1, c], sharex=ax)
+        inner = outer[r, c].subgridspec(2, 1, height_ratios=[3, 1], hspace=0.08)
+        ax = fig.add_subplot(inner[0])
+        axr = fig.add_subplot(inner[1], sharex=ax)
         x = [v * xscale for v in p["x"]]
         ax.plot(x, [v * yscale for v in p["y"]], ".", ms=3, color="0.35", label="data")
         ax.plot([v * xscale for v in p["fit_x"]], [v * yscale for v in p["fit_y"]], "-",
@@ -126,9 +141,7 @@ def fit_overlay(panels: Sequence[Mapping], path, *, title: str = "", ncols: int 
         axr.grid(alpha=0.3)
         if k == 0:
             ax.legend(fontsize=7, loc="best")
-    if title:
-        fig.suptitle(title)
-    return _save(fig, path, dpi)
+    return _finish(fig, path, suptitle=title, tight=False, dpi=dpi)
 
 
 def hysteresis_loop(curves: Sequence[Mapping], path, *, title: str = "",
@@ -150,14 +163,8 @@ def hysteresis_loop(curves: Sequence[Mapping], path, *, title: str = "",
             m = len(x) // 2
             ax.annotate("", xy=(x[m + 1], y[m + 1]), xytext=(x[m], y[m]),
                         arrowprops={"arrowstyle": "->", "color": color})
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
-    fig.tight_layout()
-    return _save(fig, path)
+    _style(ax, xlabel=xlabel, ylabel=ylabel, title=title, legend=True)
+    return _finish(fig, path)
 
 
 def kittel_plot(freq_hz, field_t, field_err, fit_freq_hz, fit_field_t, path, *,
@@ -181,10 +188,7 @@ def kittel_plot(freq_hz, field_t, field_err, fit_freq_hz, fit_field_t, path, *,
     points(ax, field_t, field_err or [0] * len(f), used)
     ax.plot([v / 1e9 for v in fit_freq_hz], [v * 1e3 for v in fit_field_t], "-", color="C3",
             label="Kittel fit")
-    ax.set_xlabel("frequency (GHz)")
-    ax.set_ylabel("resonance field mu0 H_r (mT)")
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    _style(ax, xlabel="frequency (GHz)", ylabel="resonance field mu0 H_r (mT)", legend=True)
     if width_t is not None:
         ax = axes[0][1]
         points(ax, width_t, width_err or [0] * len(f),
@@ -192,14 +196,9 @@ def kittel_plot(freq_hz, field_t, field_err, fit_freq_hz, fit_field_t, path, *,
         if fit_width_t is not None:
             ax.plot([v / 1e9 for v in fit_freq_hz], [v * 1e3 for v in fit_width_t], "-",
                     color="C3", label="damping law")
-            ax.legend(fontsize=8)
-        ax.set_xlabel("frequency (GHz)")
-        ax.set_ylabel("half width mu0 dH (mT)")
-        ax.grid(alpha=0.3)
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    return _save(fig, path)
+        _style(ax, xlabel="frequency (GHz)", ylabel="half width mu0 dH (mT)",
+               legend=fit_width_t is not None)
+    return _finish(fig, path, suptitle=title)
 
 
 # --------------------------------------------------------------------------- spikes
@@ -221,13 +220,11 @@ def spike_waveform(t, signals: Sequence[tuple], spike_times, path, *, title: str
         ax.plot(t * xscale, y * scale, lw=1.0)
         if len(spikes):
             ax.plot(spikes * xscale, np.interp(spikes, t, y) * scale, "v", ms=4, color="C3")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
+        _style(ax, ylabel=label)
     axes[-1, 0].set_xlabel(xlabel)
     if title:
         axes[0, 0].set_title(f"{title} ({len(spikes)} spikes)")
-    fig.tight_layout()
-    return _save(fig, path)
+    return _finish(fig, path)
 
 
 def raster(trains: Mapping[str, object], path, *, title: str = "", xscale: float = 1e6,
@@ -241,12 +238,8 @@ def raster(trains: Mapping[str, object], path, *, title: str = "", xscale: float
         times = np.asarray(times, dtype=float) * xscale
         ax.vlines(times, row + 0.6, row + 1.4, lw=1.0)
     ax.set_yticks(range(1, len(trains) + 1), list(trains))
-    ax.set_xlabel(xlabel)
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3, axis="x")
-    fig.tight_layout()
-    return _save(fig, path)
+    _style(ax, xlabel=xlabel, title=title, grid="x")
+    return _finish(fig, path)
 
 
 def fi_curve(inputs, rates, path, *, title: str = "", xlabel: str = "input",
@@ -259,15 +252,8 @@ def fi_curve(inputs, rates, path, *, title: str = "", xlabel: str = "input",
     for label, (x, r) in {"": (inputs, rates), **(series or {})}.items():
         ax.plot(np.asarray(x, float) * xscale, np.asarray(r, float) / 1e3, "o-", ms=4,
                 label=label or None)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("rate (kHz)")
-    if series:
-        ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _save(fig, path)
+    _style(ax, xlabel=xlabel, ylabel="rate (kHz)", title=title, legend=bool(series))
+    return _finish(fig, path)
 
 
 def isi_histogram(trains: Mapping[str, object], path, *, bins: int = 30, title: str = "",
@@ -281,14 +267,8 @@ def isi_histogram(trains: Mapping[str, object], path, *, bins: int = 30, title: 
         isi = np.diff(np.asarray(times, dtype=float)) * xscale
         if len(isi):
             ax.hist(isi, bins=bins, histtype="step", lw=1.4, label=label)
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel("count")
-    ax.legend(fontsize=8)
-    if title:
-        ax.set_title(title)
-    ax.grid(alpha=0.3)
-    fig.tight_layout()
-    return _save(fig, path)
+    _style(ax, xlabel=xlabel, ylabel="count", title=title, legend=True)
+    return _finish(fig, path)
 
 
 def decision_boundary(xx, yy, zz, points, labels, path, *, title: str = "",
@@ -308,10 +288,6 @@ def decision_boundary(xx, yy, zz, points, labels, path, *, title: str = "",
         sel = labels == c
         ax.scatter(points[sel, 0], points[sel, 1], s=10, marker=mk, edgecolors="k",
                    linewidths=0.3, label=f"class {c}")
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
     ax.legend(loc="upper right", fontsize=7)
-    if title:
-        ax.set_title(title, fontsize=9)
-    fig.tight_layout()
-    return _save(fig, path)
+    _style(ax, xlabel=xlabel, ylabel=ylabel, title=title, grid="", fontsize=9)
+    return _finish(fig, path)

@@ -44,38 +44,27 @@ def main(out: Path) -> None:
 
 
 def _plots(cal, out: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    from neurospice.analysis.plots import curves
 
     s = cal.sweep_curves
-    fig, ax = plt.subplots(figsize=(6, 4))
-    ax.semilogy(s["v_up"], s["i_up"], "o", ms=3, color="C0", label="measured, up")
-    ax.semilogy(s["v_down"], s["i_down"], "o", ms=3, color="C1", label="measured, down")
-    ax.semilogy(s["v_up"], s["model_i_up"], "-", color="C0", label="card, up")
-    ax.semilogy(s["v_down"], s["model_i_down"], "-", color="C1", label="card, down")
-    ax.set(xlabel="voltage (V)", ylabel="current (A)", title="VO2 dual DC sweep")
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(out / "loop.png", dpi=80)
-    plt.close(fig)
+    curves([{"series": [(s["v_up"], s["i_up"], "measured, up", "C0o"),
+                        (s["v_down"], s["i_down"], "measured, down", "C1o"),
+                        (s["v_up"], s["model_i_up"], "card, up", "C0-"),
+                        (s["v_down"], s["model_i_down"], "card, down", "C1-")],
+             "logy": True, "xlabel": "voltage (V)", "ylabel": "current (A)",
+             "title": "VO2 dual DC sweep"}], out / "loop.png")
     rows = cal.pulse_curves
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    traces = []
     for k, r in enumerate(rows[::2]):
         t = np.asarray(r["time_s"]) * 1e3
-        axes[0].plot(t, np.asarray(r["i_measured"]) * 1e3, ".", ms=1, color=f"C{k}")
-        axes[0].plot(t, np.asarray(r["i_model"]) * 1e3, "-", lw=1, color=f"C{k}",
-                     label=r["name"])
-    axes[0].set(xlabel="time (ms)", ylabel="current (mA)",
-                title="pulses: measured (dots), card in ngspice (lines)")
-    axes[0].legend(fontsize=7)
-    axes[1].plot([r["amplitude_v"] for r in rows], [r["rms_rel_pulse"] for r in rows], "o-")
-    axes[1].set(xlabel="pulse amplitude (V)", ylabel="RMS relative current error",
-                title="error during the pulse")
-    fig.tight_layout()
-    fig.savefig(out / "pulses.png", dpi=80)
-    plt.close(fig)
+        traces += [(t, np.asarray(r["i_measured"]) * 1e3, "", f"C{k}."),
+                   (t, np.asarray(r["i_model"]) * 1e3, r["name"], f"C{k}-")]
+    curves([{"series": traces, "xlabel": "time (ms)", "ylabel": "current (mA)",
+             "title": "pulses: measured (dots), card in ngspice (lines)"},
+            {"series": [([r["amplitude_v"] for r in rows], [r["rms_rel_pulse"] for r in rows],
+                         "", "o-")],
+             "xlabel": "pulse amplitude (V)", "ylabel": "RMS relative current error",
+             "title": "error during the pulse"}], out / "pulses.png", ncols=2)
 
 
 if __name__ == "__main__":
