@@ -30,7 +30,9 @@ def add_parser(subparsers):
     s.add_argument("--free", help="comma-separated parameters to fit (default: the recipe's)")
     s.add_argument("--out", default="out/fit", help="output folder (default out/fit)")
     s.add_argument("--seed", type=int, default=0, help="seed of the global stage (default 0)")
-    s.add_argument("--no-global", action="store_true", help="local stage only")
+    s.add_argument("--global", dest="global_stage", choices=["de", "basinhopping", "none"],
+                   default="de", help="global stage before least squares: differential "
+                                      "evolution (default), basin hopping, or none")
     s.add_argument("--no-verify", action="store_true",
                    help="skip re-simulating the card in ngspice/VACASK (MTJ)")
     s.add_argument("--power", type=float, help="RF power (W) for spin-diode spectra without "
@@ -72,7 +74,7 @@ def run_fit(args) -> int:
         kw["t_amb"] = args.t_amb
     if recipe.name in ("mtj-rv", "spin-diode-spectrum", "stno", "nbox-iv"):
         kw["seed"] = args.seed
-        kw["global_stage"] = None if args.no_global else "de"
+        kw["global_stage"] = None if args.global_stage == "none" else args.global_stage
         kw["conf_int"] = "auto"
     if recipe.name == "mtj-rv":
         kw["verify"] = not args.no_verify

@@ -11,10 +11,10 @@ A :class:`Fit` ties a model to :class:`Dataset` s and says which parameters are 
 are fitted per data set (``per_dataset``; the others are shared), which are fixed, and which
 follow an lmfit expression (``constraints``). :meth:`Fit.run` runs
 
-1. a **global stage**: scipy's differential evolution over the free parameters within their
-   search bounds (the table's bounds, narrowed to a decade either side of the start where the
-   table allows more than that; set ``search`` to choose), seeded, so the result is
-   reproducible; or ``global_stage="multistart"``: the local stage from the start and from
+1. a **global stage**: scipy's differential evolution (or basin hopping) over the free
+   parameters within their search bounds (the table's bounds, narrowed to a decade either
+   side of the start where the table allows more than that; set ``search`` to choose),
+   seeded, so the result is reproducible; or ``global_stage="multistart"``: the local stage from the start and from
    every point in ``starts``; or none;
 2. a **local stage**: lmfit's Levenberg-Marquardt (``leastsq``) from the best point found, with
    the table's bounds;
@@ -353,9 +353,10 @@ class Fit:
     - ``bounds``: ``{name: (lower, upper)}`` narrowing the table; ``search``: the same for
       the global stage only;
     - ``weighting``, ``noise`` (``"auto"`` or None), ``floor`` (relative weighting);
-    - ``global_stage``: ``"de"`` (differential evolution), ``"multistart"``, None;
-      ``starts``: extra starting points (dicts) for ``"multistart"``; ``seed``;
-      ``de_options``: passed to scipy's ``differential_evolution``;
+    - ``global_stage``: ``"de"`` (differential evolution), ``"basinhopping"``,
+      ``"multistart"``, None; ``starts``: extra starting points (dicts) for
+      ``"multistart"``; ``seed``; ``global_options``: passed to scipy's
+      ``differential_evolution`` or ``basinhopping``;
     - ``conf_int``: ``"stderr"`` (value +- k stderr), ``"profile"`` (lmfit conf_interval, with
       the stderr fallback when it fails), ``"auto"`` (profile for up to 6 free parameters);
     - ``progress``: False (quiet), True (a line on stderr) or ``callback(stage, nfev, best)``.
@@ -369,7 +370,7 @@ class Fit:
                  search: Mapping[str, tuple[float, float]] | None = None,
                  weighting: str = "absolute", noise: str | None = "auto", floor: float = 1e-3,
                  global_stage: str | None = "de", starts: Sequence[Mapping] = (),
-                 seed: int | None = 0, de_options: Mapping | None = None,
+                 seed: int | None = 0, global_options: Mapping | None = None,
                  max_nfev: int | None = None, conf_int: str = "stderr",
                  progress: bool | Callable = False):
         self.model = model
@@ -378,8 +379,8 @@ class Fit:
             raise DataError("no data to fit")
         if weighting not in WEIGHTINGS:
             raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
-        if global_stage not in ("de", "multistart", None):
-            raise ValueError("global_stage must be 'de', 'multistart' or None")
+        if global_stage not in ("de", "basinhopping", "multistart", None):
+            raise ValueError("global_stage must be 'de', 'basinhopping', 'multistart' or None")
         if conf_int not in ("stderr", "profile", "auto"):
             raise ValueError("conf_int must be 'stderr', 'profile' or 'auto'")
         self.constraints = dict(constraints or {})
@@ -400,7 +401,7 @@ class Fit:
         self.search = dict(search or {})
         self.weighting, self.noise_mode, self.floor = weighting, noise, floor
         self.global_stage, self.starts, self.seed = global_stage, list(starts), seed
-        self.de_options = dict(de_options or {})
+        self.global_options = dict(global_options or {})
         self.max_nfev, self.conf_int, self.progress = max_nfev, conf_int, progress
         self.start = {**model.defaults(), **model.guess(self.datasets), **(values or {})}
         self._check_data()
@@ -525,9 +526,9 @@ class Fit:
         return out
 
     # ------------------------------------------------------------------ stages
-    def _de(self, params, scales, progress):
-        from scipy.optimize import differential_evolution
-
+    def _box(self, params, scales, progress):
+        """The global stage's problem: the free names, their search limits and the cost
+        (sum of squared residuals) of a vector of their values."""
         names = [n for n, p in params.items() if p.vary and p.expr is None]
         limits = []
         for n in names:
@@ -543,21 +544,42 @@ class Fit:
                 work.update_constraints()
                 values = work.valuesdict()
             else:
-                values = {**base, **dict(zip(names, vec.tolist()))}
+                values = {**base, **dict(zip(names, np.asarray(vec).tolist()))}
             r = self._residual_values(values, scales, progress)
             return float(r @ r)
 
-        opts = {"maxiter": 300, "popsize": 15, "tol": 1e-4, "polish": False,
-                "init": "sobol", **self.de_options}
-        x0 = np.array([min(max(params[n].value, a), b) for n, (a, b) in zip(names, limits)])
+        return names, limits, cost
+
+    def _global(self, params, scales, progress):
+        """Differential evolution, or basin hopping (L-BFGS-B steps in the search box scaled
+        to the unit cube), from the start; returns the best parameters and the stage record."""
+        names, limits, cost = self._box(params, scales, progress)
+        lo, hi = np.array(limits, dtype=float).T
+        x0 = np.clip([params[n].value for n in names], lo, hi)
         with np.errstate(all="ignore"):
-            out = differential_evolution(cost, limits, seed=self.seed, x0=x0, **opts)
+            if self.global_stage == "de":
+                from scipy.optimize import differential_evolution
+
+                opts = {"maxiter": 300, "popsize": 15, "tol": 1e-4, "polish": False,
+                        "init": "sobol", **self.global_options}
+                out = differential_evolution(cost, limits, seed=self.seed, x0=x0, **opts)
+                x, label = out.x, "global (differential evolution)"
+            else:
+                from scipy.optimize import basinhopping
+
+                opts = {"niter": 40, "stepsize": 0.2, **self.global_options}
+                unit = [(0.0, 1.0)] * len(names)
+                out = basinhopping(lambda u: cost(lo + np.clip(u, 0, 1) * (hi - lo)),
+                                   (x0 - lo) / (hi - lo), rng=np.random.default_rng(self.seed),
+                                   minimizer_kwargs={"method": "L-BFGS-B", "bounds": unit},
+                                   **opts)
+                x, label = lo + np.clip(out.x, 0, 1) * (hi - lo), "global (basin hopping)"
         best = params.copy()
-        for n, v in zip(names, out.x):
+        for n, v in zip(names, x):
             best[n].value = float(v)
-        return best, {"stage": "global (differential evolution)", "nfev": int(out.nfev),
-                      "chisqr": float(out.fun), "search_bounds": {
-                          n: [float(a), float(b)] for n, (a, b) in zip(names, limits)}}
+        return best, {"stage": label, "nfev": int(out.nfev), "chisqr": float(out.fun),
+                      "search_bounds": {n: [float(a), float(b)]
+                                        for n, (a, b) in zip(names, limits)}}
 
     def _local(self, params, scales, progress):
         import lmfit
@@ -577,8 +599,8 @@ class Fit:
         stages = []
         try:
             progress.stage = "global"
-            if self.global_stage == "de":
-                params, info = self._de(params, scales, progress)
+            if self.global_stage in ("de", "basinhopping"):
+                params, info = self._global(params, scales, progress)
                 stages.append(info)
             progress.stage = "local"
             candidates = [params]

@@ -383,7 +383,7 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
                 fixed: Mapping[str, float] | None = None,
                 start: Mapping[str, float] | None = None, v_min: float = 0.2,
                 global_stage: str | None = "de", seed: int = 0, conf_int: str = "stderr",
-                de_options: Mapping | None = None, progress=False,
+                global_options: Mapping | None = None, progress=False,
                 pulses: Sequence | None = None, pulse_train: Sequence[float] | None = None,
                 pulse_t_amb: float | str | None = "read",
                 simulators: Sequence[str] = ("ngspice",), fold_guard: int = 2,
@@ -442,12 +442,13 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
                             penalty=True))
     free = [n for n in free if n not in held]
     fixed_names = [n for n in model.params if n not in free]
-    opts = {"maxiter": 30, "popsize": 8, "tol": 1e-6, **(de_options or {})}
+    opts = {**({"maxiter": 30, "popsize": 8, "tol": 1e-6} if global_stage == "de" else {}),
+            **(global_options or {})}
     fit = Fit(model, sets, free=free, fixed=fixed_names, values=values, weighting="log",
               global_stage=global_stage, seed=seed, conf_int=conf_int, progress=progress,
               search={n: b for n, b in _search(values, t_amb).items() if n in free},
               bounds={"r_th": (1.0, 1e7), "r_c": (0.0, 1e6), "g_met": (0.0, 1e2)},
-              de_options=opts)
+              global_options=opts)
     res = fit.run()
     dev = _device()
     card = {k: v for k, v in res.values.items() if k in dev.parameter}

@@ -41,7 +41,7 @@ def test_import_is_light():
 
 def test_global_then_local_recovers_within_two_stderr_and_is_reproducible():
     ds = _data(np.random.default_rng(1))
-    kw = {"values": {"a": 50.0, "tau": 20.0}, "seed": 3, "de_options": {"popsize": 8}}
+    kw = {"values": {"a": 50.0, "tau": 20.0}, "seed": 3, "global_options": {"popsize": 8}}
     r1 = Fit(EXP, ds, **kw).run()
     r2 = Fit(EXP, ds, **kw).run()
     assert r1.values == r2.values
@@ -51,6 +51,24 @@ def test_global_then_local_recovers_within_two_stderr_and_is_reproducible():
     assert r1.redchi == pytest.approx(1.0, rel=0.3)
     assert r1.r2 > 0.99 and r1.success
     assert set(r1.ci) == {"a", "tau", "c"} and r1.ci_method == "stderr"
+
+
+def test_basin_hopping_global_stage_is_seeded_and_recovers():
+    ds = _data(np.random.default_rng(1))
+    kw = {"values": {"a": 50.0, "tau": 20.0}, "seed": 5, "global_stage": "basinhopping",
+          "global_options": {"niter": 15},
+          "search": {"a": (0.1, 100.0), "tau": (0.01, 100.0), "c": (-5.0, 5.0)}}
+    r1 = Fit(EXP, ds, **kw).run()
+    r2 = Fit(EXP, ds, **kw).run()
+    assert r1.values == r2.values
+    glob, local = r1.stages[0], r1.stages[1]
+    assert glob["stage"] == "global (basin hopping)"
+    # from a start 17x/29x off, the global stage alone reaches the least-squares minimum
+    assert glob["chisqr"] < 1.01 * local["chisqr"]
+    for name, truth in (("a", 3.0), ("tau", 0.7), ("c", 0.2)):
+        assert abs(r1.values[name] - truth) < 2 * r1.stderr[name], name
+    with pytest.raises(ValueError, match="basinhopping"):
+        Fit(EXP, ds, global_stage="annealing")
 
 
 def test_stderr_matches_scatter_over_repeats():
@@ -230,7 +248,7 @@ def test_cli_fit_writes_report_cards_and_plots(tmp_path, capsys):
     truth = _mtj_csv(tmp_path / "mtj.csv")
     out = tmp_path / "out"
     rc = _cli(["fit", "mtj", str(tmp_path / "mtj.csv"), "--out", str(out), "--quiet",
-               "--no-global"])
+               "--global", "none"])
     assert rc == 0, capsys.readouterr().err
     names = {p.name for p in out.iterdir()}
     assert {"mtj.json", "mtj.ngspice.lib", "mtj.xyce.lib", "mtj.vacask.inc", "mtj.va",
