@@ -39,7 +39,7 @@ def add_parser(subparsers):
                                                "a power column")
     s.add_argument("--geometry", choices=["in-plane", "out-of-plane", "auto"],
                    default="in-plane", help="field geometry of spin-diode field sweeps")
-    s.add_argument("--drop-first", type=int, default=0, metavar="N",
+    s.add_argument("--drop-first", type=_count, default=0, metavar="N",
                    help="samples left out at the start of every spin-diode field sweep "
                         "(an instrument not yet settled; default 0)")
     s.add_argument("--t-amb", type=float, default=300.0,
@@ -47,6 +47,18 @@ def add_parser(subparsers):
     s.add_argument("--quiet", action="store_true", help="no progress line")
     s.set_defaults(func=run_fit)
     return s
+
+
+def _count(text: str) -> int:
+    import argparse
+
+    try:
+        n = int(text)
+    except ValueError:
+        n = -1
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"expected a count (0, 1, 2, ...), got {text!r}")
+    return n
 
 
 def run_fit(args) -> int:

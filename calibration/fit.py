@@ -14,8 +14,8 @@ follow an lmfit expression (``constraints``). :meth:`Fit.run` runs
 1. a **global stage**: scipy's differential evolution (or basin hopping) over the free
    parameters within their search bounds (the table's bounds, narrowed to a decade either
    side of the start where the table allows more than that; set ``search`` to choose),
-   seeded, so the result is reproducible; or ``global_stage="multistart"``: the local stage from the start and from
-   every point in ``starts``; or none;
+   seeded, so the result is reproducible; or ``global_stage="multistart"``: the local stage
+   from the start and from every point in ``starts``; or none;
 2. a **local stage**: lmfit's Levenberg-Marquardt (``leastsq``) from the best point found, with
    the table's bounds;
 3. with ``noise="auto"`` and no ``sigma`` given, each data set's noise level is estimated from
@@ -34,8 +34,9 @@ profile-likelihood ``conf_interval`` when ``conf_int="profile"`` or ``"auto"`` a
 value +- k standard errors, marked as such), reduced chi-square, R^2 per data set and overall,
 the R^2 each data set could reach at best (``r2_limit``: 1 - white noise / variance, with the
 white noise from the data alone, :func:`white_noise`; a fit well under it misses structure
-in the data, a model's or a drift's), and warnings: a parameter at a bound, a parameter not determined by the data (no covariance,
-standard error above its value, a near-singular covariance), |correlation| > 0.99, and
+in the data, a model's or a drift's), and warnings: a parameter at a bound, a parameter not
+determined by the data (no covariance, standard error above its value, a near-singular
+covariance), |correlation| > 0.99, and
 residuals correlated from point to point (lag-1 autocorrelation above 0.3 and above three
 times its white-noise spread 1/sqrt(n): the standard errors, which assume independent
 points, are then too small by about sqrt((1 + rho) / (1 - rho))).
@@ -683,7 +684,7 @@ class Fit:
                     f"{ds.name or 'data'}: residuals correlated from point to point (lag-1 "
                     f"autocorrelation {rho:.2f}): the model misses structure or the noise is "
                     "not white; the standard errors assume independent points and may be "
-                    f"too small by about {math.sqrt((1 + rho) / (1 - rho)):.1f}x")
+                    f"too small by about {math.sqrt((1 + rho) / max(1 - rho, 1e-6)):.1f}x")
         ci, method = self._confidence(mini, res, free, stderr, warnings)
         values = {n: float(v) for n, v in shared.items()}
         return FitResult(
