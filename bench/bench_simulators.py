@@ -1,5 +1,6 @@
 """Simulator benchmarks: neurospice's overhead over the bare simulator, the in-process path's
-per-run cost, VACASK vs ngspice, and how the cost grows with circuit size.
+per-run cost, VACASK vs ngspice, how the cost grows with circuit size, and Monte-Carlo
+throughput (``Simulator.run_many``) against the number of workers.
 
 Run alone with ``.venv/bin/python bench/bench_simulators.py`` (or through ``make bench``).
 Prints ratios measured in this one run; nothing is asserted.
@@ -14,7 +15,9 @@ from pathlib import Path
 
 import _timing as T
 
-from neurospice.netlists import Circuit, Pulse
+from neurospice.compact_models.devices import get_device
+from neurospice.compact_models.randomness import draw_params
+from neurospice.netlists import Circuit, Pulse, Pwl
 from neurospice.simulators import get_simulator
 
 TIMEOUT = 300
@@ -133,12 +136,47 @@ def bench_scaling(sizes: tuple[int, ...], points: int, repeats: int) -> None:
         T.ratio(f"vacask / ngspice, {n} sections", times["vacask", n], times["ngspice", n])
 
 
+def mtj_montecarlo(n: int, seed: int = 1) -> list[Circuit]:
+    """``n`` MTJ switching transients (OSDI), each with its own device draw: 5 % spread of
+    rp, tmr0 and the critical currents (device-to-device variability)."""
+    dev = get_device("mtj")
+    spread = {k: ("normal", 0.05) for k in ("rp", "tmr0", "ic0_p", "ic0_ap")}
+    out = []
+    for k, p in enumerate(draw_params(dev, n, seed, spread)):
+        c = Circuit(f"mtj draw {k}")
+        c.vsource("in", "a", 0, waveform=Pwl([0.0, 50e-9, 150e-9, 200e-9],
+                                             [0.0, 0.6, -0.6, 0.0]))
+        dev.add_to(c, "x1", ["a", "0", "0"], params=p)
+        c.tran(0.1e-9, 200e-9, max_step=0.1e-9)
+        out.append(c)
+    return out
+
+
+def bench_montecarlo(n: int, repeats: int) -> None:
+    cores = os.cpu_count() or 1
+    counts = sorted({1, 2, cores})
+    T.header(f"1e. Monte-Carlo throughput: {n} MTJ draws (OSDI, 2000-step tran) with "
+             f"run_many, by workers ({cores} CPU cores)")
+    circuits = mtj_montecarlo(n)
+    for name in ("ngspice", "vacask"):
+        sim = get_simulator(name)
+        sim.run(circuits[0], timeout=TIMEOUT)          # compile the Verilog-A once
+        t = T.measure_interleaved({w: (lambda w=w: sim.run_many(circuits, workers=w,
+                                                                timeout=TIMEOUT))
+                                   for w in counts}, repeats)
+        for w in counts:
+            T.row(f"{name}, {w} worker(s): runs per second", n / t[w].median)
+        for w in counts[1:]:
+            T.ratio(f"{name} throughput, {w} workers / 1", t[1], t[w], "speed-up")
+
+
 def main() -> None:
     big = rc_ladder(200, 30000)
     runs = bench_overhead(big, repeats=4)
     bench_small_runs(n_runs=100)
     bench_vacask_vs_ngspice(runs, rc_ladder(100, 10000), repeats=3)
     bench_scaling((10, 100, 1000), points=2000, repeats=3)
+    bench_montecarlo(16, repeats=2)
 
 
 if __name__ == "__main__":

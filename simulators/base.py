@@ -192,6 +192,7 @@ class Simulator(ABC):
     name: str = ""
     env_var: str = ""
     hint: str = ""
+    in_process: bool = False     # runs inside this process (one run at a time)
 
     def __init__(self):
         self._executable: Path | None = None
@@ -249,6 +250,52 @@ class Simulator(ABC):
         finally:
             if own_dir and not keep:
                 shutil.rmtree(wd, ignore_errors=True)
+
+    def run_many(self, circuits, *, workers: int | None = None, timeout: float | None = 60,
+                 progress=None) -> list[Results]:
+        """Run independent circuits (or netlist texts), ``workers`` at a time, and return
+        their Results in the order given: a Monte-Carlo over device draws, a parameter
+        sweep. Each run is its own simulator process, so the workers are threads; the default
+        is one per CPU core, and an in-process simulator runs one at a time. ``circuits`` may
+        be a generator: it is drawn from only as workers free up, so large circuits are not
+        all held at once. ``progress``, if given, is called as ``progress(done, total)``
+        after each run (``total`` None for a generator).
+
+        The first failure is raised as it came, with a note naming the run; no further run
+        is started."""
+        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+
+        self.require()
+        total = len(circuits) if hasattr(circuits, "__len__") else None
+        if workers is not None and workers < 1:
+            raise ValueError(f"workers must be >= 1, got {workers}")
+        workers = 1 if self.in_process else (workers or os.cpu_count() or 1)
+        source = enumerate(circuits)
+        out: dict[int, Results] = {}
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            running = {}
+
+            def start_next() -> None:
+                for k, c in source:
+                    running[pool.submit(self.run, c, timeout=timeout)] = k
+                    return
+
+            for _ in range(workers):
+                start_next()
+            while running:
+                finished, _ = wait(running, return_when=FIRST_COMPLETED)
+                for f in sorted(finished, key=running.get):
+                    k = running.pop(f)
+                    exc = f.exception()
+                    if exc is not None:
+                        exc.add_note(f"in run {k + 1}" + (f" of {total}" if total else "")
+                                     + f" ({self.name})")
+                        raise exc
+                    out[k] = f.result()
+                    if progress is not None:
+                        progress(len(out), total)
+                    start_next()
+        return [out[k] for k in range(len(out))]
 
     def prepare(self, circuit_or_text, workdir: Path) -> Deck:
         """Turn the input into a Deck (netlist text + expected analyses)."""

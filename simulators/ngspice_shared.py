@@ -228,6 +228,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
 
     name = "ngspice-shared"
     env_var = "NEUROSPICE_LIBNGSPICE"
+    in_process = True
     hint = HINT_NGSPICE + " (libngspice0-dev provides libngspice.so)"
     dialect = "ngspice"
 

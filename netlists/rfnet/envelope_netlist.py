@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -224,21 +223,17 @@ def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: i
         ops = [{n: float(v[k]) for n, v in cols.items()} for k in range(len(x))]
         return out, ops
 
-    def one(k):
-        c = build(net, x[k])
-        c.op()
-        r = sim.run(c, timeout=timeout).op
-        return {n: float(np.ravel(r[n])[0]) for n in r.names}
+    def circuits():
+        for sample in x:
+            c = build(net, sample)
+            c.op()
+            yield c
 
-    workers = workers or min(2, os.cpu_count() or 1)
-    ops = [None] * len(x)
-    done = 0
-    with ThreadPoolExecutor(max_workers=workers) as pool:
-        futures = {pool.submit(one, k): k for k in range(len(x))}
-        for fut in futures:
-            ops[futures[fut]] = fut.result()
-            done += 1
-            if show_progress:
-                progress(f"netlist OP {done}/{len(x)}", done / len(x))
+    def shown(done, _total):
+        progress(f"netlist OP {done}/{len(x)}", done / len(x))
+
+    runs = sim.run_many(circuits(), workers=workers or min(2, os.cpu_count() or 1),
+                        timeout=timeout, progress=shown if show_progress else None)
+    ops = [{n: float(np.ravel(r.op[n])[0]) for n in r.op.names} for r in runs]
     out = np.array([[op[n] for n in names] for op in ops])
     return (out, ops) if with_op else out
