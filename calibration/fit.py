@@ -246,6 +246,13 @@ class FitResult:
         """Data minus fit, in the data's units."""
         return self.datasets[k].y - self.curve(k)
 
+    def correlation_factor(self, k: int = 0) -> float:
+        """How much too small the standard errors are when data set ``k``'s residuals are
+        correlated from point to point: sqrt((1 + rho) / (1 - rho)) for a lag-1
+        autocorrelation rho > 0 (an AR(1) process's effective number of points), else 1."""
+        return _ar1_factor(self.residual_autocorr[k] if k < len(self.residual_autocorr)
+                           else math.nan)
+
     def value(self, name: str) -> float:
         if name in self.values:
             return self.values[name]
@@ -308,6 +315,11 @@ def _r2_limit(ds: Dataset) -> float:
         return math.nan
     var = float(np.var(ds.y))
     return 1 - white_noise(x, ds.y) ** 2 / var if var > 0 else math.nan
+
+
+def _ar1_factor(rho: float) -> float:
+    """sqrt((1 + rho) / (1 - rho)) for rho > 0, else 1 (see FitResult.correlation_factor)."""
+    return math.sqrt((1 + rho) / max(1 - rho, 1e-6)) if rho > 0 else 1.0
 
 
 def _lag1(r: np.ndarray) -> float:
@@ -684,7 +696,7 @@ class Fit:
                     f"{ds.name or 'data'}: residuals correlated from point to point (lag-1 "
                     f"autocorrelation {rho:.2f}): the model misses structure or the noise is "
                     "not white; the standard errors assume independent points and may be "
-                    f"too small by about {math.sqrt((1 + rho) / max(1 - rho, 1e-6)):.1f}x")
+                    f"too small by about {_ar1_factor(rho):.1f}x")
         ci, method = self._confidence(mini, res, free, stderr, warnings)
         values = {n: float(v) for n, v in shared.items()}
         return FitResult(
