@@ -75,6 +75,8 @@ SHOWCASES = [
      "neurospice.compact_models.showcase:showcase_mtj_family"),
     ("NbOx neuron zoo: six behaviours, f-I, latency, integration, stochastic ISI",
      "neurospice.netlists.neurons:showcase"),
+    ("Calibration: an MTJ I-V file fitted and verified; the measured spin-diode sweeps",
+     "neurospice.calibration.showcase:showcase"),
     ("Crossbar VMM (with/without variability) and the RRAM weak-RESET Monte-Carlo",
      "neurospice.netlists.crossbar:showcase"),
     ("RF-coupled MTJ network: train, decision boundary, chain voltages, one RF transient",

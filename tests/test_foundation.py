@@ -87,3 +87,11 @@ def test_demo_writes_summary_and_figure(tmp_path):
     summary = (tmp_path / "summary.md").read_text()
     assert "ngspice" in summary and "vacask" in summary
     assert (tmp_path / "foundation_waveforms.png").stat().st_size > 10_000
+    # calibration: the SMU file's card recovered within 2 standard errors, proven in both
+    import re
+
+    for name in ("rp", "tmr0", "vh"):
+        off = re.search(rf"^\| {name} \| .* \| ([0-9.]+) \|$", summary, re.M)
+        assert off and float(off.group(1)) < 2.0, name
+    assert summary.count("of the data range") >= 4
+    assert (tmp_path / "calibration_mtj" / "mtj.ngspice.lib").exists()
