@@ -117,8 +117,10 @@ class Pwl:
     def validate(self, element):
         t = np.asarray(self.times, dtype=float)
         v = np.asarray(self.values, dtype=float)
-        if t.ndim != 1 or t.shape != v.shape or t.size < 1:
-            raise NetlistError("PWL needs equal-length 1-D times and values", element=element)
+        if t.ndim != 1 or t.shape != v.shape or t.size < 2:
+            raise NetlistError("PWL needs equal-length 1-D times and values, two points at "
+                               "least (VACASK requires it; a constant is a DC source)",
+                               element=element)
         if not (np.all(np.isfinite(t)) and np.all(np.isfinite(v))):
             raise NetlistError("PWL times and values must be finite", element=element)
         if t[0] < 0 or np.any(np.diff(t) <= 0):

@@ -18,6 +18,7 @@ Verilog-A), so ngspice, Xyce and VACASK evaluate the same function.
 from __future__ import annotations
 
 import ast
+import math
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import NamedTuple
@@ -162,6 +163,8 @@ def _check(node, text, found):
 def _check_constant(node, text, found):
     if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
         raise NetlistError(f"in {text!r}: only numbers are allowed as constants")
+    if not math.isfinite(node.value):
+        raise NetlistError(f"in {text!r}: the constant {node.value!r} is not finite")
 
 
 def _check_name(node, text, found):

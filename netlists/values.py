@@ -15,7 +15,8 @@ from numbers import Real
 from neurospice.errors import NetlistError
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_NODE = re.compile(r"^[A-Za-z0-9_]+$")
+# a node is an identifier or a plain number (VACASK reads "2a" as a malformed number)
+_NODE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)$")
 
 # Words that open or close a block or a control section in one of the dialects: a name equal
 # to one of these could be read as a card by a simulator.
@@ -24,6 +25,9 @@ RESERVED = frozenset({
     "parameters", "options", "option", "analysis", "save", "load", "global", "ground",
     "sweep", "embed", "postprocess", "print", "alter", "func", "ic", "nodeset", "temp",
 })
+# Node names that would collide with a result's axis or noise vectors
+RESERVED_NODES = frozenset({"time", "frequency", "gain", "onoise", "inoise", "onoise_spectrum",
+                            "inoise_spectrum", "onoise_total", "inoise_total"})
 
 
 def check_name(name: object, *, what: str = "name", element: str | None = None) -> str:
@@ -50,9 +54,13 @@ def check_node(node: object, *, element: str | None = None) -> str:
         return "0"
     if not _NODE.match(node):
         raise NetlistError(
-            f"invalid node name {node!r}: use letters, digits and '_' only", element=element)
-    if node.lower() in RESERVED:
+            f"invalid node name {node!r}: letters, digits and '_', starting with a letter or "
+            "'_', or a plain number", element=element)
+    if node in RESERVED:
         raise NetlistError(f"node name {node!r} is a netlist keyword", element=element)
+    if node in RESERVED_NODES:
+        raise NetlistError(f"node name {node!r} is the name of a result vector (axis or "
+                           "noise); choose another", element=element)
     return node
 
 

@@ -21,6 +21,8 @@ from neurospice.netlists.circuit import (
 from neurospice.netlists.expr import Expression
 from neurospice.netlists.values import fmt
 
+SINGLE_PULSE_PERIOD = 1e30   # s: the period written for Pulse(period=None)
+
 __all__ = ["render", "render_subcircuit", "verilog_a_sources"]
 
 
@@ -218,8 +220,10 @@ class _SpiceWriter:
             line += f" ac {fmt(e.ac)} {fmt(e.ac_phase_deg)}"
         w = e.waveform
         if isinstance(w, Pulse):
-            args = [w.v1, w.v2, w.delay, w.rise, w.fall, w.width] + (
-                [w.period] if w.period is not None else [])
+            # one pulse: a period no run reaches (ngspice without one repeats the pulse
+            # every rise + width + fall)
+            period = w.period if w.period is not None else SINGLE_PULSE_PERIOD
+            args = [w.v1, w.v2, w.delay, w.rise, w.fall, w.width, period]
             line += " pulse(" + " ".join(fmt(x) for x in args) + ")"
         elif isinstance(w, Sine):
             args = [w.offset, w.amplitude, w.freq_hz, w.delay, w.damping, w.phase_deg]
@@ -443,7 +447,9 @@ class _VacaskWriter:
         if m.kind != "d":
             raise NetlistError(f"VACASK has no built-in SPICE model of type {m.kind!r}",
                                element=m.name)
-        return f"model {m.name} sp_diode" + (f" {self.params(m.params)}" if m.params else "")
+        # SPICE model parameters are case-insensitive; VACASK's sp_diode knows them lower-case
+        params = {k.lower(): v for k, v in m.params.items()}
+        return f"model {m.name} sp_diode" + (f" {self.params(params)}" if params else "")
 
     def body(self, box) -> list[str]:
         return [line for e in box.elements.values() for line in self.element(e)]
@@ -502,7 +508,7 @@ class _VacaskWriter:
             return [f"analysis {a.name} op"]
         if isinstance(a, Dc):
             return [f'sweep {a.name}_sweep instance="{a.source}" parameter="dc" '
-                    f"from={fmt(a.start)} to={fmt(a.stop)} step={fmt(abs(a.step))}",
+                    f"from={fmt(a.start)} to={fmt(a.stop)} step={fmt(a.step)}",
                     f"  analysis {a.name} op"]
         if isinstance(a, Ac):
             return [f"analysis {a.name} ac {sweep(a)}"]

@@ -38,6 +38,7 @@ def kind_of_plotname(plotname: str) -> str | None:
 
 
 _NG_ELEMENT_IN_SUBCKT = re.compile(r"^([a-z])\.(.+)$")
+_NG_NOISE = frozenset({"onoise_spectrum", "inoise_spectrum", "onoise_total", "inoise_total"})
 
 
 def _ngspice_element(name: str) -> str:
@@ -59,16 +60,22 @@ def ngspice_name(raw: str, vtype: str = "") -> str:
         return f"i({_ngspice_element(n[2:-1])})"
     if n.startswith("v(") and n.endswith(")"):
         # ngspice's raw file calls the integrated noise "v(onoise_total)"
-        if n.startswith(("v(onoise", "v(inoise")):
+        if n[2:-1] in _NG_NOISE:
             return n[2:-1]
-        # an OSDI instance's internal node is "<instance>#<node>"
-        return n.replace("#", ".")
-    if n in ("time", "frequency") or n.endswith("-sweep") or \
-            n.startswith(("onoise", "inoise", "@")):
+        return f"v({_ngspice_node(n[2:-1])})"
+    if n in ("time", "frequency") or n in _NG_NOISE or n.endswith("-sweep") or \
+            n.startswith("@"):
         return n
     if vtype == "voltage" or (vtype in ("", "notype") and re.fullmatch(r"[\w.#\-+]+", n)):
-        return f"v({n.replace('#', '.')})"
+        return f"v({_ngspice_node(n)})"
     return n
+
+
+def _ngspice_node(name: str) -> str:
+    # an OSDI instance's internal node is "<instance>#<node>", the instance named as an
+    # element (n.x1.n1#mid inside subcircuit x1)
+    inst, hash_, node = name.partition("#")
+    return f"{_ngspice_element(inst)}.{node}" if hash_ else name
 
 
 def vacask_name(raw: str, vtype: str = "") -> str:
@@ -81,7 +88,11 @@ def vacask_name(raw: str, vtype: str = "") -> str:
     m = re.fullmatch(r"(.+):flow\((.+)\)", n)
     if m:
         inst, branch = m.group(1).replace(":", "."), m.group(2)
-        return f"i({inst})" if branch == "br" else f"i({inst}.{branch})"
+        # "br": a source's branch; "t0,t1": the port branch of the Verilog-A module that
+        # renders a behavioral voltage source (netlists.writers._BWrapper)
+        if branch == "br" or re.fullmatch(r"(_*)t0,\1t1", branch):
+            return f"i({inst})"
+        return f"i({inst}.{branch})"
     return f"v({n.replace(':', '.')})"
 
 

@@ -21,7 +21,8 @@ from .base import (HINT_NGSPICE, Analysis, Deck, Simulator, command_output, find
 from .rawfile import RawFileError, read_raw
 from .result import Result, Results
 
-__all__ = ["NgspiceSimulator", "ensure_end", "ngspice_plots_to_results", "ngspice_log_error"]
+__all__ = ["NgspiceSimulator", "ensure_end", "ngspice_plots_to_results", "ngspice_log_error",
+           "in_card_order"]
 
 
 def ensure_end(text: str) -> str:
@@ -78,7 +79,7 @@ class NgspiceSimulator(Simulator):
         except RawFileError as exc:
             raise SimulationFailed(f"unreadable raw file: {exc}", simulator=self.name,
                                    log=log) from None
-        results = ngspice_plots_to_results(plots, text, log, self.name)
+        results = in_card_order(ngspice_plots_to_results(plots, text, log, self.name), text)
         return Results(self.match(deck, results, log), netlist=text, log=log,
                        simulator=self.name)
 
@@ -86,6 +87,25 @@ class NgspiceSimulator(Simulator):
 def ngspice_version(text: str) -> str:
     m = re.search(r"ngspice-(\S+)", text)
     return m.group(1) if m else (text.strip().splitlines() or ["unknown"])[0]
+
+
+_CONTROL_ANALYSIS = re.compile(r"^\s*(tran|ac|dc|op|noise)\b", re.IGNORECASE)
+
+
+def in_card_order(results: list[Result], netlist: str) -> list[Result]:
+    """ngspice runs a deck's dot analyses last card first; put their results back in card
+    order, so that the second .tran of a deck is the second tran result. A deck whose
+    .control block runs analyses itself keeps the order they ran in."""
+    in_control = False
+    for line in netlist.splitlines():
+        low = line.strip().lower()
+        if low.startswith(".control"):
+            in_control = True
+        elif low.startswith(".endc"):
+            in_control = False
+        elif in_control and _CONTROL_ANALYSIS.match(low):
+            return results
+    return results[::-1]
 
 
 def ngspice_plots_to_results(plots, netlist: str, log: str, simulator: str) -> list[Result]:
@@ -113,6 +133,8 @@ _OP_TIMESTEP = re.compile(r"(?:OP|DC|TRAN|AC|NOISE):\s+Timestep too small; troub
                           r"\"?([^\"\s]+)\"?")
 _SINGULAR = re.compile(r"singular matrix:\s+check node\s+(\S+)", re.IGNORECASE)
 _ERR_ON_LINE = re.compile(r"Error on line (\d+)(?: or its substitute)?:\s*\n\s*(.+)\n\s*(.+)")
+_NETLIST_LINE = re.compile(r"Error in netlist line no\. (\d+), new internal line no\. \d+:"
+                           r"\s*\n\s*(\S.*)")
 _INCLUDE = re.compile(r"Could not find include file\s+(\S+)")
 _INVALID_LINE = re.compile(r"Warning:\s+'(.+)' is not a valid (\w+) instance line")
 _UNKNOWN_SUBCKT = re.compile(r"(?:unknown subckt|Unknown subcircuit)[:\s]+(.+)", re.IGNORECASE)
@@ -138,6 +160,9 @@ def ngspice_log_error(sim: Simulator, log: str, netlist: str) -> SimulationFaile
     if m:
         return sim.failure(f"{m.group(3).strip()} (in: {m.group(2).strip()})", log, netlist,
                            snippet=m.group(2), line=int(m.group(1)))
+    m = _NETLIST_LINE.search(log)
+    if m:
+        return sim.failure(m.group(2).strip(), log, netlist, line=int(m.group(1)))
     m = _INCLUDE.search(log)
     if m:
         return sim.failure(f"could not find include file {m.group(1)} (paths are resolved from "

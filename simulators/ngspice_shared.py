@@ -30,7 +30,8 @@ from neurospice.errors import SimulationFailed, SimulationTimeout
 
 from ._names import ngspice_name
 from .base import HINT_NGSPICE, Deck, tail
-from .ngspice import NgspiceSimulator, ensure_end, ngspice_log_error, ngspice_version
+from .ngspice import (NgspiceSimulator, ensure_end, in_card_order, ngspice_log_error,
+                      ngspice_version)
 from .result import AXIS_OF_KIND, Result, Results
 
 __all__ = ["NgspiceSharedSimulator", "find_libngspice"]
@@ -97,7 +98,6 @@ class _Library:
         self.done = threading.Event()
         self.done.set()
         self.osdi_loaded: set[str] = set()
-        self._copy: Path | None = None
         self._callbacks = (_SendChar(self._on_char), _SendStat(self._on_stat),
                            _ControlledExit(self._on_exit), _SendData(0), _SendInitData(0),
                            _BGThreadRunning(self._on_bg))
@@ -121,13 +121,16 @@ class _Library:
 
     @classmethod
     def fresh_copy(cls, path: Path) -> _Library:
-        """Load a private copy of the library (a fresh global state after a fatal exit)."""
+        """Load a private copy of the library (a fresh global state after a fatal exit).
+        The copy is deleted once loaded: the process keeps its mapping, the disk keeps
+        nothing."""
         tmpdir = Path(tempfile.mkdtemp(prefix="neurospice-libngspice-"))
-        copy = tmpdir / path.name
-        shutil.copy2(path, copy)
-        lib = cls(copy)
-        lib._copy = copy
-        return lib
+        try:
+            copy = tmpdir / path.name
+            shutil.copy2(path, copy)
+            return cls(copy)
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
 
     # callbacks (called from ngspice's threads)
     def _on_char(self, text, ident, user):
@@ -304,7 +307,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                                      "log:\n" + tail(log), simulator=self.name, log=log)
         if error is not None:
             raise error
-        results = self._collect(lib, text, log)
+        results = in_card_order(self._collect(lib, text, log), text)
         return Results(self.match(deck, results, log), netlist=text, log=log,
                        simulator=self.name)
 

@@ -63,7 +63,7 @@ def vacask_analyses(text: str) -> list[_VacaskAnalysis]:
         if low == "endc":
             in_control = False
             continue
-        if not in_control:
+        if not in_control or not line:     # blank and comment lines keep pending sweeps
             continue
         m = _SWEEP.match(line)
         if m:
