@@ -9,6 +9,7 @@ the file, the column and that line.
 from __future__ import annotations
 
 import csv
+import re
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -171,6 +172,8 @@ def _header_cells(cells: list[str], delimiter: str | None) -> list[str]:
     cells = list(cells)
     if cells and cells[0].startswith("#"):          # numpy.savetxt writes "# name,name"
         cells[0] = cells[0].lstrip("#").strip()
+        if not cells[0] and delimiter is None:      # "# V I" split on blanks: "#" alone
+            cells = cells[1:]
     if delimiter is None:                           # "V (mV)" split on blanks: join the unit
         merged: list[str] = []
         for c in cells:
@@ -192,6 +195,8 @@ def _is_header(rows: list[tuple[int, list[str]]], k: int) -> bool:
     for _, row in rows[k + 1:k + 1 + _PROBE]:
         if row == cells:
             break
+        if row[0].startswith("#"):                  # a comment under the header
+            continue
         following.append(_is_numeric_row(row))
     return bool(following) and following[0] and sum(following) > len(following) / 2
 
@@ -229,6 +234,9 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
     names = _header_cells(rows[k][1], delimiter)
     while names and not names[-1]:
         names.pop()                                 # trailing delimiters
+    if delimiter is None:
+        names = _blank_separated_names(names, lines[header_line - 1], rows[k + 1:], path,
+                                       header_line)
     headers = [parse_header(n) for n in names]
     columns = [Column(i, h.name, h.label, h.unit, h.unit_text) for i, h in enumerate(headers)]
     preamble = tuple(lines[n - 1] for n, _ in rows[:k])
@@ -256,6 +264,22 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
                np.array(line_numbers), np.array(blocks), preamble, report)
 
 
+def _blank_separated_names(names, line, rows, path, header_line) -> list[str]:
+    """Names with spaces in a blank-separated file ("Elapsed Time (s)  Voltage (V)"): when
+    the header splits into more names than the first data row has cells, columns separated
+    by two or more blanks (or tabs) are tried; a count that still differs is an error,
+    never a silent shift of the columns."""
+    first = next((row for _, row in rows if not row[0].startswith("#")), None)
+    if first is None or len(names) <= len(first):
+        return names
+    wide = _header_cells([c for c in re.split(r"\s{2,}|\t", line.strip()) if c], "\t")
+    if len(wide) == len(first):
+        return wide
+    raise DataError(f"the header splits into {len(names)} names but the rows have "
+                    f"{len(first)} cells: names with spaces need a delimiter (comma, tab, "
+                    "semicolon) or two blanks between columns", path=str(path), row=header_line)
+
+
 def _is_repeated_header(row: list[str], headers: list[Header], delimiter, path, line) -> bool:
     again = [parse_header(c) for c in _header_cells(row, delimiter)]
     if len(again) < len(headers) or [h.label for h in again[:len(headers)]] != \
@@ -270,10 +294,12 @@ def _is_repeated_header(row: list[str], headers: list[Header], delimiter, path, 
 
 
 def finite_rows(path: Path, named: Sequence[tuple[str, np.ndarray, np.ndarray]],
-                lines: np.ndarray, on_nan: str, report: Report) -> np.ndarray:
+                lines: np.ndarray, on_nan: str, report: Report, *,
+                can_drop: bool = True) -> np.ndarray:
     """Mask of rows whose values are all finite; raise or record the others (``on_nan``).
 
-    ``named`` holds (column name, values, empty-cell mask) for each column to check.
+    ``named`` holds (column name, values, empty-cell mask) for each column to check;
+    ``can_drop``: whether the caller offers ``on_nan='drop'`` (the error says so).
     """
     if on_nan not in ("raise", "drop"):
         raise ValueError(f"on_nan must be 'raise' or 'drop', not {on_nan!r}")
@@ -286,8 +312,8 @@ def finite_rows(path: Path, named: Sequence[tuple[str, np.ndarray, np.ndarray]],
         name, value, empty = named[j][0], named[j][1][k], named[j][2][k]
         what = "empty cell" if empty else f"{value} value"
         if on_nan == "raise":
-            raise DataError(f"{what} (pass on_nan='drop' to drop such rows)", path=str(path),
-                            column=name, row=int(lines[k]))
+            hint = " (pass on_nan='drop' to drop such rows)" if can_drop else ""
+            raise DataError(f"{what}{hint}", path=str(path), column=name, row=int(lines[k]))
         keep[k] = False
         report.dropped.append(DroppedRow(int(lines[k]), name, what))
     return keep

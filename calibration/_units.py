@@ -69,9 +69,9 @@ def _table() -> dict[str, Unit]:
     add("V", "voltage", "kmun")
     add("A", "current", "munpf")
     add("s", "time", "munp")
-    add("Hz", "frequency", "kMG")
+    add("Hz", "frequency", "mkMG")
     add("W", "power", "mun")
-    add("Ohm", "resistance", "kMG")
+    add("Ohm", "resistance", "mkMG")
     add("S", "conductance", "mun")
     add("T", "field", "m")
     add("Oe", "field", "k", 1e-4)
@@ -102,7 +102,11 @@ def lookup_unit(text: str) -> Unit | None:
         return UNITS[symbol]
     matches = _LOWER.get(symbol.lower(), [])
     if len({(u.dimension, u.scale, u.offset, u.dbm) for u in matches}) == 1:
-        return matches[0]
+        u = matches[0]
+        # case does not matter, except where it is the prefix: "mHz" is not "MHz"
+        if len(u.symbol) > 1 and symbol[0] != u.symbol[0] and symbol[0] in "mMpP":
+            return None
+        return u
     return None
 
 

@@ -428,21 +428,24 @@ def load_spin_diode_sweeps(path, *, field_unit: str = "Oe", voltage_unit: str = 
                         row=raw.header_line)
     out = []
     for a, b in zip(cols[::2], cols[1::2]):
-        m = re.search(r"(\d+(?:\.\d*)?)\s*_?GHz", a.name, re.IGNORECASE)
+        # "2pf_1.0_GHz", "f_2p5_GHz" (p for the decimal point), "1.5GHz"
+        m = re.search(r"(?<![\d.])(\d+(?:[.p]\d*)?|\.\d+)\s*_?GHz", a.name, re.IGNORECASE)
         if m is None:
             raise DataError("no frequency (<f>_GHz) in the name", path=str(raw.path),
                             column=a.name, row=raw.header_line)
-        h, v = raw.values(a, unit=h_unit), raw.values(b, unit=v_unit)
-        finite_rows(raw.path, [(a.name, h, raw.empty(a)), (b.name, v, raw.empty(b))],
-                    raw.lines, "raise", raw.report)
+        rows = _extent(raw, [a, b])                 # a shorter pair is padded below
+        h, v = raw.values(a, rows, h_unit), raw.values(b, rows, v_unit)
+        finite_rows(raw.path, [(a.name, h, raw.empty(a, rows)), (b.name, v, raw.empty(b, rows))],
+                    raw.lines[rows], "raise", raw.report, can_drop=False)
         if len(h) < min_points:
             raise DataError(f"{len(h)} points; at least {min_points} needed",
                             path=str(raw.path), column=a.name, row=raw.header_line)
         out.append(Spectrum(
-            source=raw.path, preamble=raw.preamble, report=raw.report, lines=raw.lines,
+            source=raw.path, preamble=raw.preamble, report=raw.report, lines=raw.lines[rows],
             columns={"freq_hz": a.name, "field_t": a.name, "vdc_v": b.name},
             units={"freq_hz": "GHz", "field_t": h_unit.symbol, "vdc_v": v_unit.symbol},
-            freq_hz=np.full(len(h), float(m.group(1)) * 1e9), field_t=h, vdc_v=v))
+            freq_hz=np.full(len(h), float(m.group(1).replace("p", ".")) * 1e9),
+            field_t=h, vdc_v=v))
     return out
 
 
@@ -465,7 +468,7 @@ def load_pulse_updates(path, *, unit: str = "A", min_points: int = 3) -> list[Pu
         rows = _extent(raw, [col])
         current = raw.values(col, rows, header_unit or default)
         finite_rows(raw.path, [(col.name, current, raw.empty(col, rows))], raw.lines[rows],
-                    "raise", raw.report)
+                    "raise", raw.report, can_drop=False)
         if len(current) < min_points:
             raise DataError(f"{len(current)} points; at least {min_points} needed",
                             path=str(raw.path), column=col.name, row=raw.header_line)

@@ -47,6 +47,7 @@ lmfit and scipy are imported when a fit runs, not when this module is imported.
 from __future__ import annotations
 
 import math
+import re
 import sys
 import time
 from dataclasses import dataclass, field
@@ -187,7 +188,11 @@ class Dataset:
                                 f"{int(np.flatnonzero(~np.isfinite(x))[0]) + 1}")
             self.x = x
         if self.sigma is not None:
-            s = np.broadcast_to(np.asarray(self.sigma, dtype=float), self.y.shape)
+            try:
+                s = np.broadcast_to(np.asarray(self.sigma, dtype=float), self.y.shape)
+            except ValueError:
+                raise DataError(f"{where}: sigma has shape {np.shape(self.sigma)}, y "
+                                f"{self.y.shape}") from None
             if not np.all((s > 0) & np.isfinite(s)):
                 raise DataError(f"{where}: sigma must be positive and finite")
             self.sigma = np.array(s)
@@ -410,6 +415,12 @@ class Fit:
         if not self.free:
             raise CalibrationError("nothing to fit: no free parameter")
         self.per_dataset = [n for n in per_dataset if n in self.free]
+        for name, expr in self.constraints.items():
+            used = sorted(n for n in self.per_dataset
+                          if re.search(rf"(?<![\w.]){re.escape(n)}(?!\w)", expr))
+            if used:
+                raise CalibrationError(f"constraint {name} = {expr!r} uses {used}, fitted per "
+                                       "data set: a constraint can only use shared parameters")
         self.bounds = dict(bounds or {})
         self.search = dict(search or {})
         self.weighting, self.noise_mode, self.floor = weighting, noise, floor
@@ -442,7 +453,11 @@ class Fit:
         lo, hi = self._limits(name)
         if name in self.search:
             slo, shi = self.search[name]
-            return max(lo, slo), min(hi, shi)
+            a, b = max(lo, slo), min(hi, shi)
+            if not a < b:
+                raise CalibrationError(f"search range of {name} [{slo:g}, {shi:g}] leaves "
+                                       f"nothing inside its bounds [{lo:g}, {hi:g}]")
+            return a, b
         if start > 0 and lo >= 0:
             a, b = max(lo, start / 10), min(hi, start * 10)
         else:
@@ -461,6 +476,10 @@ class Fit:
         for name, p in self.model.params.items():
             value = float(start.get(name, p.value))
             lo, hi = self._limits(name) if name in self.free else (p.lower, p.upper)
+            if name not in self.free and name not in self.constraints and \
+                    not lo <= value <= hi:
+                raise CalibrationError(f"{name} is held at {value:g}, outside its range "
+                                       f"[{lo:g}, {hi:g}]")
             value = min(max(value, lo), hi)
             if name in self.per_dataset:
                 for k in range(n):
@@ -715,11 +734,14 @@ class Fit:
             p = res.params[n]
             span = (p.max - p.min) if math.isfinite(p.max - p.min) else max(abs(p.value), 1e-300)
             tol = 1e-6 * max(span, abs(p.value), 1e-300)
+            err = stderr[n]
             for side, bound in (("lower", p.min), ("upper", p.max)):
-                if math.isfinite(bound) and abs(p.value - bound) <= tol:
+                gap = abs(p.value - bound)
+                # at the bound: within 1e-6 of the range and, where the error is known,
+                # within a tenth of it (a small value far from its bound in errors is not)
+                if math.isfinite(bound) and gap <= tol and (err is None or gap < 0.1 * err):
                     out.append(f"{n} sits at its {side} bound ({bound:g}): the data pull it "
                                "outside the allowed range; widen the bound or fix it")
-            err = stderr[n]
             if err is None:
                 continue
             if p.value != 0 and err > abs(p.value):

@@ -397,3 +397,50 @@ def test_device_and_temperature_columns(tmp_path):
     np.testing.assert_allclose(sweep.temperature_k, 298.15, rtol=1e-12)
     path = write(tmp_path, "device,V (V),I (mA)\nD7,0,0\n,1,2\nD7,2,4\n", "gap.csv")
     assert_data_error(lambda: load_iv(path), path, "device", 3, "empty cell")
+
+
+# --- cases found in review: none may shift columns or scale values silently ------------------
+def test_savetxt_with_blank_separated_header(tmp_path):
+    path = tmp_path / "iv.txt"
+    v, i = np.linspace(0, 0.3, 4), np.linspace(0, 3e-4, 4)
+    np.savetxt(path, np.c_[v, i, np.full(4, 5.0)], header="V(V) I(A) Gate(V)")
+    s = load_iv(path)
+    np.testing.assert_allclose(s.voltage_v, v)
+    np.testing.assert_allclose(s.current_a, i)
+
+
+def test_names_with_spaces_in_a_blank_separated_file(tmp_path):
+    two = write(tmp_path, "Elapsed Time (s)  Voltage (V)  Current (A)\n0 0.1 1e-3\n1 0.2 2e-3\n"
+                          "2 0.3 3e-3\n", "two.txt")
+    s = load_iv(two)
+    np.testing.assert_allclose(s.voltage_v, [0.1, 0.2, 0.3])
+    np.testing.assert_allclose(s.time_s, [0, 1, 2])
+    one = write(tmp_path, "Elapsed Time (s) Voltage (V) Current (A)\n0 0.1 1e-3\n1 0.2 2e-3\n"
+                          "2 0.3 3e-3\n", "one.txt")
+    assert_data_error(lambda: load_iv(one), one, None, 1, "names with spaces")
+
+
+@pytest.mark.parametrize("unit, scale", [("mHz", 1e-3), ("MHz", 1e6), ("mOhm", 1e-3)])
+def test_milli_is_not_mega(tmp_path, unit, scale):
+    path = write(tmp_path, f"x ({unit}),y\n1,1\n2,2\n3,3\n")
+    np.testing.assert_allclose(load_table(path).data[:, 0], np.array([1, 2, 3]) * scale)
+
+
+def test_a_lower_case_prefix_that_could_be_either_is_refused(tmp_path):
+    path = write(tmp_path, "f (mhz),Vdc (V)\n1,1\n2,2\n3,3\n")
+    assert_data_error(lambda: load_spectrum(path), path, "f (mhz)", 1, "unknown unit")
+
+
+def test_comment_right_under_the_header(tmp_path):
+    path = write(tmp_path, "V (V),I (A)\n# sweep 1 up\n0,0\n1,1e-3\n2,2e-3\n")
+    np.testing.assert_allclose(load_iv(path).voltage_v, [0, 1, 2])
+
+
+def test_spin_diode_pairs_of_different_lengths_and_decimal_frequencies(tmp_path):
+    path = write(tmp_path, "a_0p5_GHz\ta_0p5_GHz\tb_2.5_GHz\tb_2.5_GHz\n\n"
+                           "100\t1e-6\t100\t2e-6\n200\t1.5e-6\t200\t2.5e-6\n"
+                           "300\t1.2e-6\t300\t2.2e-6\n400\t1.1e-6\t\t\n", "sd.csv")
+    a, b = load_spin_diode_sweeps(path, min_points=3)
+    assert a.freq_hz[0] == 0.5e9 and b.freq_hz[0] == 2.5e9
+    assert len(a.field_t) == 4 and len(b.field_t) == 3
+    np.testing.assert_allclose(b.field_t, [0.01, 0.02, 0.03])        # Oe -> T

@@ -291,3 +291,34 @@ def test_cli_bad_data_and_failed_fit_exit_nonzero(tmp_path, capsys):
         f"{v},0.0" for v in np.linspace(-0.1, 0.1, 11)) + "\n")
     assert _cli(["fit", "mtj", str(tmp_path / "flat.csv"), "--quiet"]) == 2
     assert "error:" in capsys.readouterr().err
+
+
+# --- cases found in review: no silent substitutes, no false alarms -------------------------
+LINE = Model("line", lambda x, p: p["a"] * x + p["b"],
+             [Param("a", 1.0, -10.0, 10.0), Param("b", 0.0, -1.0, 2.0)])
+
+
+def test_setups_that_would_fit_something_else_are_refused():
+    x = np.linspace(0, 1, 20)
+    d0, d1 = Dataset(x, 2 * x + 4, name="d0"), Dataset(x, 3 * x + 6, name="d1")
+    with pytest.raises(CalibrationError, match="fitted per data set"):
+        Fit(LINE, [d0, d1], per_dataset=["a"], constraints={"b": "2*a"})
+    with pytest.raises(CalibrationError, match="held at 5, outside its range"):
+        Fit(LINE, d0, fixed=["b"], values={"b": 5.0}, global_stage=None).run()
+    with pytest.raises(CalibrationError, match="search range of a"):
+        Fit(LINE, d0, search={"a": (20.0, 30.0)}).run()
+    with pytest.raises(DataError, match="sigma has shape"):
+        Dataset(x, x, sigma=np.ones(5))
+
+
+def test_a_small_value_far_from_its_bound_in_errors_is_not_at_the_bound():
+    t = np.linspace(0, 1e-8, 200)
+    decay = Model("decay", lambda x, p: np.exp(-x / p["tau"]), [Param("tau", 1e-9, 0.0, 1.0)])
+    y = np.exp(-t / 2e-9) + np.random.default_rng(2).normal(0, 0.01, t.size)
+    r = Fit(decay, Dataset(t, y), global_stage=None).run()
+    assert r.values["tau"] == pytest.approx(2e-9, rel=0.02)
+    assert not any("bound" in w for w in r.warnings)
+    # a value that really sits at its bound is still reported
+    stuck = Fit(decay, Dataset(t, np.exp(-t / 2e-9)), bounds={"tau": (3e-9, 1.0)},
+                values={"tau": 5e-9}, global_stage=None).run()
+    assert any("tau sits at its lower bound" in w for w in stuck.warnings)
