@@ -153,3 +153,43 @@ def _sweep_unit(name: str, vtype: str) -> str:
     if "temp" in n:
         return "degC"
     return ""
+
+
+def _power_law_integral(f: np.ndarray, psd: np.ndarray) -> float:
+    """Integral of a power spectral density over frequency, each interval taken as a power
+    law between its end points (as ngspice integrates noise; exact for 1/f and white)."""
+    total = 0.0
+    for f1, f2, n1, n2 in zip(f[:-1], f[1:], psd[:-1], psd[1:]):
+        if not (n1 > 0 and n2 > 0 and f1 > 0 and f2 > f1):
+            total += 0.5 * (n1 + n2) * (f2 - f1)
+            continue
+        ratio = f2 / f1
+        e = np.log(n2 / n1) / np.log(ratio)
+        total += n1 * f1 * (np.log(ratio) if abs(e + 1) < 1e-10
+                            else (ratio ** (e + 1) - 1) / (e + 1))
+    return float(total)
+
+
+def normalize_noise(result: Result) -> None:
+    """One noise result for every simulator: ``onoise_spectrum`` and ``inoise_spectrum`` as
+    spectral densities (V or A per sqrt(Hz): VACASK's ``onoise`` is a power density and its
+    ``gain`` a power gain), and ``meta["integrated"]``: ``onoise_total`` and ``inoise_total``,
+    the RMS over the analysed band, integrated here from the spectra the same way for all
+    (ngspice's own totals are kept as ``meta["integrated_by_simulator"]``)."""
+    vec = result._vectors
+    if "onoise" in vec and "onoise_spectrum" not in vec:
+        power = np.abs(vec.pop("onoise"))
+        vec["onoise_spectrum"] = np.sqrt(power)
+        gain = np.abs(vec.get("gain", np.zeros_like(power)))
+        if np.all(gain > 0):
+            vec["inoise_spectrum"] = np.sqrt(power / gain)
+    if "integrated" in result.meta:
+        result.meta["integrated_by_simulator"] = result.meta.pop("integrated")
+    f = np.real(result.axis)
+    result.meta["integrated"] = {
+        name.replace("_spectrum", "_total"): float(np.sqrt(_power_law_integral(
+            f, np.abs(vec[name]) ** 2)))
+        for name in ("onoise_spectrum", "inoise_spectrum") if name in vec}
+    for name in ("onoise_spectrum", "inoise_spectrum"):
+        if name in vec:
+            result.units[name] = ""

@@ -25,6 +25,7 @@ from neurospice.errors import (
     SimulatorNotFound,
 )
 
+from ._names import normalize_noise
 from .result import KINDS, Result, Results
 
 __all__ = ["Simulator", "Analysis", "Deck", "find_executable", "line_of", "run_process"]
@@ -170,20 +171,23 @@ def circuit_analyses(circuit) -> list[Analysis]:
 _SPICE_CARD = re.compile(r"^\s*\.(op|dc|ac|tran|noise)\b", re.IGNORECASE)
 
 
-def spice_analyses(text: str) -> list[Analysis]:
-    """The analysis cards (.op .dc .ac .tran .noise) of a SPICE deck, outside .control."""
-    found, in_control = [], False
+def spice_lines(text: str):
+    """The lines of a SPICE deck with whether each sits in a .control block: (in, line)."""
+    in_control = False
     for line in text.splitlines():
         low = line.strip().lower()
         if low.startswith(".control"):
             in_control = True
         elif low.startswith(".endc"):
             in_control = False
-        elif not in_control:
-            m = _SPICE_CARD.match(line)
-            if m:
-                found.append(Analysis(m.group(1).lower()))
-    return found
+        else:
+            yield in_control, line
+
+
+def spice_analyses(text: str) -> list[Analysis]:
+    """The analysis cards (.op .dc .ac .tran .noise) of a SPICE deck, outside .control."""
+    return [Analysis(m.group(1).lower()) for in_control, line in spice_lines(text)
+            if not in_control and (m := _SPICE_CARD.match(line))]
 
 
 class Simulator(ABC):
@@ -245,6 +249,9 @@ class Simulator(ABC):
         try:
             deck = self.prepare(circuit_or_text, wd)
             results = self._run_deck(deck, wd, timeout)
+            for r in results:
+                if r.kind == "noise":
+                    normalize_noise(r)
             results.workdir = wd if (keep or not own_dir) else None
             return results
         finally:

@@ -17,7 +17,7 @@ from neurospice.errors import ConvergenceError, SimulationFailed
 
 from ._names import kind_of_plotname, ngspice_name, plot_to_result
 from .base import (HINT_NGSPICE, Analysis, Deck, Simulator, command_output, find_executable,
-                   run_process, spice_analyses, tail)
+                   run_process, spice_analyses, spice_lines, tail)
 from .rawfile import RawFileError, read_raw
 from .result import Result, Results
 
@@ -96,15 +96,8 @@ def in_card_order(results: list[Result], netlist: str) -> list[Result]:
     """ngspice runs a deck's dot analyses last card first; put their results back in card
     order, so that the second .tran of a deck is the second tran result. A deck whose
     .control block runs analyses itself keeps the order they ran in."""
-    in_control = False
-    for line in netlist.splitlines():
-        low = line.strip().lower()
-        if low.startswith(".control"):
-            in_control = True
-        elif low.startswith(".endc"):
-            in_control = False
-        elif in_control and _CONTROL_ANALYSIS.match(low):
-            return results
+    if any(inside and _CONTROL_ANALYSIS.match(line) for inside, line in spice_lines(netlist)):
+        return results
     return results[::-1]
 
 

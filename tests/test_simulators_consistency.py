@@ -127,3 +127,30 @@ def test_netlist_checks_keep_out_what_a_simulator_would_misread():
         c.vsource("p", "a", 0, waveform=Pwl([0.0], [0.7]))
     with pytest.raises(NetlistError, match="not finite"):
         c.param("big", "1e999")
+
+
+def test_noise_comes_back_with_the_same_names_units_and_totals():
+    c = Circuit("noise")
+    c.vsource("in", "a", 0, 0.0, ac=1.0)
+    c.resistor("1", "a", "b", 1e3)
+    c.resistor("2", "b", 0, 1e3)
+    c.capacitor("1", "b", 0, 1e-9)
+    c.noise("b", "Vin", 1e3, 1e6, 5)
+    out = {}
+    for name in ("ngspice", "vacask"):
+        sim = get_simulator(name)
+        if not sim.is_available():
+            pytest.skip(sim.hint)
+        out[name] = sim.run(c).noise
+    ng, va = out["ngspice"], out["vacask"]
+    # low frequency: two 1 kohm in parallel, 4kTR with R = 500 ohm, in V/sqrt(Hz)
+    k, temp = 1.380649e-23, 300.15
+    assert ng["onoise_spectrum"][0] == pytest.approx(np.sqrt(4 * k * temp * 500), rel=2e-3)
+    for vec in ("onoise_spectrum", "inoise_spectrum"):
+        np.testing.assert_allclose(va[vec], ng[vec], rtol=1e-4)
+    for total in ("onoise_total", "inoise_total"):
+        assert va.meta["integrated"][total] == pytest.approx(ng.meta["integrated"][total],
+                                                             rel=1e-4)
+    # the input-referred density is flat here: its total is density * sqrt(bandwidth)
+    flat = ng["inoise_spectrum"][0] * np.sqrt(1e6 - 1e3)
+    assert ng.meta["integrated"]["inoise_total"] == pytest.approx(flat, rel=1e-3)
