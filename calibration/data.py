@@ -84,7 +84,7 @@ QUANTITIES = {q.key: q for q in (
                                         "vrect", "v", "voltage")),
     Quantity("power", "power_w", "power", ("p", "power", "rf power", "prf")),
     Quantity("field", "field_t", "field", ("h", "b", "field", "magnetic field", "applied field")),
-    Quantity("linewidth", "linewidth_hz", "frequency", ("linewidth", "fwhm", "df")),
+    Quantity("linewidth", "linewidth_hz", "frequency", ("linewidth", "fwhm", "df", "deltaf")),
 )}
 
 
@@ -244,7 +244,9 @@ def _quantity(key: str, kind: _Kind) -> Quantity:
 
 
 def _normal(label: str) -> str:
-    text = re.sub(r"[^a-z0-9]+", " ", label.lower()).strip()
+    # "Δf" is a difference (a linewidth), not f: spell the delta out before dropping symbols
+    text = re.sub(r"[^a-z0-9]+", " ", label.lower().replace("δ", "delta")
+                  .replace("∆", "delta")).strip()
     return re.sub(r"\s*\d+$", "", text)            # V1, Voltage 2 -> curve index dropped
 
 

@@ -444,3 +444,10 @@ def test_spin_diode_pairs_of_different_lengths_and_decimal_frequencies(tmp_path)
     assert a.freq_hz[0] == 0.5e9 and b.freq_hz[0] == 2.5e9
     assert len(a.field_t) == 4 and len(b.field_t) == 3
     np.testing.assert_allclose(b.field_t, [0.01, 0.02, 0.03])        # Oe -> T
+
+
+def test_a_delta_f_column_is_the_linewidth_not_the_frequency(tmp_path):
+    path = write(tmp_path, "I (mA),f (GHz),Δf (MHz)\n1,1,10\n2,2,20\n3,3,30\n")
+    osc = load_oscillator(path)
+    np.testing.assert_allclose(osc.freq_hz, [1e9, 2e9, 3e9])
+    np.testing.assert_allclose(osc.linewidth_hz, [1e7, 2e7, 3e7])
