@@ -290,12 +290,10 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                                      "log:\n" + tail(log), simulator=self.name, log=log)
         if error is not None:
             raise error
-        runs = False
         for line in control:
             word = line.split(None, 1)[0].lower()
             if word in ("pre_osdi", "set", "quit", "exit"):
                 continue
-            runs = runs or word in ("run", "tran", "ac", "dc", "op", "noise")
             if word == "run":
                 continue  # we run below, in the background thread
             lib.command(line)
