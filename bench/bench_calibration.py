@@ -152,6 +152,20 @@ def main() -> None:
     T.row("numpy loop", full_np)
     T.row("model evaluations (one per data set)", evals)
     T.row("numpy-loop fit finishes in", full_np.median, "s")
+
+    def basin_numpy():
+        np_count[0] = 0
+        out["bh"] = make_fit(npm, data, "basinhopping").run()
+        out["bh evals"] = np_count[0]
+
+    bh = T.measure(basin_numpy, repeats=3)
+    T.row("numpy loop, basin hopping instead of differential evolution", bh)
+    T.row("model evaluations (basin hopping)", out["bh evals"])
+    for n in FREE:
+        T.row(f"{n}: basin hopping vs differential evolution", abs(
+            out["bh"].values[n] - out["full"].values[n]) / out["full"].stderr[n],
+            "std. errors apart")
+    T.ratio("basin hopping / differential evolution, whole fit", bh, full_np)
     if full_ngspice:
         count[0] = 0
         full_ng = T.measure(lambda: out.update(full_ng=make_fit(ngm, data, "de").run()),
