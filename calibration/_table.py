@@ -149,10 +149,12 @@ def _read_lines(path: Path) -> list[str]:
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
-def _guess_delimiter(lines: Sequence[str]) -> str | None:
+def _guess_delimiter(lines: Sequence[str], decimal: str = ".") -> str | None:
     filled = [ln for ln in lines if ln.strip()]
     sample = filled[:_SAMPLE] + filled[_SAMPLE:][-_SAMPLE:]
     for d in DELIMITERS:
+        if d == decimal:                            # "1,5 2,5": the comma is the decimal mark
+            continue
         counts = Counter(len(_split(ln, d)) for ln in sample if d in ln)
         if counts:
             width, n = counts.most_common(1)[0]
@@ -211,7 +213,7 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
         raise ValueError("give header_row or skip_header, not both")
     lines = _read_lines(path)
     if delimiter is None:
-        delimiter = _guess_delimiter(lines)
+        delimiter = _guess_delimiter(lines, decimal)
     elif delimiter.strip() == "":
         delimiter = None                            # " " or "" means whitespace
     if delimiter == decimal:

@@ -451,3 +451,10 @@ def test_a_delta_f_column_is_the_linewidth_not_the_frequency(tmp_path):
     osc = load_oscillator(path)
     np.testing.assert_allclose(osc.freq_hz, [1e9, 2e9, 3e9])
     np.testing.assert_allclose(osc.linewidth_hz, [1e7, 2e7, 3e7])
+
+
+def test_decimal_comma_in_a_blank_separated_file(tmp_path):
+    path = write(tmp_path, "V (mV)  I (uA)\n1,5  2,5\n2,5  3,5\n3,5  4,5\n", "dc.txt")
+    s = load_iv(path, decimal=",")
+    np.testing.assert_allclose(s.voltage_v, [1.5e-3, 2.5e-3, 3.5e-3])
+    np.testing.assert_allclose(s.current_a, [2.5e-6, 3.5e-6, 4.5e-6])
