@@ -179,6 +179,7 @@ def normalize_noise(result: Result) -> None:
     vec = result._vectors
     if "onoise" in vec and "onoise_spectrum" not in vec:
         power = np.abs(vec.pop("onoise"))
+        result.units.pop("onoise", None)
         vec["onoise_spectrum"] = np.sqrt(power)
         gain = np.abs(vec.get("gain", np.zeros_like(power)))
         if np.all(gain > 0):
