@@ -32,14 +32,14 @@ The :class:`FitResult` holds the values, standard errors (from the covariance of
 stage, scaled by the reduced chi-square), the correlation matrix, confidence intervals (lmfit's
 profile-likelihood ``conf_interval`` when ``conf_int="profile"`` or ``"auto"`` allows it, else
 value +- k standard errors, marked as such), reduced chi-square, R^2 per data set and overall,
-the R^2 each data set could reach at best (``r2_limit``: 1 - white noise / variance, with the
-white noise from the data alone, :func:`white_noise`; a fit well under it misses structure
-in the data, a model's or a drift's), and warnings: a parameter at a bound, a parameter not
-determined by the data (no covariance, standard error above its value, a near-singular
-covariance), |correlation| > 0.99, and
-residuals correlated from point to point (lag-1 autocorrelation above 0.3 and above three
-times its white-noise spread 1/sqrt(n): the standard errors, which assume independent
-points, are then too small by about sqrt((1 + rho) / (1 - rho))).
+the white noise of each data set estimated from the data alone (:func:`white_noise`) and the
+R^2 it allows at best (``r2_limit``: 1 - white noise / variance; a fit well under it misses
+structure in the data, a model's or a drift's), and warnings: a parameter at a bound, a
+parameter not determined by the data (no covariance, standard error above its value, a
+near-singular covariance), |correlation| > 0.99, and residuals correlated from point to
+point (lag-1 autocorrelation above 0.3 and above three times its white-noise spread
+1/sqrt(n): the standard errors, which assume independent points, are then too small by
+about sqrt((1 + rho) / (1 - rho))).
 
 lmfit and scipy are imported when a fit runs, not when this module is imported.
 """
@@ -236,8 +236,17 @@ class FitResult:
     message: str
     constraints: dict[str, str] = field(default_factory=dict)
     elapsed_s: float = 0.0
-    r2_limit: list[float] = field(default_factory=list)  # per data set, see white_noise
+    white_noise: list[float] = field(default_factory=list)  # per data set, see white_noise
     residual_autocorr: list[float] = field(default_factory=list)  # lag 1, per data set
+
+    @property
+    def r2_limit(self) -> list[float]:
+        """Per data set, the R^2 a model that leaves only the white noise would reach."""
+        out = []
+        for ds, noise in zip(self.datasets, self.white_noise):
+            var = float(np.var(ds.y))
+            out.append(1 - noise ** 2 / var if var > 0 else math.nan)
+        return out
 
     def values_for(self, k: int) -> dict[str, float]:
         """Every parameter as data set ``k`` sees it."""
@@ -286,6 +295,7 @@ class FitResult:
                            "r2": num(self.r2), "r2_per_dataset": [num(r) for r in
                                                                   self.r2_per_dataset],
                            "r2_limit": [num(r) for r in self.r2_limit],
+                           "white_noise": [num(r) for r in self.white_noise],
                            "residual_autocorr": [num(r) for r in self.residual_autocorr],
                            "ndata": self.ndata, "nfree": self.nfree, "nfev": self.nfev,
                            "weighting": self.weighting, "noise_scale": [num(s) for s in
@@ -311,15 +321,14 @@ class FitResult:
         return "\n".join(lines)
 
 
-def _r2_limit(ds: Dataset) -> float:
-    """The R^2 a model that leaves only white noise would reach on ``ds`` (nan where the
-    abscissa is not one number per point)."""
+def _white_noise_of(ds: Dataset) -> float:
+    """:func:`white_noise` of a data set (nan where the abscissa is not one number per
+    point)."""
     try:
         x = ds.abscissa
     except (TypeError, ValueError):
         return math.nan
-    var = float(np.var(ds.y))
-    return 1 - white_noise(x, ds.y) ** 2 / var if var > 0 else math.nan
+    return white_noise(x, ds.y)
 
 
 def _ar1_factor(rho: float) -> float:
@@ -692,14 +701,14 @@ class Fit:
             d = np.sqrt(np.abs(np.diag(res.covar)))
             with np.errstate(all="ignore"):
                 corr = res.covar / np.outer(d, d)
-        r2s, limits, autocorr, ss_res, ss_tot = [], [], [], 0.0, 0.0
+        r2s, noises, autocorr, ss_res, ss_tot = [], [], [], 0.0, 0.0
         for k, ds in enumerate(self.datasets):
             if ds.penalty:
                 r2s.append(float("nan"))
-                limits.append(float("nan"))
+                noises.append(float("nan"))
                 autocorr.append(float("nan"))
                 continue
-            limits.append(_r2_limit(ds))
+            noises.append(_white_noise_of(ds))
             ymod = self.model.eval(ds.x, {**shared, **per[k], **ds.fixed}, **ds.meta)
             autocorr.append(_lag1(ds.y - ymod) if len(ds) >= 20 else math.nan)
             a = float(np.sum((ds.y - ymod) ** 2))
@@ -726,7 +735,7 @@ class Fit:
             r2_per_dataset=r2s, noise=[float(s) for s in scales], weighting=self.weighting,
             seed=self.seed, stages=stages, warnings=warnings, success=bool(res.success),
             message=str(res.message), constraints=dict(self.constraints), elapsed_s=elapsed,
-            r2_limit=limits, residual_autocorr=autocorr)
+            white_noise=noises, residual_autocorr=autocorr)
 
     def _warnings(self, res, free, stderr, corr) -> list[str]:
         out = []

@@ -65,7 +65,7 @@ import numpy as np
 
 from neurospice.errors import CalibrationError, DataError
 
-from .fit import Dataset, Fit, FitResult, Model, Param, white_noise
+from .fit import Dataset, Fit, FitResult, Model, Param
 
 __all__ = ["Calibration", "Verification", "RECIPES", "get_recipe", "mtj_model",
            "spin_diode_spectrum_model", "field_lorentzian_model", "kittel_model",
@@ -597,18 +597,19 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
     table = []
     for label, f, r in rows:
         s = main_peak(r)
-        scaled = {n: None if r.stderr.get(n + s) is None else
-                  r.stderr[n + s] * r.correlation_factor() for n in ("b_res", "width")}
+        factor = r.correlation_factor()
+        scaled = {n: None if r.stderr.get(n + s) is None else r.stderr[n + s] * factor
+                  for n in ("b_res", "width")}
         table.append({"trace": label, "freq_hz": f, "b_res_t": r.values["b_res" + s],
                       "b_res_stderr": scaled["b_res"],
                       "width_t": abs(r.values["width" + s]),
                       "width_stderr": scaled["width"],
-                      "stderr_scale": r.correlation_factor(),
+                      "stderr_scale": factor,
                       "v_sym": r.values["v_sym" + s], "v_asym": r.values["v_asym" + s],
                       "peaks": 2 if "b_res2" in r.values else 1, "r2": r.r2,
                       "r2_limit": r.r2_limit[0],
                       "rms_resid_v": float(np.sqrt(np.mean(r.residuals(0) ** 2))),
-                      "noise_v": white_noise(r.datasets[0].x, r.datasets[0].y),
+                      "noise_v": r.white_noise[0],
                       "baseline": "spline" if "bg0" in r.values else "quadratic",
                       "used": r.r2 >= min_r2 and r.stderr.get("b_res" + s) is not None,
                       "note": "" if r.r2 >= min_r2 else
