@@ -56,6 +56,7 @@ from neurospice.errors import CalibrationError, DataError
 
 from .fit import Dataset, Fit, FitResult, Model, Param
 from .recipes import Calibration, Verification, _as_list, _collect_warnings
+from .recipes import _device, _low_bias_resistance
 
 __all__ = ["FREE", "VO2_FIXED", "static_curve", "sweep_currents", "model_switching",
            "measured_switching", "switching_interval", "start_from_sweep", "nbox_iv_model", "fit_nbox_iv",
@@ -64,23 +65,16 @@ __all__ = ["FREE", "VO2_FIXED", "static_curve", "sweep_currents", "model_switchi
 
 FREE = ("g_ref", "ea", "r_th", "t_c", "w_c", "g_met", "r_c")
 VO2_FIXED = {"mix": 1.0, "d_ox": 1e-5, "eps_r": 1000.0, "t_noise": 0.0, "r_env": 2.0}
-KB_EV = 8.617333262e-5
 _BISECT = 48          # bisection steps in log10(v) over 14 decades: ~1e-13 decade
 _NEWTON = 6           # Newton steps in ln v before bisecting what has not converged
-
-
-def _device():
-    from neurospice.compact_models.devices import get_device
-
-    return get_device("nbox")
 
 
 # =========================================================================== static I-V
 def _oxide_power(v, temp, p):
     """Terminal current and oxide Joule power at (v, T), surroundings at T, no noise."""
-    dev = _device()
-    cur, rates = dev.numpy.evaluate({"p": v}, {"T": temp, "Ts": temp}, p, time=1.0)
-    return cur["p,n"], rates["T"] * p["c_th"]
+    from neurospice.compact_models.nbox import _power
+
+    return _power(v, temp, p)
 
 
 def _voltage_for_power(temp, target, p):
@@ -132,7 +126,7 @@ def static_curve(params: Mapping[str, float], v_max: float, *, n: int = 1200,
 
     ``include_env``: the thermal resistance is r_th + r_env (a DC sweep: the surroundings
     settle too); else r_th alone (surroundings at ambient)."""
-    p = _device().params(params)
+    p = _device("nbox").params(params)
     r_tot = p["r_th"] + (p["r_env"] if include_env else 0.0)
     g_hi = p["mix"] * p["g_met"] + p["g_ref"]
     u_max = max(2.0 * r_tot * v_max ** 2 * g_hi / (1 + g_hi * p["r_c"]) ** 2,
@@ -274,22 +268,13 @@ def switching_interval(v, i, *, min_step: float = 0.8) -> tuple[float, float] | 
 
 
 # =========================================================================== the fit
-def _low_bias_resistance(v, i) -> float:
-    v, i = np.asarray(v, float), np.asarray(i, float)
-    k = np.argsort(np.abs(v))[:max(3, len(v) // 20)]
-    ok = np.abs(i[k]) > 0
-    if not np.any(ok):
-        raise DataError("no current at low bias: cannot tell the resistance")
-    return float(np.median(v[k][ok] / i[k][ok]))
-
-
 def start_from_sweep(v_up, i_up, v_down, i_down, t_amb: float,
                      ea: float = 0.25) -> dict[str, float]:
     """Starting values from a dual sweep (see the module docstring). ``ea`` (eV) is the
     assumed activation energy the thermal resistance estimate rests on."""
     v_up, i_up = np.asarray(v_up, float), np.asarray(i_up, float)
     v_down, i_down = np.asarray(v_down, float), np.asarray(i_down, float)
-    r0 = _low_bias_resistance(v_up, i_up)
+    r0 = _low_bias_resistance(v_up, i_up, fraction=20)
     r_all = np.r_[v_up / i_up, v_down / i_down][np.r_[v_up, v_down] > 0.2 * v_up.max()]
     r_on = float(np.min(r_all))
     v_th = measured_switching(v_up, i_up) or float(v_up.max())
@@ -303,6 +288,8 @@ def start_from_sweep(v_up, i_up, v_down, i_down, t_amb: float,
     p_b = v_up[kb] * i_up[kb]
     r_c = 0.3 * r_on
     drop = max(math.log(max(r0 - r_c, 1.0) / max(r_b - r_c, 1.0)), 0.05)
+    from neurospice.compact_models.nbox import KB_EV
+
     dt_b = drop * KB_EV * t_amb ** 2 / ea            # heating at the switch (ln G = ea/kT)
     return {"t_amb": t_amb, "t_ref": t_amb, "g_ref": 1.0 / max(r0 - r_c, 1.0), "ea": ea,
             "r_th": max(dt_b / p_b, 1.1), "t_c": t_amb + 1.3 * dt_b, "w_c": 0.1 * dt_b + 0.5,
@@ -327,13 +314,13 @@ def nbox_iv_model() -> Model:
     """Current (A) of a slow dual sweep against voltage (V); meta ``branch`` = "up" or
     "down" and ``v_max`` (the turning voltage), or ``branch="static"`` with ``t_amb`` (K):
     the steady-state current at another ambient temperature (an anchor)."""
-    dev = _device()
+    dev = _device("nbox")
     cache = _CurveCache()
 
     def func(v, p, branch="up", v_max=None, t_amb=None):
         card = {k: p[k] for k in dev.parameter}
         v = np.asarray(v, float)
-        if branch == "folds":           # the fold penalty (see _fold_dataset)
+        if branch == "folds":           # the fold penalty (fit_nbox_iv's "folds" data set)
             folds = model_switching(card, v_max, curve=cache.get(card, float(v_max)))
             f = np.array([folds["up"] if folds["up"] is not None else 2 * v_max,
                           folds["down"] if folds["down"] is not None else 1e-3 * v_max])
@@ -412,7 +399,6 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
     held = {**VO2_FIXED, **(fixed or {})}
     values = {**start_from_sweep(v_up, i_up, v_dn, i_dn, t_amb), **held, **(start or {})}
     values["t_amb"] = t_amb
-    values.setdefault("t_ref", t_amb)
     v_max = float(max(v_up.max(), v_dn.max()))
     model = nbox_iv_model()
     sets, intervals, guarded = [], [], []
@@ -450,7 +436,7 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
               bounds={"r_th": (1.0, 1e7), "r_c": (0.0, 1e6), "g_met": (0.0, 1e2)},
               global_options=opts)
     res = fit.run()
-    dev = _device()
+    dev = _device("nbox")
     card = {k: v for k, v in res.values.items() if k in dev.parameter}
     fits = {"dual sweep": res}
     cal = Calibration("nbox-iv", "nbox", card, {n: res.stderr.get(n) for n in res.free},
@@ -552,7 +538,7 @@ def read_ambient(card: Mapping[str, float], transient) -> float:
     card's own R(T)."""
     v, i = read_samples(transient)
     v_r, r_meas = float(np.median(v)), float(np.median(v / i))
-    p = _device().params(card)
+    p = _device("nbox").params(card)
 
     def resistance(t_a):
         q = {**p, "t_amb": t_a}
@@ -574,7 +560,7 @@ def pulse_model(t_amb: float) -> Model:
     (meta ``times``, ``volts``: the PWL drive), from rest at ``t_amb``; the total thermal
     resistance ``r_tot`` = r_th + r_env is held (it is the DC sweep's) and ``r_th`` follows
     as r_tot - r_env."""
-    dev = _device()
+    dev = _device("nbox")
 
     def func(t, p, times=None, volts=None):
         card = {k: p[k] for k in dev.parameter}
@@ -624,7 +610,7 @@ def simulate_pulses(card: Mapping[str, float], pulses: Sequence, t_amb: float, *
     per pulse: amplitude, RMS relative current error over the pulse and over the read,
     the simulator used, the currents (for plots) and whether the pulse trained the heat
     capacities (its name in ``train``)."""
-    dev = _device()
+    dev = _device("nbox")
     card = {**card, "t_amb": t_amb}
     rows = []
     for tr in pulses:

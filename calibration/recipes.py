@@ -144,8 +144,10 @@ def mtj_model() -> Model:
                              description="DC current of the static MTJ at state m0")
 
 
-def _low_bias_resistance(v, i) -> float:
-    k = np.argsort(np.abs(v))[:max(3, len(v) // 10)]
+def _low_bias_resistance(v, i, fraction: int = 10) -> float:
+    """Median v/i of the 1/``fraction`` of the points nearest zero bias (three at least)."""
+    v, i = np.asarray(v, float), np.asarray(i, float)
+    k = np.argsort(np.abs(v))[:max(3, len(v) // fraction)]
     ok = np.abs(i[k]) > 0
     if not np.any(ok):
         raise DataError("no current at low bias: cannot tell the resistance")
