@@ -114,12 +114,19 @@ class _Parsed(NamedTuple):
     names: tuple[str, ...]
 
 
-@lru_cache(maxsize=8192)
 def _parse(text) -> _Parsed:
-    """The checked syntax tree of ``text`` and what it refers to, found in one pass (cached:
-    netlist generators repeat expressions; the trees are never modified)."""
+    """The checked syntax tree of ``text`` and what it refers to (see :func:`_parse_text`);
+    anything but a non-blank string is refused before the cache, which needs a hashable
+    key."""
     if not isinstance(text, str) or not text.strip():
         raise NetlistError(f"empty expression {text!r}")
+    return _parse_text(text)
+
+
+@lru_cache(maxsize=8192)
+def _parse_text(text: str) -> _Parsed:
+    """The checked syntax tree of ``text`` and what it refers to, found in one pass (cached:
+    netlist generators repeat expressions; the trees are never modified)."""
     if any(c in text for c in "\n\r\0{}\"';$`\\"):
         raise NetlistError(
             f"expression {text!r} holds a newline, brace, quote or other character "

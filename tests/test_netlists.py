@@ -67,6 +67,11 @@ def test_expression_injection_is_refused():
     for text in ["v(a)\n.control", "v(a) }", "__import__('os')", "v(a); rm", "x.y", "{a}"]:
         with pytest.raises(NetlistError):
             c.bsource("b" + str(abs(hash(text)) % 1000), "a", 0, i=text)
+    from neurospice.netlists.expr import Expression
+
+    for bad in (["a"], None, 5, "  "):               # not a string: refused, not a TypeError
+        with pytest.raises(NetlistError, match="empty expression"):
+            Expression(bad)
 
 
 def test_expression_renders_per_dialect():
