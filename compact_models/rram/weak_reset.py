@@ -166,11 +166,9 @@ def map_devices(devices: Mapping[str, np.ndarray], n_pulses: int = 2000, *,
                                                         "c1": c1})[0]
     gmax = np.maximum(base["gmax"], g_r0 + g0 * np.maximum(drift_end, 0.0) + GMAX_MARGIN)
     out = {**scalars, "gi": gi, "ea": ea, "dea": dea, "gk": gk, "dk": dk, "gmax": gmax}
-    for key in ("ea", "dea", "gk", "dk", "gmax", "gi"):
-        par = DEVICE.parameter[key]
-        bad = [x for x in out[key] if not par.contains(x)]
-        if bad:
-            par.check(bad[0])                   # raises, naming the parameter and its bound
+    # raises, naming the parameter and its bound, where a mapped value leaves the table
+    var._param_arrays(DEVICE, {k: out[k] for k in ("ea", "dea", "gk", "dk", "gmax", "gi")},
+                      np.size(out["ea"]))
     out["g_r0"] = g_r0
     return out
 
