@@ -46,7 +46,6 @@ from neurospice.netlists import Circuit, Pwl, Subcircuit
 from neurospice.netlists.rfnet.network import RFNetwork, lorentzian
 
 P_REF = 1e-6      # W per volt on a power node
-F_REF = 1e9       # Hz per volt on a frequency node
 
 
 def _neuron_subckt(net: RFNetwork) -> Subcircuit:
@@ -84,15 +83,6 @@ def linear_expression(coefficients, nodes) -> str:
         sign = "-" if c < 0 else ("+" if out else "")
         out.append(f"{sign}{abs(c)!r}*v({node})")
     return "".join(out) or "0.0"
-
-
-def resonator_expression(fr_hz: float, tones, alpha: float, ksd_v_per_uw: float) -> str:
-    """The rectified voltage of one resonator (resonance ``fr_hz``) as an expression of the
-    power nodes of its tones, ``tones`` = [(node, frequency in Hz), ...]: a weighted sum with
-    precomputed coefficients (:func:`resonator_coefficients`)."""
-    nodes = [n for n, _ in tones]
-    coef = resonator_coefficients(fr_hz, [f for _, f in tones], alpha, ksd_v_per_uw)
-    return linear_expression(coef, nodes)
 
 
 def build(net: RFNetwork, powers_w=None, *, batched: bool = False, timings: dict | None = None,
@@ -215,11 +205,11 @@ def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: i
         t0 = time.perf_counter()
         res = sim.run(c, timeout=timeout).tran
         tm["run"] = time.perf_counter() - t0
-        mid = at
-        out = np.array([np.interp(mid, res.axis, res[n]) for n in names]).T
+        wanted = [n for n in res.names if n != res.axis_name] if with_op else names
+        cols = {n: np.interp(at, res.axis, res[n]) for n in wanted}
+        out = np.array([cols[n] for n in names]).T
         if not with_op:
             return out
-        cols = {n: np.interp(mid, res.axis, res[n]) for n in res.names if n != res.axis_name}
         ops = [{n: float(v[k]) for n, v in cols.items()} for k in range(len(x))]
         return out, ops
 

@@ -50,7 +50,7 @@ voltage (V). Everything is SI; JSON round-trips exactly (floats written with ``r
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -385,7 +385,7 @@ class RFNetwork:
         lay = self.layers[li]
         if lay.band is None or lay.band >= lay.n_in - 1:
             return 0.0
-        full = RFNetwork.from_dict(self.to_dict())
+        full = self.copy()
         full.realisation = self.realisation
         full.layers[li].band = None
         diff = full.weights(li) - self.weights(li)

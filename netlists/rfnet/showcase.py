@@ -21,7 +21,7 @@ def showcase(out: Path) -> list[str]:
     out = Path(out)
     ds = synthetic("xor", seed=0)
     t0 = time.perf_counter()
-    net, hist, tried = fit(lambda s: RFNetwork.build([2, 2, 1], ds.freq_hz,
+    net, _, tried = fit(lambda s: RFNetwork.build([2, 2, 1], ds.freq_hz,
                                                      osc_freq_hz=[[4e9, 6e9]], seed=s,
                                                      init_shift=1.0, name="xor"),
                            ds.x_train, ds.y_train, restarts=10, target=0.99, epochs=100,
@@ -31,7 +31,7 @@ def showcase(out: Path) -> list[str]:
     g = np.linspace(0, 1, 81)
     xx, yy = np.meshgrid(g, g)
     grid = np.c_[xx.ravel(), yy.ravel()] * ds.p_max_w
-    v_out, trace = net.forward(grid, keep=True)
+    v_out = net.forward(grid)
     fig1 = decision_boundary(xx, yy, 1e3 * v_out[:, 0].reshape(xx.shape), ds.points_test,
                              ds.y_test, out / "rfnet_decision_boundary.png",
                              title=f"8-MTJ RF network on XOR: test {100 * acc:.1f} % "
