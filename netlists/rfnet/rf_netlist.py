@@ -63,8 +63,8 @@ def build(net: RFNetwork, powers_w, *, rendering: str = "subckt", tau_lp: float 
         raise NetlistError(f"need {net.layers[0].n_in} non-negative input powers, got {x}")
     k = net.constants
     c = Circuit(f"{net.name}: RF transient netlist ({count} junctions)")
-    r0 = SD.DEVICE.params()["r0"]
-    dr_res = SD.DEVICE.params()["dr"]
+    sd = SD.DEVICE.params()
+    r0, dr_res = sd["r0"], sd["dr"]
     # 1. input tones
     f_in = net.tones(0)
     drive = []          # per tone of the current layer: (node, gain A/V)
@@ -108,8 +108,7 @@ def build(net: RFNetwork, powers_w, *, rendering: str = "subckt", tau_lp: float 
             # 6. amplifier: DC block (subtract I r_osc), then transconductance to the next layer
             c.bsource(f"a{li}_{j}", f"rf{li}_{j}", "0",
                       v=f"v({osc}) - {k['r_osc']!r}*{cur}")
-            g_a = np.sqrt(2 * k["amp_gain"] * max(1 + net.realisation.osc_power[li][j], 0)
-                          * k["r_osc"] / r0) / k["r_osc"]
+            g_a = np.sqrt(2 * net.osc_gain(li)[j] * k["r_osc"] / r0) / k["r_osc"]
             nxt.append((f"rf{li}_{j}", float(g_a)))
         drive = nxt
     dstep, dstop, _ = default_timing(net)
