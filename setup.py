@@ -9,6 +9,8 @@ from setuptools import find_packages, setup
 FOLDERS = {
     "neurospice": "core",
     "neurospice.netlists": "netlists",
+    "neurospice.circuits": "circuits",
+    "neurospice.demo": "demo",
     "neurospice.simulators": "simulators",
     "neurospice.compact_models": "compact_models",
     "neurospice.calibration": "calibration",

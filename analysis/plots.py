@@ -19,7 +19,7 @@ def _pyplot():
 
 
 def _save(fig, path, dpi: int = 120) -> Path:
-    from neurospice._fileio import atomic_path
+    from neurospice.fileio import atomic_path
 
     path = Path(path)
     with atomic_path(path) as tmp:

@@ -198,7 +198,7 @@ class Classification:
 def classify(times, stimulus, *, cv_stochastic: float = 0.05, silence_factor: float = 5.0
              ) -> Classification:
     """Label a response as one of :data:`LABELS`, using the stimulus description
-    (``kind``, ``segments``, ``t_stop``; see :class:`neurospice.netlists.neurons.Stimulus`).
+    (``kind``, ``segments``, ``t_stop``; see :class:`neurospice.circuits.neurons.Stimulus`).
 
     Rules, in order (spikes before the stimulus onset are ignored):
 

@@ -16,7 +16,7 @@ import _timing as T
 from neurospice.compact_models.rram import variability as var
 from neurospice.compact_models.rram import weak_reset as wr
 from neurospice.netlists import Pulse
-from neurospice.netlists.crossbar import Crossbar, program
+from neurospice.circuits.crossbar import Crossbar, program
 from neurospice.simulators import get_simulator
 
 TIMEOUT = 600

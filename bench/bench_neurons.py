@@ -10,7 +10,7 @@ from _timing import header, measure, measure_interleaved, note, ratio, row
 
 from neurospice.analysis.spikes import detect_spikes, isi_stats
 from neurospice.errors import NeurospiceError
-from neurospice.netlists import neurons as N
+from neurospice.circuits import neurons as N
 from neurospice.simulators import get_simulator
 
 

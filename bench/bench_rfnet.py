@@ -14,11 +14,11 @@ import numpy as np
 
 import _timing as T
 
-from neurospice.netlists.rfnet import envelope_netlist as EN
-from neurospice.netlists.rfnet import rf_netlist as RF
-from neurospice.netlists.rfnet.data import synthetic
-from neurospice.netlists.rfnet.network import RFNetwork, linear_plan
-from neurospice.netlists.rfnet.train import train
+from neurospice.circuits.rfnet import envelope_netlist as EN
+from neurospice.circuits.rfnet import rf_netlist as RF
+from neurospice.circuits.rfnet.data import synthetic
+from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
+from neurospice.circuits.rfnet.train import train
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "drone_rf" / \
     "RadioSpin_D62_RF_fingerprinting.h5"
@@ -27,7 +27,7 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "drone_rf" / \
 def drone_training():
     T.header("drone network training (256 -> 128 -> 10, band 8, numpy Adam, batch 128)")
     try:
-        from neurospice.netlists.rfnet.data import load_spectra
+        from neurospice.circuits.rfnet.data import load_spectra
         ds = load_spectra(DATA)
     except Exception as exc:                           # absent data or h5py
         T.note(f"skipped: {exc}")

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurospice._fileio import write_text_atomic
+from neurospice.fileio import write_text_atomic
 
 from .recipes import Calibration, kittel_field
 

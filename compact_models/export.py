@@ -6,7 +6,7 @@ import json
 from pathlib import Path
 from typing import Mapping
 
-from neurospice._fileio import write_text_atomic
+from neurospice.fileio import write_text_atomic
 from neurospice.errors import NetlistError
 from neurospice.netlists.values import fmt
 

@@ -83,7 +83,7 @@ def _models(args) -> int:
     if args.out:
         from pathlib import Path
 
-        from neurospice._fileio import write_text_atomic
+        from neurospice.fileio import write_text_atomic
 
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}")
@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_fit_parser(sub)
 
-    from neurospice.netlists.rfnet.cli import add_parser as add_rfnet_parser
+    from neurospice.circuits.rfnet.cli import add_parser as add_rfnet_parser
 
     add_rfnet_parser(sub)
 

@@ -2,7 +2,7 @@
 
     .venv/bin/python examples/mtj_family.py --simulator ngspice --out out/mtj_family
 
-Each study is a function of neurospice.compact_models.showcase that builds a Circuit with the
+Each study is a function of neurospice.demo.mtj_family that builds a Circuit with the
 device's Verilog-A (`device.add_to(circuit, ...)`), runs it and measures the result with
 neurospice.analysis.rf; the figure draws each against the model's closed form.
 """
@@ -10,7 +10,7 @@ neurospice.analysis.rf; the figure draws each against the model's closed form.
 import argparse
 from pathlib import Path
 
-from neurospice.compact_models.showcase import showcase_mtj_family
+from neurospice.demo.mtj_family import showcase_mtj_family
 
 
 def main() -> None:

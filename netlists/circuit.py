@@ -645,7 +645,7 @@ class Circuit(_Container):
 
     def write(self, path, dialect: str = "ngspice", *, osdi: dict | None = None) -> Path:
         """Write the netlist for ``dialect`` to ``path`` (atomically)."""
-        from neurospice._fileio import write_text_atomic
+        from neurospice.fileio import write_text_atomic
         return write_text_atomic(path, self.to_netlist(dialect, osdi=osdi))
 
     def __str__(self) -> str:

@@ -11,8 +11,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from neurospice._fileio import write_text_atomic
-from neurospice._paths import cache_dir
+from neurospice.fileio import write_text_atomic
+from neurospice.paths import cache_dir
 from neurospice.errors import NetlistError
 from neurospice.netlists.circuit import (
     CCCS, CCVS, DIALECTS, VCCS, VCVS, Ac, BehavioralSource, Capacitor, Circuit, CurrentSource,

@@ -19,10 +19,11 @@ import tempfile
 from pathlib import Path
 
 from neurospice.errors import CompileError, SimulatorNotFound
+from neurospice.paths import cache_dir
 
 from .base import HINT_VACASK, find_executable
 
-__all__ = ["compile_va", "openvaf_executable", "openvaf_version", "cache_dir"]
+__all__ = ["compile_va", "openvaf_executable", "openvaf_version"]
 
 _ENV = "NEUROSPICE_OPENVAF"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
@@ -55,14 +56,6 @@ def openvaf_version(exe: Path | None = None) -> str:
         except (OSError, subprocess.TimeoutExpired):
             _version_cache[key] = "unknown"
     return _version_cache[key]
-
-
-def cache_dir() -> Path:
-    base = os.environ.get("NEUROSPICE_CACHE")
-    root = Path(base).expanduser() / "osdi" if base else Path.home() / ".cache" / "neurospice" \
-        / "osdi"
-    root.mkdir(parents=True, exist_ok=True)
-    return root
 
 
 def _included_texts(source: Path, include_dirs: list[Path], seen: set[Path]) -> list[bytes]:
@@ -105,7 +98,7 @@ def compile_va(source: str | os.PathLike, *, include_dirs=(), defines: dict | No
     h.update(repr(sorted(defines.items())).encode())
     h.update(repr([str(d) for d in incs]).encode())
     digest = h.hexdigest()[:20]
-    target = cache_dir() / f"{src.stem}-{digest}.osdi"
+    target = cache_dir("osdi") / f"{src.stem}-{digest}.osdi"
     if target.is_file() and not force:
         return target
     cmd = [str(exe)]

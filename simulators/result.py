@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurospice._fileio import atomic_path
+from neurospice.fileio import atomic_path
 
 __all__ = ["Result", "Results", "KINDS", "AXIS_OF_KIND"]
 

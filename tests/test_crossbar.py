@@ -8,7 +8,7 @@ import pytest
 
 from neurospice.compact_models.framework import Device, Parameter
 from neurospice.errors import NetlistError
-from neurospice.netlists.crossbar import (Crossbar, binary_weights_2t2r, program,
+from neurospice.circuits.crossbar import (Crossbar, binary_weights_2t2r, program,
                                           rram_pulse_counts)
 from neurospice.simulators.testing import simulator_param
 

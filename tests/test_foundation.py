@@ -35,7 +35,8 @@ def test_one_circuit_same_transient_on_ngspice_and_vacask():
 def test_no_subpackage_imports_matplotlib_or_finds_simulators():
     code = ("import sys\n"
             "import neurospice, neurospice.netlists, neurospice.simulators, neurospice.analysis,"
-            " neurospice.calibration, neurospice.compact_models, neurospice.cli\n"
+            " neurospice.calibration, neurospice.compact_models, neurospice.cli,"
+            " neurospice.circuits, neurospice.circuits.rfnet, neurospice.demo\n"
             "import neurospice.analysis.rf, neurospice.compact_models.devices\n"
             "assert 'matplotlib' not in sys.modules\n")
     subprocess.run([sys.executable, "-c", code], check=True, timeout=60)

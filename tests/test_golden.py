@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurospice._paths import cache_dir
+from neurospice.paths import cache_dir
 from neurospice.netlists import Circuit, Pulse, Pwl, Sine, Subcircuit
 
 GOLDEN = Path(__file__).parent / "golden"

@@ -120,7 +120,7 @@ def test_subcircuit_rendering_runs_a_long_neuron_transient():
     and oxide voltage live on scaled internal nodes): it completes and fires as the OSDI
     rendering does (spike count equal, first and last spike within 1 %)."""
     from neurospice.analysis.spikes import detect_spikes
-    from neurospice.netlists import neurons
+    from neurospice.circuits import neurons
 
     times = {}
     for rendering in ("subckt", "osdi"):

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from neurospice.analysis.spikes import classify, detect_spikes, firing_rate, isi_stats
-from neurospice.netlists import neurons as N
+from neurospice.circuits import neurons as N
 from neurospice.simulators import get_simulator
 
 

@@ -14,13 +14,13 @@ import numpy as np
 import pytest
 
 from neurospice.errors import DataError, NetlistError
-from neurospice.netlists.rfnet import envelope_netlist as EN
-from neurospice.netlists.rfnet import rf_netlist as RF
-from neurospice.netlists.rfnet.data import (linearly_separable_accuracy, load_spectra,
+from neurospice.circuits.rfnet import envelope_netlist as EN
+from neurospice.circuits.rfnet import rf_netlist as RF
+from neurospice.circuits.rfnet.data import (linearly_separable_accuracy, load_spectra,
                                            synthetic)
-from neurospice.netlists.rfnet.devices import device_parameters
-from neurospice.netlists.rfnet.network import RFNetwork, linear_plan
-from neurospice.netlists.rfnet.train import fit
+from neurospice.circuits.rfnet.devices import device_parameters
+from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
+from neurospice.circuits.rfnet.train import fit
 from neurospice.simulators import get_simulator
 
 needs = {name: pytest.mark.skipif(not get_simulator(name).is_available(),

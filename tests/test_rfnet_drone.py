@@ -24,8 +24,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurospice.netlists.rfnet.network import RFNetwork, linear_plan
-from neurospice.netlists.rfnet.train import train
+from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
+from neurospice.circuits.rfnet.train import train
 from neurospice.simulators import get_simulator
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "drone_rf" / \
@@ -38,7 +38,7 @@ BAND, EPOCHS, BATCH, DECAY = 8, 300, 128, 0.99
 @pytest.fixture(scope="module")
 def data():
     pytest.importorskip("h5py", reason="h5py is needed to read the HDF5 data set")
-    from neurospice.netlists.rfnet.data import load_spectra
+    from neurospice.circuits.rfnet.data import load_spectra
 
     return load_spectra(DATA)
 
@@ -74,8 +74,8 @@ def test_drone_accuracy_with_non_idealities(ideal, data):
 
 @pytest.mark.skipif(not get_simulator("ngspice").is_available(), reason="ngspice not available")
 def test_drone_envelope_netlist_matches_numpy_and_power(ideal, data):
-    from neurospice.netlists.rfnet import envelope_netlist as EN
-    from neurospice.netlists.rfnet.rf_netlist import power_report
+    from neurospice.circuits.rfnet import envelope_netlist as EN
+    from neurospice.circuits.rfnet.rf_netlist import power_report
 
     net, _ = ideal
     x = data.x_test[:30]

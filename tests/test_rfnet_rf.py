@@ -10,10 +10,10 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pytest
 
-from neurospice.netlists.rfnet import rf_netlist as RF
-from neurospice.netlists.rfnet.data import synthetic
-from neurospice.netlists.rfnet.network import RFNetwork
-from neurospice.netlists.rfnet.train import fit
+from neurospice.circuits.rfnet import rf_netlist as RF
+from neurospice.circuits.rfnet.data import synthetic
+from neurospice.circuits.rfnet.network import RFNetwork
+from neurospice.circuits.rfnet.train import fit
 from neurospice.simulators import get_simulator
 
 N_POINTS = 12

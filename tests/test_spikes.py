@@ -15,7 +15,7 @@ import pytest
 from neurospice.analysis.spikes import (classify, detect_bursts, detect_spikes,
                                         energy_per_spike, firing_rate, first_spike_latency,
                                         isi_stats)
-from neurospice.netlists.neurons import Stimulus
+from neurospice.circuits.neurons import Stimulus
 
 
 def _train(times, t_stop=1e-4, dt=1e-9, width=20e-9, height=1.0, base=0.0):

@@ -15,4 +15,4 @@ synapses, spin-torque nano-oscillators as neurons, connected by RF tones.
 Nothing here imports a simulator or matplotlib at import time.
 """
 
-from neurospice.netlists.rfnet.network import RFNetwork, geometric_plan, linear_plan  # noqa: F401
+from neurospice.circuits.rfnet.network import RFNetwork, geometric_plan, linear_plan  # noqa: F401

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurospice._fileio import write_text_atomic
+from neurospice.fileio import write_text_atomic
 
 TRUTH = {"rp": 2500.0, "tmr0": 1.2, "vh": 0.35}
 SPIN_DIODE = (Path(__file__).resolve().parents[2] / "shared" / "data" / "spin_diode_tacofeb"

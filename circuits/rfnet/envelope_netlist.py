@@ -43,7 +43,7 @@ import numpy as np
 
 from neurospice.errors import NetlistError
 from neurospice.netlists import Circuit, Pwl, Subcircuit
-from neurospice.netlists.rfnet.network import RFNetwork, lorentzian
+from neurospice.circuits.rfnet.network import RFNetwork, lorentzian
 
 P_REF = 1e-6      # W per volt on a power node
 
@@ -189,7 +189,7 @@ def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: i
     also returns the list of per-sample operating points (dicts name -> value). ``timings``
     (batched), a dict, receives seconds: ``expressions``, ``circuit`` (see :func:`build`),
     ``run`` (the simulator's run: rendering the netlist, simulating, reading the output)."""
-    from neurospice.netlists.rfnet.train import progress
+    from neurospice.circuits.rfnet.train import progress
     from neurospice.simulators import get_simulator
 
     x = np.atleast_2d(np.asarray(powers_w, dtype=float))

@@ -288,7 +288,7 @@ class RFNetwork:
         return cls.from_dict(d)
 
     def save(self, path) -> Path:
-        from neurospice._fileio import write_text_atomic
+        from neurospice.fileio import write_text_atomic
 
         return write_text_atomic(Path(path), self.to_json())
 

@@ -20,7 +20,7 @@ import numpy as np
 
 
 def load_data(spec: str, seed: int = 0):
-    from neurospice.netlists.rfnet.data import TASKS, load_spectra, synthetic
+    from neurospice.circuits.rfnet.data import TASKS, load_spectra, synthetic
 
     if spec.startswith("synthetic:") or spec in TASKS:
         return synthetic(spec.split(":", 1)[-1], seed=seed)
@@ -69,10 +69,10 @@ def add_parser(subparsers) -> None:
 
 
 def cmd_train(args) -> int:
-    from neurospice._fileio import write_text_atomic
-    from neurospice.netlists.rfnet.devices import device_parameters
-    from neurospice.netlists.rfnet.network import RFNetwork, linear_plan
-    from neurospice.netlists.rfnet.train import fit
+    from neurospice.fileio import write_text_atomic
+    from neurospice.circuits.rfnet.devices import device_parameters
+    from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
+    from neurospice.circuits.rfnet.train import fit
 
     ds = load_data(args.data, args.seed)
     sizes = [int(s) for s in args.layers.split(",")]
@@ -103,9 +103,9 @@ def cmd_train(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    from neurospice.netlists.rfnet import envelope_netlist as EN
-    from neurospice.netlists.rfnet.network import RFNetwork
-    from neurospice.netlists.rfnet.rf_netlist import power_report
+    from neurospice.circuits.rfnet import envelope_netlist as EN
+    from neurospice.circuits.rfnet.network import RFNetwork
+    from neurospice.circuits.rfnet.rf_netlist import power_report
 
     net = RFNetwork.load(Path(args.dir) / "network.json")
     ds = load_data(args.data)
@@ -128,10 +128,10 @@ def cmd_eval(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from neurospice._fileio import write_text_atomic
-    from neurospice.netlists.rfnet import envelope_netlist as EN
-    from neurospice.netlists.rfnet import rf_netlist as RF
-    from neurospice.netlists.rfnet.network import RFNetwork
+    from neurospice.fileio import write_text_atomic
+    from neurospice.circuits.rfnet import envelope_netlist as EN
+    from neurospice.circuits.rfnet import rf_netlist as RF
+    from neurospice.circuits.rfnet.network import RFNetwork
 
     net = RFNetwork.load(Path(args.dir) / "network.json")
     if args.data:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurospice._fileio import write_text_atomic
+from neurospice.fileio import write_text_atomic
 
 
 def leaky_integrator():
@@ -72,15 +72,15 @@ SHOWCASES = [
     ("Foundation: one circuit simulated on every available simulator",
      "neurospice.demo:showcase_foundation"),
     ("MTJ family: loop, switching law, spin-diode spectrum, STNO (VACASK)",
-     "neurospice.compact_models.showcase:showcase_mtj_family"),
+     "neurospice.demo.mtj_family:showcase_mtj_family"),
     ("NbOx neuron zoo: six behaviours, f-I, latency, integration, stochastic ISI",
-     "neurospice.netlists.neurons:showcase"),
+     "neurospice.demo.neurons:showcase"),
     ("Calibration: an MTJ I-V file fitted and verified; the measured spin-diode sweeps",
-     "neurospice.calibration.showcase:showcase"),
+     "neurospice.demo.calibration:showcase"),
     ("Crossbar VMM (with/without variability) and the RRAM weak-RESET Monte-Carlo",
-     "neurospice.netlists.crossbar:showcase"),
+     "neurospice.demo.crossbar:showcase"),
     ("RF-coupled MTJ network: train, decision boundary, chain voltages, one RF transient",
-     "neurospice.netlists.rfnet.showcase:showcase"),
+     "neurospice.demo.rfnet:showcase"),
 ]
 
 

@@ -33,7 +33,7 @@ from neurospice.compact_models import spin_diode as SD
 from neurospice.compact_models import stno as ST
 from neurospice.errors import NetlistError
 from neurospice.netlists import Circuit, Sine
-from neurospice.netlists.rfnet.network import RFNetwork
+from neurospice.circuits.rfnet.network import RFNetwork
 
 R_REF = 1e3          # ohm: tone source volts per ampere of RF current
 MAX_DEVICES = 64     # a transient of more junctions is refused (use the envelope netlist)
@@ -151,7 +151,7 @@ def power_report(net: RFNetwork, op: dict, *, v_supply: float = 1.0,
       receives each tone);
     - ``total``.
     """
-    from neurospice.netlists.rfnet.envelope_netlist import P_REF, hidden_names
+    from neurospice.circuits.rfnet.envelope_netlist import P_REF, hidden_names
 
     k = net.constants
     osc_bias = vi = amps = 0.0

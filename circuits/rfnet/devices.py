@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from neurospice.compact_models import spin_diode as SD
 from neurospice.compact_models import stno as ST
-from neurospice.netlists.rfnet.network import RFNetwork
+from neurospice.circuits.rfnet.network import RFNetwork
 
 
 def device_parameters(net: RFNetwork) -> dict:

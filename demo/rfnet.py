@@ -12,10 +12,10 @@ import numpy as np
 def showcase(out: Path) -> list[str]:
     """RF-coupled MTJ network: train, decision boundary, chain voltages, one RF transient."""
     from neurospice.analysis.plots import curves, decision_boundary
-    from neurospice.netlists.rfnet import rf_netlist as RF
-    from neurospice.netlists.rfnet.data import linearly_separable_accuracy, synthetic
-    from neurospice.netlists.rfnet.network import RFNetwork
-    from neurospice.netlists.rfnet.train import fit
+    from neurospice.circuits.rfnet import rf_netlist as RF
+    from neurospice.circuits.rfnet.data import linearly_separable_accuracy, synthetic
+    from neurospice.circuits.rfnet.network import RFNetwork
+    from neurospice.circuits.rfnet.train import fit
     from neurospice.simulators import get_simulator
 
     out = Path(out)

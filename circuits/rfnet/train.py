@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from neurospice.netlists.rfnet.network import RFNetwork
+from neurospice.circuits.rfnet.network import RFNetwork
 
 
 @dataclass
