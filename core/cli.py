@@ -11,6 +11,8 @@ import sys
 from pathlib import Path
 
 from neurospice.errors import NeurospiceError
+from neurospice.netlists.dialects import DIALECTS
+from neurospice.simulators import SIMULATORS
 
 
 def _info(args) -> int:
@@ -27,6 +29,7 @@ def _info(args) -> int:
 
 
 def _sim(args) -> int:
+    from neurospice.netlists.dialects import dialect_of_file
     from neurospice.simulators import get_simulator
 
     path = Path(args.netlist)
@@ -34,7 +37,7 @@ def _sim(args) -> int:
         text = path.read_text()
     except OSError as exc:
         raise NeurospiceError(f"cannot read netlist {path}: {exc.strerror}") from None
-    name = args.simulator or ("vacask" if path.suffix == ".sim" else "ngspice")
+    name = args.simulator or dialect_of_file(path).simulators[0]
     results = get_simulator(name).run(text, timeout=args.timeout, workdir=args.workdir)
     out = Path(args.out) if args.out else path.with_suffix(".csv")
     written = []
@@ -81,14 +84,12 @@ def _models(args) -> int:
     params = read_card(args.params) if args.params else None
     text = export(device, args.dialect, params)
     if args.out:
-        from pathlib import Path
-
         from neurospice.fileio import write_text_atomic
 
         write_text_atomic(args.out, text)
         print(f"wrote {args.out}")
         if args.dialect == "vacask":  # the card loads the Verilog-A from beside itself
-            va = Path(args.out).with_name(f"{device.name}.va")
+            va = Path(args.out).with_name(f"{device.name}{DIALECTS['verilog-a'].suffix}")
             write_text_atomic(va, export(device, "verilog-a", params))
             print(f"wrote {va}")
     else:
@@ -113,7 +114,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sim", help="run a SPICE netlist or a VACASK .sim file, write CSV")
     s.add_argument("netlist", help="netlist file (.cir/.sp for ngspice or Xyce, .sim for VACASK)")
-    s.add_argument("--simulator", choices=["ngspice", "ngspice-shared", "vacask", "xyce"],
+    s.add_argument("--simulator", choices=list(SIMULATORS),
                    help="default: vacask for .sim files, ngspice otherwise")
     s.add_argument("--out", help="CSV file (default: the netlist's name with .csv); with "
                                  "several analyses, one file per analysis: NAME.<analysis>.csv")
@@ -125,8 +126,7 @@ def build_parser() -> argparse.ArgumentParser:
                                       "ready-to-include file; render the committed files")
     s.add_argument("action", nargs="?", choices=["show", "export", "render"])
     s.add_argument("name", nargs="?", help="device name (see `neurospice models`)")
-    s.add_argument("--dialect", default="ngspice",
-                   choices=["ngspice", "xyce", "vacask", "verilog-a"])
+    s.add_argument("--dialect", default="ngspice", choices=list(DIALECTS))
     s.add_argument("--params", help="JSON parameter card (e.g. written by `neurospice fit`)")
     s.add_argument("--out", help="file to write (default: standard output)")
     s.add_argument("--check", action="store_true", help="with render: only report drift")

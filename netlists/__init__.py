@@ -1,4 +1,4 @@
-"""Declarative circuits rendered per dialect (ngspice, Xyce, VACASK).
+"""Declarative circuits rendered per dialect (ngspice, Xyce, VACASK; see ``dialects``).
 
 >>> from neurospice.netlists import Circuit, Pulse
 >>> c = Circuit("rc")
@@ -11,3 +11,5 @@ from neurospice.netlists.circuit import (  # noqa: F401
     Dc, Diode, Element, Inductor, Model, Noise, Op, Pulse, Pwl, Resistor, Sine, Subcircuit,
     SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource)
 from neurospice.netlists.expr import Expression  # noqa: F401
+from neurospice.netlists.dialects import DIALECTS, NETLIST_DIALECTS  # noqa: F401
+from neurospice.netlists.writers import Rendered  # noqa: F401

@@ -1,7 +1,8 @@
 """A declarative circuit: elements, subcircuits, models, parameters and analyses.
 
 Build a :class:`Circuit` in Python, then render it for a simulator with
-``circuit.to_netlist("ngspice" | "xyce" | "vacask")``. Everything is validated when it is
+``circuit.to_netlist("ngspice" | "xyce" | "vacask")`` (the dialects of
+:mod:`neurospice.netlists.dialects`). Everything is validated when it is
 added, so a bad name or value fails where it was written, naming the element.
 
 All values are SI floats (ohm, farad, henry, volt, ampere, second, hertz) or expressions of
@@ -22,7 +23,6 @@ from neurospice.netlists.expr import Expression
 from neurospice.netlists.values import check_name, check_node, check_path_string, check_value
 
 Value = Union[float, Expression]
-DIALECTS = ("ngspice", "xyce", "vacask")
 
 
 def _value(value, *, what: str, element: str | None, positive=False, nonnegative=False) -> Value:
@@ -629,24 +629,36 @@ class Circuit(_Container):
 
     # -- rendering
     def verilog_a_sources(self, dialect: str | None = None) -> list[Path]:
-        """The Verilog-A files the circuit needs compiled (for VACASK, also the generated
-        wrappers of behavioral sources)."""
+        """The Verilog-A files of the circuit's model cards, which a run compiles (the same
+        for every dialect; ``dialect`` is accepted for the simulators' contract). The
+        wrappers VACASK needs for behavioral sources are generated text: see :meth:`render`."""
         from neurospice.netlists import writers
-        return writers.verilog_a_sources(self, dialect)
+        return writers.verilog_a_sources(self)
 
-    def to_netlist(self, dialect: str = "ngspice", *, osdi: dict | None = None) -> str:
-        """The netlist text for ``dialect`` (ngspice, xyce or vacask).
+    def render(self, dialect: str = "ngspice", *, osdi: dict | None = None):
+        """The netlist for ``dialect`` and the files it refers to beside itself, as a
+        ``writers.Rendered`` (``.netlist`` text, ``.files``: name -> text). Writes nothing.
 
-        ``osdi`` maps each Verilog-A source to its compiled .osdi file; without it the
-        netlist names ``<source>.osdi`` (ngspice) or loads the .va itself (VACASK).
+        ``osdi`` maps each Verilog-A source (a model's .va path, or the name of a generated
+        file in ``.files``) to its compiled .osdi file; without it the netlist names
+        ``<source>.osdi`` (ngspice) or loads the .va itself (VACASK).
         """
         from neurospice.netlists import writers
         return writers.render(self, dialect, osdi or {})
 
+    def to_netlist(self, dialect: str = "ngspice", *, osdi: dict | None = None) -> str:
+        """The netlist text for ``dialect`` (ngspice, xyce or vacask); writes nothing. See
+        :meth:`render` for ``osdi`` and for the files a VACASK netlist loads beside itself."""
+        return self.render(dialect, osdi=osdi).netlist
+
     def write(self, path, dialect: str = "ngspice", *, osdi: dict | None = None) -> Path:
-        """Write the netlist for ``dialect`` to ``path`` (atomically)."""
+        """Write the netlist for ``dialect`` to ``path``, and the files it loads beside
+        itself (VACASK's behavioral-source wrappers) into the same folder, atomically."""
         from neurospice.fileio import write_text_atomic
-        return write_text_atomic(path, self.to_netlist(dialect, osdi=osdi))
+        rendered = self.render(dialect, osdi=osdi)
+        for name, text in rendered.files.items():
+            write_text_atomic(Path(path).with_name(name), text)
+        return write_text_atomic(path, rendered.netlist)
 
     def __str__(self) -> str:
         return self.to_netlist("ngspice")

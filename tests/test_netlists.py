@@ -205,6 +205,76 @@ def test_vacask_wrapper_ports_never_clash_with_parameters():
     c.vsource("1", "a", 0, 1.0)
     c.resistor("1", "b", 0, 1.0)
     c.bsource("x", "b", 0, i="t0*v(a)")
-    c.to_netlist("vacask")
-    text = c.verilog_a_sources("vacask")[0].read_text()
+    rendered = c.render("vacask")
+    [(name, text)] = rendered.files.items()
+    assert f'load "{name}"' in rendered.netlist
     assert "parameter real t0" in text and "inout _t0" in text
+
+
+def test_rendering_writes_no_file_and_changes_no_element(tmp_path, monkeypatch):
+    """to_netlist is pure: the VACASK wrapper of a behavioral source comes back as text, the
+    check leaves a controlling source's name as given; only write() writes, beside the
+    netlist."""
+    monkeypatch.setenv("NEUROSPICE_CACHE", str(tmp_path / "cache"))
+    c = Circuit()
+    c.vsource("Sense", "a", 0, 1.0)
+    c.resistor("1", "a", 0, 1e3)
+    f = c.cccs("1", 0, "b", "vsense", 2.0)
+    c.resistor("2", "b", 0, 1e3)
+    c.bsource("x", "c", 0, v="2*v(b)")
+    c.resistor("3", "c", 0, 1e3)
+    c.op()
+    for dialect in ("ngspice", "xyce", "vacask"):
+        text = c.to_netlist(dialect)
+        assert "VSense" in text           # written as declared (VACASK is case-sensitive)
+    assert f.vsource == "vsense"
+    assert not (tmp_path / "cache").exists() or not any((tmp_path / "cache").rglob("*"))
+    rendered = c.render("vacask")
+    assert rendered.files and all(n.endswith(".va") for n in rendered.files)
+    assert c.render("ngspice").files == {}
+    out = c.write(tmp_path / "deck.sim", "vacask")
+    assert out.read_text() == rendered.netlist
+    for name, text in rendered.files.items():
+        assert (tmp_path / name).read_text() == text
+
+
+def test_the_dialect_lists_agree():
+    """One registry: the Circuit's dialects, the device export's, the command line's choices,
+    the simulators' dialects and the pytest markers all derive from it or match it."""
+    import tomllib
+    from pathlib import Path
+
+    from neurospice.cli import build_parser
+    from neurospice.compact_models import export
+    from neurospice.netlists import DIALECTS, NETLIST_DIALECTS, writers
+    from neurospice.simulators import SIMULATORS, get_simulator
+
+    assert set(NETLIST_DIALECTS) == {n for n, d in DIALECTS.items() if d.writer is not None}
+    assert tuple(export.DIALECTS) == tuple(DIALECTS)
+    for d in NETLIST_DIALECTS:
+        assert issubclass(DIALECTS[d].writer, (writers.SpiceWriter, writers.VacaskWriter))
+    with pytest.raises(NetlistError, match="choose from " + ", ".join(NETLIST_DIALECTS)):
+        Circuit().to_netlist("verilog-a")      # a device export, not a netlist dialect
+    read_by = {s for d in DIALECTS.values() for s in d.simulators}
+    assert read_by == set(SIMULATORS)
+    for name in SIMULATORS:
+        assert name in DIALECTS[get_simulator(name).dialect].simulators
+
+    def options(parser, path=()):
+        """(subcommand path, option dest) -> choices, through every subparser."""
+        found = {}
+        for action in parser._actions:
+            if isinstance(action.choices, dict):       # a subparsers action
+                for cmd, sub in action.choices.items():
+                    found.update(options(sub, path + (cmd,)))
+            elif action.choices is not None:
+                found[path + (action.dest,)] = tuple(action.choices)
+        return found
+
+    cli = options(build_parser())
+    assert cli[("sim", "simulator")] == tuple(SIMULATORS)
+    assert cli[("models", "dialect")] == tuple(DIALECTS)
+    assert cli[("rfnet", "export", "dialect")] == NETLIST_DIALECTS
+    pyproject = tomllib.loads((Path(__file__).parents[1] / "pyproject.toml").read_text())
+    markers = {m.split(":")[0] for m in pyproject["tool"]["pytest"]["ini_options"]["markers"]}
+    assert {s.split("-")[0] for s in SIMULATORS} <= markers

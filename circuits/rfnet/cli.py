@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from neurospice.netlists.dialects import DIALECTS, NETLIST_DIALECTS
+
 
 def load_data(spec: str, seed: int = 0):
     from neurospice.circuits.rfnet.data import TASKS, load_spectra, synthetic
@@ -61,7 +63,7 @@ def add_parser(subparsers) -> None:
     x = sub.add_parser("export", help="write the trained network as a netlist")
     x.add_argument("dir", type=Path)
     x.add_argument("--level", choices=("envelope", "rf"), required=True)
-    x.add_argument("--dialect", choices=("ngspice", "xyce", "vacask"), default="ngspice")
+    x.add_argument("--dialect", choices=NETLIST_DIALECTS, default="ngspice")
     x.add_argument("--data", default=None, help="take the input from this data set")
     x.add_argument("--sample", type=int, default=0, help="test sample used as the input")
     x.add_argument("--out", type=Path, default=None, help="file (default DIR/<level>.<ext>)")
@@ -128,7 +130,6 @@ def cmd_eval(args) -> int:
 
 
 def cmd_export(args) -> int:
-    from neurospice.fileio import write_text_atomic
     from neurospice.circuits.rfnet import envelope_netlist as EN
     from neurospice.circuits.rfnet import rf_netlist as RF
     from neurospice.circuits.rfnet.network import RFNetwork
@@ -143,9 +144,9 @@ def cmd_export(args) -> int:
         c.op()
     else:
         c = RF.build(net, x, rendering="subckt" if args.dialect != "vacask" else "osdi")
-    ext = {"ngspice": "cir", "xyce": "cir", "vacask": "sim"}[args.dialect]
-    path = args.out or Path(args.dir) / f"{args.level}.{args.dialect}.{ext}"
-    write_text_atomic(path, c.to_netlist(args.dialect))
+    suffix = DIALECTS[args.dialect].suffix
+    path = args.out or Path(args.dir) / f"{args.level}.{args.dialect}{suffix}"
+    c.write(path, args.dialect)   # with the files a VACASK netlist loads beside itself
     print(f"wrote {path} ({len(c.elements)} elements)", file=sys.stderr)
     print(path)
     return 0

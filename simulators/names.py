@@ -89,7 +89,7 @@ def vacask_name(raw: str, vtype: str = "") -> str:
     if m:
         inst, branch = m.group(1).replace(":", "."), m.group(2)
         # "br": a source's branch; "t0,t1": the port branch of the Verilog-A module that
-        # renders a behavioral voltage source (netlists.writers._BWrapper)
+        # renders a behavioral voltage source (netlists.writers.BehavioralWrapper)
         if branch == "br" or re.fullmatch(r"(_*)t0,\1t1", branch):
             return f"i({inst})"
         return f"i({inst}.{branch})"
@@ -170,27 +170,32 @@ def _power_law_integral(f: np.ndarray, psd: np.ndarray) -> float:
     return float(total)
 
 
-def normalize_noise(result: Result) -> None:
+def normalize_noise(result: Result) -> Result:
     """One noise result for every simulator: ``onoise_spectrum`` and ``inoise_spectrum`` as
     spectral densities (V or A per sqrt(Hz): VACASK's ``onoise`` is a power density and its
     ``gain`` a power gain), and ``meta["integrated"]``: ``onoise_total`` and ``inoise_total``,
     the RMS over the analysed band, integrated here from the spectra the same way for all
-    (ngspice's own totals are kept as ``meta["integrated_by_simulator"]``)."""
-    vec = result._vectors
+    (ngspice's own totals are kept as ``meta["integrated_by_simulator"]``). Returns a new
+    Result; ``result`` is left as it was."""
+    vec = dict(result.vectors)
+    units = dict(result.units)
+    meta = dict(result.meta)
     if "onoise" in vec and "onoise_spectrum" not in vec:
         power = np.abs(vec.pop("onoise"))
-        result.units.pop("onoise", None)
+        units.pop("onoise", None)
         vec["onoise_spectrum"] = np.sqrt(power)
         gain = np.abs(vec.get("gain", np.zeros_like(power)))
         if np.all(gain > 0):
             vec["inoise_spectrum"] = np.sqrt(power / gain)
-    if "integrated" in result.meta:
-        result.meta["integrated_by_simulator"] = result.meta.pop("integrated")
+    if "integrated" in meta:
+        meta["integrated_by_simulator"] = meta.pop("integrated")
     f = np.real(result.axis)
-    result.meta["integrated"] = {
+    meta["integrated"] = {
         name.replace("_spectrum", "_total"): float(np.sqrt(_power_law_integral(
             f, np.abs(vec[name]) ** 2)))
         for name in ("onoise_spectrum", "inoise_spectrum") if name in vec}
-    for name in ("onoise_spectrum", "inoise_spectrum"):
-        if name in vec:
-            result.units[name] = ""
+    spectra = {name: "" for name in ("onoise_spectrum", "inoise_spectrum") if name in vec}
+    out = Result(result.kind, vec, name=result.name, units={**units, **spectra},
+                 netlist=result.netlist, log=result.log, simulator=result.simulator, meta=meta)
+    out.units.update(spectra)   # '' is a unit here (V or A per sqrt(Hz), told by the data)
+    return out
