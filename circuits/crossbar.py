@@ -21,10 +21,11 @@ resistance, compliance, selection), and ngspice and VACASK run it alike (VACASK 
 generated Verilog-A wrapper).
 
 Programming (:func:`program`): a target weight matrix is mapped linearly onto the device's
-read conductance range; the state parameter of each cell (``gi`` for rram, ``q0`` for dwmtj,
-``m0`` for mtj) is found by inverting G(state) on the numpy rendering; device-to-device
-variability is drawn per cell (:func:`~neurospice.compact_models.randomness.draw_params`), so
-the programmed conductance differs from the target. For rram, :func:`rram_pulse_counts` maps
+read conductance range; the state parameter of each cell (the device's ``state_parameter``:
+``gi`` for rram, ``q0`` for dwmtj, ``m0`` for mtj) is found by inverting G(state) on the numpy
+rendering; device-to-device variability (by default the device's ``default_spread``) is drawn
+per cell (:func:`~neurospice.compact_models.randomness.draw_params`), so the programmed
+conductance differs from the target. For rram, :func:`rram_pulse_counts` maps
 each target gap to a number of gradual-RESET pulses from the LRS, and
 :func:`program` (``by_pulses=True``) applies those counts to every cell through the vectorised
 pulse-level simulator with the cell's own parameters (open-loop programming).
@@ -37,26 +38,19 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
+from neurospice.compact_models.devices import as_device
 from neurospice.errors import NetlistError
 
-#: The parameter holding each device's programmed state.
-STATE_PARAMETER = {"rram": "gi", "dwmtj": "q0", "mtj": "m0"}
-#: Default device-to-device spreads per device (kind, sigma) for :func:`program`.
-DEFAULT_SPREAD = {
-    # the seed's R0 spread (381.7 / 6988 Ohm, PHYSICS.md 6) as a spread of the current prefactor
-    "rram": {"i0": ("lognormal", 381.7 / 6988.0)},
-    "dwmtj": {"gp": ("normal", 0.03), "gap": ("normal", 0.03)},
-    "mtj": {"rp": ("normal", 0.03)},
-}
 #: Gradual-RESET programming pulse for rram (from the LRS): about 200 pulses span the range.
 RRAM_PROGRAM_PULSE = (-0.5, 10e-9)
 ACCESS_DEFAULTS = {"g_on": 1e-3, "i_sat": 1e-3, "vth": 0.4, "vs": 0.05, "g_off": 1e-12}
 
 
-def _device(device):
-    from neurospice.compact_models.devices import get_device
-
-    return get_device(device) if isinstance(device, str) else device
+def _state_key(dev) -> str:
+    """The device's state parameter, or a NetlistError where it declares none."""
+    if dev.state_parameter is None:
+        raise NetlistError(f"device {dev.name!r} declares no state_parameter to program")
+    return dev.state_parameter
 
 
 def access_subcircuit(**overrides):
@@ -78,11 +72,11 @@ def two_t_two_r_subcircuit(circuit, device="rram", *, rendering="osdi"):
     blb, gated by wl. Binary weight: ``sign(R_BL - R_BLb)``."""
     from neurospice.netlists import Subcircuit
 
-    dev = _device(device)
+    dev = as_device(device)
     name = f"ns_2t2r_{dev.name}"
     if name in circuit.subcircuits:
         return circuit.subcircuits[name]
-    state = STATE_PARAMETER[dev.name]
+    state = _state_key(dev)
     default = dev.parameter[state].default
     if "ns_access" not in circuit.subcircuits:
         circuit.subcircuit(access_subcircuit())
@@ -107,13 +101,13 @@ def two_t_two_r_subcircuit(circuit, device="rram", *, rendering="osdi"):
 
 def read_conductance(device, params: Mapping[str, float] | None = None, v_read: float = 0.1):
     """Chord conductance I(v_read)/v_read of one device (state held, numpy)."""
-    dev = _device(device)
+    dev = as_device(device)
     return float(dev.numpy.dc_current({"p": v_read}, params)["p,n"]) / v_read
 
 
 def state_range(device, params=None) -> tuple[float, float]:
     """(low-G state, high-G state) values of the device's state parameter."""
-    dev = _device(device)
+    dev = as_device(device)
     p = dev.params(params)
     if dev.name == "rram":
         return p["gmax"], p["gmin"]
@@ -123,16 +117,16 @@ def state_range(device, params=None) -> tuple[float, float]:
         return float(s[0]), float(s[-1])
     if dev.name == "mtj":
         return -1.0, 1.0
-    raise NetlistError(f"no state range for device {dev.name!r}: give STATE_PARAMETER and a range")
+    raise NetlistError(f"no state range for device {dev.name!r}")
 
 
 def state_for_conductance(device, g_target, params=None, v_read: float = 0.1, n_grid: int = 400):
     """The state parameter values giving the read conductances ``g_target`` (inverted by
     monotone interpolation of G over the state range, on the numpy rendering)."""
-    dev = _device(device)
+    dev = as_device(device)
     lo, hi = state_range(dev, params)
     grid = np.linspace(lo, hi, n_grid)
-    key = STATE_PARAMETER[dev.name]
+    key = _state_key(dev)
     base = dict(params or {})
     g = np.array([read_conductance(dev, {**base, key: float(s)}, v_read) for s in grid])
     order = np.argsort(g)
@@ -180,18 +174,16 @@ def program(weights, device="rram", *, spread=None, seed=0, v_read: float = 0.1,
     Weights are mapped linearly onto [G_low, G_high] (the device's read-conductance range at
     ``v_read``, or ``g_range``), from ``w_range`` (default: the weights' min and max). The
     state of each cell is chosen for the nominal device; ``spread`` (default
-    :data:`DEFAULT_SPREAD`; ``{}`` for none) then perturbs each cell's parameters, so the
+    the device's ``default_spread``; ``{}`` for none) then perturbs each cell's parameters, so the
     programmed G differs. ``by_pulses`` (rram): program each cell open-loop with the nominal
     pulse count through its own (perturbed) parameters."""
     from neurospice.compact_models.randomness import draw_params
 
-    dev = _device(device)
+    dev = as_device(device)
     w = np.asarray(weights, dtype=float)
     if w.ndim != 2:
         raise NetlistError(f"weights must be a matrix, got shape {w.shape}")
-    key = STATE_PARAMETER.get(dev.name)
-    if key is None:
-        raise NetlistError(f"device {dev.name!r} has no state parameter for programming")
+    key = _state_key(dev)
     lo_s, hi_s = state_range(dev)
     g_lo, g_hi = g_range or (read_conductance(dev, {key: lo_s}, v_read),
                              read_conductance(dev, {key: hi_s}, v_read))
@@ -199,7 +191,7 @@ def program(weights, device="rram", *, spread=None, seed=0, v_read: float = 0.1,
     scale = (w - w_lo) / (w_hi - w_lo) if w_hi > w_lo else np.zeros_like(w)
     g_target = g_lo + (g_hi - g_lo) * np.clip(scale, 0.0, 1.0)
     states = state_for_conductance(dev, g_target, v_read=v_read)
-    spread = DEFAULT_SPREAD.get(dev.name, {}) if spread is None else spread
+    spread = dev.default_spread if spread is None else spread
     drawn = draw_params(dev, w.size, seed, spread) if spread else [{} for _ in range(w.size)]
     counts = None
     if by_pulses:
@@ -249,7 +241,7 @@ class Crossbar:
     access: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        self.device = _device(self.device)
+        self.device = as_device(self.device)
         if self.cell not in ("1R", "1T1R", "2T2R"):
             raise NetlistError(f"cell must be '1R', '1T1R' or '2T2R', got {self.cell!r}")
         if self.sense not in ("ideal", "tia"):
@@ -341,7 +333,7 @@ class Crossbar:
                        rendering=self.rendering, params=self._params(i, j))
             c.instance(f"t{i}_{j}", "ns_access", [mid, f"wl{i}", self._col_node(i, j)])
         else:
-            key = STATE_PARAMETER[dev.name]
+            key = _state_key(dev)
             pair = self._params(i, j) or ({}, {})
             states = {f"s_{b}": dev.params(p)[key] for b, p in zip(("bl", "blb"), pair)}
             c.instance(f"p{i}_{j}", f"ns_2t2r_{dev.name}",
@@ -392,8 +384,8 @@ class Crossbar:
 def binary_weights_2t2r(weights, device="rram") -> list:
     """Cell parameter pairs for a 2T2R array from a +-1 weight matrix: +1 puts BL in the HRS
     and BLb in the LRS (weight = sign(R_BL - R_BLb))."""
-    dev = _device(device)
-    key = STATE_PARAMETER[dev.name]
+    dev = as_device(device)
+    key = _state_key(dev)
     low_g, high_g = state_range(dev)
     w = np.sign(np.asarray(weights, dtype=float))
     if np.any(w == 0):

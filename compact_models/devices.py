@@ -29,5 +29,12 @@ def get_device(name: str):
     return importlib.import_module(module).DEVICE
 
 
+def as_device(device):
+    """``device`` itself if it is a :class:`~neurospice.compact_models.framework.Device`, else
+    the registered device of that name (:func:`get_device`)."""
+    return get_device(device) if isinstance(device, str) else device
+
+
 def device_names() -> list[str]:
+    """The names of the registered devices, sorted."""
     return sorted(_MODULES)

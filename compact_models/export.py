@@ -8,9 +8,10 @@ from typing import Mapping
 
 from neurospice.fileio import write_text_atomic
 from neurospice.errors import NetlistError
+from neurospice.netlists import dialects
 from neurospice.netlists.values import fmt
 
-DIALECTS = ("ngspice", "xyce", "vacask", "verilog-a")
+DIALECTS = tuple(dialects.DIALECTS)   # every dialect of the registry, verilog-a included
 
 
 def read_card(path) -> dict[str, float]:
@@ -28,16 +29,14 @@ def read_card(path) -> dict[str, float]:
 
 
 def export(device, dialect: str, params: Mapping[str, float] | None = None) -> str:
-    """The text of a file a designer includes, with ``params`` as the defaults."""
+    """The text of a file a designer includes, rendered with ``params`` as the defaults
+    (checked against the device's table: an unknown name or a value outside the bounds raises
+    NetlistError naming it)."""
     values = device.params(params)
     if dialect == "verilog-a":
-        return _with_defaults_va(device, values)
+        return device.verilog_a(defaults=values)
     if dialect in ("ngspice", "xyce"):
-        text = device.subcircuit_text(dialect)
-        head, _, rest = text.partition(f".subckt {device.module} ")
-        ports, sep, defaults = rest.partition("\n")[0], "\n", rest.partition("\n")[2]
-        first = f".subckt {device.module} " + _replace_defaults(ports, values)
-        return head + first + sep + defaults
+        return device.subcircuit_text(dialect, defaults=values)
     if dialect == "vacask":
         card = " ".join(f"{k}={fmt(v)}" for k, v in values.items())
         return (f"// {device.module}: {device.description}\n"
@@ -47,26 +46,6 @@ def export(device, dialect: str, params: Mapping[str, float] | None = None) -> s
                 f"model {device.name} {device.module} {card}\n"
                 f"// instance: name ({' '.join(device.ports)}) {device.name}\n")
     raise NetlistError(f"dialect must be one of {', '.join(DIALECTS)}, got {dialect!r}")
-
-
-def _replace_defaults(line: str, values: Mapping[str, float]) -> str:
-    out = []
-    for word in line.split(" "):
-        key, eq, _ = word.partition("=")
-        out.append(f"{key}={fmt(values[key])}" if eq and key in values else word)
-    return " ".join(out)
-
-
-def _with_defaults_va(device, values) -> str:
-    lines = device.verilog_a().splitlines()
-    for k, line in enumerate(lines):
-        for name, value in values.items():
-            prefix = f'  (* type="instance" *) parameter real {name} = '
-            if line.startswith(prefix):
-                rest = line[len(prefix):]
-                old, sep, tail = rest.partition(" from ") if " from " in rest else rest.partition(";")
-                lines[k] = prefix + fmt(value) + sep + tail
-    return "\n".join(lines) + "\n"
 
 
 def render_all(check: bool = False) -> list[Path]:

@@ -77,6 +77,106 @@ def test_definition_errors_are_caught_early():
         Parameter("begin", "", 0.0)
 
 
+def test_renderings_take_fitted_defaults():
+    """``defaults`` replace the table's defaults in the rendered text, and nothing else."""
+    base_va, va = MTJ.verilog_a().splitlines(), MTJ.verilog_a(defaults={"rp": 4.5e3}).splitlines()
+    changed = [(a, b) for a, b in zip(base_va, va) if a != b]
+    assert len(base_va) == len(va) and len(changed) == 1
+    assert changed[0][1].startswith('  (* type="instance" *) parameter real rp = 4500.0 from ')
+    base_sub = MTJ.subcircuit_text("ngspice").splitlines()
+    sub = MTJ.subcircuit_text("ngspice", defaults={"rp": 4.5e3, "m0": -1.0}).splitlines()
+    changed = [(a, b) for a, b in zip(base_sub, sub) if a != b]
+    assert len(changed) == 1 and " rp=4500.0 " in changed[0][1] and " m0=-1.0 " in changed[0][1]
+    assert MTJ.subcircuit({"tmr0": 2.0}).params["tmr0"] == 2.0
+
+
+@pytest.mark.parametrize("render", ["verilog_a", "subcircuit", "subcircuit_text"])
+@pytest.mark.parametrize("defaults, message", [({"bogus": 1.0}, "no parameter 'bogus'"),
+                                               ({"rp": math.nan}, "rp=nan is outside"),
+                                               ({"rp": math.inf}, "rp=inf is outside")])
+def test_rendering_defaults_are_validated(render, defaults, message):
+    with pytest.raises(NetlistError, match=message):
+        getattr(MTJ, render)(defaults=defaults)
+
+
+@needs_ngspice
+def test_subcircuit_with_fitted_defaults_runs_with_them():
+    """The card rendered with a fitted rp and state, instantiated without parameters,
+    conducts as the numpy rendering with those values."""
+    card = {"rp": 4.5e3, "m0": -1.0}
+    deck = ("mtj card\n" + MTJ.subcircuit_text("ngspice", defaults=card)
+            + "v1 a 0 0.1\nx1 a 0 0 ns_mtj\n.op\n.end\n")
+    res = get_simulator("ngspice").run(deck).op
+    expect = float(MTJ.numpy.dc_current({"p": 0.1}, card)["p,n"])
+    assert expect == pytest.approx(0.1 / (4.5e3 * (1 + 1.5)), rel=0.05)   # AP near zero bias
+    assert -res.scalar("i(v1)") == pytest.approx(expect, rel=1e-6)
+
+
+def test_device_facts_are_declared_and_checked():
+    """The programming state and the default variability are part of a definition."""
+    assert (get_device("rram").state_parameter, get_device("dwmtj").state_parameter,
+            MTJ.state_parameter) == ("gi", "q0", "m0")
+    assert MTJ.default_spread == {"rp": ("normal", 0.03)}
+    assert get_device("spin_diode").state_parameter is None
+    p = (Parameter("g", "S", 1e-3, 0.0, 1.0),)
+    cur = (("p", "n", "g*v(p,n)"),)
+    with pytest.raises(NetlistError, match="state_parameter 'x' is not a parameter"):
+        Device("bad", "", ("p", "n"), p, cur, state_parameter="x")
+    with pytest.raises(NetlistError, match="unknown parameter 'x'"):
+        Device("bad", "", ("p", "n"), p, cur, default_spread={"x": ("normal", 0.1)})
+    with pytest.raises(NetlistError, match="default_spread of g"):
+        Device("bad", "", ("p", "n"), p, cur, default_spread={"g": ("uniform", 0.1)})
+    with pytest.raises(NetlistError, match="default_spread of g"):
+        Device("bad", "", ("p", "n"), p, cur, default_spread={"g": ("normal", -0.1)})
+
+
+def test_param_arrays_check_every_instance():
+    rram = get_device("rram")
+    p = rram.param_arrays({"i0": [1e-3, 2e-3, 3e-3], "ea": 0.7}, 3)
+    assert p["ea"] == 0.7 and p["i0"].shape == (3,) and p["v0"] == rram.parameter["v0"].default
+    with pytest.raises(NetlistError, match=r"i0: \(2,\) values for 3 devices"):
+        rram.param_arrays({"i0": [1e-3, 2e-3]}, 3)
+    with pytest.raises(NetlistError, match="i0=-1.0 is outside"):
+        rram.param_arrays({"i0": [1e-3, -1.0, 1e-3]}, 3)
+    with pytest.raises(NetlistError, match="no parameter 'bogus'"):
+        rram.param_arrays({"bogus": [1.0, 2.0, 3.0]}, 3)
+
+
+@pytest.mark.parametrize("name", ["nbox", "rram", "mtj", "stno"])
+def test_numpy_evaluators_agree(name):
+    """``evaluate`` (checked, named), ``equations`` (vectorised) and ``scalar_equations``
+    (math on floats) are one set of equations: equal on a grid of voltages."""
+    dev = get_device(name)
+    p = dev.params()
+    x0 = dev.numpy.initial_state(p)
+    volts = np.linspace(-1.5, 1.5, 7)
+    V = {t: (volts if t == dev.terminals[0] else np.zeros_like(volts)) for t in dev.ports}
+    X = {k: np.full_like(volts, v) for k, v in x0.items()}
+    cur, rates = dev.numpy.equations(1.0, V, X, p)
+    named_cur, named_rates = dev.numpy.evaluate(V, X)
+    for k, v in enumerate(volts):
+        sc, sr = dev.numpy.scalar_equations(1.0, {t: float(V[t][k]) for t in dev.ports},
+                                            x0, p)
+        assert all(isinstance(c, float) for c in (*sc, *sr))
+        assert np.allclose(sc, [c[k] for c in cur], rtol=1e-12, atol=0)
+        assert np.allclose(sr, [np.broadcast_to(r, volts.shape)[k] for r in rates],
+                           rtol=1e-12, atol=0)
+    for (a, b, _), c in zip(dev.currents, cur):
+        assert np.array_equal(named_cur[f"{a},{b}"], c)
+    for s, r in zip(dev.states, rates):
+        assert np.array_equal(named_rates[s.name], r)
+
+
+def test_scalar_equations_fall_back_to_numpy_where_math_refuses():
+    """exp overflow: math raises, the scalar evaluator answers numpy's inf (not an error)."""
+    dev = Device("expo", "", ("p", "n"), (Parameter("g", "S", 1e-3, 0.0, 1.0),),
+                 (("p", "n", "g*exp(v(p,n))"),))
+    (cur,), () = dev.numpy.scalar_equations(1.0, {"p": 1000.0, "n": 0.0}, {}, dev.params())
+    assert cur == math.inf
+    (cur,), () = dev.numpy.scalar_equations(1.0, {"p": 1.0, "n": 0.0}, {}, dev.params())
+    assert cur == pytest.approx(1e-3 * math.e, rel=1e-15)
+
+
 def test_verilog_a_is_openvaf_safe():
     for name in device_names():
         va = get_device(name).verilog_a()

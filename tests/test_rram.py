@@ -409,20 +409,20 @@ def test_device_extensions_default_to_no_effect_and_act_as_documented():
     scales the current by exp(-sread xi) and leaves the rate (up to its ~mK of heating)."""
     p = RRAM.params()
     g, v = 0.9e-9, -0.3
-    (cur,), (rate,) = RRAM.numpy._evaluate(1.0, {"p": v, "n": 0.0, "xi": 1.0}, {"g": g}, p)
+    (cur,), (rate,) = RRAM.numpy.equations(1.0, {"p": v, "n": 0.0, "xi": 1.0}, {"g": g}, p)
     kt = K_OVER_Q * (p["tamb"] + p["rth"] * cur * v)
     gam = p["gamma0"] - p["beta"] * (g / p["g1"]) ** 3
     plain = -p["vel0"] * np.exp(-p["ea"] / kt) * np.sinh(gam * p["a0"] * v / (p["tox"] * kt))
     assert cur == pytest.approx(p["i0"] * np.exp(-g / p["g0"]) * np.sinh(v / p["v0"]), rel=1e-12)
     assert rate == pytest.approx(plain, rel=1e-9)               # windows = 1 far from bounds
     knee = dict(gk=0.9e-9, dk=1e-13, dea=0.1, sread=0.5)
-    rate_k = [RRAM.numpy._evaluate(1.0, {"p": v, "n": 0.0, "xi": 0.0}, {"g": gg},
+    rate_k = [RRAM.numpy.equations(1.0, {"p": v, "n": 0.0, "xi": 0.0}, {"g": gg},
                                    RRAM.params({**knee, "rth": 0.0, "beta": 0.0}))[1][0]
               for gg in (0.9e-9 - 5e-12, 0.9e-9 + 5e-12)]
     assert rate_k[1] / rate_k[0] == pytest.approx(np.exp(-0.1 / (K_OVER_Q * p["tamb"])), rel=1e-6)
     pk = RRAM.params(knee)
-    (c0,), (r0,) = RRAM.numpy._evaluate(1.0, {"p": v, "n": 0.0, "xi": 0.0}, {"g": 0.8e-9}, pk)
-    (c1,), (r1,) = RRAM.numpy._evaluate(1.0, {"p": v, "n": 0.0, "xi": 0.4}, {"g": 0.8e-9}, pk)
+    (c0,), (r0,) = RRAM.numpy.equations(1.0, {"p": v, "n": 0.0, "xi": 0.0}, {"g": 0.8e-9}, pk)
+    (c1,), (r1,) = RRAM.numpy.equations(1.0, {"p": v, "n": 0.0, "xi": 0.4}, {"g": 0.8e-9}, pk)
     assert c1 / c0 == pytest.approx(np.exp(-0.2), rel=1e-12)
     assert r1 / r0 == pytest.approx(1.0, abs=1e-3)
 

@@ -107,7 +107,7 @@ def build(net: RFNetwork, powers_w=None, *, batched: bool = False, timings: dict
             c.vsource(f"in{i}", _tone(0, i), "0", 0.0 if x is None else float(x[i] / P_REF))
     neuron = None
     for li, lay in enumerate(net.layers):
-        m = net._band(li)
+        m = net.band(li)
         fr = net.res_freq(li)
         ft = net.tones(li)
         s = lay.polarity

@@ -57,19 +57,34 @@ import numpy as np
 
 from neurospice.errors import NetlistError
 
-#: physical constants of the seed network (PHYSICS.md 2-3)
-DEFAULTS = {
-    "alpha": 0.01,          # resonator damping
-    "k_sd": 8800.0,         # V/W: 0.088 / I_th with I_th = 10 uA (8.8 mV per uW at the peak)
-    "g_m": 3.388370758630916e-3,   # A/V (3.39 uA/mV)
-    "v_b": 0.011084586710145186,   # V (11.1 mV)
-    "i_th": 10e-6,          # A, oscillator threshold
-    "i_clamp": 40e-6,       # A, 4 I_th
-    "q": 2.0,               # nonlinear damping
-    "r_osc": 1e3,           # ohm
-    "amp_gain": 1.25,       # power gain of the amplifier after each oscillator
-    "r_res": 1e3,           # ohm, resonator resistance (netlists)
+#: network constants that are device parameters: constant -> (device, parameter). Their
+#: defaults are the devices' (resonator damping alpha, rectified volts per watt k_sd and
+#: resistance r_res of the spin diode; threshold i_th, nonlinear damping q and resistance
+#: r_osc of the oscillator).
+DEVICE_CONSTANTS = {
+    "alpha": ("spin_diode", "alpha"),
+    "k_sd": ("spin_diode", "k_sd"),
+    "i_th": ("stno", "i_th"),
+    "q": ("stno", "q"),
+    "r_osc": ("stno", "r0"),
+    "r_res": ("spin_diode", "r0"),
 }
+#: the network's own circuit constants (SI), those of the seed network
+CIRCUIT_CONSTANTS = {
+    "g_m": 3.388370758630916e-3,   # A/V (3.39 uA/mV), the V-I stage's transconductance
+    "v_b": 0.011084586710145186,   # V (11.1 mV), its bias
+    "i_clamp": 40e-6,              # A, its compliance (4 I_th)
+    "amp_gain": 1.25,              # power gain of the amplifier after each oscillator
+}
+
+
+def default_constants() -> dict[str, float]:
+    """Every network constant at its default: the device parameters' defaults
+    (:data:`DEVICE_CONSTANTS`) and the circuit's (:data:`CIRCUIT_CONSTANTS`)."""
+    from neurospice.compact_models.devices import get_device
+
+    return {**{key: get_device(dev).parameter[par].default
+               for key, (dev, par) in DEVICE_CONSTANTS.items()}, **CIRCUIT_CONSTANTS}
 
 
 def lorentzian(f, fr, alpha):
@@ -137,7 +152,7 @@ class RFNetwork:
     def __init__(self, layers, *, constants=None, spread: float = 0.0, seed: int = 0,
                  name: str = "rfnet"):
         self.layers: list[Layer] = list(layers)
-        self.constants = {**DEFAULTS, **(constants or {})}
+        self.constants = {**default_constants(), **(constants or {})}
         self.spread = float(spread)
         self.seed = int(seed)
         self.name = name
@@ -186,8 +201,9 @@ class RFNetwork:
         if not self.layers:
             raise NetlistError("a network needs at least one layer")
         for key, value in self.constants.items():
-            if key not in DEFAULTS:
-                raise NetlistError(f"unknown network constant {key!r}; known: {sorted(DEFAULTS)}")
+            if key not in DEVICE_CONSTANTS and key not in CIRCUIT_CONSTANTS:
+                raise NetlistError(f"unknown network constant {key!r}; known: "
+                                   f"{sorted([*DEVICE_CONSTANTS, *CIRCUIT_CONSTANTS])}")
             if not np.isfinite(value) or (value <= 0 and key not in ("v_b",)):
                 raise NetlistError(f"network constant {key} must be finite and > 0, got {value}")
         if not 0 <= self.spread < 0.2:
@@ -322,7 +338,9 @@ class RFNetwork:
         return self.constants["amp_gain"] * np.clip(1 + self.realisation.osc_power[li], 0, None)
 
     # ------------------------------------------------------------------ envelope model
-    def _band(self, li: int) -> int:
+    def band(self, li: int) -> int:
+        """The tone offsets resonator k of layer ``li`` sees on either side (tones k - band ...
+        k + band): the layer's band, capped at n_in - 1 (all tones) and n_in - 1 for None."""
         lay = self.layers[li]
         return lay.n_in - 1 if lay.band is None else min(int(lay.band), lay.n_in - 1)
 
@@ -334,7 +352,7 @@ class RFNetwork:
         lay = self.layers[li]
         fi, fr, s = self.tones(li), self.res_freq(li), lay.polarity
         a, ksd = self.constants["alpha"], self.constants["k_sd"]
-        n, m = lay.n_in, self._band(li)
+        n, m = lay.n_in, self.band(li)
         W = np.zeros((lay.n_chains, n))
         g = None if gW is None else np.zeros_like(fr)
         if 2 * m + 1 <= max(8, n // 4):

@@ -99,6 +99,8 @@ DEVICE = Device(
         "PHYSICS.md section 7 (DW synapse: 2/3/5 states, stochastic position, G(q))",
         "X. Wang et al., IEEE Electron Device Lett. 30, 294 (2009) (spintronic memristor)",
     ),
+    state_parameter="q0",
+    default_spread={"gp": ("normal", 0.03), "gap": ("normal", 0.03)},
 )
 
 
@@ -190,7 +192,7 @@ def simulate_pulses(currents, width: float, period: float, *, n_repeats: int = 1
     xi = np.zeros((n_pulses, n_repeats)) if xi is None else np.asarray(xi, dtype=float)
     if xi.shape != (n_pulses, n_repeats):
         raise ValueError(f"xi must have shape {(n_pulses, n_repeats)}, got {xi.shape}")
-    evaluate = DEVICE.numpy._evaluate
+    evaluate = DEVICE.numpy.equations
     q = np.full(n_repeats, p["q0"])
     zeros = np.zeros(n_repeats)
     out = np.empty((n_pulses + 1, n_repeats))

@@ -59,4 +59,6 @@ DEVICE = Device(
     currents=(("p", "n", "cur"),),
     rates={"m": "k_p*(1 - m) - k_ap*(1 + m) + sigma*v(xi)*(1 - m*m)"},
     references=("PHYSICS.md section 1 (TMR(V), thermally activated STT switching)",),
+    state_parameter="m0",
+    default_spread={"rp": ("normal", 0.03)},
 )

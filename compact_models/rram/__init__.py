@@ -47,7 +47,7 @@ RTN chain plus the 1/f noise in ln R units, with ``sread = 1``). Both gains defa
 Defaults: the Stanford RRAM model v1.0.0 parameter set (Jiang, Wong et al., "A compact model
 for metal-oxide resistive random access memory with experiment verification", IEEE TED 63,
 1884 (2016); Guan, Yu, Wong, IEEE EDL 33, 1405 (2012)) -- generic HfOx values to be
-calibrated (:mod:`neurospice.calibration.recipe_rram`), not trusted. The window width
+calibrated (:mod:`neurospice.calibration.recipes.rram`), not trusted. The window width
 ``dwin``, the noise gains ``sc2c`` and ``sread`` and the knee ``gk``, ``dk``, ``dea`` are this
 model's own.
 """
@@ -124,6 +124,9 @@ DEVICE = Device(
         "Z. Jiang et al., IEEE Trans. Electron Devices 63, 1884 (2016)",
         "X. Guan, S. Yu, H.-S. P. Wong, IEEE Electron Device Lett. 33, 1405 (2012)",
     ),
+    state_parameter="gi",
+    # the seed's R0 spread (381.7 / 6988 Ohm) as a spread of the current prefactor
+    default_spread={"i0": ("lognormal", 381.7 / 6988.0)},
 )
 
 

@@ -293,7 +293,7 @@ def seed_reference_statistics(n) -> tuple[np.ndarray, np.ndarray]:
 
 
 def flicker_psd(freq) -> np.ndarray:
-    """The one-sided PSD (per pulse^-1) of the 1/f component: gain^2 |sum c_k e^(-i 2 pi f k)|^2
+    """The one-sided PSD (per pulse^-1) of the 1/f component: ``gain^2 |sum c_k e^(-i 2 pi f k)|^2``
     times 2 (one-sided, unit sample rate)."""
     f = np.asarray(freq, dtype=float)
     c = fractional_coefficients()
@@ -332,24 +332,6 @@ class PulseTrainResult:
         return read_resistance(self.gap, v_read, params)
 
 
-def _param_arrays(device, params, n_devices):
-    base = {k: v for k, v in (params or {}).items() if np.ndim(v) == 0}
-    values = device.params(base)
-    for key, val in (params or {}).items():
-        if np.ndim(val) == 0:
-            continue
-        if key not in device.parameter:
-            raise NetlistError(f"device {device.name} has no parameter {key!r}")
-        arr = np.asarray(val, dtype=float)
-        if arr.shape != (n_devices,):
-            raise NetlistError(f"parameter {key}: {arr.shape} values for {n_devices} devices")
-        bad = [x for x in arr if not device.parameter[key].contains(x)]
-        if bad:
-            device.parameter[key].check(bad[0])           # raises, naming the bound
-        values[key] = arr
-    return values
-
-
 def simulate_pulse_train(amplitudes, width: float, *, n_devices: int = 1, params=None,
                          gap0=None, xi=None, edge: float = 1e-9, steps_flat: int = 100,
                          steps_edge: int = 10) -> PulseTrainResult:
@@ -371,7 +353,7 @@ def simulate_pulse_train(amplitudes, width: float, *, n_devices: int = 1, params
     if amps.ndim == 1:
         amps = np.repeat(amps[:, None], n_devices, axis=1)
     n_pulses, n_devices = amps.shape
-    p = _param_arrays(dev, params, n_devices)
+    p = dev.param_arrays(params, n_devices)
     g = np.broadcast_to(np.asarray(p["gi"] if gap0 is None else gap0, dtype=float),
                         (n_devices,)).copy()
     xi = np.zeros((n_pulses, n_devices)) if xi is None else np.asarray(xi, dtype=float)
@@ -383,7 +365,7 @@ def simulate_pulse_train(amplitudes, width: float, *, n_devices: int = 1, params
     dts = np.concatenate([np.full(steps_edge, edge / steps_edge),
                           np.full(steps_flat, width / steps_flat),
                           np.full(steps_edge, edge / steps_edge)])
-    evaluate = dev.numpy._evaluate
+    evaluate = dev.numpy.equations
     zeros = np.zeros(n_devices)
     gaps = np.empty((n_pulses + 1, n_devices))
     energy = np.zeros((n_pulses, n_devices))

@@ -167,8 +167,8 @@ def map_devices(devices: Mapping[str, np.ndarray], n_pulses: int = 2000, *,
     gmax = np.maximum(base["gmax"], g_r0 + g0 * np.maximum(drift_end, 0.0) + GMAX_MARGIN)
     out = {**scalars, "gi": gi, "ea": ea, "dea": dea, "gk": gk, "dk": dk, "gmax": gmax}
     # raises, naming the parameter and its bound, where a mapped value leaves the table
-    var._param_arrays(DEVICE, {k: out[k] for k in ("ea", "dea", "gk", "dk", "gmax", "gi")},
-                      np.size(out["ea"]))
+    DEVICE.param_arrays({k: out[k] for k in ("ea", "dea", "gk", "dk", "gmax", "gi")},
+                        np.size(out["ea"]))
     out["g_r0"] = g_r0
     return out
 
