@@ -31,7 +31,7 @@ import numpy as np
 import _timing as T
 
 from neurospice.calibration.fit import Dataset, Fit, Model
-from neurospice.calibration.recipes import mtj_model
+from neurospice.calibration.recipes.mtj import mtj_model
 from neurospice.compact_models.devices import get_device
 from neurospice.netlists import Circuit
 from neurospice.simulators import get_simulator

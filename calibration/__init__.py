@@ -5,7 +5,9 @@ oscillator curves) into SI numpy arrays with typed errors; see its docstring for
 canonical names and options.
 
 Fitting: :mod:`.fit` (the engine: :class:`Model`, :class:`Dataset`, :class:`Fit`,
-:class:`FitResult`), :mod:`.recipes` (per device family, returning a :class:`Calibration`),
+:class:`FitResult`), :mod:`.recipes` (a package, one module per device family, each
+describing its :class:`Recipe` s; :func:`register` adds one, :func:`verify_card` re-simulates
+any fitted card), :mod:`.table` and :mod:`.units` (reading tables with units),
 :mod:`.report` (JSON, model cards, Markdown, PNG plots), :mod:`.cli` (``neurospice fit``).
 lmfit, scipy and matplotlib are imported only when a fit runs or a plot is drawn.
 """
@@ -25,28 +27,30 @@ from .data import (
     load_table,
     load_transient,
 )
-from ._table import Report, Table
 from .fit import Dataset, Fit, FitResult, Model, Param
-from .recipes import (
-    RECIPES,
-    Calibration,
-    Verification,
-    fit_mtj_rv,
-    fit_spin_diode_field,
-    fit_spin_diode_spectrum,
-    fit_spin_diode_trace,
-    fit_stno,
-    get_recipe,
-    verify_mtj,
-)
-from .recipe_nbox import fit_nbox_iv
+from .recipes import (RECIPES, Calibration, CardCheck, Option, Recipe, Verification,
+                      default_recipe, get_recipe, register, verify_card)
 from .report import write_outputs
+from .table import Report, Table
+
+# the recipes' fit functions, imported from their family module on first use
+RECIPE_FUNCTIONS = ("fit_mtj_rv", "fit_spin_diode_field", "fit_spin_diode_spectrum",
+                    "fit_spin_diode_trace", "fit_stno", "verify_mtj", "fit_nbox_iv",
+                    "calibrate_pulse_updates")
 
 __all__ = [
     "IVSweep", "Measurement", "OscillatorCurve", "PulseRamp", "Report", "Spectrum", "Table",
     "Transient", "load_iv", "load_oscillator", "load_pulse_updates", "load_spectrum",
     "load_spin_diode_sweeps", "load_table", "load_transient",
-    "Dataset", "Fit", "FitResult", "Model", "Param", "RECIPES", "Calibration", "Verification",
-    "fit_mtj_rv", "fit_spin_diode_field", "fit_spin_diode_spectrum", "fit_spin_diode_trace",
-    "fit_stno", "get_recipe", "verify_mtj", "write_outputs", "fit_nbox_iv",
+    "Dataset", "Fit", "FitResult", "Model", "Param", "RECIPES", "Calibration", "CardCheck",
+    "Option", "Recipe", "Verification", "default_recipe", "get_recipe", "register",
+    "verify_card", "write_outputs", *RECIPE_FUNCTIONS,
 ]
+
+
+def __getattr__(name):
+    if name in RECIPE_FUNCTIONS:
+        from . import recipes
+
+        return getattr(recipes, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

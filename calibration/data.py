@@ -48,13 +48,14 @@ import numpy as np
 
 from neurospice.errors import DataError
 
-from ._table import Column, Raw, Report, finite_rows, load_table, read_raw
-from ._units import SI_UNIT, Unit, lookup_unit
+from .table import Column, Raw, Report, finite_rows, load_table, read_raw
+from .units import SI_UNIT, Unit, lookup_unit
 
 __all__ = [
     "IVSweep", "Transient", "Spectrum", "OscillatorCurve", "PulseRamp", "Measurement",
     "QUANTITIES", "load_table", "load_iv", "load_transient", "load_spectrum",
-    "load_oscillator", "load_spin_diode_sweeps", "load_pulse_updates",
+    "load_oscillator", "load_spin_diode_sweeps", "load_pulse_updates", "column_counts",
+    "has_frequency_pairs",
 ]
 
 SPLITS = (None, "columns", "sweep_column", "reversal", "blocks")
@@ -479,3 +480,30 @@ def load_pulse_updates(path, *, unit: str = "A", min_points: int = 3) -> list[Pu
             columns={"current_a": col.name}, units={"current_a": col.unit_symbol or unit},
             pulse=np.arange(1, len(current) + 1), current_a=current))
     return out
+
+
+def column_counts(path, quantities: Sequence[str]) -> dict[str, int]:
+    """How many columns of the file's header look like each of ``quantities`` (keys of
+    ``QUANTITIES``; each column counted once, for the first quantity it matches, in the
+    order given, as the loaders map them). For choosing a file layout by looking at it:
+    a ``sweep`` column means stacked sweeps, two ``voltage`` columns side-by-side curves."""
+    unknown = [q for q in quantities if q not in QUANTITIES]
+    if unknown:
+        raise ValueError(f"unknown quantities {unknown}; use keys of QUANTITIES")
+    raw = read_raw(path)
+    taken: set[int] = set()
+    counts = {}
+    for key in quantities:
+        hits = [c for c in raw.columns if c.index not in taken and _matches(c, QUANTITIES[key])]
+        taken.update(c.index for c in hits)
+        counts[key] = len(hits)
+    return counts
+
+
+def has_frequency_pairs(path) -> bool:
+    """Whether the header is :func:`load_spin_diode_sweeps`' layout: columns in pairs that
+    share a name holding a frequency in GHz."""
+    cols = read_raw(path).columns
+    return bool(cols) and len(cols) % 2 == 0 and all(
+        a.name == b.name and re.search(r"GHz", a.name, re.IGNORECASE)
+        for a, b in zip(cols[::2], cols[1::2]))

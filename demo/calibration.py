@@ -40,7 +40,7 @@ def mtj_iv_file(path: Path, *, noise: float = 0.003, seed: int = 11) -> Path:
 
 def showcase(out) -> list[str]:
     from neurospice.calibration import get_recipe, write_outputs
-    from neurospice.calibration.recipes import fit_mtj_rv, fit_spin_diode_field
+    from neurospice.calibration import fit_mtj_rv, fit_spin_diode_field
 
     out = Path(out)
     data = mtj_iv_file(out / "calibration_mtj_iv.csv")

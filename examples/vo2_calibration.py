@@ -19,7 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from neurospice.calibration import load_iv, load_transient, write_outputs
-from neurospice.calibration.recipe_nbox import fit_nbox_iv
+from neurospice.calibration.recipes.nbox import fit_nbox_iv
 
 HERE = Path(__file__).resolve().parent
 DATA = HERE.parents[1] / "shared" / "data" / "vo2_threshold_switch"
@@ -46,14 +46,14 @@ def main(out: Path) -> None:
 def _plots(cal, out: Path) -> None:
     from neurospice.analysis.plots import curves
 
-    s = cal.sweep_curves
+    s = cal.curves["sweep"]
     curves([{"series": [(s["v_up"], s["i_up"], "measured, up", "C0o"),
                         (s["v_down"], s["i_down"], "measured, down", "C1o"),
                         (s["v_up"], s["model_i_up"], "card, up", "C0-"),
                         (s["v_down"], s["model_i_down"], "card, down", "C1-")],
              "logy": True, "xlabel": "voltage (V)", "ylabel": "current (A)",
              "title": "VO2 dual DC sweep"}], out / "loop.png")
-    rows = cal.pulse_curves
+    rows = cal.curves["pulses"]
     traces = []
     for k, r in enumerate(rows[::2]):
         t = np.asarray(r["time_s"]) * 1e3

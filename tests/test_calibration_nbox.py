@@ -14,8 +14,8 @@ import numpy as np
 import pytest
 
 from neurospice.calibration import IVSweep, load_iv, load_transient, write_outputs
-from neurospice.calibration.recipe_nbox import (VO2_FIXED, fit_nbox_iv, measured_switching,
-                                                model_switching, static_curve, sweep_currents)
+from neurospice.calibration.recipes.nbox import VO2_FIXED, fit_nbox_iv, measured_switching
+from neurospice.compact_models.nbox.static import static_curve, sweep_currents, sweep_folds
 from neurospice.compact_models.devices import get_device
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
@@ -55,7 +55,7 @@ def test_static_curve_is_the_steady_state():
 
 
 def test_dual_sweep_snaps_up_at_the_fold_and_releases_lower():
-    folds = model_switching(TRUTH, 21.0)
+    folds = sweep_folds(TRUTH, 21.0)
     assert folds["up"] is not None and folds["down"] is not None
     assert folds["down"] < folds["up"] < 21.0
     assert folds["up_ratio"] > 3 and folds["down_ratio"] > 3
@@ -94,7 +94,7 @@ def test_synthetic_recovery_within_two_standard_errors(seed):
         err = fit.stderr[name]
         assert err is not None and err > 0, name
         assert abs(fit.values[name] - TRUTH[name]) < 2 * err, (name, fit.values[name], err)
-    folds = model_switching(TRUTH, 21.0)
+    folds = sweep_folds(TRUTH, 21.0)
     assert cal.derived["v_th_fold"]["value"] == pytest.approx(folds["up"], rel=0.01)
     assert cal.derived["v_hold_fold"]["value"] == pytest.approx(folds["down"], rel=0.01)
 

@@ -14,7 +14,7 @@ from neurospice.calibration import (IVSweep, OscillatorCurve, Spectrum, fit_mtj_
                                     fit_spin_diode_trace, fit_stno, load_spin_diode_sweeps,
                                     write_outputs)
 from neurospice.calibration.fit import Dataset, Fit
-from neurospice.calibration.recipes import kittel_field, kittel_model
+from neurospice.calibration.recipes.spin_diode import kittel_field, kittel_model
 from neurospice.compact_models.devices import get_device
 from neurospice.simulators import get_simulator
 

@@ -11,8 +11,7 @@ import numpy as np
 import pytest
 
 from neurospice.compact_models.devices import get_device
-from neurospice.compact_models.nbox import (quasi_static_iv, sweep_branches,
-                                             threshold_hold)
+from neurospice.compact_models.nbox import static_curve, sweep_currents, threshold_hold
 from neurospice.netlists import Circuit, Pwl
 from neurospice.simulators import get_simulator
 
@@ -32,11 +31,13 @@ def test_defaults_put_vth_vh_in_the_nbo2_range():
 
 
 def test_quasi_static_iv_is_s_shaped():
-    v, i, temp = quasi_static_iv()
+    temp, v, i = static_curve()
     assert np.all(np.diff(i) > 0)                    # current-controlled: i single-valued
     dv = np.diff(v)
     assert np.any(dv < 0) and dv[0] > 0 and dv[-1] > 0   # rise, NDR, rise
-    (vu, iu), (vd, idn) = sweep_branches(1.5)
+    vu = np.linspace(0.0, 1.5, 201)[1:]
+    vd = vu[::-1]
+    iu, idn = sweep_currents(None, vu, vd)
     # the up sweep snaps at V_th, the down sweep recovers at V_h: a hysteresis window
     v_th, v_h = threshold_hold()
     jump_up = vu[np.argmax(np.diff(iu)) + 1]
@@ -48,7 +49,7 @@ def test_quasi_static_iv_is_s_shaped():
 def test_vo2_family_also_snaps_back():
     v_th, v_h = threshold_hold(VO2)
     assert v_h < v_th
-    v, i, temp = quasi_static_iv(VO2)
+    temp, v, i = static_curve(VO2)
     k = np.flatnonzero(np.diff(v) < 0)[0]            # the threshold (first fold)
     assert temp[k] < 340.0 + 3 * VO2["w_c"]          # at the transition, not far above it
 

@@ -343,30 +343,30 @@ DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rram_pulse_upd
 def test_set_reset_recipe_recovers_the_card_from_an_ngspice_loop(sim):
     """SET/RESET from the ngspice I-V loop: gmin and gmax within 1 % of the card, the
     ON/OFF ratio within 2 %, V_set in the abrupt SET window."""
-    from neurospice.calibration.recipe_rram import set_reset_from_loop
+    from neurospice.calibration.recipes.rram import set_reset_from_loop
 
     res = get_simulator(sim).run(_loop_circuit("osdi")).tran
     out = set_reset_from_loop(res["v(a)"], -res["i(vin)"])
     p = RRAM.params()
-    assert out["gmin"] == pytest.approx(p["gmin"], rel=1e-2)
-    assert out["gmax"] == pytest.approx(p["gmax"], rel=1e-2)
-    assert out["on_off"] == pytest.approx(on_off_ratio(), rel=2e-2)
-    assert 0.6 < out["v_set"] < 0.75 and -0.8 < out["v_reset"] < -0.4
+    assert out.gmin == pytest.approx(p["gmin"], rel=1e-2)
+    assert out.gmax == pytest.approx(p["gmax"], rel=1e-2)
+    assert out.on_off == pytest.approx(on_off_ratio(), rel=2e-2)
+    assert 0.6 < out.v_set < 0.75 and -0.8 < out.v_reset < -0.4
 
 
 def test_weak_reset_recipe_recovers_drift_parameters():
     """Synthetic seed-model devices (drift + 1/f): slopes within 10 %, knee within 10 %, the
     1/f gain within 10 %."""
-    from neurospice.calibration.recipe_rram import fit_weak_reset
+    from neurospice.calibration.recipes.rram import fit_weak_reset
 
     mc = var.weak_reset_montecarlo(3, 2000, seed=4)
     d = mc.devices
     for j in range(3):
         r = d["r0"][j] * np.exp(mc.w_mean[:, j] + mc.w_flicker[:, j])
         f = fit_weak_reset(mc.pulse, r)
-        assert f["m1"] == pytest.approx(d["m1"][j], rel=0.10)
-        assert f["n_star"] == pytest.approx(d["n_star"][j], rel=0.10)
-        assert f["flicker_gain"] == pytest.approx(var.FRAC_GAIN, rel=0.10)
+        assert f.m1 == pytest.approx(d["m1"][j], rel=0.10)
+        assert f.n_star == pytest.approx(d["n_star"][j], rel=0.10)
+        assert f.flicker_gain == pytest.approx(var.FRAC_GAIN, rel=0.10)
 
 
 @pytest.mark.skipif(not DATA.is_dir(), reason="shared data set rram_pulse_updates not present")
@@ -378,17 +378,17 @@ def test_pulse_update_recipe_on_measured_ramps():
     both directions (measured: 7.5 % and 6.1 %; the depression spread grows along the ramp);
     40 seeded synthetic ramps reproduce it within 20 % (their own sampling noise)."""
     from neurospice.calibration import load_pulse_updates
-    from neurospice.calibration.recipe_rram import fit_pulse_updates, simulate_ramps
+    from neurospice.calibration.recipes.rram import fit_pulse_updates, simulate_ramps
 
     out = fit_pulse_updates(load_pulse_updates(DATA / "set.csv"),
                             load_pulse_updates(DATA / "reset.csv"))
-    pot, dep = out["potentiation"], out["depression"]
+    pot, dep = out.potentiation, out.depression
     for m in (pot, dep):
         np.testing.assert_allclose(m.mean(), m.mean_measured, rtol=0.05)
         assert np.mean(np.abs(m.spread() / m.spread_measured - 1)) < 0.15
         synth = simulate_ramps(m, 40, seed=1)
         assert np.mean(np.abs(synth.std(0, ddof=1) / m.spread_measured - 1)) < 0.20
-    a = out["asymmetry"]
+    a = out.asymmetry
     assert a["step_potentiation_a"] > 0 > a["step_depression_a"]
     assert abs(a["nu_potentiation"] - a["nu_depression"]) > 0.5
 

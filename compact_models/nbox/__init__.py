@@ -6,7 +6,7 @@ gives an S-shaped quasi-static I-V (current-controlled negative differential res
 between a threshold voltage V_th (the insulating branch folds over) and a hold voltage V_h
 (the conducting branch folds back); a voltage sweep snaps back at V_th and recovers at V_h.
 
-Conductance of the switching region (``mix`` selects or blends the two families):
+Conductance of the switching region (``mix`` selects or blends the two families)::
 
     G(T, E) = g_ref exp[-(ea/kB)(1/T - 1/t_ref)] exp[(w(E) - w(0)) / (kB T)]      (NbO2)
               + mix g_met sigmoid((T - t_c) / w_c)                                   (VO2)
@@ -20,8 +20,8 @@ NbO2 Poole-Frenkel model, ``mix = 1`` the VO2-type transition on an activated in
 background.
 
 Series (contact) resistance ``r_c`` inside the device, in closed form (no internal node, no
-branch): the oxide voltage is estimated once, v_ox = v / (1 + G0 r_c) with G0 = G(T, |v|/d),
-the conductance re-evaluated at it, G1 = G(T, |v_ox|/d), and the terminal current is
+branch): the oxide voltage is estimated once, v_ox = v / (1 + G0 r_c) with ``G0 = G(T, |v|/d)``,
+the conductance re-evaluated at it, ``G1 = G(T, |v_ox|/d)``, and the terminal current is
 i = v G1 / (1 + G1 r_c). The Joule power that heats the switching region is that of the oxide
 only, P = i^2 / G1 = v^2 G1 / (1 + G1 r_c)^2.
 
@@ -42,12 +42,12 @@ Default parameters (NbO2 crosspoint device, about 100 nm, 20 nm oxide) give, qua
 with the surroundings at ambient, V_th ~ 1.0 V and V_h ~ 0.6 V (see :func:`threshold_hold`):
 inside the 0.8-1.2 V / 0.5-0.8 V range reported for NbO2 crosspoint threshold switches
 (Pickett & Williams 2012; Kumar et al. 2017; Gibson et al. 2016). These are stated choices,
-not a fit: calibrate them (``calibration/recipe_nbox.py``).
+not a fit: calibrate them (the ``nbox-iv`` recipe of :mod:`neurospice.calibration`).
+
+The steady state (static S-curve, slow dual sweeps, V_th and V_h): :mod:`.static`.
 """
 
 from __future__ import annotations
-
-from typing import Mapping
 
 import numpy as np
 
@@ -131,79 +131,6 @@ DEVICE = Device(
 )
 
 
-# --------------------------------------------------------------------------- quasi-static
-
-def _power(v, temp, p):
-    """Oxide Joule power (W) at terminal voltage ``v`` and temperature ``temp`` (arrays)."""
-    # with Ts = T and no noise the rate of T is P / c_th: the oxide power, from the rendering
-    cur, rates = DEVICE.numpy.evaluate({"p": v}, {"T": temp, "Ts": temp}, p, time=1.0)
-    return cur["p,n"], rates["T"] * p["c_th"]
-
-
-def quasi_static_iv(params: Mapping[str, float] | None = None, *, t_max: float | None = None,
-                    n: int = 2000, include_env: bool = True):
-    """The steady-state I-V, traced by the device temperature (single-valued along the S).
-
-    For each temperature T between ``t_amb`` and ``t_max`` the oxide power that holds it is
-    P = (T - t_amb) / R (R = r_th + r_env, or r_th alone with ``include_env=False``: the
-    surroundings kept at ambient, the relevant curve on the time scale of a spike), and the
-    voltage is the one at which the device dissipates P (bisection; P grows with v).
-    Returns (v, i, T) arrays ordered by temperature."""
-    p = DEVICE.params(params)
-    r_tot = p["r_th"] + (p["r_env"] if include_env else 0.0)
-    t_max = t_max if t_max is not None else p["t_amb"] + 1500.0
-    temp = p["t_amb"] + (t_max - p["t_amb"]) * np.linspace(0.0, 1.0, n + 1)[1:] ** 2
-    target = (temp - p["t_amb"]) / r_tot
-    lo, hi = np.full(n, -9.0), np.full(n, 3.0)       # log10 of the voltage
-    for _ in range(60):
-        mid = 0.5 * (lo + hi)
-        _, power = _power(10.0 ** mid, temp, p)
-        high = power > target
-        hi = np.where(high, mid, hi)
-        lo = np.where(high, lo, mid)
-    v = 10.0 ** (0.5 * (lo + hi))
-    cur, _ = _power(v, temp, p)
-    return v, cur, temp
-
-
-def threshold_hold(params: Mapping[str, float] | None = None, *, include_env: bool = True,
-                   t_max: float | None = None) -> tuple[float, float]:
-    """(V_th, V_h): the first local maximum of the quasi-static v(T) (the threshold, where
-    the insulating branch folds over) and the following minimum (the hold voltage). Raises
-    ValueError when the I-V has no NDR (monotonic v(T))."""
-    v, _, _ = quasi_static_iv(params, include_env=include_env, t_max=t_max)
-    dv = np.diff(v)
-    falling = np.flatnonzero(dv < 0)
-    if not len(falling):
-        raise ValueError("the quasi-static I-V has no negative differential resistance")
-    k_th = falling[0]
-    rising = np.flatnonzero(dv[k_th:] > 0)
-    k_h = k_th + (rising[0] if len(rising) else len(dv))
-    return float(v[k_th]), float(v[k_h])
-
-
-def sweep_branches(v_max: float, params: Mapping[str, float] | None = None, *,
-                   include_env: bool = True, n: int = 200):
-    """A slow dual voltage sweep 0 -> v_max -> 0 as a voltage-controlled source sees it:
-    the up branch follows the insulating (low-T) branch and jumps at V_th; the down branch
-    follows the conducting (high-T) branch and drops back at V_h. Returns
-    ((v_up, i_up), (v_down, i_down)) on ``n`` voltages each (v_down descending)."""
-    vq, iq, _ = quasi_static_iv(params, include_env=include_env)
-    grid = np.linspace(0.0, v_max, n + 1)[1:]
-    dv = np.diff(vq)
-    falling = np.flatnonzero(dv < 0)
-    if not len(falling):                      # no NDR: one monotonic branch
-        i_up = np.interp(grid, vq, iq)
-        return (grid, i_up), (grid[::-1], i_up[::-1])
-    k_th = falling[0]
-    rising = np.flatnonzero(dv[k_th:] > 0)
-    k_h = k_th + (rising[0] if len(rising) else len(dv))
-    low_v, low_i = vq[:k_th + 1], iq[:k_th + 1]
-    high_v, high_i = vq[k_h:], iq[k_h:]
-    v_th, v_h = vq[k_th], vq[k_h]
-    i_up = np.where(grid <= v_th, np.interp(grid, low_v, low_i),
-                    np.interp(grid, high_v, high_i))
-    down = grid[::-1]
-    i_down = np.where(down >= v_h, np.interp(down, high_v, high_i),
-                      np.interp(down, low_v, low_i))
-    return (grid, i_up), (down, i_down)
+# the steady state (static I-V, slow sweeps, V_th and V_h) lives in .static
+from .static import (StaticCurve, oxide_power, static_curve, sweep_currents,  # noqa: E402
+                     sweep_folds, threshold_hold)

@@ -19,7 +19,7 @@ import numpy as np
 
 from neurospice.errors import DataError
 
-from ._units import Header, Unit, parse_header
+from .units import Header, Unit, parse_header
 
 DELIMITERS = ("\t", ";", ",")  # tried in this order; whitespace when none fits
 _PROBE = 5                     # rows that must follow a header and look numeric
@@ -325,7 +325,7 @@ def finite_rows(path: Path, named: Sequence[tuple[str, np.ndarray, np.ndarray]],
 class Table:
     """A measured-data table: SI values by column, with where each row came from.
 
-    ``data[:, j]`` holds column ``columns[j]`` in SI units (see :mod:`._units`); ``lines`` the
+    ``data[:, j]`` holds column ``columns[j]`` in SI units (see :mod:`.units`); ``lines`` the
     1-based file line of each row; ``block`` counts headers repeated mid-file (0 before the
     first repeat); ``preamble`` the non-blank lines above the header (instrument settings).
     """

@@ -1,12 +1,12 @@
-"""Calibration recipes for the HfO2 RRAM (compact_models/rram).
+"""Calibration of the HfO2 RRAM (compact_models/rram); the ``rram-pulse-updates`` recipe.
 
-- :func:`set_reset_from_loop`: SET/RESET parameters from an I-V loop (a quasi-static sweep):
+- :func:`set_reset_from_loop` (-> :class:`LoopSwitching`): SET/RESET parameters from an I-V loop (a quasi-static sweep):
   the SET and RESET voltages (steepest conductance change on each branch), R_on and R_off at a
   read voltage, and from them the gap bounds ``gmin``/``gmax`` of the card (i0, g0, v0 held).
-- :func:`fit_weak_reset`: the seed's weak-RESET drift parameters (two slopes, knee, offset)
+- :func:`fit_weak_reset` (-> :class:`WeakResetDrift`): the seed's weak-RESET drift parameters (two slopes, knee, offset)
   from resistance vs pulse number, with the 1/f noise gain from the residual.
-- :func:`fit_pulse_updates`: a conductance-update model fitted to measured potentiation and
-  depression ramps (``../shared/data/rram_pulse_updates``): the mean ramp per direction,
+- :func:`fit_pulse_updates` (-> :class:`PulseUpdates`): a conductance-update model fitted to
+  measured potentiation and depression ramps (the ``rram_pulse_updates`` data set): the mean ramp per direction,
   ``I(n) = a + (b - a) expm1(-nu n/N) / expm1(-nu)`` (``nu`` the nonlinearity; the
   asymmetry is the difference between the directions), fitted with the calibration engine
   (:class:`~neurospice.calibration.fit.Fit`, relative residuals), and a cycle-to-cycle noise
@@ -15,7 +15,10 @@
   a per-pulse read noise sigma_e -- whose predicted spread across ramps,
   mean(n) sqrt(var(o + s n/N) + sigma_e^2), is compared with the measured one (it grows
   along the ramp where the drift term matters, as in the measured depression ramps);
-  :func:`simulate_ramps` draws seeded synthetic ramps.
+  :func:`simulate_ramps` draws seeded synthetic ramps. As the recipe ``rram-pulse-updates``
+  (:func:`calibrate_pulse_updates`): the ramps of one or more files (:func:`load_ramps`), each
+  ramp's direction told by its trend (rising: potentiation). The update model is not a card
+  of the ``rram`` device (no circuit renders it), so there is no card to write or re-simulate.
 """
 
 from __future__ import annotations
@@ -26,10 +29,46 @@ import numpy as np
 
 from neurospice.errors import CalibrationError
 
+from .base import Calibration, Recipe, collect_warnings
+
+__all__ = ["LoopSwitching", "WeakResetDrift", "UpdateModel", "PulseUpdates",
+           "set_reset_from_loop", "fit_weak_reset", "ramp_model", "fit_direction",
+           "fit_pulse_updates", "simulate_ramps", "load_ramps", "calibrate_pulse_updates",
+           "RRAM_PULSE_UPDATES", "REGISTERED"]
+
+
+@dataclass(frozen=True)
+class LoopSwitching:
+    """SET/RESET of one I-V loop: switching voltages (V), resistances at the read voltage
+    (ohm), their ratio, and the gap bounds (m) of the card that reproduce them."""
+
+    v_set: float
+    v_reset: float
+    r_on: float
+    r_off: float
+    on_off: float
+    gmin: float
+    gmax: float
+
+
+@dataclass(frozen=True)
+class WeakResetDrift:
+    """The two-slope weak-RESET drift of one device: slopes ``m1``, ``m2`` of ln(R/R0) per
+    pulse before and after the knee ``n_star``, offset ``c1`` (0: folded into ``r0``, ohm),
+    the 1/f noise gain and the residual RMS of ln R."""
+
+    m1: float
+    m2: float
+    n_star: float
+    c1: float
+    r0: float
+    flicker_gain: float
+    residual_rms: float
+
 
 # --------------------------------------------------------------------------- SET/RESET loop
 
-def set_reset_from_loop(v, i, *, v_read: float = 0.1, params=None) -> dict:
+def set_reset_from_loop(v, i, *, v_read: float = 0.1, params=None) -> LoopSwitching:
     """SET/RESET from one loop starting in the HRS (rising positive branch first): V_set and
     V_reset, R_off (before SET) and R_on (after SET) at +v_read, the ON/OFF ratio, and the
     gap bounds that reproduce R_on and R_off with the card's i0, g0, v0."""
@@ -52,15 +91,14 @@ def set_reset_from_loop(v, i, *, v_read: float = 0.1, params=None) -> dict:
     k_off = int(np.argmin(np.abs(v[up] - v_read)))
     k_on = k_top + int(np.argmin(np.abs(v[k_top:k_bottom] - v_read)))
     r_off, r_on = v[k_off] / i[k_off], v[k_on] / i[k_on]
-    return {"v_set": v_set, "v_reset": v_reset, "r_on": float(r_on), "r_off": float(r_off),
-            "on_off": float(r_off / r_on),
-            "gmin": float(gap_for_resistance(r_on, v[k_on], params)),
-            "gmax": float(gap_for_resistance(r_off, v[k_off], params))}
+    return LoopSwitching(v_set, v_reset, float(r_on), float(r_off), float(r_off / r_on),
+                         float(gap_for_resistance(r_on, v[k_on], params)),
+                         float(gap_for_resistance(r_off, v[k_off], params)))
 
 
 # --------------------------------------------------------------------------- weak RESET
 
-def fit_weak_reset(n, r) -> dict:
+def fit_weak_reset(n, r) -> WeakResetDrift:
     """Two-slope drift of ln(R/R0) vs pulse number for one device (the seed's model): m1, m2,
     n_star, c1 with R0 = R at n = 0 divided by exp(c1) -- and the 1/f gain estimated from the
     residual's standard deviation (sqrt of the sum of the squared fractional coefficients)."""
@@ -71,9 +109,8 @@ def fit_weak_reset(n, r) -> dict:
         raise CalibrationError("need at least 10 positive resistances, one per pulse number")
     w = np.log(r / r[0])
     m1, m2, ns, c1, rms = two_slope_fit(n, w)
-    return {"m1": m1, "m2": m2, "n_star": ns, "c1": 0.0, "r0": float(r[0] * np.exp(c1)),
-            "flicker_gain": rms / float(np.sqrt(np.sum(fractional_coefficients() ** 2))),
-            "residual_rms": rms}
+    return WeakResetDrift(m1, m2, ns, 0.0, float(r[0] * np.exp(c1)),
+                          rms / float(np.sqrt(np.sum(fractional_coefficients() ** 2))), rms)
 
 
 # --------------------------------------------------------------------------- pulse updates
@@ -165,14 +202,24 @@ def fit_direction(ramps, direction: str) -> UpdateModel:
                        a.std(axis=0, ddof=1), res)
 
 
-def fit_pulse_updates(set_ramps, reset_ramps) -> dict:
+@dataclass(frozen=True)
+class PulseUpdates:
+    """Potentiation and depression update models and their asymmetry (``asymmetry``:
+    ``nu_potentiation``, ``nu_depression``, and the mean current change per pulse
+    ``step_potentiation_a``, ``step_depression_a`` in A)."""
+
+    potentiation: UpdateModel
+    depression: UpdateModel
+    asymmetry: dict
+
+
+def fit_pulse_updates(set_ramps, reset_ramps) -> PulseUpdates:
     """Potentiation (SET) and depression (RESET) update models, and their asymmetry: the
     nonlinearities and the mean current change per pulse of each direction."""
     pot, dep = fit_direction(set_ramps, "potentiation"), fit_direction(reset_ramps, "depression")
-    return {"potentiation": pot, "depression": dep,
-            "asymmetry": {"nu_potentiation": pot.nu, "nu_depression": dep.nu,
-                          "step_potentiation_a": (pot.b - pot.a) / pot.n_total,
-                          "step_depression_a": (dep.b - dep.a) / dep.n_total}}
+    return PulseUpdates(pot, dep, {"nu_potentiation": pot.nu, "nu_depression": dep.nu,
+                                   "step_potentiation_a": (pot.b - pot.a) / pot.n_total,
+                                   "step_depression_a": (dep.b - dep.a) / dep.n_total})
 
 
 def simulate_ramps(model: UpdateModel, n_ramps: int, seed) -> np.ndarray:
@@ -184,3 +231,66 @@ def simulate_ramps(model: UpdateModel, n_ramps: int, seed) -> np.ndarray:
     u = np.arange(model.n_total) / model.n_total
     read = model.sigma_read * gen.standard_normal((n_ramps, model.n_total))
     return model.mean()[None, :] * (1.0 + o[:, None] + s[:, None] * u[None, :] + read)
+
+
+# --------------------------------------------------------------------------- as a recipe
+
+def load_ramps(path) -> list:
+    """Read-current ramps side by side, one per column (:func:`~..data.load_pulse_updates`)."""
+    from ..data import load_pulse_updates
+
+    return load_pulse_updates(path)
+
+
+def calibrate_pulse_updates(ramps, *, progress=False) -> Calibration:
+    """The ``rram-pulse-updates`` recipe: ramps (:class:`~..data.PulseRamp` s) sorted by
+    their trend (the mean of the last tenth above that of the first: potentiation), then
+    :func:`fit_pulse_updates`. The fitted update models and their noise are derived
+    quantities; ``extra`` holds the predicted and measured spread across ramps."""
+    rising, falling = [], []
+    for r in ramps:
+        cur = np.asarray(r.current_a, float)
+        k = max(1, cur.size // 10)
+        (rising if cur[-k:].mean() > cur[:k].mean() else falling).append(r)
+    out = fit_pulse_updates(rising, falling)
+    fits = {f"{m.direction} mean ramp": m.fit for m in (out.potentiation, out.depression)}
+    derived = {}
+    for m in (out.potentiation, out.depression):
+        d = m.direction
+        for name, value, unit, text in (
+                ("a", m.a, "A", "read current before the first pulse"),
+                ("b", m.b, "A", "read current after the last pulse"),
+                ("nu", m.nu, "", "nonlinearity (0: linear)"),
+                ("sigma_offset", m.sigma_offset, "", "relative offset per ramp (std)"),
+                ("sigma_drift", m.sigma_drift, "", "relative drift along a ramp (std)"),
+                ("rho", m.rho, "", "correlation of offset and drift"),
+                ("sigma_read", m.sigma_read, "", "relative read noise per pulse")):
+            stderr = m.fit.stderr.get(name) if name in ("a", "b", "nu") else None
+            derived[f"{name}_{d}"] = {"value": value, "stderr": stderr, "unit": unit,
+                                      "description": f"{d}: {text}"}
+    spread = {m.direction: {
+        "mean_rel_error": float(np.mean(np.abs(m.spread() / m.spread_measured - 1))),
+        "ramps": len(rising if m.direction == "potentiation" else falling),
+        "pulses": m.n_total} for m in (out.potentiation, out.depression)}
+    cal = Calibration("rram-pulse-updates", None, {}, {}, fits, derived,
+                      warnings=collect_warnings(fits),
+                      extra={"asymmetry": out.asymmetry, "spread": spread})
+    cal.curves["updates"] = out
+    cal.notes += [
+        f"{len(rising)} rising ramps (potentiation), {len(falling)} falling (depression), "
+        "told apart by their trend",
+        "mean ramp I(n) = a + (b - a) expm1(-nu n/N) / expm1(-nu), relative residuals; noise: "
+        "per-ramp offset and drift (bivariate normal) plus read noise; spread: mean relative "
+        "error of the predicted spread across ramps against the measured one (extra)",
+        "no card: the update model is not a parameter set of the rram device, so there is "
+        "nothing to re-simulate"]
+    return cal
+
+
+RRAM_PULSE_UPDATES = Recipe(
+    "rram-pulse-updates", "rram",
+    "RRAM synapse: nonlinear potentiation/depression update ramps and their "
+    "cycle-to-cycle noise from read currents after identical pulses",
+    run=calibrate_pulse_updates, load=load_ramps, default=True)
+
+REGISTERED = (RRAM_PULSE_UPDATES,)

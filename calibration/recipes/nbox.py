@@ -6,16 +6,12 @@ steady state: on the way up it stays on the insulating branch until that branch 
 (V_th) and snaps to the conducting branch; on the way down it follows the conducting branch
 until that one folds back (the hold voltage V_h) and drops to the insulating branch.
 
-**The model of a sweep** (no time integration): the steady state of the thermal device is
-P(v, T) = (T - t_amb) / (r_th + r_env), with P the oxide Joule power of the card (the
-device's own numpy rendering, so the fitted curve is exactly the card's DC behaviour). For
-each temperature T on a grid the voltage that holds it is found by vectorised bisection
-(P grows with v), which traces the S-shaped static I-V v(T), i(T) single-valued in T
-(:func:`static_curve`). A slow sweep then selects a branch without any integration
-(:func:`sweep_currents`): going up, the state at voltage v is the *first* temperature at
-which v(T) reaches v (running maximum of v(T)); going down from the top state, the *last*
-temperature not above it at which v(T) falls to v (running minimum). The folds where the path
-jumps are the model's switching voltages (:func:`model_switching`).
+**The model of a sweep** (no time integration): the device's steady state,
+:mod:`neurospice.compact_models.nbox.static` -- the S-shaped static I-V traced by the device
+temperature (:func:`~neurospice.compact_models.nbox.static.static_curve`, thermal resistance
+r_th + r_env: the surroundings settle in a DC sweep), the branch a slow voltage sweep follows
+on it (:func:`~neurospice.compact_models.nbox.static.sweep_currents`) and the folds where it
+jumps (:func:`~neurospice.compact_models.nbox.static.sweep_folds`).
 
 **The fit** (:func:`fit_nbox_iv`): log-current residuals on both branches (currents span
 decades), differential evolution then Levenberg-Marquardt (the engine of
@@ -32,6 +28,11 @@ activated only) unless ``fixed`` says otherwise. Starting values and search boun
 the data (:func:`start_from_sweep`): the low-bias resistance gives ``g_ref``, the on-state
 resistance ``g_met`` and ``r_c``, and the power at the switch (with the resistance drop along
 the insulating branch) ``r_th``.
+
+**Verification** (``verify=True``, :func:`verify_sweep`): the card re-simulated in the
+simulators (:func:`~.base.verify_card`) as a DC sweep of the *current* (the static I-V is
+single-valued in the current, so no branch is ambiguous), the voltage compared with the
+static curve the fit used.
 
 **Pulses** (optional, :func:`simulate_pulses`): the DC sweep says nothing about time, so the
 heat capacities are not on it. Given measured voltage pulses (:class:`Transient` s), the
@@ -54,158 +55,21 @@ import numpy as np
 
 from neurospice.errors import CalibrationError, DataError
 
-from .fit import Dataset, Fit, FitResult, Model, Param
-from .recipes import Calibration, Verification, _as_list, _collect_warnings
-from .recipes import _device, _low_bias_resistance
+from neurospice.compact_models.devices import get_device
+from neurospice.compact_models.nbox import KB_EV
+from neurospice.compact_models.nbox.static import static_curve, sweep_currents, sweep_folds
 
-__all__ = ["FREE", "VO2_FIXED", "static_curve", "sweep_currents", "model_switching",
-           "measured_switching", "switching_interval", "start_from_sweep", "nbox_iv_model", "fit_nbox_iv",
+from ..fit import Dataset, Fit, FitResult, Model, Param
+from .base import (Calibration, CardCheck, Option, Recipe, Verification, as_list,
+                   collect_warnings, engine_kwargs, low_bias_resistance, verify_card)
+
+__all__ = ["FREE", "VO2_FIXED", "measured_switching", "switching_interval",
+           "start_from_sweep", "nbox_iv_model", "fit_nbox_iv", "verify_sweep",
            "simulate_pulses", "fit_pulse_thermal", "read_samples", "read_ambient",
-           "pulse_amplitude"]
+           "pulse_amplitude", "load_dual_sweep", "NBOX_IV", "REGISTERED"]
 
 FREE = ("g_ref", "ea", "r_th", "t_c", "w_c", "g_met", "r_c")
 VO2_FIXED = {"mix": 1.0, "d_ox": 1e-5, "eps_r": 1000.0, "t_noise": 0.0, "r_env": 2.0}
-_BISECT = 48          # bisection steps in log10(v) over 14 decades: ~1e-13 decade
-_NEWTON = 6           # Newton steps in ln v before bisecting what has not converged
-
-
-# =========================================================================== static I-V
-def _oxide_power(v, temp, p):
-    """Terminal current and oxide Joule power at (v, T), surroundings at T, no noise."""
-    from neurospice.compact_models.nbox import _power
-
-    return _power(v, temp, p)
-
-
-def _voltage_for_power(temp, target, p):
-    """The terminal voltage at which the oxide dissipates ``target`` (W) at ``temp``.
-
-    P = v^2 G/(1 + G r_c)^2 grows as v^2 where G does not depend on the field, so Newton's
-    step in ln v with slope 2, u <- u - ln(P/target)/2, is exact there and converges fast
-    with a weak field dependence (Poole-Frenkel); points that have not converged after a few
-    steps are bisected in log10 v over [1e-10, 1e4] V."""
-    target = np.maximum(target, 1e-300)
-    g = p["g_ref"] + p["mix"] * p["g_met"]
-    u = 0.5 * np.log(target * (1 + g * p["r_c"]) ** 2 / g)
-    for _ in range(_NEWTON):
-        _, power = _oxide_power(np.exp(u), temp, p)
-        f = np.log(np.maximum(power, 1e-300) / target)
-        u = u - 0.5 * f
-    _, power = _oxide_power(np.exp(u), temp, p)
-    bad = ~(np.abs(np.log(np.maximum(power, 1e-300) / target)) < 1e-9)
-    if np.any(bad):
-        t, tg = temp[bad], target[bad]
-        lo, hi = np.full(t.size, -10.0), np.full(t.size, 4.0)
-        for _ in range(_BISECT):
-            mid = 0.5 * (lo + hi)
-            _, pw = _oxide_power(10.0 ** mid, t, p)
-            high = pw > tg
-            hi = np.where(high, mid, hi)
-            lo = np.where(high, lo, mid)
-        u[bad] = np.log(10.0) * 0.5 * (lo + hi)
-    return np.exp(u)
-
-
-def _temperature_grid(p, u_max: float, n: int) -> np.ndarray:
-    """Temperatures above ambient: geometric from 1 mK to ``u_max`` plus a dense band
-    across the transition (t_c +- 12 w_c) where the metallic channel opens."""
-    t0 = p["t_amb"]
-    u = np.geomspace(1e-3, u_max, n)
-    if p["mix"] > 0:
-        lo, hi = p["t_c"] - 12 * p["w_c"] - t0, p["t_c"] + 12 * p["w_c"] - t0
-        lo, hi = max(lo, 1e-3), min(hi, u_max)
-        if hi > lo:
-            u = np.union1d(u, np.linspace(lo, hi, n // 2))
-    return t0 + u
-
-
-def static_curve(params: Mapping[str, float], v_max: float, *, n: int = 1200,
-                 include_env: bool = True):
-    """The steady-state (S-shaped) I-V traced by the device temperature, far enough up to
-    pass ``v_max`` on its last branch. Returns (T, v, i) arrays ordered by temperature.
-
-    ``include_env``: the thermal resistance is r_th + r_env (a DC sweep: the surroundings
-    settle too); else r_th alone (surroundings at ambient)."""
-    p = _device("nbox").params(params)
-    r_tot = p["r_th"] + (p["r_env"] if include_env else 0.0)
-    g_hi = p["mix"] * p["g_met"] + p["g_ref"]
-    u_max = max(2.0 * r_tot * v_max ** 2 * g_hi / (1 + g_hi * p["r_c"]) ** 2,
-                2.0 * (p["t_c"] - p["t_amb"]) + 24 * p["w_c"], 1.0)
-    for _ in range(8):
-        temp = _temperature_grid(p, u_max, n)
-        v = _voltage_for_power(temp, (temp - p["t_amb"]) / r_tot, p)
-        if v[-1] > v_max or u_max > 1e5:
-            break
-        u_max *= 4.0
-    cur, _ = _oxide_power(v, temp, p)
-    return temp, v, cur
-
-
-def _interp_path(vq, v, i, k):
-    """Linear interpolation of the current between path points k-1 and k."""
-    k = np.clip(k, 1, v.size - 1)
-    v0, v1 = v[k - 1], v[k]
-    frac = np.clip((vq - v0) / np.where(v1 > v0, v1 - v0, 1.0), 0.0, 1.0)
-    return i[k - 1] + frac * (i[k] - i[k - 1])
-
-
-def sweep_currents(params: Mapping[str, float], v_up=None, v_down=None, *,
-                   v_max: float | None = None, curve=None):
-    """Currents of a slow dual sweep 0 -> v_max -> 0 under voltage control, at the up-sweep
-    voltages ``v_up`` and the down-sweep voltages ``v_down`` (either may be None).
-    ``v_max`` (default: the largest voltage given) is the turning point. Returns
-    (i_up, i_down)."""
-    vs = [np.asarray(a, float) for a in (v_up, v_down) if a is not None]
-    if v_max is None:
-        v_max = max(float(np.max(a)) for a in vs)
-    temp, v, i = curve if curve is not None else static_curve(params, v_max)
-    run_max = np.maximum.accumulate(v)
-    i_up = i_down = None
-    if v_up is not None:
-        vq = np.asarray(v_up, float)
-        k = np.searchsorted(run_max, vq, side="left")
-        i_up = _interp_path(vq, v, i, k)
-    if v_down is not None:
-        k_top = int(min(np.searchsorted(run_max, v_max, side="left"), v.size - 1))
-        rv, ri = v[k_top::-1], i[k_top::-1]          # from the top state, cooling
-        run_min = np.minimum.accumulate(rv)
-        vq = np.asarray(v_down, float)
-        j = np.clip(np.searchsorted(-run_min, -vq, side="left"), 1, rv.size - 1)
-        r0, r1 = rv[j - 1], rv[j]
-        frac = np.clip((r0 - vq) / np.where(r0 > r1, r0 - r1, 1.0), 0.0, 1.0)
-        i_down = ri[j - 1] + frac * (ri[j] - ri[j - 1])
-    return i_up, i_down
-
-
-def model_switching(params: Mapping[str, float], v_max: float, *, curve=None) -> dict:
-    """The folds where a slow dual sweep to ``v_max`` jumps: ``up`` (the threshold, where
-    the up path jumps with the largest current ratio) and ``down`` (the hold, likewise on the
-    way down), each with the ratio of the currents after and before the jump; None where the
-    path does not jump (no NDR below v_max)."""
-    temp, v, i = curve if curve is not None else static_curve(params, v_max)
-    out = {"up": None, "down": None, "up_ratio": 1.0, "down_ratio": 1.0}
-    run_max = np.maximum.accumulate(v)
-    k_top = int(min(np.searchsorted(run_max, v_max, side="left"), v.size - 1))
-    # up: local maxima of v(T) that are running maxima, below v_max
-    for k in range(1, k_top):
-        if v[k] >= v[k - 1] and v[k + 1] < v[k] and v[k] == run_max[k] and v[k] < v_max:
-            j = int(np.searchsorted(run_max, v[k] * (1 + 1e-12), side="left"))
-            j = min(j, v.size - 1)
-            ratio = abs(i[j]) / max(abs(i[k]), 1e-300)
-            if ratio > out["up_ratio"]:
-                out["up"], out["up_ratio"] = float(v[k]), float(ratio)
-    rv, ri = v[k_top::-1], i[k_top::-1]
-    run_min = np.minimum.accumulate(rv)
-    for k in range(1, rv.size - 1):
-        if rv[k] <= rv[k - 1] and rv[k + 1] > rv[k] and rv[k] == run_min[k]:
-            j = min(int(np.searchsorted(-run_min, -rv[k] * (1 - 1e-12), side="left")),
-                    rv.size - 1)
-            ratio = abs(ri[k]) / max(abs(ri[j]), 1e-300)
-            if ratio > out["down_ratio"]:
-                out["down"], out["down_ratio"] = float(rv[k]), float(ratio)
-    return out
-
-
 def _switch_region(v, i, min_step: float):
     """(v, ln conductance, a, b) of the steepest run of steps of ln|i/v| steeper than
     ``min_step`` per volt (steps a..b, i.e. samples a..b+1), or None."""
@@ -274,7 +138,7 @@ def start_from_sweep(v_up, i_up, v_down, i_down, t_amb: float,
     assumed activation energy the thermal resistance estimate rests on."""
     v_up, i_up = np.asarray(v_up, float), np.asarray(i_up, float)
     v_down, i_down = np.asarray(v_down, float), np.asarray(i_down, float)
-    r0 = _low_bias_resistance(v_up, i_up, fraction=20)
+    r0 = low_bias_resistance(v_up, i_up, fraction=20)
     r_all = np.r_[v_up / i_up, v_down / i_down][np.r_[v_up, v_down] > 0.2 * v_up.max()]
     r_on = float(np.min(r_all))
     v_th = measured_switching(v_up, i_up) or float(v_up.max())
@@ -288,8 +152,6 @@ def start_from_sweep(v_up, i_up, v_down, i_down, t_amb: float,
     p_b = v_up[kb] * i_up[kb]
     r_c = 0.3 * r_on
     drop = max(math.log(max(r0 - r_c, 1.0) / max(r_b - r_c, 1.0)), 0.05)
-    from neurospice.compact_models.nbox import KB_EV
-
     dt_b = drop * KB_EV * t_amb ** 2 / ea            # heating at the switch (ln G = ea/kT)
     return {"t_amb": t_amb, "t_ref": t_amb, "g_ref": 1.0 / max(r0 - r_c, 1.0), "ea": ea,
             "r_th": max(dt_b / p_b, 1.1), "t_c": t_amb + 1.3 * dt_b, "w_c": 0.1 * dt_b + 0.5,
@@ -314,14 +176,14 @@ def nbox_iv_model() -> Model:
     """Current (A) of a slow dual sweep against voltage (V); meta ``branch`` = "up" or
     "down" and ``v_max`` (the turning voltage), or ``branch="static"`` with ``t_amb`` (K):
     the steady-state current at another ambient temperature (an anchor)."""
-    dev = _device("nbox")
+    dev = get_device("nbox")
     cache = _CurveCache()
 
     def func(v, p, branch="up", v_max=None, t_amb=None):
         card = {k: p[k] for k in dev.parameter}
         v = np.asarray(v, float)
         if branch == "folds":           # the fold penalty (fit_nbox_iv's "folds" data set)
-            folds = model_switching(card, v_max, curve=cache.get(card, float(v_max)))
+            folds = sweep_folds(card, v_max, curve=cache.get(card, float(v_max)))
             f = np.array([folds["up"] if folds["up"] is not None else 2 * v_max,
                           folds["down"] if folds["down"] is not None else 1e-3 * v_max])
             lo, hi = v
@@ -352,7 +214,7 @@ def _search(start: Mapping[str, float], t_amb: float) -> dict:
 
 def _sweeps(data) -> tuple:
     """(v_up, i_up, v_down, i_down) from [up, down] IVSweep s or ((v, i), (v, i))."""
-    data = _as_list(data)
+    data = as_list(data)
     if len(data) != 2:
         raise CalibrationError(f"the nbox-iv recipe takes one dual sweep as its up and down "
                                f"branches (load_iv(path, split='reversal')); got {len(data)} "
@@ -374,7 +236,7 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
                 pulses: Sequence | None = None, pulse_train: Sequence[float] | None = None,
                 pulse_t_amb: float | str | None = "read",
                 simulators: Sequence[str] = ("ngspice",), fold_guard: int = 2,
-                fold_penalty: bool = True) -> Calibration:
+                fold_penalty: bool = True, verify: bool = False) -> Calibration:
     """Fit the card to a dual DC sweep (``data``: the [up, down] branches, as
     ``load_iv(path, split="reversal")`` gives them). ``t_amb`` (K): the stage temperature
     (held). ``fixed``: other card values to hold (default: :data:`VO2_FIXED`). Points below
@@ -384,7 +246,8 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
     ``pulse_train``: the amplitudes (V) whose pulses train the heat capacities (default:
     the middle amplitude); ``pulse_t_amb``: the pulse set-up's ambient (K), or ``"read"``
     (:func:`read_ambient`), or None (``t_amb``). See :func:`fit_pulse_thermal` and
-    :func:`simulate_pulses`.
+    :func:`simulate_pulses`. ``verify``: re-simulate the card's static I-V in
+    ``simulators`` (:func:`verify_sweep`).
 
     The folds: a sample next to a switching voltage changes branch when the model's fold
     moves past it, so the least-squares surface is piecewise and a local stage can stop in a
@@ -436,11 +299,11 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
               bounds={"r_th": (1.0, 1e7), "r_c": (0.0, 1e6), "g_met": (0.0, 1e2)},
               global_options=opts)
     res = fit.run()
-    dev = _device("nbox")
+    dev = get_device("nbox")
     card = {k: v for k, v in res.values.items() if k in dev.parameter}
     fits = {"dual sweep": res}
     cal = Calibration("nbox-iv", "nbox", card, {n: res.stderr.get(n) for n in res.free},
-                      fits, warnings=_collect_warnings(fits))
+                      fits, warnings=collect_warnings(fits))
     _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max)
     if guarded:
         cal.notes.append(f"left out of the current residuals, next to the switches "
@@ -461,6 +324,9 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
     ]
     if pulses:
         _pulse_stage(cal, pulses, pulse_train, pulse_t_amb, simulators, progress)
+    if verify:
+        cal.verification += verify_sweep(cal.params, v_max,
+                                         simulators=[s for s in simulators if s != "numpy"])
     return cal
 
 
@@ -490,7 +356,7 @@ def read_samples(transient, *, tail: float = 0.3):
 
 def _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max):
     curve = static_curve(card, v_max)
-    folds = model_switching(card, v_max, curve=curve)
+    folds = sweep_folds(card, v_max, curve=curve)
     m_up, m_dn = sweep_currents(card, v_up, v_dn, v_max=v_max, curve=curve)
     meas = {"up": measured_switching(v_up, i_up), "down": measured_switching(v_dn, i_dn)}
     sampled = {"up": measured_switching(v_up, m_up), "down": measured_switching(v_dn, m_dn)}
@@ -511,8 +377,38 @@ def _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max):
                                           "description": "hysteresis window V_th - V_hold"}
         cal.derived["window_model"] = {"value": sampled["up"] - sampled["down"], "unit": "V",
                                        "description": "hysteresis window of the model"}
-    cal.sweep_curves = {"v_up": v_up, "i_up": i_up, "v_down": v_dn, "i_down": i_dn,
+    cal.curves["sweep"] = {"v_up": v_up, "i_up": i_up, "v_down": v_dn, "i_down": i_dn,
                         "model_i_up": m_up, "model_i_down": m_dn}   # for plots
+
+
+def verify_sweep(card: Mapping[str, float], v_max: float, *,
+                 simulators: Sequence[str] = ("ngspice",), points: int = 201,
+                 tolerance: float = 0.01) -> list[Verification]:
+    """The card re-simulated (:func:`~.base.verify_card`, Verilog-A through OSDI): a DC
+    sweep of the current through the device from 0 to the largest current of the static
+    curve below ``v_max``, the terminal voltage compared with the static curve (the fit's
+    numpy prediction) relative to ``v_max``. Under current control the steady state is
+    unique (the S-curve is single-valued in the current)."""
+    def circuit_of(device, values):
+        from neurospice.netlists import Circuit
+
+        _, v, i = static_curve(values, v_max)
+        i_top = float(i[np.flatnonzero(v <= v_max)[-1]])
+        step = i_top / (points - 1)
+        grid = step * np.arange(points)
+        c = Circuit("verify nbox static I-V")
+        c.isource("in", 0, "a", 0.0)
+        device.add_to(c, "1", ["a", 0, 0], params=values, rendering="osdi")
+        c.dc("iin", 0.0, i_top + step / 2, step)
+
+        def simulated(res):
+            dc = res.dc
+            return np.interp(grid, dc.axis, np.asarray(dc["v(a)"]))
+
+        return [CardCheck("static I-V", c, np.interp(grid, i, v), simulated, float(v_max),
+                          f"{points}-point DC current sweep to {i_top:.4g} A")]
+
+    return verify_card("nbox", card, circuit_of, simulators, tolerance=tolerance)
 
 
 # =========================================================================== pulses
@@ -538,7 +434,7 @@ def read_ambient(card: Mapping[str, float], transient) -> float:
     card's own R(T)."""
     v, i = read_samples(transient)
     v_r, r_meas = float(np.median(v)), float(np.median(v / i))
-    p = _device("nbox").params(card)
+    p = get_device("nbox").params(card)
 
     def resistance(t_a):
         q = {**p, "t_amb": t_a}
@@ -560,7 +456,7 @@ def pulse_model(t_amb: float) -> Model:
     (meta ``times``, ``volts``: the PWL drive), from rest at ``t_amb``; the total thermal
     resistance ``r_tot`` = r_th + r_env is held (it is the DC sweep's) and ``r_th`` follows
     as r_tot - r_env."""
-    dev = _device("nbox")
+    dev = get_device("nbox")
 
     def func(t, p, times=None, volts=None):
         card = {k: p[k] for k in dev.parameter}
@@ -610,7 +506,7 @@ def simulate_pulses(card: Mapping[str, float], pulses: Sequence, t_amb: float, *
     per pulse: amplitude, RMS relative current error over the pulse and over the read,
     the simulator used, the currents (for plots) and whether the pulse trained the heat
     capacities (its name in ``train``)."""
-    dev = _device("nbox")
+    dev = get_device("nbox")
     card = {**card, "t_amb": t_amb}
     rows = []
     for tr in pulses:
@@ -657,7 +553,7 @@ def simulate_pulses(card: Mapping[str, float], pulses: Sequence, t_amb: float, *
 
 
 def _pulse_stage(cal, pulses, train, pulse_t_amb, simulators, progress):
-    pulses = sorted(_as_list(pulses), key=pulse_amplitude)
+    pulses = sorted(as_list(pulses), key=pulse_amplitude)
     amps = [pulse_amplitude(p) for p in pulses]
     if train is None:
         chosen = [pulses[len(pulses) // 2]]
@@ -687,7 +583,7 @@ def _pulse_stage(cal, pulses, train, pulse_t_amb, simulators, progress):
     cal.extra["pulses"] = [{k: v for k, v in r.items() if k not in ("time_s", "i_measured",
                                                                       "i_model")}
                            for r in rows]
-    cal.pulse_curves = rows             # arrays for plots (not in the JSON)
+    cal.curves["pulses"] = rows         # arrays for plots (not in the JSON)
     cal.derived["pulse_t_amb"] = {"value": t_p, "unit": "K",
                                   "description": "ambient of the pulse simulations"}
     for r in rows:
@@ -707,3 +603,34 @@ def _pulse_stage(cal, pulses, train, pulse_t_amb, simulators, progress):
                   "total - r_env, the total from the DC sweep) fitted on the "
                   + ", ".join(names) + " in numpy; every pulse then simulated with the final "
                   "card (" + ", ".join(simulators) + ") driven by the measured voltage"]
+
+
+# =========================================================================== as a recipe
+def load_dual_sweep(path) -> list:
+    """A dual DC sweep 0 -> v_max -> 0 from one file, cut into its up and down branches
+    where the voltage turns back (``load_iv(path, split="reversal")``)."""
+    from ..data import load_iv
+
+    return load_iv(path, split="reversal")
+
+
+def _cli_kwargs(args) -> dict:
+    return {**engine_kwargs(args), "t_amb": args.t_amb, "verify": not args.no_verify}
+
+
+NBOX_IV = Recipe(
+    "nbox-iv", "nbox", "NbOx/VO2 threshold switch: g_ref, ea, r_th, t_c, w_c, g_met, r_c "
+    "from a quasi-static dual DC sweep (snap at V_th, release at V_hold)",
+    run=fit_nbox_iv, load=load_dual_sweep, free=FREE, model=nbox_iv_model,
+    options=(Option(("--t-amb",), {"type": float, "default": 300.0,
+                                   "help": "stage temperature in K of an nbox dual sweep "
+                                           "(default 300)"}),
+             Option(("--no-verify",), {"action": "store_true",
+                                       "help": "skip re-simulating the card in the "
+                                               "simulators"})),
+    cli_kwargs=_cli_kwargs, default=True,
+    verify=lambda cal, simulators: verify_sweep(
+        cal.params, max(float(np.max(cal.curves["sweep"]["v_up"])),
+                        float(np.max(cal.curves["sweep"]["v_down"]))), simulators=simulators))
+
+REGISTERED = (NBOX_IV,)

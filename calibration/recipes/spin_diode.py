@@ -1,15 +1,5 @@
-"""Calibration recipes: which parameters to free on which data, per device family.
+"""The spin-diode recipes: ``spin-diode-spectrum`` and ``spin-diode-field``.
 
-Each recipe takes loaded data (:mod:`neurospice.calibration.data`), builds the :class:`Fit` s,
-runs them and returns a :class:`Calibration`: the card (every device parameter), standard
-errors, the fits themselves, derived quantities and, where it applies, the verification of
-the card in the real simulators. :mod:`neurospice.calibration.report` writes it out.
-
-- ``mtj-rv`` (:func:`fit_mtj_rv`): I-V (hence R(V)) sweeps of a static MTJ in its parallel and
-  antiparallel states; ``rp`` from the P state, ``tmr0`` and ``vh`` from the AP state's R(V)
-  (TMR(V) = tmr0 / (1 + V^2/vh^2)). Each sweep's state is taken from its low-bias resistance
-  (the higher is AP) unless given. Relative residuals (current is proportional to bias).
-  ``verify`` re-simulates the card in ngspice (behavioral subcircuit) and VACASK (OSDI).
 - ``spin-diode-spectrum`` (:func:`fit_spin_diode_spectrum`): rectified voltage against
   frequency at known RF power; ``f_res``, ``alpha`` (HWHM / f_res), ``k_sd`` (antisymmetric
   V/W) and ``k_sym`` (symmetric V/W) through the device's :func:`envelope`, plus an offset.
@@ -49,208 +39,34 @@ the card in the real simulators. :mod:`neurospice.calibration.report` writes it 
   anisotropy, M_eff = M_s - 2K/(mu0 M_s)); damping ``w = w0 + alpha f / g`` (HWHM in T; the
   FWHM form is dH = dH0 + (4 pi alpha / gamma) f), which holds for both geometries.
   ``geometry="auto"`` fits both and keeps the lower chi-square.
-- ``stno`` (:func:`fit_stno`): oscillator curves f(I) and P(I); ``i_th``, ``q``, ``f0`` and
-  ``n_shift`` through :func:`stationary_frequency` and :func:`stationary_power`, with the
-  emitted power P = p_gain (I dr)^2 p(I) (``p_gain`` in W/V^2, the output coupling: not on
-  the card; ``dr`` held, since only p_gain dr^2 is determined).
 """
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
+from neurospice.compact_models.devices import get_device
 from neurospice.errors import CalibrationError, DataError
 
-from .fit import Dataset, Fit, FitResult, Model, Param
+from ..fit import Dataset, Fit, FitResult, Model, Param
+from .base import (Calibration, Option, Recipe, as_list, collect_warnings, count_arg,
+                   engine_kwargs, linear_start)
 
-__all__ = ["Calibration", "Verification", "RECIPES", "get_recipe", "mtj_model",
-           "spin_diode_spectrum_model", "field_lorentzian_model", "kittel_model",
-           "damping_model", "stno_model", "fit_mtj_rv", "verify_mtj",
-           "fit_spin_diode_spectrum", "fit_spin_diode_trace", "fit_spin_diode_field",
-           "fit_stno", "kittel_frequency", "kittel_field"]
+__all__ = ["spin_diode_spectrum_model", "field_lorentzian_model", "kittel_model",
+           "damping_model", "fit_spin_diode_spectrum", "fit_spin_diode_trace",
+           "fit_spin_diode_field", "kittel_frequency", "kittel_field", "load_spectra",
+           "load_field_sweeps", "field_sweep_table", "plot_field_sweeps",
+           "SPIN_DIODE_SPECTRUM", "SPIN_DIODE_FIELD", "REGISTERED"]
 
-
-@dataclass
-class Verification:
-    """The fitted card re-simulated: RMS and largest difference from the numpy curve,
-    relative to the data range of the curve."""
-
-    simulator: str
-    dataset: str
-    rms_rel: float | None
-    max_rel: float | None
-    passed: bool | None
-    note: str = ""
-
-    def to_dict(self) -> dict:
-        return dict(self.__dict__)
-
-
-@dataclass
-class Calibration:
-    """A recipe's outcome. ``params`` is the whole card (every device parameter)."""
-
-    recipe: str
-    device: str | None
-    params: dict[str, float]
-    stderr: dict[str, float | None]
-    fits: dict[str, FitResult]
-    derived: dict[str, dict] = field(default_factory=dict)   # name -> value, stderr, unit, ...
-    verification: list[Verification] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-    extra: dict = field(default_factory=dict)     # recipe-specific (tables for the report)
-
-    def to_dict(self) -> dict:
-        return {"device": self.device, "recipe": self.recipe,
-                "params": {k: float(v) for k, v in self.params.items()},
-                "stderr": {k: v for k, v in self.stderr.items()},
-                "derived": self.derived,
-                "verification": [v.to_dict() for v in self.verification],
-                "warnings": list(self.warnings), "notes": list(self.notes),
-                "fits": {k: f.to_dict() for k, f in self.fits.items()
-                         if not (self.recipe == "spin-diode-field" and k.startswith("trace "))},
-                **({"extra": self.extra} if self.extra else {})}
-
-
-def _device(name):
-    from neurospice.compact_models.devices import get_device
-
-    return get_device(name)
-
-
-def _collect_warnings(fits: Mapping[str, FitResult]) -> list[str]:
-    return [f"{name}: {w}" for name, f in fits.items() for w in f.warnings]
-
-
-def _as_list(data) -> list:
-    return list(data) if isinstance(data, (list, tuple)) else [data]
-
-
-# =========================================================================== MTJ
-def mtj_model() -> Model:
-    """MTJ DC current I(V) (A) from the device's numpy rendering, state held at ``m0``."""
-    dev = _device("mtj")
-
-    def func(v, p):
-        return dev.numpy.dc_current({"p": v}, p)["p,n"]
-
-    return Model.from_device(dev, func, name="mtj I(V)", x_label="voltage (V)",
-                             y_label="current (A)",
-                             description="DC current of the static MTJ at state m0")
-
-
-def _low_bias_resistance(v, i, fraction: int = 10) -> float:
-    """Median v/i of the 1/``fraction`` of the points nearest zero bias (three at least)."""
-    v, i = np.asarray(v, float), np.asarray(i, float)
-    k = np.argsort(np.abs(v))[:max(3, len(v) // fraction)]
-    ok = np.abs(i[k]) > 0
-    if not np.any(ok):
-        raise DataError("no current at low bias: cannot tell the resistance")
-    return float(np.median(v[k][ok] / i[k][ok]))
-
-
-def fit_mtj_rv(sweeps, *, states: Sequence[float] | None = None,
-               free: Sequence[str] = ("rp", "tmr0", "vh"), fixed: Mapping | None = None,
-               weighting: str = "relative", global_stage: str | None = "de", seed: int = 0,
-               conf_int: str = "stderr", verify: bool = False,
-               simulators: Sequence[str] = ("ngspice", "vacask"),
-               progress=False) -> Calibration:
-    """Fit ``rp``, ``tmr0``, ``vh`` to MTJ I-V sweeps (:class:`IVSweep` s). ``states``: the
-    m0 of each sweep (+1 parallel, -1 antiparallel); by default the sweep(s) with the higher
-    low-bias resistance are AP. ``fixed``: other card values (held)."""
-    sweeps = _as_list(sweeps)
-    model = mtj_model()
-    rs = [_low_bias_resistance(s.voltage_v, s.current_a) for s in sweeps]
-    if states is None:
-        if len(sweeps) == 1:
-            raise CalibrationError("one sweep: say whether it is the P or the AP state "
-                                   "(states=[1] or [-1])")
-        split = math.sqrt(min(rs) * max(rs))
-        states = [-1.0 if r > split else 1.0 for r in rs]
-        if min(rs) == max(rs):
-            raise CalibrationError("all sweeps have the same resistance: give states=")
-    if len(states) != len(sweeps):
-        raise CalibrationError(f"{len(states)} states for {len(sweeps)} sweeps")
-    datasets = []
-    for k, (s, m0) in enumerate(zip(sweeps, states)):
-        name = f"{'P' if m0 > 0 else 'AP'} sweep {k + 1}"
-        datasets.append(Dataset(np.asarray(s.voltage_v, float), s.current_a, name=name,
-                                fixed={"m0": float(m0)}))
-    rp = [r for r, m in zip(rs, states) if m > 0]
-    rap = [r for r, m in zip(rs, states) if m < 0]
-    start = {**(fixed or {})}
-    if rp:
-        start.setdefault("rp", float(np.median(rp)))
-    if rp and rap:
-        start.setdefault("tmr0", max(float(np.median(rap)) / start["rp"] - 1, 1e-3))
-    elif rap:
-        start.setdefault("tmr0", model.params["tmr0"].value)
-        start.setdefault("rp", float(np.median(rap)) / (1 + start["tmr0"]))
-    fit = Fit(model, datasets, free=[n for n in free if n not in (fixed or {})],
-              values=start, weighting=weighting, global_stage=global_stage, seed=seed,
-              conf_int=conf_int, progress=progress)
-    res = fit.run()
-    card = {k: v for k, v in res.values.items()}
-    card["m0"] = _device("mtj").defaults()["m0"]
-    cal = Calibration("mtj-rv", "mtj", card, {n: res.stderr.get(n) for n in res.free},
-                      {"R(V)": res}, warnings=_collect_warnings({"R(V)": res}))
-    cal.notes.append("m0 on the card is the default state; each sweep was fitted at its own "
-                     "state (" + ", ".join(d.name for d in datasets) + ")")
-    if verify:
-        cal.verification = verify_mtj(res, simulators=simulators)
-    return cal
-
-
-def verify_mtj(result: FitResult, *, simulators: Sequence[str] = ("ngspice", "vacask"),
-               points: int = 101) -> list[Verification]:
-    """Re-simulate the fitted MTJ card: a DC sweep over each data set's voltage range in
-    ngspice and VACASK (the Verilog-A card through OSDI, fitted values as instance
-    parameters); compare with the numpy curve on the same grid. (The behavioral subcircuit
-    is not used: in an ngspice DC sweep it lets the AP state switch above the critical
-    current instead of holding it.)"""
-    from neurospice.netlists import Circuit
-    from neurospice.simulators import get_simulator
-
-    dev = _device("mtj")
-    out = []
-    for k, ds in enumerate(result.datasets):
-        params = {n: v for n, v in result.values_for(k).items() if n in dev.parameter}
-        v = np.asarray(ds.x, float)
-        lo, hi = float(v.min()), float(v.max())
-        step = (hi - lo) / (points - 1)
-        grid = lo + step * np.arange(points)
-        ref = dev.numpy.dc_current({"p": grid}, params)["p,n"]
-        span = float(np.ptp(ds.y)) or float(np.max(np.abs(ds.y)))
-        for sim_name in simulators:
-            sim = get_simulator(sim_name)
-            if not sim.is_available():
-                out.append(Verification(sim_name, ds.name, None, None, None, "not available"))
-                continue
-            c = Circuit(f"verify {ds.name}")
-            c.vsource("in", "a", 0, 0.0)
-            dev.add_to(c, "1", ["a", 0, 0], params=params, rendering="osdi")
-            c.dc("vin", lo, hi + step / 2, step)
-            res = sim.run(c).dc
-            i_sim = np.interp(grid, res.axis, -np.asarray(res["i(vin)"]))
-            d = i_sim - ref
-            rms = float(np.sqrt(np.mean(d ** 2)) / span)
-            out.append(Verification(sim_name, ds.name, rms, float(np.max(np.abs(d)) / span),
-                                    rms < 0.01, f"{points}-point DC sweep"))
-    return out
-
-
-# =========================================================================== spin diode
 def spin_diode_spectrum_model() -> Model:
     """Rectified voltage (V) against frequency (Hz) at RF power ``power_w`` (meta), from
     the device's envelope, plus an offset ``v_offset`` (V)."""
     from neurospice.compact_models.spin_diode import envelope
 
-    dev = _device("spin_diode")
+    dev = get_device("spin_diode")
 
     def func(f, p, power_w=1e-6):
         return envelope(f, power_w, {k: p[k] for k in dev.parameter}) + p["v_offset"]
@@ -281,7 +97,7 @@ def fit_spin_diode_spectrum(spectra, *, power_w: float | None = None,
     """Fit the spin-diode envelope to rectified-voltage spectra swept in frequency (one or
     several, e.g. at several powers; parameters shared). The RF power comes from the
     spectrum's ``power_w`` column, else ``power_w``."""
-    spectra = _as_list(spectra)
+    spectra = as_list(spectra)
     datasets = []
     for k, s in enumerate(spectra):
         if s.vdc_v is None:
@@ -303,11 +119,11 @@ def fit_spin_diode_spectrum(spectra, *, power_w: float | None = None,
               search={"f_res": (f_lo, f_hi), "alpha": (1e-4, 0.3), "k_sd": (-kmax, kmax),
                       "k_sym": (-kmax, kmax), "v_offset": (-ymax, ymax)})
     res = fit.run()
-    dev = _device("spin_diode")
+    dev = get_device("spin_diode")
     card = {k: v for k, v in res.values.items() if k in dev.parameter}
     return Calibration("spin-diode-spectrum", "spin_diode", card,
                        {n: res.stderr.get(n) for n in res.free}, {"V(f)": res},
-                       warnings=_collect_warnings({"V(f)": res}),
+                       warnings=collect_warnings({"V(f)": res}),
                        notes=["r0 and dr cancel in the envelope: held at the table's values"])
 
 
@@ -527,11 +343,6 @@ def damping_model(gamma_hz_per_t: float) -> Model:
         x_label="frequency (Hz)", y_label="half width mu0 dH (T)")
 
 
-def _linear_start(x, y):
-    a, c = np.polyfit(x, y, 1)
-    return float(a), float(c)
-
-
 def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 0.9,
                          peaks: int | None = None, card_field_t: float | None = None,
                          damping_min_field_t: float | None = None, drop_first: int = 0,
@@ -552,7 +363,7 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
     ``drop_first``: samples left out at the start of every sweep (in acquisition order), for
     an instrument that has not settled there (a lock-in's time constant after the field
     step to the sweep's start); the report says how many and where."""
-    sweeps = _as_list(sweeps)
+    sweeps = as_list(sweeps)
     if drop_first < 0:
         raise ValueError("drop_first must be >= 0")
     if geometry not in ("in-plane", "out-of-plane", "auto"):
@@ -624,7 +435,7 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
         b = np.array([t["b_res_t"] for t in rows_used])
         sig = np.array([t["b_res_stderr"] for t in rows_used])
         model = kittel_model(geom)
-        slope, icpt = _linear_start(f, b)
+        slope, icpt = linear_start(f, b)
         g0 = 1 / slope if slope > 0 else 28e9
         m0 = -2 * icpt if geom == "in-plane" else icpt
         ds = Dataset(f, b, sigma=sig, name="resonance field")
@@ -669,7 +480,7 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
     fw = np.array([t["freq_hz"] for t in used])
     ww = np.array([t["width_t"] for t in used])
     sw = np.array([t["width_stderr"] for t in used])
-    a0, c0 = _linear_start(fw, ww)
+    a0, c0 = linear_start(fw, ww)
     damp = Fit(damping_model(g), Dataset(fw, ww, sigma=sw, name="half width"),
                values={"alpha": max(a0 * g, 1e-4), "width0_t": c0}, global_stage=None,
                noise=None, conf_int=conf_int).run()
@@ -678,7 +489,7 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
 
     b_card = card_field_t if card_field_t is not None else \
         float(np.median([t["b_res_t"] for t in table if t["kittel"]]))
-    dev = _device("spin_diode")
+    dev = get_device("spin_diode")
     f_card = float(kittel_frequency(b_card, g, meff, geometry))
     if geometry == "in-plane":
         hw = alpha * g * (b_card + meff / 2) + damp.values["width0_t"] * \
@@ -703,7 +514,7 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
         "card_field_t": {"value": b_card, "stderr": None, "unit": "T",
                          "description": "field at which the card's f_res and alpha hold"},
     }
-    warnings = _collect_warnings({"kittel": kit, "damping": damp})
+    warnings = collect_warnings({"kittel": kit, "damping": damp})
     bad = [t["trace"] for t in table if t["r2"] < min_r2]
     if bad:
         warnings.append(f"traces with R^2 < {min_r2}: {', '.join(bad)} (left out)")
@@ -729,171 +540,118 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
                        extra={"geometry": geometry, "traces": table})
 
 
-# =========================================================================== STNO
-def stno_model() -> Model:
-    """Oscillator frequency (Hz) or emitted power (W) against bias current (A): meta
-    ``quantity`` = "freq" or "power"."""
-    from neurospice.compact_models.stno import stationary_frequency, stationary_power
+# =========================================================================== as a recipe
+def load_spectra(path) -> list:
+    """Rectified-voltage spectra V_dc(f) from one file (:func:`~..data.load_spectrum`)."""
+    from ..data import load_spectrum
 
-    dev = _device("stno")
-
-    def func(i, p, quantity="freq"):
-        card = {k: p[k] for k in dev.parameter}
-        if quantity == "freq":
-            return stationary_frequency(i, card)
-        i = np.asarray(i, float)
-        return p["p_gain"] * (i * p["dr"]) ** 2 * stationary_power(i, card)
-
-    extra = [Param("p_gain", 1e-2, 0.0, 1e3, "W/V^2",
-                   "emitted power per squared RF voltage amplitude (output coupling)")]
-    return Model.from_device(dev, func, extra=extra, name="stno f(I), P(I)",
-                             x_label="current (A)", y_label="frequency (Hz) / power (W)")
+    return as_list(load_spectrum(path))
 
 
-def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_gain"),
-             fixed: Mapping | None = None, global_stage: str | None = "de", seed: int = 0,
-             conf_int: str = "stderr", progress=False) -> Calibration:
-    """Fit threshold, nonlinear damping Q, frequency and frequency shift to oscillator
-    curves (:class:`OscillatorCurve`: current, frequency, power). Frequencies are fitted
-    where the oscillator runs (power above 5 % of its largest value when power is given)."""
-    curves = _as_list(curves)
-    datasets = []
-    for k, c in enumerate(curves):
-        i = np.asarray(c.current_a, float)
-        on = np.ones(len(i), bool)
-        if c.power_w is not None:
-            on = c.power_w > 0.05 * np.max(c.power_w)
-            datasets.append(Dataset(i, c.power_w, name=f"P(I) {k + 1}",
-                                    meta={"quantity": "power"}))
-        if on.sum() >= 3:
-            datasets.append(Dataset(i[on], c.freq_hz[on], name=f"f(I) {k + 1}",
-                                    meta={"quantity": "freq"}))
-    if not any(d.meta["quantity"] == "freq" for d in datasets):
-        raise DataError("fewer than 3 points where the oscillator runs: no f(I) to fit")
-    model = stno_model()
-    dev = _device("stno")
-    start = {**(fixed or {})}
-    fdat = next(d for d in datasets if d.meta["quantity"] == "freq")
-    pdat = next((d for d in datasets if d.meta["quantity"] == "power"), None)
-    ion = np.asarray(fdat.x)
-    i_th = float(ion.min()) * 0.9 if pdat is None else float(ion.min()) * 0.95
-    start.setdefault("i_th", i_th)
-    q = start.setdefault("q", dev.defaults()["q"])
-    pw = lambda i: max((i / i_th - 1) / (i / i_th + q), 1e-3)  # noqa: E731
-    slope, icpt = _linear_start([pw(i) for i in ion], fdat.y)
-    start.setdefault("f0", icpt)
-    start.setdefault("n_shift", slope)
-    if pdat is not None:
-        imax = float(np.max(pdat.x))
-        start.setdefault("p_gain", float(np.max(pdat.y)) /
-                         ((imax * dev.defaults()["dr"]) ** 2 * pw(imax)))
-    free = [n for n in free if n not in (fixed or {}) and (pdat is not None or n != "p_gain")]
-    imax = max(float(np.max(d.x)) for d in datasets)
-    fit = Fit(model, datasets, free=free, values=start, global_stage=global_stage,
-              seed=seed, conf_int=conf_int, progress=progress,
-              search={"i_th": (0.2 * i_th, min(imax, 3 * i_th)), "q": (0.0, 20.0)})
-    res = fit.run()
-    card = {k: v for k, v in res.values.items() if k in dev.parameter}
-    cal = Calibration("stno", "stno", card, {n: res.stderr.get(n) for n in res.free},
-                      {"f(I), P(I)": res}, warnings=_collect_warnings({"f(I), P(I)": res}))
-    if pdat is not None:
-        cal.derived["p_gain"] = {"value": res.values["p_gain"],
-                                 "stderr": res.stderr.get("p_gain"), "unit": "W/V^2",
-                                 "description": "output coupling (not on the card)"}
-    cal.notes.append("dr held at its value: the power determines p_gain dr^2 only")
-    return cal
+def load_field_sweeps(path) -> list:
+    """Field sweeps at fixed frequencies, the layout read off the header: pairs of columns
+    named ``<label>_<f>_GHz`` (:func:`~..data.load_spin_diode_sweeps`), else side-by-side
+    spectra with field columns."""
+    from ..data import has_frequency_pairs, load_spectrum, load_spin_diode_sweeps
 
-
-# =========================================================================== registry
-@dataclass(frozen=True)
-class Recipe:
-    name: str
-    device: str
-    description: str
-    run: Callable
-    load: Callable          # path -> data for run
-    free: tuple[str, ...]
-
-
-def _load_iv(path):
-    from .data import load_iv
-
-    for split in ("sweep_column", "columns", None):
-        try:
-            out = load_iv(path, split=split)
-        except DataError as exc:
-            last = exc
-            if "sweep or cycle" in str(exc) or "side-by-side" in str(exc) or \
-                    "look like" in str(exc):
-                continue
-            raise
-        return out if isinstance(out, list) else [out]
-    raise last
-
-
-def _load_field_sweeps(path):
-    from .data import load_spectrum, load_spin_diode_sweeps
-
-    try:
+    if has_frequency_pairs(path):
         return load_spin_diode_sweeps(path)
-    except DataError as exc:
-        if "pairs of columns" not in str(exc) and "_GHz" not in str(exc):
-            raise
-    out = load_spectrum(path, split="columns")
+    return load_spectrum(path, split="columns")
+
+
+def field_sweep_table(cal) -> list[str]:
+    """The report's table of field sweeps (one row per trace)."""
+    from ..report import num
+
+    traces = cal.extra.get("traces")
+    if not traces:
+        return []
+    lines = ["## Field sweeps", "",
+             "| trace | B_r (mT) | +- | half width (mT) | +- | V_sym (uV) | V_asym (uV) "
+             "| peaks | R^2 | R^2 limit | resid. RMS (uV) | noise (uV) | Kittel | damping "
+             "| note |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for t in traces:
+        lines.append(
+            f"| {t['trace']} | {num(t['b_res_t'] * 1e3, 5)} | "
+            f"{num(t['b_res_stderr'] and t['b_res_stderr'] * 1e3, 2)} | "
+            f"{num(t['width_t'] * 1e3, 4)} | "
+            f"{num(t['width_stderr'] and t['width_stderr'] * 1e3, 2)} | "
+            f"{num(t['v_sym'] * 1e6, 3)} | {num(t['v_asym'] * 1e6, 3)} | {t['peaks']} | "
+            f"{num(t['r2'], 4)} | {num(t.get('r2_limit'), 3)} | "
+            f"{num(t.get('rms_resid_v') and t['rms_resid_v'] * 1e6, 3)} | "
+            f"{num(t.get('noise_v') and t['noise_v'] * 1e6, 3)} | "
+            f"{'yes' if t.get('kittel') else 'no'} | "
+            f"{'yes' if t.get('damping') else 'no'} | {t['note']} |")
+    return lines + ["", "R^2 limit: the R^2 a curve leaving only the trace's white noise would "
+                    "reach (noise: each point's deviation from the line through its "
+                    "neighbours); resid. RMS: data minus fit.", ""]
+
+
+def plot_field_sweeps(cal, folder) -> list:
+    """Every trace with its fit, and the Kittel and damping plot."""
+    from pathlib import Path
+
+    from neurospice.analysis import plots
+
+    from ..report import fit_panels
+
+    folder = Path(folder)
+    panels = []
+    for name, fit in cal.fits.items():
+        if name.startswith("trace "):
+            p = fit_panels(fit)[0]
+            p.update(label=name[len("trace "):], xlabel="mu0 H (T)", ylabel="V_dc (uV)")
+            panels.append(p)
+    out = [plots.fit_overlay(panels, folder / "traces.png", ncols=4, yscale=1e6, dpi=60,
+                             title="rectified voltage vs field: data and fit")]
+    table = cal.extra["traces"]
+    kit, damp = cal.fits["kittel"], cal.fits["damping"]
+    geom = cal.extra["geometry"]
+    fmax = max(t["freq_hz"] for t in table)
+    grid = np.linspace(0.0, fmax * 1.05, 300)[1:]
+    out.append(plots.kittel_plot(
+        [t["freq_hz"] for t in table], [t["b_res_t"] for t in table],
+        [t["b_res_stderr"] for t in table], grid,
+        kittel_field(grid, kit.values["gamma_hz_per_t"], kit.values["meff_t"], geom),
+        folder / "kittel.png", width_t=[t["width_t"] for t in table],
+        width_err=[t["width_stderr"] for t in table],
+        fit_width_t=damp.model.eval(grid, damp.values),
+        used=[t.get("kittel", False) for t in table],
+        width_used=[t.get("damping", False) for t in table],
+        title=f"Kittel ({geom}) and damping"))
     return out
 
 
-def _load_spectra(path):
-    from .data import load_spectrum
-
-    out = load_spectrum(path)
-    return out if isinstance(out, list) else [out]
+def _spectrum_kwargs(args) -> dict:
+    return {**engine_kwargs(args), **({"power_w": args.power} if args.power is not None else {})}
 
 
-def _load_osc(path):
-    from .data import load_oscillator
-
-    out = load_oscillator(path)
-    return out if isinstance(out, list) else [out]
+def _field_kwargs(args) -> dict:
+    return {"geometry": args.geometry, "drop_first": args.drop_first}
 
 
-def _fit_nbox_iv(data, **kw):
-    from .recipe_nbox import fit_nbox_iv
+SPIN_DIODE_SPECTRUM = Recipe(
+    "spin-diode-spectrum", "spin_diode",
+    "spin diode: f_res, alpha, k_sd, k_sym from V_dc(f) at known RF power",
+    run=fit_spin_diode_spectrum, load=load_spectra,
+    free=("f_res", "alpha", "k_sd", "k_sym", "v_offset"), model=spin_diode_spectrum_model,
+    options=(Option(("--power",), {"type": float, "help": "RF power (W) for spin-diode "
+                                                          "spectra without a power column"}),),
+    cli_kwargs=_spectrum_kwargs)
 
-    return fit_nbox_iv(data, **kw)
+SPIN_DIODE_FIELD = Recipe(
+    "spin-diode-field", "spin_diode",
+    "spin diode: V_dc(B) per frequency -> resonance field and width, Kittel, damping",
+    run=fit_spin_diode_field, load=load_field_sweeps, default=True,
+    options=(Option(("--geometry",), {"choices": ["in-plane", "out-of-plane", "auto"],
+                                      "default": "in-plane",
+                                      "help": "field geometry of spin-diode field sweeps"}),
+             Option(("--drop-first",), {"type": count_arg, "default": 0, "metavar": "N",
+                                        "help": "samples left out at the start of every "
+                                                "spin-diode field sweep (an instrument not "
+                                                "yet settled; default 0)"})),
+    cli_kwargs=_field_kwargs, shows_fit=lambda name: not name.startswith("trace "),
+    plots=plot_field_sweeps, sections=field_sweep_table)
 
-
-def _load_dual_sweep(path):
-    from .data import load_iv
-
-    return load_iv(path, split="reversal")
-
-
-RECIPES = {r.name: r for r in (
-    Recipe("mtj-rv", "mtj", "static MTJ: rp, tmr0, vh from P and AP I-V (R(V)) sweeps",
-           fit_mtj_rv, _load_iv, ("rp", "tmr0", "vh")),
-    Recipe("spin-diode-spectrum", "spin_diode",
-           "spin diode: f_res, alpha, k_sd, k_sym from V_dc(f) at known RF power",
-           fit_spin_diode_spectrum, _load_spectra,
-           ("f_res", "alpha", "k_sd", "k_sym", "v_offset")),
-    Recipe("spin-diode-field", "spin_diode",
-           "spin diode: V_dc(B) per frequency -> resonance field and width, Kittel, damping",
-           fit_spin_diode_field, _load_field_sweeps, ()),
-    Recipe("stno", "stno", "STNO: f0, n_shift, i_th, q from f(I) and P(I)",
-           fit_stno, _load_osc, ("f0", "n_shift", "i_th", "q", "p_gain")),
-    Recipe("nbox-iv", "nbox", "NbOx/VO2 threshold switch: g_ref, ea, r_th, t_c, w_c, g_met, "
-           "r_c from a quasi-static dual DC sweep (snap at V_th, release at V_hold)",
-           _fit_nbox_iv, _load_dual_sweep,
-           ("g_ref", "ea", "r_th", "t_c", "w_c", "g_met", "r_c")),
-)}
-
-DEFAULT_RECIPE = {"mtj": "mtj-rv", "spin_diode": "spin-diode-field", "stno": "stno",
-                  "nbox": "nbox-iv"}
-
-
-def get_recipe(name: str) -> Recipe:
-    try:
-        return RECIPES[name]
-    except KeyError:
-        raise CalibrationError(f"unknown recipe {name!r} (known: {', '.join(RECIPES)})") \
-            from None
+REGISTERED = (SPIN_DIODE_SPECTRUM, SPIN_DIODE_FIELD)

@@ -1,0 +1,177 @@
+"""The MTJ recipe: ``mtj-rv``.
+
+- ``mtj-rv`` (:func:`fit_mtj_rv`): I-V (hence R(V)) sweeps of a static MTJ in its parallel and
+  antiparallel states; ``rp`` from the P state, ``tmr0`` and ``vh`` from the AP state's R(V)
+  (TMR(V) = tmr0 / (1 + V^2/vh^2)). Each sweep's state is taken from its low-bias resistance
+  (the higher is AP) unless given. Relative residuals (current is proportional to bias).
+  ``verify`` re-simulates the card in ngspice (behavioral subcircuit) and VACASK (OSDI).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from neurospice.compact_models.devices import get_device
+from neurospice.errors import CalibrationError
+
+from ..fit import Dataset, Fit, FitResult, Model
+from .base import (Calibration, CardCheck, Option, Recipe, Verification, as_list,
+                   collect_warnings, engine_kwargs, low_bias_resistance, verify_card)
+
+__all__ = ["mtj_model", "fit_mtj_rv", "verify_mtj", "load_sweeps", "plot_rv_loop", "MTJ_RV",
+           "REGISTERED"]
+
+
+def mtj_model() -> Model:
+    """MTJ DC current I(V) (A) from the device's numpy rendering, state held at ``m0``."""
+    dev = get_device("mtj")
+
+    def func(v, p):
+        return dev.numpy.dc_current({"p": v}, p)["p,n"]
+
+    return Model.from_device(dev, func, name="mtj I(V)", x_label="voltage (V)",
+                             y_label="current (A)",
+                             description="DC current of the static MTJ at state m0")
+
+
+def fit_mtj_rv(sweeps, *, states: Sequence[float] | None = None,
+               free: Sequence[str] = ("rp", "tmr0", "vh"), fixed: Mapping | None = None,
+               weighting: str = "relative", global_stage: str | None = "de", seed: int = 0,
+               conf_int: str = "stderr", verify: bool = False,
+               simulators: Sequence[str] = ("ngspice", "vacask"),
+               progress=False) -> Calibration:
+    """Fit ``rp``, ``tmr0``, ``vh`` to MTJ I-V sweeps (:class:`IVSweep` s). ``states``: the
+    m0 of each sweep (+1 parallel, -1 antiparallel); by default the sweep(s) with the higher
+    low-bias resistance are AP. ``fixed``: other card values (held)."""
+    sweeps = as_list(sweeps)
+    model = mtj_model()
+    rs = [low_bias_resistance(s.voltage_v, s.current_a) for s in sweeps]
+    if states is None:
+        if len(sweeps) == 1:
+            raise CalibrationError("one sweep: say whether it is the P or the AP state "
+                                   "(states=[1] or [-1])")
+        split = math.sqrt(min(rs) * max(rs))
+        states = [-1.0 if r > split else 1.0 for r in rs]
+        if min(rs) == max(rs):
+            raise CalibrationError("all sweeps have the same resistance: give states=")
+    if len(states) != len(sweeps):
+        raise CalibrationError(f"{len(states)} states for {len(sweeps)} sweeps")
+    datasets = []
+    for k, (s, m0) in enumerate(zip(sweeps, states)):
+        name = f"{'P' if m0 > 0 else 'AP'} sweep {k + 1}"
+        datasets.append(Dataset(np.asarray(s.voltage_v, float), s.current_a, name=name,
+                                fixed={"m0": float(m0)}))
+    rp = [r for r, m in zip(rs, states) if m > 0]
+    rap = [r for r, m in zip(rs, states) if m < 0]
+    start = {**(fixed or {})}
+    if rp:
+        start.setdefault("rp", float(np.median(rp)))
+    if rp and rap:
+        start.setdefault("tmr0", max(float(np.median(rap)) / start["rp"] - 1, 1e-3))
+    elif rap:
+        start.setdefault("tmr0", model.params["tmr0"].value)
+        start.setdefault("rp", float(np.median(rap)) / (1 + start["tmr0"]))
+    fit = Fit(model, datasets, free=[n for n in free if n not in (fixed or {})],
+              values=start, weighting=weighting, global_stage=global_stage, seed=seed,
+              conf_int=conf_int, progress=progress)
+    res = fit.run()
+    card = {k: v for k, v in res.values.items()}
+    card["m0"] = get_device("mtj").defaults()["m0"]
+    cal = Calibration("mtj-rv", "mtj", card, {n: res.stderr.get(n) for n in res.free},
+                      {"R(V)": res}, warnings=collect_warnings({"R(V)": res}))
+    cal.notes.append("m0 on the card is the default state; each sweep was fitted at its own "
+                     "state (" + ", ".join(d.name for d in datasets) + ")")
+    if verify:
+        cal.verification = verify_mtj(res, simulators=simulators)
+    return cal
+
+
+def verify_mtj(result: FitResult, *, simulators: Sequence[str] = ("ngspice", "vacask"),
+               points: int = 101) -> list[Verification]:
+    """Re-simulate the fitted MTJ card (:func:`verify_card`): a DC sweep over each data
+    set's voltage range in ngspice and VACASK (the Verilog-A card through OSDI, fitted
+    values and the data set's state as instance parameters), compared with the numpy curve
+    on the same grid. (The behavioral subcircuit is not used: in an ngspice DC sweep it lets
+    the AP state switch above the critical current instead of holding it.)"""
+    dev = get_device("mtj")
+    out = []
+    for k, ds in enumerate(result.datasets):
+        params = {n: v for n, v in result.values_for(k).items() if n in dev.parameter}
+
+        def circuit_of(device, card, ds=ds):
+            from neurospice.netlists import Circuit
+
+            v = np.asarray(ds.x, float)
+            lo, hi = float(v.min()), float(v.max())
+            step = (hi - lo) / (points - 1)
+            grid = lo + step * np.arange(points)
+            c = Circuit(f"verify {ds.name}")
+            c.vsource("in", "a", 0, 0.0)
+            device.add_to(c, "1", ["a", 0, 0], params=card, rendering="osdi")
+            c.dc("vin", lo, hi + step / 2, step)
+            span = float(np.ptp(ds.y)) or float(np.max(np.abs(ds.y)))
+
+            def simulated(res):
+                dc = res.dc
+                return np.interp(grid, dc.axis, -np.asarray(dc["i(vin)"]))
+
+            return [CardCheck(ds.name, c, device.numpy.dc_current({"p": grid}, card)["p,n"],
+                              simulated, span, f"{points}-point DC sweep")]
+
+        out += verify_card(dev, params, circuit_of, simulators)
+    return out
+
+
+def load_sweeps(path) -> list:
+    """I-V sweeps from one file, the layout read off its header: stacked sweeps told apart
+    by a sweep (or cycle) column, side-by-side curves (several voltage columns), or one."""
+    from ..data import column_counts, load_iv
+
+    counts = column_counts(path, ("voltage", "current", "time", "temperature", "sweep",
+                                  "cycle"))
+    if counts["sweep"] or counts["cycle"]:
+        return load_iv(path, split="sweep_column")
+    if counts["voltage"] > 1:
+        return load_iv(path, split="columns")
+    return [load_iv(path)]
+
+
+def _cli_kwargs(args) -> dict:
+    return {**engine_kwargs(args), "verify": not args.no_verify}
+
+
+NO_VERIFY = Option(("--no-verify",), {"action": "store_true",
+                                      "help": "skip re-simulating the card in the simulators"})
+
+def plot_rv_loop(cal, folder) -> list:
+    """The data-and-fit plot of the R(V) fit and the R(V) loop of both states."""
+    from pathlib import Path
+
+    from neurospice.analysis import plots
+
+    from ..report import fit_plots
+
+    fit = cal.fits["R(V)"]
+    out = fit_plots(cal, folder)
+    curves = []
+    for k, ds in enumerate(fit.datasets):
+        v = np.asarray(ds.x, float)
+        ok = np.abs(v) > 1e-3 * np.max(np.abs(v))
+        curves.append({"x": v[ok], "y": v[ok] / ds.y[ok], "fit_x": v[ok],
+                       "fit_y": v[ok] / fit.curve(k)[ok], "label": ds.name})
+    out.append(plots.hysteresis_loop(curves, Path(folder) / "loop_rv.png",
+                                     title="R(V) of both states: data and fit"))
+    return out
+
+
+MTJ_RV = Recipe(
+    "mtj-rv", "mtj", "static MTJ: rp, tmr0, vh from P and AP I-V (R(V)) sweeps",
+    run=fit_mtj_rv, load=load_sweeps, free=("rp", "tmr0", "vh"), model=mtj_model,
+    options=(NO_VERIFY,), cli_kwargs=_cli_kwargs, default=True,
+    plots=plot_rv_loop,
+    verify=lambda cal, simulators: verify_mtj(cal.fits["R(V)"], simulators=simulators))
+
+REGISTERED = (MTJ_RV,)
