@@ -17,6 +17,15 @@ have_shared_lib() {
 
 have_venv() { python3 -c 'import venv, ensurepip' >/dev/null 2>&1; }
 
+# Optional: Debian's chromium, only for the documentation test that screenshots a built page
+# (NEUROSPICE_CHROMIUM=1 make setup); that test skips where /usr/bin/chromium is absent.
+if [[ ${NEUROSPICE_CHROMIUM:-0} == 1 && ! -x /usr/bin/chromium ]] && command -v apt-get >/dev/null 2>&1; then
+    say "installing chromium (NEUROSPICE_CHROMIUM=1)"
+    if [[ $(id -u) -eq 0 ]]; then c=""; else c="sudo"; fi
+    DEBIAN_FRONTEND=noninteractive $c apt-get install -y -qq chromium >/dev/null \
+        || say "chromium not installed: the screenshot test will skip"
+fi
+
 v=$(ngspice_version)
 if [[ $v -ge $need_version ]] && have_shared_lib && have_venv; then
     say "ngspice $v with shared library, and python3 venv, already installed: nothing to do"
