@@ -182,3 +182,16 @@ def test_cli_fit_nbox(tmp_path, capsys):
     assert card["derived"]["v_th_model"]["value"] == pytest.approx(17.6, rel=0.05)
     assert (tmp_path / "report.md").is_file() and (tmp_path / "nbox.va").is_file()
     assert "nbox dual sweep" in capsys.readouterr().out
+
+
+@pytest.mark.ngspice
+def test_verify_sweep_reproduces_the_static_curve_in_ngspice():
+    """verify_card on the nbox card: a slow current ramp in ngspice (OSDI) follows the
+    numpy static curve within 1 % of v_max (measured: 4e-4 RMS)."""
+    from neurospice.calibration.recipes.nbox import verify_sweep
+    from neurospice.simulators import get_simulator
+
+    if not get_simulator("ngspice").is_available():
+        pytest.skip("ngspice not installed")
+    (row,) = verify_sweep(TRUTH, 21.0, simulators=("ngspice",))
+    assert row.simulator == "ngspice" and row.passed and row.rms_rel < 0.005, row

@@ -384,29 +384,33 @@ def _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max):
 def verify_sweep(card: Mapping[str, float], v_max: float, *,
                  simulators: Sequence[str] = ("ngspice",), points: int = 201,
                  tolerance: float = 0.01) -> list[Verification]:
-    """The card re-simulated (:func:`~.base.verify_card`, Verilog-A through OSDI): a DC
-    sweep of the current through the device from 0 to the largest current of the static
-    curve below ``v_max``, the terminal voltage compared with the static curve (the fit's
-    numpy prediction) relative to ``v_max``. Under current control the steady state is
-    unique (the S-curve is single-valued in the current)."""
+    """The card re-simulated (:func:`~.base.verify_card`, Verilog-A through OSDI): the
+    current through the device ramped slowly from 0 to the largest current of the static
+    curve below ``v_max`` (a transient 2000 times the slowest thermal time constant: the
+    framework's DC analysis holds the thermal states instead of settling them), the
+    terminal voltage at ``points`` currents compared with the static curve (the fit's numpy
+    prediction) relative to ``v_max``. Under current control the steady state is unique
+    (the S-curve is single-valued in the current), so no branch is ambiguous."""
     def circuit_of(device, values):
-        from neurospice.netlists import Circuit
+        from neurospice.netlists import Circuit, Pwl
 
-        _, v, i = static_curve(values, v_max)
+        p = device.params(values)
+        _, v, i = static_curve(p, v_max)
         i_top = float(i[np.flatnonzero(v <= v_max)[-1]])
-        step = i_top / (points - 1)
-        grid = step * np.arange(points)
+        tau = max(p["r_th"] * p["c_th"], (p["r_th"] + p["r_env"]) * p["c_env"])
+        t_end = 2000.0 * tau
+        grid = np.linspace(0.0, i_top, points)
         c = Circuit("verify nbox static I-V")
-        c.isource("in", 0, "a", 0.0)
+        c.isource("drive", 0, "a", waveform=Pwl([0.0, t_end], [0.0, i_top]))
         device.add_to(c, "1", ["a", 0, 0], params=values, rendering="osdi")
-        c.dc("iin", 0.0, i_top + step / 2, step)
+        c.tran(t_end / 4000, t_end, max_step=t_end / 4000)
 
         def simulated(res):
-            dc = res.dc
-            return np.interp(grid, dc.axis, np.asarray(dc["v(a)"]))
+            tr = res.tran
+            return np.interp(grid, np.asarray(tr.axis) / t_end * i_top, np.asarray(tr["v(a)"]))
 
         return [CardCheck("static I-V", c, np.interp(grid, i, v), simulated, float(v_max),
-                          f"{points}-point DC current sweep to {i_top:.4g} A")]
+                          f"current ramped to {i_top:.4g} A in {t_end:.3g} s, {points} points")]
 
     return verify_card("nbox", card, circuit_of, simulators, tolerance=tolerance)
 
