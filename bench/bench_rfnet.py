@@ -8,30 +8,21 @@ Run alone with ``.venv/bin/python bench/bench_rfnet.py`` from the repository roo
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 
 import _timing as T
 
+from neurospice import datasets
 from neurospice.circuits.rfnet import envelope_netlist as EN
 from neurospice.circuits.rfnet import rf_netlist as RF
 from neurospice.circuits.rfnet.data import synthetic
 from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
 from neurospice.circuits.rfnet.train import train
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "drone_rf" / \
-    "RadioSpin_D62_RF_fingerprinting.h5"
-
 
 def drone_training():
     T.header("drone network training (256 -> 128 -> 10, band 8, numpy Adam, batch 128)")
-    try:
-        from neurospice.circuits.rfnet.data import load_spectra
-        ds = load_spectra(DATA)
-    except Exception as exc:                           # absent data or h5py
-        T.note(f"skipped: {exc}")
-        return
+    ds = datasets.load("drone_rf")
     net = RFNetwork.build([256, 128, 10], linear_plan(256, 2e9, 12e9), band=8)
     one = T.measure(lambda: net.loss_and_grads(ds.x_train[:128], ds.y_train[:128]), repeats=5)
     T.row("one Adam step (batch 128)", one)

@@ -4,8 +4,8 @@
    a sweep index), generated here from a known card plus 0.3 % noise: loaded, fitted
    (``mtj-rv``), the card re-simulated in ngspice and VACASK (``verify``), and the recovered
    values set against the truth in standard errors.
-2. The measured Ta/CoFeB spin-diode field sweeps in ``../shared/data`` (when present beside
-   the repository): every trace fitted, Kittel and damping laws, the trace table's R^2
+2. The measured Ta/CoFeB spin-diode field sweeps (the shipped data set ``spin_diode_tacofeb``,
+   :mod:`neurospice.datasets`; skipped, saying why, where it is not found): every trace fitted, Kittel and damping laws, the trace table's R^2
    against what each trace's white noise allows.
 """
 
@@ -18,8 +18,6 @@ import numpy as np
 from neurospice.fileio import write_text_atomic
 
 TRUTH = {"rp": 2500.0, "tmr0": 1.2, "vh": 0.35}
-SPIN_DIODE = (Path(__file__).resolve().parents[2] / "shared" / "data" / "spin_diode_tacofeb"
-              / "5360_2p.csv")
 
 
 def mtj_iv_file(path: Path, *, noise: float = 0.003, seed: int = 11) -> Path:
@@ -58,11 +56,14 @@ def showcase(out) -> list[str]:
              "| parameter | truth | fitted | std. error | off by (std. errors) |",
              "|---|---|---|---|---|", *rows, "",
              "- the card re-simulated against the numpy curve: " + "; ".join(checks), ""]
-    if not SPIN_DIODE.is_file():
-        return lines + [f"- measured spin-diode data not found at {SPIN_DIODE}: skipped", ""]
-    from neurospice.calibration import load_spin_diode_sweeps
+    from neurospice import datasets
+    from neurospice.errors import DataError
 
-    sd = fit_spin_diode_field(load_spin_diode_sweeps(SPIN_DIODE), drop_first=1)
+    try:
+        sweeps = datasets.load("spin_diode_tacofeb")
+    except DataError as exc:                  # e.g. installed without the source tree's data/
+        return lines + [f"- measured spin-diode sweeps skipped: {exc}", ""]
+    sd = fit_spin_diode_field(sweeps, drop_first=1)
     write_outputs(sd, out / "calibration_spin_diode")
     d = sd.derived
     traces = sd.extra["traces"]
@@ -71,7 +72,7 @@ def showcase(out) -> list[str]:
            for t in traces if t["r2"] < 0.9]
     return lines + [
         f"Measured Ta/CoFeB spin-diode field sweeps ({len(traces)} frequencies, "
-        f"`{SPIN_DIODE.name}`), recipe `spin-diode-field`; outputs in "
+        f"`{sweeps[0].source.name}`), recipe `spin-diode-field`; outputs in "
         "`calibration_spin_diode/`:", "",
         f"- {len(passed)} of {len(traces)} traces fitted with R^2 >= 0.9"
         + (f"; below: {', '.join(low)}" if low else ""),

@@ -1,4 +1,4 @@
-"""Measured-data loading: units to SI, file layouts, typed errors, and the shared data sets."""
+"""Measured-data loading: units to SI, file layouts, typed errors, and the shipped data sets."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from neurospice import datasets
 from neurospice.calibration import (
     IVSweep, Spectrum, Transient, load_iv, load_oscillator, load_pulse_updates, load_spectrum,
     load_spin_diode_sweeps, load_table, load_transient,
@@ -17,7 +18,6 @@ from neurospice.errors import DataError
 
 HERE = Path(__file__).resolve().parent
 FIXTURES = HERE / "data" / "calibration"
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 
 
 def write(tmp_path: Path, text: str, name: str = "data.csv") -> Path:
@@ -321,13 +321,12 @@ def test_spectrum_and_unknown_options(tmp_path):
         load_spectrum(path, split="rows")
 
 
-# --- the shared real data sets -------------------------------------------------------------
+# --- the shipped real data sets ------------------------------------------------------------
 
 def shared(relative: str) -> Path:
-    path = SHARED / relative
-    if not path.exists():
-        pytest.skip(f"shared data set absent: {path}")
-    return path
+    """A file or folder of a shipped data set (``<set>/<path>``), its checksums verified."""
+    name, _, rest = relative.partition("/")
+    return datasets.path(name) / rest
 
 
 def test_vo2_dual_sweep():

@@ -13,13 +13,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from neurospice import datasets
 from neurospice.calibration import IVSweep, load_iv, load_transient, write_outputs
 from neurospice.calibration.recipes.nbox import VO2_FIXED, fit_nbox_iv, measured_switching
 from neurospice.compact_models.nbox.static import static_curve, sweep_currents, sweep_folds
 from neurospice.compact_models.devices import get_device
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-VO2 = SHARED / "vo2_threshold_switch"
+VO2 = datasets.path("vo2_threshold_switch")
 SWEEP = VO2 / "VO2_data_RvsV_transition.csv"
 NBOX = get_device("nbox")
 
@@ -114,10 +114,6 @@ def test_standard_errors_match_the_scatter_over_20_noisy_repeats():
         assert 0.5 < ratio < 2.0, (name, ratio)
 
 
-needs_vo2 = pytest.mark.skipif(not SWEEP.is_file(),
-                               reason=f"measured VO2 data not found at {VO2}")
-
-
 @pytest.fixture(scope="module")
 def vo2_calibration():
     from neurospice.simulators import get_simulator
@@ -128,7 +124,6 @@ def vo2_calibration():
     return fit_nbox_iv(sweeps, t_amb=337.15, pulses=pulses, simulators=sims)
 
 
-@needs_vo2
 def test_vo2_dual_sweep_switching_and_hysteresis(vo2_calibration):
     d = vo2_calibration.derived
     fit = vo2_calibration.fits["dual sweep"]
@@ -148,7 +143,6 @@ def test_vo2_dual_sweep_switching_and_hysteresis(vo2_calibration):
     assert rms[0] < 0.3 and rms[1] < 0.35, rms
 
 
-@needs_vo2
 def test_vo2_pulses_simulated_and_error_reported(vo2_calibration, tmp_path):
     cal = vo2_calibration
     rows = cal.extra["pulses"]
@@ -170,7 +164,6 @@ def test_vo2_pulses_simulated_and_error_reported(vo2_calibration, tmp_path):
     assert (tmp_path / "nbox.ngspice.lib").is_file() and any(p.suffix == ".png" for p in paths)
 
 
-@needs_vo2
 def test_cli_fit_nbox(tmp_path, capsys):
     from neurospice.cli import main
 

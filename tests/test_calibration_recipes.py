@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from neurospice import datasets
 from neurospice.calibration import (IVSweep, OscillatorCurve, Spectrum, fit_mtj_rv,
                                     fit_spin_diode_field, fit_spin_diode_spectrum,
                                     fit_spin_diode_trace, fit_stno, load_spin_diode_sweeps,
@@ -18,8 +19,7 @@ from neurospice.calibration.recipes.spin_diode import kittel_field, kittel_model
 from neurospice.compact_models.devices import get_device
 from neurospice.simulators import get_simulator
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
-SPIN_DIODE = SHARED / "spin_diode_tacofeb" / "5360_2p.csv"
+SPIN_DIODE = datasets.path("spin_diode_tacofeb") / "5360_2p.csv"
 REPEATS = 20
 
 
@@ -219,7 +219,6 @@ def test_stno_recipe():
 
 
 # --------------------------------------------------------------------------- measured data
-@pytest.mark.skipif(not SPIN_DIODE.exists(), reason="../shared/data not present")
 def test_spin_diode_recipe_on_measured_field_sweeps(tmp_path):
     sweeps = load_spin_diode_sweeps(SPIN_DIODE)
     cal = fit_spin_diode_field(sweeps, drop_first=1)   # the lock-in not yet settled

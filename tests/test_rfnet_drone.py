@@ -1,5 +1,5 @@
-"""Drone identification with the 256 -> 128 -> 10 RF network (34 176 MTJs), on the shared data
-set (skipped where it or h5py is absent; never committed). Slow.
+"""Drone identification with the 256 -> 128 -> 10 RF network (34 176 MTJs), on the shipped data
+set ``drone_rf`` (neurospice.datasets). Slow.
 
 - envelope model: >= 99.0 % test accuracy (99.66 % here); with 1 % non-idealities (trained
   with them, as the seed does) at most 1 point lower: 99.33 % with the shifts started trimmed
@@ -19,28 +19,21 @@ serves every test, the non-ideal check trains a second.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
+from neurospice import datasets
 from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
 from neurospice.circuits.rfnet.train import train
 from neurospice.simulators import get_simulator
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "drone_rf" / \
-    "RadioSpin_D62_RF_fingerprinting.h5"
-pytestmark = [pytest.mark.slow,
-              pytest.mark.skipif(not DATA.is_file(), reason=f"drone data set absent ({DATA})")]
+pytestmark = pytest.mark.slow
 BAND, EPOCHS, BATCH, DECAY = 8, 300, 128, 0.99
 
 
 @pytest.fixture(scope="module")
 def data():
-    pytest.importorskip("h5py", reason="h5py is needed to read the HDF5 data set")
-    from neurospice.circuits.rfnet.data import load_spectra
-
-    return load_spectra(DATA)
+    return datasets.load("drone_rf")
 
 
 def trained(ds, spread):

@@ -3,8 +3,6 @@ seed's statistical variability model (Monte-Carlo acceptance)."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
@@ -336,9 +334,6 @@ def _assert_one_over_f(resid):
 
 # --------------------------------------------------------------------------- calibration recipes
 
-DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "rram_pulse_updates"
-
-
 @pytest.mark.parametrize("sim", [simulator_param("ngspice")])
 def test_set_reset_recipe_recovers_the_card_from_an_ngspice_loop(sim):
     """SET/RESET from the ngspice I-V loop: gmin and gmax within 1 % of the card, the
@@ -369,7 +364,6 @@ def test_weak_reset_recipe_recovers_drift_parameters():
         assert f.flicker_gain == pytest.approx(var.FRAC_GAIN, rel=0.10)
 
 
-@pytest.mark.skipif(not DATA.is_dir(), reason="shared data set rram_pulse_updates not present")
 def test_pulse_update_recipe_on_measured_ramps():
     """Measured potentiation (39 ramps) and depression (40 ramps): the fitted mean ramp within
     5 % of the measured mean at every pulse (measured: < 1 %); asymmetric nonlinearity
@@ -377,11 +371,10 @@ def test_pulse_update_recipe_on_measured_ramps():
     drift along the ramp, plus read noise) within 15 % of the measured spread on average in
     both directions (measured: 7.5 % and 6.1 %; the depression spread grows along the ramp);
     40 seeded synthetic ramps reproduce it within 20 % (their own sampling noise)."""
-    from neurospice.calibration import load_pulse_updates
+    from neurospice import datasets
     from neurospice.calibration.recipes.rram import fit_pulse_updates, simulate_ramps
 
-    out = fit_pulse_updates(load_pulse_updates(DATA / "set.csv"),
-                            load_pulse_updates(DATA / "reset.csv"))
+    out = fit_pulse_updates(*datasets.load("rram_pulse_updates"))   # set, reset
     pot, dep = out.potentiation, out.depression
     for m in (pot, dep):
         np.testing.assert_allclose(m.mean(), m.mean_measured, rtol=0.05)
