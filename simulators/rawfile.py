@@ -19,6 +19,14 @@ float64 (two of them, real and imaginary part, in complex plots); in ``Values:``
 point a line ``<index> <value of variable 0>`` and one line per further variable, complex values
 written ``re,im``. Plots follow each other in one file.
 
+Nothing the file says is trusted: a header that does not parse, counts that disagree, a
+file shorter than its header promises (an aborted or truncated write) or longer than
+:data:`RAW_MAX_BYTES` raise :class:`RawFileError`, a :class:`SimulationFailed` naming the file
+and what is wrong; never a silently shortened result. ``partial=True`` accepts plots that
+hold fewer points than announced (marked by :attr:`RawPlot.truncated`) for a caller that
+asks for them. The format has no plot count: a file cut exactly between two plots reads as
+its first plots, which the simulators' analysis matching then reports as missing output.
+
 Only numpy is needed; nothing is imported from the simulators.
 """
 
@@ -26,15 +34,22 @@ from __future__ import annotations
 
 import os
 import re
+import stat
 from dataclasses import dataclass, field
 
 import numpy as np
 
-__all__ = ["RawPlot", "RawVariable", "RawFileError", "read_raw", "parse_raw"]
+from neurospice.errors import SimulationFailed
+
+__all__ = ["RawPlot", "RawVariable", "RawFileError", "read_raw", "parse_raw", "RAW_MAX_BYTES"]
+
+RAW_MAX_BYTES = 2 * 1024 ** 3
+"""The largest raw file :func:`read_raw` reads (2 GiB); ``max_bytes=`` overrides it."""
 
 
-class RawFileError(ValueError):
-    """The bytes are not a SPICE3 raw file this reader understands (the message says where)."""
+class RawFileError(SimulationFailed, ValueError):
+    """The bytes are not a complete SPICE3 raw file this reader understands (the message
+    says which file and where)."""
 
 
 @dataclass(frozen=True)
@@ -95,18 +110,43 @@ class RawPlot:
 _HEADER_RE = re.compile(rb"^([A-Za-z][A-Za-z. ]*):[ \t]*(.*)$")
 
 
-def read_raw(path: str | os.PathLike) -> list[RawPlot]:
-    """Read every plot of the raw file at ``path``."""
-    with open(path, "rb") as fh:
-        blob = fh.read()
+def read_raw(path: str | os.PathLike, *, max_bytes: int = RAW_MAX_BYTES,
+             partial: bool = False) -> list[RawPlot]:
+    """Read every plot of the raw file at ``path``: a regular file of at most ``max_bytes``
+    (checked before reading). Raises :class:`RawFileError` (a SimulationFailed) for a file
+    that cannot be read, is too large or is not a complete raw file; ``partial`` as in
+    :func:`parse_raw`."""
+    where = os.fspath(path)
     try:
-        return parse_raw(blob)
+        fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise RawFileError(f"{where}: cannot open the raw file: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise RawFileError(f"{where}: not a regular file")
+        if info.st_size > max_bytes:
+            raise RawFileError(f"{where}: {info.st_size} bytes, more than the "
+                               f"{max_bytes}-byte cap on raw files (max_bytes=)")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            blob = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise RawFileError(f"{where}: cannot read the raw file: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(blob) > max_bytes:
+        raise RawFileError(f"{where}: grew past the {max_bytes}-byte cap while being read")
+    try:
+        return parse_raw(blob, partial=partial)
     except RawFileError as exc:
-        raise RawFileError(f"{os.fspath(path)}: {exc}") from None
+        raise RawFileError(f"{where}: {exc}") from None
 
 
-def parse_raw(blob: bytes) -> list[RawPlot]:
-    """Parse the bytes of a raw file into its plots (binary or ASCII, real or complex)."""
+def parse_raw(blob: bytes, *, partial: bool = False) -> list[RawPlot]:
+    """Parse the bytes of a raw file into its plots (binary or ASCII, real or complex).
+
+    A plot with fewer points than its header announces raises :class:`RawFileError` unless
+    ``partial`` is true; then it is returned with :attr:`RawPlot.truncated` set."""
     plots: list[RawPlot] = []
     pos = 0
     size = len(blob)
@@ -117,6 +157,10 @@ def parse_raw(blob: bytes) -> list[RawPlot]:
         if pos >= size:
             break
         plot, pos = _parse_plot(blob, pos)
+        if plot.truncated and not partial:
+            raise RawFileError(f"plot {len(plots) + 1} ({plot.plotname!r}) holds "
+                               f"{plot.n_points} of the {plot.declared_points} points its "
+                               "header announces: the file is truncated")
         plots.append(plot)
     if not plots:
         raise RawFileError("empty raw file (no plot)")
@@ -147,22 +191,27 @@ def _parse_plot(blob: bytes, pos: int) -> tuple[RawPlot, int]:
         if key == "variables":
             if n_vars is None:
                 raise RawFileError("'Variables:' before 'No. Variables:'")
-            for _ in range(n_vars):
+            if variables:
+                raise RawFileError("two 'Variables:' sections in one plot")
+            for i in range(n_vars):
+                if pos >= len(blob):
+                    raise RawFileError(f"{n_vars} variables announced, the file ends after "
+                                       f"{i}: truncated")
                 vline, pos = _readline(blob, pos)
                 parts = vline.decode("latin-1").split()
-                if len(parts) < 3:
-                    raise RawFileError(f"bad variable line {vline[:80]!r}")
-                variables.append(RawVariable(int(parts[0]), parts[1], parts[2].lower(),
-                                             tuple(parts[3:])))
+                if len(parts) < 3 or parts[0] != str(i):
+                    raise RawFileError(f"bad variable line {vline[:80]!r} (expected index "
+                                       f"{i}, a name and a type)")
+                variables.append(RawVariable(i, parts[1], parts[2].lower(), tuple(parts[3:])))
         elif key in ("binary", "values"):
             mode = key
             break
         else:
             header[key] = value
             if key == "no. variables":
-                n_vars = int(value)
+                n_vars = _count(value, key, 1)
             elif key == "no. points":
-                n_points = int(value)
+                n_points = _count(value, key, 0)
     if mode is None:
         raise RawFileError("header without 'Binary:' or 'Values:' section")
     if n_vars is None or n_points is None:
@@ -179,6 +228,16 @@ def _parse_plot(blob: bytes, pos: int) -> tuple[RawPlot, int]:
                    plotname=header.get("plotname", ""), flags=flags, variables=variables,
                    data=data, declared_points=n_points, header=header)
     return plot, pos
+
+
+def _count(value: str, key: str, least: int) -> int:
+    """A header count: decimal digits only, at least ``least``."""
+    if not re.fullmatch(r"[0-9]{1,18}", value):
+        raise RawFileError(f"'{key}: {value[:40]}' is not a count")
+    n = int(value)
+    if n < least:
+        raise RawFileError(f"'{key}: {value}': at least {least} expected")
+    return n
 
 
 def _parse_binary(blob, pos, n_vars, n_points, is_complex, flags):
@@ -200,7 +259,7 @@ def _parse_binary(blob, pos, n_vars, n_points, is_complex, flags):
 
 def _parse_ascii(blob, pos, n_vars, n_points, is_complex):
     dtype = np.complex128 if is_complex else np.float64
-    data = np.zeros((n_points, n_vars), dtype=dtype)
+    rows: list[list] = []
     count = 0
     while count < n_points and pos < len(blob):
         values: list[str] = []
@@ -218,17 +277,35 @@ def _parse_ascii(blob, pos, n_vars, n_points, is_complex):
         if len(values) < n_vars + 1:
             pos = start if len(values) else pos
             break
+        if pos == len(blob) and not blob.endswith(b"\n"):
+            raise RawFileError(f"the file ends inside point {count} (no final newline): "
+                               "truncated")
+        if len(values) > n_vars + 1 or values[0] != str(count):
+            raise RawFileError(f"point {count}: expected the index {count} and {n_vars} "
+                               f"values, found {values[:4]}...")
         try:
-            row = [_ascii_value(v, is_complex) for v in values[1:n_vars + 1]]
-        except ValueError as exc:
+            rows.append([_ascii_value(v, is_complex) for v in values[1:]])
+        except (ValueError, OverflowError) as exc:
             raise RawFileError(f"bad value in point {count}: {exc}") from None
-        data[count] = row
         count += 1
-    return data[:count], pos
+    data = np.array(rows, dtype=dtype).reshape(count, n_vars)
+    return data, pos
+
+
+_NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:nan|inf)",
+                     re.IGNORECASE)
+
+
+def _number(text: str) -> float:
+    if not _NUMBER.fullmatch(text):
+        raise ValueError(f"{text[:40]!r} is not a number")
+    return float(text)
 
 
 def _ascii_value(text: str, is_complex: bool):
     if "," in text:
         re_part, im_part = text.split(",", 1)
-        return complex(float(re_part), float(im_part))
-    return complex(float(text), 0.0) if is_complex else float(text)
+        if not is_complex:
+            raise ValueError(f"complex value {text[:40]!r} in a real plot")
+        return complex(_number(re_part), _number(im_part))
+    return complex(_number(text), 0.0) if is_complex else _number(text)

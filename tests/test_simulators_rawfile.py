@@ -10,6 +10,7 @@ import subprocess
 import numpy as np
 import pytest
 
+from neurospice.errors import SimulationFailed
 from neurospice.simulators import get_simulator
 from neurospice.simulators.rawfile import RawFileError, parse_raw, read_raw
 
@@ -63,11 +64,14 @@ def test_ascii_complex_then_another_plot():
     assert op["v(a)"][0] == 3.0
 
 
-def test_truncated_binary_keeps_complete_points():
+def test_truncated_binary_is_an_error_unless_partial_is_asked_for():
     blob = _header("Transient Analysis", "real", [("time", "time"), ("v(x)", "voltage")], 5)
     blob += struct.pack("<6d", 0, 1, 1, 2, 2, 3) + b"\x00\x01"
-    plot = parse_raw(blob)[0]
+    with pytest.raises(SimulationFailed, match="3 of the 5 points"):
+        parse_raw(blob)
+    plot = parse_raw(blob, partial=True)[0]
     assert plot.n_points == 3 and plot.declared_points == 5 and plot.truncated
+    np.testing.assert_array_equal(plot["v(x)"], [1, 2, 3])
 
 
 @pytest.mark.parametrize("blob,match", [
