@@ -78,7 +78,7 @@ def device_page(device: Device, *, notes: str | None = None) -> str:
     notes read from the device's module docstring (given for a device defined elsewhere)."""
     d = device
     notes = physics_notes(d) if notes is None else notes
-    out = [f"(device-{d.name})=", f"# `{d.name}`: {d.description}", ""]
+    out = [f"(device-{d.name})=", f"# `{d.name}`", "", f"**{d.description}.**", ""]
     out += [f"Module `{d.module}` · terminals {', '.join(f'`{t}`' for t in d.terminals)}"
             + (f" · noise inputs {', '.join(f'`{t}`' for t in d.noise_inputs)} (a dimensionless"
                " N(0,1) sample each; tie to ground when unused)" if d.noise_inputs else "")

@@ -36,3 +36,6 @@ nitpicky = False
 # mentioning the builtin ``type`` then matches both. Such a link goes to the first match; only
 # the cross-reference ambiguity warnings of the Python domain are silenced, nothing else.
 suppress_warnings = ["ref.python"]
+# Text as written: no curly quotes or dashes substituted (the device pages quote the
+# definitions' strings verbatim, and the tests compare them).
+smartquotes = False

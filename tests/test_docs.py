@@ -77,6 +77,9 @@ def test_escape_bars():
         sys.path.remove(str(DOCS / "_ext"))
     assert escape_bars("E = |v| / d, ``|x|``, :func:`a`") == r"E = \|v\| / d, ``|x|``, :func:`a`"
     assert escape_bars("| a | b |") == "| a | b |"
+    # an indented block after "...:" is a literal block, left as written
+    assert escape_bars("G at |v|:\n\n    G = |v| / d\n\nthen |w|") == \
+        "G at \\|v\\|::\n\n    G = |v| / d\n\nthen \\|w\\|"
 
 
 # --------------------------------------------------------------------------- the build

@@ -46,12 +46,35 @@ _BAR = re.compile(r"(``.*?``|`[^`]*`)|\|")
 
 
 def escape_bars(text: str) -> str:
-    """Docstrings write absolute values as ``|x|``, which reStructuredText reads as a
-    substitution reference: escape every ``|`` outside inline literals and roles, except on
-    lines that start with one (line blocks, tables)."""
-    return "\n".join(line if line.lstrip().startswith("|") else
-                     _BAR.sub(lambda m: m.group(1) or "\\|", line)
-                     for line in text.split("\n"))
+    """Plain-text docstrings, made safe and readable as reStructuredText.
+
+    - Docstrings write absolute values as ``|x|``, which reStructuredText reads as a
+      substitution reference: every ``|`` outside inline literals, roles and literal blocks
+      is escaped (lines that start with one, line blocks and tables, are left alone).
+    - An indented block after a paragraph ending in a single ``:`` (equations, as the
+      docstrings write them) becomes a literal block, as if the colon were doubled.
+    """
+    lines = text.split("\n")
+    out, literal_indent = [], None
+    for k, line in enumerate(lines):
+        indent = len(line) - len(line.lstrip())
+        if literal_indent is not None and line.strip() and indent <= literal_indent:
+            literal_indent = None
+        if literal_indent is not None or line.lstrip().startswith("|"):
+            out.append(line)
+            continue
+        line = _BAR.sub(lambda m: m.group(1) or "\\|", line)
+        stripped = line.rstrip()
+        if stripped.endswith(":") and stripped.strip():
+            nxt = [n for n in lines[k + 1:k + 3]]
+            follows = len(nxt) == 2 and not nxt[0].strip() and \
+                len(nxt[1]) - len(nxt[1].lstrip()) > indent and nxt[1].strip()
+            if stripped.endswith("::") or follows:
+                literal_indent = indent
+                if not stripped.endswith("::"):
+                    line = stripped + ":"
+        out.append(line)
+    return "\n".join(out)
 
 
 def _process_docstring(app, what, name, obj, options, lines):
