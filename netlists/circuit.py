@@ -7,10 +7,14 @@ added, so a bad name or value fails where it was written, naming the element.
 
 All values are SI floats (ohm, farad, henry, volt, ampere, second, hertz) or expressions of
 circuit parameters (``"2*rload"``); they are written at full precision, never with unit letters.
+Every string passes the text gate of :mod:`neurospice.netlists.values` (``check_text``) when
+it is added; a non-finite or out-of-range number, a non-integer count or an analysis of more
+points than :data:`MAX_SWEEP_POINTS` / :data:`MAX_TRAN_POINTS` is a NetlistError.
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,9 +24,15 @@ import numpy as np
 
 from neurospice.errors import NetlistError
 from neurospice.netlists.expr import Expression
-from neurospice.netlists.values import check_name, check_node, check_path_string, check_value
+from neurospice.netlists.values import (
+    check_count, check_name, check_node, check_path, check_text, check_value)
 
 Value = Union[float, Expression]
+
+MAX_SWEEP_POINTS = 10 ** 6   # points of a dc, ac or noise analysis
+MAX_TRAN_POINTS = 10 ** 7    # (stop - start) / step of a transient
+MAX_PWL_POINTS = 10 ** 6     # points of one PWL waveform
+MAX_VERILOG_A_BYTES = 10 ** 7  # size of a Verilog-A file read to find its module name
 
 
 def _value(value, *, what: str, element: str | None, positive=False, nonnegative=False) -> Value:
@@ -45,6 +55,9 @@ def _expr(text, element):
 
 
 def _params(params: dict, element: str | None) -> dict[str, Value]:
+    if not isinstance(params, dict):
+        raise NetlistError(f"parameters must be a dict, got {type(params).__name__}",
+                           element=element)
     out = {}
     for key, val in params.items():
         check_name(key, what="parameter name", element=element)
@@ -115,14 +128,27 @@ class Pwl:
     values: Sequence[float]
 
     def validate(self, element):
-        t = np.asarray(self.times, dtype=float)
-        v = np.asarray(self.values, dtype=float)
-        if t.ndim != 1 or t.shape != v.shape or t.size < 2:
+        arrays = []
+        for what in ("times", "values"):
+            seq = getattr(self, what)
+            if isinstance(seq, (str, bytes)) or not hasattr(seq, "__len__"):
+                raise NetlistError(f"PWL {what} must be a sequence of numbers", element=element)
+            if len(seq) > MAX_PWL_POINTS:
+                raise NetlistError(f"PWL has {len(seq)} points (at most {MAX_PWL_POINTS})",
+                                   element=element)
+            arr = np.asarray(seq, dtype=object)
+            if arr.ndim != 1:
+                raise NetlistError("PWL times and values must be 1-D", element=element)
+            arrays.append(np.array([check_value(x, what=f"PWL {what}[{k}]", element=element)
+                                    for k, x in enumerate(arr)], dtype=float))
+        t, v = arrays
+        if t.shape != v.shape or t.size < 2:
             raise NetlistError("PWL needs equal-length 1-D times and values, two points at "
                                "least (VACASK requires it; a constant is a DC source)",
                                element=element)
-        if not (np.all(np.isfinite(t)) and np.all(np.isfinite(v))):
-            raise NetlistError("PWL times and values must be finite", element=element)
+        # what is written is what was checked: plain floats
+        object.__setattr__(self, "times", tuple(t.tolist()))
+        object.__setattr__(self, "values", tuple(v.tolist()))
         if t[0] < 0 or np.any(np.diff(t) <= 0):
             bad = int(np.argmax(np.diff(t) <= 0)) + 1 if t.size > 1 and np.any(np.diff(t) <= 0) else 0
             raise NetlistError(f"PWL times must start at >= 0 and increase strictly (point {bad})",
@@ -146,11 +172,15 @@ class Element:
     prefix = ""
 
     def _setup(self):
-        name = str(self.name) if isinstance(self.name, int) else self.name
+        name = self.name
+        if isinstance(name, int) and not isinstance(name, bool) and 0 <= name < 10 ** 12:
+            name = str(name)
         if isinstance(name, str) and name and not name.lower().startswith(self.prefix.lower()):
             name = self.prefix + name
         self.name = check_name(name, what="element name")
-        self.nodes = tuple(check_node(n, element=name) for n in self.nodes)
+        if isinstance(self.nodes, (str, bytes)) or not hasattr(self.nodes, "__iter__"):
+            raise NetlistError("nodes must be a sequence of node names", element=self.name)
+        self.nodes = tuple(check_node(n, element=self.name) for n in self.nodes)
 
 
 @dataclass
@@ -339,12 +369,19 @@ class VerilogAModel:
 
     def __post_init__(self):
         self.name = check_name(self.name, what="model name")
-        self.source = Path(check_path_string(str(self.source), element=self.name)).resolve()
+        self.source = check_path(self.source, what="Verilog-A path", element=self.name)
         if self.module is None:
             if not self.source.is_file():
                 raise NetlistError(f"Verilog-A file {self.source} not found", element=self.name)
-            found = re.findall(r"^\s*module\s+([A-Za-z_][A-Za-z0-9_]*)", self.source.read_text(),
-                               re.MULTILINE)
+            try:
+                if self.source.stat().st_size > MAX_VERILOG_A_BYTES:
+                    raise NetlistError(f"Verilog-A file {self.source} is larger than "
+                                       f"{MAX_VERILOG_A_BYTES} bytes", element=self.name)
+                text = self.source.read_text(errors="replace")
+            except OSError as exc:
+                raise NetlistError(f"cannot read Verilog-A file {self.source}: {exc}",
+                                   element=self.name) from None
+            found = re.findall(r"^\s*module\s+([A-Za-z_][A-Za-z0-9_]*)", text, re.MULTILINE)
             if len(found) != 1:
                 raise NetlistError(f"{self.source} must define exactly one module (found "
                                    f"{len(found)}); pass module= to choose", element=self.name)
@@ -425,8 +462,16 @@ class _Container:
     def __getitem__(self, name: str) -> Element:
         try:
             return self.elements[name.lower()]
-        except KeyError:
-            raise KeyError(f"no element {name!r}") from None
+        except (KeyError, AttributeError):
+            raise KeyError(f"no element {name!r:.80}") from None
+
+    def _independent_source(self, name, what: str) -> Element:
+        """The independent source called ``name``, else a NetlistError naming it."""
+        src = self.elements.get(name.lower()) if isinstance(name, str) else None
+        if not isinstance(src, (VoltageSource, CurrentSource)):
+            raise NetlistError(f"{what} must be an independent source of the circuit",
+                               element=src.name if src is not None else repr(name)[:80])
+        return src
 
     def param(self, name: str, value: Value) -> None:
         """Declare a parameter (a default, for a subcircuit) usable in values and expressions."""
@@ -505,9 +550,6 @@ class Circuit(_Container):
 
     def __init__(self, title: str = "neurospice circuit"):
         super().__init__()
-        title = str(title)
-        if any(c in title for c in "\n\r\0"):
-            raise NetlistError(f"title {title!r} holds a newline")
         self.title = title
         self.subcircuits: dict[str, Subcircuit] = {}
         self.models: dict[str, Model | VerilogAModel] = {}
@@ -516,8 +558,19 @@ class Circuit(_Container):
         self.options: dict[str, float | str] = {}
         self.analyses: list[Analysis] = []
 
+    @property
+    def title(self) -> str:
+        """The title line: printable text (any script), no line breaks (the text gate)."""
+        return self._title
+
+    @title.setter
+    def title(self, value: str) -> None:
+        self._title = check_text(value, what="title")
+
     # -- definitions
     def subcircuit(self, sub: Subcircuit) -> Subcircuit:
+        if not isinstance(sub, Subcircuit):
+            raise NetlistError(f"not a Subcircuit: {type(sub).__name__}")
         if sub.name.lower() in self.subcircuits:
             raise NetlistError("subcircuit already defined", element=sub.name)
         self.subcircuits[sub.name.lower()] = sub
@@ -528,7 +581,7 @@ class Circuit(_Container):
 
     def verilog_a_model(self, name: str, source, *, module: str | None = None,
                         **params) -> VerilogAModel:
-        return self._add_model(VerilogAModel(name, Path(source), params, module))
+        return self._add_model(VerilogAModel(name, source, params, module))
 
     def _add_model(self, model):
         if model.name.lower() in self.models:
@@ -538,7 +591,7 @@ class Circuit(_Container):
 
     def include(self, path) -> None:
         """Include a file of model cards or subcircuits (written as an absolute path)."""
-        self.includes.append(Path(check_path_string(str(path), what="include path")).resolve())
+        self.includes.append(check_path(path, what="include path"))
 
     def ic(self, node: str, value: float) -> None:
         """Initial node voltage for the transient (forced in the initial operating point)."""
@@ -553,16 +606,16 @@ class Circuit(_Container):
         vntol, gmin, maxord, method ('trap' or 'gear'), and threads: the OpenMP threads of
         ngspice's OSDI device evaluation (default 1; Debian's ngspice starts 8, which costs
         a small circuit far more than it saves; other simulators ignore it)."""
-        if name not in self.OPTIONS:
-            raise NetlistError(f"unknown option {name!r} (known: {', '.join(self.OPTIONS)})")
+        if not isinstance(name, str) or name not in self.OPTIONS:
+            raise NetlistError(f"unknown option {name!r:.80} (known: {', '.join(self.OPTIONS)})")
         if name == "method":
-            if value not in ("trap", "gear"):
-                raise NetlistError("method must be 'trap' or 'gear'")
+            if not isinstance(value, str) or value not in ("trap", "gear"):
+                raise NetlistError(f"method must be 'trap' or 'gear', got {value!r:.80}")
             self.options[name] = value
         elif name == "threads":
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise NetlistError(f"threads must be a positive integer, got {value!r}")
-            self.options[name] = value
+                raise NetlistError(f"threads must be a positive integer, got {value!r:.80}")
+            self.options[name] = check_count(value, what="threads", maximum=4096)
         else:
             self.options[name] = check_value(value, what=f"option {name}")
 
@@ -577,29 +630,40 @@ class Circuit(_Container):
         return self._analysis(Op, "op")
 
     def dc(self, source: str, start: float, stop: float, step: float) -> Dc:
-        src = self[source]
-        if not isinstance(src, (VoltageSource, CurrentSource)):
-            raise NetlistError("dc sweep needs an independent source", element=src.name)
-        step = check_value(step, what="dc step", element=source)
-        start = check_value(start, what="dc start", element=source)
-        stop = check_value(stop, what="dc stop", element=source)
+        """A dc sweep of ``source`` from ``start`` to ``stop`` by ``step`` (at most
+        :data:`MAX_SWEEP_POINTS` points)."""
+        src = self._independent_source(source, "the dc sweep's source")
+        step = check_value(step, what="dc step", element=src.name)
+        start = check_value(start, what="dc start", element=src.name)
+        stop = check_value(stop, what="dc stop", element=src.name)
         if step == 0 or (stop - start) / step < 0:
             raise NetlistError("dc step must be non-zero and point from start to stop",
-                               element=source)
+                               element=src.name)
+        points = abs(stop - start) / abs(step) + 1  # inf when stop - start overflows
+        if not points <= MAX_SWEEP_POINTS:
+            raise NetlistError(f"dc sweep of {points:.3g} points (at most {MAX_SWEEP_POINTS}): "
+                               "use a larger step", element=src.name)
         return self._analysis(Dc, "dc", source=src.name, start=start, stop=stop, step=step)
 
     def ac(self, fstart: float, fstop: float, points: int = 10, variation: str = "dec") -> Ac:
-        fstart, fstop = self._sweep(fstart, fstop, points, variation)
-        return self._analysis(Ac, "ac", variation=variation, points=int(points), fstart=fstart,
+        """A small-signal sweep; ``points`` per decade or octave, or in all for ``lin``
+        (at most :data:`MAX_SWEEP_POINTS` points in all)."""
+        fstart, fstop, points = self._sweep(fstart, fstop, points, variation)
+        return self._analysis(Ac, "ac", variation=variation, points=points, fstart=fstart,
                               fstop=fstop)
 
     def tran(self, step: float, stop: float, *, start: float = 0.0, max_step: float | None = None,
              uic: bool = False) -> Tran:
+        """A transient to ``stop`` with output step ``step``: at most :data:`MAX_TRAN_POINTS`
+        steps from ``start`` to ``stop``."""
         step = check_value(step, what="tran step", positive=True)
         stop = check_value(stop, what="tran stop", positive=True)
         start = check_value(start, what="tran start", nonnegative=True)
         if start >= stop:
             raise NetlistError("tran start must be before stop")
+        if not (stop - start) / step <= MAX_TRAN_POINTS:
+            raise NetlistError(f"tran of {(stop - start) / step:.3g} steps (at most "
+                               f"{MAX_TRAN_POINTS}): use a larger step")
         if max_step is not None:
             max_step = check_value(max_step, what="tran max_step", positive=True)
         return self._analysis(Tran, "tran", step=step, stop=stop, start=start,
@@ -607,25 +671,27 @@ class Circuit(_Container):
 
     def noise(self, output: str, source: str, fstart: float, fstop: float, points: int = 10,
               variation: str = "dec", reference: str = "0") -> Noise:
-        src = self[source]
-        if not isinstance(src, (VoltageSource, CurrentSource)):
-            raise NetlistError("noise input must be an independent source", element=src.name)
-        fstart, fstop = self._sweep(fstart, fstop, points, variation)
+        src = self._independent_source(source, "the noise input")
+        fstart, fstop, points = self._sweep(fstart, fstop, points, variation)
         return self._analysis(Noise, "noise", output=check_node(output), source=src.name,
-                              variation=variation, points=int(points), fstart=fstart,
+                              variation=variation, points=points, fstart=fstart,
                               fstop=fstop, reference=check_node(reference))
 
     @staticmethod
     def _sweep(fstart, fstop, points, variation):
-        if variation not in ("dec", "oct", "lin"):
-            raise NetlistError(f"variation must be 'dec', 'oct' or 'lin', got {variation!r}")
-        if isinstance(points, bool) or int(points) != points or points < 1:
-            raise NetlistError(f"points must be a positive integer, got {points!r}")
+        if not isinstance(variation, str) or variation not in ("dec", "oct", "lin"):
+            raise NetlistError(f"variation must be 'dec', 'oct' or 'lin', got {variation!r:.80}")
+        points = check_count(points, what="points", maximum=MAX_SWEEP_POINTS)
         fstart = check_value(fstart, what="start frequency", positive=True)
         fstop = check_value(fstop, what="stop frequency", positive=True)
         if fstop < fstart:
             raise NetlistError("stop frequency is below start frequency")
-        return fstart, fstop
+        per = {"dec": math.log10(fstop / fstart), "oct": math.log2(fstop / fstart), "lin": 1.0}
+        total = points * per[variation] + 1
+        if not total <= MAX_SWEEP_POINTS:
+            raise NetlistError(f"sweep of {total:.3g} points (at most {MAX_SWEEP_POINTS}): "
+                               "use fewer points")
+        return fstart, fstop, points
 
     # -- rendering
     def verilog_a_sources(self, dialect: str | None = None) -> list[Path]:

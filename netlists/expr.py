@@ -13,18 +13,33 @@ sigmoid(x) and softplus(x). A conditional is a hard branch: keep it for switches
 (it hurts Newton convergence on a node voltage; prefer sigmoid). Each dialect renders
 the same tree in its own syntax (``**`` becomes ``pow``; ``time`` becomes ``$abstime`` in
 Verilog-A), so ngspice, Xyce and VACASK evaluate the same function.
+
+Expressions are bounded: the text is printable ASCII (the text gate of
+:mod:`neurospice.netlists.values`) of at most :data:`MAX_EXPRESSION_LENGTH` characters,
+numbers are plain decimals (``1.5e-3``; no ``1_0``, ``0x10``), the tree has at most
+:data:`MAX_EXPRESSION_NODES` nodes and :data:`MAX_EXPRESSION_DEPTH` levels, and a rendering
+longer than :data:`MAX_RENDERED_LENGTH` characters (``softplus`` writes its argument twice,
+so nesting it doubles the text) is refused: each a NetlistError, never a RecursionError or
+a netlist of megabytes.
 """
 
 from __future__ import annotations
 
 import ast
 import math
+import re
 from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import NamedTuple
 
 from neurospice.errors import NetlistError
-from neurospice.netlists.values import RESERVED, check_node, fmt
+from neurospice.netlists.values import RESERVED, check_node, check_text, fmt
+
+MAX_EXPRESSION_LENGTH = 100_000   # characters of an expression's text
+MAX_EXPRESSION_NODES = 20_000     # nodes of its syntax tree
+MAX_EXPRESSION_DEPTH = 200        # levels of its syntax tree
+MAX_RENDERED_LENGTH = 100_000     # characters of one rendering (any dialect)
+_NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
 
 FUNCTIONS = {
     # name: (arity, ngspice, xyce, verilog-a, numpy)
@@ -101,7 +116,11 @@ class Expression:
         """
         if dialect not in _DIALECT_INDEX:
             raise NetlistError(f"unknown expression dialect {dialect!r}")
-        return _render(self._tree, dialect, node_alias or {}, symbols or {}, self.text)
+        try:
+            return _render(self._tree, dialect, node_alias or {}, symbols or {}, self.text)
+        except RecursionError:
+            raise NetlistError(f"expression {self.text[:80]!r}... is nested too deeply to "
+                               "render") from None
 
     def __str__(self) -> str:
         return self.text
@@ -118,8 +137,15 @@ def _parse(text) -> _Parsed:
     """The checked syntax tree of ``text`` and what it refers to (see :func:`_parse_text`);
     anything but a non-blank string is refused before the cache, which needs a hashable
     key."""
-    if not isinstance(text, str) or not text.strip():
+    if not isinstance(text, str):
+        raise NetlistError(f"an expression must be a string, got {type(text).__name__}")
+    if not text.strip():
         raise NetlistError(f"empty expression {text!r}")
+    check_text(text, what="expression", max_length=MAX_EXPRESSION_LENGTH)
+    if not text.isascii():
+        c = next(c for c in text if not c.isascii())
+        raise NetlistError(f"expression {text[:80]!r} holds the non-ASCII character {c!r} "
+                           f"(U+{ord(c):04X}): the expression language is ASCII")
     return _parse_text(text)
 
 
@@ -127,18 +153,43 @@ def _parse(text) -> _Parsed:
 def _parse_text(text: str) -> _Parsed:
     """The checked syntax tree of ``text`` and what it refers to, found in one pass (cached:
     netlist generators repeat expressions; the trees are never modified)."""
-    if any(c in text for c in "\n\r\0{}\"';$`\\"):
+    if any(c in text for c in "{}\"';$`\\"):
         raise NetlistError(
-            f"expression {text!r} holds a newline, brace, quote or other character "
+            f"expression {text[:80]!r} holds a brace, quote or other character "
             "that is not part of the expression language")
+    source = text.strip()
     try:
-        tree = ast.parse(text.strip(), mode="eval").body
+        tree = ast.parse(source, mode="eval").body
     except SyntaxError as exc:
-        raise NetlistError(f"cannot parse expression {text!r}: {exc.msg}") from None
+        raise NetlistError(f"cannot parse expression {text[:80]!r}: {exc.msg}") from None
+    except (RecursionError, MemoryError, ValueError):  # nesting the parser cannot hold
+        raise NetlistError(f"expression {text[:80]!r}... is nested too deeply") from None
+    _check_size(tree, text)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and not _NUMBER.fullmatch(
+                ast.get_source_segment(source, node) or ""):
+            raise NetlistError(f"in {text[:80]!r}: {ast.get_source_segment(source, node)!r} "
+                               "is not a plain decimal number (digits, '.', exponent)")
     found: dict[str, dict] = {"nodes": {}, "currents": {}, "names": {}}
     _check(tree, text, found)
     found["nodes"].pop("0", None)
     return _Parsed(tree, *(tuple(found[k]) for k in ("nodes", "currents", "names")))
+
+
+def _check_size(tree, text) -> None:
+    """Refuse a tree of more than MAX_EXPRESSION_NODES nodes or MAX_EXPRESSION_DEPTH
+    levels, walking it without recursion."""
+    stack, count = [(tree, 1)], 0
+    while stack:
+        node, depth = stack.pop()
+        count += 1
+        if depth > MAX_EXPRESSION_DEPTH:
+            raise NetlistError(f"expression {text[:80]!r}... is nested more than "
+                               f"{MAX_EXPRESSION_DEPTH} levels deep")
+        if count > MAX_EXPRESSION_NODES:
+            raise NetlistError(f"expression {text[:80]!r}... has more than "
+                               f"{MAX_EXPRESSION_NODES} terms")
+        stack.extend((child, depth + 1) for child in ast.iter_child_nodes(node))
 
 
 def as_expression(value: object) -> Expression:
@@ -170,8 +221,12 @@ def _check(node, text, found):
 def _check_constant(node, text, found):
     if isinstance(node.value, bool) or not isinstance(node.value, (int, float)):
         raise NetlistError(f"in {text!r}: only numbers are allowed as constants")
-    if not math.isfinite(node.value):
-        raise NetlistError(f"in {text!r}: the constant {node.value!r} is not finite")
+    try:
+        finite = math.isfinite(node.value)
+    except OverflowError:
+        finite = False
+    if not finite:
+        raise NetlistError(f"in {text[:80]!r}: a constant is not a finite float")
 
 
 def _check_name(node, text, found):
@@ -232,6 +287,16 @@ _CHECKS = {ast.Constant: _check_constant, ast.Name: _check_name, ast.UnaryOp: _c
 
 
 def _render(node, dialect, alias, symbols, text) -> str:
+    out = _render_node(node, dialect, alias, symbols, text)
+    if len(out) > MAX_RENDERED_LENGTH:  # checked at every level: at most twice the cap is built
+        raise NetlistError(f"expression {text[:80]!r} renders to more than "
+                           f"{MAX_RENDERED_LENGTH} characters for {dialect} (nested softplus "
+                           "writes its argument twice per level): simplify it or use a "
+                           "parameter for a repeated part")
+    return out
+
+
+def _render_node(node, dialect, alias, symbols, text) -> str:
     r = lambda n: _render(n, dialect, alias, symbols, text)  # noqa: E731
     if isinstance(node, ast.Constant):
         return fmt(node.value)

@@ -2,21 +2,40 @@
 
 Values are written as full-precision SI floats (``repr`` of a Python float round-trips
 exactly), never with unit letters: SPICE reads ``2A`` as two attoamps and ``1M`` as one
-milli. Names are checked against a strict pattern so that no string can break a line or
-inject a card.
+milli.
+
+**The text gate.** Every string that becomes netlist text (a title, an element, node, model,
+subcircuit, module or parameter name, a parameter key, an expression, a path, an option value)
+passes :func:`check_text`, directly or through :func:`check_name`, :func:`check_node` or
+:func:`check_path_string`. It refuses every character that is not printable
+(``str.isprintable``: Unicode categories Cc, Cf, Cs, Co, Cn, Zl, Zp and every space but
+U+0020), which covers every character a supported simulator, or Python's
+``str.splitlines``, treats as a line or field break: ``\\n \\r \\x00 \\t \\x0b \\x0c
+\\x1c \\x1d \\x1e \\x85 \\u2028 \\u2029`` and the other C0/C1 controls. Names and nodes are
+further held to an ASCII identifier grammar, matched in full (``re.fullmatch``): a trailing
+newline never slips through. The writers assemble lines from checked pieces and never split
+user text, and the rendered netlist is checked line by line once more (:func:`check_line`).
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
-from numbers import Real
+from numbers import Integral, Real
+from pathlib import Path
 
 from neurospice.errors import NetlistError
 
-_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# the characters a supported simulator or str.splitlines() breaks a line or field at (all of
+# them are refused by the gate, with every other non-printable character)
+LINE_BREAKS = "\n\r\x00\t\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029"
+MAX_NAME_LENGTH = 1024       # characters of a name or node
+MAX_TEXT_LENGTH = 100_000    # characters of a title, path or other string written as text
+
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 # a node is an identifier or a plain number (VACASK reads "2a" as a malformed number)
-_NODE = re.compile(r"^(?:[A-Za-z_][A-Za-z0-9_]*|[0-9]+)$")
+_NODE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")
 
 # Words that open or close a block or a control section in one of the dialects: a name equal
 # to one of these could be read as a card by a simulator.
@@ -30,11 +49,46 @@ RESERVED_NODES = frozenset({"time", "frequency", "gain", "onoise", "inoise", "on
                             "inoise_spectrum", "onoise_total", "inoise_total"})
 
 
+def _describe(c: str) -> str:
+    return f"{c!r} (U+{ord(c):04X})"
+
+
+def check_text(text: object, *, what: str = "text", element: str | None = None,
+               empty: bool = True, max_length: int = MAX_TEXT_LENGTH) -> str:
+    """The one text gate: return ``text`` if it is a string of printable characters (see the
+    module's docstring), at most ``max_length`` long (and not empty unless ``empty``), else
+    raise NetlistError naming ``what`` and ``element`` and the first offending character."""
+    if not isinstance(text, str):
+        raise NetlistError(f"{what} must be a string, got {type(text).__name__}",
+                           element=element)
+    if not text and not empty:
+        raise NetlistError(f"{what} is empty", element=element)
+    if len(text) > max_length:
+        raise NetlistError(f"{what} is {len(text)} characters long (at most {max_length})",
+                           element=element)
+    if not text.isprintable():
+        k, c = next((k, c) for k, c in enumerate(text) if not c.isprintable())
+        kind = "a line or field break" if c in LINE_BREAKS else "a non-printable character"
+        raise NetlistError(f"{what} {text[:80]!r} holds {kind} {_describe(c)} at position {k}",
+                           element=element)
+    return text
+
+
+def check_line(line: str, number: int) -> str:
+    """The last check on a rendered netlist line (``number``, 1-based): printable text only,
+    so that the line structure the writer built is the one every simulator reads."""
+    if not line.isprintable():
+        c = next(c for c in line if not c.isprintable())
+        raise NetlistError(f"rendered line {line[:80]!r} holds {_describe(c)}: a value "
+                           "bypassed the checks", line=number)
+    return line
+
+
 def check_name(name: object, *, what: str = "name", element: str | None = None) -> str:
-    """Return ``name`` if it is a safe identifier, else raise NetlistError naming it."""
-    if not isinstance(name, str):
-        raise NetlistError(f"{what} must be a string, got {type(name).__name__}", element=element)
-    if not _NAME.match(name):
+    """Return ``name`` if it is a safe identifier (ASCII letters, digits and ``_``, not
+    starting with a digit, not a netlist keyword), else raise NetlistError naming it."""
+    check_text(name, what=what, element=element, empty=False, max_length=MAX_NAME_LENGTH)
+    if not _NAME.fullmatch(name):
         raise NetlistError(
             f"invalid {what} {name!r}: use letters, digits and '_' only, starting with a letter "
             "or '_' (no whitespace, dots, quotes, braces or newlines)", element=element)
@@ -44,18 +98,22 @@ def check_name(name: object, *, what: str = "name", element: str | None = None) 
 
 
 def check_node(node: object, *, element: str | None = None) -> str:
-    """Return the node name, lower-cased, if it is safe; ``0`` (or gnd) is ground."""
-    if isinstance(node, int) and not isinstance(node, bool) and node >= 0:
-        node = str(node)
-    if not isinstance(node, str):
-        raise NetlistError(f"node must be a string, got {type(node).__name__}", element=element)
-    node = node.lower()  # SPICE is case-insensitive, VACASK is not: one spelling for both
-    if node in ("gnd", "ground"):
-        return "0"
-    if not _NODE.match(node):
+    """Return the node name, lower-cased, if it is safe (an identifier as for
+    :func:`check_name`, or a plain number); ``0`` (or gnd) is ground."""
+    if isinstance(node, Integral) and not isinstance(node, bool):
+        if not 0 <= node < 10 ** 12:
+            raise NetlistError(f"numeric node {node!r} must be in 0 .. 10**12 - 1",
+                               element=element)
+        node = str(int(node))
+    check_text(node, what="node name", element=element, empty=False,
+               max_length=MAX_NAME_LENGTH)
+    if not _NODE.fullmatch(node):  # before lower(): 'K' (Kelvin sign) lowers to ASCII 'k'
         raise NetlistError(
             f"invalid node name {node!r}: letters, digits and '_', starting with a letter or "
             "'_', or a plain number", element=element)
+    node = node.lower()  # SPICE is case-insensitive, VACASK is not: one spelling for both
+    if node in ("gnd", "ground"):
+        return "0"
     if node in RESERVED:
         raise NetlistError(f"node name {node!r} is a netlist keyword", element=element)
     if node in RESERVED_NODES:
@@ -66,12 +124,16 @@ def check_node(node: object, *, element: str | None = None) -> str:
 
 def check_value(value: object, *, what: str = "value", element: str | None = None,
                 positive: bool = False, nonnegative: bool = False) -> float:
-    """Return ``value`` as a finite float, else raise NetlistError naming the element."""
+    """Return ``value`` as a finite float, else raise NetlistError naming the element (a
+    number too large for a float is refused, never an OverflowError)."""
     if isinstance(value, bool) or not isinstance(value, Real):
         raise NetlistError(
-            f"{what} must be a number in SI units (e.g. 1e-6, not '1u'), got {value!r}",
+            f"{what} must be a number in SI units (e.g. 1e-6, not '1u'), got {value!r:.80}",
             element=element)
-    value = float(value)
+    try:
+        value = float(value)
+    except (OverflowError, ValueError, TypeError):
+        raise NetlistError(f"{what} is out of the range of a float", element=element) from None
     if not math.isfinite(value):
         raise NetlistError(f"{what} must be finite, got {value!r}", element=element)
     if positive and value <= 0:
@@ -81,6 +143,19 @@ def check_value(value: object, *, what: str = "value", element: str | None = Non
     return value
 
 
+def check_count(value: object, *, what: str, element: str | None = None, minimum: int = 1,
+                maximum: int) -> int:
+    """Return ``value`` as an int in ``minimum .. maximum`` if it is an integer (an int or
+    numpy integer: no bool, no float), else raise NetlistError naming it."""
+    if isinstance(value, bool) or not isinstance(value, Integral):
+        raise NetlistError(f"{what} must be an integer, got {value!r:.80}", element=element)
+    if not minimum <= value <= maximum:
+        shown = value if -10 ** 30 < value < 10 ** 30 else "a huge number"
+        raise NetlistError(f"{what} must be in {minimum} .. {maximum}, got {shown}",
+                           element=element)
+    return int(value)
+
+
 def fmt(value: float) -> str:
     """Format a float at full precision with no unit letters (``1e-06``, ``1000.0``)."""
     value = float(value)
@@ -88,12 +163,30 @@ def fmt(value: float) -> str:
 
 
 def check_path_string(text: object, *, what: str = "path", element: str | None = None) -> str:
-    """A string value written between double quotes: no quotes, newlines or control chars."""
-    text = str(text) if not isinstance(text, str) else text
-    if not text:
-        raise NetlistError(f"{what} is empty", element=element)
-    bad = [c for c in text if c in '"\n\r\0' or ord(c) < 32]
+    """A path written between double quotes (or as one word): text that passes
+    :func:`check_text`, not empty, with no quote or backslash (VACASK reads a backslash
+    in a string as an escape)."""
+    if not isinstance(text, str):
+        try:
+            text = os.fspath(text)  # a pathlib.Path
+        except TypeError:
+            raise NetlistError(f"{what} must be a path or a string, got "
+                               f"{type(text).__name__}", element=element) from None
+    check_text(text, what=what, element=element, empty=False)
+    bad = [c for c in text if c in '"\\']
     if bad:
-        raise NetlistError(f"{what} {text!r} holds a quote, newline or control character",
-                           element=element)
+        raise NetlistError(f"{what} {text[:80]!r} holds {_describe(bad[0])}", element=element)
     return text
+
+
+def check_path(path: object, *, what: str = "path", element: str | None = None):
+    """The absolute ``pathlib.Path`` of ``path``, gated as text before and after it is
+    resolved (a relative path takes the working folder's name, which must pass too)."""
+    check_path_string(path, what=what, element=element)
+    try:
+        resolved = Path(path).resolve()
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise NetlistError(f"{what} {str(path)[:80]!r} cannot be resolved: {exc}",
+                           element=element) from None
+    check_path_string(str(resolved), what=f"{what} (resolved)", element=element)
+    return resolved

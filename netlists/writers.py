@@ -7,6 +7,12 @@ added. Before writing, the circuit's references (subcircuits, models, controllin
 parameters) are checked, so a broken circuit fails here with a NetlistError naming the element
 rather than in the simulator.
 
+Lines are assembled from checked pieces (names, nodes and paths that passed the text gate of
+:mod:`neurospice.netlists.values`, numbers written by :func:`fmt`, rendered expressions) and
+joined with ``\n``; no user text is ever split. Each rendered line is checked once more
+(``values.check_line``), so a value that bypassed the checks (an attribute set by hand) is a
+NetlistError naming the line, not a second card.
+
 Rendering is pure: it returns text and writes no file. What a netlist needs beside itself
 (VACASK's Verilog-A wrappers of behavioral sources) comes back as text in
 :attr:`Rendered.files`; ``Circuit.write`` or a simulator's prepare step writes it.
@@ -26,12 +32,12 @@ from neurospice.netlists.circuit import (
     Dc, Diode, Inductor, Model, Noise, Op, Pulse, Pwl, Resistor, Sine, Subcircuit,
     SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource)
 from neurospice.netlists.expr import Expression
-from neurospice.netlists.values import fmt
+from neurospice.netlists.values import check_line, check_path_string, fmt
 
 SINGLE_PULSE_PERIOD = 1e30   # s: the period written for Pulse(period=None)
 
 __all__ = ["Rendered", "NgspiceWriter", "XyceWriter", "VacaskWriter", "BehavioralWrapper",
-           "check", "render", "render_subcircuit", "verilog_a_sources"]
+           "check", "check_rendered", "render", "render_subcircuit", "verilog_a_sources"]
 
 
 @dataclass(frozen=True)
@@ -54,7 +60,17 @@ def render(circuit: Circuit, dialect: str, osdi: Mapping | None = None) -> Rende
     writer = get_dialect(dialect, netlist=True).writer
     check(circuit)
     w = writer(circuit, osdi or {})
-    return Rendered(w.render(), w.files())
+    return Rendered(check_rendered(w.render()),
+                    {name: check_rendered(text) for name, text in w.files().items()})
+
+
+def check_rendered(text: str) -> str:
+    """Return rendered ``text`` if each of its ``\\n``-separated lines is printable text
+    (:func:`~neurospice.netlists.values.check_line`), else raise NetlistError naming the
+    line: the lines the writer joined are the lines every simulator reads."""
+    for number, line in enumerate(text.split("\n"), 1):
+        check_line(line, number)
+    return text
 
 
 def render_subcircuit(sub: Subcircuit, dialect: str) -> str:
@@ -66,7 +82,7 @@ def render_subcircuit(sub: Subcircuit, dialect: str) -> str:
     holder.subcircuit(sub)
     check(holder)
     writer = writers[dialect](holder, {})
-    return "\n".join(writer.subcircuit(sub)).rstrip() + "\n"
+    return check_rendered("\n".join(writer.subcircuit(sub)).rstrip() + "\n")
 
 
 def verilog_a_sources(circuit: Circuit) -> list[Path]:
@@ -306,7 +322,12 @@ class NgspiceWriter(SpiceWriter):
             return []
         lines = [".control", f"set num_threads={self.c.options.get('threads', 1)}"]
         for m in dict.fromkeys(m.source for m in vas):
-            lines.append(f"pre_osdi {self.osdi.get(m, m.with_suffix('.osdi'))}")
+            path = check_path_string(str(self.osdi.get(m, m.with_suffix(".osdi"))),
+                                     what="OSDI file")
+            if any(c.isspace() for c in path):  # pre_osdi takes one unquoted word
+                raise NetlistError(f"OSDI file {path!r} holds whitespace: ngspice's pre_osdi "
+                                   "would split it")
+            lines.append(f"pre_osdi {path}")
         return lines + [".endc"]
 
 
@@ -438,7 +459,8 @@ class VacaskWriter:
         return " ".join(f"{k}={self.val(v)}" for k, v in params.items())
 
     def load(self, source: Path | str) -> str:
-        return f'load "{self.osdi.get(source, source)}"'
+        path = check_path_string(str(self.osdi.get(source, source)), what="OSDI file")
+        return f'load "{path}"'
 
     def render(self) -> str:
         c = self.c

@@ -69,9 +69,11 @@ def test_expression_injection_is_refused():
             c.bsource("b" + str(abs(hash(text)) % 1000), "a", 0, i=text)
     from neurospice.netlists.expr import Expression
 
-    for bad in (["a"], None, 5, "  "):               # not a string: refused, not a TypeError
-        with pytest.raises(NetlistError, match="empty expression"):
+    for bad in (["a"], None, 5):                     # not a string: refused, not a TypeError
+        with pytest.raises(NetlistError, match="must be a string"):
             Expression(bad)
+    with pytest.raises(NetlistError, match="empty expression"):
+        Expression("  ")
 
 
 def test_expression_renders_per_dialect():
