@@ -26,6 +26,26 @@ class NetlistError(NeurospiceError, ValueError):
                                   None if line is None else f"line {line}"))
 
 
+class UntrustedDeck(NetlistError):
+    """A deck from outside asks for something that can touch the system (a shell command, a
+    file outside the allowed folders, a library to load). Raised before the simulator sees
+    the deck; names the file (when not the deck itself), the line and the ``construct``.
+    Opt out, for a deck whose author you trust, with ``trusted=True`` (``neurospice sim
+    --trust``)."""
+
+    def __init__(self, message: str, *, construct: str, line: int | None = None,
+                 line_text: str | None = None, path: str | None = None):
+        self.element = None
+        self.line = line
+        self.construct = construct
+        self.line_text = line_text
+        self.path = path
+        text = _located(message, path, None if line is None else f"line {line}")
+        if line_text:
+            text += f"\n  {line_text}"
+        NeurospiceError.__init__(self, text)
+
+
 class SimulatorNotFound(NeurospiceError, RuntimeError):
     """A simulator or compiler executable is missing; the message says how to install it."""
 
@@ -66,6 +86,11 @@ class CompileError(SimulationFailed):
     """openvaf-r could not compile a Verilog-A file (the message holds its diagnostics)."""
 
 
+class ArgumentError(NeurospiceError, ValueError):
+    """An argument outside its domain (a timeout that is NaN, negative or infinite): the
+    message names the argument and what it accepts."""
+
+
 class DataError(NeurospiceError, ValueError):
     """Bad measured data: names the file, the column and the row."""
 
@@ -81,3 +106,17 @@ class DataError(NeurospiceError, ValueError):
 
 class CalibrationError(NeurospiceError, RuntimeError):
     """A fit that could not run or did not produce a usable result."""
+
+
+class OutputError(NeurospiceError, OSError):
+    """An output that cannot be written (a read-only folder, a full disk, a path that is a
+    folder, an output that is one of the command's inputs): names the path and the reason."""
+
+    def __init__(self, message: str, *, path: str | None = None):
+        self.path = None if path is None else str(path)
+        super().__init__(_located(message, self.path))
+
+
+class OutputExists(OutputError, FileExistsError):
+    """An output file or folder exists and would be replaced: names the path and the option
+    that allows it (``--force`` on the command line, ``overwrite=True`` in Python)."""
