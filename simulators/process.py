@@ -8,18 +8,27 @@ other.
 
 from __future__ import annotations
 
+import collections
+import math
+import numbers
 import os
 import re
 import shutil
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
-from neurospice.errors import SimulationFailed, SimulationTimeout
+from neurospice.errors import ArgumentError, SimulationFailed, SimulationTimeout
 
-__all__ = ["HINT_NGSPICE", "HINT_VACASK", "HINT_XYCE", "find_executable", "run_process",
-           "command_output", "tail"]
+__all__ = ["HINT_NGSPICE", "HINT_VACASK", "HINT_XYCE", "LOG_MAX_BYTES", "find_executable",
+           "run_process", "command_output", "tail", "check_timeout", "BoundedLog",
+           "trap_sigterm"]
+
+LOG_MAX_BYTES = 4 * 1024 ** 2
+"""How much of a simulator's log is kept in memory (4 MiB): the last part; what came before
+is dropped and the log says how many bytes were dropped."""
 
 HINT_NGSPICE = ("run `make setup` (or scripts/setup-system.sh): Debian 12 needs ngspice >= 40 "
                 "from bookworm-backports")
@@ -48,34 +57,102 @@ def find_executable(env_var: str, names: tuple[str, ...], bundled: str | None = 
     return None
 
 
+def check_timeout(timeout, name: str = "timeout") -> float | None:
+    """``timeout`` as seconds: None (no limit) or a finite number > 0; anything else (NaN,
+    infinite, zero, negative, not a number) raises ArgumentError."""
+    if timeout is None:
+        return None
+    if isinstance(timeout, bool) or not isinstance(timeout, numbers.Real):
+        raise ArgumentError(f"{name} must be a number of seconds or None, not "
+                            f"{type(timeout).__name__}")
+    value = float(timeout)
+    if not math.isfinite(value) or value <= 0:
+        raise ArgumentError(f"{name} must be a finite number of seconds > 0 (or None for no "
+                            f"limit), not {timeout!r}")
+    return value
+
+
+class BoundedLog:
+    """The last ``max_bytes`` of a stream of log text; what came before is dropped and
+    counted (thread-safe appends)."""
+
+    def __init__(self, max_bytes: int = LOG_MAX_BYTES):
+        self.max_bytes = max_bytes
+        self.dropped = 0
+        self._chunks: collections.deque[bytes] = collections.deque()
+        self._size = 0
+        self._lock = threading.Lock()
+
+    def append(self, chunk: bytes) -> None:
+        with self._lock:
+            self._chunks.append(chunk)
+            self._size += len(chunk)
+            while self._size > self.max_bytes and self._chunks:
+                extra = self._size - self.max_bytes
+                first = self._chunks[0]
+                if len(first) <= extra:
+                    self._chunks.popleft()
+                    self._size -= len(first)
+                    self.dropped += len(first)
+                else:
+                    self._chunks[0] = first[extra:]
+                    self._size -= extra
+                    self.dropped += extra
+
+    def drain(self, stream) -> None:
+        """Append everything ``stream`` yields until it ends."""
+        for chunk in iter(lambda: stream.read1(65536), b""):
+            self.append(chunk)
+
+    def text(self) -> str:
+        with self._lock:
+            body = b"".join(self._chunks).decode("utf-8", "replace")
+            dropped = self.dropped
+        if dropped:
+            return f"[... the first {dropped} bytes of the log were dropped ...]\n" + body
+        return body
+
+
 def run_process(cmd: list[str], *, cwd: Path, timeout: float | None, simulator: str,
-                env: dict | None = None) -> tuple[int, str]:
-    """Run ``cmd`` in its own process group; return (exit status, stdout+stderr).
+                env: dict | None = None, log_max_bytes: int = LOG_MAX_BYTES
+                ) -> tuple[int, str]:
+    """Run ``cmd`` in its own process group; return (exit status, stdout+stderr), the log
+    holding its last ``log_max_bytes``.
 
     On timeout the whole process group is killed and SimulationTimeout raised (with the log
-    so far); a program that cannot be started raises SimulationFailed.
+    so far); a program that cannot be started raises SimulationFailed. On any other exception
+    in this thread (KeyboardInterrupt, a SIGTERM turned into SystemExit) the group is killed
+    before it propagates.
     """
+    timeout = check_timeout(timeout)
     started = time.monotonic()
     try:
         proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                 stdin=subprocess.DEVNULL, start_new_session=True, env=env)
     except OSError as exc:
         raise SimulationFailed(f"could not start {cmd[0]}: {exc}", simulator=simulator) from exc
+    log = BoundedLog(log_max_bytes)
+    reader = threading.Thread(target=log.drain, args=(proc.stdout,), daemon=True)
+    reader.start()
     try:
-        out, _ = proc.communicate(timeout=timeout)
+        proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
-        out, _ = proc.communicate()
-        log = out.decode("utf-8", "replace") if out else ""
+        proc.wait()
+        reader.join(5)
         raise SimulationTimeout(
-            f"stopped after {time.monotonic() - started:.1f} s (timeout={timeout} s); "
-            "raise `timeout`, shorten the analysis or loosen its step", simulator=simulator,
-            log=log) from None
+            f"stopped after {time.monotonic() - started:.1f} s (timeout={timeout} s) before "
+            f"it finished; last lines of its log:\n{tail(log.text())}", simulator=simulator,
+            log=log.text()) from None
     except BaseException:
         _kill_group(proc)
         proc.wait()
         raise
-    return proc.returncode, out.decode("utf-8", "replace")
+    finally:
+        _kill_group(proc)   # whatever it started and left behind
+        reader.join(5)
+        proc.stdout.close()
+    return proc.returncode, log.text()
 
 
 def command_output(cmd: list[str], timeout: float = 30) -> str:
@@ -86,6 +163,23 @@ def command_output(cmd: list[str], timeout: float = 30) -> str:
     except (OSError, subprocess.TimeoutExpired):
         return ""
     return out.stdout + out.stderr
+
+
+def trap_sigterm():
+    """Until the returned function is called, SIGTERM raises SystemExit(143) in the main
+    thread, so that ``finally`` blocks (killing a simulator, removing a run folder) run before
+    the process ends; calling it restores the default handler. Nothing is installed outside
+    the main thread or where a handler other than the default one is already set (then the
+    returned function does nothing)."""
+    if threading.current_thread() is not threading.main_thread() or \
+            signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        return lambda: None
+
+    def _raise(signum, frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _raise)
+    return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
