@@ -331,11 +331,12 @@ def _numeric(values: np.ndarray) -> np.ndarray:
 
 
 def _integers(raw: Raw, column: Column, values: np.ndarray, lines) -> np.ndarray:
-    bad = np.flatnonzero(values != np.round(values))
+    bad = np.flatnonzero((values != np.round(values)) | (np.abs(values) > 2 ** 53))
     if len(bad):
-        raise DataError(f"{values[bad[0]]} is not a whole number", path=str(raw.path),
-                        column=column.name, row=int(lines[bad[0]]))
-    return values.astype(int)
+        raise DataError(f"{float(values[bad[0]])!r} is not a whole number (an index up to "
+                        "2**53)", path=str(raw.path), column=column.name,
+                        row=int(lines[bad[0]]))
+    return values.astype(np.int64)
 
 
 def _pieces(raw, kind, group, values, block, lines, split) -> list[np.ndarray]:

@@ -4,12 +4,37 @@ The reader finds the delimiter (tab, semicolon, comma, else whitespace), skips a
 preamble, finds the header row, parses the units in the column names and converts the values
 to SI. Line numbers are 1-based file lines as an editor shows them, and every DataError names
 the file, the column and that line.
+
+Files are untrusted: nothing is read as a value unless it is one.
+
+- **Files.** Only regular files are read (a folder, FIFO or device such as ``/dev/zero`` is
+  refused before reading), at most :data:`MAX_FILE_BYTES` (500 MiB), lines at most
+  :data:`MAX_LINE_CHARS` characters. Text is UTF-8 (a BOM is dropped); UTF-16 with a BOM is
+  read as such; other bytes are read as cp1252 (else latin-1) with a note in the report. A
+  file holding NUL bytes otherwise is binary and refused.
+- **Rows.** Every data row has exactly the header's number of cells: a short or long row is a
+  DataError naming the line and the cells it has, never padded or cut. A trailing delimiter
+  is accepted when every data row has it (the extra cells empty). Rows of empty cells only
+  (``,,,``) are skipped with a note in the report; blank lines are skipped silently.
+- **Numbers** follow a strict grammar (:func:`parse_number`): optional sign, digits with an
+  optional decimal mark (``.`` or, with ``decimal=","``, the comma), an optional exponent.
+  No ``_`` grouping, thousands separators, hex, or leading or trailing text. ``inf``,
+  ``infinity`` and ``nan`` (any case, signed) are numbers that the NaN policy (``on_nan``)
+  then raises on or drops.
+- **No value.** An empty cell, a spreadsheet error value (:data:`SPREADSHEET_ERRORS`:
+  ``#N/A``, ``#DIV/0!``, ``#VALUE!``, ``#REF!``, ``#NAME?``, ``#NUM!``, ``#NULL!``, ...) or
+  ``N/A``/``NA`` is a missing value, handled by the NaN policy like NaN.
+- **Comments.** Under the header, a line whose first cell starts with ``#`` is a comment
+  (skipped, with a note) unless that cell is a spreadsheet error value: ``#N/A,1.5`` is a
+  data row with a missing value, never a comment.
 """
 
 from __future__ import annotations
 
 import csv
+import os
 import re
+import stat
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +49,21 @@ from .units import Header, Unit, parse_header
 DELIMITERS = ("\t", ";", ",")  # tried in this order; whitespace when none fits
 _PROBE = 5                     # rows that must follow a header and look numeric
 _SAMPLE = 200                  # lines at each end of the file used to guess the delimiter
+
+MAX_FILE_BYTES = 500 * 2 ** 20  # the largest file read (500 MiB)
+MAX_LINE_CHARS = 131_072        # the longest line (characters; csv's own field limit)
+
+#: cells that hold no value: spreadsheet error values and the usual "not available" words
+SPREADSHEET_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?", "#NUM!",
+                                "#NULL!", "#N/A N/A", "#GETTING_DATA", "#SPILL!", "#CALC!",
+                                "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
+NOT_AVAILABLE = frozenset({"N/A", "NA", "n/a", "na"})
+
+_NUMBER = {
+    ".": re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"),
+    ",": re.compile(r"[+-]?(?:[0-9]+(?:,[0-9]*)?|,[0-9]+)(?:[eE][+-]?[0-9]+)?"),
+}
+_SPECIAL = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -103,50 +143,138 @@ class Raw:
         return [r[column.index] for r in self.cells[rows]]
 
     def empty(self, column: Column, rows: slice = slice(None)) -> np.ndarray:
-        return np.array([not cell for cell in self.text(column, rows)], dtype=bool)
+        """What each cell of a column that holds no value says (:func:`missing_value`: an
+        empty cell, ``#N/A``, ...), ``""`` where the cell has a value."""
+        return np.array([missing_value(cell) or "" for cell in self.text(column, rows)],
+                        dtype=object)
 
     def values(self, column: Column, rows: slice = slice(None), unit: Unit | None = None):
-        """SI floats of a column; empty cells are NaN. Raises on a cell that is not a number."""
+        """SI floats of a column; cells without a value (empty, ``#N/A``, ...) are NaN.
+        Raises on a cell that is not a number, or a number SI cannot hold."""
         unit = unit or self.unit_of(column)
         out = np.empty(len(self.cells[rows]), dtype=float)
         for k, (cell, line) in enumerate(zip(self.text(column, rows), self.lines[rows])):
-            if not cell:
+            if missing_value(cell):
                 out[k] = np.nan
                 continue
-            number = _number(cell, self.decimal)
+            number = parse_number(cell, self.decimal)
             if number is None:
                 hint = ""
-                if self.decimal == "." and _number(cell, ",") is not None:
+                if self.decimal == "." and parse_number(cell, ",") is not None:
                     hint = " (a decimal comma? pass decimal=',')"
-                raise DataError(f"not a number: {cell!r}{hint}", path=str(self.path),
+                raise DataError(f"not a number: {cell[:80]!r}{hint}", path=str(self.path),
                                 column=column.name, row=int(line))
             out[k] = number
-        return unit.to_si(out) if unit else out
+        if not unit:
+            return out
+        with np.errstate(over="ignore", invalid="ignore"):
+            si = unit.to_si(out)
+        bad = np.flatnonzero(np.isfinite(out) & ~np.isfinite(si))
+        if len(bad):
+            raise DataError(f"{float(out[bad[0]])!r} {unit.symbol} is out of the range of a float in "
+                            "SI units", path=str(self.path), column=column.name,
+                            row=int(self.lines[rows][bad[0]]))
+        return si
 
 
-def _number(cell: str, decimal: str) -> float | None:
-    if decimal != ".":
-        cell = cell.replace(decimal, ".")
-    try:
+def parse_number(cell: str, decimal: str = ".") -> float | None:
+    """The value of a cell written in the strict number grammar (see the module docstring),
+    or None when the cell is not such a number. ``inf``/``nan`` spellings give inf/NaN; a
+    number too large for a float gives inf (the NaN policy then refuses it)."""
+    if _NUMBER[decimal].fullmatch(cell):
+        return float(cell.replace(decimal, ".") if decimal != "." else cell)
+    if _SPECIAL.fullmatch(cell):
         return float(cell)
-    except ValueError:
-        return None
+    return None
+
+
+def missing_value(cell: str) -> str | None:
+    """What a cell that holds no value says (``"empty cell"``, ``"'#N/A' (no value)"``), or
+    None for a cell with a value (a number or text)."""
+    if not cell:
+        return "empty cell"
+    if cell.upper() in SPREADSHEET_ERRORS or cell in NOT_AVAILABLE:
+        return f"{cell!r} (no value)"
+    return None
+
+
+def _is_comment(row: list[str]) -> bool:
+    """A line under the header whose first cell starts with '#', unless that cell is a
+    spreadsheet error value (``#N/A``): such a line is data."""
+    return bool(row) and row[0].startswith("#") and missing_value(row[0]) is None
 
 
 def _split(line: str, delimiter: str | None) -> list[str]:
     if delimiter is None:
         return [c.strip('"') for c in line.split()]
-    return [c.strip() for c in next(csv.reader([line], delimiter=delimiter))]
-
-
-def _read_lines(path: Path) -> list[str]:
-    data = path.read_bytes()
     try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = data.decode("latin-1")
+        return [c.strip() for c in next(csv.reader([line], delimiter=delimiter), [])]
+    except csv.Error as exc:     # cannot happen on lines under MAX_LINE_CHARS; never escapes
+        raise DataError(f"cannot split the line: {exc}") from None
+
+
+def read_text(path, notes: list[str] | None = None) -> list[str]:
+    """The lines of a text data file, checked as the module docstring says (regular file,
+    size, encoding, no NUL bytes, line length); ``notes`` receives the assumptions made (an
+    encoding other than UTF-8). Raises DataError naming the file."""
+    path = Path(path)
+    where = str(path)
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    except OSError as exc:
+        raise DataError(f"cannot open the file: {exc.strerror or exc}", path=where) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = "a folder" if stat.S_ISDIR(info.st_mode) else "a device, pipe or socket"
+            raise DataError(f"not a regular file ({kind}): refused", path=where)
+        if info.st_size > MAX_FILE_BYTES:
+            raise DataError(f"the file has {info.st_size} bytes; at most {MAX_FILE_BYTES} are "
+                            "read", path=where)
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            data = fh.read(MAX_FILE_BYTES + 1)
+    except OSError as exc:
+        raise DataError(f"cannot read the file: {exc.strerror or exc}", path=where) from None
+    finally:
+        os.close(fd)
+    if len(data) > MAX_FILE_BYTES:
+        raise DataError(f"the file has more than {MAX_FILE_BYTES} bytes", path=where)
+    text = _decode(data, where, notes if notes is not None else [])
     # universal newlines: \r\n, \r and \n each end a line, as in an editor
-    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    for n, line in enumerate(lines, 1):
+        if len(line) > MAX_LINE_CHARS:
+            raise DataError(f"the line has {len(line)} characters; at most {MAX_LINE_CHARS}",
+                            path=where, row=n)
+    return lines
+
+
+def _decode(data: bytes, where: str, notes: list[str]) -> str:
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            text = data.decode("utf-16")
+        except UnicodeDecodeError as exc:
+            raise DataError(f"UTF-16 text (it has a BOM) with an invalid byte at {exc.start}",
+                            path=where) from None
+        notes.append("read as UTF-16 (byte order mark)")
+    else:
+        if b"\0" in data:
+            raise DataError(f"a binary file (a NUL byte at offset {data.index(0)}): refused",
+                            path=where)
+        try:
+            return data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            bad = exc.start
+        for encoding in ("cp1252", "latin-1"):
+            try:
+                text = data.decode(encoding)
+            except UnicodeDecodeError:
+                continue
+            notes.append(f"not UTF-8 (byte {bad}): read as {encoding}")
+            break
+    if "\0" in text:
+        raise DataError("a binary file (a NUL character): refused", path=where)
+    return text
 
 
 def _guess_delimiter(lines: Sequence[str], decimal: str = ".") -> str | None:
@@ -164,10 +292,13 @@ def _guess_delimiter(lines: Sequence[str], decimal: str = ".") -> str | None:
 
 
 def _is_numeric_row(cells: list[str]) -> bool:
-    """Mostly numbers (with either decimal mark: a wrong one is reported at the cell)."""
+    """Mostly numbers (with either decimal mark: a wrong one is reported at the cell), cells
+    without a value (``#N/A``) counted as numbers."""
     filled = [c for c in cells if c]
-    numeric = sum(_number(c, ".") is not None or _number(c, ",") is not None for c in filled)
-    return numeric > 0 and numeric > len(filled) / 2
+    numbers = sum(parse_number(c, ".") is not None or parse_number(c, ",") is not None
+                  for c in filled)
+    numeric = numbers + sum(missing_value(c) is not None for c in filled)
+    return numbers > 0 and numeric > len(filled) / 2
 
 
 def _header_cells(cells: list[str], delimiter: str | None) -> list[str]:
@@ -191,13 +322,13 @@ def _is_header(rows: list[tuple[int, list[str]]], k: int) -> bool:
     """Names, then a numeric row, and mostly numeric rows up to a repeat of the names."""
     cells = rows[k][1]
     filled = [c for c in cells if c]
-    if not filled or any(_number(c, ".") is not None for c in filled):
+    if not filled or any(parse_number(c, ".") is not None for c in filled):
         return False
     following = []
     for _, row in rows[k + 1:k + 1 + _PROBE]:
         if row == cells:
             break
-        if row[0].startswith("#"):                  # a comment under the header
+        if _is_comment(row):                        # a comment under the header
             continue
         following.append(_is_numeric_row(row))
     return bool(following) and following[0] and sum(following) > len(following) / 2
@@ -211,15 +342,18 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
         raise ValueError(f"decimal must be '.' or ',', not {decimal!r}")
     if header_row is not None and skip_header is not None:
         raise ValueError("give header_row or skip_header, not both")
-    lines = _read_lines(path)
+    notes: list[str] = []
+    lines = read_text(path, notes)
     if delimiter is None:
         delimiter = _guess_delimiter(lines, decimal)
     elif delimiter.strip() == "":
         delimiter = None                            # " " or "" means whitespace
     if delimiter == decimal:
         raise ValueError(f"the delimiter and the decimal mark are both {decimal!r}")
-    rows = [(n, _split(ln, delimiter)) for n, ln in enumerate(lines, 1) if ln.strip()]
-    rows = [(n, c) for n, c in rows if any(c)]     # ",,,," is a blank line
+    split = [(n, _split(ln, delimiter)) for n, ln in enumerate(lines, 1) if ln.strip()]
+    rows = [(n, c) for n, c in split if any(c)]    # ",,,," is a blank line (with a note)
+    if not rows:
+        raise DataError("no data: the file is empty or blank", path=str(path))
 
     if header_row is not None or skip_header is not None:
         first = header_row if header_row is not None else skip_header + 1
@@ -243,21 +377,31 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
     columns = [Column(i, h.name, h.label, h.unit, h.unit_text) for i, h in enumerate(headers)]
     preamble = tuple(lines[n - 1] for n, _ in rows[:k])
 
-    report = Report()
+    report = Report(notes=notes)
+    empty_rows = [n for n, c in split if n > header_line and not any(c)]
+    if empty_rows:
+        shown = ", ".join(map(str, empty_rows[:10])) + (", ..." if len(empty_rows) > 10 else "")
+        report.notes.append(f"{len(empty_rows)} line(s) of empty cells only skipped: {shown}")
+    width = len(names)
     cells, line_numbers, blocks, block = [], [], [], 0
+    first_width: tuple[int, int] | None = None      # (cells, line) of the first data row
     for n, row in rows[k + 1:]:
-        if row[0].startswith("#"):
+        if _is_comment(row):
             report.notes.append(f"line {n}: comment skipped")
             continue
-        if len(row) > len(names) and any(row[len(names):]):
-            raise DataError(f"{len(row)} cells but the header has {len(names)} columns",
-                            path=str(path), row=n)
-        row = (row + [""] * len(names))[:len(names)]
         if _is_repeated_header(row, headers, delimiter, path, n):
             block += 1
             report.notes.append(f"line {n}: header repeated, block {block} starts")
             continue
-        cells.append(row)
+        if len(row) < width or any(row[width:]):
+            raise DataError(_width_message(row, names), path=str(path), row=n)
+        if first_width is None:
+            first_width = (len(row), n)
+        elif len(row) != first_width[0]:
+            raise DataError(f"{len(row)} cells where line {first_width[1]} has "
+                            f"{first_width[0]} (the header has {width} columns): a trailing "
+                            "delimiter must be on every row or on none", path=str(path), row=n)
+        cells.append(row[:width])
         line_numbers.append(n)
         blocks.append(block)
     if not cells:
@@ -266,12 +410,22 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
                np.array(line_numbers), np.array(blocks), preamble, report)
 
 
+def _width_message(row: list[str], names: list[str]) -> str:
+    """A row with fewer or more cells than the header: what it has, column by column."""
+    present = ", ".join(f"{name!r}={cell[:40]!r}" for name, cell in zip(names, row))
+    extra = ", ".join(repr(c[:40]) for c in row[len(names):] if c)
+    what = "a missing cell" if len(row) < len(names) else "an extra cell"
+    return (f"{len(row)} cells but the header has {len(names)} columns ({what}; the row is "
+            f"refused rather than read into the wrong columns); cells present: "
+            f"{present or 'none'}" + (f"; past the last column: {extra}" if extra else ""))
+
+
 def _blank_separated_names(names, line, rows, path, header_line) -> list[str]:
     """Names with spaces in a blank-separated file ("Elapsed Time (s)  Voltage (V)"): when
     the header splits into more names than the first data row has cells, columns separated
     by two or more blanks (or tabs) are tried; a count that still differs is an error,
     never a silent shift of the columns."""
-    first = next((row for _, row in rows if not row[0].startswith("#")), None)
+    first = next((row for _, row in rows if not _is_comment(row)), None)
     if first is None or len(names) <= len(first):
         return names
     wide = _header_cells([c for c in re.split(r"\s{2,}|\t", line.strip()) if c], "\t")
@@ -300,19 +454,20 @@ def finite_rows(path: Path, named: Sequence[tuple[str, np.ndarray, np.ndarray]],
                 can_drop: bool = True) -> np.ndarray:
     """Mask of rows whose values are all finite; raise or record the others (``on_nan``).
 
-    ``named`` holds (column name, values, empty-cell mask) for each column to check;
-    ``can_drop``: whether the caller offers ``on_nan='drop'`` (the error says so).
+    ``named`` holds (column name, values, what each cell without a value says) for each
+    column to check (the third item as :meth:`Raw.empty` gives it: ``""`` where the cell has
+    a value); ``can_drop``: whether the caller offers ``on_nan='drop'`` (the error says so).
     """
     if on_nan not in ("raise", "drop"):
         raise ValueError(f"on_nan must be 'raise' or 'drop', not {on_nan!r}")
     keep = np.ones(len(lines), dtype=bool)
     bad_cells = [(k, j) for j, (_, v, empty) in enumerate(named)
-                 for k in np.flatnonzero(empty | ~np.isfinite(v))]
+                 for k in np.flatnonzero((np.asarray(empty) != "") | ~np.isfinite(v))]
     for k, j in sorted(bad_cells):
         if not keep[k]:
             continue
         name, value, empty = named[j][0], named[j][1][k], named[j][2][k]
-        what = "empty cell" if empty else f"{value} value"
+        what = empty or f"{value} value"
         if on_nan == "raise":
             hint = " (pass on_nan='drop' to drop such rows)" if can_drop else ""
             raise DataError(f"{what}{hint}", path=str(path), column=name, row=int(lines[k]))
