@@ -102,7 +102,7 @@ def check_node(node: object, *, element: str | None = None) -> str:
     :func:`check_name`, or a plain number); ``0`` (or gnd) is ground."""
     if isinstance(node, Integral) and not isinstance(node, bool):
         if not 0 <= node < 10 ** 12:
-            raise NetlistError(f"numeric node {node!r} must be in 0 .. 10**12 - 1",
+            raise NetlistError("a numeric node must be in 0 .. 10**12 - 1",
                                element=element)
         node = str(int(node))
     check_text(node, what="node name", element=element, empty=False,

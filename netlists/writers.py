@@ -37,7 +37,7 @@ from neurospice.netlists.values import check_line, check_path_string, fmt
 SINGLE_PULSE_PERIOD = 1e30   # s: the period written for Pulse(period=None)
 
 __all__ = ["Rendered", "NgspiceWriter", "XyceWriter", "VacaskWriter", "BehavioralWrapper",
-           "check", "check_rendered", "render", "render_subcircuit", "verilog_a_sources"]
+           "check", "check_rendered", "join_lines", "render", "render_subcircuit", "verilog_a_sources"]
 
 
 @dataclass(frozen=True)
@@ -60,14 +60,22 @@ def render(circuit: Circuit, dialect: str, osdi: Mapping | None = None) -> Rende
     writer = get_dialect(dialect, netlist=True).writer
     check(circuit)
     w = writer(circuit, osdi or {})
-    return Rendered(check_rendered(w.render()),
-                    {name: check_rendered(text) for name, text in w.files().items()})
+    return Rendered(w.render(), {name: check_rendered(text) for name, text in w.files().items()})
+
+
+def join_lines(lines) -> str:
+    """The text of a writer's ``lines``, each checked first (``values.check_line``:
+    printable only, so no line break can hide inside one) and ended by ``\\n``. Every writer
+    assembles its netlist through here; a value that bypassed the checks (an attribute set
+    by hand) is a NetlistError naming the line."""
+    return "".join(check_line(line, number) + "\n" for number, line in enumerate(lines, 1))
 
 
 def check_rendered(text: str) -> str:
-    """Return rendered ``text`` if each of its ``\\n``-separated lines is printable text
+    """Return generated ``text`` (a file beside the netlist) if each of its
+    ``\\n``-separated lines is printable text
     (:func:`~neurospice.netlists.values.check_line`), else raise NetlistError naming the
-    line: the lines the writer joined are the lines every simulator reads."""
+    line."""
     for number, line in enumerate(text.split("\n"), 1):
         check_line(line, number)
     return text
@@ -82,7 +90,10 @@ def render_subcircuit(sub: Subcircuit, dialect: str) -> str:
     holder.subcircuit(sub)
     check(holder)
     writer = writers[dialect](holder, {})
-    return check_rendered("\n".join(writer.subcircuit(sub)).rstrip() + "\n")
+    lines = writer.subcircuit(sub)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    return join_lines(lines)
 
 
 def verilog_a_sources(circuit: Circuit) -> list[Path]:
@@ -201,7 +212,7 @@ class SpiceWriter:
         out += [self.analysis(a) for a in c.analyses]
         out += self.control()
         out.append(".end")
-        return "\n".join(out) + "\n"
+        return join_lines(out)
 
     def title(self) -> str:
         return f"* {self.c.title}"
@@ -509,7 +520,7 @@ class VacaskWriter:
                 for k, v in opts.items()))
         out += ["  " + line for a in c.analyses for line in self.analysis(a)]
         out.append("endc")
-        return "\n".join(out) + "\n"
+        return join_lines(out)
 
     def model(self, m) -> str:
         if isinstance(m, VerilogAModel):
