@@ -54,3 +54,15 @@ def test_readme_python_blocks_run(tmp_path, sims):
     assert "drone_rf" in proc.stdout and "CC-BY-4.0" in proc.stdout
     leftovers = [p.name for p in work.iterdir()]
     assert leftovers == [], f"README blocks wrote into the working folder: {leftovers}"
+
+
+def test_licence_and_citation_match_pyproject():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    assert project["license"] == "MIT"
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License\n")
+    cff = (ROOT / "CITATION.cff").read_text()
+    assert re.search(r"^license: MIT$", cff, re.M)
+    assert re.search(rf"^version: {re.escape(project['version'])}$", cff, re.M)
+    assert "## Unreleased (since 0.1.0)" in (ROOT / "CHANGELOG.md").read_text()
