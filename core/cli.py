@@ -38,7 +38,9 @@ def _sim(args) -> int:
     except OSError as exc:
         raise NeurospiceError(f"cannot read netlist {path}: {exc.strerror}") from None
     name = args.simulator or dialect_of_file(path).simulators[0]
-    results = get_simulator(name).run(text, timeout=args.timeout, workdir=args.workdir)
+    allow = [path.resolve().parent, *(Path(a) for a in args.allow)]
+    results = get_simulator(name).run(text, timeout=args.timeout, workdir=args.workdir,
+                                      trusted=args.trust, allow=allow)
     out = Path(args.out) if args.out else path.with_suffix(".csv")
     written = []
     for res in results:
@@ -104,6 +106,17 @@ def _demo(args) -> int:
     return 0
 
 
+_SIM_TRUST = """\
+trust model:
+  The deck is untrusted unless --trust is given. Before the simulator sees it, these are
+  refused with an error naming the line: ngspice .control blocks, '*#' command lines,
+  *ng_script and .exec; VACASK postprocess(...) and embed; .include/.lib/include/load
+  of a file outside the deck's folder, the neurospice cache and the --allow folders
+  (paths with '..' or '~' included). VACASK also runs with -sp -se (no postprocessing,
+  no embedded files). Files the deck includes are checked the same way.
+"""
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="neurospice", description=(
         "SPICE-level compact models for neuromorphic nano-devices and their circuits."))
@@ -112,7 +125,10 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("info", help="simulators and compilers found, with versions and paths")
     s.set_defaults(func=_info)
 
-    s = sub.add_parser("sim", help="run a SPICE netlist or a VACASK .sim file, write CSV")
+    s = sub.add_parser("sim", help="run a SPICE netlist or a VACASK .sim file, write CSV",
+                       formatter_class=argparse.RawDescriptionHelpFormatter, description=(
+                           "Run a netlist file and write its results as CSV."),
+                       epilog=_SIM_TRUST)
     s.add_argument("netlist", help="netlist file (.cir/.sp for ngspice or Xyce, .sim for VACASK)")
     s.add_argument("--simulator", choices=list(SIMULATORS),
                    help="default: vacask for .sim files, ngspice otherwise")
@@ -120,6 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
                                  "several analyses, one file per analysis: NAME.<analysis>.csv")
     s.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
     s.add_argument("--workdir", help="keep the simulator's files in this folder")
+    s.add_argument("--trust", action="store_true",
+                   help="trust the deck: run its control blocks, shell commands, embedded "
+                        "files and includes from anywhere (only for decks whose author you "
+                        "trust)")
+    s.add_argument("--allow", action="append", default=[], metavar="FOLDER",
+                   help="an untrusted deck may also include/load files from FOLDER "
+                        "(repeatable; its own folder is always allowed)")
     s.set_defaults(func=_sim)
 
     s = sub.add_parser("models", help="list the devices; show a parameter table; export a "

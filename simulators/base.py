@@ -27,6 +27,7 @@ from .openvaf import compile_va
 from .process import run_process, tail
 from .rawfile import RawFileError, RawPlot, read_raw
 from .result import KINDS, Result, Results
+from .trust import check_deck, check_line_breaks
 
 __all__ = ["Simulator", "BatchSimulator", "Analysis", "Deck", "line_of", "ensure_end",
            "circuit_analyses", "spice_lines", "spice_analyses"]
@@ -47,6 +48,7 @@ class Deck:
     text: str
     analyses: list[Analysis] = field(default_factory=list)
     source: str = "text"  # "text", "circuit" or "pyspice"
+    untrusted: bool = False  # text from outside: the simulator runs with its own guards on
 
 
 def _norm_line(text: str) -> str:
@@ -164,12 +166,15 @@ class Simulator(ABC):
 
     # ---- running ------------------------------------------------------------------------
     def run(self, circuit_or_text, *, timeout: float | None = 60, workdir=None,
-            keep: bool = False) -> Results:
+            keep: bool = False, trusted: bool = False, allow=()) -> Results:
         """Simulate a Circuit, a PySpice circuit or netlist text; return its Results.
 
         Runs in a fresh temporary directory, removed afterwards unless ``keep`` is true or
-        ``workdir`` is given. Raises SimulatorNotFound, SimulationFailed, ConvergenceError or
-        SimulationTimeout.
+        ``workdir`` is given. Netlist text is untrusted unless ``trusted`` is true: before the
+        simulator sees it, shell escapes, control blocks, embedded files and includes outside
+        the run folder, the neurospice cache and the folders in ``allow`` are refused (see
+        :mod:`neurospice.simulators.trust`). Raises UntrustedDeck, NetlistError,
+        SimulatorNotFound, SimulationFailed, ConvergenceError or SimulationTimeout.
         """
         self.require()
         own_dir = workdir is None
@@ -177,7 +182,8 @@ class Simulator(ABC):
             else Path(workdir)
         wd.mkdir(parents=True, exist_ok=True)
         try:
-            deck = self.prepare(circuit_or_text, wd)
+            deck = self.admit(self.prepare(circuit_or_text, wd), wd, trusted=trusted,
+                              allow=allow)
             results = self.run_deck(deck, wd, timeout)
             results = Results([normalize_noise(r) if r.kind == "noise" else r for r in results],
                               netlist=results.netlist, log=results.log,
@@ -189,14 +195,15 @@ class Simulator(ABC):
                 shutil.rmtree(wd, ignore_errors=True)
 
     def run_many(self, circuits, *, workers: int | None = None, timeout: float | None = 60,
-                 progress=None) -> list[Results]:
+                 progress=None, trusted: bool = False, allow=()) -> list[Results]:
         """Run independent circuits (or netlist texts), ``workers`` at a time, and return
         their Results in the order given: a Monte-Carlo over device draws, a parameter
         sweep. Each run is its own simulator process, so the workers are threads; the default
         is one per CPU core, and an in-process simulator runs one at a time. ``circuits`` may
         be a generator: it is drawn from only as workers free up, so large circuits are not
         all held at once. ``progress``, if given, is called as ``progress(done, total)``
-        after each run (``total`` None for a generator).
+        after each run (``total`` None for a generator). ``trusted`` and ``allow`` apply to
+        every netlist text as in :meth:`run`.
 
         The first failure is raised as it came, with a note naming the run; no further run
         is started."""
@@ -214,7 +221,8 @@ class Simulator(ABC):
 
             def start_next() -> None:
                 for k, c in source:
-                    running[pool.submit(self.run, c, timeout=timeout)] = k
+                    running[pool.submit(self.run, c, timeout=timeout, trusted=trusted,
+                                        allow=allow)] = k
                     return
 
             for _ in range(workers):
@@ -268,6 +276,26 @@ class Simulator(ABC):
             return Deck(rendered.netlist, circuit_analyses(c), "circuit")
         raise TypeError(f"{self.name}.run() takes netlist text or a Circuit, not "
                         f"{type(circuit_or_text).__name__}")
+
+    def admit(self, deck: Deck, workdir: Path, *, trusted: bool = False, allow=()) -> Deck:
+        """The deck gate, between :meth:`prepare` and :meth:`run_deck`: every deck passes
+        :func:`~neurospice.simulators.trust.check_line_breaks` (one line stays one line); a
+        rendered Circuit is checked for what its writer never emits; netlist text, unless
+        ``trusted``, is scanned with :func:`~neurospice.simulators.trust.check_deck` (files
+        readable from ``workdir``, the neurospice cache and ``allow``) and marked untrusted.
+        Raises NetlistError or UntrustedDeck naming the line."""
+        text = check_line_breaks(deck.text)
+        untrusted = deck.source == "text" and not trusted
+        if deck.source == "circuit":
+            check_deck(text, self.dialect, circuit=True)
+        elif untrusted:
+            allowed = [Path(workdir), cache_dir(), *(Path(a) for a in allow)]
+            check_deck(text, self.dialect, allowed=allowed, bases=self.include_bases(workdir))
+        return Deck(text, deck.analyses, deck.source, untrusted)
+
+    def include_bases(self, workdir: Path) -> list[Path]:
+        """The folders the simulator resolves a deck's relative include paths from."""
+        return [Path(workdir)]
 
     @staticmethod
     def materialise(files, workdir: Path) -> dict[str, Path]:

@@ -218,10 +218,12 @@ _CONTROL = re.compile(r"^\s*\.control\b(.*?)^\s*\.endc\b[^\n]*\n?", re.IGNORECAS
 
 
 def split_control(text: str) -> tuple[str, list[str]]:
-    """(deck without its .control sections, the control lines)."""
+    r"""(deck without its .control sections, the control lines). Lines end at ``\n`` only
+    (never ``str.splitlines``, which also breaks at U+2028, ``\x0c``...: the deck gate has
+    refused those)."""
     lines: list[str] = []
     for m in _CONTROL.finditer(text):
-        lines += [ln.strip() for ln in m.group(1).splitlines() if ln.strip()
+        lines += [ln.strip() for ln in m.group(1).split("\n") if ln.strip()
                   and not ln.strip().startswith("*")]
     return _CONTROL.sub("", text), lines
 
@@ -236,6 +238,11 @@ class NgspiceSharedSimulator(NgspiceSimulator):
 
     def locate(self):
         return find_libngspice()
+
+    def include_bases(self, workdir: Path) -> list[Path]:
+        # ngSpice_Circ gets no file name: ngspice resolves relative paths from this
+        # process's working folder
+        return [Path.cwd()]
 
     def query_version(self) -> str:
         with _lock:
@@ -281,7 +288,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                 name = parts[1].split("=", 1)[0].strip() if len(parts) == 2 else ""
                 if name:
                     set_here.append(name)
-        status = lib.circ(body.splitlines())
+        status = lib.circ(body.rstrip("\n").split("\n"))
         log = "\n".join(lib.log)
         error = ngspice_log_error(self, log, text)
         if error is None and (status != 0 or lib.exited):

@@ -117,8 +117,10 @@ class VacaskSimulator(Simulator):
         stmts = vacask_analyses(text)
         for a in stmts:
             (workdir / f"{a.name}.raw").unlink(missing_ok=True)
-        code, log = run_process([str(self.executable), "-qp", deck_path.name], cwd=workdir,
-                                timeout=timeout, simulator=self.name)
+        # an untrusted deck: VACASK's own switches skip postprocessing and embedded files
+        guards = ["-sp", "-se"] if deck.untrusted else []
+        code, log = run_process([str(self.executable), "-qp", *guards, deck_path.name],
+                                cwd=workdir, timeout=timeout, simulator=self.name)
         error = self._log_error(log, text, deck_path)
         if error is not None:
             raise error

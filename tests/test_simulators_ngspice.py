@@ -39,14 +39,14 @@ def test_batch_and_shared_agree_and_keep_card_order():
 def test_control_section_without_run_is_kept():
     deck = RC.format(extra=".control\nset noaskquit\necho neurospice-marker\n.endc")
     for sim in (BATCH, SHARED):
-        res = sim.run(deck)
+        res = sim.run(deck, trusted=True)   # untrusted, a .control block is refused
         assert [r.kind for r in res] == ["tran", "ac", "op"]
         if sim is BATCH:
             assert "neurospice-marker" in res.log
 
 
 def test_control_section_with_run_still_gives_results():
-    res = BATCH.run(RC.format(extra=".control\nrun\n.endc"))
+    res = BATCH.run(RC.format(extra=".control\nrun\n.endc"), trusted=True)
     assert res.tran.v("out")[-1] == pytest.approx(1 - np.exp(-1), rel=1e-3)
 
 
