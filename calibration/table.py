@@ -171,10 +171,11 @@ class Raw:
             si = unit.to_si(out)
         bad = np.flatnonzero(np.isfinite(out) & ~np.isfinite(si))
         if len(bad):
-            raise DataError(f"{float(out[bad[0]])!r} {unit.symbol} is out of the range of a float in "
-                            "SI units", path=str(self.path), column=column.name,
+            raise DataError(f"{float(out[bad[0]])!r} {unit.symbol} is out of the range of a "
+                            "float in SI units", path=str(self.path), column=column.name,
                             row=int(self.lines[rows][bad[0]]))
-        return si
+        # inf and NaN stay what they are for the NaN policy (-inf dBm is no 0 W reading)
+        return np.where(np.isfinite(out), si, out)
 
 
 def parse_number(cell: str, decimal: str = ".") -> float | None:
