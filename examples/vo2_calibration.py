@@ -1,10 +1,13 @@
 """Calibrate the NbOx/VO2 threshold-switch card on the measured VO2 device (Galloni et al.,
-PNAS 2024; data in ../shared/data/vo2_threshold_switch/, read from there, not copied): the
-dual DC sweep with the nbox-iv recipe, then the measured pulse experiments simulated in
-ngspice with the fitted card. Writes examples/vo2_calibration/ (report.md, nbox.json, the
-cards, PNG plots).
+PNAS 2024; the shipped data set ``vo2_threshold_switch``, MIT-licensed, see
+data/vo2_threshold_switch/): the dual DC sweep with the nbox-iv recipe, then the measured
+pulse experiments simulated in ngspice with the fitted card. Writes report.md, nbox.json, the
+cards and PNG plots to --out (default out/examples/vo2_calibration); the reference outputs
+committed in examples/vo2_calibration/ are this script's.
 
-    .venv/bin/python examples/vo2_calibration.py [OUT_DIR]
+    .venv/bin/python examples/vo2_calibration.py [--out OUT_DIR] [--force]
+
+A folder that holds files is refused unless --force (which replaces files of the same names).
 
 Assumption, stated: the DC sweep's stage temperature is not in the file (the stage ran at
 64-70 C); 64 C (337.15 K) is taken, the low end, since the sweep's low-bias resistance
@@ -13,23 +16,23 @@ Assumption, stated: the DC sweep's stage temperature is not in the file (the sta
 
 from __future__ import annotations
 
-import sys
+import argparse
 from pathlib import Path
 
 import numpy as np
 
-from neurospice.calibration import load_iv, load_transient, write_outputs
+from neurospice import datasets
+from neurospice.errors import NeurospiceError
+from neurospice.fileio import check_folder
+from neurospice.calibration import write_outputs
 from neurospice.calibration.recipes.nbox import fit_nbox_iv
 
-HERE = Path(__file__).resolve().parent
-DATA = HERE.parents[1] / "shared" / "data" / "vo2_threshold_switch"
 
-
-def main(out: Path) -> None:
-    sweeps = load_iv(DATA / "VO2_data_RvsV_transition.csv", split="reversal")
-    pulses = [load_transient(p) for p in sorted((DATA / "short_pulses").glob("*.csv"))]
+def main(out: Path, force: bool = False) -> None:
+    check_folder(out, overwrite=force)             # before the fit, not after
+    sweeps, pulses = datasets.load("vo2_threshold_switch")   # the dual sweep (up, down), pulses
     cal = fit_nbox_iv(sweeps, t_amb=337.15, pulses=pulses, simulators=("ngspice",))
-    paths = write_outputs(cal, out)
+    paths = write_outputs(cal, out, overwrite=force)
     _plots(cal, out)
     d = cal.derived
     print(cal.fits["dual sweep"].summary())
@@ -68,4 +71,11 @@ def _plots(cal, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    main(Path(sys.argv[1]) if len(sys.argv) > 1 else HERE / "vo2_calibration")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--out", type=Path, default=Path("out/examples/vo2_calibration"))
+    parser.add_argument("--force", action="store_true", help="write into a folder with files")
+    args = parser.parse_args()
+    try:
+        main(args.out, args.force)
+    except NeurospiceError as exc:                   # bad data, an output folder in the way
+        raise SystemExit(f"error: {exc}") from None
