@@ -5,6 +5,7 @@
     datasets.list()                              # the names, sorted
     sweeps = datasets.load("spin_diode_tacofeb")  # list of calibration Spectrum
     folder = datasets.path("vo2_threshold_switch")
+    datasets.licence("drone_rf")                 # 'CC-BY-4.0' (SPDX)
 
 - ``drone_rf``: :class:`neurospice.circuits.rfnet.data.Dataset`, RF power spectra of 10 drone
   and radio classes (256 bins, in W; train/test split as published). CC-BY-4.0.
