@@ -10,7 +10,13 @@ Files:
   an HDF5 file is read.
 - **CSV**: one sample per row; a ``label`` column, an optional ``split`` column
   (``train``/``test``; without it a seeded stratified split), every other column a bin. Bin
-  headers that parse as numbers are taken as the bins' frequencies in Hz.
+  headers that parse as numbers are taken as the bins' frequencies in Hz. The file is read
+  by the measured-data reader (:func:`neurospice.calibration.table.read_raw`): regular files
+  only, size and line caps, every row exactly the header's width, numbers in the strict
+  grammar; a bad cell is a DataError naming file, column and line.
+
+Both readers refuse files that are not regular files; labels are integers in
+0 .. ``MAX_CLASSES`` - 1.
 
 ``unit_w`` converts the file's values to watts (default 1e-6: 1.0 stands for 1 uW, the drone
 set's normalisation).
@@ -31,6 +37,7 @@ import numpy as np
 from neurospice.errors import DataError
 
 TASKS = ("xor", "band", "circles", "moons")
+MAX_CLASSES = 65_536
 
 
 @dataclass
@@ -55,8 +62,11 @@ class Dataset:
 
 
 def _check(name, x, y):
-    x = np.asarray(x, dtype=float)
-    y = np.asarray(y)
+    try:
+        x = np.asarray(x, dtype=float)
+        y = np.asarray(y, dtype=float)
+    except (TypeError, ValueError, OverflowError):
+        raise DataError(f"{name}: powers and labels must be numbers") from None
     if x.ndim != 2 or y.ndim != 1 or len(x) != len(y):
         raise DataError(f"{name}: expected samples x bins and one label per sample, got "
                         f"{x.shape} and {y.shape}")
@@ -64,8 +74,9 @@ def _check(name, x, y):
         raise DataError(f"{name}: NaN or infinite powers")
     if np.any(x < 0):
         raise DataError(f"{name}: negative powers")
-    if not np.all(np.equal(np.mod(y, 1), 0)) or np.any(y < 0):
-        raise DataError(f"{name}: labels must be non-negative integers")
+    if not np.all(np.isfinite(y)) or not np.all(np.equal(np.mod(y, 1), 0)) or np.any(y < 0) \
+            or np.any(y >= MAX_CLASSES):
+        raise DataError(f"{name}: labels must be integers in 0 .. {MAX_CLASSES - 1}")
     return x, y.astype(int)
 
 
@@ -73,8 +84,10 @@ def load_spectra(path, *, unit_w: float = 1e-6, test_fraction: float = 0.3,
                  seed: int = 0) -> Dataset:
     """Read a spectra data set (HDF5 or CSV, see the module docstring)."""
     path = Path(path)
-    if not path.is_file():
+    if not path.exists():
         raise DataError(f"no data file at {path}")
+    if not path.is_file():
+        raise DataError("not a regular file: refused", path=str(path))
     if path.suffix.lower() in (".h5", ".hdf5", ".hdf"):
         return _load_hdf5(path, unit_w)
     if path.suffix.lower() in (".csv", ".txt"):
@@ -87,46 +100,66 @@ def _load_hdf5(path: Path, unit_w: float) -> Dataset:
         import h5py
     except ImportError:
         raise DataError("reading HDF5 data sets needs h5py: pip install h5py") from None
-    with h5py.File(path, "r") as f:
+    try:
+        f = h5py.File(path, "r")
+    except OSError as exc:
+        raise DataError(f"not a readable HDF5 file: {exc}", path=str(path)) from None
+    with f:
         missing = [k for k in ("X_train", "X_test", "Y_train", "Y_test") if k not in f]
         if missing:
             raise DataError(f"{path.name}: missing arrays {missing} (has {sorted(f.keys())})")
-        xtr, ytr = _check(f"{path.name} train", f["X_train"][()], f["Y_train"][()])
-        xte, yte = _check(f"{path.name} test", f["X_test"][()], f["Y_test"][()])
-        freq = np.asarray(f["freq_hz"][()], dtype=float) if "freq_hz" in f else None
+        arrays = {}
+        for key in ("X_train", "X_test", "Y_train", "Y_test", "freq_hz"):
+            if key not in f:
+                continue
+            if not isinstance(f[key], h5py.Dataset) or f[key].dtype.kind not in "biuf":
+                raise DataError(f"{key} is not a numeric array", path=str(path))
+            try:
+                arrays[key] = np.asarray(f[key][()], dtype=float)
+            except (OSError, ValueError, TypeError) as exc:
+                raise DataError(f"{key} cannot be read: {exc}", path=str(path)) from None
+        xtr, ytr = _check(f"{path.name} train", arrays["X_train"], arrays["Y_train"])
+        xte, yte = _check(f"{path.name} test", arrays["X_test"], arrays["Y_test"])
+        freq = arrays.get("freq_hz")
     if xtr.shape[1] != xte.shape[1]:
         raise DataError(f"{path.name}: train and test have different numbers of bins")
     return Dataset(xtr * unit_w, ytr, xte * unit_w, yte, freq, name=path.stem)
 
 
 def _load_csv(path: Path, unit_w: float, test_fraction: float, seed: int) -> Dataset:
-    import csv
+    from neurospice.calibration.table import parse_number, read_raw
 
-    with open(path, newline="") as fh:
-        rows = list(csv.reader(fh))
-    if len(rows) < 3:
-        raise DataError(f"{path.name}: needs a header and at least two samples")
-    head = [h.strip().lower() for h in rows[0]]
+    raw = read_raw(path, delimiter=",", header_row=1)
+    head = [c.name.strip().lower() for c in raw.columns]
     if "label" not in head:
-        raise DataError(f"{path.name}: no 'label' column in the header")
+        raise DataError("no 'label' column in the header", path=str(path), row=1)
+    if len(raw.cells) < 2:
+        raise DataError("needs a header and at least two samples", path=str(path))
     li = head.index("label")
     si = head.index("split") if "split" in head else None
     bins = [k for k in range(len(head)) if k not in (li, si)]
-    try:
-        x = np.array([[float(r[k]) for k in bins] for r in rows[1:]])
-        y = np.array([float(r[li]) for r in rows[1:]])
-    except (ValueError, IndexError) as exc:
-        raise DataError(f"{path.name}: bad cell ({exc})") from None
+
+    def numbers(k: int) -> np.ndarray:
+        out = np.empty(len(raw.cells))
+        for r, (row, line) in enumerate(zip(raw.cells, raw.lines)):
+            value = parse_number(row[k])
+            if value is None:
+                raise DataError(f"not a number: {row[k][:80]!r}", path=str(path),
+                                column=raw.columns[k].name, row=int(line))
+            out[r] = value
+        return out
+
+    x = np.column_stack([numbers(k) for k in bins]) if bins else np.empty((len(raw.cells), 0))
+    y = numbers(li)
     x, y = _check(path.name, x, y)
-    try:
-        freq = np.array([float(rows[0][k]) for k in bins])
-    except ValueError:
-        freq = None
+    freq = [parse_number(raw.columns[k].name) for k in bins]
+    freq = None if any(f is None for f in freq) else np.array(freq)
     if si is not None:
-        split = np.array([r[si].strip().lower() for r in rows[1:]])
+        split = np.array([row[si].strip().lower() for row in raw.cells])
         bad = set(split) - {"train", "test"}
         if bad:
-            raise DataError(f"{path.name}: split values must be train/test, got {sorted(bad)}")
+            raise DataError(f"{path.name}: split values must be train/test, got "
+                            f"{sorted(b[:20] for b in bad)[:5]}")
         tr = split == "train"
     else:
         tr = _stratified(y, test_fraction, seed)

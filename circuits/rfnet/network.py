@@ -45,17 +45,36 @@ spreads are untouched (drone, trimmed: 99.33 %).
 Learned values: per resonator a frequency shift, stored in units of its own linewidth
 (``shift_lw``, so f_jk = f0_jk (1 + e_jk) + shift_lw_jk alpha f0_jk), and per chain a bias
 voltage (V). Everything is SI; JSON round-trips exactly (floats written with ``repr``).
+
+**Network files are untrusted.** :meth:`RFNetwork.load` / :meth:`~RFNetwork.from_json` /
+:meth:`~RFNetwork.from_dict` check the whole document against the schema before anything is
+built: only the known keys, the right types (numbers are JSON numbers, never booleans or
+strings, and finite: ``NaN``/``Infinity`` literals and numbers too large for a float are
+refused), array shapes that agree, sizes within :data:`LIMITS`, duplicate keys refused, the
+name through the netlist text gate (it becomes a netlist title). Every failure is a
+NetlistError naming the file and the JSON path (``network.json: layers[1].shift_lw[3][0]:
+not a finite number``); deeply nested or huge documents are refused, never a RecursionError,
+OverflowError or MemoryError.
 """
 
 from __future__ import annotations
 
 import json
+import math
+import os
+import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from neurospice.errors import NetlistError
+from neurospice.netlists.values import check_text
+
+FORMAT = "neurospice.rfnet/1"
+#: caps on what a network file may hold
+LIMITS = {"file_bytes": 512 * 2 ** 20, "layers": 64, "tones": 65_536, "chains": 65_536,
+          "resonators": 2 ** 26, "name_chars": 256, "seed": 2 ** 63 - 1}
 
 #: network constants that are device parameters: constant -> (device, parameter). Their
 #: defaults are the devices' (resonator damping alpha, rectified volts per watt k_sd and
@@ -275,42 +294,95 @@ class RFNetwork:
                         "band": lay.band} for lay in self.layers]}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "RFNetwork":
-        if not isinstance(d, dict) or d.get("format") != "neurospice.rfnet/1":
-            raise NetlistError("not a neurospice RF network description "
-                               "(expected format 'neurospice.rfnet/1')")
+    def from_dict(cls, d: dict, *, source: str = "network description") -> "RFNetwork":
+        """A network from its description (:meth:`to_dict`), checked against the schema
+        first (see the module docstring); errors name ``source`` and the JSON path."""
+        where = _Where(source)
+        fields = _object(d, where, required=("format", "layers"),
+                         optional=("name", "spread", "seed", "constants"))
+        if fields["format"] != FORMAT:
+            where.fail("format", f"expected {FORMAT!r}, got {str(fields['format'])[:80]!r} "
+                       "(not a neurospice RF network description)")
+        name = fields.get("name", "rfnet")
         try:
-            layers = [Layer(input_freq_hz=np.asarray(x["input_freq_hz"], dtype=float),
-                            res_freq0_hz=np.asarray(x["res_freq0_hz"], dtype=float),
-                            shift_lw=np.asarray(x["shift_lw"], dtype=float),
-                            bias_v=np.asarray(x["bias_v"], dtype=float),
-                            osc_freq_hz=None if x.get("osc_freq_hz") is None
-                            else np.asarray(x["osc_freq_hz"], dtype=float),
-                            band=x.get("band")) for x in d["layers"]]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise NetlistError(f"malformed RF network description: {exc}") from None
-        return cls(layers, constants=d.get("constants"), spread=d.get("spread", 0.0),
-                   seed=d.get("seed", 0), name=d.get("name", "rfnet"))
+            check_text(name, what="the name", empty=False, max_length=LIMITS["name_chars"])
+        except NetlistError as exc:
+            where.fail("name", str(exc))
+        spread = _number(fields.get("spread", 0.0), where, "spread")
+        seed = fields.get("seed", 0)
+        if type(seed) is not int or not 0 <= seed <= LIMITS["seed"]:
+            where.fail("seed", f"must be an integer in 0 .. {LIMITS['seed']}")
+        constants = _object(fields.get("constants", {}), where, "constants",
+                            optional=(*DEVICE_CONSTANTS, *CIRCUIT_CONSTANTS))
+        constants = {k: _number(v, where, f"constants.{k}") for k, v in constants.items()}
+        raw = fields["layers"]
+        if type(raw) is not list or not 1 <= len(raw) <= LIMITS["layers"]:
+            where.fail("layers", f"must be a list of 1 .. {LIMITS['layers']} layers")
+        layers = [_layer(x, where, f"layers[{li}]", last=li == len(raw) - 1)
+                  for li, x in enumerate(raw)]
+        try:
+            return cls(layers, constants=constants, spread=spread, seed=seed, name=name)
+        except NetlistError as exc:
+            raise NetlistError(f"{source}: {exc}") from None
 
     def to_json(self) -> str:
         return json.dumps(self.to_dict())
 
     @classmethod
-    def from_json(cls, text: str) -> "RFNetwork":
+    def from_json(cls, text: str, *, source: str = "network description") -> "RFNetwork":
+        """A network from JSON text (see :meth:`from_dict`)."""
+        if not isinstance(text, str):
+            raise NetlistError(f"{source}: expected JSON text, got {type(text).__name__}")
+        if len(text) > LIMITS["file_bytes"]:
+            raise NetlistError(f"{source}: {len(text)} characters; at most "
+                               f"{LIMITS['file_bytes']}")
         try:
-            d = json.loads(text)
+            d = json.loads(text, object_pairs_hook=_no_duplicates,
+                           parse_constant=_no_constant)
         except json.JSONDecodeError as exc:
-            raise NetlistError(f"RF network description is not JSON: {exc}") from None
-        return cls.from_dict(d)
+            raise NetlistError(f"{source}: RF network description is not JSON: {exc}") from None
+        except (_Refused, ValueError) as exc:       # int too long, a refused literal or key
+            raise NetlistError(f"{source}: RF network description refused: {exc}") from None
+        except RecursionError:
+            raise NetlistError(f"{source}: RF network description is nested too deeply") \
+                from None
+        return cls.from_dict(d, source=source)
 
-    def save(self, path) -> Path:
+    def save(self, path, *, overwrite: bool = False) -> Path:
+        """Write the description (JSON) to ``path`` atomically; an existing file is replaced
+        only with ``overwrite`` (else OutputExists)."""
         from neurospice.fileio import write_text_atomic
 
-        return write_text_atomic(Path(path), self.to_json())
+        return write_text_atomic(Path(path), self.to_json(), overwrite=overwrite)
 
     @classmethod
     def load(cls, path) -> "RFNetwork":
-        return cls.from_json(Path(path).read_text())
+        """A network from a JSON file (a regular file of UTF-8 text, at most
+        ``LIMITS['file_bytes']``); see :meth:`from_dict`."""
+        path = Path(path)
+        source = str(path)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+        except OSError as exc:
+            raise NetlistError(f"{source}: cannot open: {exc.strerror or exc}") from None
+        try:
+            info = os.fstat(fd)
+            if not stat.S_ISREG(info.st_mode):
+                raise NetlistError(f"{source}: not a regular file: refused")
+            if info.st_size > LIMITS["file_bytes"]:
+                raise NetlistError(f"{source}: {info.st_size} bytes; at most "
+                                   f"{LIMITS['file_bytes']}")
+            with os.fdopen(fd, "rb", closefd=False) as fh:
+                data = fh.read(LIMITS["file_bytes"] + 1)
+        except OSError as exc:
+            raise NetlistError(f"{source}: cannot read: {exc.strerror or exc}") from None
+        finally:
+            os.close(fd)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise NetlistError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+        return cls.from_json(text, source=source)
 
     def copy(self) -> "RFNetwork":
         return RFNetwork.from_dict(self.to_dict())
@@ -487,3 +559,106 @@ class RFNetwork:
                 gp = gv @ rec["w"]
                 gv = gp * prev["dp"] * self.constants["g_m"]
         return loss, grads
+
+
+# --- the network file's schema -------------------------------------------------------------
+
+class _Refused(ValueError):
+    """A JSON document refused while it is parsed (duplicate key, NaN literal)."""
+
+
+def _no_duplicates(pairs):
+    out = {}
+    for key, value in pairs:
+        if key in out:
+            raise _Refused(f"the key {key[:80]!r} appears twice in one object")
+        out[key] = value
+    return out
+
+
+def _no_constant(name):
+    raise _Refused(f"{name} is not a finite number")
+
+
+class _Where:
+    """The file a description came from; :meth:`fail` raises naming it and a JSON path."""
+
+    def __init__(self, source: str):
+        self.source = source
+
+    def fail(self, path: str, message: str):
+        raise NetlistError(f"{self.source}: {path}: {message}" if path else
+                           f"{self.source}: {message}")
+
+
+def _object(value, where: _Where, path: str = "", *, required=(), optional=()) -> dict:
+    if type(value) is not dict:
+        where.fail(path, f"expected an object, got {_kind(value)}")
+    missing = [k for k in required if k not in value]
+    if missing:
+        where.fail(path, f"missing key(s) {missing}")
+    unknown = [k for k in value if k not in required and k not in optional]
+    if unknown:
+        where.fail(path, f"unknown key {str(unknown[0])[:80]!r}; known: "
+                   f"{sorted([*required, *optional])}")
+    return value
+
+
+def _kind(value) -> str:
+    return {dict: "an object", list: "a list", str: "a string", bool: "a boolean",
+            type(None): "null"}.get(type(value), type(value).__name__)
+
+
+def _number(value, where: _Where, path: str) -> float:
+    if type(value) not in (int, float):
+        where.fail(path, f"expected a number, got {_kind(value)}")
+    try:
+        number = float(value)
+    except OverflowError:
+        number = math.inf
+    if not math.isfinite(number):
+        where.fail(path, "not a finite number")
+    return number
+
+
+def _vector(value, where: _Where, path: str, limit: int, length: int | None = None):
+    if type(value) is not list:
+        where.fail(path, f"expected a list of numbers, got {_kind(value)}")
+    if not 1 <= len(value) <= limit:
+        where.fail(path, f"{len(value)} entries; 1 .. {limit} allowed")
+    if length is not None and len(value) != length:
+        where.fail(path, f"{len(value)} entries where {length} are needed")
+    if all(type(v) is float for v in value):
+        arr = np.array(value, dtype=float)
+        if np.all(np.isfinite(arr)):
+            return arr
+    return np.array([_number(v, where, f"{path}[{k}]") for k, v in enumerate(value)])
+
+
+def _layer(value, where: _Where, path: str, *, last: bool) -> Layer:
+    keys = ("input_freq_hz", "res_freq0_hz", "shift_lw", "bias_v")
+    x = _object(value, where, path, required=keys, optional=("osc_freq_hz", "band"))
+    f_in = _vector(x["input_freq_hz"], where, f"{path}.input_freq_hz", LIMITS["tones"])
+    n_in = len(f_in)
+    f_res = _vector(x["res_freq0_hz"], where, f"{path}.res_freq0_hz", LIMITS["tones"], n_in)
+    bias = _vector(x["bias_v"], where, f"{path}.bias_v", LIMITS["chains"])
+    n_chains = len(bias)
+    if n_in * n_chains > LIMITS["resonators"]:
+        where.fail(path, f"{n_in} x {n_chains} resonators; at most {LIMITS['resonators']}")
+    rows = x["shift_lw"]
+    if type(rows) is not list or len(rows) != n_chains:
+        where.fail(f"{path}.shift_lw", f"expected a list of {n_chains} rows (one per chain), "
+                   f"got {_kind(rows) if type(rows) is not list else f'{len(rows)} rows'}")
+    shift = np.array([_vector(r, where, f"{path}.shift_lw[{j}]", LIMITS["tones"], n_in)
+                      for j, r in enumerate(rows)])
+    osc = x.get("osc_freq_hz")
+    if osc is not None:
+        osc = _vector(osc, where, f"{path}.osc_freq_hz", LIMITS["chains"], n_chains)
+    elif not last:
+        where.fail(f"{path}.osc_freq_hz", "a hidden layer needs one oscillator frequency per "
+                   "chain")
+    band = x.get("band")
+    if band is not None and (type(band) is not int or not 0 <= band <= LIMITS["tones"]):
+        where.fail(f"{path}.band", f"must be null or an integer in 0 .. {LIMITS['tones']}")
+    return Layer(input_freq_hz=f_in, res_freq0_hz=f_res, shift_lw=shift, bias_v=bias,
+                 osc_freq_hz=osc, band=band)
