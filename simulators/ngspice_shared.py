@@ -1,6 +1,11 @@
-"""ngspice in process, through ctypes on libngspice.so (for many small runs).
+"""ngspice as a library, through ctypes on libngspice.so (for many small runs).
 
-The library is loaded once per process, lazily, on the first run. Each run sends the deck with
+The library lives in one persistent helper process (:mod:`.worker`), started on the first run
+and kept between runs, so each run costs one pipe round trip and no program start, while
+every phase stays bounded by the timeout: the analysis is halted by a watchdog
+(``bg_halt``), and a phase ngspice cannot halt (loading a huge deck, a ``.control`` loop)
+ends with the helper killed and started afresh on the next run. In the helper, the library
+is loaded once, lazily. Each run sends the deck with
 ``ngSpice_Circ``, loads the OSDI files named by ``pre_osdi`` lines of its ``.control`` section
 (once per process), runs it in ngspice's background thread (so a timeout can halt it), reads
 every vector of the plots it made, then removes the circuit and destroys the plots so that the
@@ -9,7 +14,9 @@ next run starts fresh. ngspice's stdout/stderr arrive through callbacks and form
 The library is found through ``$NEUROSPICE_LIBNGSPICE``, ``ctypes.util.find_library`` and the
 usual library directories. Runs are serialised by a lock: libngspice holds one global state.
 After ngspice calls its exit callback (a fatal error), the library is loaded afresh (from a
-private copy) on the next run.
+private copy) on the next run; after ``FRESH_COPIES_PER_HELPER`` such copies the helper
+retires and a new one starts, so fatal errors never pile up memory. The log kept in memory
+is the last ``LOG_MAX_BYTES`` of ngspice's output.
 """
 
 from __future__ import annotations
@@ -31,7 +38,8 @@ from neurospice.errors import SimulationFailed, SimulationTimeout
 from .base import Deck, ensure_end
 from .names import ngspice_name
 from .ngspice import NgspiceSimulator, in_card_order, ngspice_log_error, ngspice_version
-from .process import HINT_NGSPICE, tail
+from .process import HINT_NGSPICE, LOG_MAX_BYTES, tail
+from .worker import Worker
 from .result import AXIS_OF_KIND, Result, Results
 
 __all__ = ["NgspiceSharedSimulator", "find_libngspice"]
@@ -83,6 +91,9 @@ _SendData = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes
 _SendInitData = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
 _BGThreadRunning = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_bool, ctypes.c_int, ctypes.c_void_p)
 
+FRESH_COPIES_PER_HELPER = 20
+"""Fresh library copies (one per fatal error) a helper process loads before it retires."""
+
 _VF_COMPLEX = 2
 _SV_TYPES = {1: "time", 2: "frequency", 3: "voltage", 4: "current"}
 
@@ -93,6 +104,7 @@ class _Library:
     def __init__(self, path: Path):
         self.path = path
         self.log: list[str] = []
+        self.log_bytes = 0
         self.exited = False
         self.running = False
         self.done = threading.Event()
@@ -140,7 +152,19 @@ class _Library:
                 line = line[len(prefix):]
                 break
         self.log.append(line)
+        self.log_bytes += len(line) + 1
+        if self.log_bytes > LOG_MAX_BYTES:   # keep the last part; say what was dropped
+            drop = 0
+            while self.log_bytes > LOG_MAX_BYTES * 3 // 4 and drop < len(self.log):
+                self.log_bytes -= len(self.log[drop]) + 1
+                drop += 1
+            del self.log[:drop]
+            self.log.insert(0, "[... earlier lines of the log were dropped ...]")
         return 0
+
+    def clear_log(self) -> None:
+        self.log.clear()
+        self.log_bytes = 0
 
     def _on_stat(self, text, ident, user):
         return 0
@@ -201,15 +225,45 @@ def _strings(ptr) -> list[str]:
 
 _lock = threading.Lock()
 _library: _Library | None = None
+_fresh_copies = 0
+_worker = Worker("neurospice.simulators.ngspice_shared:serve_request")
 
 
 def _get_library(path: Path) -> _Library:
-    global _library
+    global _library, _fresh_copies
     if _library is None:
         _library = _Library(path)
     elif _library.exited:
         _library = _Library.fresh_copy(path)
+        _fresh_copies += 1
     return _library
+
+
+def serve_request(request, phase):
+    """Run one request in the helper process (see :mod:`.worker`): ``("version", lib)`` or
+    ``("run", deck, text, cwd, timeout, lib)``; returns the worker's answer: (value or
+    exception, whether the helper retires after sending it)."""
+    if request[0] == "version":
+        with _lock:
+            lib = _get_library(Path(request[1]))
+            start = len(lib.log)
+            lib.command("version -s")
+            return "\n".join(lib.log[start:]), False
+    _, deck, text, cwd, timeout, path = request
+    os.chdir(cwd)     # relative paths in the deck are the caller's
+    sim = NgspiceSharedSimulator()
+    sim.phase = phase
+    body, control = split_control(text)
+    with _lock:
+        lib = _get_library(Path(path))
+        lib.clear_log()
+        try:
+            answer = sim._run_locked(lib, deck, text, body, control, timeout)
+        except Exception as exc:  # noqa: BLE001 - raised again in the caller
+            answer = exc
+        finally:
+            sim._cleanup(lib)
+        return answer, lib.exited and _fresh_copies >= FRESH_COPIES_PER_HELPER
 
 
 _PLOT_KIND = re.compile(r"^(op|dc|ac|tran|noise)\d+$")
@@ -246,23 +300,23 @@ class NgspiceSharedSimulator(NgspiceSimulator):
 
     def query_version(self) -> str:
         with _lock:
-            lib = _get_library(self.executable)
-            start = len(lib.log)
-            lib.command("version -s")
-            text = "\n".join(lib.log[start:])
+            text = _worker.call(("version", str(self.executable)), timeout=60,
+                                simulator=self.name)
         return ngspice_version(text)
+
+    @staticmethod
+    def phase(text: str) -> None:
+        """Tell the caller what the run is doing (set in the helper process)."""
 
     def run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
         text = ensure_end(deck.text)
         (workdir / "deck.cir").write_text(text)  # for the record when the run is kept
-        body, control = split_control(text)
         with _lock:
-            lib = _get_library(self.executable)
-            lib.log.clear()
-            try:
-                return self._run_locked(lib, deck, text, body, control, timeout)
-            finally:
-                self._cleanup(lib)
+            answer = _worker.call(("run", deck, text, os.getcwd(), timeout,
+                                   str(self.executable)), timeout=timeout, simulator=self.name)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
 
     def _run_locked(self, lib: _Library, deck: Deck, text: str, body: str, control: list[str],
                     timeout: float | None) -> Results:
@@ -288,6 +342,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                 name = parts[1].split("=", 1)[0].strip() if len(parts) == 2 else ""
                 if name:
                     set_here.append(name)
+        self.phase("loading the deck")
         status = lib.circ(body.rstrip("\n").split("\n"))
         log = "\n".join(lib.log)
         error = ngspice_log_error(self, log, text)
@@ -296,6 +351,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                                      "log:\n" + tail(log), simulator=self.name, log=log)
         if error is not None:
             raise error
+        self.phase("running its .control commands")
         for line in control:
             word = line.split(None, 1)[0].lower()
             if word in ("pre_osdi", "set", "quit", "exit"):
@@ -303,6 +359,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
             if word == "run":
                 continue  # we run below, in the background thread
             lib.command(line)
+        self.phase("running the analysis")
         self._background_run(lib, timeout, text)
         log = "\n".join(lib.log)
         error = ngspice_log_error(self, log, text)

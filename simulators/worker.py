@@ -1,0 +1,178 @@
+"""A persistent helper process for a back end that runs a simulator library in process.
+
+Some phases of an in-process simulator cannot be interrupted (ngspice parsing a huge deck, a
+``.control`` loop); a library that hit a fatal error needs a fresh copy. So the library lives
+in one helper process, started on the first request and kept between requests (the speed of
+an in-process run: no program start, no raw file, one pipe round trip). Each request has a
+deadline: the helper's own watchdog stops what it can (ngspice's ``bg_halt`` for an analysis),
+and a helper that has not answered ``GRACE_S`` seconds after the timeout is killed with its
+process group and started afresh on the next request. The helper dies with this process.
+
+The protocol: the parent sends a request (any picklable object); the helper calls
+``handler(request, phase)``, where ``phase(text)`` tells the parent what it is doing (named in
+a timeout's message); the handler returns ``(value, retire)``; the helper sends the value (an
+exception, returned or raised, is raised in the parent) and exits when ``retire`` is true.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import pickle
+import signal
+import subprocess
+import sys
+import time
+from multiprocessing.connection import Connection
+
+from neurospice.errors import SimulationFailed, SimulationTimeout
+
+__all__ = ["Worker", "GRACE_S", "serve"]
+
+GRACE_S = 2.0
+"""Seconds past the timeout before an unanswering helper is killed."""
+
+
+class Worker:
+    """One helper process serving ``handler`` ("module:function"); not thread-safe (hold a
+    lock around :meth:`call`)."""
+
+    def __init__(self, handler: str):
+        self.handler = handler
+        self.proc: subprocess.Popen | None = None
+        self.inbox: Connection | None = None
+        self.outbox: Connection | None = None
+
+    def start(self) -> None:
+        parent_r, child_w = os.pipe()
+        child_r, parent_w = os.pipe()
+        env = dict(os.environ)
+        env["PYTHONPATH"] = os.pathsep.join([p for p in sys.path if p]
+                                            + [env.get("PYTHONPATH", "")])
+        cmd = [sys.executable, "-c", "from neurospice.simulators.worker import serve; serve()",
+               str(child_r), str(child_w), self.handler]
+        try:
+            self.proc = subprocess.Popen(cmd, pass_fds=(child_r, child_w),
+                                         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                         stderr=subprocess.DEVNULL, start_new_session=True,
+                                         env=env)
+        except OSError as exc:
+            for fd in (parent_r, parent_w):
+                os.close(fd)
+            raise SimulationFailed(f"could not start the helper process: {exc}") from None
+        finally:
+            os.close(child_r)
+            os.close(child_w)
+        self.inbox = Connection(parent_r, writable=False)
+        self.outbox = Connection(parent_w, readable=False)
+
+    def stop(self) -> None:
+        """Kill the helper and its process group (if running); the next call starts one."""
+        if self.proc is not None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            self.proc.wait()
+        for conn in (self.inbox, self.outbox):
+            if conn is not None:
+                conn.close()
+        self.proc = self.inbox = self.outbox = None
+
+    def call(self, request, *, timeout: float | None, simulator: str):
+        """Send ``request``; return the handler's value or raise its exception. A helper
+        that does not answer within ``timeout`` + GRACE_S seconds is killed:
+        SimulationTimeout naming the phase it was in. One that dies: SimulationFailed."""
+        if self.proc is None or self.proc.poll() is not None:
+            self.stop()
+            self.start()
+        started = time.monotonic()
+        phase = "starting"
+        try:
+            self.outbox.send(request)
+            while True:
+                wait = None if timeout is None else \
+                    max(0.0, started + timeout + GRACE_S - time.monotonic())
+                if not self.inbox.poll(wait):
+                    self.stop()
+                    raise SimulationTimeout(
+                        f"stopped after {time.monotonic() - started:.1f} s (timeout={timeout} "
+                        f"s) while {phase}; {_advice(phase)}", simulator=simulator)
+                kind, payload, retire = self.inbox.recv()
+                if kind != "phase":
+                    break
+                phase = payload
+        except (EOFError, OSError):
+            code = self.proc.poll() if self.proc is not None else None
+            self.stop()
+            raise SimulationFailed(f"the helper process running the simulator ended (status "
+                                   f"{code}) while {phase}", simulator=simulator) from None
+        except BaseException:     # KeyboardInterrupt, SIGTERM as SystemExit, timeout
+            self.stop()
+            raise
+        if retire:            # the helper exits after this answer
+            self.stop()
+        if kind == "error":
+            raise payload
+        return payload
+
+
+def _advice(phase: str) -> str:
+    if "load" in phase:
+        return ("the deck is too large or expands too far (subcircuits, parameters); "
+                "reduce it or raise `timeout`")
+    if "control" in phase:
+        return "a .control command did not finish (a loop?); fix it or raise `timeout`"
+    return "raise `timeout`, shorten the analysis or loosen its step"
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to kill this process when its parent dies (no orphan burning a CPU)."""
+    if not sys.platform.startswith("linux"):
+        return
+    import ctypes  # noqa: PLC0415
+
+    try:
+        ctypes.CDLL(None).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
+def serve() -> None:
+    """The helper's main loop (argv: read fd, write fd, "module:function")."""
+    parent = os.getppid()
+    _die_with_parent()
+    if os.getppid() != parent:
+        return
+    inbox = Connection(int(sys.argv[1]), writable=False)
+    outbox = Connection(int(sys.argv[2]), readable=False)
+    module, name = sys.argv[3].split(":")
+    handler = getattr(importlib.import_module(module), name)
+
+    def phase(text: str) -> None:
+        outbox.send(("phase", text, False))
+
+    while True:
+        try:
+            request = inbox.recv()
+        except (EOFError, OSError):
+            return
+        retire = False
+        try:
+            value, retire = handler(request, phase)
+            message = ("error", _portable(value)) if isinstance(value, Exception) \
+                else ("ok", value)
+        except Exception as exc:  # noqa: BLE001 - sent to the parent, raised there
+            message = ("error", _portable(exc))
+        outbox.send((*message, retire))
+        if retire:
+            return
+
+
+def _portable(exc: Exception) -> Exception:
+    """``exc`` if it survives pickling, else a SimulationFailed carrying its text."""
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001
+        return SimulationFailed(f"{type(exc).__name__}: {exc}")
