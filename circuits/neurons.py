@@ -14,7 +14,7 @@ The source charges ``C_m`` through ``R_s`` until the node reaches the device's t
 voltage; the device snaps to its conducting branch and discharges the capacitor (a current
 spike through the device) until the node falls to the hold voltage, where the device
 recovers. It spikes when the load line of ``v_in`` and ``R_s`` crosses the NDR branch of the
-device's I-V (PHYSICS.md section 5). The input stage takes voltage pulses (the waveform of
+device's I-V (docs/physics/nbox.md). The input stage takes voltage pulses (the waveform of
 ``v_in``) and current pulses (``i_in`` injected into the node); the readout is the device
 current through the 0 V source ``vsns``.
 

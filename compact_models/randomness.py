@@ -1,4 +1,4 @@
-"""Reproducible randomness for compact models (DESIGN.md, "Randomness, reproducibly").
+"""Reproducible randomness for compact models.
 
 - Device-to-device variability: per-instance parameters drawn here, in Python, from a seeded
   generator, and written into the netlist as instance parameters.

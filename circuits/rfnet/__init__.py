@@ -1,4 +1,4 @@
-"""RF-coupled MTJ neural networks (PHYSICS.md sections 2-4): spin-diode resonator chains as
+"""RF-coupled MTJ neural networks (docs/physics/rf_networks.md): spin-diode resonator chains as
 synapses, spin-torque nano-oscillators as neurons, connected by RF tones.
 
 - :mod:`.network`: the description (:class:`RFNetwork`, JSON) and the numpy envelope model

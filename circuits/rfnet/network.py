@@ -1,4 +1,4 @@
-"""RF-coupled MTJ network: its description and the envelope model (PHYSICS.md sections 2-4).
+"""RF-coupled MTJ network: its description and the envelope model (docs/physics/rf_networks.md).
 
 A network is a stack of layers. Layer ``l`` receives ``n_in`` RF tones (frequencies
 ``input_freq_hz``, powers P_i in W) and holds ``n_chains`` chains of spin-diode resonators,
@@ -25,7 +25,7 @@ the drone network (256 x 128) cannot carry; the band is part of the model, so th
 envelope, the training and every netlist apply the same one and agree to rounding. The tail
 it drops is stated by :meth:`RFNetwork.truncation_error`.
 
-**Non-idealities** (the seed's, PHYSICS.md 4): a fixed, seeded realisation of Gaussian relative
+**Non-idealities** (the seed's, docs/physics/rf_networks.md): a fixed, seeded realisation of Gaussian relative
 spreads of the input frequencies, the resonators' as-fabricated resonance frequencies and the
 oscillators' powers (``spread``, e.g. 0.01). A trained network carries its realisation: the
 learned shifts act on the as-fabricated frequencies.

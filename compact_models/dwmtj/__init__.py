@@ -7,7 +7,7 @@ read in the same path; a three-terminal SOT device only separates the read and w
 It fits crossbars of two-terminal devices. The read current is far below depinning, so reads
 do not disturb the state.
 
-State: the DW position ``q`` in [0, ltrack] (PHYSICS.md section 7, [L]),
+State: the DW position ``q`` in [0, ltrack] (docs/physics/dwmtj.md, [L]),
 
     dq/dt = F * W,   F = v(J) - vpin sin(2 pi (q - pitch/2 - sigma xi) / pitch),
     v(J)  = vsat [tanh(mob jp/vsat) - tanh(mob jn/vsat)],
@@ -27,7 +27,7 @@ State: the DW position ``q`` in [0, ltrack] (PHYSICS.md section 7, [L]),
 - smooth bounds: ``W = tanh((ltrack - q)/dwin) s + tanh(q/dwin) (1 - s)``, ``s = sigmoid(F/vsm)``
   (zero at the bound the drive points at, restoring beyond it: no clamping).
 
-Read-out: ``G = gap + (gp - gap) q/ltrack`` (PHYSICS.md 7), ``I = G V``. Positive current
+Read-out: ``G = gap + (gp - gap) q/ltrack`` (docs/physics/dwmtj.md), ``I = G V``. Positive current
 (p -> n) moves the wall towards ``q = ltrack`` (parallel, high conductance): potentiation.
 
 Defaults are nanoscale (a 200 nm x 50 nm track, 1.5 nm free layer, R_P = 500 Ohm, TMR 150 %):
@@ -43,7 +43,7 @@ import numpy as np
 
 from neurospice.compact_models.framework import Device, Parameter, State
 
-_LIT = "PHYSICS.md section 7; SOT+DMI DW motion (Emori 2013, Ryu 2013)"
+_LIT = "docs/physics/dwmtj.md; SOT+DMI DW motion (Emori 2013, Ryu 2013)"
 
 DEVICE = Device(
     name="dwmtj",
@@ -69,7 +69,7 @@ DEVICE = Device(
         Parameter("vpin", "m/s", 20.0, 0.0, 1e4, "pinning strength (restoring velocity)",
                   "this model: sets the relaxation rate 2 pi vpin / pitch"),
         Parameter("nst", "", 5.0, 1.0, 1024.0, "number of pinning sites (nominal states)",
-                  "PHYSICS.md 7: 2, 3 or 5"),
+                  "docs/physics/dwmtj.md: 2, 3 or 5"),
         Parameter("sigma", "m", 2e-9, 0.0, 1e-6, "std of the final position around a site",
                   "edge roughness; calibrate"),
         Parameter("q0", "m", 20e-9, 0.0, 1e-3, "initial (programmed) DW position",
@@ -96,7 +96,7 @@ DEVICE = Device(
     currents=(("p", "n", "cur"),),
     rates={"q": "drive*win"},
     references=(
-        "PHYSICS.md section 7 (DW synapse: 2/3/5 states, stochastic position, G(q))",
+        "docs/physics/dwmtj.md (DW synapse: 2/3/5 states, stochastic position, G(q))",
         "X. Wang et al., IEEE Electron Device Lett. 30, 294 (2009) (spintronic memristor)",
     ),
     state_parameter="q0",

@@ -2,7 +2,7 @@
 
 Free-layer state ``m`` in [-1, 1] is the ensemble-mean state, ``2 P(parallel) - 1``: the
 junction is a two-state system whose transition rates follow the thermally activated STT law
-(PHYSICS.md section 1), and ``m`` obeys its master equation
+(docs/physics/mtj.md), and ``m`` obeys its master equation
 
     dm/dt = k_P(I) (1 - m) - k_AP(I) (1 + m),
     k_P  = ln2 / tau(I),   tau(I) = tau0 exp(softplus(delta (1 - I/ic0_p)))
@@ -32,16 +32,16 @@ DEVICE = Device(
         Parameter("rp", "ohm", 3e3, 1.0, 1e9, "parallel-state resistance at zero bias",
                   "typical CoFeB/MgO nanopillar", lower_open=True),
         Parameter("tmr0", "", 1.5, 0.0, 20.0, "zero-bias tunnel magnetoresistance ratio",
-                  "CoFeB/MgO, PHYSICS.md 1"),
+                  "CoFeB/MgO, docs/physics/mtj.md"),
         Parameter("vh", "V", 0.4, 1e-3, 10.0, "bias at which the TMR is halved",
-                  "PHYSICS.md 1: 0.3-0.5 V"),
+                  "docs/physics/mtj.md: 0.3-0.5 V"),
         Parameter("ic0_p", "A", 50e-6, 1e-9, 1.0, "critical current AP -> P (positive current)",
-                  "I_c0 = (4e alpha / hbar eta) E_b, PHYSICS.md 1"),
+                  "I_c0 = (4e alpha / hbar eta) E_b, docs/physics/mtj.md"),
         Parameter("ic0_ap", "A", 75e-6, 1e-9, 1.0, "critical current P -> AP (negative current)",
                   "P -> AP needs more current in CoFeB/MgO"),
         Parameter("delta", "", 40.0, 0.5, 200.0, "thermal stability E_b / k_B T",
-                  "PHYSICS.md 1: 40-60"),
-        Parameter("tau0", "s", 1e-9, 1e-13, 1e-3, "attempt time", "PHYSICS.md 1: ~1 ns",
+                  "docs/physics/mtj.md: 40-60"),
+        Parameter("tau0", "s", 1e-9, 1e-13, 1e-3, "attempt time", "docs/physics/mtj.md: ~1 ns",
                   lower_open=True),
         Parameter("m0", "", 1.0, -1.0, 1.0, "initial state: +1 parallel, -1 antiparallel", ""),
         Parameter("sigma", "1/s", 0.0, 0.0, 1e12, "noise-input gain on dm/dt (0: deterministic)",
@@ -58,7 +58,7 @@ DEVICE = Device(
     ),
     currents=(("p", "n", "cur"),),
     rates={"m": "k_p*(1 - m) - k_ap*(1 + m) + sigma*v(xi)*(1 - m*m)"},
-    references=("PHYSICS.md section 1 (TMR(V), thermally activated STT switching)",),
+    references=("docs/physics/mtj.md (TMR(V), thermally activated STT switching)",),
     state_parameter="m0",
     default_spread={"rp": ("normal", 0.03)},
 )

@@ -1,4 +1,4 @@
-"""NbOx (NbO2) threshold switch, the neuron device (PHYSICS.md section 5).
+"""NbOx (NbO2) threshold switch, the neuron device (docs/physics/nbox.md).
 
 A thermally driven threshold switch: Joule heating raises the device temperature ``T``, which
 raises the conductance, which raises the heating. Under voltage control this positive feedback
@@ -88,7 +88,7 @@ DEVICE = Device(
                   "10-60 nm NbO2 films, " + _KUMAR, lower_open=True),
         Parameter("t_ref", "K", 300.0, 1.0, 2000.0, "reference temperature of g_ref", ""),
         Parameter("mix", "", 0.0, 0.0, 1.0, "weight of the insulator-metal channel: 0 = "
-                  "Poole-Frenkel (NbO2), 1 = sigmoidal IMT (VO2)", "PHYSICS.md 5"),
+                  "Poole-Frenkel (NbO2), 1 = sigmoidal IMT (VO2)", "docs/physics/nbox.md"),
         Parameter("g_met", "S", 1e-2, 0.0, 1e3, "metallic-channel conductance", "VO2 metal "
                   "state; Galloni et al., PNAS 121, e2318362121 (2024)"),
         Parameter("t_c", "K", 1080.0, 1.0, 3000.0, "insulator-metal transition temperature",
@@ -127,7 +127,7 @@ DEVICE = Device(
     currents=(("p", "n", "cur"),),
     rates={"T": "(pox - (T - Ts)/r_th + t_noise/r_th*v(xi))/c_th",
            "Ts": "((T - Ts)/r_th - (Ts - t_amb)/r_env)/c_env"},
-    references=(_GIBSON, _SLESAZECK, _KUMAR, _PICKETT, "PHYSICS.md section 5"),
+    references=(_GIBSON, _SLESAZECK, _KUMAR, _PICKETT, "docs/physics/nbox.md"),
 )
 
 

@@ -2,7 +2,7 @@
 RESET, a weak-RESET regime, Joule heating, smooth bounds and a cycle-to-cycle noise input.
 
 State: the gap ``g`` between the conductive filament's tip and the top electrode
-(PHYSICS.md section 6, [L]). Conduction is tunnelling across the gap,
+(docs/physics/rram.md, [L]). Conduction is tunnelling across the gap,
 
     I = i0 exp(-g/g0 - sread xi) sinh(V/v0),
 
@@ -120,7 +120,7 @@ DEVICE = Device(
     currents=(("p", "n", "cur"),),
     rates={"g": "-vel0*exp(-eak/kt)*sinh(xs)*win*exp(sc2c*v(xi))"},
     references=(
-        "PHYSICS.md section 6 (filament gap model, weak-RESET regime)",
+        "docs/physics/rram.md (filament gap model, weak-RESET regime)",
         "Z. Jiang et al., IEEE Trans. Electron Devices 63, 1884 (2016)",
         "X. Guan, S. Yu, H.-S. P. Wong, IEEE Electron Device Lett. 33, 1405 (2012)",
     ),

@@ -3,7 +3,7 @@ simulator of the physical gap model for long pulse trains.
 
 Two levels, both seeded (same seed, same numbers):
 
-1. **The seed's statistical model** (PHYSICS.md section 6, [V]). After ``n`` weak-RESET pulses
+1. **The seed's statistical model** (docs/physics/rram.md, [V]). After ``n`` weak-RESET pulses
    ``R = R0 exp(w)``, ``w = w_mean(n) + w_RTN(n) + w_1/f(n)``:
 
    - two-slope drift ``w_mean = m1 n + c1`` for ``n < n*``, else ``m2 n + n* (m1 - m2) + c1``;
@@ -47,7 +47,7 @@ import numpy as np
 from neurospice.compact_models.randomness import rng
 from neurospice.errors import NetlistError
 
-#: The seed's device-to-device distributions (PHYSICS.md section 6): name -> (kind, args, bounds).
+#: The seed's device-to-device distributions (docs/physics/rram.md): name -> (kind, args, bounds).
 #: ``truncexpon``: (loc, scale); ``trunclognorm``: (s, scale) with ln x ~ N(ln scale, s);
 #: ``truncnorm``: (mean, sd). Bounds are closed intervals.
 SEED_DISTRIBUTIONS = {

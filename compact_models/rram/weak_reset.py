@@ -2,7 +2,7 @@
 statistical ensemble (:mod:`.variability`) mapped to physical per-device parameters, and a
 Monte-Carlo that drives the physical model with identical weak-RESET pulses.
 
-The problem. The seed's model (PHYSICS.md section 6) says that after ``n`` weak-RESET pulses
+The problem. The seed's model (docs/physics/rram.md) says that after ``n`` weak-RESET pulses
 ``ln(R/R0) = w_mean(n) + w_RTN(n) + w_1/f(n)`` with a two-slope drift
 ``w_mean = m1 n + c1`` before the knee ``n*`` and slope ``m2`` after it. The physical model
 (:mod:`neurospice.compact_models.rram`) reads ``ln R = g/g0 + const`` at a low read voltage, so

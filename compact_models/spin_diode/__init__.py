@@ -1,4 +1,4 @@
-"""Spin-diode resonator: the RF synapse (PHYSICS.md section 2).
+"""Spin-diode resonator: the RF synapse (docs/physics/spin_diode.md).
 
 The free-layer deviation ``x`` is a driven, damped oscillator; the device resistance
 ``R = r0 + dr*x`` oscillates with it and mixes with the RF current, so that a transient with an
@@ -39,14 +39,14 @@ DEVICE = Device(
     terminals=("p", "n"),
     parameters=(
         Parameter("f_res", "Hz", 5e9, 1e6, 1e12, "resonance frequency (the synaptic weight)",
-                  "PHYSICS.md 2", lower_open=True),
+                  "docs/physics/spin_diode.md", lower_open=True),
         Parameter("alpha", "", 0.01, 1e-5, 0.5, "damping (half-width at half maximum / f_res)",
-                  "PHYSICS.md 2: 0.01"),
+                  "docs/physics/spin_diode.md: 0.01"),
         Parameter("k_sd", "V/W", 8800.0, -1e7, 1e7, "antisymmetric rectified voltage per watt "
-                  "(peak, at f_res (1 + alpha))", "PHYSICS.md 2: K_SD ~ 8.8 mV/uW"),
+                  "(peak, at f_res (1 + alpha))", "docs/physics/spin_diode.md: K_SD ~ 8.8 mV/uW"),
         Parameter("k_sym", "V/W", 0.0, -1e7, 1e7, "symmetric rectified voltage per watt at "
                   "f_res", "Tulapurkar 2005: symmetric part from the quadrature torque"),
-        Parameter("r0", "ohm", 1e3, 1.0, 1e9, "junction resistance at rest", "PHYSICS.md 3: 1 kohm"),
+        Parameter("r0", "ohm", 1e3, 1.0, 1e9, "junction resistance at rest", "docs/physics/stno.md: 1 kohm"),
         Parameter("dr", "ohm", 500.0, 1e-3, 1e9, "resistance change per unit deviation x",
                   "TMR of the junction"),
     ),
@@ -62,7 +62,7 @@ DEVICE = Device(
     rates={"x": "w0*y + bq*cur",
            "y": "aq*cur/w0 - 2*alpha*w0*y - w0*x"},
     references=("Tulapurkar et al., Nature 438, 339 (2005)",
-                "PHYSICS.md section 2 (seed network's envelope)"),
+                "docs/physics/spin_diode.md (seed network's envelope)"),
 )
 
 
@@ -84,7 +84,7 @@ def envelope(freq_hz, power_w, params=None) -> np.ndarray:
 
 
 def envelope_lorentzian(freq_hz, power_w, params=None) -> np.ndarray:
-    """The seed network's near-resonance form (PHYSICS.md 2): antisymmetric plus symmetric
+    """The seed network's near-resonance form (docs/physics/spin_diode.md): antisymmetric plus symmetric
     Lorentzian, k_sd P 2 a f0 (f - f0) / ((a f0)^2 + (f - f0)^2) + k_sym P (a f0)^2 / (...).
     Equal to :func:`envelope` to first order in alpha."""
     p = DEVICE.params(params)

@@ -1,4 +1,4 @@
-"""Spin-torque nano-oscillator: the RF neuron (PHYSICS.md section 3).
+"""Spin-torque nano-oscillator: the RF neuron (docs/physics/stno.md).
 
 The universal auto-oscillator model (Slavin-Tiberkevich) for the complex amplitude
 c = a + j b = sqrt(p) exp(-j phi), written in Cartesian form so that the states stay bounded
@@ -34,14 +34,14 @@ DEVICE = Device(
     noise_inputs=("xi",),
     parameters=(
         Parameter("f0", "Hz", 5e9, 1e6, 1e12, "linear (small-amplitude) frequency",
-                  "PHYSICS.md 3", lower_open=True),
+                  "docs/physics/stno.md", lower_open=True),
         Parameter("n_shift", "Hz", -1e9, -1e12, 1e12, "nonlinear frequency shift N/2pi per unit "
                   "power p", "Slavin & Tiberkevich, IEEE Trans. Magn. 45, 1875 (2009)"),
         Parameter("gamma_g", "1/s", 3e8, 1e3, 1e12, "positive (Gilbert) damping rate",
                   "~ alpha w0", lower_open=True),
-        Parameter("i_th", "A", 10e-6, 1e-9, 1.0, "threshold current", "PHYSICS.md 3: 10 uA"),
-        Parameter("q", "", 2.0, 0.0, 100.0, "nonlinear damping Q", "PHYSICS.md 3: Q = 2"),
-        Parameter("r0", "ohm", 1e3, 1.0, 1e9, "junction resistance", "PHYSICS.md 3: 1 kohm"),
+        Parameter("i_th", "A", 10e-6, 1e-9, 1.0, "threshold current", "docs/physics/stno.md: 10 uA"),
+        Parameter("q", "", 2.0, 0.0, 100.0, "nonlinear damping Q", "docs/physics/stno.md: Q = 2"),
+        Parameter("r0", "ohm", 1e3, 1.0, 1e9, "junction resistance", "docs/physics/stno.md: 1 kohm"),
         Parameter("dr", "ohm", 100.0, 0.0, 1e9, "resistance oscillation at p = 1",
                   "TMR x oscillation cone"),
         Parameter("a0", "", 1e-3, 0.0, 1.0, "seed amplitude (initial a)", ""),
@@ -59,7 +59,7 @@ DEVICE = Device(
     currents=(("p", "n", "cur"),),
     rates={"a": "w*b + gain*a", "b": "-w*a + gain*b"},
     references=("Slavin & Tiberkevich, IEEE Trans. Magn. 45, 1875 (2009)",
-                "PHYSICS.md section 3"),
+                "docs/physics/stno.md"),
 )
 
 
