@@ -250,8 +250,8 @@ class _Scan:
     def _logical(lines: list[str], i: int) -> str:
         """Line ``i`` with its '+' continuation lines joined (comment lines skipped)."""
         parts = [lines[i].strip()]
-        for nxt in lines[i + 1:]:
-            s = nxt.strip()
+        for j in range(i + 1, len(lines)):      # by index: a slice would copy the rest
+            s = lines[j].strip()
             if s.startswith("+"):
                 parts.append(s[1:])
             elif s.startswith("*") or not s:
@@ -283,6 +283,13 @@ class _Scan:
                     elif not self.circuit and not s.lower().endswith((".osdi", ".va")):
                         self.refuse("load", f"{s!r} is not a .osdi or .va model file", no,
                                     first, path)
+
+
+_OCTAL = re.compile(r"[0-7]{1,3}")
+_LONG_STRING = re.compile(r"<<<([A-Za-z0-9_]+)[\r\t ]*\n")
+_IDENTIFIER = re.compile(r"[A-Za-z_$][0-9A-Za-z_$]*")
+_BLANKS = re.compile(r"[ \t\r]+")
+_OTHERS = re.compile(r"[^\s\"/\\<A-Za-z_$()\[\]]+")
 
 
 def _vacask_statements(text: str):
@@ -318,7 +325,7 @@ def _vacask_statements(text: str):
                 yield from flush()
             continue
         if c in " \t\r":
-            i += 1
+            i = _BLANKS.match(text, i).end()
             continue
         if start_line is None:
             start_line = line
@@ -342,7 +349,7 @@ def _vacask_statements(text: str):
                 ch = text[i]
                 if ch == "\\" and i + 1 < n:
                     nxt = text[i + 1]
-                    octal = re.match(r"[0-7]{1,3}", text[i + 1:i + 4])
+                    octal = _OCTAL.match(text, i + 1, i + 4)
                     if octal:
                         buf.append(chr(int(octal.group(), 8) & 0xFF))
                         i += 1 + len(octal.group())
@@ -361,7 +368,7 @@ def _vacask_statements(text: str):
             tokens.append(("str", "".join(buf)))
             i += 1 if i < n and text[i] == '"' else 0
             continue
-        m = re.compile(r"<<<([A-Za-z0-9_]+)[\r\t ]*\n").match(text, i)
+        m = _LONG_STRING.match(text, i) if c == "<" else None
         if m:
             marker = ">>>" + m.group(1)
             j = text.find(marker, m.end())
@@ -370,7 +377,7 @@ def _vacask_statements(text: str):
             line += text.count("\n", i, end)
             i = end
             continue
-        m = re.compile(r"[A-Za-z_$][0-9A-Za-z_$]*").match(text, i)
+        m = _IDENTIFIER.match(text, i)
         if m:
             tokens.append(("id", m.group()))
             i = m.end()
@@ -379,6 +386,12 @@ def _vacask_statements(text: str):
             depth += 1
         elif c in ")]":
             depth -= 1
+        else:
+            m = _OTHERS.match(text, i)
+            if m:               # a run of digits and operators: one token, as the lexer's
+                tokens.append(("op", m.group()))
+                i = m.end()
+                continue
         tokens.append(("op", c))
         i += 1
     yield from flush()
