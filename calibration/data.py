@@ -252,9 +252,14 @@ def _normal(label: str) -> str:
 
 
 def _matches(column: Column, q: Quantity) -> bool:
-    name = _normal(column.label)
-    if not any(name == a or name.endswith(" " + a) for a in q.aliases):
-        return False
+    spice = re.fullmatch(r"([vi])\(.+\)", column.label.strip().lower())
+    if spice:   # a simulator's vector, as ``neurospice sim`` writes it: v(node), i(element)
+        if q.key != {"v": "voltage", "i": "current"}[spice[1]]:
+            return False
+    else:
+        name = _normal(column.label)
+        if not any(name == a or name.endswith(" " + a) for a in q.aliases):
+            return False
     if column.unit is None:
         return True            # no unit (SI assumed) or an unknown one (raises when read)
     return column.unit.dimension == q.dimension

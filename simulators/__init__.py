@@ -18,9 +18,10 @@ from .openvaf import openvaf_executable, openvaf_version
 from .openvaf import compile_va
 from .rawfile import read_raw
 from .result import Result, Results
+from .results_io import load_result, save_result
 
 __all__ = ["Simulator", "Result", "Results", "get_simulator", "available_simulators", "info",
-           "SIMULATORS", "compile_va", "read_raw"]
+           "SIMULATORS", "compile_va", "read_raw", "load_result", "save_result"]
 
 # name -> (module, class); imported on demand
 SIMULATORS = {

@@ -54,7 +54,8 @@ def _tran():
 
 def test_result_access():
     r = _tran()
-    assert r.kind == "tran" and r.axis_name == "time" and len(r) == 5
+    assert r.kind == "tran" and r.axis_name == "time" and r.n_points == 5
+    assert len(r) == 4 and list(r) == ["time", "v(out)", "i(v1)", "v(x1.mid)"]  # a mapping
     np.testing.assert_array_equal(r.axis, r["time"])
     np.testing.assert_array_equal(r.v("OUT"), r["v(out)"])
     np.testing.assert_array_equal(r["out"], r["v(out)"])  # bare node name

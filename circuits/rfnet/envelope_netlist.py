@@ -223,7 +223,8 @@ def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: i
         progress(f"netlist OP {done}/{len(x)}", done / len(x))
 
     runs = sim.run_many(circuits(), workers=workers or min(2, os.cpu_count() or 1),
-                        timeout=timeout, progress=shown if show_progress else None)
+                        timeout=timeout, progress=shown if show_progress else None,
+                        fail_fast=True)
     ops = [{n: float(np.ravel(r.op[n])[0]) for n in r.op.names} for r in runs]
     out = np.array([[op[n] for n in names] for op in ops])
     return (out, ops) if with_op else out
