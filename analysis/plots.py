@@ -22,7 +22,7 @@ def _save(fig, path, dpi: int = 120) -> Path:
     from neurospice.fileio import atomic_path
 
     path = Path(path)
-    with atomic_path(path) as tmp:
+    with atomic_path(path, overwrite=True) as tmp:   # callers vet the folder
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
     _pyplot().close(fig)
     return path

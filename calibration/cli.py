@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from neurospice.errors import CalibrationError
+from neurospice.errors import CalibrationError, DataError
 
 __all__ = ["add_parser", "run_fit"]
 
@@ -32,7 +32,11 @@ def add_parser(subparsers):
     s.add_argument("--recipe", choices=sorted(RECIPES),
                    help="default: " + ", ".join(f"{k}: {v}" for k, v in sorted(defaults.items())))
     s.add_argument("--free", help="comma-separated parameters to fit (default: the recipe's)")
-    s.add_argument("--out", default="out/fit", help="output folder (default out/fit)")
+    s.add_argument("--out", default="out/fit", help="output folder (default out/fit); one "
+                                                      "that holds files needs --force")
+    s.add_argument("--force", action="store_true",
+                   help="write into a folder that holds files (those of the same names are "
+                        "replaced; a data file in it is never written over)")
     s.add_argument("--seed", type=int, default=0, help="seed of the global stage (default 0)")
     s.add_argument("--global", dest="global_stage", choices=["de", "basinhopping", "none"],
                    default="de", help="global stage before least squares: differential "
@@ -48,9 +52,34 @@ def add_parser(subparsers):
     return s
 
 
+def _check_out(out: Path, inputs, force: bool) -> None:
+    """Before the fit runs: the output folder is usable (new or empty, or ``--force``) and
+    holds none of the data files (with --force they could be written over)."""
+    from neurospice.errors import OutputError, OutputExists
+
+    if out.exists() and not out.is_dir():
+        raise OutputError("is not a folder", path=out)
+    if not out.is_dir():
+        return
+    for path in inputs:
+        try:
+            inside = Path(path).is_file() and Path(path).parent.samefile(out)
+        except OSError:
+            inside = False
+        if inside:
+            raise OutputError(f"holds the data file {path}; choose another output folder",
+                              path=out)
+    try:
+        full = any(out.iterdir())
+    except OSError as exc:
+        raise OutputError(f"cannot read the output folder: {exc.strerror}", path=out) from None
+    if not force and full:
+        raise OutputExists("the output folder is not empty; pass --force to write over its "
+                           "files", path=out)
+
+
 def run_fit(args) -> int:
     from .recipes import RECIPES, default_recipe, get_recipe
-    from .report import write_outputs
 
     recipe = get_recipe(args.recipe) if args.recipe else default_recipe(args.model)
     if recipe.device != args.model:
@@ -66,10 +95,26 @@ def run_fit(args) -> int:
                                 {o.flags for o in r.options})
                 raise CalibrationError(f"{opt.flags[0]} applies to the {', '.join(owners)} "
                                        "recipe only")
+    if not 0 <= args.seed < 2 ** 32:
+        from neurospice.errors import ArgumentError
+
+        raise ArgumentError(f"--seed must be in [0, 2**32), got {args.seed}")
+    _check_out(Path(args.out), args.data, args.force)
+    from neurospice.fileio import output_folder
+
+    with output_folder(args.out, overwrite=True):     # checked above; made before the fit
+        return _fit_and_write(args, recipe)
+
+
+def _fit_and_write(args, recipe) -> int:
+    from .report import write_outputs
+
     data = []
     for path in args.data:
+        if not Path(path).exists():
+            raise DataError("no such data file", path=path)
         if not Path(path).is_file():
-            raise CalibrationError(f"no such data file: {path}")
+            raise DataError("not a regular file", path=path)
         data += recipe.load(path)
     kw = {"progress": not args.quiet}
     if args.free:
@@ -84,7 +129,7 @@ def run_fit(args) -> int:
     if recipe.cli_kwargs is not None:
         kw.update(recipe.cli_kwargs(args))
     cal = recipe.run(data, **kw)
-    paths = write_outputs(cal, args.out)
+    paths = write_outputs(cal, args.out, overwrite=args.force)
     for fit in cal.shown_fits().values():
         print(fit.summary())
     for v in cal.verification:

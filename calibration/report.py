@@ -1,6 +1,7 @@
 """Writing a calibration out: JSON parameter set, model cards, Markdown report, PNG plots.
 
-:func:`write_outputs` writes into one folder (each file atomically):
+:func:`write_outputs` writes into one new or empty folder (each file atomically; a folder
+that holds files is refused unless ``overwrite=True``, ``neurospice fit --force``):
 
 - ``<device>.json``: ``{"device", "recipe", "params" (the whole card), "stderr", "derived",
   "verification", "warnings", "notes", "fits": {...}}``; ``read_card`` reads its ``params``;
@@ -25,7 +26,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurospice.fileio import write_text_atomic
+from neurospice.fileio import check_folder, write_text_atomic
 
 from .recipes.base import RECIPES, Calibration
 
@@ -43,7 +44,9 @@ def num(v, digits=6) -> str:
     return f"{v:.{digits}g}"
 
 
-def write_json(cal: Calibration, path) -> Path:
+def write_json(cal: Calibration, path, *, overwrite: bool = False) -> Path:
+    """The calibration as JSON (non-finite numbers as null); an existing file is replaced only
+    with ``overwrite`` (else OutputExists)."""
     def clean(o):
         if isinstance(o, dict):
             return {str(k): clean(v) for k, v in o.items()}
@@ -57,11 +60,13 @@ def write_json(cal: Calibration, path) -> Path:
             return bool(o)
         return o
 
-    return write_text_atomic(path, json.dumps(clean(cal.to_dict()), indent=1) + "\n")
+    return write_text_atomic(path, json.dumps(clean(cal.to_dict()), indent=1) + "\n",
+                             overwrite=overwrite)
 
 
-def write_cards(cal: Calibration, folder) -> list[Path]:
-    """The fitted card in every dialect (nothing when the recipe has no device)."""
+def write_cards(cal: Calibration, folder, *, overwrite: bool = False) -> list[Path]:
+    """The fitted card in every dialect (nothing when the recipe has no device); existing
+    files are replaced only with ``overwrite`` (else OutputExists)."""
     if cal.device is None:
         return []
     from neurospice.compact_models.export import DIALECTS, export
@@ -75,7 +80,8 @@ def write_cards(cal: Calibration, folder) -> list[Path]:
         dev = get_device(cal.device)
     folder = Path(folder)
     return [write_text_atomic(folder / CARD_FILES[d].format(d=dev.name),
-                              export(dev, d, cal.params)) for d in DIALECTS]
+                              export(dev, d, cal.params), overwrite=overwrite)
+            for d in DIALECTS]
 
 
 def _fit_section(name, fit) -> list[str]:
@@ -193,14 +199,18 @@ def plot_calibration(cal: Calibration, folder) -> list[Path]:
     return fit_plots(cal, folder)
 
 
-def write_outputs(cal: Calibration, folder, *, plots: bool = True,
-                  cards: bool = True) -> list[Path]:
+def write_outputs(cal: Calibration, folder, *, plots: bool = True, cards: bool = True,
+                  overwrite: bool = False) -> list[Path]:
     """Write the JSON, the cards, the plots and ``report.md`` into ``folder``; returns the
-    paths written (the JSON first)."""
-    folder = Path(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    json_path = write_json(cal, folder / f"{cal.device or cal.recipe}.json")
-    card_paths = write_cards(cal, folder) if cards else []
+    paths written (the JSON first).
+
+    ``folder`` is created if needed; one that exists and is not empty raises OutputExists
+    (nothing written) unless ``overwrite``, which replaces the files of the same names and
+    leaves the others. A folder or file that cannot be written raises OutputError."""
+    folder = check_folder(folder, overwrite=overwrite)
+    json_path = write_json(cal, folder / f"{cal.device or cal.recipe}.json", overwrite=True)
+    card_paths = write_cards(cal, folder, overwrite=True) if cards else []
     plot_paths = plot_calibration(cal, folder) if plots else []
-    report = write_text_atomic(folder / "report.md", markdown(cal, plot_paths, card_paths))
+    report = write_text_atomic(folder / "report.md", markdown(cal, plot_paths, card_paths),
+                               overwrite=True)
     return [json_path, *card_paths, *plot_paths, report]

@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Mapping
 
-from neurospice.fileio import write_text_atomic
+from neurospice.fileio import read_json, write_text_atomic
 from neurospice.errors import NetlistError
 from neurospice.netlists import dialects
 from neurospice.netlists.values import fmt
 
 DIALECTS = tuple(dialects.DIALECTS)   # every dialect of the registry, verilog-a included
+CARD_MAX_BYTES = 16 * 1024 ** 2        # a parameter card is a few kB; refuse what is not
 
 
 def read_card(path) -> dict[str, float]:
     """A parameter card: JSON ``{"params": {name: value}}`` (as calibration writes it) or
-    a flat ``{name: value}``."""
+    a flat ``{name: value}``. A file that cannot be read, is not a regular file, is larger
+    than ``CARD_MAX_BYTES``, is not UTF-8 JSON or not an object raises NetlistError."""
     path = Path(path)
-    try:
-        data = json.loads(path.read_text())
-    except (OSError, json.JSONDecodeError) as exc:
-        raise NetlistError(f"cannot read parameter card {path}: {exc}") from None
+    data = read_json(path, what="parameter card", max_bytes=CARD_MAX_BYTES, error=NetlistError)
     params = data.get("params", data) if isinstance(data, dict) else None
     if not isinstance(params, dict):
         raise NetlistError(f"{path}: expected a JSON object of parameter values")
@@ -59,5 +57,5 @@ def render_all(check: bool = False) -> list[Path]:
             if not path.exists() or path.read_text() != text:
                 changed.append(path)
                 if not check:
-                    write_text_atomic(path, text)
+                    write_text_atomic(path, text, overwrite=True)
     return changed

@@ -10,7 +10,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from neurospice.errors import NeurospiceError
+from neurospice.errors import ArgumentError, NeurospiceError
 from neurospice.netlists.dialects import DIALECTS
 from neurospice.simulators import SIMULATORS
 
@@ -38,19 +38,29 @@ def _sim(args) -> int:
     except OSError as exc:
         raise NeurospiceError(f"cannot read netlist {path}: {exc.strerror}") from None
     name = args.simulator or dialect_of_file(path).simulators[0]
+    out = Path(args.out) if args.out else path.with_suffix(".csv")
+    _check_outputs([out], [path], force=True)   # before the run: never the deck, never a folder
     allow = [path.resolve().parent, *(Path(a) for a in args.allow)]
     results = get_simulator(name).run(text, timeout=args.timeout, workdir=args.workdir,
                                       trusted=args.trust, allow=allow)
-    out = Path(args.out) if args.out else path.with_suffix(".csv")
-    written = []
-    for res in results:
-        target = out if len(results) == 1 else out.with_name(f"{out.stem}.{res.name}{out.suffix}")
-        res.to_csv(target)
-        written.append(target)
+    targets = [out if len(results) == 1 else out.with_name(f"{out.stem}.{res.name}{out.suffix}")
+               for res in results]
+    _check_outputs(targets, [path], args.force)
+    written = [res.to_csv(target, overwrite=args.force) for res, target in zip(results, targets)]
     for res, target in zip(results, written):
         npts = len(res.axis) if res.axis is not None else 1
         print(f"{res.name or res.kind}: {len(res.names)} signals x {npts} points -> {target}")
     return 0
+
+
+def _check_outputs(outputs, inputs, force: bool) -> None:
+    """Before anything is written: no output is one of the inputs (OutputError), and none
+    exists unless ``--force`` (OutputExists); the writers check again, atomically."""
+    from neurospice.fileio import check_not_input, check_output
+
+    check_not_input(outputs, inputs)
+    for target in outputs:
+        check_output(target, overwrite=force, flag="--force")
 
 
 def _models(args) -> int:
@@ -70,7 +80,7 @@ def _models(args) -> int:
             print("all rendered model files are up to date")
         return 1 if (args.check and changed) else 0
     if not args.name:
-        raise NeurospiceError(f"`neurospice models {args.action}` needs a device name")
+        raise ArgumentError(f"`neurospice models {args.action}` needs a device name")
     device = get_device(args.name)
     if args.action == "show":
         print(f"{device.name}: {device.description}")
@@ -88,12 +98,14 @@ def _models(args) -> int:
     if args.out:
         from neurospice.fileio import write_text_atomic
 
-        write_text_atomic(args.out, text)
-        print(f"wrote {args.out}")
+        files = {Path(args.out): text}
         if args.dialect == "vacask":  # the card loads the Verilog-A from beside itself
             va = Path(args.out).with_name(f"{device.name}{DIALECTS['verilog-a'].suffix}")
-            write_text_atomic(va, export(device, "verilog-a", params))
-            print(f"wrote {va}")
+            files[va] = export(device, "verilog-a", params)
+        _check_outputs(files, [args.params], args.force)
+        for target, content in files.items():
+            write_text_atomic(target, content, overwrite=args.force, flag="--force")
+            print(f"wrote {target}")
     else:
         sys.stdout.write(text)
     return 0
@@ -102,7 +114,7 @@ def _models(args) -> int:
 def _demo(args) -> int:
     from neurospice.demo import run_demo
 
-    run_demo(Path(args.out))
+    run_demo(Path(args.out), overwrite=args.force)
     return 0
 
 
@@ -117,8 +129,16 @@ trust model:
 """
 
 
+class Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose usage errors raise ArgumentError (printed once by
+    :func:`main`) instead of printing and exiting; sub-parsers are of the same class."""
+
+    def error(self, message: str):
+        raise ArgumentError(f"{message} (see `{self.prog} --help`)")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="neurospice", description=(
+    p = Parser(prog="neurospice", description=(
         "SPICE-level compact models for neuromorphic nano-devices and their circuits."))
     sub = p.add_subparsers(dest="command", required=True)
 
@@ -136,6 +156,8 @@ def build_parser() -> argparse.ArgumentParser:
                                  "several analyses, one file per analysis: NAME.<analysis>.csv")
     s.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
     s.add_argument("--workdir", help="keep the simulator's files in this folder")
+    s.add_argument("--force", action="store_true",
+                   help="replace existing CSV files (never the netlist itself)")
     s.add_argument("--trust", action="store_true",
                    help="trust the deck: run its control blocks, shell commands, embedded "
                         "files and includes from anywhere (only for decks whose author you "
@@ -151,7 +173,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("name", nargs="?", help="device name (see `neurospice models`)")
     s.add_argument("--dialect", default="ngspice", choices=list(DIALECTS))
     s.add_argument("--params", help="JSON parameter card (e.g. written by `neurospice fit`)")
-    s.add_argument("--out", help="file to write (default: standard output)")
+    s.add_argument("--out", help="file to write (default: standard output); with --dialect "
+                                 "vacask also DEVICE.va beside it")
+    s.add_argument("--force", action="store_true", help="replace existing files")
     s.add_argument("--check", action="store_true", help="with render: only report drift")
     s.set_defaults(func=_models)
 
@@ -164,17 +188,33 @@ def build_parser() -> argparse.ArgumentParser:
     add_rfnet_parser(sub)
 
     s = sub.add_parser("demo", help="run the showcase; figures and a summary go to --out")
-    s.add_argument("--out", default="out/demo", help="output folder (default out/demo)")
+    s.add_argument("--out", default="out/demo", help=(
+        "output folder (default out/demo): new, empty or one the demo wrote before"))
+    s.add_argument("--force", action="store_true",
+                   help="write into a folder that holds other files (its files of the same "
+                        "names are replaced)")
     s.set_defaults(func=_demo)
     return p
 
 
+def one_line(message: str) -> str:
+    """``message`` on one line for a terminal: its lines joined with " | ", control and other
+    non-printable characters (from a hostile file, say) shown as escapes."""
+    joined = " | ".join(part.strip() for part in str(message).splitlines() if part.strip())
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode("ascii")
+                   for c in joined)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except ArgumentError as exc:
+        print(f"neurospice: error: {one_line(exc)}", file=sys.stderr)
+        return 2
     try:
         return args.func(args)
     except NeurospiceError as exc:
-        print(f"neurospice {args.command}: error: {exc}", file=sys.stderr)
+        print(f"neurospice {args.command}: error: {one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"neurospice {args.command}: interrupted", file=sys.stderr)

@@ -91,14 +91,28 @@ def _showcase(ref: str):
     return getattr(importlib.import_module(module), name)
 
 
-def run_demo(out: Path) -> Path:
+MARKER = ".neurospice-demo"
+"""The file that marks a folder as the demo's own: the demo writes over its earlier output
+there, and refuses any other folder that is not empty (unless ``overwrite``)."""
+
+
+def run_demo(out: Path, *, overwrite: bool = False) -> Path:
+    """Run every showcase into ``out`` and return the summary's path.
+
+    ``out`` must be new, empty, or a folder an earlier demo wrote (it holds :data:`MARKER`);
+    any other folder with files raises OutputExists unless ``overwrite`` (``neurospice demo
+    --force``), which writes over the demo's files there and leaves the others."""
+    from neurospice.fileio import check_folder
+
     out = Path(out)
-    out.mkdir(parents=True, exist_ok=True)
+    check_folder(out, overwrite=overwrite or (out / MARKER).is_file())
+    write_text_atomic(out / MARKER, "written by `neurospice demo`; it may write here again\n",
+                      overwrite=True)
     summary = ["# neurospice demo", ""]
     for heading, ref in SHOWCASES:
         print(f"[demo] {heading}")
         summary += _showcase(ref)(out)
-    path = write_text_atomic(out / "summary.md", "\n".join(summary) + "\n")
+    path = write_text_atomic(out / "summary.md", "\n".join(summary) + "\n", overwrite=True)
     print("\n".join(summary))
     print(f"[demo] figures and summary written to {out.resolve()} (summary: {path.name})")
     return path

@@ -33,7 +33,7 @@ def mtj_iv_file(path: Path, *, noise: float = 0.003, seed: int = 11) -> Path:
         i = mtj.numpy.dc_current({"p": v}, {**TRUTH, "m0": m0})["p,n"]
         i = i * (1 + rng.normal(0, noise, v.size))
         rows += [f"{a:.6g},{1e3 * b:.9g},{sweep}" for a, b in zip(v, i)]
-    return write_text_atomic(path, "\n".join(rows) + "\n")
+    return write_text_atomic(path, "\n".join(rows) + "\n", overwrite=True)  # the demo's folder
 
 
 def showcase(out) -> list[str]:
@@ -44,7 +44,7 @@ def showcase(out) -> list[str]:
     data = mtj_iv_file(out / "calibration_mtj_iv.csv")
     sweeps = get_recipe("mtj-rv").load(data)
     cal = fit_mtj_rv(sweeps, verify=True, seed=1)
-    paths = write_outputs(cal, out / "calibration_mtj")
+    paths = write_outputs(cal, out / "calibration_mtj", overwrite=True)   # the demo's folder
     rows = [f"| {k} | {v:g} | {cal.params[k]:.5g} | {cal.stderr[k]:.2g} | "
             f"{abs(cal.params[k] - v) / cal.stderr[k]:.2f} |" for k, v in TRUTH.items()]
     checks = [f"{v.simulator}, {v.dataset}: RMS {v.rms_rel:.1e} of the data range"
@@ -64,7 +64,7 @@ def showcase(out) -> list[str]:
     except DataError as exc:                  # e.g. installed without the source tree's data/
         return lines + [f"- measured spin-diode sweeps skipped: {exc}", ""]
     sd = fit_spin_diode_field(sweeps, drop_first=1)
-    write_outputs(sd, out / "calibration_spin_diode")
+    write_outputs(sd, out / "calibration_spin_diode", overwrite=True)
     d = sd.derived
     traces = sd.extra["traces"]
     passed = [t for t in traces if t["r2"] >= 0.9]

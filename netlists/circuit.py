@@ -717,14 +717,20 @@ class Circuit(_Container):
         :meth:`render` for ``osdi`` and for the files a VACASK netlist loads beside itself."""
         return self.render(dialect, osdi=osdi).netlist
 
-    def write(self, path, dialect: str = "ngspice", *, osdi: dict | None = None) -> Path:
+    def write(self, path, dialect: str = "ngspice", *, osdi: dict | None = None,
+              overwrite: bool = False) -> Path:
         """Write the netlist for ``dialect`` to ``path``, and the files it loads beside
-        itself (VACASK's behavioral-source wrappers) into the same folder, atomically."""
-        from neurospice.fileio import write_text_atomic
+        itself (VACASK's behavioral-source wrappers) into the same folder, atomically.
+        Existing files are replaced only with ``overwrite`` (else OutputExists, checked for
+        every file before any is written)."""
+        from neurospice.fileio import check_output, write_text_atomic
         rendered = self.render(dialect, osdi=osdi)
-        for name, text in rendered.files.items():
-            write_text_atomic(Path(path).with_name(name), text)
-        return write_text_atomic(path, rendered.netlist)
+        targets = [Path(path).with_name(name) for name in rendered.files] + [Path(path)]
+        for target in targets:
+            check_output(target, overwrite=overwrite)
+        for target, text in zip(targets, [*rendered.files.values(), rendered.netlist]):
+            write_text_atomic(target, text, overwrite=overwrite)
+        return Path(path)
 
     def __str__(self) -> str:
         return self.to_netlist("ngspice")

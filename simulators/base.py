@@ -308,10 +308,10 @@ class Simulator(ABC):
             if name.endswith(".va"):
                 path = cache_dir("va") / name
                 if not path.is_file() or path.read_text() != text:
-                    write_text_atomic(path, text)
+                    write_text_atomic(path, text, overwrite=True)
                 compiled[name] = compile_va(path)
             else:
-                write_text_atomic(Path(workdir) / name, text)
+                write_text_atomic(Path(workdir) / name, text, overwrite=True)
         return compiled
 
     def prepare_pyspice(self, circuit) -> Deck:

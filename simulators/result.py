@@ -133,15 +133,17 @@ class Result:
                 headers.append(f"{n}{suffix}")
         return cols, headers
 
-    def to_csv(self, path: str | os.PathLike) -> Path:
+    def to_csv(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
         """Write all vectors to ``path`` (full precision, units in the header), atomically.
 
-        Complex vectors become two columns, ``re(name)`` and ``im(name)``.
+        Complex vectors become two columns, ``re(name)`` and ``im(name)``. An existing file is
+        replaced only with ``overwrite`` (else OutputExists); a failed write raises
+        OutputError naming the path.
         """
         cols, headers = self._columns()
         table = np.column_stack([np.asarray(c, dtype=float) for c in cols]) if cols else \
             np.zeros((0, 0))
-        with atomic_path(path) as tmp:
+        with atomic_path(path, overwrite=overwrite) as tmp:
             with open(tmp, "w", newline="") as fh:
                 fh.write(",".join(headers) + "\n")
                 np.savetxt(fh, table, delimiter=",", fmt="%.17g")

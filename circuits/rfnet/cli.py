@@ -38,7 +38,11 @@ def add_parser(subparsers) -> None:
     t = sub.add_parser("train", help="train on the envelope model (Adam, numpy)")
     t.add_argument("data", help="HDF5/CSV spectra file, or synthetic:xor|band|circles|moons")
     t.add_argument("--layers", required=True, help="sizes, e.g. 256,128,10 (inputs first)")
-    t.add_argument("--out", required=True, type=Path, help="output folder")
+    t.add_argument("--out", required=True, type=Path,
+                   help="output folder: new or empty (else --force)")
+    t.add_argument("--force", action="store_true",
+                   help="write into a folder that holds files (network.json, devices.json and "
+                        "training.json there are replaced)")
     t.add_argument("--epochs", type=int, default=100)
     t.add_argument("--batch", type=int, default=64)
     t.add_argument("--lr-shift", type=float, default=0.02, help="Adam step, linewidths")
@@ -67,19 +71,85 @@ def add_parser(subparsers) -> None:
     x.add_argument("--data", default=None, help="take the input from this data set")
     x.add_argument("--sample", type=int, default=0, help="test sample used as the input")
     x.add_argument("--out", type=Path, default=None, help="file (default DIR/<level>.<ext>)")
+    x.add_argument("--force", action="store_true", help="replace existing files")
     x.set_defaults(func=cmd_export)
 
 
+MAX_LAYER = 100_000
+"""The largest layer ``--layers`` accepts (more would exhaust memory, not train)."""
+MAX_RESONATORS = 1_000_000
+"""The most resonators (the sum over layers of inputs x outputs) ``--layers`` accepts."""
+
+
+def _layers(text: str) -> list[int]:
+    from neurospice.errors import ArgumentError
+
+    try:
+        sizes = [int(s) for s in text.split(",")]
+    except ValueError:
+        raise ArgumentError(f"--layers must be comma-separated integers, got {text!r}") from None
+    if len(sizes) < 2 or not all(1 <= s <= MAX_LAYER for s in sizes):
+        raise ArgumentError(f"--layers needs at least two sizes, each in [1, {MAX_LAYER}], "
+                            f"got {text!r}")
+    if sum(a * b for a, b in zip(sizes, sizes[1:])) > MAX_RESONATORS:
+        raise ArgumentError(f"--layers {text}: more than {MAX_RESONATORS} resonators")
+    return sizes
+
+
+def _positive(args, *names: str) -> None:
+    """Integer options that must be >= 1 (ArgumentError naming the option)."""
+    from neurospice.errors import ArgumentError
+
+    for name in names:
+        value = getattr(args, name)
+        if value < 1:
+            raise ArgumentError(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+
+
+def _finite(args, **bounds) -> None:
+    """Float options that must be finite and above (or at, when the flag is True) a bound."""
+    import math
+
+    from neurospice.errors import ArgumentError
+
+    for name, (low, inclusive) in bounds.items():
+        value = getattr(args, name)
+        if not math.isfinite(value) or value < low or (value == low and not inclusive):
+            raise ArgumentError(f"--{name.replace('_', '-')} must be a finite number "
+                                f"{'>=' if inclusive else '>'} {low:g}, got {value}")
+
+
 def cmd_train(args) -> int:
-    from neurospice.fileio import write_text_atomic
+    from neurospice.errors import ArgumentError, OutputError
+    from neurospice.fileio import output_folder
+
+    sizes = _layers(args.layers)
+    _positive(args, "epochs", "batch", "restarts")
+    _finite(args, lr_shift=(0, False), lr_bias=(0, False), spread=(0, True), f_min=(0, False),
+            f_max=(0, False))
+    if args.f_min >= args.f_max:
+        raise ArgumentError(f"--f-min ({args.f_min:g}) must be below --f-max ({args.f_max:g})")
+    if not 0 <= args.seed < 2 ** 32 - args.restarts:
+        raise ArgumentError(f"--seed must be in [0, 2**32 - restarts), got {args.seed}")
+    if args.band is not None and args.band < 0:
+        raise ArgumentError(f"--band must be >= 0, got {args.band}")
+    if Path(args.data).is_file() and Path(args.out).is_dir() \
+            and Path(args.data).resolve().parent == Path(args.out).resolve():
+        raise OutputError(f"holds the data file {args.data}; choose another output folder",
+                          path=args.out)
+    ds = load_data(args.data, args.seed)
+    if sizes[0] != ds.n_inputs:
+        raise ArgumentError(f"--layers starts with {sizes[0]} inputs, the data has "
+                            f"{ds.n_inputs}")
+    with output_folder(args.out, overwrite=args.force):   # refused now, not after training
+        return _train_and_write(args, ds, sizes)
+
+
+def _train_and_write(args, ds, sizes) -> int:
     from neurospice.circuits.rfnet.devices import device_parameters
     from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
     from neurospice.circuits.rfnet.train import fit
-
-    ds = load_data(args.data, args.seed)
-    sizes = [int(s) for s in args.layers.split(",")]
-    if sizes[0] != ds.n_inputs:
-        raise SystemExit(f"--layers starts with {sizes[0]} inputs, the data has {ds.n_inputs}")
+    from neurospice.fileio import write_text_atomic
     freq = ds.freq_hz if ds.freq_hz is not None else linear_plan(ds.n_inputs, args.f_min,
                                                                   args.f_max)
     build = lambda s: RFNetwork.build(sizes, freq, band=args.band, spread=args.spread,  # noqa
@@ -89,15 +159,14 @@ def cmd_train(args) -> int:
                            epochs=args.epochs, batch=args.batch, lr_shift=args.lr_shift,
                            lr_bias_v=args.lr_bias, x_test=ds.x_test, y_test=ds.y_test,
                            show_progress=True)
-    out = Path(args.out)
-    out.mkdir(parents=True, exist_ok=True)
-    net.save(out / "network.json")
-    write_text_atomic(out / "devices.json", json.dumps(device_parameters(net)))
+    out = Path(args.out)                                 # empty, or --force was given
+    net.save(out / "network.json", overwrite=True)
+    write_text_atomic(out / "devices.json", json.dumps(device_parameters(net)), overwrite=True)
     summary = {"data": args.data, "layers": sizes, "devices": net.device_count,
                "train_accuracy": hist.train_acc[-1], "test_accuracy": hist.test_acc[-1],
                "seconds": hist.seconds, "restarts_tried": tried, "loss": hist.loss,
                "test_accuracy_per_epoch": hist.test_acc}
-    write_text_atomic(out / "training.json", json.dumps(summary))
+    write_text_atomic(out / "training.json", json.dumps(summary), overwrite=True)
     print(f"trained {sizes} ({net.device_count['total']} devices) in {hist.seconds:.1f} s: "
           f"train {100 * hist.train_acc[-1]:.2f} %, test {100 * hist.test_acc[-1]:.2f} %; "
           f"written to {out}")
@@ -112,7 +181,8 @@ def cmd_eval(args) -> int:
     net = RFNetwork.load(Path(args.dir) / "network.json")
     ds = load_data(args.data)
     x, y = ds.x_test, ds.y_test
-    if args.samples:
+    if args.samples is not None:
+        _positive(args, "samples")
         x, y = x[:args.samples], y[:args.samples]
     ref = net.forward(x)
     acc_env = float(np.mean(net.classify(ref) == y))
@@ -136,7 +206,13 @@ def cmd_export(args) -> int:
 
     net = RFNetwork.load(Path(args.dir) / "network.json")
     if args.data:
-        x = load_data(args.data).x_test[args.sample]
+        x_test = load_data(args.data).x_test
+        if not 0 <= args.sample < len(x_test):
+            from neurospice.errors import ArgumentError
+
+            raise ArgumentError(f"--sample must be in [0, {len(x_test)}) for {args.data}, got "
+                                f"{args.sample}")
+        x = x_test[args.sample]
     else:
         x = np.full(net.layers[0].n_in, 0.5e-6)
     if args.level == "envelope":
@@ -146,7 +222,11 @@ def cmd_export(args) -> int:
         c = RF.build(net, x, rendering="subckt" if args.dialect != "vacask" else "osdi")
     suffix = DIALECTS[args.dialect].suffix
     path = args.out or Path(args.dir) / f"{args.level}.{args.dialect}{suffix}"
-    c.write(path, args.dialect)   # with the files a VACASK netlist loads beside itself
+    from neurospice.fileio import check_not_input
+
+    check_not_input([path], [Path(args.dir) / "network.json", args.data])
+    # with the files a VACASK netlist loads beside itself
+    c.write(path, args.dialect, overwrite=args.force)
     print(f"wrote {path} ({len(c.elements)} elements)", file=sys.stderr)
     print(path)
     return 0
