@@ -20,10 +20,20 @@ not a transistor model (no body effect, no capacitances); it is what the array n
 resistance, compliance, selection), and ngspice and VACASK run it alike (VACASK through its
 generated Verilog-A wrapper).
 
-Programming (:func:`program`): a target weight matrix is mapped linearly onto the device's
-read conductance range; the state parameter of each cell (the device's ``state_parameter``:
-``gi`` for rram, ``q0`` for dwmtj, ``m0`` for mtj) is found by inverting G(state) on the numpy
-rendering; device-to-device variability (by default the device's ``default_spread``) is drawn
+Effective cell conductance (:func:`cell_conductances`): the chord conductance I(v_read)/v_read
+of a whole cell, the device in series with its access device (1T1R, 2T2R), solved in numpy
+(the access device's current through its on-resistance 1/g_on, or its full I-V); with
+``r_series`` a wire resistance in series as well. An 8 x 8 1T1R RRAM array with the default
+access device (1 kOhm on) reads 65 % below the bare devices' G.V: its low-resistance cells
+(2.75 mS) are in series with 1 mS. :func:`program` therefore maps weights onto the effective
+conductance of the cell it is given (``cell=``, ``access=``), and :meth:`Crossbar.ideal` reads
+with the effective conductances. :meth:`Crossbar.error_budget` splits a read's error from the
+weights' mapping into variability, the access device, the I-V nonlinearity and the IR drop.
+
+Programming (:func:`program`): a target weight matrix is mapped linearly onto the cell's
+effective read conductance range; the state parameter of each cell (the device's ``state_parameter``:
+``gi`` for rram, ``q0`` for dwmtj, ``m0`` for mtj) is found by inverting the cell's G(state)
+on the numpy rendering; device-to-device variability (by default the device's ``default_spread``) is drawn
 per cell (:func:`~neurospice.compact_models.randomness.draw_params`), so the programmed
 conductance differs from the target. For rram, :func:`rram_pulse_counts` maps
 each target gap to a number of gradual-RESET pulses from the LRS, and
@@ -100,9 +110,108 @@ def two_t_two_r_subcircuit(circuit, device="rram", *, rendering="osdi"):
 # --------------------------------------------------------------------------- programming
 
 def read_conductance(device, params: Mapping[str, float] | None = None, v_read: float = 0.1):
-    """Chord conductance I(v_read)/v_read of one device (state held, numpy)."""
+    """Chord conductance I(v_read)/v_read of one bare device (state held, numpy)."""
     dev = as_device(device)
     return float(dev.numpy.dc_current({"p": v_read}, params)["p,n"]) / v_read
+
+
+CELLS = ("1R", "1T1R", "2T2R")
+"""The cell kinds: a bare device, device + access device, and a differential pair of those."""
+
+
+def access_current(v_ds, v_gs, access: Mapping[str, float] | None = None, *,
+                   linear: bool = False):
+    """The access device's current (numpy; the same expression as :func:`access_subcircuit`)
+    at drain-source and gate-source voltages; ``linear``: its on-resistance alone,
+    ``g_on v_ds`` (no compliance, no gate, no leakage)."""
+    a = {**ACCESS_DEFAULTS, **(access or {})}
+    v_ds = np.asarray(v_ds, dtype=float)
+    if linear:
+        return a["g_on"] * v_ds
+    with np.errstate(over="ignore"):
+        gate = 1.0 / (1.0 + np.exp(-(np.asarray(v_gs, dtype=float) - a["vth"]) / a["vs"]))
+    return a["i_sat"] * np.tanh(a["g_on"] * v_ds / a["i_sat"]) * gate + a["g_off"] * v_ds
+
+
+def device_currents_many(device, u, params) -> np.ndarray:
+    """DC currents [A] of ``len(params)`` devices (states held at their initial values, as
+    SPICE does) at voltages ``u`` of shape (n,) or (n, k): one vectorised numpy evaluation,
+    each device with its own parameter dict."""
+    dev = as_device(device)
+    n = len(params)
+    keys = sorted({k for p in params for k in p})
+    defaults = dev.defaults()
+    P = dev.param_arrays({k: np.array([p.get(k, defaults[k]) for p in params])
+                          for k in keys}, n)
+    u = np.asarray(u, dtype=float)
+    shape = (n,) + (1,) * (u.ndim - 1)
+    P = {k: (np.reshape(v, shape) if np.ndim(v) else v) for k, v in P.items()}
+    inits = [dev.numpy.initial_state(p) for p in params]
+    X = {st.name: np.reshape([x[st.name] for x in inits], shape) for st in dev.states}
+    t0, t1 = dev.terminals
+    V = {t: 0.0 for t in dev.ports}
+    V[t0] = u
+    with np.errstate(over="ignore"):
+        cur, _ = dev.numpy.equations(0.0, V, X, P)
+    total = np.zeros(np.broadcast_shapes(u.shape, shape))
+    for (a, b, _), c in zip(dev.currents, cur):
+        total = total + (c if (a, b) == (t0, t1) else -c if (a, b) == (t1, t0) else 0.0)
+    return total
+
+
+def cell_currents(device, v, params, *, cell: str = "1R",
+                  access: Mapping[str, float] | None = None, v_gate: float = 1.2,
+                  linear_access: bool = False, r_series: float = 0.0,
+                  n_grid: int = 65) -> np.ndarray:
+    """DC currents [A] through cells (bit line at 0 V) at word-line voltages ``v`` (n,), each
+    with its parameter dict ``params[k]``: the device in series with the access device
+    (``cell`` "1T1R" or "2T2R": one branch; ``linear_access``: its on-resistance alone) and
+    ``r_series`` [Ohm]. The voltage split is solved in numpy, vectorised over the cells, on
+    three nested grids of ``n_grid`` points over the device's share [0, v] (the device's
+    current rises with it, the rest's falls; the crossing is interpolated, relative error
+    below 1e-6)."""
+    dev = as_device(device)
+    if cell not in CELLS:
+        raise NetlistError(f"cell must be one of {CELLS}, got {cell!r}")
+    v = np.broadcast_to(np.asarray(v, dtype=float), (len(params),))
+    if cell == "1R" and r_series == 0:
+        return device_currents_many(dev, v, params)
+
+    def rest(vm):                        # current through what is below the device
+        if cell == "1R":
+            return vm / r_series
+        if r_series == 0:
+            return access_current(vm, v_gate, access, linear=linear_access)
+        lo, hi = np.minimum(vm, 0.0), np.maximum(vm, 0.0)
+        for _ in range(50):              # bisection on the access device's share
+            mid = 0.5 * (lo + hi)
+            excess = access_current(mid, v_gate - (vm - mid), access,
+                                    linear=linear_access) - (vm - mid) / r_series
+            hi, lo = np.where(excess > 0, mid, hi), np.where(excess > 0, lo, mid)
+        return (vm - 0.5 * (lo + hi)) / r_series
+
+    sign = np.where(v < 0, -1.0, 1.0)[:, None]
+    a, b = np.zeros_like(v), v.copy()
+    rows = np.arange(len(v))
+    frac = np.linspace(0.0, 1.0, n_grid)
+    for _ in range(3):
+        u = a[:, None] + (b - a)[:, None] * frac
+        f = sign * (device_currents_many(dev, u, params) - rest(v[:, None] - u))
+        k = np.clip(np.argmax(f >= 0, axis=1), 1, n_grid - 1)
+        a, b = u[rows, k - 1], u[rows, k]
+    ends = np.stack([a, b], axis=1)
+    i_dev = device_currents_many(dev, ends, params)
+    f = i_dev - rest(v[:, None] - ends)
+    den = f[:, 0] - f[:, 1]
+    t = np.divide(f[:, 0], den, out=np.full_like(den, 0.5), where=den != 0)
+    return np.where(v == 0, 0.0, i_dev[:, 0] + t * (i_dev[:, 1] - i_dev[:, 0]))
+
+
+def cell_conductances(device, params, v_read: float = 0.1, **cell) -> np.ndarray:
+    """The effective chord conductances I(v_read)/v_read of cells, one per parameter dict
+    (see :func:`cell_currents` for the keywords: ``cell``, ``access``, ``v_gate``,
+    ``linear_access``, ``r_series``)."""
+    return cell_currents(device, np.full(len(params), v_read), params, **cell) / v_read
 
 
 def state_range(device, params=None) -> tuple[float, float]:
@@ -120,15 +229,18 @@ def state_range(device, params=None) -> tuple[float, float]:
     raise NetlistError(f"no state range for device {dev.name!r}")
 
 
-def state_for_conductance(device, g_target, params=None, v_read: float = 0.1, n_grid: int = 400):
+def state_for_conductance(device, g_target, params=None, v_read: float = 0.1, n_grid: int = 400,
+                          **cell):
     """The state parameter values giving the read conductances ``g_target`` (inverted by
-    monotone interpolation of G over the state range, on the numpy rendering)."""
+    monotone interpolation of G over the state range, on the numpy rendering); ``cell``
+    keywords (see :func:`cell_currents`) invert the effective cell conductance instead of the
+    bare device's."""
     dev = as_device(device)
     lo, hi = state_range(dev, params)
     grid = np.linspace(lo, hi, n_grid)
     key = _state_key(dev)
     base = dict(params or {})
-    g = np.array([read_conductance(dev, {**base, key: float(s)}, v_read) for s in grid])
+    g = cell_conductances(dev, [{**base, key: float(s)} for s in grid], v_read, **cell)
     order = np.argsort(g)
     g_t = np.asarray(g_target, dtype=float)
     if np.any(g_t < g.min() * (1 - 1e-9)) or np.any(g_t > g.max() * (1 + 1e-9)):
@@ -155,42 +267,65 @@ def rram_pulse_counts(gap_target, *, amplitude=RRAM_PROGRAM_PULSE[0],
 
 @dataclass
 class Programmed:
-    """A programmed array: target weights and conductances, per-cell parameter dicts (with
-    the state and the drawn variability), the programmed conductances, and for rram the pulse
-    counts."""
+    """A programmed array: target weights and effective cell conductances (the weights'
+    linear map), per-cell parameter dicts (with the state and the drawn variability), the
+    programmed effective conductances at ``v_read``, for rram the pulse counts, and the cell
+    the mapping was made for (``cell``, ``access``, ``v_gate``: the keywords of
+    :func:`cell_currents`, the access device taken at its on-resistance)."""
 
     weights: np.ndarray
     g_target: np.ndarray
     cell_params: list
     g_programmed: np.ndarray
     pulse_counts: np.ndarray | None = None
+    cell: str = "1R"
+    access: dict = field(default_factory=dict)
+    v_gate: float = 1.2
+    v_read: float = 0.1
+
+    @property
+    def cell_keywords(self) -> dict:
+        """The :func:`cell_currents` keywords of the mapping (access linear: its on-resistance)."""
+        return {"cell": self.cell, "access": self.access, "v_gate": self.v_gate,
+                "linear_access": True}
 
 
 def program(weights, device="rram", *, spread=None, seed=0, v_read: float = 0.1,
             by_pulses: bool = False, w_range: tuple[float, float] | None = None,
-            g_range: tuple[float, float] | None = None) -> Programmed:
+            g_range: tuple[float, float] | None = None, cell: str = "1R",
+            access: Mapping[str, float] | None = None, v_gate: float = 1.2) -> Programmed:
     """Map a weight matrix onto device states with per-cell device-to-device variability.
 
-    Weights are mapped linearly onto [G_low, G_high] (the device's read-conductance range at
-    ``v_read``, or ``g_range``), from ``w_range`` (default: the weights' min and max). The
-    state of each cell is chosen for the nominal device; ``spread`` (default
-    the device's ``default_spread``; ``{}`` for none) then perturbs each cell's parameters, so the
-    programmed G differs. ``by_pulses`` (rram): program each cell open-loop with the nominal
-    pulse count through its own (perturbed) parameters."""
+    Weights are mapped linearly onto [G_low, G_high], the effective read-conductance range
+    of the cell at ``v_read`` (or ``g_range``), from ``w_range`` (default: the weights' min
+    and max). The effective conductance is the device's in series with the access device's
+    on-resistance for ``cell="1T1R"`` (give the crossbar's ``access`` and ``v_gate``; the
+    access device's compliance is left to :meth:`Crossbar.error_budget`); "1R" maps onto the
+    bare device. The state of each cell is chosen for the nominal device; ``spread`` (default
+    the device's ``default_spread``; ``{}`` for none) then perturbs each cell's parameters, so
+    the programmed G differs. ``by_pulses`` (rram): program each cell open-loop with the
+    nominal pulse count through its own (perturbed) parameters. (2T2R arrays store binary
+    weights: :func:`binary_weights_2t2r`.)"""
     from neurospice.compact_models.randomness import draw_params
 
     dev = as_device(device)
     w = np.asarray(weights, dtype=float)
     if w.ndim != 2:
         raise NetlistError(f"weights must be a matrix, got shape {w.shape}")
+    if cell not in ("1R", "1T1R"):
+        raise NetlistError(f"program() maps analog weights onto '1R' or '1T1R' cells, got "
+                           f"{cell!r} (2T2R: binary_weights_2t2r)")
+    out = Programmed(w, np.zeros_like(w), [], np.zeros_like(w), None, cell,
+                     dict(access or {}), v_gate, v_read)
+    kw = out.cell_keywords
     key = _state_key(dev)
     lo_s, hi_s = state_range(dev)
-    g_lo, g_hi = g_range or (read_conductance(dev, {key: lo_s}, v_read),
-                             read_conductance(dev, {key: hi_s}, v_read))
+    g_lo, g_hi = g_range or tuple(cell_conductances(dev, [{key: lo_s}, {key: hi_s}], v_read,
+                                                    **kw))
     w_lo, w_hi = w_range or (float(w.min()), float(w.max()))
     scale = (w - w_lo) / (w_hi - w_lo) if w_hi > w_lo else np.zeros_like(w)
     g_target = g_lo + (g_hi - g_lo) * np.clip(scale, 0.0, 1.0)
-    states = state_for_conductance(dev, g_target, v_read=v_read)
+    states = state_for_conductance(dev, g_target, v_read=v_read, **kw)
     spread = dev.default_spread if spread is None else spread
     drawn = draw_params(dev, w.size, seed, spread) if spread else [{} for _ in range(w.size)]
     counts = None
@@ -211,9 +346,11 @@ def program(weights, device="rram", *, spread=None, seed=0, v_read: float = 0.1,
                                    steps_flat=20, steps_edge=4)
         states = res.gap[-1].reshape(w.shape)
     cells = [{**drawn[k], key: float(states.reshape(-1)[k])} for k in range(w.size)]
-    g_prog = np.array([read_conductance(dev, c, v_read) for c in cells]).reshape(w.shape)
-    return Programmed(w, g_target, [cells[i * w.shape[1]:(i + 1) * w.shape[1]]
-                                    for i in range(w.shape[0])], g_prog, counts)
+    out.g_target = g_target
+    out.g_programmed = cell_conductances(dev, cells, v_read, **kw).reshape(w.shape)
+    out.cell_params = [cells[i * w.shape[1]:(i + 1) * w.shape[1]] for i in range(w.shape[0])]
+    out.pulse_counts = counts
+    return out
 
 
 # --------------------------------------------------------------------------- the array
@@ -242,7 +379,7 @@ class Crossbar:
 
     def __post_init__(self):
         self.device = as_device(self.device)
-        if self.cell not in ("1R", "1T1R", "2T2R"):
+        if self.cell not in CELLS:
             raise NetlistError(f"cell must be '1R', '1T1R' or '2T2R', got {self.cell!r}")
         if self.sense not in ("ideal", "tia"):
             raise NetlistError(f"sense must be 'ideal' or 'tia', got {self.sense!r}")
@@ -357,28 +494,132 @@ class Crossbar:
         res = get_simulator(simulator).run(self.circuit(v_in), **kw).op
         return self.column_currents(res)
 
-    def conductances(self, v_read: float = 0.1) -> np.ndarray:
-        """Chord conductances of the cells at ``v_read`` (numpy): rows x cols, or rows x 2cols
-        for 2T2R (BL, BLb interleaved)."""
+    def _cell_grid(self):
+        """Per logical cell and bit line: rows x bit-lines parameter dicts."""
         if self.cell == "2T2R":
             pairs = self.cell_params or [[({}, {})] * self.cols] * self.rows
-            return np.array([[read_conductance(self.device, p, v_read) for pair in row
-                              for p in pair] for row in pairs])
-        return np.array([[read_conductance(self.device, self._params(i, j), v_read)
-                          for j in range(self.cols)] for i in range(self.rows)])
+            return [[p for pair in row for p in pair] for row in pairs]
+        return [[self._params(i, j) for j in range(self.cols)] for i in range(self.rows)]
+
+    @property
+    def cell_keywords(self) -> dict:
+        """This array's :func:`cell_currents` keywords (the full access device)."""
+        return {"cell": self.cell, "access": self.access, "v_gate": self.v_gate}
+
+    def _flat(self):
+        grid = self._cell_grid()
+        return [p for row in grid for p in row], len(grid[0])
+
+    def device_conductances(self, v_read: float = 0.1) -> np.ndarray:
+        """Chord conductances of the bare devices at ``v_read`` (numpy): rows x bit lines
+        (rows x 2cols for 2T2R, BL and BLb interleaved)."""
+        flat, nb = self._flat()
+        return cell_conductances(self.device, flat, v_read).reshape(self.rows, nb)
+
+    def conductances(self, v_read: float = 0.1, *, linear_access: bool = False) -> np.ndarray:
+        """Effective chord conductances of the cells at ``v_read`` (numpy): the device in
+        series with the access device (1T1R, 2T2R; its full I-V, or with ``linear_access``
+        its on-resistance), rows x bit lines as :meth:`device_conductances`."""
+        flat, nb = self._flat()
+        return cell_conductances(self.device, flat, v_read, **self.cell_keywords,
+                                 linear_access=linear_access).reshape(self.rows, nb)
 
     def ideal(self, v_in, v_read: float = 0.1) -> np.ndarray:
-        """The ideal VMM G^T v with the cells' chord conductances at ``v_read`` (exact for
-        inputs of +-v_read or 0 on an ideal 1R array)."""
+        """The numpy model of a read: G^T v with the cells' effective chord conductances at
+        ``v_read`` (:meth:`conductances`: device and access device in series). It includes the
+        access device; it excludes the wires (IR drop), the driver and the sense amplifier,
+        and the I-V nonlinearity at inputs other than 0 and +-v_read (exact for those on an
+        array without wires)."""
         return np.asarray(v_in, dtype=float) @ self.conductances(v_read)
+
+    def cell_currents(self, v_in) -> np.ndarray:
+        """Column currents of the array without wires from each cell's own I-V at its input
+        (numpy: device and access device solved in series): the reference for analog inputs
+        (includes the nonlinearity)."""
+        v_in = np.asarray(v_in, dtype=float)
+        flat, nb = self._flat()
+        v = np.repeat(v_in, nb)
+        return cell_currents(self.device, v, flat, **self.cell_keywords).reshape(
+            self.rows, nb).sum(axis=0)
 
     def device_currents(self, v_in) -> np.ndarray:
         """Column currents of an ideal 1R array from each device's own I-V (numpy): the
-        reference for analog inputs (includes the device nonlinearity)."""
+        bare devices, no access device, no wires."""
         v_in = np.asarray(v_in, dtype=float)
-        return np.array([sum(float(self.device.numpy.dc_current({"p": v_in[i]},
-                                                                self._params(i, j))["p,n"])
-                             for i in range(self.rows)) for j in range(self.cols)])
+        flat, nb = self._flat()
+        return device_currents_many(self.device, np.repeat(v_in, nb), flat).reshape(
+            self.rows, nb).sum(axis=0)
+
+    def error_budget(self, v_in, measured, target: Programmed | None = None,
+                     v_read: float = 0.1) -> "ErrorBudget":
+        """Where a read's error from the weights' mapping comes from (column currents, A),
+        terms that add up to ``measured - mapped``:
+
+        - ``variability``: the programmed cells vs the mapping's target conductances
+          (``target.g_target``; zero without a ``target``), both with the access device at
+          its on-resistance, at ``v_read``;
+        - ``access``: the access device's full I-V (compliance, gate, leakage) vs its
+          on-resistance, at ``v_read``;
+        - ``nonlinearity``: the cells' I-V at the actual inputs vs their chord at ``v_read``;
+        - ``ir_drop``: the rest of the simulated read ``measured``: wires, driver, sense.
+
+        ``target`` must be the :class:`Programmed` these cells came from, mapped for this
+        cell (a NetlistError otherwise)."""
+        v = np.asarray(v_in, dtype=float)
+        lin = v @ self.conductances(v_read, linear_access=True)
+        if target is None:
+            mapped = lin
+        else:
+            if target.cell != self.cell or (self.cell != "1R" and (
+                    {**ACCESS_DEFAULTS, **target.access} != {**ACCESS_DEFAULTS, **self.access}
+                    or target.v_gate != self.v_gate)):
+                raise NetlistError(f"the weights were mapped for a {target.cell} cell "
+                                   f"(access {target.access or 'default'}), this array is "
+                                   f"{self.cell} (access {self.access or 'default'})")
+            mapped = v @ target.g_target
+        full = v @ self.conductances(v_read)
+        cells = self.cell_currents(v)
+        return ErrorBudget(mapped=mapped, measured=np.asarray(measured, dtype=float),
+                           terms={"variability": lin - mapped, "access": full - lin,
+                                  "nonlinearity": cells - full,
+                                  "ir_drop": np.asarray(measured, dtype=float) - cells})
+
+
+@dataclass
+class ErrorBudget:
+    """A read's error budget (:meth:`Crossbar.error_budget`): the mapped currents (the
+    numpy W.x of the weights' mapping), the measured ones and the additive terms, each an
+    array of column currents [A]. Relative sizes are RMS over the columns divided by the RMS
+    of the mapped currents."""
+
+    mapped: np.ndarray
+    measured: np.ndarray
+    terms: dict
+
+    @staticmethod
+    def _rms(x) -> float:
+        return float(np.sqrt(np.mean(np.square(x))))
+
+    def relative(self) -> dict:
+        """Each term's RMS and the total's (``measured - mapped``), relative to the mapped
+        currents' RMS."""
+        scale = self._rms(self.mapped) or 1.0
+        out = {k: self._rms(v) / scale for k, v in self.terms.items()}
+        out["total"] = self._rms(self.measured - self.mapped) / scale
+        return out
+
+    def worst_column(self) -> float:
+        """The largest column error |measured - mapped| relative to the largest mapped
+        current."""
+        return float(np.max(np.abs(self.measured - self.mapped)) /
+                     (np.max(np.abs(self.mapped)) or 1.0))
+
+    def table(self) -> str:
+        """The budget as a Markdown table (percent)."""
+        rows = [f"| {k.replace('_', ' ')} | {100 * v:.3f} % |"
+                for k, v in self.relative().items()]
+        return "\n".join(["| error term | RMS / RMS(mapped) |", "|---|---|", *rows,
+                          f"| worst column | {100 * self.worst_column():.3f} % |"])
 
 
 def binary_weights_2t2r(weights, device="rram") -> list:

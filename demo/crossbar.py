@@ -38,6 +38,10 @@ def showcase(out) -> list[str]:
         err = np.sqrt(np.mean((i - target) ** 2)) / np.sqrt(np.mean(target ** 2))
         rows.append(f"| {label} | {100 * err:.2f} % |")
         series.append((1e3 * target, 1e3 * i, label, "o"))
+    # 1T1R at defaults: weights mapped onto the cell's effective conductance (access included)
+    prog_1t1r = program(w, "rram", cell="1T1R", seed=7)
+    xb = Crossbar("rram", n, n, prog_1t1r.cell_params, cell="1T1R")
+    budget = xb.error_budget(x, xb.read(x), prog_1t1r)
     mc = var.weak_reset_montecarlo(100, 2000, seed=1)
     k = np.arange(0, 2001, 20)
     mean, sd = var.seed_reference_statistics(k)
@@ -57,6 +61,9 @@ def showcase(out) -> list[str]:
             f"in ngspice; figure `{fig.name}`. Relative RMS error of the column currents vs the "
             "ideal W.x (includes the sinh I-V nonlinearity):", "",
             "| array | error |", "|---|---|", *rows, "",
+            "The same weights on a 1T1R array (default 1 kOhm access device, default spread), "
+            "mapped onto the effective cell conductance; the read's error budget against the "
+            "numpy W.x of that mapping:", "", budget.table(), "",
             f"Weak-RESET Monte-Carlo (100 devices x 2000 pulses, seed model): mean ln(R/R0) at "
             f"pulse 2000 = {wk.mean(1)[-1]:.3f} (exact {mean[-1]:.3f}), spread "
             f"{wk.std(1)[-1]:.3f} (exact {sd[-1]:.3f}). Section time "
