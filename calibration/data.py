@@ -14,8 +14,9 @@ splitting and checks):
 
 All values are SI floats: V, A, s, K, Hz, W, and tesla for fields (mu0*H: 1 Oe = 1e-4 T).
 ``vdc_v`` is the rectified DC voltage of a spin diode; ``sweep`` and ``cycle`` are integers,
-``device`` text. Each result also carries ``source`` (the file), ``columns`` and ``units``
-(canonical field -> header and unit as written), ``lines`` (the 1-based file line of every
+``device`` text. Each result also carries ``group`` (its grouping columns' values),
+``source`` (the file), ``columns`` and ``units`` (canonical field -> header and unit as
+written), ``lines`` (the 1-based file line of every
 point), ``preamble`` (instrument settings above the header) and ``report`` (rows dropped on
 request, assumptions made).
 
@@ -33,6 +34,24 @@ A column without a unit is read as SI, with a note in the report.
 - ``"reversal"``: curves stacked, cut where the swept x turns back (0 -> 21 -> 0 V gives two
   branches; the turning point ends the first). Steps under half the median step are noise.
 - ``"blocks"``: curves stacked, each under its own copy of the header.
+- ``"auto"``: what the file shows: for spectra and oscillator curves, a swept axis that
+  starts again (frequency 1..10 GHz, then 1..10 GHz again) cuts the file there, and the
+  other columns constant over each curve (field, RF amplitude) become its ``group``
+  labels; for I-V sweeps and transients, a sweep/cycle column, else repeated headers. A
+  spectrum or oscillator file whose axis starts again is a DataError without ``split``
+  (one curve fitted through several would be a confident wrong answer).
+
+``group_by`` (a column name or a list of names) makes one curve per value (combination of
+values) of those columns, in the order they first appear, each with ``group`` = {column:
+value}; the rows of a group need not be adjacent.
+
+Every DataError names the options as the caller spells them: ``header_row=`` from Python,
+``--header-row`` under ``neurospice fit`` (:func:`~.table.command_line_spelling`).
+
+Derived inputs: RF power from an RF current column (``I_rf``) and an impedance (a ``Z``
+column or ``impedance=``), power from dBm (by its unit); I-V compliance from a compliance
+column (a limit in A, or a 0/1 flag) or ``compliance=`` (A): the points at compliance are
+marked in ``IVSweep.compliance``. Each derivation is a note in ``report``.
 
 Bad data raises :class:`~neurospice.errors.DataError` naming file, column and line.
 """
@@ -46,19 +65,22 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from neurospice.errors import DataError
+from neurospice.errors import ArgumentError, DataError
 
-from .table import Column, Raw, Report, finite_rows, load_table, read_raw
+from .table import Column, Raw, Report, finite_rows, load_table, read_raw, spell
 from .units import SI_UNIT, Unit, lookup_unit
 
 __all__ = [
     "IVSweep", "Transient", "Spectrum", "OscillatorCurve", "PulseRamp", "Measurement",
     "QUANTITIES", "load_table", "load_iv", "load_transient", "load_spectrum",
     "load_oscillator", "load_spin_diode_sweeps", "load_pulse_updates", "column_counts",
-    "has_frequency_pairs",
+    "has_frequency_pairs", "READ_OPTIONS",
 ]
 
-SPLITS = (None, "columns", "sweep_column", "reversal", "blocks")
+#: the options of :func:`~.table.read_raw` (how a file is read, before its columns are mapped)
+READ_OPTIONS = ("delimiter", "header_row", "skip_header", "decimal", "sheet")
+SPLITS = (None, "auto", "columns", "sweep_column", "reversal", "blocks")
+COMPLIANCE_TOLERANCE = 0.01   # a point within 1 % of the current limit is at compliance
 
 
 @dataclass(frozen=True)
@@ -73,19 +95,42 @@ class Quantity:
 
 QUANTITIES = {q.key: q for q in (
     Quantity("voltage", "voltage_v", "voltage",
-             ("v", "voltage", "bias", "vbias", "bias voltage", "applied voltage")),
-    Quantity("current", "current_a", "current", ("i", "current", "ibias", "bias current")),
+             ("v", "voltage", "bias", "vbias", "bias voltage", "applied voltage", "v dc",
+              "vdc", "v applied", "v set", "v source", "source voltage", "v meas",
+              "measured voltage", "v sense", "vsense", "vforce", "v force")),
+    Quantity("current", "current_a", "current",
+             ("i", "current", "ibias", "bias current", "i dc", "idc", "dc current",
+              "i bias", "i applied", "applied current", "i set", "i meas", "measured current",
+              "i sense", "isense", "i source", "source current", "dc bias current")),
+    Quantity("compliance", "compliance", "current",
+             ("compliance", "i compliance", "icc", "i cc", "current compliance",
+              "compliance current", "i limit", "ilimit", "current limit", "i comp",
+              "in compliance", "at compliance", "compliance flag", "cmpl")),
+    Quantity("rf_current", "rf_current_a", "current",
+             ("i rf", "irf", "rf current", "i rf rms", "i rf amp", "i rf amplitude",
+              "rf current amplitude", "rf current rms", "i ac", "iac")),
+    Quantity("impedance", "impedance_ohm", "resistance",
+             ("z", "z0", "impedance", "load impedance", "r load", "rload")),
     Quantity("time", "time_s", "time", ("t", "time")),
     Quantity("temperature", "temperature_k", "temperature", ("t", "temp", "temperature")),
     Quantity("sweep", "sweep", "dimensionless", ("sweep", "sweep index", "sweep number")),
     Quantity("cycle", "cycle", "dimensionless", ("cycle", "cycle index", "cycle number")),
     Quantity("device", "device", "text", ("device", "device id", "dev", "sample")),
-    Quantity("freq", "freq_hz", "frequency", ("f", "freq", "frequency", "rf frequency")),
+    Quantity("freq", "freq_hz", "frequency",
+             ("f", "freq", "frequency", "rf frequency", "f rf", "frf", "freq rf",
+              "rf freq", "excitation frequency", "f osc", "osc frequency", "peak frequency",
+              "f peak", "f0", "center frequency", "centre frequency")),
     Quantity("vdc", "vdc_v", "voltage", ("vdc", "v dc", "dc voltage", "rectified voltage",
                                         "vrect", "v", "voltage")),
-    Quantity("power", "power_w", "power", ("p", "power", "rf power", "prf")),
-    Quantity("field", "field_t", "field", ("h", "b", "field", "magnetic field", "applied field")),
-    Quantity("linewidth", "linewidth_hz", "frequency", ("linewidth", "fwhm", "df", "deltaf")),
+    Quantity("power", "power_w", "power",
+             ("p", "power", "rf power", "prf", "p rf", "p in", "pin", "input power",
+              "p out", "pout", "output power", "integrated power", "p osc", "peak power")),
+    Quantity("field", "field_t", "field",
+             ("h", "b", "field", "magnetic field", "applied field", "h ext", "hext",
+              "b ext", "bext", "mu0h", "mu0 h", "h applied", "b applied", "external field")),
+    Quantity("linewidth", "linewidth_hz", "frequency",
+             ("linewidth", "fwhm", "df", "deltaf", "line width", "lw", "delta f",
+              "fwhm linewidth", "linewidth fwhm")),
 )}
 
 
@@ -99,6 +144,7 @@ class Measurement:
     lines: np.ndarray
     preamble: tuple[str, ...] = ()
     report: Report = field(default_factory=Report)
+    group: dict = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.lines)
@@ -113,6 +159,8 @@ class IVSweep(Measurement):
     sweep: np.ndarray | None = None
     cycle: np.ndarray | None = None
     device: np.ndarray | None = None
+    compliance: np.ndarray | None = None
+    compliance_a: float | None = None
 
 
 @dataclass(kw_only=True)
@@ -157,26 +205,36 @@ class _Kind:
     required: tuple[str, ...]
     one_of: tuple[str, ...]         # at least one of these
     x: str                          # the swept quantity
+    axis: bool = False              # x is an axis a stacked file repeats (auto split)
+    derived: tuple[str, ...] = ()   # read to derive others, not fields of the result
 
 
-_IV = _Kind(IVSweep, ("voltage", "current", "time", "temperature", "sweep", "cycle", "device"),
-            ("voltage", "current"), (), "voltage")
+_IV = _Kind(IVSweep, ("compliance", "voltage", "current", "time", "temperature", "sweep",
+                      "cycle", "device"), ("voltage", "current"), (), "voltage")
 _TRANSIENT = _Kind(Transient, ("time", "voltage", "current"), ("time",),
                    ("voltage", "current"), "time")
-_SPECTRUM = _Kind(Spectrum, ("freq", "vdc", "power", "field"), ("freq",), ("vdc", "power"),
-                  "freq")
-_OSCILLATOR = _Kind(OscillatorCurve, ("current", "freq", "power", "linewidth", "field"),
-                    ("current", "freq"), (), "current")
+_SPECTRUM = _Kind(Spectrum, ("freq", "vdc", "rf_current", "impedance", "power", "field"),
+                  ("freq",), ("vdc", "power"), "freq", axis=True,
+                  derived=("rf_current", "impedance"))
+_OSCILLATOR = _Kind(OscillatorCurve, ("rf_current", "impedance", "current", "linewidth", "freq",
+                                      "power", "field"),
+                    ("current", "freq"), (), "current", axis=True,
+                    derived=("rf_current", "impedance"))
 
 
 def load_iv(path, *, columns: Mapping[str, str | Sequence[str]] | None = None,
             split: str | None = None, min_points: int = 3, on_nan: str = "raise",
             delimiter: str | None = None, header_row: int | None = None,
-            skip_header: int | None = None, decimal: str = ".") -> IVSweep | list[IVSweep]:
-    """Load I-V sweeps: one :class:`IVSweep`, or a list when ``split`` is given.
+            skip_header: int | None = None, decimal: str = ".",
+            sheet: str | int | None = None, group_by: str | Sequence[str] | None = None,
+            compliance: float | None = None) -> IVSweep | list[IVSweep]:
+    """Load I-V sweeps: one :class:`IVSweep`, or a list when ``split`` or ``group_by`` is
+    given.
 
     The reading options are :func:`load_table`'s; ``min_points`` is the fewest points a
-    sweep may have.
+    sweep may have; ``group_by`` and ``split``: see the module docstring. ``compliance``
+    (A): the source's current limit, when the file has no compliance column; points whose
+    current is within 1 % of it are marked in ``compliance`` (a bool array) with a note.
     """
     return _load(_IV, path, **_options(locals()))
 
@@ -185,7 +243,9 @@ def load_transient(path, *, columns: Mapping[str, str | Sequence[str]] | None = 
                    split: str | None = None, min_points: int = 3, on_nan: str = "raise",
                    delimiter: str | None = None, header_row: int | None = None,
                    skip_header: int | None = None,
-                   decimal: str = ".") -> Transient | list[Transient]:
+                   decimal: str = ".", sheet: str | int | None = None,
+                   group_by: str | Sequence[str] | None = None
+                   ) -> Transient | list[Transient]:
     """Load transient waveforms (time strictly increasing) like :func:`load_iv`."""
     return _load(_TRANSIENT, path, **_options(locals()))
 
@@ -194,8 +254,17 @@ def load_spectrum(path, *, columns: Mapping[str, str | Sequence[str]] | None = N
                   split: str | None = None, min_points: int = 3, on_nan: str = "raise",
                   delimiter: str | None = None, header_row: int | None = None,
                   skip_header: int | None = None,
-                  decimal: str = ".") -> Spectrum | list[Spectrum]:
-    """Load RF spectra (frequency, rectified voltage and/or power) like :func:`load_iv`."""
+                  decimal: str = ".", sheet: str | int | None = None,
+                  group_by: str | Sequence[str] | None = None,
+                  impedance: float | None = None
+                  ) -> Spectrum | list[Spectrum]:
+    """Load RF spectra (frequency, rectified voltage and/or power) like :func:`load_iv`.
+
+    A file whose frequency axis starts again (spectra stacked) holds several curves: with
+    ``split="auto"`` it is cut there (a note in the report names the lines), with no
+    ``split`` it is a DataError. The RF power may come from an RF current column (``I_rf``)
+    and an impedance (a ``Z`` column, or ``impedance`` in Ohm): ``P = I^2 Z / 2`` for an
+    amplitude, ``I^2 Z`` for a column whose name says ``rms`` (a note says which)."""
     return _load(_SPECTRUM, path, **_options(locals()))
 
 
@@ -203,8 +272,12 @@ def load_oscillator(path, *, columns: Mapping[str, str | Sequence[str]] | None =
                     split: str | None = None, min_points: int = 3, on_nan: str = "raise",
                     delimiter: str | None = None, header_row: int | None = None,
                     skip_header: int | None = None,
-                    decimal: str = ".") -> OscillatorCurve | list[OscillatorCurve]:
-    """Load oscillator curves (bias current, frequency, power) like :func:`load_iv`."""
+                    decimal: str = ".", sheet: str | int | None = None,
+                    group_by: str | Sequence[str] | None = None,
+                    impedance: float | None = None
+                    ) -> OscillatorCurve | list[OscillatorCurve]:
+    """Load oscillator curves (bias current, frequency, power, linewidth) like
+    :func:`load_spectrum` (a repeated current axis, derived power)."""
     return _load(_OSCILLATOR, path, **_options(locals()))
 
 
@@ -213,27 +286,195 @@ def _options(scope: dict) -> dict:
 
 
 def _load(kind: _Kind, path, *, columns, split, min_points, on_nan, delimiter, header_row,
-          skip_header, decimal):
+          skip_header, decimal, sheet=None, group_by=None, compliance=None, impedance=None):
     if split not in SPLITS:
-        raise ValueError(f"split must be one of {SPLITS}, not {split!r}")
+        raise ArgumentError(f"{spell('split')} must be one of {SPLITS}, not {split!r}")
     raw = read_raw(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
-                   decimal=decimal)
+                   decimal=decimal, sheet=sheet)
+    by = [] if group_by is None else [raw.find(n) for n in
+                                      ([group_by] if isinstance(group_by, str) else group_by)]
     curves = []
-    for group in _map_columns(raw, kind, columns or {}, split == "columns"):
+    for group in _map_columns(raw, kind, columns or {}, split == "columns",
+                              {c.index for c in by}):
         rows = _extent(raw, group.values()) if split == "columns" else slice(None)
         values = {key: _read(raw, QUANTITIES[key], col, rows) for key, col in group.items()}
+        labels = {c.name: _label_values(raw, c, rows) for c in by}
         lines, block = raw.lines[rows], raw.block[rows]
         checks = [(c.name, _numeric(values[k]), raw.empty(c, rows)) for k, c in group.items()]
+        checks += [(c.name, _numeric(labels[c.name]), raw.empty(c, rows)) for c in by]
         keep = finite_rows(raw.path, checks, lines, on_nan, raw.report)
         values = {k: v[keep] for k, v in values.items()}
+        labels = {k: v[keep] for k, v in labels.items()}
         lines, block = lines[keep], block[keep]
         for key in ("sweep", "cycle"):
             if key in values:
                 values[key] = _integers(raw, group[key], values[key], lines)
-        for piece in _pieces(raw, kind, group, values, block, lines, split):
-            curves.append(_build(raw, kind, group, values, lines, piece, min_points,
-                                 len(curves) + 1))
-    return curves if split else curves[0]
+        _derive_power(raw, kind, group, values, impedance)
+        marked = _compliance(raw, kind, group, values, compliance)
+        if by:
+            pieces = _groups(raw, labels, lines)
+            if split not in (None, "auto", "columns"):
+                pieces = [p[q] for p in pieces for q in
+                          _pieces(raw, kind, group, {k: v[p] for k, v in values.items()},
+                                  block[p], lines[p], split)]
+        elif kind.axis and split in (None, "auto"):
+            pieces = _axis_pieces(raw, kind, group, values, lines, min_points, split)
+        else:
+            pieces = _pieces(raw, kind, group, values, block, lines, split)
+        for piece in pieces:
+            curve = _build(raw, kind, group, values, lines, piece, min_points,
+                           len(curves) + 1)
+            if by:
+                curve.group = {n: _plain(v[piece[0]]) for n, v in labels.items()}
+            elif len(pieces) > 1 and kind.axis:
+                curve.group = _constant_columns(raw, group[kind.x], piece, keep, rows)
+            if marked is not None:
+                curve.compliance, curve.compliance_a = marked[0][piece], marked[1]
+            curves.append(curve)
+    return curves if (split or by or len(curves) > 1) else curves[0]
+
+
+def _plain(value):
+    return value.item() if hasattr(value, "item") else value
+
+
+def _label_values(raw: Raw, column: Column, rows) -> np.ndarray:
+    """A grouping column's values: SI numbers when every cell with a value is a number,
+    else the text as written."""
+    cells = [c for c in raw.text(column, rows) if c]
+    from .table import parse_number
+
+    if cells and all(parse_number(c, raw.decimal) is not None for c in cells):
+        return raw.values(column, rows)
+    return np.array(raw.text(column, rows), dtype=str)
+
+
+def _groups(raw: Raw, labels: dict, lines) -> list[np.ndarray]:
+    """Row indices of each combination of the grouping columns' values, in the order the
+    combinations first appear (the rows of one group need not be adjacent)."""
+    keys = list(zip(*labels.values()))
+    order: dict = {}
+    for k, key in enumerate(keys):
+        order.setdefault(key, []).append(k)
+    pieces = [np.array(v) for v in order.values()]
+    names = ", ".join(labels)
+    raw.report.notes.append(f"grouped by {names}: {len(pieces)} curve(s)")
+    return pieces
+
+
+def _axis_pieces(raw, kind, group, values, lines, min_points, split) -> list[np.ndarray]:
+    """One piece, or (``split="auto"``) a piece per repetition of a swept axis that starts
+    again (stacked spectra); a repeated axis without ``split`` is a DataError."""
+    x = values[kind.x]
+    n = len(x)
+    cuts = _restarts(x)
+    if not cuts or any(len(p) < min_points for p in np.split(np.arange(n), cuts)):
+        return [np.arange(n)]
+    col = group[kind.x].name
+    where = ", ".join(str(int(lines[c])) for c in cuts[:8]) + (" ..." if len(cuts) > 8 else "")
+    if split is None:
+        raise DataError(f"the {kind.x} axis starts again at line(s) {where}: the file holds "
+                        f"{len(cuts) + 1} stacked curves, not one; pass {spell('split', 'auto')}"
+                        f" (or {spell('group_by', 'COLUMN')})", path=str(raw.path),
+                        column=col, row=int(lines[cuts[0]]))
+    raw.report.notes.append(f"column {col!r}: the {kind.x} axis starts again at line(s) "
+                            f"{where}: split into {len(cuts) + 1} curves")
+    return np.split(np.arange(n), cuts)
+
+
+def _restarts(x: np.ndarray) -> list[int]:
+    """Indices where a monotonic axis starts again: a step against the axis's direction
+    larger than half its span (a sawtooth, not the turn of a loop)."""
+    if len(x) < 4:
+        return []
+    d = np.diff(x)
+    direction = np.sign(np.median(d))
+    span = float(np.ptp(x))
+    if direction == 0 or span == 0:
+        return []
+    back = np.flatnonzero(direction * d < -0.5 * span) + 1
+    forward = direction * d[direction * d > 0]
+    if not len(back) or len(forward) < 2:
+        return []
+    return [int(k) for k in back]
+
+
+def _constant_columns(raw: Raw, x: Column, piece, keep, rows) -> dict:
+    """The numeric columns (the swept axis aside) that hold one value over ``piece`` and
+    change over the file (a stacked curve's field, RF amplitude, ...): its labels (SI)."""
+    out = {}
+    for c in raw.columns:
+        if c.index == x.index:
+            continue
+        try:
+            whole = raw.values(c, rows)[keep]
+        except DataError:
+            continue
+        v = whole[piece]
+        if len(v) and np.all(np.isfinite(v)) and np.all(v == v[0]) and np.ptp(whole) > 0:
+            out[c.name] = float(v[0])
+    return out
+
+
+def _derive_power(raw, kind, group, values, impedance) -> None:
+    """RF power from an RF current and an impedance, where the file has no power column."""
+    if "rf_current" not in values:
+        return
+    col = group["rf_current"]
+    if "power" in values:
+        raw.report.notes.append(f"column {col.name!r} (RF current) not used: the file has a "
+                                "power column")
+    else:
+        if "impedance" in values:
+            z, zdesc = values["impedance"], f"column {group['impedance'].name!r}"
+        elif impedance is not None:
+            if not (np.isfinite(impedance) and impedance > 0):
+                raise ArgumentError(f"{spell('impedance')} must be a positive number of Ohm")
+            z, zdesc = float(impedance), f"{impedance:g} Ohm ({spell('impedance')})"
+        else:
+            raise DataError(f"an RF current but no power: give the impedance with "
+                            f"{spell('impedance', 'OHM')} or a Z column", path=str(raw.path),
+                            column=col.name, row=raw.header_line)
+        rms = "rms" in col.label.lower()
+        values["power"] = values["rf_current"] ** 2 * z * (1.0 if rms else 0.5)
+        raw.report.notes.append(f"RF power from column {col.name!r} and {zdesc}: P = I^2 Z"
+                                f"{'' if rms else ' / 2'} ({'rms' if rms else 'amplitude'} "
+                                "current, as the name says)")
+    for key in kind.derived:
+        values.pop(key, None)
+        group.pop(key, None)
+
+
+def _compliance(raw, kind, group, values, limit):
+    """(mask of points at the current compliance, the limit in A) or None."""
+    if kind is not _IV:
+        return None
+    current = np.abs(values["current"])
+    if "compliance" in values:
+        col = group.pop("compliance")
+        v = values.pop("compliance")
+        if col.unit is None and np.all(np.isin(v, (0.0, 1.0))):
+            mask = v == 1.0
+            raw.report.notes.append(f"column {col.name!r}: {int(mask.sum())} point(s) flagged "
+                                    "at compliance")
+            lim = float(np.max(current[mask])) if mask.any() else None
+            return mask, lim
+        lim_v = np.abs(v)
+        lim = float(np.max(lim_v))
+        where = f"column {col.name!r}"
+    elif limit is not None:
+        if not (np.isfinite(limit) and limit > 0):
+            raise ArgumentError(f"{spell('compliance')} must be a positive current in A")
+        lim_v, lim, where = np.full(len(current), float(limit)), float(limit), \
+            f"{spell('compliance', format(limit, 'g'))}"
+    else:
+        return None
+    mask = current >= (1 - COMPLIANCE_TOLERANCE) * lim_v
+    raw.report.notes.append(f"{int(mask.sum())} point(s) within {COMPLIANCE_TOLERANCE:.0%} of "
+                            f"the current compliance ({where}, up to {lim:g} A): marked as at "
+                            "compliance (the source limited the current; the voltage there is "
+                            "the source's, not the device's)")
+    return mask, lim
 
 
 def _quantity(key: str, kind: _Kind) -> Quantity:
@@ -241,7 +482,8 @@ def _quantity(key: str, kind: _Kind) -> Quantity:
         if key in (q.key, q.attr) and q.key in kind.quantities:
             return q
     names = ", ".join(repr(QUANTITIES[k].key) for k in kind.quantities)
-    raise ValueError(f"unknown quantity {key!r} for {kind.cls.__name__}; use one of {names}")
+    raise ArgumentError(f"{spell('columns', None, key=key)}: unknown quantity {key!r} for "
+                        f"{kind.cls.__name__}; use one of {names}")
 
 
 def _normal(label: str) -> str:
@@ -251,6 +493,14 @@ def _normal(label: str) -> str:
     return re.sub(r"\s*\d+$", "", text)            # V1, Voltage 2 -> curve index dropped
 
 
+# a name whose first word is one of these letters is that quantity and no other:
+# ``I_bias`` is a current although "bias" alone names a voltage; a letter with any
+# subscript (``I_C``, ``V_set``, ``f_osc``) is the first quantity listed
+_FIRST_LETTER = {"i": ("current", "compliance", "rf_current"), "v": ("voltage", "vdc"),
+                 "f": ("freq",), "p": ("power",), "h": ("field",), "b": ("field",),
+                 "z": ("impedance",)}
+
+
 def _matches(column: Column, q: Quantity) -> bool:
     spice = re.fullmatch(r"([vi])\(.+\)", column.label.strip().lower())
     if spice:   # a simulator's vector, as ``neurospice sim`` writes it: v(node), i(element)
@@ -258,23 +508,31 @@ def _matches(column: Column, q: Quantity) -> bool:
             return False
     else:
         name = _normal(column.label)
-        if not any(name == a or name.endswith(" " + a) for a in q.aliases):
+        first = name.split(" ")[0]
+        if " " in name and q.key not in _FIRST_LETTER.get(first, (q.key,)):
+            return False
+        subscripted = " " in name and q.key == _FIRST_LETTER.get(first, ("",))[0]
+        if not subscripted and not any(name == a or name.endswith(" " + a)
+                                       for a in q.aliases):
             return False
     if column.unit is None:
         return True            # no unit (SI assumed) or an unknown one (raises when read)
     return column.unit.dimension == q.dimension
 
 
-def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool):
-    """Columns per quantity, as one dict per curve."""
+def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool,
+                 reserved: set[int] = frozenset()):
+    """Columns per quantity, as one dict per curve (``reserved``: column indices that are
+    no quantity, e.g. the grouping columns)."""
     found: dict[str, list[Column]] = {}
     for key, names in columns.items():
         q = _quantity(key, kind)
         names = [names] if isinstance(names, str) else list(names)
         if len(names) > 1 and not several:
-            raise ValueError(f"several columns for {q.key!r} need split='columns'")
+            raise ArgumentError(f"several columns for {q.key!r} need "
+                                f"{spell('split', 'columns')}")
         found[q.key] = [raw.find(n) for n in names]
-    taken = {c.index for cols in found.values() for c in cols}
+    taken = {c.index for cols in found.values() for c in cols} | set(reserved)
     for key in kind.quantities:
         if key not in found:
             hits = [c for c in raw.columns
@@ -296,7 +554,8 @@ def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool):
                             column=cols[1].name, row=raw.header_line)
         if len(cols) > 1 and not several:
             raise DataError(f"{len(cols)} columns look like {key} ({listing}); choose one with "
-                            f"columns={{{key!r}: ...}} or pass split='columns'",
+                            f"{spell('columns', None, key=key)} or pass "
+                            f"{spell('split', 'columns')}",
                             path=str(raw.path), column=cols[1].name, row=raw.header_line)
     counts = {k: len(c) for k, c in found.items()}
     if len(set(counts.values())) > 1:
@@ -346,6 +605,9 @@ def _integers(raw: Raw, column: Column, values: np.ndarray, lines) -> np.ndarray
 
 def _pieces(raw, kind, group, values, block, lines, split) -> list[np.ndarray]:
     n = len(lines)
+    if split == "auto":     # the layout the file shows: an index column, repeated headers
+        split = next((k for k, ok in (("sweep_column", "sweep" in group or "cycle" in group),
+                                      ("blocks", n and block.max() > 0)) if ok), None)
     if split in (None, "columns") or n == 0:
         return [np.arange(n)]
     if split == "blocks":
@@ -353,7 +615,7 @@ def _pieces(raw, kind, group, values, block, lines, split) -> list[np.ndarray]:
     elif split == "sweep_column":
         key = next((k for k in ("sweep", "cycle") if k in group), None)
         if key is None:
-            raise raw.missing(["sweep or cycle (for split='sweep_column')"])
+            raise raw.missing([f"sweep or cycle (for {spell('split', 'sweep_column')})"])
         labels = values[key]
         starts = np.r_[0, np.flatnonzero(np.diff(labels)) + 1]
         seen = set()
@@ -393,7 +655,8 @@ def _build(raw, kind, group, values, lines, idx, min_points, number):
     if len(idx) < min_points:
         where = int(lines[idx[0]]) if len(idx) else raw.header_line
         raise DataError(f"curve {number} has {len(idx)} points; at least {min_points} needed "
-                        "(min_points)", path=str(raw.path), column=x.name, row=where)
+                        f"({spell('min_points')})", path=str(raw.path), column=x.name,
+                        row=where)
     if kind is _TRANSIENT:
         t = values["time"][idx]
         bad = np.flatnonzero(np.diff(t) <= 0)
@@ -488,15 +751,16 @@ def load_pulse_updates(path, *, unit: str = "A", min_points: int = 3) -> list[Pu
     return out
 
 
-def column_counts(path, quantities: Sequence[str]) -> dict[str, int]:
+def column_counts(path, quantities: Sequence[str], **read_options) -> dict[str, int]:
     """How many columns of the file's header look like each of ``quantities`` (keys of
     ``QUANTITIES``; each column counted once, for the first quantity it matches, in the
     order given, as the loaders map them). For choosing a file layout by looking at it:
-    a ``sweep`` column means stacked sweeps, two ``voltage`` columns side-by-side curves."""
+    a ``sweep`` column means stacked sweeps, two ``voltage`` columns side-by-side curves.
+    ``read_options``: :func:`~.table.read_raw`'s (``header_row``, ``sheet``, ...)."""
     unknown = [q for q in quantities if q not in QUANTITIES]
     if unknown:
         raise ValueError(f"unknown quantities {unknown}; use keys of QUANTITIES")
-    raw = read_raw(path)
+    raw = read_raw(path, **read_options)
     taken: set[int] = set()
     counts = {}
     for key in quantities:
@@ -506,10 +770,10 @@ def column_counts(path, quantities: Sequence[str]) -> dict[str, int]:
     return counts
 
 
-def has_frequency_pairs(path) -> bool:
+def has_frequency_pairs(path, **read_options) -> bool:
     """Whether the header is :func:`load_spin_diode_sweeps`' layout: columns in pairs that
-    share a name holding a frequency in GHz."""
-    cols = read_raw(path).columns
+    share a name holding a frequency in GHz (``read_options`` as :func:`column_counts`)."""
+    cols = read_raw(path, **read_options).columns
     return bool(cols) and len(cols) % 2 == 0 and all(
         a.name == b.name and re.search(r"GHz", a.name, re.IGNORECASE)
         for a, b in zip(cols[::2], cols[1::2]))

@@ -31,11 +31,13 @@ Files are untrusted: nothing is read as a value unless it is one.
 
 from __future__ import annotations
 
+import contextvars
 import csv
 import os
 import re
 import stat
 from collections import Counter
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -64,6 +66,41 @@ _NUMBER = {
     ",": re.compile(r"[+-]?(?:[0-9]+(?:,[0-9]*)?|,[0-9]+)(?:[eE][+-]?[0-9]+)?"),
 }
 _SPECIAL = re.compile(r"[+-]?(?:inf|infinity|nan)", re.IGNORECASE)
+
+
+#: spreadsheet files read through a library (openpyxl for .xlsx/.xlsm, xlrd for .xls)
+SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls")
+
+# --- how an option is spelled in error messages: the interface the call came from ----------
+_INTERFACE = contextvars.ContextVar("neurospice_data_interface", default="python")
+_CLI_FLAGS = {"columns": "--column", "group_by": "--group-by", "on_nan": "--on-nan"}
+
+
+@contextmanager
+def command_line_spelling():
+    """Within this block, error messages name the loaders' options as ``neurospice fit``
+    spells them (``--header-row N``, ``--on-nan drop``, ``--column voltage=NAME``) instead
+    of the Python keyword arguments (``header_row=``, ``on_nan='drop'``, ``columns={...}``)."""
+    token = _INTERFACE.set("cli")
+    try:
+        yield
+    finally:
+        _INTERFACE.reset(token)
+
+
+def spell(option: str, value: str | None = None, key: str | None = None) -> str:
+    """An option as the current interface writes it: ``spell("on_nan", "drop")`` is
+    ``on_nan='drop'`` from Python and ``--on-nan drop`` under the command line;
+    ``spell("columns", "NAME", key="voltage")`` is ``columns={'voltage': 'NAME'}`` or
+    ``--column voltage=NAME``; without a value, ``header_row=`` or ``--header-row``."""
+    if _INTERFACE.get() == "cli":
+        flag = _CLI_FLAGS.get(option, "--" + option.replace("_", "-"))
+        if key is not None:
+            return f"{flag} {key}={value if value is not None else 'NAME'}"
+        return flag if value is None else f"{flag} {value}"
+    if key is not None:
+        return f"{option}={{{key!r}: {value if value is not None else '...'}}}"
+    return f"{option}=" if value is None else f"{option}={value!r}"
 
 
 @dataclass(frozen=True)
@@ -161,7 +198,7 @@ class Raw:
             if number is None:
                 hint = ""
                 if self.decimal == "." and parse_number(cell, ",") is not None:
-                    hint = " (a decimal comma? pass decimal=',')"
+                    hint = f" (a decimal comma? pass {spell('decimal', ',')})"
                 raise DataError(f"not a number: {cell[:80]!r}{hint}", path=str(self.path),
                                 column=column.name, row=int(line))
             out[k] = number
@@ -250,6 +287,93 @@ def read_text(path, notes: list[str] | None = None) -> list[str]:
     return lines
 
 
+def read_spreadsheet(path, sheet: str | int | None = None,
+                     notes: list[str] | None = None) -> list[str]:
+    """The rows of one sheet of a spreadsheet as tab-separated text lines, for the text
+    reader: numbers written in full precision (``repr``), text cells with tabs and line
+    breaks turned into blanks, empty cells empty, a formula as its cached value, an error
+    value (``#N/A``) as written. ``sheet``: a name or a 1-based position; the first sheet
+    when None (a note says which, when there are several). .xlsx/.xlsm need openpyxl, .xls
+    xlrd; a missing package, an unreadable workbook or an unknown sheet is a DataError."""
+    path = Path(path)
+    where = str(path)
+    notes = notes if notes is not None else []
+    try:
+        info = os.stat(path)
+    except OSError as exc:
+        raise DataError(f"cannot open the file: {exc.strerror or exc}", path=where) from None
+    if not stat.S_ISREG(info.st_mode):
+        raise DataError("not a regular file: refused", path=where)
+    if info.st_size > MAX_FILE_BYTES:
+        raise DataError(f"the file has {info.st_size} bytes; at most {MAX_FILE_BYTES} are "
+                        "read", path=where)
+    xls = path.suffix.lower() == ".xls"
+    package = "xlrd" if xls else "openpyxl"
+    try:
+        module = __import__(package)
+    except ImportError:
+        raise DataError(f"reading {path.suffix} files needs the Python package {package} "
+                        f"(pip install {package}); or save the sheet as CSV",
+                        path=where) from None
+    try:
+        if xls:
+            book = module.open_workbook(str(path), on_demand=True)
+            names = list(book.sheet_names())
+        else:
+            book = module.load_workbook(path, read_only=True, data_only=True)
+            names = list(book.sheetnames)
+    except Exception as exc:  # a damaged or disguised file: the library's own error types
+        raise DataError(f"cannot read the workbook ({type(exc).__name__})", path=where) \
+            from None
+    try:
+        if sheet is None:
+            chosen = names[0] if names else None
+            if len(names) > 1:
+                notes.append(f"sheet {chosen!r} read (the first of {len(names)}: "
+                             f"{', '.join(map(repr, names))}; choose with {spell('sheet')})")
+        elif isinstance(sheet, int) or str(sheet).isdigit():
+            k = int(sheet)
+            chosen = names[k - 1] if 1 <= k <= len(names) else None
+        else:
+            chosen = sheet if sheet in names else None
+        if chosen is None:
+            raise DataError(f"no sheet {sheet!r}; sheets: {', '.join(map(repr, names)) or 'none'}"
+                            f" ({spell('sheet')} takes a name or a 1-based position)",
+                            path=where)
+        if xls:
+            ws = book.sheet_by_name(chosen)
+            rows = (ws.row_values(r) for r in range(ws.nrows))
+        else:
+            rows = book[chosen].iter_rows(values_only=True)
+        lines, total = [], 0
+        for row in rows:
+            line = "\t".join(_sheet_cell(c) for c in row).rstrip("\t")
+            total += len(line) + 1
+            if total > MAX_FILE_BYTES:
+                raise DataError(f"the sheet holds more than {MAX_FILE_BYTES} characters",
+                                path=where)
+            if len(line) > MAX_LINE_CHARS:
+                raise DataError(f"row {len(lines) + 1} has {len(line)} characters; at most "
+                                f"{MAX_LINE_CHARS}", path=where, row=len(lines) + 1)
+            lines.append(line)
+    finally:
+        closer = getattr(book, "release_resources", None) or getattr(book, "close", None)
+        if closer is not None:
+            closer()
+    return lines
+
+
+def _sheet_cell(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(int(value))
+    if isinstance(value, (int, float)):
+        return repr(float(value)) if isinstance(value, float) else str(value)
+    text = str(value)
+    return re.sub(r"[\t\r\n\x00]+", " ", text).strip()
+
+
 def _decode(data: bytes, where: str, notes: list[str]) -> str:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         try:
@@ -336,15 +460,23 @@ def _is_header(rows: list[tuple[int, list[str]]], k: int) -> bool:
 
 
 def read_raw(path, *, delimiter: str | None = None, header_row: int | None = None,
-             skip_header: int | None = None, decimal: str = ".") -> Raw:
+             skip_header: int | None = None, decimal: str = ".",
+             sheet: str | int | None = None) -> Raw:
     """Split a file into preamble, header and data cells (see :func:`load_table`)."""
     path = Path(path)
     if decimal not in (".", ","):
         raise ValueError(f"decimal must be '.' or ',', not {decimal!r}")
     if header_row is not None and skip_header is not None:
-        raise ValueError("give header_row or skip_header, not both")
+        raise ValueError(f"give {spell('header_row')} or {spell('skip_header')}, not both")
     notes: list[str] = []
-    lines = read_text(path, notes)
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES:
+        lines = read_spreadsheet(path, sheet, notes)
+        delimiter, decimal = "\t", "."
+    elif sheet is not None:
+        raise DataError(f"{spell('sheet')} applies to spreadsheet files "
+                        f"({', '.join(SPREADSHEET_SUFFIXES)}) only", path=str(path))
+    else:
+        lines = read_text(path, notes)
     if delimiter is None:
         delimiter = _guess_delimiter(lines, decimal)
     elif delimiter.strip() == "":
@@ -366,7 +498,8 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
         k = next((i for i in range(len(rows)) if _is_header(rows, i)), None)
         if k is None:
             raise DataError("no header row found (a row of names followed by rows of numbers);"
-                            " pass header_row= or skip_header=", path=str(path))
+                            f" pass {spell('header_row')} or {spell('skip_header')}",
+                            path=str(path))
     header_line = rows[k][0]
     names = _header_cells(rows[k][1], delimiter)
     while names and not names[-1]:
@@ -470,7 +603,7 @@ def finite_rows(path: Path, named: Sequence[tuple[str, np.ndarray, np.ndarray]],
         name, value, empty = named[j][0], named[j][1][k], named[j][2][k]
         what = empty or f"{value} value"
         if on_nan == "raise":
-            hint = " (pass on_nan='drop' to drop such rows)" if can_drop else ""
+            hint = f" (pass {spell('on_nan', 'drop')} to drop such rows)" if can_drop else ""
             raise DataError(f"{what}{hint}", path=str(path), column=name, row=int(lines[k]))
         keep[k] = False
         report.dropped.append(DroppedRow(int(lines[k]), name, what))
@@ -511,7 +644,8 @@ class Table:
 
 def load_table(path, *, columns: Sequence[str] | None = None, delimiter: str | None = None,
                header_row: int | None = None, skip_header: int | None = None,
-               decimal: str = ".", on_nan: str = "raise") -> Table:
+               decimal: str = ".", on_nan: str = "raise",
+               sheet: str | int | None = None) -> Table:
     """Load a delimited text file of numbers with a header row into SI values.
 
     - ``delimiter``: tab, ``;``, ``,`` or ``" "`` (whitespace); found from the data when None.
@@ -522,12 +656,15 @@ def load_table(path, *, columns: Sequence[str] | None = None, delimiter: str | N
     - ``columns``: the header names (or labels without unit) to load; all when None.
     - ``on_nan``: ``"raise"`` (default) on an empty, NaN or inf cell, or ``"drop"`` the row and
       list it in ``report.dropped``.
+    - ``sheet``: for a spreadsheet (.xlsx/.xlsm through openpyxl, .xls through xlrd), the
+      sheet's name or 1-based position (default the first); its cells are read like a
+      tab-separated file (:func:`read_spreadsheet`).
 
     Units in the names (``V (mV)``, ``current [uA]``, ``I/mA``, ``f_GHz``) convert to SI; a
     column without a unit is kept as written. Raises DataError naming file, column and line.
     """
     raw = read_raw(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
-                   decimal=decimal)
+                   decimal=decimal, sheet=sheet)
     chosen = raw.columns if columns is None else [raw.find(n) for n in columns]
     named = [(c.name, raw.values(c), raw.empty(c)) for c in chosen]
     keep = finite_rows(raw.path, named, raw.lines, on_nan, raw.report)

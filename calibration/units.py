@@ -4,8 +4,9 @@ A header cell carries its unit in one of four forms, tried in this order:
 
 * ``Voltage (mV)`` or ``current [uA]`` — a unit in brackets;
 * ``I/mA`` — a unit after a slash;
-* ``f_GHz`` — a unit after the last underscore (a one-letter unit only after a name of two
-  letters or more: ``time_s`` has a unit, ``I_C`` does not);
+* ``f_GHz`` — a unit after the last underscore (a one-letter unit after a one-letter name
+  only when the letter is the unit's quantity: ``time_s`` and ``I_A`` have a unit, ``I_C``
+  does not);
 * none of these — no unit (the caller decides what that means).
 
 A bracketed unit must be known; the slash and underscore forms count as a unit only when the
@@ -130,6 +131,10 @@ class Header:
 
 _BRACKET = re.compile(r"^(.*?)\s*[(\[]\s*([^()\[\]]*?)\s*[)\]]\s*$")
 _NOT_SUFFIX_UNITS = {"", "1", "-", "a.u.", "arb. units"}
+# the quantity a one-letter column name stands for (``I_A``: a current in A)
+_LETTER_DIMENSIONS = {"i": ("current",), "v": ("voltage",), "f": ("frequency",),
+                      "p": ("power",), "t": ("time", "temperature"), "h": ("field",),
+                      "b": ("field",), "r": ("resistance",), "g": ("conductance",)}
 
 
 def parse_header(name: str) -> Header:
@@ -140,10 +145,12 @@ def parse_header(name: str) -> Header:
         return Header(name, m.group(1), lookup_unit(m.group(2)), m.group(2))
     for sep in ("/", "_"):
         label, found, tail = name.rpartition(sep)
-        # one-letter units after "_" only on names of two letters or more: I_C is a name
+        # one-letter units after "_" on a one-letter name only where the letter is that
+        # unit's quantity: I_A and V_V have units, I_C (C: a temperature) is a name
         short = sep == "_" and len(tail) == 1 and len(label.strip()) < 2
-        if found and label and tail not in _NOT_SUFFIX_UNITS and not short:
+        if found and label and tail not in _NOT_SUFFIX_UNITS:
             unit = lookup_unit(tail)
-            if unit is not None:
+            if unit is not None and (not short or unit.dimension in
+                                     _LETTER_DIMENSIONS.get(label.strip().lower(), ())):
                 return Header(name, label.strip(), unit, tail)
     return Header(name, name, None, "")

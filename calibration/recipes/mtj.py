@@ -125,18 +125,21 @@ def verify_mtj(result: FitResult, *, simulators: Sequence[str] = ("ngspice", "va
     return out
 
 
-def load_sweeps(path) -> list:
+def load_sweeps(path, **options) -> list:
     """I-V sweeps from one file, the layout read off its header: stacked sweeps told apart
-    by a sweep (or cycle) column, side-by-side curves (several voltage columns), or one."""
-    from ..data import column_counts, load_iv
+    by a sweep (or cycle) column, side-by-side curves (several voltage columns), or one.
+    ``options``: :func:`~..data.load_iv`'s (a ``split`` or ``group_by`` given wins)."""
+    from ..data import READ_OPTIONS, column_counts, load_iv
 
-    counts = column_counts(path, ("voltage", "current", "time", "temperature", "sweep",
-                                  "cycle"))
-    if counts["sweep"] or counts["cycle"]:
-        return load_iv(path, split="sweep_column")
-    if counts["voltage"] > 1:
-        return load_iv(path, split="columns")
-    return [load_iv(path)]
+    if "split" not in options and "group_by" not in options and "columns" not in options:
+        counts = column_counts(path, ("voltage", "current", "time", "temperature", "sweep",
+                                      "cycle"),
+                               **{k: v for k, v in options.items() if k in READ_OPTIONS})
+        if counts["sweep"] or counts["cycle"]:
+            options["split"] = "sweep_column"
+        elif counts["voltage"] > 1:
+            options["split"] = "columns"
+    return as_list(load_iv(path, **options))
 
 
 def _cli_kwargs(args) -> dict:

@@ -610,12 +610,14 @@ def _pulse_stage(cal, pulses, train, pulse_t_amb, simulators, progress):
 
 
 # =========================================================================== as a recipe
-def load_dual_sweep(path) -> list:
+def load_dual_sweep(path, **options) -> list:
     """A dual DC sweep 0 -> v_max -> 0 from one file, cut into its up and down branches
-    where the voltage turns back (``load_iv(path, split="reversal")``)."""
+    where the voltage turns back (``load_iv(path, split="reversal", **options)``; a
+    ``compliance`` limit or column marks the points where the source limited the
+    current)."""
     from ..data import load_iv
 
-    return load_iv(path, split="reversal")
+    return load_iv(path, **{"split": "reversal", **options})
 
 
 def _cli_kwargs(args) -> dict:

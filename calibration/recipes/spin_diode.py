@@ -541,22 +541,32 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
 
 
 # =========================================================================== as a recipe
-def load_spectra(path) -> list:
-    """Rectified-voltage spectra V_dc(f) from one file (:func:`~..data.load_spectrum`)."""
+def load_spectra(path, **options) -> list:
+    """Rectified-voltage spectra V_dc(f) from one file (:func:`~..data.load_spectrum`,
+    ``options`` its keyword arguments; stacked spectra are split where the frequency axis
+    starts again unless ``split`` says otherwise)."""
     from ..data import load_spectrum
 
-    return as_list(load_spectrum(path))
+    return as_list(load_spectrum(path, **{"split": "auto", **options}))
 
 
-def load_field_sweeps(path) -> list:
+def load_field_sweeps(path, **options) -> list:
     """Field sweeps at fixed frequencies, the layout read off the header: pairs of columns
-    named ``<label>_<f>_GHz`` (:func:`~..data.load_spin_diode_sweeps`), else side-by-side
-    spectra with field columns."""
-    from ..data import has_frequency_pairs, load_spectrum, load_spin_diode_sweeps
+    named ``<label>_<f>_GHz`` (:func:`~..data.load_spin_diode_sweeps`; it takes no
+    options), else spectra with field columns (:func:`~..data.load_spectrum` with
+    ``options``; side by side unless ``split`` or ``group_by`` says otherwise)."""
+    from ..data import READ_OPTIONS, has_frequency_pairs, load_spectrum, load_spin_diode_sweeps
+    from ..table import spell
 
-    if has_frequency_pairs(path):
+    if has_frequency_pairs(path, **{k: v for k, v in options.items() if k in READ_OPTIONS}):
+        if options:
+            raise DataError("the <label>_<f>_GHz column pairs are read as they are: "
+                            f"{', '.join(spell(k) for k in sorted(options))} do(es) not apply",
+                            path=str(path))
         return load_spin_diode_sweeps(path)
-    return load_spectrum(path, split="columns")
+    if "group_by" not in options:
+        options = {"split": "columns", **options}
+    return as_list(load_spectrum(path, **options))
 
 
 def field_sweep_table(cal) -> list[str]:

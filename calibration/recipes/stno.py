@@ -94,11 +94,13 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
     return cal
 
 
-def load_curves(path) -> list:
-    """Oscillator curves f(I), P(I) from one file (:func:`~..data.load_oscillator`)."""
+def load_curves(path, **options) -> list:
+    """Oscillator curves f(I), P(I) from one file (:func:`~..data.load_oscillator`,
+    ``options`` its keyword arguments; stacked curves are split where the current axis
+    starts again unless ``split`` says otherwise)."""
     from ..data import load_oscillator
 
-    return as_list(load_oscillator(path))
+    return as_list(load_oscillator(path, **{"split": "auto", **options}))
 
 
 STNO = Recipe("stno", "stno", "STNO: f0, n_shift, i_th, q from f(I) and P(I)",
