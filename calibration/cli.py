@@ -12,7 +12,7 @@ from pathlib import Path
 
 from neurospice.errors import CalibrationError, DataError
 
-__all__ = ["add_parser", "run_fit"]
+__all__ = ["add_parser", "run_fit", "load_options"]
 
 
 def add_parser(subparsers):
@@ -42,6 +42,7 @@ def add_parser(subparsers):
                    default="de", help="global stage before least squares: differential "
                                       "evolution (default), basin hopping, or none")
     s.add_argument("--quiet", action="store_true", help="no progress line")
+    _add_data_options(s)
     added = set()
     for r in recipes:
         for opt in r.options:
@@ -50,6 +51,67 @@ def add_parser(subparsers):
                 s.add_argument(*opt.flags, **opt.kwargs)
     s.set_defaults(func=run_fit)
     return s
+
+
+def _add_data_options(s) -> None:
+    """How the data files are read: one flag per option of the loaders
+    (:func:`~neurospice.calibration.data.load_iv` and its siblings)."""
+    g = s.add_argument_group("reading the data files (every loader option)")
+    g.add_argument("--column", action="append", default=[], metavar="ROLE=NAME",
+                   help="map a column: voltage=, current=, freq=, vdc=, power=, field=, "
+                        "linewidth=, time=, compliance=, rf_current=, impedance=, ... "
+                        "(repeatable; a role given twice lists side-by-side curves)")
+    g.add_argument("--group-by", action="append", default=[], metavar="COLUMN",
+                   help="one curve per value of this column (repeatable: per combination)")
+    g.add_argument("--split", choices=["auto", "columns", "sweep_column", "reversal",
+                                       "blocks"],
+                   help="how one file holds several curves (default: the recipe's choice)")
+    g.add_argument("--sheet", help="spreadsheet sheet: name or 1-based position (default "
+                                   "the first)")
+    g.add_argument("--header-row", type=int, metavar="LINE",
+                   help="1-based line of the header (default: found)")
+    g.add_argument("--skip-header", type=int, metavar="N",
+                   help="the header is the first non-blank line after N lines")
+    g.add_argument("--delimiter", help="cell delimiter: ',', ';', 'tab' or 'space' (default: "
+                                       "found)")
+    g.add_argument("--decimal", choices=[".", ","], help="decimal mark (default .)")
+    g.add_argument("--on-nan", choices=["raise", "drop"],
+                   help="a row with an empty, NaN or inf cell: raise (default) or drop it "
+                        "(listed in the report)")
+    g.add_argument("--min-points", type=int, metavar="N",
+                   help="fewest points a curve may have (default 3)")
+    g.add_argument("--compliance", type=float, metavar="AMPS",
+                   help="the source's current limit (A) for I-V files without a compliance "
+                        "column: points at it are marked as limited")
+    g.add_argument("--impedance", type=float, metavar="OHM",
+                   help="impedance (Ohm) turning an RF current column into RF power")
+
+
+def load_options(args) -> dict:
+    """The loader keyword arguments the command line gave (only those given)."""
+    from neurospice.errors import ArgumentError
+
+    out: dict = {}
+    columns: dict = {}
+    for item in getattr(args, "column", None) or []:
+        role, eq, name = item.partition("=")
+        if not eq or not role.strip() or not name.strip():
+            raise ArgumentError(f"--column takes ROLE=NAME (e.g. voltage='V (mV)'), got "
+                                f"{item!r}")
+        columns.setdefault(role.strip(), []).append(name.strip())
+    if columns:
+        out["columns"] = {k: v[0] if len(v) == 1 else v for k, v in columns.items()}
+    if getattr(args, "group_by", None):
+        out["group_by"] = args.group_by[0] if len(args.group_by) == 1 else list(args.group_by)
+    delim = getattr(args, "delimiter", None)
+    if delim is not None:
+        out["delimiter"] = {"tab": "\t", "\\t": "\t", "space": " "}.get(delim, delim)
+    for flag in ("split", "sheet", "header_row", "skip_header", "decimal", "on_nan",
+                 "min_points", "compliance", "impedance"):
+        value = getattr(args, flag, None)
+        if value is not None:
+            out[flag] = value
+    return out
 
 
 def _check_out(out: Path, inputs, force: bool) -> None:
@@ -107,15 +169,31 @@ def run_fit(args) -> int:
 
 
 def _fit_and_write(args, recipe) -> int:
+    from .table import command_line_spelling
+
+    with command_line_spelling():
+        return _fit_and_write_here(args, recipe)
+
+
+def _fit_and_write_here(args, recipe) -> int:
+    import inspect
+
     from .report import write_outputs
 
+    options = load_options(args)
+    if options:
+        takes = inspect.signature(recipe.load).parameters.values()
+        if not any(p.kind is p.VAR_KEYWORD for p in takes):
+            flags = ", ".join("--" + k.replace("_", "-") for k in options)
+            raise CalibrationError(f"the {recipe.name} recipe reads its own file layout: "
+                                   f"{flags} do(es) not apply")
     data = []
     for path in args.data:
         if not Path(path).exists():
             raise DataError("no such data file", path=path)
         if not Path(path).is_file():
             raise DataError("not a regular file", path=path)
-        data += recipe.load(path)
+        data += recipe.load(path, **options)
     kw = {"progress": not args.quiet}
     if args.free:
         if recipe.model is None:
