@@ -439,6 +439,120 @@ class Noise(Analysis):
     reference: str = "0"
 
 
+# --------------------------------------------------------------------------- measurements
+
+MEASURE_FUNCTIONS = ("trig_targ", "find_when", "find_at", "when", "avg", "rms", "min", "max",
+                     "pp", "integ")
+MEASURE_ANALYSES = ("tran", "ac", "dc")
+_MEASURE_VECTOR = re.compile(r"(v|vm|vdb|vp|vr|vi|i)\(([A-Za-z0-9_.]+)(?:,([A-Za-z0-9_.]+))?\)")
+
+
+def check_measure_vector(text: object, *, element: str | None = None) -> str:
+    """A measured quantity, lower-cased: ``v(node)``, ``v(node,node)``, ``i(vsource)`` or,
+    for an ac analysis, ``vm()``/``vdb()``/``vp()``/``vr()``/``vi()`` of a node (the text
+    gate, then a full match of that grammar; else a NetlistError)."""
+    check_text(text, what="measured vector", element=element, empty=False, max_length=300)
+    low = text.replace(" ", "").lower()
+    m = _MEASURE_VECTOR.fullmatch(low)
+    if not m:
+        raise NetlistError(f"measured vector {text[:80]!r} is not v(node), v(node,node), "
+                           "i(vsource) or vm/vdb/vp/vr/vi(node)", element=element)
+    for part in m.group(2, 3):
+        if part is not None:
+            if m.group(1) == "i":
+                check_name(part.replace(".", "_"), what="source name", element=element)
+            else:
+                for piece in part.split("."):
+                    check_node(piece, element=element)
+    return low
+
+
+@dataclass(frozen=True)
+class MeasureEvent:
+    """Where a measurement looks: the ``number``-th ``edge`` (``rise``, ``fall`` or
+    ``cross``; ``number`` a count from 1 or ``"last"``) of ``vector`` through ``value``
+    after ``delay`` seconds (a SPICE ``TRIG``/``TARG``/``WHEN`` clause), or, when ``at`` is
+    given, the point ``at`` on the axis (``TRIG AT=t``)."""
+
+    vector: str = ""
+    value: float = 0.0
+    edge: str = "cross"
+    number: int | str = 1
+    delay: float = 0.0
+    at: float | None = None
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        if self.at is not None:
+            set_("at", check_value(self.at, what="measure AT"))
+            return
+        set_("vector", check_measure_vector(self.vector))
+        set_("value", check_value(self.value, what="measure VAL"))
+        if self.edge not in ("rise", "fall", "cross"):
+            raise NetlistError(f"measure edge must be rise, fall or cross, got {self.edge!r:.40}")
+        if self.number != "last":
+            set_("number", check_count(self.number, what="measure edge count",
+                                       maximum=10 ** 9))
+        set_("delay", check_value(self.delay, what="measure TD", nonnegative=True))
+
+
+@dataclass(frozen=True)
+class Measure:
+    """A ``.meas`` card: ``name`` of the result, the ``analysis`` kind it reads (tran, ac,
+    dc) and the ``function``:
+
+    - ``trig_targ``: the axis distance from event ``trig`` to event ``targ``;
+    - ``find_when`` / ``find_at``: ``vector`` at event ``when`` / at axis point ``at``;
+    - ``when``: the axis point of event ``when``;
+    - ``avg``, ``rms``, ``min``, ``max``, ``pp``, ``integ``: of ``vector`` over the window
+      ``start`` .. ``stop`` of the axis (the whole sweep where None).
+
+    Simulators with ``.meas`` (ngspice, Xyce) compute it themselves; for the others the
+    run computes it from the Result (``neurospice.simulators.measure``)."""
+
+    name: str
+    analysis: str
+    function: str
+    vector: str | None = None
+    trig: MeasureEvent | None = None
+    targ: MeasureEvent | None = None
+    when: MeasureEvent | None = None
+    at: float | None = None
+    start: float | None = None
+    stop: float | None = None
+
+    def __post_init__(self):
+        set_ = lambda k, v: object.__setattr__(self, k, v)  # noqa: E731
+        set_("name", check_name(self.name, what="measurement name").lower())
+        if self.analysis not in MEASURE_ANALYSES:
+            raise NetlistError(f"measurements read {', '.join(MEASURE_ANALYSES)} analyses, "
+                               f"not {self.analysis!r:.40}", element=self.name)
+        if self.function not in MEASURE_FUNCTIONS:
+            raise NetlistError(f"unknown measure function {self.function!r:.40} (known: "
+                               f"{', '.join(MEASURE_FUNCTIONS)})", element=self.name)
+        needs = {"trig_targ": ("trig", "targ"), "find_when": ("vector", "when"),
+                 "find_at": ("vector", "at"), "when": ("when",)}.get(self.function, ("vector",))
+        for key in ("vector", "trig", "targ", "when", "at"):
+            given = getattr(self, key) is not None
+            if given != (key in needs):
+                raise NetlistError(f"measure {self.function} {'needs' if not given else 'takes no'}"
+                                   f" {key}", element=self.name)
+        if self.vector is not None:
+            set_("vector", check_measure_vector(self.vector, element=self.name))
+        for key in ("trig", "targ", "when"):
+            ev = getattr(self, key)
+            if ev is not None and not isinstance(ev, MeasureEvent):
+                raise NetlistError(f"measure {key} must be a MeasureEvent", element=self.name)
+        if self.when is not None and self.when.at is not None:
+            raise NetlistError("WHEN needs a vector and a value, not AT", element=self.name)
+        for key in ("at", "start", "stop"):
+            if getattr(self, key) is not None:
+                set_(key, check_value(getattr(self, key), what=f"measure {key}",
+                                      element=self.name))
+        if self.start is not None and self.stop is not None and self.stop < self.start:
+            raise NetlistError("measure window ends before it starts", element=self.name)
+
+
 # --------------------------------------------------------------------------- containers
 
 class _Container:
@@ -557,6 +671,8 @@ class Circuit(_Container):
         self.initial_conditions: dict[str, float] = {}
         self.options: dict[str, float | str] = {}
         self.analyses: list[Analysis] = []
+        self.nodesets: dict[str, float] = {}
+        self.measures: list[Measure] = []
 
     @property
     def title(self) -> str:
@@ -597,6 +713,21 @@ class Circuit(_Container):
         """Initial node voltage for the transient (forced in the initial operating point)."""
         node = check_node(node)
         self.initial_conditions[node] = check_value(value, what=f"initial condition of {node}")
+
+    def nodeset(self, node: str, value: float) -> None:
+        """An initial guess of a node voltage for the operating point (``.nodeset``); it
+        helps convergence and changes no solution (VACASK takes none: it is not written)."""
+        node = check_node(node)
+        self.nodesets[node] = check_value(value, what=f"nodeset of {node}")
+
+    def measure(self, name: str, analysis: str, function: str, **kw) -> Measure:
+        """A measurement of the results (a ``.meas`` card; see :class:`Measure`), reported
+        in ``Results.measurements[name]`` after a run. Names are unique (case-insensitive)."""
+        m = Measure(name, analysis, function, **kw)
+        if any(x.name == m.name for x in self.measures):
+            raise NetlistError("a measurement of this name already exists", element=m.name)
+        self.measures.append(m)
+        return m
 
     OPTIONS = ("temp", "tnom", "reltol", "abstol", "vntol", "gmin", "method", "maxord",
                "threads")

@@ -29,7 +29,8 @@ from typing import Mapping
 from neurospice.errors import NetlistError
 from neurospice.netlists.circuit import (
     CCCS, CCVS, VCCS, VCVS, Ac, BehavioralSource, Capacitor, Circuit, CurrentSource,
-    Dc, Diode, Inductor, Model, Noise, Op, Pulse, Pwl, Resistor, Sine, Subcircuit,
+    Dc, Diode, Inductor, Measure, MeasureEvent, Model, Noise, Op, Pulse, Pwl, Resistor, Sine,
+    Subcircuit,
     SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource)
 from neurospice.netlists.expr import Expression
 from neurospice.netlists.values import check_line, check_path_string, fmt
@@ -208,8 +209,12 @@ class SpiceWriter:
         if c.initial_conditions:
             out.append(".ic " + " ".join(f"{self.v_of(n)}={fmt(v)}"
                                          for n, v in c.initial_conditions.items()))
+        if c.nodesets:
+            out.append(".nodeset " + " ".join(f"{self.v_of(n)}={fmt(v)}"
+                                              for n, v in c.nodesets.items()))
         out += self.options()
         out += [self.analysis(a) for a in c.analyses]
+        out += [self.measure(m) for m in c.measures]
         out += self.control()
         out.append(".end")
         return join_lines(out)
@@ -322,6 +327,36 @@ class SpiceWriter:
             return (f".noise {out} {a.source} {a.variation} {a.points} "
                     f"{fmt(a.fstart)} {fmt(a.fstop)}")
         raise NetlistError(f"unknown analysis {a!r}")
+
+
+    def measure(self, m: Measure) -> str:
+        """A ``.meas`` card in the ngspice/SPICE3 syntax (Xyce reads the same)."""
+        def event(ev: MeasureEvent) -> str:
+            if ev.at is not None:
+                return f"at={fmt(ev.at)}"
+            text = f"{ev.vector} val={fmt(ev.value)}"
+            if ev.delay:
+                text += f" td={fmt(ev.delay)}"
+            return text + f" {ev.edge}={ev.number}"
+        line = f".meas {m.analysis} {m.name}"
+        if m.function == "trig_targ":
+            return f"{line} trig {event(m.trig)} targ {event(m.targ)}"
+        if m.function == "find_when":
+            w = m.when
+            return (f"{line} find {m.vector} when {w.vector}={fmt(w.value)}"
+                    + (f" td={fmt(w.delay)}" if w.delay else "") + f" {w.edge}={w.number}")
+        if m.function == "find_at":
+            return f"{line} find {m.vector} at={fmt(m.at)}"
+        if m.function == "when":
+            w = m.when
+            return (f"{line} when {w.vector}={fmt(w.value)}"
+                    + (f" td={fmt(w.delay)}" if w.delay else "") + f" {w.edge}={w.number}")
+        line += f" {m.function} {m.vector}"
+        if m.start is not None:
+            line += f" from={fmt(m.start)}"
+        if m.stop is not None:
+            line += f" to={fmt(m.stop)}"
+        return line
 
 
 class NgspiceWriter(SpiceWriter):

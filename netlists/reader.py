@@ -1,0 +1,963 @@
+"""Read a SPICE deck (ngspice / SPICE3 syntax) into a :class:`~neurospice.netlists.circuit.Circuit`.
+
+A deck read here runs on every simulator the Circuit renders for (ngspice, Xyce, VACASK):
+``neurospice sim deck.cir --simulator vacask`` reads the deck with :func:`read_deck_file` and
+renders VACASK's own syntax. What is read, the common subset of the ngspice manual's decks:
+
+- the title (first line), ``*`` comment lines, ``;`` and `` $ `` end-of-line comments, ``+``
+  continuation lines, any case;
+- R, C, L; V and I with a DC value, ``AC mag [phase]``, ``PULSE``, ``SIN``, ``PWL``; E, G
+  (linear), F, H; B (``V=``/``I=`` expression); D; X with ``.subckt`` (ports, ``params:``
+  defaults) and instance parameters;
+- ``.model`` (a diode for every simulator; other types for the SPICE dialects), ``.param``
+  with expressions (``{...}`` or ``'...'``; ``^`` is a power, ``log`` the natural log),
+  ``.include``/``.inc`` and ``.lib FILE SECTION`` resolved relative to the including file,
+  ``.lib SECTION`` ... ``.endl`` sections, ``.ic``, ``.nodeset``, ``.options`` (temp, tnom,
+  reltol, abstol, vntol, gmin, method, maxord; output-only flags are ignored), ``.temp``,
+  ``.op``/``.dc``/``.ac``/``.tran``/``.noise``, ``.meas`` (TRIG/TARG, FIND/WHEN, FIND/AT,
+  WHEN, AVG/RMS/MIN/MAX/PP/INTEG with FROM/TO), ``.end``; ``.save``/``.print``/``.plot``/
+  ``.probe`` select output only and are skipped.
+
+Numbers take SPICE's scale suffixes (``1k``, ``10u``, ``1meg``, ``2.5n``, ``1mil``; letters
+after the suffix are a unit and ignored, as in SPICE: ``10pF``); they become SI floats, and
+the writers never emit unit letters. Anything else (a ``.control`` block, ``.func``, a
+POLY or VALUE source, a switch, a transmission line, an option with no translation) is a
+NetlistError naming the file, the line and the construct: nothing is dropped silently.
+
+The deck is untrusted: every name and value goes through the text gate of
+:mod:`neurospice.netlists.values` (the Circuit's constructors), the deck and each included
+file are capped in size (:data:`MAX_DECK_BYTES`, :data:`MAX_DECK_LINES`,
+:data:`MAX_INCLUDE_DEPTH`), only regular files are read, and an include outside the deck's
+folder and the ``allow`` folders (or naming ``..`` or ``~``) is an UntrustedDeck unless
+``trusted``. Reading runs nothing.
+
+Reading what neurospice's ngspice writer printed gives back an equal circuit (the same
+netlist in every dialect), Verilog-A models aside (their ``pre_osdi`` lines name compiled
+files, not sources).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import stat
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+from neurospice.errors import NetlistError, UntrustedDeck
+from neurospice.netlists.circuit import (
+    Circuit, MeasureEvent, Pulse, Pwl, Sine, Subcircuit)
+from neurospice.netlists.expr import FUNCTIONS, Expression
+from neurospice.netlists.values import check_text, fmt
+
+__all__ = ["read_deck", "read_deck_file", "read_measures", "parse_number", "absolute_includes",
+           "MAX_DECK_BYTES", "MAX_DECK_LINES", "MAX_INCLUDE_DEPTH"]
+
+MAX_DECK_BYTES = 50 * 1024 ** 2   # characters of a deck or of one included file
+MAX_DECK_LINES = 1_000_000        # lines of a deck, includes counted
+MAX_INCLUDE_DEPTH = 16            # nesting of .include / .lib
+SINGLE_PULSE_PERIOD = 1e30        # a PULSE period at least this long is one pulse
+
+_SCALE = (("meg", 6), ("mil", None), ("t", 12), ("g", 9), ("k", 3), ("m", -3), ("u", -6),
+          ("n", -9), ("p", -12), ("f", -15), ("a", -18))
+_NUMBER = re.compile(r"([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)([A-Za-z]*)")
+# output-only or bookkeeping options: they change no result
+_IGNORED_OPTIONS = {"noacct", "acct", "nopage", "nomod", "list", "node", "opts", "post",
+                    "ingold", "numdgt", "noinit", "savecurrents", "warn", "norefvalue",
+                    "keepopinfo", "brief"}
+_OPTIONS = {"temp", "tnom", "reltol", "abstol", "vntol", "gmin", "method", "maxord"}
+_SKIPPED_CARDS = {".save", ".print", ".plot", ".probe", ".width", ".four"}
+
+
+@dataclass(frozen=True)
+class _Line:
+    text: str
+    path: str | None
+    number: int
+
+    def error(self, message: str) -> NetlistError:
+        where = f"{self.path}, " if self.path else ""
+        return NetlistError(f"{where}line {self.number}: {message}\n  {self.text[:200]}")
+
+
+# --------------------------------------------------------------------------- numbers
+
+def parse_number(token: str, *, what: str = "number") -> float:
+    """A SPICE number as an SI float: ``1k`` -> 1000.0, ``10u``, ``1meg``, ``2.5n``,
+    ``1mil`` (25.4e-6), ``10pF`` (letters after the scale suffix are a unit). Anything else
+    (``1_0``, ``0x10``, ``1k5``, ``inf``) is a NetlistError."""
+    m = _NUMBER.fullmatch(token.strip()) if isinstance(token, str) else None
+    if m is None:
+        raise NetlistError(f"{what} {str(token)[:80]!r} is not a SPICE number")
+    mantissa, letters = m.groups()
+    try:
+        value = Decimal(mantissa)
+    except InvalidOperation:
+        raise NetlistError(f"{what} {token[:80]!r} is not a SPICE number") from None
+    low = letters.lower()
+    for suffix, exponent in _SCALE:
+        if low.startswith(suffix):
+            value = value * (Decimal("25.4e-6") if exponent is None
+                             else Decimal(1).scaleb(exponent))
+            break
+    try:
+        out = float(value)
+    except (OverflowError, ValueError):
+        raise NetlistError(f"{what} {token[:80]!r} is out of the range of a float") from None
+    if out in (float("inf"), float("-inf")):
+        raise NetlistError(f"{what} {token[:80]!r} is out of the range of a float")
+    return out
+
+
+def _is_number(token: str) -> bool:
+    return bool(_NUMBER.fullmatch(token))
+
+
+# --------------------------------------------------------------------------- files
+
+def _read_file(path: Path, what: str) -> str:
+    """A regular UTF-8 file of at most MAX_DECK_BYTES bytes, else NetlistError."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise NetlistError(f"cannot read {what} {path}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NetlistError(f"{what} {path} is not a regular file")
+        if info.st_size > MAX_DECK_BYTES:
+            raise NetlistError(f"{what} {path} has {info.st_size} bytes, more than the cap "
+                               f"of {MAX_DECK_BYTES}")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            blob = fh.read(MAX_DECK_BYTES + 1)
+    except OSError as exc:
+        raise NetlistError(f"cannot read {what} {path}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(blob) > MAX_DECK_BYTES:
+        raise NetlistError(f"{what} {path} grew past the cap of {MAX_DECK_BYTES} bytes")
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise NetlistError(f"{what} {path} is not UTF-8 text (byte {exc.start})") from None
+
+
+def _physical_lines(text: str, path: str | None) -> list[str]:
+    if len(text) > MAX_DECK_BYTES:
+        raise NetlistError(f"{path or 'the deck'} holds {len(text)} characters, more than the "
+                           f"cap of {MAX_DECK_BYTES}")
+    lines = text.replace("\r\n", "\n").split("\n")
+    if len(lines) > MAX_DECK_LINES:
+        raise NetlistError(f"{path or 'the deck'} has {len(lines)} lines, more than the cap "
+                           f"of {MAX_DECK_LINES}")
+    out = []
+    for no, line in enumerate(lines, 1):
+        line = line.replace("\t", " ")
+        try:
+            check_text(line, what="deck line")
+        except NetlistError as exc:
+            raise NetlistError(f"{path + ', ' if path else ''}line {no}: {exc}") from None
+        out.append(line)
+    return out
+
+
+def _strip_comment(line: str) -> str:
+    """The line without its end-of-line comment (``;`` anywhere, ``$`` after a blank),
+    quotes and braces respected."""
+    depth, quote = 0, False
+    for k, c in enumerate(line):
+        if c == "'":
+            quote = not quote
+        elif c == "{":
+            depth += 1
+        elif c == "}":
+            depth -= 1
+        elif not quote and depth <= 0 and (c == ";" or (c == "$" and (k == 0 or
+                                                                     line[k - 1] == " "))):
+            return line[:k]
+    return line
+
+
+def _logical(lines: list[str], path: str | None, start: int = 0) -> list[_Line]:
+    """The logical lines of ``lines[start:]``: comments dropped, '+' continuations joined."""
+    out: list[_Line] = []
+    for no in range(start, len(lines)):
+        raw = lines[no]
+        stripped = raw.strip()
+        if not stripped or stripped.startswith("*"):
+            continue
+        body = _strip_comment(stripped).strip()
+        if stripped.startswith("+"):
+            if not out:
+                raise NetlistError(f"{path + ', ' if path else ''}line {no + 1}: a '+' "
+                                   "continuation with no line before it")
+            prev = out[-1]
+            out[-1] = _Line(prev.text + " " + _strip_comment(stripped[1:]).strip(), prev.path,
+                            prev.number)
+            continue
+        if body:
+            out.append(_Line(body, path, no + 1))
+    return out
+
+
+class _Files:
+    """Included files, resolved and checked by the trust rules."""
+
+    def __init__(self, allowed: list[Path], trusted: bool):
+        self.allowed = allowed
+        self.trusted = trusted
+        self.lines = 0
+
+    def resolve(self, raw: str, base: Path, line: _Line, construct: str) -> Path:
+        p = raw.strip()
+        if len(p) >= 2 and p[0] == p[-1] and p[0] in "\"'":
+            p = p[1:-1]
+        if not p:
+            raise line.error(f"{construct} names no file")
+        target = Path(p).expanduser() if self.trusted else Path(p)
+        if not self.trusted:
+            why = None
+            if p.startswith("~"):
+                why = f"path {p!r} in a home folder"
+            elif ".." in re.split(r"[\\/]", p):
+                why = f"path {p!r} climbs out with '..'"
+            if why is None:
+                resolved = (target if target.is_absolute() else base / target).resolve()
+                if not any(resolved == a or a in resolved.parents for a in self.allowed):
+                    why = (f"path {p!r} is outside the allowed folders "
+                           f"{[str(a) for a in self.allowed]}; pass allow=[folder] "
+                           "(neurospice sim --allow) to read it")
+            if why is not None:
+                raise UntrustedDeck(f"{construct} refused in an untrusted deck ({why}); read "
+                                    "it with trusted=True (neurospice sim --trust) only if you "
+                                    "trust the deck's author", construct=construct,
+                                    line=line.number, line_text=line.text[:200],
+                                    path=line.path)
+        return (target if target.is_absolute() else base / target).resolve()
+
+    def read(self, path: Path, line: _Line) -> list[str]:
+        if not path.is_file():
+            raise line.error(f"included file {path} not found")
+        lines = _physical_lines(_read_file(path, "included file"), str(path))
+        self.lines += len(lines)
+        if self.lines > MAX_DECK_LINES:
+            raise line.error(f"the deck and its includes pass {MAX_DECK_LINES} lines")
+        return lines
+
+
+def _expand(lines: list[_Line], base: Path, files: _Files, depth: int) -> list[_Line]:
+    """``lines`` with .include and .lib FILE SECTION replaced by the files' lines, and
+    ``.lib SECTION`` ... ``.endl`` definitions of this file dropped."""
+    out: list[_Line] = []
+    k = 0
+    while k < len(lines):
+        line = lines[k]
+        k += 1
+        words = line.text.split()
+        card = words[0].lower()
+        if card in (".include", ".inc", ".incl") or (card == ".lib" and len(words) >= 3):
+            if depth >= MAX_INCLUDE_DEPTH:
+                raise line.error(f"includes nested deeper than {MAX_INCLUDE_DEPTH}")
+            if len(words) < 2:
+                raise line.error(f"{card} names no file")
+            path = files.resolve(words[1], base, line, card)
+            body = _logical(files.read(path, line), str(path))
+            if card == ".lib":
+                body = _section(body, words[2], line)
+            out += _expand(body, path.parent, files, depth + 1)
+        elif card == ".lib":          # a section defined here: read only where named
+            if len(words) != 2:
+                raise line.error(".lib needs a file and a section, or a section name")
+            while k < len(lines) and lines[k].text.split()[0].lower() != ".endl":
+                k += 1
+            if k == len(lines):
+                raise line.error(f".lib section {words[1]} has no .endl")
+            k += 1
+        elif card == ".endl":
+            raise line.error(".endl with no .lib section open")
+        else:
+            out.append(line)
+    return out
+
+
+def _section(body: list[_Line], name: str, line: _Line) -> list[_Line]:
+    want = name.lower()
+    for k, item in enumerate(body):
+        words = item.text.split()
+        if words[0].lower() == ".lib" and len(words) == 2 and words[1].lower() == want:
+            end = next((j for j in range(k + 1, len(body))
+                        if body[j].text.split()[0].lower() == ".endl"), None)
+            if end is None:
+                raise item.error(f".lib section {name} has no .endl")
+            return body[k + 1:end]
+    raise line.error(f"library has no section {name!r}")
+
+
+def absolute_includes(text: str, base) -> str:
+    """``text`` with the relative paths of its ``.include``/``.inc``/``.lib`` cards and of
+    ``pre_osdi``/``osdi`` commands written relative to ``base`` (the deck's folder), so that
+    the deck runs from any folder as it does from its own (plain ngspice resolves them from
+    the deck). Absolute paths, ``~`` and paths with ``..`` are left as they are, for the
+    trust rules to judge."""
+    base = Path(base).resolve()
+    out = []
+    for line in text.split("\n"):
+        m = re.match(r"(\s*(?:\.include|\.incl|\.inc|\.lib|pre_osdi|osdi)\s+)(\"[^\"]*\"|'[^']*'|\S+)"
+                     r"(.*)$", line, re.IGNORECASE)
+        if m:
+            head, token, rest = m.groups()
+            quoted = token[0] in "\"'" and len(token) >= 2
+            raw = token[1:-1] if quoted else token
+            is_lib_section = head.strip().lower() == ".lib" and not rest.strip()
+            if (raw and not Path(raw).is_absolute() and not raw.startswith("~")
+                    and ".." not in re.split(r"[\\/]", raw) and not is_lib_section):
+                raw = str(base / raw)
+                token = f'"{raw}"' if (quoted or " " in raw) and \
+                    not head.strip().lower().endswith("osdi") else raw
+                line = head + token + rest
+        out.append(line)
+    return "\n".join(out)
+
+
+# --------------------------------------------------------------------------- tokens
+
+_TOKEN = re.compile(r"\s*(\{[^{}]*\}|'[^']*'|[(),=]|[^\s(),={}']+)")
+
+
+def _tokens(text: str, line: _Line) -> list[str]:
+    out, pos = [], 0
+    while pos < len(text):
+        m = _TOKEN.match(text, pos)
+        if m is None:
+            if not text[pos:].strip():
+                break
+            raise line.error(f"cannot read {text[pos:pos + 40]!r}")
+        out.append(m.group(1))
+        pos = m.end()
+    return out
+
+
+_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_EXPR_TOKEN = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)|((?:[0-9]+\.?[0-9]*|\.[0-9]+)"
+                         r"(?:[eE][+-]?[0-9]+)?)([A-Za-z]*)|(\^)|(\s+)|(.)")
+_FUNCTION_ALIASES = {"log": "ln"}
+
+
+class _Scope:
+    """The parameter names visible in a (sub)circuit, by lower-case spelling."""
+
+    def __init__(self, parent: "_Scope | None" = None):
+        self.names: dict[str, str] = dict(parent.names) if parent else {}
+
+    def declare(self, name: str) -> None:
+        self.names.setdefault(name.lower(), name)
+
+
+def _expression_text(text: str, scope: _Scope, line: _Line) -> str:
+    """SPICE expression text -> the expression language of ``neurospice.netlists.expr``:
+    scaled numbers as plain decimals, ``^`` as ``**``, function names lower-cased,
+    parameters spelled as declared."""
+    t = text.strip()
+    if len(t) >= 2 and ((t[0] == "{" and t[-1] == "}") or (t[0] == t[-1] == "'")):
+        t = t[1:-1]
+    out = []
+    for m in _EXPR_TOKEN.finditer(t):
+        ident, number, letters, caret, space, other = m.groups()
+        if ident is not None:
+            low = ident.lower()
+            rest = t[m.end():].lstrip()
+            if rest.startswith("(") and (low in FUNCTIONS or low in _FUNCTION_ALIASES
+                                         or low in ("v", "i")):
+                out.append(_FUNCTION_ALIASES.get(low, low))
+            elif low == "time":
+                out.append("time")
+            else:
+                out.append(scope.names.get(low, ident))
+        elif number is not None:
+            out.append(fmt(parse_number(number + letters, what="number in expression"))
+                       if letters else number)
+        elif caret is not None:
+            out.append("**")
+        elif space is not None:
+            out.append(" ")
+        else:
+            out.append(other)
+    return "".join(out)
+
+
+def _value(token: str, scope: _Scope, line: _Line, what: str):
+    """A number (scale suffixes read) or an Expression of parameters."""
+    if _is_number(token):
+        try:
+            return parse_number(token, what=what)
+        except NetlistError as exc:
+            raise line.error(str(exc)) from None
+    try:
+        return Expression(_expression_text(token, scope, line))
+    except NetlistError as exc:
+        raise line.error(f"{what}: {exc}") from None
+
+
+def _number(token: str, line: _Line, what: str) -> float:
+    try:
+        return parse_number(token, what=what)
+    except NetlistError as exc:
+        raise line.error(str(exc)) from None
+
+
+def _assignments(text: str, line: _Line) -> list[tuple[str, str]]:
+    """``a=1 b = {x*2} c='y+1'`` -> [(a, 1), (b, {x*2}), (c, 'y+1')]: values run to the next
+    ``name=``, so unbraced expressions with blanks are whole."""
+    marks = [m for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)", text)
+             if not _inside(text, m.start())]
+    if not marks or text[:marks[0].start()].strip():
+        raise line.error("expected name=value pairs")
+    out = []
+    for k, m in enumerate(marks):
+        end = marks[k + 1].start() if k + 1 < len(marks) else len(text)
+        value = text[m.end():end].strip()
+        if not value:
+            raise line.error(f"{m.group(1)}= has no value")
+        out.append((m.group(1), value))
+    return out
+
+
+def _inside(text: str, pos: int) -> bool:
+    """Whether ``pos`` lies inside braces, quotes or parentheses."""
+    depth, quote = 0, False
+    for c in text[:pos]:
+        if c == "'":
+            quote = not quote
+        elif c in "{(":
+            depth += 1
+        elif c in "})":
+            depth -= 1
+    return quote or depth > 0
+
+
+# --------------------------------------------------------------------------- the reader
+
+class _Reader:
+    def __init__(self, title: str, lines: list[_Line]):
+        self.lines = lines
+        self.circuit = Circuit(title)
+        self.tran = None        # (step, stop) of the first .tran: SPICE source defaults
+
+    def error(self, line: _Line, message: str) -> NetlistError:
+        return line.error(message)
+
+    def run(self) -> Circuit:
+        for line in self.lines:
+            if line.text.split()[0].lower() == ".tran":
+                toks = [t for t in _tokens(line.text, line)[1:] if t != "uic"]
+                if len(toks) >= 2:
+                    self.tran = (_number(toks[0], line, "tran step"),
+                                 _number(toks[1], line, "tran stop"))
+                break
+        top = _Scope()
+        for line in self.lines:        # parameters may be used before they are declared
+            if line.text.split()[0].lower() == ".param":
+                for name, _ in _assignments(line.text.split(None, 1)[1] if
+                                            len(line.text.split()) > 1 else "", line):
+                    top.declare(name)
+        box, scope, opened = self.circuit, top, None
+        for line in self.lines:
+            words = line.text.split()
+            card = words[0].lower()
+            try:
+                if card == ".end":
+                    break
+                if card == ".subckt":
+                    if opened is not None:
+                        raise line.error("nested .subckt definitions are not supported")
+                    box, scope = self.subckt(line, top)
+                    opened = line
+                elif card == ".ends":
+                    if opened is None:
+                        raise line.error(".ends with no .subckt open")
+                    self.circuit.subcircuit(box)
+                    box, scope, opened = self.circuit, top, None
+                elif card.startswith("."):
+                    self.control(line, card, box, scope, opened is not None)
+                else:
+                    self.element(line, box, scope)
+            except UntrustedDeck:
+                raise
+            except NetlistError as exc:
+                if str(exc).startswith((f"{line.path}, line" if line.path else "line ")):
+                    raise
+                raise line.error(str(exc)) from None
+        if opened is not None:
+            raise opened.error(f".subckt {box.name} has no .ends")
+        return self.circuit
+
+    # ---- dot cards ------------------------------------------------------------------------
+    def subckt(self, line: _Line, top: _Scope):
+        text = line.text.split(None, 1)[1] if len(line.text.split()) > 1 else ""
+        m = re.search(r"\bparams\s*:", text, re.IGNORECASE)
+        head, params = (text[:m.start()], text[m.end():]) if m else (text, "")
+        if not m:
+            first = re.search(r"[A-Za-z_][A-Za-z0-9_]*\s*=", text)
+            if first:
+                head, params = text[:first.start()], text[first.start():]
+        words = head.split()
+        if not words:
+            raise line.error(".subckt needs a name")
+        scope = _Scope(top)
+        pairs = _assignments(params, line) if params.strip() else []
+        for name, _ in pairs:
+            scope.declare(name)
+        sub = Subcircuit(words[0], words[1:])
+        for name, value in pairs:
+            sub.param(name, _value(value, scope, line, f"parameter {name}"))
+        return sub, scope
+
+    def control(self, line, card, box, scope, in_subckt) -> None:
+        c = self.circuit
+        rest = line.text.split(None, 1)[1] if len(line.text.split()) > 1 else ""
+        if card == ".param":
+            for name, value in _assignments(rest, line):
+                scope.declare(name)
+                box.param(name, _value(value, scope, line, f"parameter {name}"))
+        elif card == ".model":
+            self.model(line, rest, scope)
+        elif card in _SKIPPED_CARDS:
+            return
+        elif card == ".title":
+            c.title = rest.strip()
+        elif card == ".global":
+            if any(n.lower() not in ("0", "gnd") for n in rest.split()):
+                raise line.error(".global nodes other than ground cannot be translated")
+        elif in_subckt:
+            raise line.error(f"{card} inside a .subckt cannot be translated")
+        elif card in (".ic", ".nodeset"):
+            for node, value in self.node_values(rest, line):
+                (c.ic if card == ".ic" else c.nodeset)(node, value)
+        elif card in (".options", ".option", ".opt"):
+            self.options(rest, line)
+        elif card == ".temp":
+            c.option("temp", _number(rest.split()[0], line, "temperature") if rest.split()
+                     else _number("", line, "temperature"))
+        elif card in (".op", ".dc", ".ac", ".tran", ".noise"):
+            self.analysis(card[1:], _tokens(rest, line), line)
+        elif card in (".meas", ".measure"):
+            self.measure(rest, line)
+        elif card == ".control":
+            raise line.error("a .control block cannot be translated for another simulator "
+                             "(its commands are ngspice's interpreter): run the deck on "
+                             "ngspice, or move its analyses to dot cards")
+        else:
+            raise line.error(f"{card} cannot be translated (not in the SPICE subset the "
+                             "reader knows)")
+
+    def model(self, line, rest, scope) -> None:
+        m = re.match(r"\s*(\S+)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(.*)$", rest)
+        if not m:
+            raise line.error(".model needs a name and a type")
+        name, kind, params = m.groups()
+        params = params.strip()
+        if params.startswith("(") and params.endswith(")"):
+            params = params[1:-1]
+        values = {}
+        for key, value in (_assignments(params, line) if params.strip() else []):
+            values[key] = _value(value, scope, line, f"model parameter {key}")
+        self.circuit.model(name, kind, **values)
+
+    @staticmethod
+    def node_values(text: str, line: _Line):
+        pairs = re.findall(r"v\(\s*([^()\s,]+)\s*\)\s*=\s*(\S+)", text, re.IGNORECASE)
+        if not pairs or re.sub(r"v\(\s*[^()\s,]+\s*\)\s*=\s*\S+", "", text,
+                               flags=re.IGNORECASE).strip():
+            raise line.error("expected v(node)=value pairs")
+        return [(node, _number(value, line, f"value of v({node})")) for node, value in pairs]
+
+    def options(self, text: str, line: _Line) -> None:
+        for m in re.finditer(r"([A-Za-z_][A-Za-z0-9_]*)(?:\s*=\s*(\S+))?", text):
+            key, value = m.group(1).lower(), m.group(2)
+            if key in _IGNORED_OPTIONS:
+                continue
+            if key not in _OPTIONS or value is None:
+                raise line.error(f"option {key} cannot be translated (known: "
+                                 f"{', '.join(sorted(_OPTIONS))}; output-only flags are "
+                                 "ignored)")
+            if key == "method":
+                self.circuit.option("method", value.lower())
+            elif key == "maxord":
+                self.circuit.option("maxord", _number(value, line, "maxord"))
+            else:
+                self.circuit.option(key, _number(value, line, f"option {key}"))
+
+    def analysis(self, kind: str, toks: list[str], line: _Line) -> None:
+        c = self.circuit
+        num = lambda k, what: _number(toks[k], line, what)  # noqa: E731
+        if kind == "op":
+            if toks:
+                raise line.error(".op takes no arguments")
+            c.op()
+        elif kind == "dc":
+            if len(toks) != 4:
+                raise line.error(".dc with other than one source sweep (src start stop step) "
+                                 "cannot be translated")
+            c.dc(toks[0], num(1, "dc start"), num(2, "dc stop"), num(3, "dc step"))
+        elif kind == "ac":
+            if len(toks) != 4 or toks[0].lower() not in ("dec", "oct", "lin"):
+                raise line.error(".ac needs dec|oct|lin points fstart fstop")
+            c.ac(num(2, "ac start"), num(3, "ac stop"), self.count(toks[1], line),
+                 toks[0].lower())
+        elif kind == "tran":
+            uic = bool(toks) and toks[-1].lower() == "uic"
+            toks = toks[:-1] if uic else toks
+            if not 2 <= len(toks) <= 4:
+                raise line.error(".tran needs tstep tstop [tstart [tmax]] [uic]")
+            c.tran(num(0, "tran step"), num(1, "tran stop"),
+                   start=num(2, "tran start") if len(toks) > 2 else 0.0,
+                   max_step=num(3, "tran max step") if len(toks) > 3 else None, uic=uic)
+        elif kind == "noise":
+            text = " ".join(toks)
+            m = re.match(r"v\s*\(\s*([^,()\s]+)\s*(?:,\s*([^,()\s]+)\s*)?\)\s+(\S+)\s+"
+                         r"(dec|oct|lin)\s+(\S+)\s+(\S+)\s+(\S+)(?:\s+(\S+))?$", text,
+                         re.IGNORECASE)
+            if not m:
+                raise line.error(".noise needs v(out[,ref]) source dec|oct|lin points fstart "
+                                 "fstop")
+            out, ref, src, var, pts, f1, f2, _ = m.groups()
+            c.noise(out, src, _number(f1, line, "noise start"), _number(f2, line, "noise stop"),
+                    self.count(pts, line), var.lower(), reference=ref or "0")
+
+    @staticmethod
+    def count(token: str, line: _Line) -> int:
+        value = _number(token, line, "points")
+        if value != int(value) or value < 1:
+            raise line.error(f"points must be a positive integer, got {token!r}")
+        return int(value)
+
+    # ---- .meas ----------------------------------------------------------------------------
+    def measure(self, text: str, line: _Line) -> None:
+        low = re.sub(r"\s*=\s*", "=", text.strip())
+        words = low.split()
+        if len(words) < 3:
+            raise line.error(".meas needs an analysis, a name and a function")
+        analysis, name, func = words[0].lower(), words[1], words[2].lower()
+        rest = words[3:]
+        if func == "trig":
+            try:
+                k = [w.lower() for w in rest].index("targ")
+            except ValueError:
+                raise line.error(".meas TRIG without TARG") from None
+            self.circuit.measure(name, analysis, "trig_targ", trig=self.event(rest[:k], line),
+                                 targ=self.event(rest[k + 1:], line))
+        elif func == "find":
+            if not rest:
+                raise line.error(".meas FIND needs a vector")
+            vector, tail = rest[0], rest[1:]
+            if tail and tail[0].lower().startswith("at="):
+                if len(tail) != 1:
+                    raise line.error(f".meas FIND ... AT= takes nothing after: {tail[1:]}")
+                self.circuit.measure(name, analysis, "find_at", vector=vector,
+                                     at=_number(tail[0][3:], line, "AT"))
+            elif tail and tail[0].lower() == "when":
+                self.circuit.measure(name, analysis, "find_when", vector=vector,
+                                     when=self.when(tail[1:], line))
+            else:
+                raise line.error(".meas FIND needs WHEN or AT=")
+        elif func == "when":
+            self.circuit.measure(name, analysis, "when", when=self.when(rest, line))
+        elif func in ("avg", "rms", "min", "max", "pp", "integ", "integral"):
+            if not rest:
+                raise line.error(f".meas {func} needs a vector")
+            window = self.keywords(rest[1:], ("from", "to"), line)
+            self.circuit.measure(name, analysis, "integ" if func == "integral" else func,
+                                 vector=rest[0], start=window.get("from"),
+                                 stop=window.get("to"))
+        else:
+            raise line.error(f".meas {func.upper()} cannot be translated (known: TRIG/TARG, "
+                             "FIND/WHEN, FIND/AT, WHEN, AVG, RMS, MIN, MAX, PP, INTEG)")
+
+    @staticmethod
+    def keywords(words: list[str], known, line: _Line) -> dict:
+        out = {}
+        for w in words:
+            key, sep, value = w.partition("=")
+            key = key.lower()
+            if not sep or key not in known:
+                raise line.error(f".meas: {w!r} cannot be translated here (known: "
+                                 f"{', '.join(k.upper() + '=' for k in known)})")
+            if key in ("rise", "fall", "cross"):
+                out[key] = value.lower() if value.lower() == "last" else \
+                    _Reader.count(value, line)
+            else:
+                out[key] = _number(value, line, key.upper())
+        return out
+
+    def event(self, words: list[str], line: _Line) -> MeasureEvent:
+        if len(words) == 1 and words[0].lower().startswith("at="):
+            return MeasureEvent(at=_number(words[0][3:], line, "AT"))
+        if not words:
+            raise line.error(".meas TRIG/TARG needs a vector")
+        kw = self.keywords(words[1:], ("val", "td", "rise", "fall", "cross"), line)
+        return self.make_event(words[0], kw, line)
+
+    def when(self, words: list[str], line: _Line) -> MeasureEvent:
+        if not words or "=" not in words[0]:
+            raise line.error(".meas WHEN needs vector=value")
+        vector, _, value = words[0].partition("=")
+        kw = self.keywords(words[1:], ("td", "rise", "fall", "cross"), line)
+        kw["val"] = _number(value, line, "WHEN value")
+        return self.make_event(vector, kw, line)
+
+    @staticmethod
+    def make_event(vector: str, kw: dict, line: _Line) -> MeasureEvent:
+        if "val" not in kw:
+            raise line.error(".meas TRIG/TARG needs VAL=")
+        edges = [k for k in ("rise", "fall", "cross") if k in kw]
+        if len(edges) > 1:
+            raise line.error("give one of RISE=, FALL=, CROSS=")
+        edge = edges[0] if edges else "cross"
+        return MeasureEvent(vector, kw["val"], edge, kw.get(edge, 1), kw.get("td", 0.0))
+
+    # ---- elements -------------------------------------------------------------------------
+    def element(self, line: _Line, box, scope: _Scope) -> None:
+        toks = _tokens(line.text, line)
+        name = toks[0]
+        kind = name[0].lower()
+        handler = {"r": self.passive, "c": self.passive, "l": self.passive,
+                   "v": self.source, "i": self.source, "e": self.controlled,
+                   "g": self.controlled, "f": self.controlled, "h": self.controlled,
+                   "b": self.bsource, "d": self.diode, "x": self.instance}.get(kind)
+        if handler is None:
+            raise line.error(f"element {name} ({kind.upper()}: "
+                             f"{_ELEMENT_KINDS.get(kind, 'unknown')}) cannot be translated")
+        handler(line, toks, box, scope)
+
+    def passive(self, line, toks, box, scope) -> None:
+        args = toks[1:]
+        if len(args) == 5 and args[3] == "=" and args[2].lower() in ("r", "c", "l", "value"):
+            args = args[:2] + [args[4]]
+        if len(args) != 3:
+            raise line.error(f"{toks[0]} needs two nodes and a value (model cards, tc=, ic= "
+                             "and other options cannot be translated)")
+        value = _value(args[2], scope, line, "value")
+        add = {"r": box.resistor, "c": box.capacitor, "l": box.inductor}[toks[0][0].lower()]
+        add(toks[0], args[0], args[1], value)
+
+    def source(self, line, toks, box, scope) -> None:
+        if len(toks) < 3:
+            raise line.error(f"{toks[0]} needs two nodes")
+        rest = toks[3:]
+        dc = ac = None
+        phase = 0.0
+        waveform = None
+        k = 0
+        while k < len(rest):
+            word = rest[k].lower()
+            if word == "dc":
+                if k + 1 >= len(rest):
+                    raise line.error("dc needs a value")
+                dc = _value(rest[k + 1], scope, line, "dc value")
+                k += 2
+            elif word == "ac":
+                nums = self.numbers(rest, k + 1, 2)
+                if not nums:
+                    ac, k = 1.0, k + 1
+                else:
+                    ac = _number(nums[0], line, "ac magnitude")
+                    if len(nums) > 1:
+                        phase = _number(nums[1], line, "ac phase")
+                    k += 1 + len(nums)
+            elif word in ("pulse", "sin", "pwl", "exp", "sffm", "am"):
+                if waveform is not None:
+                    raise line.error("a source takes one waveform")
+                args, k = self.arguments(rest, k + 1, line)
+                waveform = self.waveform(word, args, line)
+            elif _is_number(rest[k]) or rest[k].startswith(("{", "'")):
+                if dc is not None or k != 0:
+                    raise line.error(f"unexpected value {rest[k]!r}")
+                dc = _value(rest[k], scope, line, "dc value")
+                k += 1
+            else:
+                raise line.error(f"{rest[k]!r} cannot be translated in a source")
+        add = box.vsource if toks[0][0].lower() == "v" else box.isource
+        add(toks[0], toks[1], toks[2], dc, ac=ac, ac_phase_deg=phase, waveform=waveform)
+
+    @staticmethod
+    def numbers(toks: list[str], k: int, most: int) -> list[str]:
+        out = []
+        while k < len(toks) and len(out) < most and _is_number(toks[k]):
+            out.append(toks[k])
+            k += 1
+        return out
+
+    @staticmethod
+    def arguments(toks: list[str], k: int, line: _Line) -> tuple[list[str], int]:
+        if k < len(toks) and toks[k] == "(":
+            end = next((j for j in range(k, len(toks)) if toks[j] == ")"), None)
+            if end is None:
+                raise line.error("unclosed '('")
+            return [t for t in toks[k + 1:end] if t != ","], end + 1
+        args = []
+        while k < len(toks) and _is_number(toks[k]):
+            args.append(toks[k])
+            k += 1
+        return args, k
+
+    def waveform(self, kind: str, args: list[str], line: _Line):
+        vals = [_number(a, line, f"{kind} argument {j + 1}") for j, a in enumerate(args)]
+        step, stop = self.tran if self.tran else (None, None)
+
+        def need(what):
+            if self.tran is None:
+                raise line.error(f"{kind.upper()} leaves {what} to the .tran card, and the "
+                                 "deck has none: give it")
+        if kind == "pulse":
+            if not 2 <= len(vals) <= 7:
+                raise line.error("PULSE takes v1 v2 [td tr tf pw per]")
+            vals += [None] * (7 - len(vals))
+            v1, v2, td, tr, tf, pw, per = vals
+            if not tr or not tf:
+                need("the rise and fall times")
+            if not pw or not per:
+                need("the width and period")
+            tr, tf = tr or step, tf or step
+            pw = pw or stop
+            period = per if per else None
+            if period is not None and period >= SINGLE_PULSE_PERIOD:
+                period = None
+            return Pulse(v1, v2, td or 0.0, tr, tf, pw, period)
+        if kind == "sin":
+            if not 2 <= len(vals) <= 6:
+                raise line.error("SIN takes vo va [freq td theta phase]")
+            if len(vals) < 3 or not vals[2]:
+                need("the frequency (1/tstop)")
+                freq = 1.0 / stop
+            else:
+                freq = vals[2]
+            vals += [0.0] * (6 - len(vals))
+            return Sine(vals[0], vals[1], freq, vals[3], vals[4], vals[5])
+        if kind == "pwl":
+            if len(vals) % 2 or len(vals) < 4:
+                raise line.error("PWL takes pairs of time and value, two at least")
+            return Pwl(vals[0::2], vals[1::2])
+        raise line.error(f"{kind.upper()} sources cannot be translated (PULSE, SIN, PWL, "
+                         "DC and AC can)")
+
+    def controlled(self, line, toks, box, scope) -> None:
+        kind = toks[0][0].lower()
+        if any(t.lower() in ("poly", "value", "vol", "cur", "table", "laplace") for t in toks):
+            raise line.error(f"{toks[0]}: POLY/VALUE/TABLE forms cannot be translated; write a "
+                             "B source")
+        if kind in "eg":
+            if len(toks) != 6:
+                raise line.error(f"{toks[0]} needs p n cp cn gain")
+            add = box.vcvs if kind == "e" else box.vccs
+            add(toks[0], toks[1], toks[2], toks[3], toks[4], _value(toks[5], scope, line, "gain"))
+        else:
+            if len(toks) != 5:
+                raise line.error(f"{toks[0]} needs p n vsource gain")
+            add = box.cccs if kind == "f" else box.ccvs
+            add(toks[0], toks[1], toks[2], toks[3], _value(toks[4], scope, line, "gain"))
+
+    def bsource(self, line, toks, box, scope) -> None:
+        m = re.match(r"\s*(\S+)\s+(\S+)\s+(\S+)\s+([vi])\s*=\s*(.+)$", line.text,
+                     re.IGNORECASE)
+        if not m:
+            raise line.error(f"{toks[0]} needs p n V=expression or I=expression")
+        name, p, n, kind, text = m.groups()
+        expr = Expression(_expression_text(text, scope, line))
+        box.bsource(name, p, n, **{kind.lower(): expr})
+
+    def diode(self, line, toks, box, scope) -> None:
+        if len(toks) != 4:
+            raise line.error(f"{toks[0]} needs anode cathode model (area, off and ic= cannot "
+                             "be translated)")
+        box.diode(toks[0], toks[1], toks[2], toks[3])
+
+    def instance(self, line, toks, box, scope) -> None:
+        m = re.search(r"\bparams\s*:", line.text, re.IGNORECASE)
+        text = line.text[:m.start()] + line.text[m.end():] if m else line.text
+        first = re.search(r"[A-Za-z_][A-Za-z0-9_]*\s*=", text)
+        head, params = (text[:first.start()], text[first.start():]) if first else (text, "")
+        words = head.split()
+        if len(words) < 3:
+            raise line.error(f"{toks[0]} needs nodes and a subcircuit name")
+        values = {}
+        for key, value in (_assignments(params, line) if params.strip() else []):
+            values[key] = _value(value, scope, line, f"parameter {key}")
+        sub = self.circuit.subcircuits.get(words[-1].lower())
+        if sub is not None:    # instance parameters spelled as the definition spells them
+            names = {k.lower(): k for k in sub.params}
+            values = {names.get(k.lower(), k): v for k, v in values.items()}
+        box.instance(words[0], sub.name if sub is not None else words[-1], words[1:-1],
+                     **values)
+
+
+_ELEMENT_KINDS = {"k": "mutual inductance", "q": "bipolar transistor", "m": "MOSFET",
+                  "j": "JFET", "s": "voltage switch", "w": "current switch",
+                  "t": "transmission line", "o": "lossy line", "u": "RC line",
+                  "z": "MESFET", "a": "XSPICE code model", "n": "OSDI device",
+                  "p": "coupled lines", "y": "transmission line"}
+
+
+def _read(text: str, path: str | None, base: Path, allow, trusted: bool) -> Circuit:
+    lines = _physical_lines(text, path)
+    if not lines or not lines[0].strip():
+        title = "deck"
+    else:
+        title = lines[0].strip()
+    title = re.sub(r"^\*+\s*", "", title) or "deck"
+    allowed = [base.resolve(), *(Path(a).resolve() for a in allow)]
+    files = _Files(allowed, trusted)
+    files.lines = len(lines)
+    logical = _expand(_logical(lines, path, start=1), base, files, 0)
+    if not logical:
+        raise NetlistError(f"{path or 'the deck'} holds no cards after its title line")
+    return _Reader(title, logical).run()
+
+
+def read_deck(text_or_path, *, base=None, allow=(), trusted: bool = False) -> Circuit:
+    """The Circuit of a SPICE deck given as text (a ``str``) or as a file (a
+    ``pathlib.Path`` or other path-like). Relative includes resolve from the including
+    file's folder; for text, from ``base`` (default: the working folder). Includes outside
+    that folder and the ``allow`` folders are refused unless ``trusted`` (UntrustedDeck).
+    Raises NetlistError naming the file, the line and the construct for anything it cannot
+    translate."""
+    if isinstance(text_or_path, os.PathLike):
+        return read_deck_file(text_or_path, allow=allow, trusted=trusted)
+    if not isinstance(text_or_path, str):
+        raise NetlistError(f"read_deck takes deck text or a path, not "
+                           f"{type(text_or_path).__name__}")
+    return _read(text_or_path, None, Path(base) if base is not None else Path.cwd(), allow,
+                 trusted)
+
+
+def read_deck_file(path, *, allow=(), trusted: bool = False) -> Circuit:
+    """The Circuit of the SPICE deck in the file ``path`` (see :func:`read_deck`)."""
+    path = Path(path)
+    return _read(_read_file(path, "deck"), str(path), path.resolve().parent, allow, trusted)
+
+
+def read_measures(text: str) -> list:
+    """The ``.meas`` cards of SPICE deck ``text`` (outside ``.control`` blocks) as
+    :class:`~neurospice.netlists.circuit.Measure` objects, the rest of the deck unread
+    (files it includes are not opened). NetlistError naming the line for a card that cannot
+    be translated."""
+    lines = _physical_lines(text, None)
+    reader = _Reader("measures", [])
+    inside = False
+    for line in _logical(lines, None, start=1):
+        card = line.text.split()[0].lower()
+        if card == ".control":
+            inside = True
+        elif card == ".endc":
+            inside = False
+        elif card == ".end" and not inside:
+            break
+        elif card in (".meas", ".measure") and not inside:
+            rest = line.text.split(None, 1)[1] if len(line.text.split()) > 1 else ""
+            try:
+                reader.measure(rest, line)
+            except NetlistError as exc:
+                if str(exc).startswith("line "):
+                    raise
+                raise line.error(str(exc)) from None
+    return reader.circuit.measures
