@@ -9,6 +9,16 @@ after having been below ``threshold - hysteresis``; its time is the linearly int
 upward crossing of ``threshold``; it ends where the signal falls back below
 ``threshold - hysteresis``. Spikes closer than ``refractory`` to the previous accepted spike
 are dropped.
+
+Default detection (no ``threshold`` given) works on membrane voltages and device currents
+alike: a spike of a relaxation neuron is a *fast fall*, the discharge of the membrane (its
+voltage drops from V_th to V_h in nanoseconds, against microseconds of charging) and the end
+of the device's current pulse. The Schmitt trigger then runs on the fall rate ``-dx/dt`` with
+its threshold at :data:`FALL_THRESHOLD` and its hysteresis at :data:`FALL_HYSTERESIS` of the
+largest fall rate (relative to the spike amplitude, not to the waveform's range): slow
+start-up ramps, sub-threshold plateaus and leaky decays are orders of magnitude slower and
+never count, whatever the baseline the spikes ride on. Each spike's time is the start of its
+fast fall (the peak of the membrane voltage; a few ns after the current's peak).
 """
 
 from __future__ import annotations
@@ -18,6 +28,13 @@ from typing import Sequence
 
 import numpy as np
 
+from neurospice.errors import ArgumentError
+
+FALL_THRESHOLD = 0.2
+"""Default detection: the fall-rate threshold, a fraction of the largest fall rate."""
+FALL_HYSTERESIS = 0.1
+"""Default detection: the fall-rate hysteresis, a fraction of the largest fall rate."""
+
 LABELS = ("tonic", "stochastic", "lif", "latency", "integration", "phasic_burst", "quiescent")
 
 
@@ -25,7 +42,11 @@ LABELS = ("tonic", "stochastic", "lif", "latency", "integration", "phasic_burst"
 class Spikes:
     """Detected spikes: ``times`` (interpolated threshold crossings), and for each spike the
     sample indices where it starts (``start``: last sample below the lower threshold before
-    it), peaks (``peak``) and ends (``stop``: first sample back below the lower threshold)."""
+    it), peaks (``peak``) and ends (``stop``: first sample back below the lower threshold).
+    ``on``: what ``threshold`` and ``hysteresis`` apply to, ``"signal"`` (units of the signal)
+    or ``"fall rate"`` (the default detection: units of the signal per second; then ``start``
+    is the sample where the fast fall begins, ``peak`` the signal's maximum over the spike and
+    ``stop`` the sample where the fall ends)."""
 
     times: np.ndarray
     start: np.ndarray
@@ -33,6 +54,7 @@ class Spikes:
     stop: np.ndarray
     threshold: float
     hysteresis: float
+    on: str = "signal"
 
     def __len__(self) -> int:
         return len(self.times)
@@ -40,9 +62,11 @@ class Spikes:
 
 def detect_spikes(t, x, *, threshold: float | None = None, hysteresis: float | None = None,
                   refractory: float = 0.0) -> Spikes:
-    """Detect spikes in ``x(t)`` (see the module docstring). Defaults: ``threshold`` half way
-    between the signal's minimum and maximum, ``hysteresis`` a quarter of that range. A
-    signal with no excursion (max - min below 1e-30) has no spikes."""
+    """Detect spikes in ``x(t)`` (see the module docstring). Without ``threshold``: on the
+    fall rate, with thresholds relative to the largest fall (works on a membrane voltage and
+    on a device current; ``hysteresis`` must then be None too). With ``threshold``: on the
+    signal; ``hysteresis`` defaults to a quarter of the signal's range. A signal with no
+    excursion (max - min below 1e-30) has no spikes."""
     t = np.asarray(t, dtype=float)
     x = np.asarray(x, dtype=float)
     if t.shape != x.shape or t.ndim != 1:
@@ -50,6 +74,10 @@ def detect_spikes(t, x, *, threshold: float | None = None, hysteresis: float | N
     empty = np.array([], dtype=int)
     if len(x) < 2:
         return Spikes(np.array([]), empty, empty, empty, float("nan"), float("nan"))
+    if threshold is None:
+        if hysteresis is not None:
+            raise ValueError("hysteresis without threshold: the default detection sets both")
+        return _detect_falls(t, x, refractory)
     lo_x, hi_x = float(np.min(x)), float(np.max(x))
     span = hi_x - lo_x
     if threshold is None:
@@ -98,6 +126,31 @@ def detect_spikes(t, x, *, threshold: float | None = None, hysteresis: float | N
                 last = tn
         times, start, peak, stop = times[keep], start[keep], peak[keep], stop[keep]
     return Spikes(times, start, peak, stop, float(threshold), float(hysteresis))
+
+
+def _detect_falls(t, x, refractory: float) -> Spikes:
+    """The default detection: a Schmitt trigger on the fall rate -dx/dt (module docstring)."""
+    dt = np.diff(t)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rate = np.where(dt > 0, -np.diff(x) / np.where(dt > 0, dt, 1.0), 0.0)
+    rate = np.where(np.isfinite(rate), rate, 0.0)
+    top = float(np.max(rate))
+    empty = np.array([], dtype=int)
+    if not top > 0 or float(np.max(x) - np.min(x)) < 1e-30:
+        return Spikes(np.array([]), empty, empty, empty, float("nan"), float("nan"), "fall rate")
+    # rate[k] is the fall over samples k..k+1, placed at t[k] (where that fall begins)
+    sp = detect_spikes(t[:-1], rate, threshold=FALL_THRESHOLD * top,
+                       hysteresis=FALL_HYSTERESIS * top, refractory=refractory)
+    if not len(sp):
+        return Spikes(np.array([]), empty, empty, empty, sp.threshold, sp.hysteresis,
+                      "fall rate")
+    start = sp.start + 1                             # the sample where the fast fall begins
+    stop = np.minimum(sp.stop + 1, len(x) - 1)
+    times = t[np.minimum(start, len(t) - 1)]
+    prev_stop = np.concatenate([[0], stop[:-1]])
+    peak = np.array([a + int(np.argmax(x[a:b + 1])) for a, b in zip(prev_stop, start)],
+                    dtype=int)
+    return Spikes(times, start, peak, stop, sp.threshold, sp.hysteresis, "fall rate")
 
 
 def _segment_argmax(x, begin, end) -> np.ndarray:
@@ -195,10 +248,15 @@ class Classification:
     features: dict = field(default_factory=dict)
 
 
-def classify(times, stimulus, *, cv_stochastic: float = 0.05, silence_factor: float = 5.0
-             ) -> Classification:
+def classify(times, stimulus=None, *, t_stop: float | None = None,
+             cv_stochastic: float = 0.05, silence_factor: float = 5.0) -> Classification:
     """Label a response as one of :data:`LABELS`, using the stimulus description
     (``kind``, ``segments``, ``t_stop``; see :class:`neurospice.circuits.neurons.Stimulus`).
+
+    Without a stimulus (``None``) the response is read as one to a sustained step from
+    t = 0 to ``t_stop`` (the end of the record; required, an ArgumentError otherwise, since
+    the silence after a burst cannot be judged without it). Anything else that is not a
+    stimulus description is an ArgumentError naming the missing attribute.
 
     Rules, in order (spikes before the stimulus onset are ignored):
 
@@ -217,28 +275,39 @@ def classify(times, stimulus, *, cv_stochastic: float = 0.05, silence_factor: fl
       a single spike is ``latency``.
     """
     times = np.asarray(times, dtype=float)
-    onset, end = stimulus.segments[0][0], stimulus.segments[-1][1]
-    end = min(end, stimulus.t_stop)
+    if stimulus is None:
+        if t_stop is None or not float(t_stop) > 0:
+            raise ArgumentError("classify without a stimulus needs t_stop > 0 (the end of "
+                                f"the record), got {t_stop!r}")
+        kind, segments, end = "step", ((0.0, float(t_stop), float("nan")),), float(t_stop)
+    else:
+        missing = [a for a in ("kind", "segments", "t_stop") if not hasattr(stimulus, a)]
+        if missing:
+            raise ArgumentError(f"classify: stimulus {type(stimulus).__name__} has no "
+                                f"{', '.join(missing)} (give a neurons.Stimulus, or None "
+                                "with t_stop)")
+        kind, segments = stimulus.kind, stimulus.segments
+        end = min(segments[-1][1], stimulus.t_stop if t_stop is None else float(t_stop))
+    onset = segments[0][0]
     times = times[times >= onset]
     feats: dict = {"n_spikes": int(len(times))}
     if not len(times):
         return Classification("quiescent", feats)
     feats["latency"] = float(times[0] - onset)
-    kind = stimulus.kind
     if kind == "pulses":
-        starts = np.array([s[0] for s in stimulus.segments])
+        starts = np.array([s[0] for s in segments])
         k = int(np.searchsorted(starts, times[0], side="right"))
         feats["first_spike_pulse"] = k
         return Classification("integration" if k >= 2 else "tonic", feats)
     if kind == "staircase":
-        rates = [firing_rate(times, a, b) for a, b, _ in stimulus.segments]
+        rates = [firing_rate(times, a, b) for a, b, _ in segments]
         feats["rates"] = rates
         firing = [r > 0 for r in rates]
         if not firing[0] and any(firing):
             first = firing.index(True)
             tail = rates[first:]
             if all(tail[j + 1] >= tail[j] for j in range(len(tail) - 1)) and all(tail):
-                feats["threshold_level"] = stimulus.segments[first][2]
+                feats["threshold_level"] = segments[first][2]
                 return Classification("lif", feats)
         return Classification("tonic", feats)
     if kind == "pulse":

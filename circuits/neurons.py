@@ -35,7 +35,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from neurospice.errors import NetlistError
+from neurospice.errors import ArgumentError, NetlistError
 from neurospice.netlists.circuit import Circuit, Pulse, Pwl
 
 MEMBRANE = "v(mem)"
@@ -80,6 +80,31 @@ class Stimulus:
 
 
 # --------------------------------------------------------------------------- the neuron
+
+SOLVER_OPTIONS = {"osdi": {"vntol": 1e-7, "abstol": 1e-10},
+                  "subckt": {"vntol": 1e-6, "abstol": 1e-10}}
+"""The tolerances a neuron circuit carries besides its ``reltol`` and ``method`` (fields of
+:class:`NbOxNeuron`), per rendering; ngspice and ngspice-shared read them as written, VACASK
+under its own option names (``method="gear"`` as ``tran_method="gear2"``).
+
+Why ``method="gear"`` by default: the device's temperature is a stiff state (tau_th =
+r_th c_th ~ 1 ns against a 10 ns maximum step; a spike moves it in picoseconds). The
+trapezoidal rule is A-stable but not L-stable: a mode much faster than the step is not damped
+but flips sign from step to step (trapezoidal ringing), and ngspice's truncation-error step
+control reads the ringing as error. With the tolerances the spike timing needs (reltol 1e-5,
+vntol 1e-7) it shrank the step to ~1e-11 s and never let it grow back: ``tonic(1.0)`` and
+``tonic(1.1)`` (Verilog-A) crawled through the input edge at t = 1.0025 us for minutes, and
+the behavioral rendering stopped with "timestep too small (trouble with node mem)" at
+2.5-2.6 V; each went away or moved when any one tolerance was changed, the signature of
+ringing, not of a discontinuity in the model. Gear (BDF2) is L-stable and damps the fast
+mode: every preset runs across its whole :data:`RANGES` on every simulator and rendering
+(``tests/test_neuron_ranges.py``). ``method="trap"`` stays available on the neuron.
+
+Why vntol 1e-6 for the behavioral rendering: with gear and vntol 1e-7 it still stopped once in
+a 20-point tonic grid (2.61 V, "timestep too small at 9.1 us, trouble with node mem": Newton
+at a switching event, on a deck whose helper nodes hold conductances in mS and temperatures in
+kK); 1 uV on a membrane that swings by ~1 V (reltol 1e-5 already allows 10 uV there) runs
+every grid point, 20 and 27 per range, with unchanged spike counts."""
 
 def _pulse_value(w: Pulse, t):
     """SPICE PULSE evaluated at times ``t`` (vectorised)."""
@@ -166,7 +191,9 @@ class NbOxNeuron:
     ``noise``: temperature-noise gain ``t_noise`` (K per unit sample; 0 = deterministic),
     with ``noise_seed`` and ``noise_dt`` for the seeded PWL (the same realisation in every
     simulator and in numpy). ``t_stop``, ``t_step`` and ``max_step``: the transient
-    (``max_step`` also bounds the numpy integrator)."""
+    (``max_step`` also bounds the numpy integrator). ``reltol`` and ``method``: the
+    transient's solver options (see :data:`SOLVER_OPTIONS` for why ``gear`` is the
+    default)."""
 
     v_in: object = 2.0
     r_s: float = 20e3
@@ -181,12 +208,16 @@ class NbOxNeuron:
     t_step: float = 5e-9
     max_step: float = 10e-9
     reltol: float = 1e-5
+    method: str = "gear"
 
     def __post_init__(self):
         for name in ("r_s", "c_m", "t_stop", "t_step", "max_step", "noise_dt", "reltol"):
             if not float(getattr(self, name)) > 0:
                 raise NetlistError(f"NbOxNeuron: {name} must be positive, got "
                                    f"{getattr(self, name)!r}")
+        if self.method not in ("gear", "trap"):
+            raise NetlistError(f"NbOxNeuron: method must be 'gear' or 'trap', got "
+                               f"{self.method!r:.80}")
         if self.noise < 0:
             raise NetlistError(f"NbOxNeuron: noise must be >= 0, got {self.noise!r}")
 
@@ -231,8 +262,12 @@ class NbOxNeuron:
         if self.readout:
             c.vsource("sns", "sense", "0", 0.0)
         c.option("reltol", self.reltol)
-        c.option("vntol", 1e-7)
-        c.option("abstol", 1e-10)
+        if rendering not in SOLVER_OPTIONS:
+            raise NetlistError(f"NbOxNeuron: rendering must be one of "
+                               f"{', '.join(SOLVER_OPTIONS)}, got {rendering!r:.80}")
+        for name, value in SOLVER_OPTIONS[rendering].items():
+            c.option(name, value)
+        c.option("method", self.method)
         c.tran(self.t_step, self.t_stop, max_step=self.max_step)
         return c
 
@@ -463,6 +498,70 @@ def phasic_burst(amplitude: float = 1.66, *, rendering: str = "osdi", onset: flo
 
 PRESETS = {"tonic": tonic, "stochastic": stochastic, "lif": lif, "latency": latency,
            "integration": integration, "phasic_burst": phasic_burst}
+
+
+@dataclass(frozen=True)
+class OperatingRange:
+    """The range of one input over which a preset is declared to work: on ngspice (Verilog-A
+    and behavioral renderings), ngspice-shared and VACASK, every point finishes and the
+    simulators agree on the spike count within one spike (``tests/test_neuron_ranges.py``
+    runs the grid).
+
+    ``parameter``: the preset's keyword argument (for :func:`lif`, ``levels`` given one level,
+    a single current step: an f-I point). ``low``/``high``: its bounds, in ``unit`` (SI).
+    ``trend``: what the physics says the response does as the input rises (``"rate_up"``:
+    the spike count never falls; ``"latency_down"``: the first spike never comes later;
+    ``""``: no monotonic claim, e.g. noise). ``note``: where the behaviour changes inside the
+    range."""
+
+    preset: str
+    parameter: str
+    low: float
+    high: float
+    unit: str
+    trend: str = ""
+    note: str = ""
+
+    def points(self, n: int = 20) -> np.ndarray:
+        """``n`` evenly spaced values from ``low`` to ``high`` (both included)."""
+        if n < 2:
+            raise ArgumentError(f"{self.preset} range: need at least 2 points, got {n!r}")
+        return np.linspace(self.low, self.high, n)
+
+    def build(self, value: float, **kw):
+        """``(Circuit, Stimulus)`` of the preset at ``value`` (other keywords passed on);
+        a value outside the declared range is an ArgumentError naming the range."""
+        value = float(value)
+        span = self.high - self.low
+        if not (self.low - 1e-9 * span <= value <= self.high + 1e-9 * span):
+            raise ArgumentError(f"{self.preset}: {self.parameter}={value:g} {self.unit} is "
+                                f"outside its declared range {self.low:g}-{self.high:g} "
+                                f"{self.unit} (call the preset directly to go beyond it)")
+        arg = (value,) if self.parameter == "levels" else value
+        return PRESETS[self.preset](**{self.parameter: arg}, **kw)
+
+
+#: Each preset's declared operating range (see :class:`OperatingRange`).
+RANGES = {r.preset: r for r in (
+    OperatingRange("tonic", "amplitude", 0.5, 3.0, "V", "rate_up",
+                   "quiescent below ~1.8 V (the load line misses the NDR branch), then "
+                   "tonic spiking whose rate rises with the step"),
+    OperatingRange("stochastic", "noise", 0.0, 30.0, "K", "",
+                   "0 K is the deterministic tonic neuron; the ISI jitter grows with the "
+                   "noise"),
+    OperatingRange("lif", "levels", 0.0, 200e-6, "A", "rate_up",
+                   "one current step: sub-threshold up to ~90 uA, then firing faster with "
+                   "more current (an f-I curve with a threshold)"),
+    OperatingRange("latency", "amplitude", 50e-6, 300e-6, "A", "latency_down",
+                   "silent below ~95 uA (the node never reaches V_th within the pulse); the "
+                   "delay shrinks with the amplitude"),
+    OperatingRange("integration", "amplitude", 50e-6, 300e-6, "A", "latency_down",
+                   "four pulses: silent while even four do not add up to V_th, then the "
+                   "pulse that fires comes earlier as the amplitude rises"),
+    OperatingRange("phasic_burst", "amplitude", 1.64, 1.685, "V", "",
+                   "the plateau of the burst count (4 spikes, then latched silence); "
+                   "outside it the count or the latch changes"),
+)}
 
 
 def integration_threshold(max_pulses: int = 6, *, simulator: str = "vacask", **kw):

@@ -136,3 +136,51 @@ def test_detection_throughput_1e7_samples():
     elapsed = time.perf_counter() - t0
     assert len(sp) == 9999                     # the first spike starts at t[0]: not counted
     assert elapsed < 30.0
+
+
+def _sawtooth(n_spikes=30, period=1e-6, onset=1e-6, v_th=1.0, v_h=0.6, fall=2e-9, dt=1e-9):
+    """A relaxation membrane: an RC start-up ramp from 0 V to V_th, then ``n_spikes`` cycles of
+    a slow charge V_h -> V_th and a fast (``fall``) discharge; the spike is the fall."""
+    t = np.arange(0.0, onset + (n_spikes + 0.5) * period, dt)
+    x = np.zeros_like(t)
+    ramp = (t >= onset) & (t < onset + period)
+    x[ramp] = v_th * (t[ramp] - onset) / period
+    for k in range(n_spikes):
+        a = onset + (k + 1) * period
+        seg = (t >= a) & (t < a + period)
+        tau = t[seg] - a
+        x[seg] = np.where(tau < fall, v_th - (v_th - v_h) * tau / fall,
+                          v_h + (v_th - v_h) * (tau - fall) / (period - fall))
+    return t, x
+
+
+def test_default_detection_on_a_membrane_voltage_finds_every_spike():
+    """The issue's case: 30 spikes on a membrane voltage with a start-up ramp from 0 V (the old
+    midpoint default found 1); and the same spikes riding on a baseline that steps down."""
+    t, x = _sawtooth()
+    sp = detect_spikes(t, x)
+    assert len(sp) == 30 and sp.on == "fall rate"
+    np.testing.assert_allclose(sp.times, 1e-6 + np.arange(1, 31) * 1e-6, rtol=0, atol=2e-9)
+    x2 = np.where(t > 16e-6, x - 0.3, x)          # a baseline shift half way: still 30
+    assert len(detect_spikes(t, x2)) == 30
+    with pytest.raises(ValueError, match="hysteresis without threshold"):
+        detect_spikes(t, x, hysteresis=0.1)
+
+
+def test_default_detection_on_current_pulses():
+    t, x = _train([10e-6, 23.3e-6, 40.01e-6], width=20e-9, height=2e-3, base=5e-6)
+    sp = detect_spikes(t, x)
+    assert len(sp) == 3
+    np.testing.assert_allclose(t[sp.peak], [10e-6, 23.3e-6, 40.01e-6], rtol=0, atol=1.01e-9)
+
+
+def test_classify_without_a_stimulus():
+    regular = 1.0 + np.arange(50) * 2.0
+    assert classify(regular, None, t_stop=100.0).label == "tonic"
+    assert classify(2.0 + 0.2 * np.arange(6), t_stop=100.0).label == "phasic_burst"
+    assert classify([], None, t_stop=1.0).label == "quiescent"
+    from neurospice.errors import ArgumentError
+    with pytest.raises(ArgumentError, match="t_stop"):
+        classify(regular, None)
+    with pytest.raises(ArgumentError, match="has no kind"):
+        classify(regular, object())
