@@ -1,8 +1,8 @@
 """``neurospice rfnet``: train an RF network, evaluate it, export its netlists.
 
     neurospice rfnet train DATA --layers 256,128,10 --out DIR
-    neurospice rfnet eval DIR DATA [--level envelope|netlist]
-    neurospice rfnet export DIR --level envelope|rf --dialect ngspice|xyce|vacask
+    neurospice rfnet eval DIR DATA [--level envelope|netlist|rf] [--workers N]
+    neurospice rfnet export DIR --level envelope|netlist|rf --dialect ngspice|xyce|vacask
 
 DATA is a spectra file (HDF5/CSV, see :mod:`.data`) or ``synthetic:TASK`` (xor, band,
 circles, moons). DIR receives ``network.json`` (the description, reloadable),
@@ -19,6 +19,11 @@ from pathlib import Path
 import numpy as np
 
 from neurospice.netlists.dialects import DIALECTS, NETLIST_DIALECTS
+
+
+LEVELS = ("envelope", "netlist", "rf")
+"""The levels of ``rfnet eval`` and ``rfnet export``: the numpy envelope model, its netlist
+(an operating point), the RF transient netlist."""
 
 
 def load_data(spec: str, seed: int = 0):
@@ -59,14 +64,18 @@ def add_parser(subparsers) -> None:
     e = sub.add_parser("eval", help="accuracy of a trained network")
     e.add_argument("dir", type=Path)
     e.add_argument("data")
-    e.add_argument("--level", choices=("envelope", "netlist"), default="envelope")
+    e.add_argument("--level", choices=LEVELS, default="envelope",
+                   help="envelope: the numpy model; netlist: the envelope netlist's operating "
+                        "point; rf: the RF transient netlist (small networks)")
+    e.add_argument("--workers", type=int, default=2, help="parallel simulator runs")
     e.add_argument("--simulator", default="ngspice")
     e.add_argument("--samples", type=int, default=None, help="first N test samples only")
     e.set_defaults(func=cmd_eval)
 
     x = sub.add_parser("export", help="write the trained network as a netlist")
     x.add_argument("dir", type=Path)
-    x.add_argument("--level", choices=("envelope", "rf"), required=True)
+    x.add_argument("--level", choices=LEVELS, required=True,
+                   help="envelope and netlist: the envelope netlist; rf: the RF transient")
     x.add_argument("--dialect", choices=NETLIST_DIALECTS, default="ngspice")
     x.add_argument("--data", default=None, help="take the input from this data set")
     x.add_argument("--sample", type=int, default=0, help="test sample used as the input")
@@ -162,14 +171,25 @@ def _train_and_write(args, ds, sizes) -> int:
     out = Path(args.out)                                 # empty, or --force was given
     net.save(out / "network.json", overwrite=True)
     write_text_atomic(out / "devices.json", json.dumps(device_parameters(net)), overwrite=True)
+    from neurospice.circuits.rfnet.baselines import train_baseline
+
+    base = train_baseline(sizes, ds.x_train, ds.y_train, x_test=ds.x_test, y_test=ds.y_test,
+                          seed=args.seed)
     summary = {"data": args.data, "layers": sizes, "devices": net.device_count,
                "train_accuracy": hist.train_acc[-1], "test_accuracy": hist.test_acc[-1],
-               "seconds": hist.seconds, "restarts_tried": tried, "loss": hist.loss,
-               "test_accuracy_per_epoch": hist.test_acc}
+               "validation_accuracy": hist.val_acc[-1] if hist.val_acc else None,
+               "best_epoch": hist.best_epoch, "stopped_early": hist.stopped_early,
+               "seconds": hist.total_seconds, "seconds_kept_restart": hist.seconds,
+               "seconds_per_restart": hist.restart_seconds, "restarts_tried": tried,
+               "loss": hist.loss, "test_accuracy_per_epoch": hist.test_acc,
+               "baseline": {"name": base.name, "train_accuracy": base.train_accuracy,
+                            "test_accuracy": base.test_accuracy, "seconds": base.seconds}}
     write_text_atomic(out / "training.json", json.dumps(summary), overwrite=True)
-    print(f"trained {sizes} ({net.device_count['total']} devices) in {hist.seconds:.1f} s: "
-          f"train {100 * hist.train_acc[-1]:.2f} %, test {100 * hist.test_acc[-1]:.2f} %; "
-          f"written to {out}")
+    print(f"trained {sizes} ({net.device_count['total']} devices) in {hist.total_seconds:.1f} s "
+          f"({tried} restart(s); the kept one {hist.seconds:.1f} s, best epoch "
+          f"{hist.best_epoch}): train {100 * hist.train_acc[-1]:.2f} %, test "
+          f"{100 * hist.test_acc[-1]:.2f} %; written to {out}")
+    print(base.line())
     return 0
 
 
@@ -196,6 +216,22 @@ def cmd_eval(args) -> int:
         print(f"envelope netlist ({args.simulator}): test accuracy {100 * acc:.2f} %, "
               f"largest difference from numpy {rel:.2e} of the largest score")
         print("power, first sample: " + ", ".join(f"{k} {1e3 * v:.4f} mW" for k, v in pw.items()))
+    elif args.level == "rf":
+        from neurospice.circuits.rfnet import rf_netlist as RF
+
+        _positive(args, "workers")
+        res = RF.evaluate(net, x, simulator=args.simulator, workers=args.workers,
+                          show_progress=True)
+        ok = np.array([e is None for e in res["errors"]])
+        same = float(np.mean(net.classify(res["scores"][ok]) == net.classify(ref[ok]))) \
+            if ok.any() else 0.0
+        acc = float(np.mean(net.classify(res["scores"][ok]) == y[ok])) if ok.any() else 0.0
+        print(f"RF transient ({args.simulator}, {args.workers} workers, {res['seconds']:.1f} s): "
+              f"test accuracy {100 * acc:.2f} % on {int(ok.sum())} samples, same class as the "
+              f"envelope for {100 * same:.2f} %; {res['read_out']}")
+        for k, err in enumerate(res["errors"]):
+            if err is not None:
+                print(f"sample {k}: failed: {err}")
     return 0
 
 
@@ -215,7 +251,7 @@ def cmd_export(args) -> int:
         x = x_test[args.sample]
     else:
         x = np.full(net.layers[0].n_in, 0.5e-6)
-    if args.level == "envelope":
+    if args.level in ("envelope", "netlist"):
         c = EN.build(net, x)
         c.op()
     else:

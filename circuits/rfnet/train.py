@@ -15,10 +15,22 @@ from neurospice.circuits.rfnet.network import RFNetwork
 
 @dataclass
 class History:
+    """One training run (per evaluated epoch: loss, accuracies on the training, validation
+    and test sets), the epoch whose parameters were kept (early stopping: the lowest
+    validation loss; the last epoch without a validation set), ``seconds`` of this run, and
+    from :func:`fit`: ``total_seconds`` and ``restart_seconds`` of every restart tried (the
+    wall time spent, not only the kept run's)."""
+
     loss: list = field(default_factory=list)
     train_acc: list = field(default_factory=list)
     test_acc: list = field(default_factory=list)
+    val_acc: list = field(default_factory=list)
+    val_loss: list = field(default_factory=list)
+    best_epoch: int = 0
+    stopped_early: bool = False
     seconds: float = 0.0
+    total_seconds: float = 0.0
+    restart_seconds: list = field(default_factory=list)
 
 
 class Adam:
@@ -53,12 +65,17 @@ def progress(text: str, frac: float, stream=None) -> None:
 
 def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift: float = 0.02,
           lr_bias_v: float = 2e-5, seed: int = 0, x_test=None, y_test=None,
-          show_progress: bool = False, lr_decay: float = 1.0, eval_every: int = 1) -> History:
+          show_progress: bool = False, lr_decay: float = 1.0, eval_every: int = 1,
+          x_val=None, y_val=None, patience: int | None = 20, l2: float = 1e-3) -> History:
     """Train ``net`` in place on powers ``x`` (W) and labels ``y``. Learning rates: Adam's step
     for the shifts (linewidths) and the biases (V); ``lr_decay`` multiplies both each epoch.
-    Accuracies are recorded every ``eval_every`` epochs and after the last (each costs a
-    forward pass over the data; a step's cost hardly depends on the batch size, so large
-    batches and sparse evaluation make training of big networks fast)."""
+    Regularisation: ``l2`` (per linewidth^2) pulls the shifts towards the resonances' rest
+    positions. With a validation set (``x_val``, ``y_val``) the parameters of the epoch with
+    the lowest validation loss are kept and training stops after ``patience`` evaluations
+    without improvement (None: never). Accuracies are recorded every ``eval_every`` epochs and
+    after the last (each costs a forward pass over the data; a step's cost hardly depends on
+    the batch size, so large batches and sparse evaluation make training of big networks
+    fast). The test set, if given, is only reported, never used to choose."""
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=int)
     rng = np.random.default_rng(seed)
@@ -69,13 +86,18 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
     opt = Adam(params, lrs)
     hist = History()
     t0 = time.perf_counter()
+    best_loss, kept, waited = np.inf, None, 0
     for ep in range(epochs):
         order = rng.permutation(len(x))
         losses = []
         for s in range(0, len(x), batch):
             idx = order[s:s + batch]
             loss, grads = net.loss_and_grads(x[idx], y[idx])
-            opt.step([g for pair in grads for g in pair])
+            flat = [g for pair in grads for g in pair]
+            if l2:
+                for k in range(0, len(flat), 2):          # the shifts
+                    flat[k] = flat[k] + l2 * params[k]
+            opt.step(flat)
             losses.append(loss)
         opt.lrs = [lr * lr_decay for lr in opt.lrs]
         hist.loss.append(float(np.mean(losses)))
@@ -84,26 +106,69 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
         hist.train_acc.append(net.accuracy(x, y))
         if x_test is not None:
             hist.test_acc.append(net.accuracy(x_test, y_test))
+        if x_val is not None:
+            hist.val_loss.append(net.loss_and_grads(x_val, y_val)[0])
+            hist.val_acc.append(net.accuracy(x_val, y_val))
+            if hist.val_loss[-1] < best_loss - 1e-9:
+                best_loss, waited, hist.best_epoch = hist.val_loss[-1], 0, ep + 1
+                kept = [p.copy() for p in params]
+            else:
+                waited += 1
+        else:
+            hist.best_epoch = ep + 1
         if show_progress:
-            extra = f" test {100 * hist.test_acc[-1]:.1f} %" if hist.test_acc else ""
+            extra = f" val {100 * hist.val_acc[-1]:.1f} %" if hist.val_acc else ""
+            extra += f" test {100 * hist.test_acc[-1]:.1f} %" if hist.test_acc else ""
             progress(f"train epoch {ep + 1}/{epochs} loss {hist.loss[-1]:.3f}{extra}",
                      (ep + 1) / epochs)
+        if patience is not None and kept is not None and waited >= patience:
+            hist.stopped_early = True
+            if show_progress:
+                progress(f"stopped at epoch {ep + 1}: no better validation loss for "
+                         f"{patience} evaluations", 1.0)
+            break
+    if kept is not None:                  # the best validation epoch's parameters
+        for p, k in zip(params, kept):
+            p[...] = k
+        hist.train_acc.append(net.accuracy(x, y))
+        if x_test is not None:
+            hist.test_acc.append(net.accuracy(x_test, y_test))
+        hist.val_acc.append(net.accuracy(x_val, y_val))
+        hist.val_loss.append(best_loss)
     hist.seconds = time.perf_counter() - t0
     return hist
 
 
 def fit(build, x, y, *, restarts: int = 1, target: float = 1.0, x_test=None, y_test=None,
-        show_progress: bool = False, **kw):
+        show_progress: bool = False, validation: float = 0.2, split_seed: int = 0, **kw):
     """Train ``build(seed)`` networks from ``restarts`` seeds (a tiny network can stall in a
-    poor local minimum) and keep the one with the best training accuracy, stopping early
-    once it reaches ``target``. Returns (network, history, seeds tried)."""
-    best = None
+    poor local minimum) and keep the best, stopping once one reaches ``target``.
+
+    ``validation`` (default 0.2; 0 for none) of the training set, stratified by class, is held
+    out: each run stops early on its loss (see :func:`train`) and the restart with the best
+    validation accuracy is kept (ties: the lower validation loss); without it, the best
+    training accuracy. The test set is only reported. Returns (network, history of the kept
+    run, seeds tried); the history's ``total_seconds`` is the wall time of every restart."""
+    from neurospice.circuits.rfnet.baselines import split_validation
+
+    x = np.asarray(x, dtype=float)
+    y = np.asarray(y, dtype=int)
+    tr, va = split_validation(y, validation, split_seed)
+    val = {"x_val": x[va], "y_val": y[va]} if len(va) else {}
+    t0 = time.perf_counter()
+    best, seconds, tried = None, [], 0
     for seed in range(restarts):
         net = build(seed)
-        hist = train(net, x, y, seed=seed, x_test=x_test, y_test=y_test,
-                     show_progress=show_progress, **kw)
-        if best is None or hist.train_acc[-1] > best[1].train_acc[-1]:
-            best = (net, hist)
-        if hist.train_acc[-1] >= target:
-            return best[0], best[1], seed + 1
-    return best[0], best[1], restarts
+        hist = train(net, x[tr], y[tr], seed=seed, x_test=x_test, y_test=y_test,
+                     show_progress=show_progress, **val, **kw)
+        seconds.append(hist.seconds)
+        tried = seed + 1
+        score = (hist.val_acc[-1], -hist.val_loss[-1]) if val else (hist.train_acc[-1], 0.0)
+        if best is None or score > best[2]:
+            best = (net, hist, score)
+        if score[0] >= target:
+            break
+    hist = best[1]
+    hist.total_seconds = time.perf_counter() - t0
+    hist.restart_seconds = seconds
+    return best[0], hist, tried

@@ -1,0 +1,91 @@
+"""RF networks on tasks they were not tuned on, each beside its conventional baseline trained
+with the same protocol (validation split, early stopping, restarts; circuits/rfnet/baselines):
+a single layer against logistic regression, hidden layers against an MLP of the same shape.
+The issue's bound: within 1 point of the baseline's test accuracy.
+
+Three non-linearly separable tasks, generated here with numpy (seeded): concentric circles,
+two moons, a checkerboard. Measured (seed 0, 400 train / 400 test): single layer 61.8 / 84.3 /
+61.0 % vs logistic regression 65.0 / 85.0 / 57.5 %; 2-4-1 about 90 / 88 / 91 % vs the MLP's
+97.5 / 96.5 / 94 %. The cases still short of the bound are strict xfails (issue #15 open): a
+single chain's resonators have fixed polarities, so its weights' signs are fixed, which a
+logistic regression's are not; the hidden layers' oscillators train to well below the MLP.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from neurospice.circuits.rfnet.baselines import train_baseline
+from neurospice.circuits.rfnet.data import Dataset
+from neurospice.circuits.rfnet.network import RFNetwork
+from neurospice.circuits.rfnet.train import fit
+
+
+def _points(task, n, rng):
+    if task == "circles":
+        lab = rng.integers(0, 2, n)
+        r = np.where(lab == 1, 0.18, 0.38) + rng.normal(0, 0.05, n)
+        th = rng.uniform(0, 2 * np.pi, n)
+        pts = 0.5 + np.c_[r * np.cos(th), r * np.sin(th)]
+    elif task == "moons":
+        lab = rng.integers(0, 2, n)
+        th = rng.uniform(0, np.pi, n)
+        x = np.where(lab == 0, np.cos(th), 1 - np.cos(th))
+        y = np.where(lab == 0, np.sin(th), 0.5 - np.sin(th))
+        pts = np.c_[(x + 1) / 3, (y + 0.5) / 1.5] + rng.normal(0, 0.08, (n, 2))
+    else:                                                   # checkerboard, 2 x 2
+        pts = rng.uniform(0, 1, (n, 2))
+        lab = ((pts[:, 0] > 0.5) ^ (pts[:, 1] > 0.5)).astype(int)
+        pts = pts + rng.normal(0, 0.03, (n, 2))
+    return np.clip(pts, 0, 1), lab
+
+
+def _task(name, seed=0, n=400, p_max=1e-6):
+    rng = np.random.default_rng(seed)
+    a, la = _points(name, n, rng)
+    b, lb = _points(name, n, rng)
+    return Dataset(a * p_max, la, b * p_max, lb, np.array([4e9, 6e9]), name=name)
+
+
+def _compare(task, sizes):
+    ds = _task(task)
+    osc = None if len(sizes) == 2 else [np.linspace(3e9, 7e9, sizes[1])]
+    net, hist, tried = fit(lambda s: RFNetwork.build(sizes, ds.freq_hz, osc_freq_hz=osc, seed=s,
+                                                     init_shift=1.0),
+                           ds.x_train, ds.y_train, restarts=5, epochs=200, batch=32,
+                           lr_shift=0.05, lr_bias_v=2e-4, x_test=ds.x_test, y_test=ds.y_test)
+    base = train_baseline(sizes, ds.x_train, ds.y_train, x_test=ds.x_test, y_test=ds.y_test)
+    rf = net.accuracy(ds.x_test, ds.y_test)
+    print(f"\n{task} {sizes}: RF test {100 * rf:.2f} % ({tried} restarts, "
+          f"{hist.total_seconds:.1f} s); {base.line()}")
+    assert hist.total_seconds >= sum(hist.restart_seconds) >= hist.seconds
+    return rf, base.test_accuracy
+
+
+SHORT = {("circles", 1): "single chain 61.8 % vs logistic regression 65.0 % (fixed signs)",
+         ("circles", 2): "2-4-1 about 90 % vs the MLP's 97.5 %",
+         ("moons", 2): "2-4-1 about 88 % vs the MLP's 96.5 %",
+         ("checker", 2): "2-4-1 about 91 % vs the MLP's 94 %"}
+
+
+def _cases(depth, marks=()):
+    out = []
+    for task in ("circles", "moons", "checker"):
+        m = list(marks)
+        if (task, depth) in SHORT:
+            m.append(pytest.mark.xfail(strict=True, reason=SHORT[(task, depth)]))
+        out.append(pytest.param(task, marks=m))
+    return out
+
+
+@pytest.mark.parametrize("task", _cases(1))
+def test_single_layer_within_a_point_of_logistic_regression(task):
+    rf, base = _compare(task, [2, 1])
+    assert rf >= base - 0.01
+
+
+@pytest.mark.parametrize("task", _cases(2, [pytest.mark.slow]))
+def test_hidden_layer_within_a_point_of_the_same_shape_mlp(task):
+    rf, base = _compare(task, [2, 4, 1])
+    assert rf >= base - 0.01
