@@ -161,11 +161,7 @@ def run_fit(args) -> int:
         from neurospice.errors import ArgumentError
 
         raise ArgumentError(f"--seed must be in [0, 2**32), got {args.seed}")
-    _check_out(Path(args.out), args.data, args.force)
-    from neurospice.fileio import output_folder
-
-    with output_folder(args.out, overwrite=True):     # checked above; made before the fit
-        return _fit_and_write(args, recipe)
+    return _fit_and_write(args, recipe)
 
 
 def _fit_and_write(args, recipe) -> int:
@@ -206,8 +202,12 @@ def _fit_and_write_here(args, recipe) -> int:
                                    f"{recipe.name} (known: {', '.join(known)})")
     if recipe.cli_kwargs is not None:
         kw.update(recipe.cli_kwargs(args))
-    cal = recipe.run(data, **kw)
-    paths = write_outputs(cal, args.out, overwrite=args.force)
+    from neurospice.fileio import output_folder
+
+    _check_out(Path(args.out), args.data, args.force)   # arguments and data first, then this
+    with output_folder(args.out, overwrite=True):     # checked above; made before the fit
+        cal = recipe.run(data, **kw)
+        paths = write_outputs(cal, args.out, overwrite=args.force)
     for fit in cal.shown_fits().values():
         print(fit.summary())
     for v in cal.verification:
