@@ -1,6 +1,7 @@
 """RF network benchmarks: training time of the drone network (256 -> 128 -> 10); per-sample
 cost of the envelope model in numpy vs the envelope netlist (ngspice) vs the full RF transient
-netlist, as ratios; how the envelope netlist's operating-point time grows with network size.
+netlist, as ratios; the wall time of ``rfnet eval --level rf`` on 24 samples with 2 workers;
+how the envelope netlist's operating-point time grows with network size.
 
 Run alone with ``.venv/bin/python bench/bench_rfnet.py`` from the repository root (or through
 ``make bench``). Prints ratios measured in this one run; nothing is asserted.
@@ -59,6 +60,23 @@ def per_sample_cost():
     T.ratio("RF transient / numpy", t_rf, t_np)
 
 
+def rf_eval_batch():
+    """``rfnet eval --level rf``'s engine: 24 samples' RF transients through run_many on 2
+    workers (the acceptance's setting), wall time and per-sample time against one sample."""
+    T.header("RF transient evaluation of 24 samples (8 MTJs, run_many, 2 workers)")
+    ds = synthetic("xor", seed=0)
+    net = RFNetwork.build([2, 2, 1], ds.freq_hz, osc_freq_hz=[[4e9, 6e9]], init_shift=1.0)
+    x = ds.x_test[:24]
+    one = T.measure(lambda: RF.evaluate(net, x[:1], workers=1), repeats=1)
+    res = RF.evaluate(net, x, workers=2)
+    T.row("RF eval, 24 samples, 2 workers (wall)", res["seconds"], "s")
+    T.row("RF eval, one sample, 1 worker", one)
+    T.ratio("24 samples on 2 workers / one sample", T.Timing([res["seconds"]]), one)
+    env = net.forward(x)
+    same = np.mean(net.classify(res["scores"]) == net.classify(env))
+    T.row("same class as the envelope", 100 * same, "%")
+
+
 def op_scaling():
     T.header("envelope netlist OP time vs size (256 tones, band 8; ngspice, build included)")
     base = None
@@ -78,4 +96,5 @@ def op_scaling():
 if __name__ == "__main__":
     drone_training()
     per_sample_cost()
+    rf_eval_batch()
     op_scaling()
