@@ -91,9 +91,18 @@ def _models(args) -> int:
         print()
         print(device.table())
         return 0
-    from neurospice.compact_models.export import export, read_card
+    from neurospice.compact_models.export import export, export_folder, read_card
 
     params = read_card(args.params) if args.params else None
+    if args.out and args.dialect is None:   # the self-contained folder
+        from neurospice.fileio import check_not_input, output_folder
+
+        check_not_input([args.out], [args.params] if args.params else [])
+        with output_folder(args.out, overwrite=args.force) as folder:
+            for target in export_folder(device, folder, params, overwrite=args.force):
+                print(f"wrote {target}")
+        return 0
+    args.dialect = args.dialect or "ngspice"
     text = export(device, args.dialect, params)
     if args.out:
         from neurospice.fileio import write_text_atomic
@@ -171,10 +180,13 @@ def build_parser() -> argparse.ArgumentParser:
                                       "ready-to-include file; render the committed files")
     s.add_argument("action", nargs="?", choices=["show", "export", "render"])
     s.add_argument("name", nargs="?", help="device name (see `neurospice models`)")
-    s.add_argument("--dialect", default="ngspice", choices=list(DIALECTS))
+    s.add_argument("--dialect", choices=list(DIALECTS),
+                   help="export one card in this dialect (default without --out: ngspice)")
     s.add_argument("--params", help="JSON parameter card (e.g. written by `neurospice fit`)")
-    s.add_argument("--out", help="file to write (default: standard output); with --dialect "
-                                 "vacask also DEVICE.va beside it")
+    s.add_argument("--out", help="without --dialect: a new or empty folder that gets every "
+                                 "card, the compiled .osdi and example decks for plain ngspice "
+                                 "and VACASK; with --dialect: the card's file (default: "
+                                 "standard output; vacask also writes DEVICE.va beside it)")
     s.add_argument("--force", action="store_true", help="replace existing files")
     s.add_argument("--check", action="store_true", help="with render: only report drift")
     s.set_defaults(func=_models)
