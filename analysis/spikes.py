@@ -18,7 +18,8 @@ its threshold at :data:`FALL_THRESHOLD` and its hysteresis at :data:`FALL_HYSTER
 largest fall rate (relative to the spike amplitude, not to the waveform's range): slow
 start-up ramps, sub-threshold plateaus and leaky decays are orders of magnitude slower and
 never count, whatever the baseline the spikes ride on. Each spike's time is the start of its
-fast fall (the peak of the membrane voltage; a few ns after the current's peak).
+fast fall (the peak of the membrane voltage; a few ns after the current's peak). A signal
+without fast falls (:data:`FALL_CONTRAST`) has no spikes.
 """
 
 from __future__ import annotations
@@ -34,6 +35,10 @@ FALL_THRESHOLD = 0.2
 """Default detection: the fall-rate threshold, a fraction of the largest fall rate."""
 FALL_HYSTERESIS = 0.1
 """Default detection: the fall-rate hysteresis, a fraction of the largest fall rate."""
+FALL_CONTRAST = 8.0
+"""Default detection: a signal has spikes only where its largest fall rate is at least this
+many times its slow rate of change (the time-weighted 90th percentile of ``|dx/dt|``); a
+sub-threshold response (charging and leaking at comparable rates) has none."""
 
 LABELS = ("tonic", "stochastic", "lif", "latency", "integration", "phasic_burst", "quiescent")
 
@@ -136,7 +141,14 @@ def _detect_falls(t, x, refractory: float) -> Spikes:
     rate = np.where(np.isfinite(rate), rate, 0.0)
     top = float(np.max(rate))
     empty = np.array([], dtype=int)
-    if not top > 0 or float(np.max(x) - np.min(x)) < 1e-30:
+    # a spike is fast: its fall must beat the time-weighted 90th percentile of |dx/dt| (the
+    # signal's slow dynamics: charging, leak, start-up) by FALL_CONTRAST
+    mag = np.abs(rate)
+    order = np.argsort(mag)
+    weight = np.cumsum(np.where(dt > 0, dt, 0.0)[order])
+    slow = float(mag[order][min(np.searchsorted(weight, 0.9 * weight[-1]), len(mag) - 1)]) \
+        if weight[-1] > 0 else 0.0
+    if not top > 0 or top < FALL_CONTRAST * slow or float(np.max(x) - np.min(x)) < 1e-30:
         return Spikes(np.array([]), empty, empty, empty, float("nan"), float("nan"), "fall rate")
     # rate[k] is the fall over samples k..k+1, placed at t[k] (where that fall begins)
     sp = detect_spikes(t[:-1], rate, threshold=FALL_THRESHOLD * top,
