@@ -151,6 +151,12 @@ def ngspice_log_error(sim: Simulator, log: str, netlist: str) -> SimulationFaile
     m = _SINGULAR.search(log)
     if m:
         node = m.group(1).strip("'\"")
+        if "." in node or "#" in node:   # inside an instance: not the user's node to fix
+            return sim.failure(
+                f"singular matrix at node {node!r}, internal to instance "
+                f"{node.split('.')[0].split('#')[0]!r}.{_tried(log)} Check how the instance is "
+                "connected and driven (its model's own nodes are not yours to change).",
+                log, netlist, cls=ConvergenceError)
         return sim.failure(
             f"singular matrix at node {node!r}: it has no DC path to ground (floating node, "
             f"or a loop of voltage sources / inductors).{_tried(log)} Connect it, or add a "

@@ -181,6 +181,12 @@ class VacaskSimulator(Simulator):
         m = re.search(r"(?:zero pivot @|NaN found in vector, row) node '([^']+)'", block)
         if m:
             node = m.group(1)
+            if ":" in node:     # inside an instance: not the user's node to fix
+                return self.failure(
+                    f"analysis {name!r} aborted: singular matrix at node {node!r}, internal "
+                    f"to instance {node.split(':')[0]!r}. Check how the instance is connected "
+                    "and driven (its model's own nodes are not yours to change).", log,
+                    netlist, cls=ConvergenceError)
             return self.failure(
                 f"analysis {name!r} aborted: singular matrix at node {node!r}: it has no DC "
                 "path to ground (floating node, or a loop of voltage sources / inductors). "
