@@ -38,6 +38,7 @@ files, not sources).
 
 from __future__ import annotations
 
+import keyword
 import os
 import re
 import stat
@@ -372,6 +373,10 @@ def _expression_text(text: str, scope: _Scope, line: _Line) -> str:
                 out.append(_FUNCTION_ALIASES.get(low, low))
             elif low == "time":
                 out.append("time")
+            elif keyword.iskeyword(low) or keyword.iskeyword(ident):
+                raise line.error(f"{ident!r} in expression {text.strip()[:80]!r} is a word of "
+                                 "the expression language (a Python keyword): rename the node "
+                                 "or parameter")
             else:
                 out.append(scope.names.get(low, ident))
         elif number is not None:

@@ -619,8 +619,10 @@ class VacaskWriter:
 
     def analysis(self, a) -> list[str]:
         def sweep(x):
+            # ngspice's "lin N" is N points in all; VACASK's lin points are intervals
+            points = max(x.points - 1, 1) if x.variation == "lin" else x.points
             return (f'from={fmt(x.fstart)} to={fmt(x.fstop)} mode="{x.variation}" '
-                    f"points={x.points}")
+                    f"points={points}")
         if isinstance(a, Op):
             return [f"analysis {a.name} op"]
         if isinstance(a, Dc):

@@ -99,8 +99,11 @@ def _interp(axis: np.ndarray, y: np.ndarray, at: float) -> float:
 
 
 def _window(axis, y, start, stop):
-    lo = axis[0] if start is None else start
-    hi = axis[-1] if stop is None else stop
+    # a window end within 1e-9 of the span past the sweep's end is that end (ngspice reads
+    # "40u" as 3.9999999999999996e-05)
+    slack = 1e-9 * (axis[-1] - axis[0])
+    lo = axis[0] if start is None or axis[0] - slack <= start < axis[0] else start
+    hi = axis[-1] if stop is None or axis[-1] < stop <= axis[-1] + slack else stop
     if lo < axis[0] or hi > axis[-1] or hi < lo:
         return None, None
     inside = (axis > lo) & (axis < hi)
