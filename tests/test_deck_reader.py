@@ -1,0 +1,216 @@
+"""The SPICE deck reader (neurospice.netlists.reader): numbers, cards, includes under the trust
+rules, typed errors naming the line, measurements, and the round trip of what neurospice
+writes."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from neurospice.errors import NetlistError, UntrustedDeck
+from neurospice.netlists.circuit import Circuit, MeasureEvent, Pulse, Pwl, Sine
+from neurospice.netlists.reader import (
+    absolute_includes, parse_number, read_deck, read_deck_file, read_measures)
+
+
+@pytest.mark.parametrize("text, value", [
+    ("1k", 1e3), ("10u", 10e-6), ("1meg", 1e6), ("1MEG", 1e6), ("2.5n", 2.5e-9),
+    ("10pF", 10e-12), ("1mil", 25.4e-6), ("3", 3.0), ("-1.5e-3", -1.5e-3), (".5m", 0.5e-3),
+    ("2A", 2e-18), ("1F", 1e-15), ("4.7kohm", 4700.0), ("1g", 1e9), ("5V", 5.0)])
+def test_numbers_scale_suffixes(text, value):
+    assert parse_number(text) == pytest.approx(value, rel=1e-15)
+
+
+@pytest.mark.parametrize("text", ["1_0", "0x10", "1k5", "inf", "nan", "", "k", "1e999"])
+def test_bad_numbers_are_netlist_errors(text):
+    with pytest.raises(NetlistError):
+        parse_number(text)
+
+
+def test_cards_into_circuit():
+    c = read_deck("""demo deck
+* comment
+.param r0=1k
+V1 in 0 DC 1 AC 1 0 PULSE(0 1 1u 1n 1n 5u 20u)
+V2 a 0 SIN(0 1 1meg) ; end comment
+V3 b 0 PWL(0 0 1u 1
++ 2u 0)
+R1 in out {2*r0}
+C1 out 0 10p $ load
+E1 e 0 out 0 2
+F1 f 0 V2 3
+R2 f 0 1
+B1 g 0 I=v(out)^2
+R3 g 0 1
+D1 out 0 dm
+.model dm d (is=1e-14 n=1.5)
+.ic v(out)=0.5
+.nodeset v(e)=1
+.options reltol=1e-4 noacct
+.tran 1n 10u
+.ac dec 10 1 1g
+.end
+""")
+    assert c.title == "demo deck"
+    assert c["r1"].value.text == "2*r0" or "r0" in c["r1"].value.text
+    assert c["c1"].value == pytest.approx(10e-12)
+    assert isinstance(c["v1"].waveform, Pulse) and c["v1"].ac == 1.0
+    assert isinstance(c["v2"].waveform, Sine) and c["v2"].waveform.freq_hz == 1e6
+    assert isinstance(c["v3"].waveform, Pwl) and c["v3"].waveform.times == (0.0, 1e-6, 2e-6)
+    assert c["b1"].kind == "i" and "**" in c["b1"].expression.text
+    assert c.models["dm"].params == {"is": 1e-14, "n": 1.5}
+    assert c.initial_conditions == {"out": 0.5} and c.nodesets == {"e": 1.0}
+    assert c.options == {"reltol": 1e-4}
+    assert [a.kind for a in c.analyses] == ["tran", "ac"]
+
+
+def test_pulse_defaults_from_tran():
+    c = read_deck("t\nV1 a 0 PULSE(0 1)\nR1 a 0 1\n.tran 2n 1u\n.end\n")
+    w = c["v1"].waveform
+    assert (w.rise, w.fall, w.width, w.period) == (2e-9, 2e-9, 1e-6, None)
+
+
+@pytest.mark.parametrize("line, construct", [
+    ("Q1 c b e qmod", "bipolar transistor"), ("M1 d g s b nmos", "MOSFET"),
+    ("S1 a 0 c 0 sw", "switch"), (".func f(x) {x}", ".func"),
+    ("E1 a 0 POLY(1) b 0 0 1", "POLY"), (".options itl1=100", "itl1"),
+    ("V1 a 0 EXP(0 1 1n 1n 2n 1n)", "EXP"), (".control", ".control")])
+def test_untranslatable_constructs_name_the_line(line, construct):
+    with pytest.raises(NetlistError) as info:
+        read_deck(f"title\nR9 a 0 1\n{line}\n.op\n.end\n")
+    assert "line 3" in str(info.value) and construct in str(info.value)
+
+
+def test_include_relative_to_including_file(tmp_path):
+    (tmp_path / "lib" / "sub").mkdir(parents=True)
+    (tmp_path / "lib" / "sub" / "inner.lib").write_text(".model dm d is=1e-15\n")
+    (tmp_path / "lib" / "outer.lib").write_text(".include sub/inner.lib\n"
+                                                ".lib fast\n.param r=1\n.endl\n"
+                                                ".lib slow\n.param r=2\n.endl\n")
+    deck = tmp_path / "deck.cir"
+    deck.write_text("t\n.include lib/outer.lib\n.lib lib/outer.lib slow\n"
+                    "V1 a 0 1\nR1 a b {r}\nD1 b 0 dm\n.op\n.end\n")
+    c = read_deck_file(deck)
+    assert "dm" in c.models and c.params["r"] == 2.0
+    assert read_deck(deck).params == c.params          # a Path reads the file
+
+
+def test_include_outside_is_untrusted(tmp_path):
+    outside = tmp_path / "outside.lib"
+    outside.write_text(".model dm d\n")
+    (tmp_path / "deck").mkdir()
+    deck = tmp_path / "deck" / "d.cir"
+    for ref in (str(outside), "../outside.lib", "~/x.lib"):
+        deck.write_text(f"t\n.include {ref}\nR1 a 0 1\n.op\n.end\n")
+        with pytest.raises(UntrustedDeck) as info:
+            read_deck_file(deck)
+        assert info.value.line == 2
+    deck.write_text(f"t\n.include {outside}\nR1 a 0 1\n.op\n.end\n")
+    assert read_deck_file(deck, allow=[tmp_path]).models
+    assert read_deck_file(deck, trusted=True).models
+
+
+def test_hostile_text_is_refused():
+    with pytest.raises(NetlistError):
+        read_deck("t\nR1 a 0 1\u2028.control\n.op\n")
+    with pytest.raises(NetlistError):
+        read_deck("t\nR1 a\x00 0 1\n.op\n")
+    with pytest.raises(NetlistError):
+        read_deck("t\nR1 a 0 {__import__('os')}\n.op\n")
+
+
+def test_absolute_includes(tmp_path):
+    text = ".include lib/a.lib\n.lib 'lib/c.lib' tt\n.lib tt\n.include /abs/b.lib\n" \
+           ".inc ../up.lib\n"
+    out = absolute_includes(text, tmp_path).split("\n")
+    assert out[0] == f".include {tmp_path.resolve()}/lib/a.lib"
+    assert out[1] == f""".lib "{tmp_path.resolve()}/lib/c.lib" tt"""
+    assert out[2:5] == [".lib tt", ".include /abs/b.lib", ".inc ../up.lib"]
+
+
+def test_measures():
+    ms = read_measures("t\n.meas tran d TRIG v(a) VAL=0.5 RISE=2 TARG v(b) VAL=0.5 FALL=LAST\n"
+                       ".meas ac g MAX vdb(out) FROM=1k TO=1meg\n"
+                       ".meas tran x FIND v(a) WHEN v(b)=1 TD=1u CROSS=1\n"
+                       ".control\nmeas tran y avg v(a)\n.endc\n.end\n")
+    assert [m.name for m in ms] == ["d", "g", "x"]
+    assert ms[0].trig == MeasureEvent("v(a)", 0.5, "rise", 2)
+    assert ms[0].targ.number == "last" and ms[0].targ.edge == "fall"
+    assert (ms[1].start, ms[1].stop) == (1e3, 1e6)
+    assert ms[2].when.delay == 1e-6
+
+
+# ---- round trip: what neurospice writes reads back equal ---------------------------------
+
+names = st.from_regex(r"[a-z][a-z0-9_]{0,6}", fullmatch=True).filter(
+    lambda s: s not in {"end", "ends", "endc", "endl", "ic", "lib", "model", "param", "temp",
+                        "time", "save", "load", "include", "global", "ground", "gnd",
+                        "sweep", "embed", "print", "alter", "func", "nodeset", "options",
+                        "option", "control", "subckt", "analysis", "parameters",
+                        "postprocess", "frequency", "gain", "onoise", "inoise"})
+finite = st.floats(min_value=1e-15, max_value=1e12, allow_nan=False, allow_infinity=False)
+signed = st.floats(min_value=-1e6, max_value=1e6, allow_nan=False, allow_infinity=False)
+
+
+@st.composite
+def circuits(draw):
+    c = Circuit(draw(st.from_regex(r"[A-Za-z][A-Za-z0-9 _.-]{0,30}", fullmatch=True)))
+    nodes = draw(st.lists(names, min_size=2, max_size=5, unique=True)) + ["0"]
+    node = st.sampled_from(nodes)
+    if draw(st.booleans()):
+        c.param("pa", draw(finite))
+    c.vsource("V1", nodes[0], "0", draw(signed), ac=draw(st.none() | finite),
+              waveform=draw(st.none() | st.builds(
+                  Pulse, signed, signed, st.just(0.0), st.just(1e-9), st.just(1e-9),
+                  st.just(1e-6), st.none() | st.just(1e-5)) | st.builds(
+                  Sine, signed, signed, finite)))
+    for k in range(draw(st.integers(1, 6))):
+        kind = draw(st.sampled_from("RCLEGFHB"))
+        a, b = draw(node), draw(node)
+        name = f"{kind}{k}"
+        if kind in "RCL":
+            value = "2*pa" if "pa" in c.params and draw(st.booleans()) else draw(finite)
+            getattr(c, {"R": "resistor", "C": "capacitor", "L": "inductor"}[kind])(
+                name, a, b, value)
+        elif kind in "EG":
+            (c.vcvs if kind == "E" else c.vccs)(name, a, b, draw(node), draw(node),
+                                                draw(signed))
+        elif kind in "FH":
+            (c.cccs if kind == "F" else c.ccvs)(name, a, b, "V1", draw(signed))
+        else:
+            c.bsource(name, a, b, v=f"v({nodes[0]}) * 2 + exp(-time)")
+    if draw(st.booleans()):
+        c.model("dm", "d", **{"is": draw(finite), "n": 1.5})
+        c.diode("D1", nodes[0], nodes[1], "dm")
+    if draw(st.booleans()):
+        c.ic(nodes[0], draw(signed))
+    if draw(st.booleans()):
+        c.nodeset(nodes[1], draw(signed))
+    if draw(st.booleans()):
+        c.option("reltol", 1e-4)
+    c.op()
+    c.tran(1e-9, 1e-6, uic=draw(st.booleans()))
+    c.dc("V1", 0.0, 1.0, 0.25)
+    c.ac(1.0, 1e6, 5, draw(st.sampled_from(["dec", "oct", "lin"])))
+    c.noise(nodes[0], "V1", 10.0, 1e5, 3)
+    c.measure("m1", "tran", "avg", vector=f"v({nodes[0]})", start=1e-7, stop=5e-7)
+    c.measure("m2", "tran", "trig_targ", trig=MeasureEvent(f"v({nodes[0]})", 0.5, "rise", 1),
+              targ=MeasureEvent(at=5e-7))
+    c.measure("m3", "dc", "find_when", vector="i(v1)",
+              when=MeasureEvent(f"v({nodes[0]})", 0.5, "cross", "last", 1e-9))
+    return c
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(circuits())
+def test_round_trip(c):
+    text = c.to_netlist("ngspice")
+    back = read_deck(text)
+    for dialect in ("ngspice", "vacask"):
+        assert back.to_netlist(dialect) == c.to_netlist(dialect)
+    assert back.title == c.title
+    assert [m for m in back.measures] == c.measures
