@@ -73,7 +73,7 @@ def write_cards(cal: Calibration, folder, *, overwrite: bool = False) -> list[Pa
 
     recipe = RECIPES.get(cal.recipe)
     if recipe is not None and recipe.device == cal.device:
-        dev = recipe.get_device()
+        dev = recipe.get_device(cal)
     else:
         from neurospice.compact_models.devices import get_device
 

@@ -117,7 +117,9 @@ class Recipe:
       ``sections(cal)`` -> extra Markdown lines for the report (tables);
     - ``verify(cal, simulators)`` -> list of :class:`Verification` (None: nothing to verify);
     - ``device_object``: the compact-model Device when it is not one of
-      :func:`neurospice.compact_models.devices.get_device`'s (cards are written from it).
+      :func:`neurospice.compact_models.devices.get_device`'s (cards are written from it);
+      ``device_for(cal)``: the Device of one calibration, for a recipe whose device is
+      learned (its equations, not only its parameters, come from the fit).
     """
 
     name: str
@@ -135,9 +137,13 @@ class Recipe:
     sections: Callable | None = None
     verify: Callable | None = None
     device_object: object = None
+    device_for: Callable | None = None
 
-    def get_device(self):
-        """The compact-model Device the cards are written for."""
+    def get_device(self, cal=None):
+        """The compact-model Device the cards are written for (of ``cal`` when the recipe
+        has ``device_for``)."""
+        if self.device_for is not None and cal is not None:
+            return self.device_for(cal)
         if self.device_object is not None:
             return self.device_object
         from neurospice.compact_models.devices import get_device
@@ -194,7 +200,7 @@ class Registry(Mapping):
         return len(self._recipes)
 
 
-RECIPES = Registry(("mtj", "spin_diode", "stno", "nbox", "rram"))
+RECIPES = Registry(("mtj", "spin_diode", "stno", "nbox", "rram", "neural_ode"))
 
 
 def register(recipe: Recipe) -> Recipe:

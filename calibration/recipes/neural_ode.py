@@ -1,0 +1,489 @@
+"""The data-driven recipe: ``neural_ode``, a neural ODE learned from transient recordings.
+
+:func:`train` fits a :class:`~neurospice.compact_models.neural_ode.NeuralODE` to one or
+several recordings (time, inputs, output): every recording is split by time into a training
+part and a validation part (its last ``validation`` fraction); training draws mini-batches of
+short windows from the training parts, integrates each window with fixed-step RK4 at the
+data's sampling (the inputs piecewise linear between samples) from the measured delay
+embedding, and takes the exact gradient of the mean squared error of the embedded output by
+back-propagation through the RK4 steps (the discrete adjoint, hand-written in numpy: no
+autodiff library). Adam updates the weights (global gradient norm clipped at 10); every
+``eval_every`` steps the model runs free over the validation parts (from the measured
+embedding at the start of each ``horizon``-sample stretch) and the weights with the lowest
+validation NRMSE (RMS error / standard deviation of the measured output) are kept; training
+stops after ``patience`` evaluations without improvement, at ``iterations`` or at
+``time_limit`` seconds. Everything is seeded.
+
+:func:`fit_neural_ode` is the recipe's run: transients from :func:`~..data.load_transient`
+(``--input current|voltage`` and ``--output voltage|current`` choose the columns), the model
+card (the initial embedding; the weights are constants of the rendered card, and the whole
+model is ``extra.model`` of the JSON: :meth:`NeuralODE.load` reads it back), the report (the
+training history, NRMSE against prediction horizon on the validation data) and the plots
+(prediction against measurement on held-out windows, NRMSE against horizon). ``neurospice
+fit neural_ode DATA... [--hidden 32,32] [--embedding 2 --delay 5] ...``.
+"""
+
+from __future__ import annotations
+
+import math
+import time as _time
+from dataclasses import dataclass, field
+from typing import Sequence
+
+import numpy as np
+
+from neurospice.errors import CalibrationError, DataError
+
+from .base import CardCheck, Calibration, Option, Recipe, as_list, verify_card
+
+__all__ = ["train", "TrainResult", "horizon_nrmse", "rollout", "fit_neural_ode",
+           "load_recordings", "NEURAL_ODE", "REGISTERED"]
+
+UNIFORM_TOLERANCE = 1e-3     # relative spread of the sampling step accepted as uniform
+
+
+@dataclass
+class TrainResult:
+    """What :func:`train` returns: the model (best validation weights), the history
+    (iteration, training loss, validation NRMSE per evaluation), the best validation NRMSE,
+    the wall time (s) and why training stopped."""
+
+    model: object
+    history: list = field(default_factory=list)
+    best_nrmse: float = math.inf
+    seconds: float = 0.0
+    stopped: str = ""
+    iterations: int = 0
+
+
+def _check_series(time_s, inputs, output, where: str):
+    t = np.asarray(time_s, float)
+    u = np.asarray(inputs, float)
+    y = np.asarray(output, float)
+    if u.ndim == 1:
+        u = u[:, None]
+    if t.ndim != 1 or len(t) < 10 or u.shape[0] != len(t) or y.shape != t.shape:
+        raise DataError(f"{where}: time, inputs and output must be equally long series of "
+                        "10 samples at least")
+    if not (np.all(np.isfinite(t)) and np.all(np.isfinite(u)) and np.all(np.isfinite(y))):
+        raise DataError(f"{where}: non-finite values")
+    steps = np.diff(t)
+    dt = float(np.median(steps))
+    if not dt > 0 or np.max(np.abs(steps - dt)) > UNIFORM_TOLERANCE * dt:
+        raise DataError(f"{where}: the sampling is not uniform (steps from {steps.min():.4g} "
+                        f"to {steps.max():.4g} s); resample the recording onto a uniform grid")
+    return dt, u, y
+
+
+def rollout(model, z0: np.ndarray, un: np.ndarray, *, keep: bool = False):
+    """Integrate windows at once: ``z0`` (B, k) normalised embeddings, ``un`` (B, L+1, m)
+    normalised inputs at the samples; one RK4 step per sample. Returns Z (B, L+1, k) and,
+    with ``keep``, the caches for the backward pass."""
+    h = model.dt / model.time_scale
+    n = un.shape[1]
+    z = z0
+    out = [z]
+    caches = []
+    for i in range(n - 1):
+        z, c = model.rk4_step(z, un[:, i], 0.5 * (un[:, i] + un[:, i + 1]), un[:, i + 1], h)
+        out.append(z)
+        if keep:
+            caches.append(c)
+    return np.stack(out, axis=1), caches
+
+
+def _windows(series, starts, length):
+    """(Z0, UN, Ztarget) for windows of ``length`` steps at ``starts`` of one series."""
+    z_emb, un = series
+    idx = np.asarray(starts)[:, None] + np.arange(length + 1)[None, :]
+    return z_emb[idx[:, 0]], un[idx], z_emb[idx]
+
+
+def horizon_nrmse(model, time_s, inputs, output, *, horizon: int, starts: int = 40):
+    """NRMSE of the free-running prediction against the prediction horizon: the model starts
+    from the measured embedding at ``starts`` evenly spaced points and runs ``horizon``
+    samples; returns (horizon times in s, NRMSE at each, normalised by the measured output's
+    standard deviation)."""
+    from neurospice.compact_models.neural_ode import embed
+
+    _, u, y = _check_series(time_s, inputs, output, "horizon_nrmse")
+    z_emb = (embed(y, model.embedding, model.delay) - model.y_offset) / model.y_scale
+    un = model.normalise_inputs(u)
+    first = (model.embedding - 1) * model.delay
+    last = len(y) - horizon - 1
+    if last <= first:
+        raise DataError(f"horizon_nrmse: {len(y)} samples are too few for a horizon of "
+                        f"{horizon}")
+    st = np.unique(np.linspace(first, last, starts).astype(int))
+    z0, uw, zt = _windows((z_emb, un), st, horizon)
+    pred, _ = rollout(model, z0, uw)
+    err = (pred[:, :, 0] - zt[:, :, 0]) * model.y_scale
+    nr = np.sqrt(np.mean(err ** 2, axis=0)) / float(np.std(y))
+    return np.arange(horizon + 1) * model.dt, nr
+
+
+def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
+          embedding: int = 1, delay: int = 1, hidden: Sequence[int] = (100, 100),
+          activation: str = "tanh", time_scale: float | None = None, linear=None,
+          window: int = 40, batch: int = 32, lr: float = 3e-3, iterations: int = 3000,
+          validation: float = 0.25, horizon: int = 400, eval_every: int = 50,
+          patience: int = 10, time_limit: float | None = None, seed: int = 0, units=None,
+          name: str = "neural_ode", progress: bool = False) -> TrainResult:
+    """Learn a neural ODE from ``recordings``: a list of ``(time_s, inputs, output)``
+    (inputs (n,) or (n, m), SI, uniformly sampled, the same step everywhere). See the module
+    docstring for the procedure; the architecture arguments are
+    :meth:`NeuralODE.create`'s. Returns a :class:`TrainResult`."""
+    from neurospice.compact_models.neural_ode import NeuralODE, embed
+
+    if not 0 < validation < 1:
+        raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
+    if window < 1 or batch < 1 or iterations < 1 or horizon < 1 or eval_every < 1:
+        raise CalibrationError("window, batch, iterations, horizon and eval_every must be >= 1")
+    recs = []
+    for k, rec in enumerate(as_list(recordings)):
+        if len(rec) != 3:
+            raise DataError(f"recording {k + 1}: expected (time, inputs, output)")
+        recs.append(_check_series(*rec, where=f"recording {k + 1}"))
+    dts = [r[0] for r in recs]
+    if max(dts) - min(dts) > UNIFORM_TOLERANCE * min(dts):
+        raise DataError(f"the recordings have different sampling steps {sorted(set(dts))}")
+    dt = dts[0]
+    m = recs[0][1].shape[1]
+    if any(r[1].shape[1] != m for r in recs) or len(inputs) != m:
+        raise DataError(f"every recording needs {len(inputs)} input column(s) {list(inputs)}")
+    lead = (embedding - 1) * delay
+    train_parts, val_parts = [], []
+    for k, (_, u, y) in enumerate(recs):
+        cut = int(round(len(y) * (1 - validation)))
+        if cut - lead < window + 2 or len(y) - cut < 12:
+            raise DataError(f"recording {k + 1}: {len(y)} samples are too few for windows of "
+                            f"{window} after an embedding of {lead + 1} samples and a "
+                            f"{validation:.0%} validation part")
+        train_parts.append((u[:cut], y[:cut]))
+        val_parts.append((u[cut - lead:], y[cut - lead:]))
+    u_all = np.concatenate([p[0] for p in train_parts])
+    y_all = np.concatenate([p[1] for p in train_parts])
+    u_sd = np.std(u_all, axis=0)
+    u_sd = np.where(u_sd > 0, u_sd, np.maximum(np.abs(np.mean(u_all, axis=0)), 1.0))
+    y_sd = float(np.std(y_all)) or 1.0
+    model = NeuralODE.create(inputs, output, dt=dt, u_offset=np.mean(u_all, axis=0),
+                             u_scale=u_sd, y_offset=float(np.mean(y_all)), y_scale=y_sd,
+                             embedding=embedding, delay=delay, hidden=hidden,
+                             activation=activation, time_scale=time_scale, linear=linear,
+                             seed=seed, units=units, name=name)
+
+    def prepared(parts):
+        return [((embed(y, embedding, delay) - model.y_offset) / model.y_scale,
+                 model.normalise_inputs(u)) for u, y in parts]
+
+    tr, va = prepared(train_parts), prepared(val_parts)
+    val_y = [y for _, y in val_parts]
+    val_sd = float(np.std(np.concatenate([y[lead:] for y in val_y]))) or 1.0
+    rng = np.random.default_rng(seed)
+    h = dt / model.time_scale
+
+    def validate() -> float:
+        sq, count = 0.0, 0
+        for (z_emb, un), y in zip(va, val_y):
+            n = len(y)
+            starts = np.arange(lead, n - 1, horizon)
+            length = min(horizon, n - 1 - lead)
+            starts = starts[starts + length < n]
+            z0, uw, _ = _windows((z_emb, un), starts, length)
+            pred, _ = rollout(model, z0, uw)
+            yp = model.y_offset + model.y_scale * pred[:, :, 0]
+            idx = starts[:, None] + np.arange(length + 1)[None, :]
+            sq += float(np.sum((yp[:, 1:] - y[idx][:, 1:]) ** 2))
+            count += yp[:, 1:].size
+        val = math.sqrt(sq / count) / val_sd
+        return val if math.isfinite(val) else math.inf
+
+    theta = model.get_theta()
+    m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
+    b1, b2, eps = 0.9, 0.999, 1e-8
+    best, best_theta, waited = validate(), theta.copy(), 0
+    result = TrainResult(model, [(0, None, best)], best)
+    t0 = _time.perf_counter()
+    weights_per = [len(p[1]) - lead - window - 1 for p in tr]
+    probs = np.asarray(weights_per, float) / sum(weights_per)
+    stopped = "iterations"
+    it = 0
+    for it in range(1, iterations + 1):
+        which = rng.choice(len(tr), size=batch, p=probs)
+        z0s, uws, zts = [], [], []
+        for r in np.unique(which):
+            nb = int(np.sum(which == r))
+            starts = rng.integers(lead, lead + weights_per[r] + 1, size=nb)
+            z0, uw, zt = _windows(tr[r], starts, window)
+            z0s.append(z0), uws.append(uw), zts.append(zt)
+        z0, uw, zt = np.concatenate(z0s), np.concatenate(uws), np.concatenate(zts)
+        pred, caches = rollout(model, z0, uw, keep=True)
+        diff = pred[:, 1:] - zt[:, 1:]
+        loss = float(np.mean(diff ** 2))
+        if not math.isfinite(loss):
+            stopped = "diverged (non-finite loss): best weights kept"
+            break
+        gpred = 2.0 * diff / diff.size
+        grads = [(np.zeros_like(w), np.zeros_like(b)) for w, b in model.weights]
+        g = np.zeros_like(z0)
+        for i in range(window - 1, -1, -1):
+            g = model.rk4_backward(caches[i], g + gpred[:, i], h, grads)
+        grad = np.concatenate([np.concatenate([gw.ravel(), gb]) for gw, gb in grads])
+        norm = float(np.linalg.norm(grad))
+        if norm > 10.0:
+            grad *= 10.0 / norm
+        m1 = b1 * m1 + (1 - b1) * grad
+        m2 = b2 * m2 + (1 - b2) * grad * grad
+        theta = theta - lr * (m1 / (1 - b1 ** it)) / (np.sqrt(m2 / (1 - b2 ** it)) + eps)
+        model.set_theta(theta)
+        if it % eval_every == 0 or it == iterations:
+            val = validate()
+            result.history.append((it, loss, val))
+            if progress:
+                print(f"\rneural_ode: step {it}, loss {loss:.3e}, validation NRMSE "
+                      f"{val:.4f} (best {min(best, val):.4f})", end="", flush=True)
+            if val < best:
+                best, best_theta, waited = val, theta.copy(), 0
+            else:
+                waited += 1
+                if waited >= patience:
+                    stopped = f"early stopping: no better validation NRMSE in {patience} checks"
+                    break
+            if time_limit is not None and _time.perf_counter() - t0 > time_limit:
+                stopped = f"time limit of {time_limit:g} s"
+                break
+    if progress:
+        print()
+    model.set_theta(best_theta)
+    result.best_nrmse, result.seconds, result.stopped = best, _time.perf_counter() - t0, stopped
+    result.iterations = it
+    return result
+
+
+# --------------------------------------------------------------------------- the recipe
+def load_recordings(path, **options) -> list:
+    """Transients from one file (:func:`~..data.load_transient`; ``options`` its keyword
+    arguments)."""
+    from ..data import load_transient
+
+    return as_list(load_transient(path, **options))
+
+
+_FIELDS = {"current": "current_a", "voltage": "voltage_v"}
+_UNITS = {"current": "A", "voltage": "V"}
+
+
+def fit_neural_ode(transients, *, input: str = "current", output: str = "voltage",
+                   embedding: int = 1, delay: int = 1, hidden: Sequence[int] = (100, 100),
+                   activation: str = "tanh", time_scale: float | None = None,
+                   window: int = 40, batch: int = 32, lr: float = 3e-3,
+                   iterations: int = 3000, validation: float = 0.25, horizon: int = 400,
+                   seed: int = 0, time_limit: float | None = None,
+                   verify: Sequence[str] = (), progress: bool = False) -> Calibration:
+    """Train on :class:`~..data.Transient` s: ``input`` and ``output`` name their columns
+    (``"current"`` or ``"voltage"``, different). The Calibration's card is the initial
+    embedding; ``extra`` holds the model, the training history and NRMSE against horizon.
+    ``verify``: simulators in which the exported card re-runs the first held-out window
+    (compared with the numpy forward model, RMS within 1e-3 of its range)."""
+    if input not in _FIELDS or output not in _FIELDS or input == output:
+        raise CalibrationError(f"--input and --output must be 'current' and 'voltage' (one "
+                               f"each), got {input!r} and {output!r}")
+    recs = []
+    for k, tr in enumerate(as_list(transients)):
+        u, y = getattr(tr, _FIELDS[input], None), getattr(tr, _FIELDS[output], None)
+        if u is None or y is None:
+            raise DataError(f"transient {k + 1} has no {input if u is None else output} column",
+                            path=getattr(tr, "source", None))
+        recs.append((tr.time_s, u, y))
+    res = train(recs, inputs=("u",), output="y", embedding=embedding, delay=delay,
+                hidden=hidden, activation=activation, time_scale=time_scale, window=window,
+                batch=batch, lr=lr, iterations=iterations, validation=validation,
+                horizon=horizon, seed=seed, time_limit=time_limit,
+                units={"u": _UNITS[input], "y": _UNITS[output]}, progress=progress)
+    model = res.model
+    # held-out windows and NRMSE against horizon, on the validation part of every recording
+    curves, rows = {"heldout": [], "heldout_inputs": [], "horizon": []}, []
+    lead = (embedding - 1) * delay
+    for k, (t, u, y) in enumerate(recs):
+        cut = int(round(len(y) * (1 - validation))) - lead
+        t_v, u_v, y_v = np.asarray(t[cut:], float), np.asarray(u[cut:], float), \
+            np.asarray(y[cut:], float)
+        length = min(horizon, len(y_v) - 1 - lead)
+        pred = model.simulate(u_v[lead:lead + length + 1],
+                              y0=y_v[:lead + 1][::-1][::max(delay, 1)][:embedding])
+        meas = y_v[lead:lead + length + 1]
+        curves["heldout"].append((t_v[lead:lead + length + 1], meas, pred))
+        curves["heldout_inputs"].append(u_v[lead:lead + length + 1])
+        hz = min(horizon, len(y_v) - lead - 2)
+        ht, hn = horizon_nrmse(model, t_v, u_v, y_v, horizon=hz)
+        curves["horizon"].append((ht, hn))
+        rows.append({"recording": k + 1, "heldout_nrmse": float(
+            np.sqrt(np.mean((pred - meas) ** 2)) / np.std(meas)) if np.std(meas) > 0 else None,
+            "nrmse_at_horizon": float(hn[-1]), "horizon_s": float(ht[-1])})
+    cal = Calibration("neural_ode", "neural_ode", model.card(), {}, {},
+                      extra={"model": model.to_dict(),
+                             "training": {"seconds": res.seconds, "iterations": res.iterations,
+                                          "stopped": res.stopped,
+                                          "best_validation_nrmse": res.best_nrmse,
+                                          "history": [list(h) for h in res.history]},
+                             "heldout": rows},
+                      curves=curves)
+    cal.derived["validation_nrmse"] = {"value": res.best_nrmse, "unit": "",
+                                       "description": "free-running NRMSE on the validation "
+                                                      "windows (RMS / std of the measurement)"}
+    cal.notes += [f"trained {res.iterations} steps in {res.seconds:.1f} s: {res.stopped}",
+                  f"model: embedding {embedding} x {delay} samples, MLP {list(hidden)} "
+                  f"{activation}, {model.n_weights} weights, sampled at {model.dt:.4g} s",
+                  "the weights are constants of the cards; extra.model of the JSON holds the "
+                  "whole model (NeuralODE.load reads it)"]
+    if verify:
+        cal.verification = _verify(cal, verify)
+    return cal
+
+
+def device_of(cal: Calibration):
+    """The rendered Device of a neural_ode calibration (its weights from ``extra.model``)."""
+    from neurospice.compact_models.neural_ode import NeuralODE
+
+    return NeuralODE.from_dict(cal.extra["model"]).device
+
+
+def _sections(cal: Calibration) -> list[str]:
+    tr = cal.extra.get("training", {})
+    lines = ["## Training", "",
+             f"{tr.get('iterations')} steps in {tr.get('seconds', 0):.1f} s "
+             f"({tr.get('stopped')}); best validation NRMSE "
+             f"{tr.get('best_validation_nrmse', float('nan')):.4g}.", "",
+             "| step | training loss | validation NRMSE |", "|---|---|---|"]
+    for it, loss, val in tr.get("history", []):
+        lines.append(f"| {it} | {'-' if loss is None else f'{loss:.4g}'} | {val:.4g} |")
+    lines += ["", "## Held-out prediction", "",
+              "| recording | NRMSE of the held-out window | NRMSE at the longest horizon | "
+              "horizon (s) |", "|---|---|---|---|"]
+    for r in cal.extra.get("heldout", []):
+        hn = r["heldout_nrmse"]
+        lines.append(f"| {r['recording']} | {'-' if hn is None else f'{hn:.4g}'} | "
+                     f"{r['nrmse_at_horizon']:.4g} | {r['horizon_s']:.4g} |")
+    return lines + [""]
+
+
+def _plots(cal: Calibration, folder) -> list:
+    from neurospice.analysis import plots
+
+    panels = []
+    for k, (t, meas, pred) in enumerate(cal.curves.get("heldout", [])):
+        panels.append({"x": t, "y": meas, "fit_x": t, "fit_y": pred, "residual": pred - meas,
+                       "label": f"held-out window {k + 1}", "xlabel": "time (s)",
+                       "ylabel": "output (SI)", "text": "measured (dots), learned (line)"})
+    out = [plots.fit_overlay(panels, folder / "heldout.png",
+                             title="neural_ode: prediction vs measurement (held out)")]
+    hpanels = [{"x": ht, "y": hn, "fit_x": ht, "fit_y": hn, "residual": np.zeros_like(hn),
+                "label": f"recording {k + 1}", "xlabel": "prediction horizon (s)",
+                "ylabel": "NRMSE", "text": ""}
+               for k, (ht, hn) in enumerate(cal.curves.get("horizon", []))]
+    out.append(plots.fit_overlay(hpanels, folder / "nrmse_horizon.png",
+                                 title="neural_ode: NRMSE vs prediction horizon"))
+    return out
+
+
+def verification_circuit(model, time_s, inputs, y0=None, rendering: str = "osdi"):
+    """A transient Circuit driving the learned device's inputs with PWL sources through the
+    samples ``inputs`` ((n,) or (n, m), SI) at ``time_s``, the output node unloaded; tight
+    tolerances (reltol 1e-7, a step no longer than a tenth of the sampling)."""
+    from neurospice.netlists import Circuit, Pwl
+
+    t = np.asarray(time_s, float) - float(time_s[0])
+    u = np.asarray(inputs, float)
+    u = u[:, None] if u.ndim == 1 else u
+    c = Circuit(f"{model.name}: learned device driven by its inputs")
+    for i, port in enumerate(model.inputs):
+        c.vsource(f"in{i + 1}", port, "0", waveform=Pwl(t.tolist(), u[:, i].tolist()))
+    model.add_to(c, "1", [model.output, "0", *model.inputs], rendering=rendering, y0=y0)
+    c.option("reltol", 1e-7)
+    c.option("vntol", 1e-9)
+    c.tran(model.dt, float(t[-1]), max_step=model.dt / 10)
+    return c
+
+
+def _verify(cal: Calibration, simulators):
+    from neurospice.compact_models.neural_ode import NeuralODE
+
+    model = NeuralODE.from_dict(cal.extra["model"])
+    t, meas, _ = cal.curves["heldout"][0]
+    n = min(len(t), 200)
+    u = cal.curves.get("heldout_inputs", [None])[0]
+    if u is None:
+        return []
+
+    def circuit_of(device, card):
+        y0 = [card[f"y0_{j + 1}"] for j in range(model.embedding)]
+        expected = model.simulate(u[:n], y0=y0, substeps=4)
+        tt = t[:n] - t[0]
+        return [CardCheck("held-out window 1", verification_circuit(model, tt, u[:n], y0),
+                          expected, lambda res: np.interp(tt, res.tran.axis,
+                                                          res.tran.v(model.output)),
+                          float(np.ptp(expected)) or 1.0,
+                          "learned card vs the numpy forward model")]
+    return verify_card(model.device, cal.params, circuit_of, simulators, tolerance=1e-3)
+
+
+def _cli_kwargs(args) -> dict:
+    return {"input": args.input, "output": args.output, "embedding": args.embedding,
+            "delay": args.delay, "hidden": args.hidden, "activation": args.activation,
+            "window": args.window, "batch": args.batch, "lr": args.lr,
+            "iterations": args.iterations, "validation": args.validation, "seed": args.seed,
+            "time_limit": args.time_limit,
+            "verify": tuple(s for s in args.verify_in.split(",") if s.strip())}
+
+
+def _sizes(text: str) -> tuple[int, ...]:
+    import argparse
+
+    try:
+        sizes = tuple(int(s) for s in text.split(",") if s.strip())
+    except ValueError:
+        sizes = ()
+    if not sizes or min(sizes) < 1:
+        raise argparse.ArgumentTypeError(f"expected hidden sizes like 100,100, got {text!r}")
+    return sizes
+
+
+NEURAL_ODE = Recipe(
+    "neural_ode", "neural_ode",
+    "neural ODE learned from transient recordings (inputs -> output), exported to every "
+    "simulator",
+    run=fit_neural_ode, load=load_recordings, default=True, cli_kwargs=_cli_kwargs,
+    options=(
+        Option(("--input",), {"choices": ["current", "voltage"], "default": "current",
+                              "help": "neural_ode: the input column (default current)"}),
+        Option(("--output",), {"choices": ["current", "voltage"], "default": "voltage",
+                               "help": "neural_ode: the output column (default voltage)"}),
+        Option(("--embedding",), {"type": int, "default": 1,
+                                  "help": "neural_ode: delay-embedding dimension (default 1)"}),
+        Option(("--delay",), {"type": int, "default": 1,
+                              "help": "neural_ode: embedding delay in samples (default 1)"}),
+        Option(("--hidden",), {"type": _sizes, "default": (100, 100),
+                               "help": "neural_ode: hidden layer sizes (default 100,100)"}),
+        Option(("--activation",), {"choices": ["tanh", "sigmoid"], "default": "tanh",
+                                   "help": "neural_ode: activation (default tanh)"}),
+        Option(("--window",), {"type": int, "default": 40,
+                               "help": "neural_ode: training window in samples (default 40)"}),
+        Option(("--batch",), {"type": int, "default": 32,
+                              "help": "neural_ode: windows per mini-batch (default 32)"}),
+        Option(("--lr",), {"type": float, "default": 3e-3,
+                           "help": "neural_ode: Adam learning rate (default 3e-3)"}),
+        Option(("--iterations",), {"type": int, "default": 3000,
+                                   "help": "neural_ode: most training steps (default 3000)"}),
+        Option(("--validation",), {"type": float, "default": 0.25,
+                                   "help": "neural_ode: validation fraction at the end of each "
+                                           "recording (default 0.25)"}),
+        Option(("--verify-in",), {"default": "ngspice",
+                                  "help": "neural_ode: simulators that re-run the card on a "
+                                          "held-out window, comma-separated (default ngspice; "
+                                          "'' for none)"}),
+        Option(("--time-limit",), {"type": float, "default": None,
+                                   "help": "neural_ode: stop training after this many seconds"}),
+    ),
+    sections=_sections, plots=_plots, verify=_verify, device_for=device_of)
+
+REGISTERED = (NEURAL_ODE,)
