@@ -321,6 +321,15 @@ class FitResult:
         return "\n".join(lines)
 
 
+def _outcome(res) -> str:
+    """The local stage's outcome in the report's words (the fitting library's own text
+    stays out of reports)."""
+    if res.success:
+        return f"converged after {res.nfev} evaluations"
+    return (f"did not converge: stopped after {res.nfev} evaluations (the evaluation budget "
+            "or a step that no longer lowers the residuals); see the warnings")
+
+
 def _white_noise_of(ds: Dataset) -> float:
     """:func:`white_noise` of a data set (nan where the abscissa is not one number per
     point)."""
@@ -734,7 +743,7 @@ class Fit:
             nfree=int(res.nvarys), nfev=sum(s["nfev"] for s in stages), r2=float(r2),
             r2_per_dataset=r2s, noise=[float(s) for s in scales], weighting=self.weighting,
             seed=self.seed, stages=stages, warnings=warnings, success=bool(res.success),
-            message=str(res.message), constraints=dict(self.constraints), elapsed_s=elapsed,
+            message=_outcome(res), constraints=dict(self.constraints), elapsed_s=elapsed,
             white_noise=noises, residual_autocorr=autocorr)
 
     def _warnings(self, res, free, stderr, corr) -> list[str]:

@@ -44,6 +44,29 @@ def num(v, digits=6) -> str:
     return f"{v:.{digits}g}"
 
 
+def interval(lo, hi, digits: int = 3) -> str:
+    """``[lo, hi]`` with enough significant digits that the two ends differ in their last
+    ``digits`` shown (``[4.43629e+09, 4.43634e+09]``, never ``[4.4363e+09, 4.4363e+09]``)."""
+    lo, hi = float(lo), float(hi)
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return f"[{num(lo)}, {num(hi)}]"
+    width, size = abs(hi - lo), max(abs(lo), abs(hi))
+    need = digits if width == 0 or size == 0 else \
+        max(digits, math.ceil(math.log10(size / width)) + digits)
+    need = min(need, 17)
+    return f"[{lo:.{need}g}, {hi:.{need}g}]"
+
+
+def r_squared(r) -> str:
+    """R^2 as text: near 1, as ``1 - 3.2e-07`` (never a bare ``1``)."""
+    if r is None or not math.isfinite(float(r)):
+        return "-"
+    r = float(r)
+    if r > 0.9999 and r < 1:
+        return f"1 - {1 - r:.2g}"
+    return f"{r:.5g}" if r <= 0.9999 else "1"
+
+
 def write_json(cal: Calibration, path, *, overwrite: bool = False) -> Path:
     """The calibration as JSON (non-finite numbers as null); an existing file is replaced only
     with ``overwrite`` (else OutputExists)."""
@@ -88,9 +111,9 @@ def _fit_section(name, fit) -> list[str]:
     lines = [f"### {name}", "",
              f"{fit.model.name}: {fit.ndata} points in {len(fit.datasets)} data set(s), "
              f"{fit.nfree} free parameters, {fit.weighting} residuals; reduced chi-square "
-             f"{num(fit.redchi, 4)}, R^2 {num(fit.r2, 5)} (per data set, with the R^2 its "
-             "white noise allows at best: "
-             + ", ".join(f"{d.name} {num(r, 5)} of {num(m, 3)}" for d, r, m in
+             f"{num(fit.redchi, 4)}, R^2 {r_squared(fit.r2)} (per data set, with the "
+             "highest R^2 its white noise would allow: "
+             + ", ".join(f"{d.name}: {r_squared(r)}, limit {r_squared(m)}" for d, r, m in
                          zip(fit.datasets, fit.r2_per_dataset, fit.r2_limit))
              + f"); {fit.nfev} evaluations in {fit.elapsed_s:.2f} s.", "",
              "| parameter | value | std. error | unit | CI 68.27% | CI 95.45% |",
@@ -98,8 +121,7 @@ def _fit_section(name, fit) -> list[str]:
     for n in fit.free:
         base = n if n in fit.model.params else n.rpartition("_d")[0]
         ci = fit.ci.get(n, {})
-        cis = [f"[{num(ci[k][0], 5)}, {num(ci[k][1], 5)}]" if k in ci else "-"
-               for k in ("68.27%", "95.45%")]
+        cis = [interval(*ci[k]) if k in ci else "-" for k in ("68.27%", "95.45%")]
         lines.append(f"| {n} | {num(fit.value(n))} | {num(fit.stderr.get(n), 3)} | "
                      f"{fit.model.params[base].unit or '-'} | {cis[0]} | {cis[1]} |")
     lines += ["", f"Confidence intervals: {fit.ci_method}."]

@@ -141,10 +141,17 @@ def start_from_sweep(v_up, i_up, v_down, i_down, t_amb: float,
     r0 = low_bias_resistance(v_up, i_up, fraction=20)
     r_all = np.r_[v_up / i_up, v_down / i_down][np.r_[v_up, v_down] > 0.2 * v_up.max()]
     r_on = float(np.min(r_all))
-    v_th = measured_switching(v_up, i_up) or float(v_up.max())
-    li = np.log(np.maximum(i_up, 1e-300))
-    steep = np.r_[np.abs(np.diff(li)) / np.maximum(np.abs(np.diff(v_up)), 1e-12) > 0.8, True]
-    before = (v_up < v_th) & ~steep          # on the insulating branch, before the jump
+    # readings at ~0 V or with no positive current (the first sample of a sweep) are no
+    # points of the insulating branch: their log current would look like a jump
+    on = (v_up > 0.02 * float(v_up.max())) & (i_up > 0)
+    v_on, i_on = v_up[on], i_up[on]
+    v_th = measured_switching(v_on, i_on) or float(v_up.max())
+    slope = np.abs(np.diff(np.log(i_on))) / np.maximum(np.abs(np.diff(v_on)), 1e-12)
+    # the jump: steeper than 0.8 per volt and than half the steepest step (an activated
+    # insulating branch may itself rise faster than 0.8 per volt)
+    steep = np.r_[slope > max(0.8, 0.5 * float(slope.max(initial=0.0))), True]
+    before = np.zeros(len(v_up), bool)
+    before[np.flatnonzero(on)] = (v_on < v_th) & ~steep  # insulating branch, before the jump
     if not np.any(before):
         raise DataError("no point of the up sweep below its switching voltage")
     kb = int(np.flatnonzero(before)[-1])
@@ -259,14 +266,24 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
     has a smooth pull toward the data and the points left in never change branch near the
     optimum."""
     v_up, i_up, v_dn, i_dn = _sweeps(data)
+    limited = [getattr(d, "compliance", None) for d in as_list(data)]
+    limited = [np.zeros(len(v), bool) if m is None else np.asarray(m, bool)
+               for m, v in zip(limited, (v_up, v_dn))]
+    free_up, free_dn = ~limited[0], ~limited[1]
     held = {**VO2_FIXED, **(fixed or {})}
-    values = {**start_from_sweep(v_up, i_up, v_dn, i_dn, t_amb), **held, **(start or {})}
+    values = {**start_from_sweep(v_up[free_up], i_up[free_up], v_dn[free_dn], i_dn[free_dn],
+                                 t_amb), **held, **(start or {})}
     values["t_amb"] = t_amb
     v_max = float(max(v_up.max(), v_dn.max()))
     model = nbox_iv_model()
     sets, intervals, guarded = [], [], []
-    for name, v, i in (("up sweep", v_up, i_up), ("down sweep", v_dn, i_dn)):
-        keep = (v > v_min) & (i > 0)
+    at_limit = []
+    for name, v, i, cc in (("up sweep", v_up, i_up, limited[0]),
+                           ("down sweep", v_dn, i_dn, limited[1])):
+        keep = (v > v_min) & (i > 0) & ~cc
+        if cc.any():
+            at_limit.append(f"{name}: {int(cc.sum())} point(s) at {float(v[cc].min()):.4g}-"
+                            f"{float(v[cc].max()):.4g} V")
         if keep.sum() < 5:
             raise DataError(f"{name}: fewer than 5 points above {v_min} V with positive "
                             "current")
@@ -305,6 +322,10 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
     cal = Calibration("nbox-iv", "nbox", card, {n: res.stderr.get(n) for n in res.free},
                       fits, warnings=collect_warnings(fits))
     _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max)
+    if at_limit:
+        cal.notes.append("left out of the fit, at the source's current compliance (the source, "
+                         "not the device, set the current there; marked by the loader): "
+                         + "; ".join(at_limit))
     if guarded:
         cal.notes.append(f"left out of the current residuals, next to the switches "
                          f"(fold_guard = {fold_guard}): " + "; ".join(guarded))
