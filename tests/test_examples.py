@@ -39,7 +39,8 @@ def run_example(name: str, out: Path, *args: str) -> str:
 
 
 def test_every_example_is_tested():
-    tested = {"mtj_family", "spin_diode_calibration", "vo2_calibration"}
+    tested = {"mtj_family", "spin_diode_calibration", "vo2_calibration",
+              "neural_ode_stno"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -96,3 +97,14 @@ def test_vo2_calibration(tmp_path, sim):
     assert names == {p.name for p in (EXAMPLES / "vo2_calibration").iterdir()}
     new = json.loads((out / "nbox.json").read_text())
     assert_same_fit(new, reference("vo2_calibration", "nbox.json"), 1e-4)
+
+
+@pytest.mark.slow
+def test_neural_ode_stno(tmp_path):
+    """The learned STNO predicts a held-out current sequence within NRMSE 0.1 (issue #18)."""
+    out = tmp_path / "out"
+    text = run_example("neural_ode_stno", out)
+    assert {"neural_ode.json", "neural_ode.va", "report.md", "heldout.png",
+            "recording.csv"} <= {p.name for p in out.iterdir()}
+    nrmse = float(text.split("NRMSE numpy ")[1].split()[0])
+    assert nrmse <= 0.1

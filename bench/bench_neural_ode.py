@@ -1,0 +1,56 @@
+"""Learned vs physics model (issue #18): the STNO's neural ODE against the STNO model it was
+learned from, as transients of the same 150 ns random current sequence, in numpy and in each
+simulator, printed as ratios; and the training time of the acceptance case.
+
+Run alone with ``.venv/bin/python bench/bench_neural_ode.py``. Prints what it measured in this
+one run; nothing is asserted. The physics model must resolve its 5 GHz precession (steps of a
+few ps); the learned model describes the amplitude only and steps at the 0.1 ns sampling.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+import _timing as T
+
+from neurospice.calibration.recipes.neural_ode import train, verification_circuit
+from neurospice.compact_models.devices import get_device
+from neurospice.compact_models.neural_ode.recordings import stno_recording
+from neurospice.netlists import Circuit, Pwl
+from neurospice.simulators import get_simulator
+
+
+def physics_circuit(rec, rendering: str):
+    """The STNO driven by the recording's currents (a PWL current source)."""
+    c = Circuit("stno physics model under the recorded currents")
+    c.isource("in", "0", "p", waveform=Pwl(rec.time.tolist(), rec.inputs[:, 0].tolist()))
+    get_device("stno").add_to(c, "1", ["p", "0", "0"], rendering=rendering)
+    c.tran(2e-12, float(rec.time[-1]), max_step=10e-12)
+    return c
+
+
+def main() -> None:
+    rec = stno_recording(4000, seed=0)
+    t0 = time.perf_counter()
+    res = train([(rec.time, rec.inputs, rec.output)], hidden=(16, 16), iterations=400)
+    T.row("training (16-16 tanh, 400 steps, 4000 samples)", time.perf_counter() - t0)
+    new = stno_recording(1500, seed=7)
+    model = res.model
+    learned = T.measure(lambda: model.simulate(new.inputs, y0=new.output[0]))
+    physics = T.measure(lambda: stno_recording(1500, seed=7), repeats=1)
+    T.ratio("numpy: physics / learned transient time", physics.median, learned.median)
+    for sim, rendering in (("ngspice", "osdi"), ("vacask", "osdi")):
+        s = get_simulator(sim)
+        if not s.is_available():
+            print(f"{sim}: not installed")
+            continue
+        lt = T.measure(lambda: s.run(verification_circuit(model, new.time, new.inputs,
+                                                          y0=new.output[0])), repeats=1)
+        pt = T.measure(lambda: s.run(physics_circuit(new, rendering)), repeats=1)
+        T.ratio(f"{sim} ({rendering}): physics / learned transient time", pt.median, lt.median)
+
+
+if __name__ == "__main__":
+    main()
