@@ -13,6 +13,7 @@ from pathlib import Path
 from neurospice.errors import ArgumentError, NeurospiceError
 from neurospice.netlists.dialects import DIALECTS
 from neurospice.simulators import SIMULATORS
+from neurospice.simulators.base import DEFAULT_TIMEOUT
 
 
 def _info(args) -> int:
@@ -30,27 +31,99 @@ def _info(args) -> int:
 
 def _sim(args) -> int:
     from neurospice.netlists.dialects import dialect_of_file
+    from neurospice.netlists.reader import absolute_includes
+    from neurospice.netlists.reader import read_deck_file as read_spice_deck
     from neurospice.simulators import get_simulator
+    from neurospice.simulators.base import read_deck_file
+    from neurospice.simulators.results_io import save_result
 
     path = Path(args.netlist)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise NeurospiceError(f"cannot read netlist {path}: {exc.strerror}") from None
+    text = read_deck_file(path)
     name = args.simulator or dialect_of_file(path).simulators[0]
     out = Path(args.out) if args.out else path.with_suffix(".csv")
     _check_outputs([out], [path], force=True)   # before the run: never the deck, never a folder
     allow = [path.resolve().parent, *(Path(a) for a in args.allow)]
-    results = get_simulator(name).run(text, timeout=args.timeout, workdir=args.workdir,
-                                      trusted=args.trust, allow=allow)
+    simulator = get_simulator(name)
+    deck = text
+    if dialect_of_file(path).name != "vacask":      # a SPICE deck
+        if simulator.dialect == "ngspice":           # runs as is; includes from its folder
+            deck = absolute_includes(text, path.resolve().parent)
+        else:                                        # read into a Circuit, rendered anew
+            deck = read_spice_deck(path, allow=args.allow, trusted=args.trust)
+    results = simulator.run(deck, timeout=args.timeout, workdir=args.workdir,
+                            trusted=args.trust, allow=allow)
+    out = Path(args.out) if args.out else path.with_suffix(".csv")
     targets = [out if len(results) == 1 else out.with_name(f"{out.stem}.{res.name}{out.suffix}")
                for res in results]
     _check_outputs(targets, [path], args.force)
-    written = [res.to_csv(target, overwrite=args.force) for res, target in zip(results, targets)]
+    written = [save_result(res, target, overwrite=args.force)
+               for res, target in zip(results, targets)]
     for res, target in zip(results, written):
         npts = len(res.axis) if res.axis is not None else 1
         print(f"{res.name or res.kind}: {len(res.names)} signals x {npts} points -> {target}")
+    for key, value in results.measurements.items():
+        print(f"{key} = {'failed' if value != value else f'{value:.6e}'}")
     return 0
+
+
+def _grid_value(text: str):
+    try:
+        return float(text)
+    except ValueError:
+        return text
+
+
+def _load_factory(spec: str):
+    """The callable named by ``module:function`` or ``file.py:function``."""
+    import importlib  # noqa: PLC0415
+    import importlib.util  # noqa: PLC0415
+
+    where, sep, func = spec.rpartition(":")
+    if not sep or not where or not func.isidentifier():
+        raise ArgumentError(f"factory {spec!r}: give module:function or file.py:function")
+    try:
+        if where.endswith(".py"):
+            path = Path(where)
+            if not path.is_file():
+                raise ArgumentError(f"factory {spec!r}: no file {where}")
+            loaded = importlib.util.spec_from_file_location(path.stem, path)
+            module = importlib.util.module_from_spec(loaded)
+            loaded.loader.exec_module(module)
+        else:
+            module = importlib.import_module(where)
+    except ImportError as exc:
+        raise ArgumentError(f"factory {spec!r}: cannot import {where}: {exc}") from None
+    factory = getattr(module, func, None)
+    if not callable(factory):
+        raise ArgumentError(f"factory {spec!r}: {where} has no function {func!r}")
+    return factory
+
+
+def _sweep(args) -> int:
+    from neurospice.simulators.results_io import save_result
+    from neurospice.simulators.sweep import sweep
+
+    out = Path(args.out)
+    if out.suffix.lower() not in (".nc", ".h5"):
+        raise ArgumentError(f"--out {out}: a sweep is written to .nc or .h5")
+    _check_outputs([out], [], args.force)
+    grid = {}
+    for item in args.param:
+        name, sep, values = item.partition("=")
+        if not sep or not values.strip():
+            raise ArgumentError(f"--param {item!r}: give NAME=V1,V2,...")
+        if name.strip() in grid:
+            raise ArgumentError(f"--param {name.strip()!r} given twice")
+        grid[name.strip()] = [_grid_value(v.strip()) for v in values.split(",")]
+    if not grid:
+        raise ArgumentError("a sweep needs at least one --param NAME=V1,V2,...")
+    ds = sweep(_load_factory(args.factory), grid, simulator=args.simulator,
+               analysis=args.analysis, workers=args.workers, timeout=args.timeout,
+               fail_fast=args.fail_fast)
+    save_result(ds, out, overwrite=args.force)
+    failed = int(ds.attrs["n_failed"])
+    print(f"sweep: {ds.attrs['n_points']} points, {failed} failed -> {out}")
+    return 1 if failed else 0
 
 
 def _check_outputs(outputs, inputs, force: bool) -> None:
@@ -138,6 +211,17 @@ trust model:
 """
 
 
+def _seconds(text: str) -> float:
+    """argparse type of --timeout: a finite number of seconds > 0."""
+    from neurospice.simulators.process import check_timeout
+
+    try:
+        return check_timeout(float(text))
+    except (ValueError, OverflowError):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number of seconds > 0"
+                                         ) from None
+
+
 class Parser(argparse.ArgumentParser):
     """An ArgumentParser whose usage errors raise ArgumentError (printed once by
     :func:`main`) instead of printing and exiting; sub-parsers are of the same class."""
@@ -161,9 +245,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("netlist", help="netlist file (.cir/.sp for ngspice or Xyce, .sim for VACASK)")
     s.add_argument("--simulator", choices=list(SIMULATORS),
                    help="default: vacask for .sim files, ngspice otherwise")
-    s.add_argument("--out", help="CSV file (default: the netlist's name with .csv); with "
-                                 "several analyses, one file per analysis: NAME.<analysis>.csv")
-    s.add_argument("--timeout", type=float, default=600.0, help="seconds (default 600)")
+    s.add_argument("--out", help="result file, .csv, .h5 or .nc (default: the netlist's name "
+                                 "with .csv); with several analyses, one file per analysis: "
+                                 "NAME.<analysis>.csv; read back with "
+                                 "neurospice.simulators.load_result")
+    s.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
+                   help=f"seconds for the whole run, every phase (default {DEFAULT_TIMEOUT:g})")
     s.add_argument("--workdir", help="keep the simulator's files in this folder")
     s.add_argument("--force", action="store_true",
                    help="replace existing CSV files (never the netlist itself)")
@@ -175,6 +262,27 @@ def build_parser() -> argparse.ArgumentParser:
                    help="an untrusted deck may also include/load files from FOLDER "
                         "(repeatable; its own folder is always allowed)")
     s.set_defaults(func=_sim)
+
+    s = sub.add_parser("sweep", help="run a circuit factory over a grid of parameters, write "
+                                     "one .nc/.h5 file", description=(
+        "Call FACTORY(**point) at every point of the grid (the product of the --param "
+        "values), run each circuit, and write every point's vectors, status and error as one "
+        "labelled N-D file (netCDF-4/HDF5; read back with neurospice.simulators.load_result)."
+        " A failing point is recorded and reported on stderr; the others still run. Exit "
+        "status 1 when any point failed. FACTORY is your own Python code, imported and run."))
+    s.add_argument("factory", help="module:function or path/to/file.py:function returning a "
+                                   "Circuit")
+    s.add_argument("--param", action="append", default=[], metavar="NAME=V1,V2,...",
+                   help="a swept parameter and its values (numbers, else text); repeatable")
+    s.add_argument("--out", required=True, help="result file (.nc or .h5)")
+    s.add_argument("--simulator", choices=list(SIMULATORS), default="ngspice")
+    s.add_argument("--analysis", help="kind or name of the analysis to keep (when several)")
+    s.add_argument("--workers", type=int, help="runs at a time (default: one per CPU core)")
+    s.add_argument("--timeout", type=_seconds, default=DEFAULT_TIMEOUT,
+                   help=f"seconds for each point's run (default {DEFAULT_TIMEOUT:g})")
+    s.add_argument("--fail-fast", action="store_true", help="stop at the first failing point")
+    s.add_argument("--force", action="store_true", help="replace an existing --out file")
+    s.set_defaults(func=_sweep)
 
     s = sub.add_parser("models", help="list the devices; show a parameter table; export a "
                                       "ready-to-include file; render the committed files")

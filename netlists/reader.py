@@ -907,9 +907,8 @@ def _read(text: str, path: str | None, base: Path, allow, trusted: bool) -> Circ
     lines = _physical_lines(text, path)
     if not lines or not lines[0].strip():
         title = "deck"
-    else:
-        title = lines[0].strip()
-    title = re.sub(r"^\*+\s*", "", title) or "deck"
+    else:        # verbatim after the comment star and one blank (a writer's "* TITLE")
+        title = re.sub(r"^\s*\*+ ?", "", lines[0].rstrip("\r")) or "deck"
     allowed = [base.resolve(), *(Path(a).resolve() for a in allow)]
     files = _Files(allowed, trusted)
     files.lines = len(lines)

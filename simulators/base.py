@@ -12,6 +12,8 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import stat
+import sys
 import tempfile
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
@@ -21,16 +23,73 @@ from neurospice.errors import NetlistError, SimulationFailed, SimulatorNotFound
 from neurospice.fileio import write_text_atomic
 from neurospice.netlists.dialects import Dialect, dialect_of_simulator
 from neurospice.paths import cache_dir
+from neurospice.netlists.reader import read_measures
 
+from .measure import attach_measurements
 from .names import normalize_noise
 from .openvaf import compile_va
-from .process import run_process, tail
+from .process import check_timeout, run_process, tail, trap_sigterm
 from .rawfile import RawFileError, RawPlot, read_raw
 from .result import KINDS, Result, Results
 from .trust import check_deck, check_line_breaks
 
 __all__ = ["Simulator", "BatchSimulator", "Analysis", "Deck", "line_of", "ensure_end",
-           "circuit_analyses", "spice_lines", "spice_analyses"]
+           "circuit_analyses", "spice_lines", "spice_analyses", "DECK_MAX_BYTES",
+           "DECK_MAX_LINES", "check_deck_size", "read_deck_file", "DEFAULT_TIMEOUT"]
+
+DEFAULT_TIMEOUT = 600.0
+"""Seconds one run may take unless told otherwise: the one default of ``Simulator.run``,
+``run_many``, the sweeps and ``neurospice sim``/``sweep`` (``None`` means no limit)."""
+
+DECK_MAX_BYTES = 50 * 1024 ** 2
+"""The largest deck a simulator is given (50 MiB of text); ``Simulator.max_deck_bytes``."""
+DECK_MAX_LINES = 1_000_000
+"""The most lines a deck may have (10^6); ``Simulator.max_deck_lines``."""
+
+
+def check_deck_size(text: str, max_bytes: int = DECK_MAX_BYTES,
+                    max_lines: int = DECK_MAX_LINES) -> None:
+    """Refuse (NetlistError) a deck over ``max_bytes`` characters or ``max_lines`` lines,
+    before a simulator spends minutes and gigabytes parsing it."""
+    if len(text) > max_bytes:
+        raise NetlistError(f"the deck holds {len(text)} characters, more than the cap of "
+                           f"{max_bytes} (Simulator.max_deck_bytes)")
+    lines = text.count("\n") + 1
+    if lines > max_lines:
+        raise NetlistError(f"the deck has {lines} lines, more than the cap of {max_lines} "
+                           "(Simulator.max_deck_lines)")
+
+
+def read_deck_file(path, *, max_bytes: int = DECK_MAX_BYTES) -> str:
+    """The text of the netlist file at ``path``: a regular file of at most ``max_bytes``
+    bytes (checked on the open file before reading), UTF-8. A device, FIFO or folder, a
+    larger file, one that cannot be read or is not UTF-8 raises NetlistError naming it."""
+    where = os.fspath(path)
+    try:
+        fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    except OSError as exc:
+        raise NetlistError(f"cannot read netlist {where}: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise NetlistError(f"netlist {where} is not a regular file")
+        if info.st_size > max_bytes:
+            raise NetlistError(f"netlist {where} has {info.st_size} bytes, more than the cap "
+                               f"of {max_bytes}")
+        with os.fdopen(fd, "rb", closefd=False) as fh:
+            blob = fh.read(max_bytes + 1)
+    except OSError as exc:
+        raise NetlistError(f"cannot read netlist {where}: {exc.strerror}") from None
+    finally:
+        os.close(fd)
+    if len(blob) > max_bytes:
+        raise NetlistError(f"netlist {where} grew past the cap of {max_bytes} bytes")
+    try:
+        return blob.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = blob.count(b"\n", 0, exc.start) + 1
+        raise NetlistError(f"netlist {where} is not UTF-8 text (byte {exc.start}: "
+                           f"{exc.reason})", line=line) from None
 
 
 @dataclass(frozen=True)
@@ -128,6 +187,8 @@ class Simulator(ABC):
     env_var: str = ""
     hint: str = ""
     in_process: bool = False     # runs inside this process (one run at a time)
+    max_deck_bytes: int = DECK_MAX_BYTES   # caps on the deck (check_deck_size)
+    max_deck_lines: int = DECK_MAX_LINES
 
     def __init__(self):
         self._executable: Path | None = None
@@ -165,48 +226,83 @@ class Simulator(ABC):
         """Ask the executable (or library) for its version; called once, when available."""
 
     # ---- running ------------------------------------------------------------------------
-    def run(self, circuit_or_text, *, timeout: float | None = 60, workdir=None,
+    def run(self, circuit_or_text, *, timeout: float | None = DEFAULT_TIMEOUT,
+            workdir=None,
             keep: bool = False, trusted: bool = False, allow=()) -> Results:
         """Simulate a Circuit, a PySpice circuit or netlist text; return its Results.
 
         Runs in a fresh temporary directory, removed afterwards unless ``keep`` is true or
-        ``workdir`` is given. Netlist text is untrusted unless ``trusted`` is true: before the
-        simulator sees it, shell escapes, control blocks, embedded files and includes outside
-        the run folder, the neurospice cache and the folders in ``allow`` are refused (see
+        ``workdir`` is given, also when the run is interrupted (while it runs in the main
+        thread, SIGTERM raises SystemExit, so the simulator is killed and the folder removed).
+        Resources: ``timeout`` (seconds or None; else ArgumentError) bounds every phase, from
+        loading the deck through its control commands to the analyses; decks over
+        :attr:`max_deck_bytes` / :attr:`max_deck_lines` are refused (NetlistError).
+        Netlist text is untrusted unless ``trusted`` is true: before the simulator sees it,
+        shell escapes, control blocks, embedded files and includes outside the run folder,
+        the neurospice cache and the folders in ``allow`` are refused (see
         :mod:`neurospice.simulators.trust`). Raises UntrustedDeck, NetlistError,
         SimulatorNotFound, SimulationFailed, ConvergenceError or SimulationTimeout.
         """
+        timeout = check_timeout(timeout)
+        if isinstance(circuit_or_text, str):
+            check_deck_size(circuit_or_text, self.max_deck_bytes, self.max_deck_lines)
         self.require()
+        measures = self.measures_of(circuit_or_text)
+        restore_sigterm = trap_sigterm()
         own_dir = workdir is None
         wd = Path(tempfile.mkdtemp(prefix=f"neurospice-{self.name}-")) if own_dir \
             else Path(workdir)
-        wd.mkdir(parents=True, exist_ok=True)
         try:
+            wd.mkdir(parents=True, exist_ok=True)
             deck = self.admit(self.prepare(circuit_or_text, wd), wd, trusted=trusted,
                               allow=allow)
+            check_deck_size(deck.text, self.max_deck_bytes, self.max_deck_lines)
             results = self.run_deck(deck, wd, timeout)
             results = Results([normalize_noise(r) if r.kind == "noise" else r for r in results],
                               netlist=results.netlist, log=results.log,
                               simulator=results.simulator)
+            if measures:
+                attach_measurements(results, measures)
             results.workdir = wd if (keep or not own_dir) else None
             return results
         finally:
             if own_dir and not keep:
                 shutil.rmtree(wd, ignore_errors=True)
+            restore_sigterm()
 
-    def run_many(self, circuits, *, workers: int | None = None, timeout: float | None = 60,
-                 progress=None, trusted: bool = False, allow=()) -> list[Results]:
+    def measures_of(self, circuit_or_text) -> list:
+        """The measurements a run computes from its Results (see
+        :mod:`~neurospice.simulators.measure`): a Circuit's ``measures``, or the ``.meas``
+        cards of SPICE netlist text (ngspice and Xyce dialects)."""
+        if isinstance(circuit_or_text, (str, bytes)):
+            if self.dialect not in ("ngspice", "xyce"):
+                return []
+            text = circuit_or_text.decode() if isinstance(circuit_or_text, bytes) \
+                else circuit_or_text
+            return read_measures(text)
+        return list(getattr(circuit_or_text, "measures", None) or [])
+
+    def run_many(self, circuits, *, workers: int | None = None,
+                 timeout: float | None = DEFAULT_TIMEOUT, progress=None, on_error=None,
+                 fail_fast: bool = False, trusted: bool = False, allow=()) -> list:
         """Run independent circuits (or netlist texts), ``workers`` at a time, and return
-        their Results in the order given: a Monte-Carlo over device draws, a parameter
+        their outcomes in the order given: a Monte-Carlo over device draws, a parameter
         sweep. Each run is its own simulator process, so the workers are threads; the default
         is one per CPU core, and an in-process simulator runs one at a time. ``circuits`` may
         be a generator: it is drawn from only as workers free up, so large circuits are not
-        all held at once. ``progress``, if given, is called as ``progress(done, total)``
-        after each run (``total`` None for a generator). ``trusted`` and ``allow`` apply to
-        every netlist text as in :meth:`run`.
+        all held at once. ``timeout`` bounds each run (:data:`DEFAULT_TIMEOUT` as for
+        :meth:`run`); ``trusted`` and ``allow`` apply to every netlist text as in :meth:`run`.
 
-        The first failure is raised as it came, with a note naming the run; no further run
-        is started."""
+        A failed run does not stop the others: its place in the returned list holds the
+        exception it raised (like ``asyncio.gather(..., return_exceptions=True)``), with a
+        note naming the run, and every finished run's Results are kept. A failure is
+        reported as soon as it happens: ``on_error(index, exc)`` is called (index 0-based in
+        input order); without one, a line naming the run and the error goes to stderr.
+        ``progress``, if given, is called as ``progress(done, total)`` after each run,
+        failed or not (``total`` None for a generator).
+
+        With ``fail_fast`` the first failure is raised as it came, with the note naming the
+        run, after the runs already started have finished; no further run is started."""
         from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 
         self.require()
@@ -215,11 +311,14 @@ class Simulator(ABC):
             raise ValueError(f"workers must be >= 1, got {workers}")
         workers = 1 if self.in_process else (workers or os.cpu_count() or 1)
         source = enumerate(circuits)
-        out: dict[int, Results] = {}
+        out: dict[int, object] = {}
+        first_failure: BaseException | None = None
         with ThreadPoolExecutor(max_workers=workers) as pool:
             running = {}
 
             def start_next() -> None:
+                if first_failure is not None:
+                    return
                 for k, c in source:
                     running[pool.submit(self.run, c, timeout=timeout, trusted=trusted,
                                         allow=allow)] = k
@@ -233,13 +332,27 @@ class Simulator(ABC):
                     k = running.pop(f)
                     exc = f.exception()
                     if exc is not None:
+                        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
+                            raise exc
                         exc.add_note(f"in run {k + 1}" + (f" of {total}" if total else "")
                                      + f" ({self.name})")
-                        raise exc
-                    out[k] = f.result()
+                        if on_error is not None:
+                            on_error(k, exc)
+                        elif not fail_fast:
+                            first = str(exc).strip().splitlines()
+                            print(f"neurospice: run {k + 1}" + (f" of {total}" if total else "")
+                                  + f" ({self.name}) failed: {type(exc).__name__}: "
+                                  + (first[0] if first else ""), file=sys.stderr)
+                        if fail_fast and first_failure is None:
+                            first_failure = exc
+                        out[k] = exc
+                    else:
+                        out[k] = f.result()
                     if progress is not None:
                         progress(len(out), total)
                     start_next()
+        if first_failure is not None:
+            raise first_failure
         return [out[k] for k in range(len(out))]
 
     @property

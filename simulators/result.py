@@ -3,7 +3,8 @@
 Whichever simulator produced them, the names are the same: node voltages ``v(node)``, branch
 currents ``i(element)``, all lowercase, hierarchy separated by ``.`` (``v(x1.mid)``,
 ``i(x1.v2)``); the axis is ``time`` (tran), ``frequency`` (ac, noise) or ``sweep`` (dc).
-AC arrays are complex.
+AC arrays are complex. A ``Result`` is a read-only mapping of those names to arrays; it is
+written to and read back from .csv, .h5 and .nc files by :mod:`neurospice.simulators.results_io`.
 """
 
 from __future__ import annotations
@@ -37,13 +38,20 @@ def unit_of(name: str) -> str:
     return ""
 
 
-class Result:
-    """The vectors of one analysis, by name.
+class Result(Mapping):
+    """The vectors of one analysis, by name: a read-only mapping of name -> numpy array.
 
     ``kind`` is one of op, dc, ac, tran, noise; ``name`` the analysis name (``tran1``) where
     known; ``axis`` the independent variable (``None`` for op); ``r["v(out)"]``, ``r.v("out")``
-    and ``r.i("v1")`` return numpy arrays (length 1 for op).
+    and ``r.i("v1")`` return numpy arrays (length 1 for op). As a mapping: ``r.keys()``,
+    ``r.values()``, ``r.items()``, ``r.get(name)``, ``for name in r``, ``len(r)`` (the
+    number of vectors, axis included; :attr:`n_points` is the number of points) and
+    ``name in r`` (which also accepts the lookup's spellings: ``"out"`` for ``"v(out)"``,
+    any case, ``:`` for ``.``). Two Results are equal only when they are the same object.
     """
+
+    __eq__ = object.__eq__
+    __hash__ = object.__hash__
 
     def __init__(self, kind: str, vectors: Mapping[str, np.ndarray], *, name: str | None = None,
                  units: Mapping[str, str] | None = None, netlist: str = "", log: str = "",
@@ -63,6 +71,7 @@ class Result:
         self.log = log
         self.simulator = simulator
         self.meta = dict(meta or {})
+        self.measurements: dict[str, float] = {}  # .meas results taken from this one
 
     # ---- access -------------------------------------------------------------------------
     @property
@@ -112,12 +121,21 @@ class Result:
         arr = self[name]
         return arr.reshape(-1)[-1].item()
 
+    def __iter__(self):
+        return iter(self._vectors)
+
     def __len__(self) -> int:
+        """The number of vectors (the mapping's size); see :attr:`n_points`."""
+        return len(self._vectors)
+
+    @property
+    def n_points(self) -> int:
+        """The number of points of each vector (1 for op, 0 when there are no vectors)."""
         return 0 if not self._vectors else len(next(iter(self._vectors.values())))
 
     def __repr__(self) -> str:
         return (f"<Result {self.kind} {self.name!r} from {self.simulator or '?'}: "
-                f"{len(self)} points, {len(self._vectors)} vectors>")
+                f"{self.n_points} points, {len(self._vectors)} vectors>")
 
     # ---- export -------------------------------------------------------------------------
     def _columns(self):
@@ -172,6 +190,8 @@ class Results(Sequence):
         self.log = log
         self.simulator = simulator
         self.workdir = workdir
+        # .meas results of the run, name -> value (NaN: failed); see simulators.measure
+        self.measurements: dict[str, float] = {}
 
     def __len__(self) -> int:
         return len(self._results)
