@@ -14,7 +14,8 @@ follow an lmfit expression (``constraints``). :meth:`Fit.run` runs
 1. a **global stage**: scipy's differential evolution (or basin hopping) over the free
    parameters within their search bounds (the table's bounds, narrowed to a decade either
    side of the start where the table allows more than that; set ``search`` to choose),
-   seeded, so the result is reproducible; or ``global_stage="multistart"``: the local stage
+   seeded, so the result is reproducible, with an evaluation budget scaled to the number
+   of free parameters (:func:`de_budget`); or ``global_stage="multistart"``: the local stage
    from the start and from every point in ``starts``; or none;
 2. a **local stage**: lmfit's Levenberg-Marquardt (``leastsq``) from the best point found, with
    the table's bounds;
@@ -57,7 +58,8 @@ import numpy as np
 
 from neurospice.errors import CalibrationError, DataError
 
-__all__ = ["Param", "Model", "Dataset", "Fit", "FitResult", "WEIGHTINGS", "white_noise"]
+__all__ = ["Param", "Model", "Dataset", "Fit", "FitResult", "WEIGHTINGS", "white_noise",
+           "de_budget"]
 
 WEIGHTINGS = ("absolute", "relative", "log")
 _CI_SIGMAS = (1.0, 2.0)
@@ -328,6 +330,17 @@ def _outcome(res) -> str:
         return f"converged after {res.nfev} evaluations"
     return (f"did not converge: stopped after {res.nfev} evaluations (the evaluation budget "
             "or a step that no longer lowers the residuals); see the warnings")
+
+
+def de_budget(nfree: int) -> dict:
+    """Differential evolution's population and generations for ``nfree`` free parameters:
+    a population of max(20, 8 n) and at most 600 n + 2400 evaluations in all (the local
+    stage polishes what the global one finds, so the global stage only has to land in the
+    right basin). 5 parameters: 40 members, 5400 evaluations at most."""
+    n = max(int(nfree), 1)
+    pop = max(20, 8 * n)
+    popsize = max(1, math.ceil(pop / n))
+    return {"popsize": popsize, "maxiter": max(10, (600 * n + 2400) // (popsize * n))}
 
 
 def _white_noise_of(ds: Dataset) -> float:
@@ -610,7 +623,7 @@ class Fit:
             if self.global_stage == "de":
                 from scipy.optimize import differential_evolution
 
-                opts = {"maxiter": 300, "popsize": 15, "tol": 1e-4, "polish": False,
+                opts = {**de_budget(len(names)), "tol": 1e-4, "polish": False,
                         "init": "sobol", **self.global_options}
                 out = differential_evolution(cost, limits, seed=self.seed, x0=x0, **opts)
                 x, label = out.x, "global (differential evolution)"

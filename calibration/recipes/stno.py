@@ -8,6 +8,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -15,14 +16,23 @@ import numpy as np
 from neurospice.compact_models.devices import get_device
 from neurospice.errors import DataError
 
-from ..fit import Dataset, Fit, FitResult, Model, Param
+from ..fit import Dataset, Fit, Model, Param, white_noise
 from .base import Calibration, Recipe, as_list, collect_warnings, engine_kwargs, linear_start
 
-__all__ = ["stno_model", "fit_stno", "load_curves", "STNO", "REGISTERED"]
+__all__ = ["stno_model", "fit_stno", "running", "subthreshold_linewidth", "load_curves", "STNO", "REGISTERED"]
+
+def subthreshold_linewidth(current_a, params) -> np.ndarray:
+    """Full width at half maximum (Hz) of the thermally excited line below threshold:
+    gamma_g (1 - I/i_th) / pi (the small-amplitude decay rate of the amplitude, gamma_g -
+    sigma I, is the half width in rad/s); zero at and above the threshold, where the line
+    width is set by the noise and the nonlinear frequency shift (not fitted here)."""
+    i = np.asarray(current_a, float)
+    return np.clip(params["gamma_g"] * (1.0 - i / params["i_th"]), 0.0, None) / math.pi
+
 
 def stno_model() -> Model:
-    """Oscillator frequency (Hz) or emitted power (W) against bias current (A): meta
-    ``quantity`` = "freq" or "power"."""
+    """Oscillator frequency (Hz), emitted power (W) or sub-threshold linewidth (FWHM, Hz)
+    against bias current (A): meta ``quantity`` = "freq", "power" or "linewidth"."""
     from neurospice.compact_models.stno import stationary_frequency, stationary_power
 
     dev = get_device("stno")
@@ -31,6 +41,8 @@ def stno_model() -> Model:
         card = {k: p[k] for k in dev.parameter}
         if quantity == "freq":
             return stationary_frequency(i, card)
+        if quantity == "linewidth":
+            return subthreshold_linewidth(i, card)
         i = np.asarray(i, float)
         return p["p_gain"] * (i * p["dr"]) ** 2 * stationary_power(i, card)
 
@@ -40,24 +52,65 @@ def stno_model() -> Model:
                              x_label="current (A)", y_label="frequency (Hz) / power (W)")
 
 
+def running(current_a, power_w, noise_sigmas: float = 3.0) -> np.ndarray:
+    """Where the oscillator runs: power above ``noise_sigmas`` times its white noise
+    (:func:`~..fit.white_noise`, estimated from the curve alone) and above the median power
+    of the lowest-current tenth of the points (the detector's floor). Near-threshold points
+    with a small but measurable power are kept: the frequency's slope lives there."""
+    i, p = np.asarray(current_a, float), np.asarray(power_w, float)
+    order = np.argsort(i)
+    noise = white_noise(i[order], p[order])
+    low = p[order][:max(3, len(p) // 10)]
+    floor = float(np.median(low)) if len(low) else 0.0
+    noise = noise if math.isfinite(noise) and noise > 0 else 0.0
+    return p > floor + noise_sigmas * noise
+
+
 def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_gain"),
              fixed: Mapping | None = None, global_stage: str | None = "de", seed: int = 0,
              conf_int: str = "stderr", progress=False) -> Calibration:
     """Fit threshold, nonlinear damping Q, frequency and frequency shift to oscillator
-    curves (:class:`OscillatorCurve`: current, frequency, power). Frequencies are fitted
-    where the oscillator runs (power above 5 % of its largest value when power is given)."""
+    curves (:class:`OscillatorCurve`: current, frequency, power, linewidth). Frequencies are
+    fitted where the oscillator runs (:func:`running`: power above its noise, so the
+    near-threshold points stay in; all finite frequencies when no power is given); the
+    points left out are listed in a note. A linewidth column adds the sub-threshold
+    linewidth (:func:`subthreshold_linewidth`, points where the oscillator does not yet run)
+    and frees ``gamma_g``."""
     curves = as_list(curves)
-    datasets = []
+    datasets, notes = [], []
+    free = list(free)
     for k, c in enumerate(curves):
         i = np.asarray(c.current_a, float)
-        on = np.ones(len(i), bool)
+        f = np.asarray(c.freq_hz, float)
+        on = np.isfinite(f)
         if c.power_w is not None:
-            on = c.power_w > 0.05 * np.max(c.power_w)
+            run = running(i, c.power_w)
+            on &= run
             datasets.append(Dataset(i, c.power_w, name=f"P(I) {k + 1}",
                                     meta={"quantity": "power"}))
+            off = np.isfinite(f) & ~run
+            if off.any():
+                notes.append(f"f(I) {k + 1}: {int(off.sum())} point(s) at I <= "
+                             f"{float(i[off].max()):.4g} A left out of the frequency fit: "
+                             "power within 3 noise levels of the detector floor (the "
+                             "oscillator does not run there)")
         if on.sum() >= 3:
-            datasets.append(Dataset(i[on], c.freq_hz[on], name=f"f(I) {k + 1}",
+            datasets.append(Dataset(i[on], f[on], name=f"f(I) {k + 1}",
                                     meta={"quantity": "freq"}))
+        lw = getattr(c, "linewidth_hz", None)
+        if lw is not None:
+            lw = np.asarray(lw, float)
+            below = np.isfinite(lw) & (~on if c.power_w is not None else np.ones(len(i), bool))
+            if c.power_w is None and on.any():
+                below &= i < float(i[on].min())
+            if below.sum() >= 3:
+                datasets.append(Dataset(i[below], lw[below], name=f"linewidth(I) {k + 1}",
+                                        meta={"quantity": "linewidth"}))
+                if "gamma_g" not in free:
+                    free.append("gamma_g")
+                notes.append(f"linewidth(I) {k + 1}: {int(below.sum())} sub-threshold "
+                             "point(s) fitted as FWHM = gamma_g (1 - I/i_th) / pi; above the "
+                             "threshold the linewidth is set by noise: not fitted")
     if not any(d.meta["quantity"] == "freq" for d in datasets):
         raise DataError("fewer than 3 points where the oscillator runs: no f(I) to fit")
     model = stno_model()
@@ -65,8 +118,18 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
     start = {**(fixed or {})}
     fdat = next(d for d in datasets if d.meta["quantity"] == "freq")
     pdat = next((d for d in datasets if d.meta["quantity"] == "power"), None)
+    ldat = next((d for d in datasets if d.meta["quantity"] == "linewidth"), None)
     ion = np.asarray(fdat.x)
-    i_th = float(ion.min()) * 0.9 if pdat is None else float(ion.min()) * 0.95
+    if pdat is not None:
+        # the threshold from P ~ (I - i_th) near onset: the line through the running points
+        # nearest the onset, extrapolated to zero power
+        pi_, pp = np.asarray(pdat.x), np.asarray(pdat.y)
+        near = np.sort(ion)[:max(3, len(ion) // 4)]
+        sel = np.isin(pi_, near)
+        a, b = linear_start(pi_[sel], pp[sel])
+        i_th = -b / a if a > 0 and 0 < -b / a < float(ion.min()) else float(ion.min()) * 0.95
+    else:
+        i_th = float(ion.min()) * 0.9
     start.setdefault("i_th", i_th)
     q = start.setdefault("q", dev.defaults()["q"])
     pw = lambda i: max((i / i_th - 1) / (i / i_th + q), 1e-3)  # noqa: E731
@@ -77,15 +140,26 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
         imax = float(np.max(pdat.x))
         start.setdefault("p_gain", float(np.max(pdat.y)) /
                          ((imax * dev.defaults()["dr"]) ** 2 * pw(imax)))
+    if ldat is not None:
+        lslope, licpt = linear_start(ldat.x, ldat.y)
+        start.setdefault("gamma_g", max(math.pi * licpt, 1e3))
     free = [n for n in free if n not in (fixed or {}) and (pdat is not None or n != "p_gain")]
     imax = max(float(np.max(d.x)) for d in datasets)
+    search = {"i_th": (0.2 * i_th, min(imax, 3 * i_th)), "q": (0.0, 50.0)}
+    if "gamma_g" in start:
+        search["gamma_g"] = (start["gamma_g"] / 5, start["gamma_g"] * 5)
     fit = Fit(model, datasets, free=free, values=start, global_stage=global_stage,
-              seed=seed, conf_int=conf_int, progress=progress,
-              search={"i_th": (0.2 * i_th, min(imax, 3 * i_th)), "q": (0.0, 20.0)})
+              seed=seed, conf_int=conf_int, progress=progress, search=search)
     res = fit.run()
     card = {k: v for k, v in res.values.items() if k in dev.parameter}
     cal = Calibration("stno", "stno", card, {n: res.stderr.get(n) for n in res.free},
-                      {"f(I), P(I)": res}, warnings=collect_warnings({"f(I), P(I)": res}))
+                      {"f(I), P(I)": res}, warnings=collect_warnings({"f(I), P(I)": res}),
+                      notes=notes)
+    i_th, q, n_shift = res.values["i_th"], res.values["q"], res.values["n_shift"]
+    cal.derived["dfdi_threshold"] = {
+        "value": n_shift / (i_th * (1 + q)), "stderr": None, "unit": "Hz/A",
+        "description": "frequency slope df/dI just above the threshold, "
+                       "n_shift / (i_th (1 + q))"}
     if pdat is not None:
         cal.derived["p_gain"] = {"value": res.values["p_gain"],
                                  "stderr": res.stderr.get("p_gain"), "unit": "W/V^2",
