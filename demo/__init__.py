@@ -81,6 +81,8 @@ SHOWCASES = [
      "neurospice.demo.crossbar:showcase"),
     ("RF-coupled MTJ network: train, decision boundary, chain voltages, one RF transient",
      "neurospice.demo.rfnet:showcase"),
+    ("Memristor Bayesian machine: stochastic inference, SPICE column BER, energy per decision",
+     "neurospice.demo.bayesian:showcase"),
 ]
 
 
