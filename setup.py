@@ -15,6 +15,7 @@ FOLDERS = {
     "neurospice.compact_models": "compact_models",
     "neurospice.calibration": "calibration",
     "neurospice.analysis": "analysis",
+    "neurospice.learning": "learning",
 }
 
 packages = []

@@ -25,13 +25,14 @@ FOLDERS = {
     "calibration": "neurospice.calibration",
     "circuits": "neurospice.circuits",
     "demo": "neurospice.demo",
+    "learning": "neurospice.learning",
 }
 
 # The layers, lowest first. A module may import its own layer and the layers below it.
 # ``base`` is the part of core/ everything stands on; ``app`` is what a user starts (the CLI,
 # the demo, the data sets that return the project's own types).
 LAYERS = ["base", "netlists", "simulators", "compact_models", "analysis", "calibration",
-          "circuits", "app"]
+          "circuits", "learning", "app"]
 
 # core/ modules that are not base (they sit on top of everything)
 APP_MODULES = {"neurospice.cli", "neurospice.__main__", "neurospice.datasets"}
@@ -51,7 +52,7 @@ def layer_of(module: str) -> str | None:
         return "app"
     parts = module.split(".")
     if len(parts) >= 2 and parts[1] in ("netlists", "simulators", "compact_models", "analysis",
-                                         "calibration", "circuits"):
+                                         "calibration", "circuits", "learning"):
         # a package's own command-line module is the CLI's, but it only imports downward
         return parts[1]
     return "base"
