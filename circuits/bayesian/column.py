@@ -335,6 +335,8 @@ def montecarlo(design: ColumnDesign | None = None, *, n_bits: int = 1000,
     margin = {v: np.empty((n_cols, design.rows)) for v in vdd}
     energy = {v: np.empty((n_cols, design.rows)) for v in vdd}
     for (v, s, m), res in zip(jobs, results):
+        if isinstance(res, BaseException):          # run_many leaves a failed run in place
+            raise res
         b, mg, e = sample_reads(design, res.tran, v, s, m)
         read[v][s:s + m], margin[v][s:s + m], energy[v][s:s + m] = b, mg, e
     return ColumnReads(design, draws, simulator, vdd, read, margin, energy, seconds)
