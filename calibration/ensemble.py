@@ -1,0 +1,470 @@
+"""Many loops, cycles or devices in one fit: shared and per-curve parameters, ensemble
+statistics, and the variability card a Monte-Carlo draws from.
+
+:func:`fit_ensemble` fits N curves of one :class:`~neurospice.calibration.fit.Model` in one
+least-squares problem. ``shared`` parameters take one value for every curve; the others are
+per curve. The per-curve parameters are regularised by the ensemble itself (a hierarchical
+normal model, fitted by empirical Bayes): each curve's parameters are pulled toward the
+ensemble mean by a prior whose covariance is the ensemble's own (estimated, EM-style, as the
+scatter of the per-curve estimates plus their posterior uncertainty). An ill-conditioned
+curve therefore borrows strength from the others instead of scattering, and the reported
+spread is the devices' scatter with the fit noise taken out -- not the (wider) scatter of
+one-by-one fits.
+
+Evaluation is vectorised over curves where the model allows: the model function is called
+once with ``x`` of shape (curves, points) (curves of different lengths padded) and every
+parameter an array of shape (curves, 1); a model that refuses arrays is evaluated curve by
+curve (the result says which). The Jacobian's finite differences perturb one per-curve
+parameter of every curve at once (the curves' residuals are disjoint), so a step costs
+(per-curve + shared parameters + 1) evaluations whatever the number of curves.
+
+:class:`EnsembleFit` holds the per-curve values and standard errors, the ensemble mean,
+spread and correlation (each with a standard error), the same statistics of extracted
+figures (``figures(values) -> {name: array}``: V_th, R_on, f_res, ... from the parameters),
+and :meth:`EnsembleFit.variability_card` writes the
+:class:`~neurospice.compact_models.randomness.VariabilityCard` that
+:func:`~neurospice.compact_models.randomness.draw_params` reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from neurospice.errors import CalibrationError
+
+__all__ = ["EnsembleFit", "fit_ensemble", "statistics"]
+
+
+def statistics(columns: Mapping[str, np.ndarray]) -> dict:
+    """Mean, standard deviation (ddof 1) and correlation of per-curve values, with standard
+    errors (normal theory: s/sqrt(n), s/sqrt(2(n-1)), (1 - r^2)/sqrt(n-3))."""
+    names = list(columns)
+    a = np.array([np.asarray(columns[k], float) for k in names])
+    n = a.shape[1]
+    if n < 3:
+        raise CalibrationError(f"statistics need at least 3 curves, got {n}")
+    mean, std = a.mean(axis=1), a.std(axis=1, ddof=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        corr = np.corrcoef(a) if len(names) > 1 else np.ones((1, 1))
+    corr = np.where(np.isfinite(corr), corr, 0.0)
+    np.fill_diagonal(corr, 1.0)
+    return {"n": n, "names": names,
+            "mean": dict(zip(names, mean.tolist())),
+            "mean_stderr": dict(zip(names, (std / np.sqrt(n)).tolist())),
+            "std": dict(zip(names, std.tolist())),
+            "std_stderr": dict(zip(names, (std / np.sqrt(2 * (n - 1))).tolist())),
+            "correlation": corr.tolist(),
+            "correlation_stderr": ((1 - corr ** 2) / np.sqrt(max(n - 3, 1))).tolist()}
+
+
+@dataclass
+class EnsembleFit:
+    """The outcome of :func:`fit_ensemble`.
+
+    - ``names``: the per-curve parameters; ``values``/``stderr``: arrays (curves, names)
+      (posterior means and standard errors under the ensemble prior);
+    - ``shared``/``shared_stderr``: the parameters common to every curve;
+    - ``mean``/``cov``: the ensemble (population) mean and covariance of the per-curve
+      parameters, the fit noise taken out; ``mean_stderr``, ``std_stderr``;
+    - ``independent``: the per-curve values of the unregularised first pass (for comparison);
+    - ``figures``: name -> per-curve array of the extracted figures;
+    - ``vectorised``: whether the model was evaluated for all curves at once;
+    - ``evaluations``: model evaluations (each over every curve when vectorised).
+    """
+
+    curves: list[str]
+    names: list[str]
+    values: np.ndarray
+    stderr: np.ndarray
+    shared: dict[str, float]
+    shared_stderr: dict[str, float | None]
+    mean: np.ndarray
+    cov: np.ndarray
+    independent: np.ndarray
+    figures: dict[str, np.ndarray] = field(default_factory=dict)
+    vectorised: bool = False
+    evaluations: int = 0
+    rms: np.ndarray | None = None
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def n(self) -> int:
+        return len(self.curves)
+
+    @property
+    def std(self) -> np.ndarray:
+        """Population standard deviation of each per-curve parameter."""
+        return np.sqrt(np.diag(self.cov))
+
+    @property
+    def correlation(self) -> np.ndarray:
+        s = self.std
+        with np.errstate(invalid="ignore", divide="ignore"):
+            c = self.cov / np.outer(s, s)
+        c = np.where(np.isfinite(c), c, 0.0)
+        np.fill_diagonal(c, 1.0)
+        return c
+
+    @property
+    def mean_stderr(self) -> np.ndarray:
+        """Standard error of the ensemble mean: sqrt((population variance + mean posterior
+        variance) / curves)."""
+        return np.sqrt((np.diag(self.cov) + np.mean(self.stderr ** 2, axis=0)) / self.n)
+
+    @property
+    def std_stderr(self) -> np.ndarray:
+        """Standard error of the population standard deviation (normal theory)."""
+        return self.std / np.sqrt(2 * (self.n - 1))
+
+    def per_curve(self) -> list[dict]:
+        """One row per curve: its name, values, standard errors and figures."""
+        return [{"curve": c,
+                 "values": {k: float(self.values[i, j]) for j, k in enumerate(self.names)},
+                 "stderr": {k: float(self.stderr[i, j]) for j, k in enumerate(self.names)},
+                 "figures": {k: float(v[i]) for k, v in self.figures.items()}}
+                for i, c in enumerate(self.curves)]
+
+    def summary(self) -> dict:
+        """JSON-ready statistics: the parameters' ensemble mean, spread and correlation (with
+        standard errors), the shared parameters, and :func:`statistics` of the figures."""
+        out = {"curves": self.n, "vectorised": self.vectorised,
+               "evaluations": self.evaluations,
+               "shared": {k: {"value": v, "stderr": self.shared_stderr.get(k)}
+                          for k, v in self.shared.items()},
+               "params": {k: {"mean": float(self.mean[j]),
+                              "mean_stderr": float(self.mean_stderr[j]),
+                              "std": float(self.std[j]),
+                              "std_stderr": float(self.std_stderr[j]),
+                              "std_independent": float(self.independent[:, j].std(ddof=1))}
+                          for j, k in enumerate(self.names)},
+               "correlation": {"names": self.names, "matrix": self.correlation.tolist()},
+               "notes": list(self.notes)}
+        if self.figures:
+            out["figures"] = statistics(self.figures)
+        return out
+
+    def draw(self, n: int, seed) -> np.ndarray:
+        """``n`` draws of the per-curve parameters from the fitted ensemble (normal)."""
+        from neurospice.compact_models.randomness import rng
+
+        w, v = np.linalg.eigh(self.cov)
+        root = v * np.sqrt(np.clip(w, 0.0, None))
+        return self.mean + rng(seed).standard_normal((n, len(self.names))) @ root.T
+
+    def variability_card(self, device: str, transform: Callable | None = None, *,
+                         lognormal: Sequence[str] = (), n_draw: int = 20000, seed=0,
+                         source: str = ""):
+        """The :class:`~neurospice.compact_models.randomness.VariabilityCard` of the
+        ensemble for ``device``. Without ``transform`` its parameters are the per-curve ones
+        (normal, the ensemble mean and covariance as fitted); ``transform({name: array}) ->
+        {device parameter: array}`` maps them onto device parameters, and the card is then
+        the moments of ``n_draw`` seeded draws pushed through it (``lognormal`` names:
+        moments of the log)."""
+        from neurospice.compact_models.randomness import VariabilityCard
+
+        if transform is None and not lognormal:
+            return VariabilityCard(device, {k: {"mean": float(self.mean[j]),
+                                                "std": float(self.std[j])}
+                                            for j, k in enumerate(self.names)},
+                                   self.correlation, self.n, source)
+        draws = self.draw(n_draw, seed)
+        cols = {k: draws[:, j] for j, k in enumerate(self.names)}
+        mapped = dict(transform(cols)) if transform is not None else cols
+        params, rows = {}, []
+        for name, vals in mapped.items():
+            vals = np.asarray(vals, float)
+            log = name in lognormal
+            if log:
+                if np.any(vals <= 0):
+                    raise CalibrationError(f"variability card: {name} drawn <= 0 cannot be "
+                                           "lognormal")
+                vals = np.log(vals)
+            params[name] = {"mean": float(vals.mean()), "std": float(vals.std(ddof=1)),
+                            "distribution": "lognormal" if log else "normal"}
+            rows.append(vals)
+        corr = np.corrcoef(np.array(rows)) if len(rows) > 1 else np.ones((1, 1))
+        corr = np.where(np.isfinite(corr), corr, 0.0)
+        np.fill_diagonal(corr, 1.0)
+        return VariabilityCard(device, params, (corr + corr.T) / 2, self.n, source)
+
+
+# --------------------------------------------------------------------------- the fit
+
+def _curve(c, k):
+    if hasattr(c, "x") and hasattr(c, "y"):
+        return (np.asarray(c.x, float), np.asarray(c.y, float),
+                dict(getattr(c, "meta", None) or {}), getattr(c, "name", None) or f"curve {k}")
+    try:
+        x, y = c
+    except (TypeError, ValueError):
+        raise CalibrationError(f"curve {k}: give a Dataset or an (x, y) pair") from None
+    return np.asarray(x, float), np.asarray(y, float), {}, f"curve {k}"
+
+
+class _Problem:
+    """The stacked curves and the model, evaluated vectorised when it can be."""
+
+    def __init__(self, model, curves, shared, per, fixed, start):
+        self.model, self.shared, self.per, self.fixed = model, list(shared), list(per), fixed
+        self.start = {k: start[k] for k in per}
+        self.shared_start = {k: start[k] for k in shared}
+        parsed = [_curve(c, k) for k, c in enumerate(curves)]
+        self.names = [p[3] for p in parsed]
+        self.n = len(parsed)
+        self.lengths = np.array([p[0].size for p in parsed])
+        for (x, y, _, name) in parsed:
+            if x.shape != y.shape or x.ndim != 1 or x.size < 2 or not (
+                    np.all(np.isfinite(x)) and np.all(np.isfinite(y))):
+                raise CalibrationError(f"{name}: x and y must be finite 1-D arrays of one "
+                                       "length (2 points or more)")
+        width = int(self.lengths.max())
+        self.mask = np.arange(width)[None, :] < self.lengths[:, None]
+        self.x = np.zeros((self.n, width))
+        self.y = np.zeros((self.n, width))
+        for i, (x, y, _, _) in enumerate(parsed):
+            self.x[i, :x.size], self.y[i, :y.size] = x, y
+            self.x[i, x.size:] = x[-1]
+        self.metas = [p[2] for p in parsed]
+        self.evaluations = 0
+        self.vectorised = self._try_vectorised()
+
+    def _stacked_meta(self):
+        keys = set().union(*self.metas) if self.metas else set()
+        out = {}
+        for k in keys:
+            vals = [m.get(k) for m in self.metas]
+            out[k] = np.array(vals, float)[:, None] if all(
+                isinstance(v, (int, float, np.number)) for v in vals) else vals[0]
+        return out
+
+    def _try_vectorised(self) -> bool:
+        p = {**self.fixed, **self.shared_start,
+             **{k: np.full((self.n, 1), v) for k, v in self.start.items()}}
+        try:
+            with np.errstate(all="ignore"):
+                y = np.asarray(self.model.func(self.x, p, **self._stacked_meta()), float)
+        except Exception:        # noqa: BLE001 -- a model that refuses arrays runs per curve
+            return False
+        if y.shape != self.x.shape:
+            return False
+        loop = self._loop({k: np.full(self.n, v) for k, v in self.start.items()},
+                          self.shared_start)
+        return bool(np.allclose(y[self.mask], loop[self.mask], rtol=1e-9, atol=0,
+                                equal_nan=True))
+
+    def _loop(self, per_values, shared_values):
+        out = np.zeros_like(self.x)
+        for i in range(self.n):
+            L = self.lengths[i]
+            p = {**self.fixed, **shared_values, **{k: float(v[i]) for k, v in per_values.items()}}
+            out[i, :L] = self.model.func(self.x[i, :L], p, **self.metas[i])
+        return out
+
+    def evaluate(self, per_values: Mapping[str, np.ndarray], shared_values) -> np.ndarray:
+        """Model values (curves, width) for per-curve arrays and shared scalars."""
+        self.evaluations += 1
+        if self.vectorised:
+            p = {**self.fixed, **shared_values,
+                 **{k: np.asarray(v, float)[:, None] for k, v in per_values.items()}}
+            return np.asarray(self.model.func(self.x, p, **self._stacked_meta()), float)
+        return self._loop(per_values, shared_values)
+
+
+def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
+                 per_curve: Sequence[str] | None = None, values: Mapping | None = None,
+                 bounds: Mapping | None = None, weighting: str = "absolute",
+                 figures: Callable | None = None, regularise: bool = True,
+                 iterations: int = 50, tol: float = 1e-3) -> EnsembleFit:
+    """Fit the curves (Datasets, or (x, y) pairs) of ``model`` together.
+
+    ``shared``: parameters with one value for all curves; ``per_curve`` (default: every
+    other parameter in ``values``, else every model parameter not shared): one value per
+    curve; the rest are held at their defaults (or ``values``). ``values``: starting values
+    (one number each); ``bounds``: name -> (lower, upper) over the model's. ``weighting``:
+    ``"absolute"`` or ``"relative"`` residuals, each curve's scaled by its own residual RMS
+    from the first pass (so a noisy curve does not dominate). ``figures(values)`` ->
+    {name: per-curve array}, from the per-curve parameters as arrays (shared ones as
+    scalars). ``regularise``: the ensemble prior (see the module docstring); False leaves
+    the one-by-one values (the first pass)."""
+    from scipy.optimize import least_squares
+
+    values = dict(values or {})
+    unknown = [k for k in [*shared, *(per_curve or ()), *values] if k not in model.params]
+    if unknown:
+        raise CalibrationError(f"model {model.name} has no parameter(s) {unknown}")
+    if weighting not in ("absolute", "relative"):
+        raise CalibrationError(f"weighting must be 'absolute' or 'relative', got {weighting!r}")
+    if per_curve is None:
+        per_curve = [k for k in model.params if k not in shared]
+    if set(shared) & set(per_curve):
+        raise CalibrationError("a parameter cannot be both shared and per curve")
+    if len(curves) < 3:
+        raise CalibrationError(f"an ensemble fit needs at least 3 curves, got {len(curves)}")
+    start = {**model.defaults(), **values}
+    fixed = {k: v for k, v in start.items() if k not in shared and k not in per_curve}
+    prob = _Problem(model, curves, shared, per_curve, fixed, start)
+    n, m, s = prob.n, len(per_curve), len(shared)
+    names = list(per_curve) + list(shared)
+    lo = np.array([max(model.params[k].lower, (bounds or {}).get(k, (-np.inf, np.inf))[0])
+                   for k in names])
+    hi = np.array([min(model.params[k].upper, (bounds or {}).get(k, (-np.inf, np.inf))[1])
+                   for k in names])
+    theta0 = np.concatenate([np.tile([start[k] for k in per_curve], n),
+                             [start[k] for k in shared]]).astype(float)
+    mask = prob.mask
+    rows = int(mask.sum())
+    width = np.where(np.isfinite(hi - lo), hi - lo, 1.0)
+    typical = np.maximum(np.abs(np.concatenate([theta0[:m], theta0[n * m:]])), 1e-6 * width)
+    typical = np.where(typical > 0, typical, 1e-12)
+    scale = np.ones(n)
+
+    def residual_matrix(P, sh):
+        f = prob.evaluate({k: P[:, j] for j, k in enumerate(per_curve)}, sh)
+        r = f - prob.y
+        if weighting == "relative":
+            r = r / np.where(prob.y != 0, np.abs(prob.y), 1.0)
+        return np.where(mask, r / scale[:, None], 0.0)
+
+    def shared_dict(v):
+        return {k: float(v[j]) for j, k in enumerate(shared)}
+
+    def cost(P, S, r, Q, mu):
+        c = float(np.sum(r ** 2))
+        if Q is not None:
+            D = P - mu
+            c += float(np.einsum("na,ab,nb->", D, Q, D))
+        return c
+
+    def solve(P, S, Q=None, mu=None, max_iter=200):
+        """Batched Levenberg-Marquardt: every curve's step at once, the shared parameters
+        through the Schur complement of the per-curve blocks."""
+        lam = 1e-3
+        r = residual_matrix(P, shared_dict(S))
+        c0 = cost(P, S, r, Q, mu)
+        for _ in range(max_iter):
+            hP = 1e-7 * np.maximum(np.abs(P), typical[:m])
+            hP = np.where(P + hP > hi[:m], -hP, hP)
+            J = np.empty((n, r.shape[1], m))
+            for j in range(m):
+                Pj = P.copy()
+                Pj[:, j] += hP[:, j]
+                J[:, :, j] = (residual_matrix(Pj, shared_dict(S)) - r) / hP[:, j][:, None]
+            K = np.empty((n, r.shape[1], s))
+            hS = 1e-7 * np.maximum(np.abs(S), typical[m:])
+            hS = np.where(S + hS > hi[m:], -hS, hS)
+            for k in range(s):
+                Sk = S.copy()
+                Sk[k] += hS[k]
+                K[:, :, k] = (residual_matrix(P, shared_dict(Sk)) - r) / hS[k]
+            A = np.einsum("nwa,nwb->nab", J, J)
+            ga = np.einsum("nwa,nw->na", J, r)
+            if Q is not None:
+                A = A + Q
+                ga = ga + (P - mu) @ Q
+            B = np.einsum("nwa,nwk->nak", J, K)
+            C = np.einsum("nwk,nwl->kl", K, K)
+            gs = np.einsum("nwk,nw->k", K, r)
+            while True:
+                Ad = A + lam * np.einsum("nab,ab->nab", A, np.eye(m)) + 1e-300 * np.eye(m)
+                try:
+                    Ainv = np.linalg.inv(Ad)
+                except np.linalg.LinAlgError:
+                    lam *= 10
+                    continue
+                if s:
+                    Cd = C + lam * np.diag(np.diag(C))
+                    Sch = Cd - np.einsum("nak,nab,nbl->kl", B, Ainv, B)
+                    rhs = gs - np.einsum("nak,nab,nb->k", B, Ainv, ga)
+                    dS = -np.linalg.lstsq(Sch, rhs, rcond=None)[0]
+                    dP = -np.einsum("nab,nb->na", Ainv, ga + np.einsum("nak,k->na", B, dS))
+                else:
+                    dS = np.zeros(0)
+                    dP = -np.einsum("nab,nb->na", Ainv, ga)
+                P1 = np.clip(P + dP, lo[:m], hi[:m])
+                S1 = np.clip(S + dS, lo[m:], hi[m:])
+                r1 = residual_matrix(P1, shared_dict(S1))
+                c1 = cost(P1, S1, r1, Q, mu)
+                if np.isfinite(c1) and c1 <= c0:
+                    break
+                lam *= 4
+                if lam > 1e12:
+                    return P, S, r, J, K, A, B, C, c0
+            done = c0 - c1 <= 1e-10 * max(c0, 1e-300)
+            P, S, r, c0 = P1, S1, r1, c1
+            lam = max(lam / 3, 1e-9)
+            if done:
+                break
+        return P, S, r, J, K, A, B, C, c0
+
+    def posterior(state):
+        P, S, r, J, K, A, B, C, _ = state
+        dof = max(rows - (n * m + s), 1)
+        s2 = float(np.sum(r ** 2) / dof)
+        Ainv = np.linalg.pinv(A)
+        var_p = np.einsum("naa->na", Ainv) * s2
+        if s:
+            Sch = C - np.einsum("nak,nab,nbl->kl", B, Ainv, B)
+            var_s = np.diag(np.linalg.pinv(Sch)) * s2
+        else:
+            var_s = np.zeros(0)
+        return var_p, var_s
+
+    # pass 1: one by one (shared parameters joint), then each curve weighted by its noise
+    P0 = np.tile(theta0[:n * m].reshape(n, m)[0], (n, 1))
+    S0 = theta0[n * m:]
+    state = solve(P0, S0)
+    rr = state[2] * scale[:, None]
+    rms = np.sqrt(np.sum(rr ** 2, axis=1) / prob.lengths)
+    scale = np.where(rms > 0, rms, 1.0)
+    state = solve(state[0], state[1])
+    independent = state[0].copy()
+    post_var, var_s = posterior(state)
+    notes = [f"model evaluated {'for all curves at once' if prob.vectorised else 'curve by curve'}"]
+    if regularise:
+        P = independent
+        for it in range(iterations):
+            mu = P.mean(axis=0)
+            D = P - mu
+            if it:
+                Sigma = (D.T @ D + np.diag(post_var.sum(axis=0))) / n
+            else:
+                Sigma = (D.T @ D) / (n - 1) - np.diag(np.mean(post_var, axis=0))
+            # keep the prior proper: eigenvalues floored at a hair of the largest
+            w, V = np.linalg.eigh((Sigma + Sigma.T) / 2)
+            w = np.maximum(w, 1e-10 * max(w.max(), 1e-300))
+            Sigma = (V * w) @ V.T
+            Q = np.linalg.inv(Sigma)
+            state = solve(P, state[1], Q, mu)
+            post_var, var_s = posterior(state)
+            change = np.max(np.abs(state[0] - P) / np.sqrt(np.diag(Sigma)))
+            P = state[0].copy()
+            if change < tol and it:
+                break
+        else:
+            notes.append(f"the ensemble prior did not settle in {iterations} iterations")
+        mean = P.mean(axis=0)
+        D = P - mean
+        Sigma = (D.T @ D + np.diag(post_var.sum(axis=0))) / n
+        notes.append(f"per-curve parameters regularised by the ensemble prior ({it + 1} "
+                     "empirical-Bayes iterations)")
+    else:
+        P = independent
+        mean = P.mean(axis=0)
+        D = P - mean
+        Sigma = (D.T @ D) / (n - 1)
+        Sigma[np.diag_indices(m)] = np.maximum(np.diag(Sigma) - post_var.mean(axis=0), 0.0)
+    theta_shared = state[1]
+    sh_vals = shared_dict(theta_shared)
+    sh_err = {k: float(np.sqrt(max(var_s[j], 0.0))) for j, k in enumerate(shared)}
+    out = EnsembleFit(list(prob.names), list(per_curve), P, np.sqrt(np.maximum(post_var, 0)),
+                      sh_vals, sh_err, mean, (Sigma + Sigma.T) / 2, independent,
+                      vectorised=prob.vectorised, evaluations=prob.evaluations, rms=rms,
+                      notes=notes)
+    if figures is not None:
+        figs = figures({**sh_vals, **{k: P[:, j] for j, k in enumerate(per_curve)}})
+        out.figures = {k: np.broadcast_to(np.asarray(v, float), (n,)).copy()
+                       for k, v in figs.items()}
+    return out
