@@ -730,13 +730,18 @@ class Circuit(_Container):
         return m
 
     OPTIONS = ("temp", "tnom", "reltol", "abstol", "vntol", "gmin", "method", "maxord",
-               "threads")
+               "threads", "solver")
+    SOLVERS = ("auto", "klu", "sparse")
 
     def option(self, name: str, value) -> None:
         """A simulator option, translated per dialect: temp (degC), tnom, reltol, abstol,
         vntol, gmin, maxord, method ('trap' or 'gear'), and threads: the OpenMP threads of
         ngspice's OSDI device evaluation (default 1; Debian's ngspice starts 8, which costs
-        a small circuit far more than it saves; other simulators ignore it)."""
+        a small circuit far more than it saves; other simulators ignore it), and solver: the
+        linear solver of ngspice, 'klu' (``.options klu``), 'sparse' (ngspice's own sparse
+        solver, ``.options sparse``) or 'auto' (the default: KLU for large circuits, see
+        :func:`neurospice.netlists.writers.ngspice_solver`; VACASK always uses KLU and Xyce
+        chooses its own, so both ignore it)."""
         if not isinstance(name, str) or name not in self.OPTIONS:
             raise NetlistError(f"unknown option {name!r:.80} (known: {', '.join(self.OPTIONS)})")
         if name == "method":
@@ -747,6 +752,11 @@ class Circuit(_Container):
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise NetlistError(f"threads must be a positive integer, got {value!r:.80}")
             self.options[name] = check_count(value, what="threads", maximum=4096)
+        elif name == "solver":
+            if not isinstance(value, str) or value not in self.SOLVERS:
+                raise NetlistError(f"solver must be one of {', '.join(self.SOLVERS)}, "
+                                   f"got {value!r:.80}")
+            self.options[name] = value
         else:
             self.options[name] = check_value(value, what=f"option {name}")
 

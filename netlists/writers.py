@@ -301,7 +301,7 @@ class SpiceWriter:
         return [line]
 
     def options(self) -> list[str]:
-        opts = {k: v for k, v in self.c.options.items() if k != "threads"}
+        opts = {k: v for k, v in self.c.options.items() if k not in ("threads", "solver")}
         if not opts:
             return []
         return [".options " + " ".join(f"{k}={v if isinstance(v, str) else fmt(v)}"
@@ -359,8 +359,56 @@ class SpiceWriter:
         return line
 
 
+# KLU's symbolic analysis costs more than ngspice's own sparse solver saves on a small matrix,
+# and ngspice's Markowitz reordering grows much faster than linearly on a large mesh (an OP
+# of a 64x64 crossbar with wire resistance: 22 s -> 2.4 s; of the 34 000-element envelope
+# netlist: 134 s -> 2 s); on a transient of a chain-like circuit (a 1000-section RC ladder)
+# KLU is ~40 % slower. bench/bench_solver.py measures where each wins.
+KLU_MIN_ELEMENTS = 2000
+KLU_MIN_ELEMENTS_TRAN = 10000
+
+
+def element_count(circuit: Circuit) -> int:
+    """The number of elements of ``circuit`` once every subcircuit instance is expanded."""
+    sizes: dict[str, int] = {}
+
+    def size(box) -> int:
+        n = 0
+        for e in box.elements.values():
+            if isinstance(e, SubcircuitInstance) and e.subckt.lower() in circuit.subcircuits:
+                key = e.subckt.lower()
+                if key not in sizes:
+                    sizes[key] = 0          # a (refused elsewhere) recursion counts as empty
+                    sizes[key] = size(circuit.subcircuits[key])
+                n += sizes[key]
+            else:
+                n += 1
+        return n
+
+    return size(circuit)
+
+
+def ngspice_solver(circuit: Circuit) -> str | None:
+    """The ``.options`` word choosing ngspice's linear solver: the circuit's ``solver``
+    option when it is 'klu' or 'sparse'; with 'auto' (the default) 'klu' for a circuit of
+    at least :data:`KLU_MIN_ELEMENTS` expanded elements (:data:`KLU_MIN_ELEMENTS_TRAN` when
+    it has a transient analysis), else None (ngspice's default sparse solver, no line)."""
+    choice = circuit.options.get("solver", "auto")
+    if choice != "auto":
+        return choice
+    tran = any(isinstance(a, Tran) for a in circuit.analyses)
+    least = KLU_MIN_ELEMENTS_TRAN if tran else KLU_MIN_ELEMENTS
+    return "klu" if element_count(circuit) >= least else None
+
+
 class NgspiceWriter(SpiceWriter):
-    """ngspice: OSDI models loaded by ``pre_osdi`` in a ``.control`` section."""
+    """ngspice: OSDI models loaded by ``pre_osdi`` in a ``.control`` section; the linear
+    solver chosen by :func:`ngspice_solver`."""
+
+    def options(self) -> list[str]:
+        out = super().options()
+        solver = ngspice_solver(self.c)
+        return out + [f".options {solver}"] if solver else out
 
     def control(self) -> list[str]:
         vas = [m for m in self.c.models.values() if isinstance(m, VerilogAModel)]
@@ -418,7 +466,7 @@ class XyceWriter(SpiceWriter):
         groups: dict[str, list[str]] = {}
         notes = []
         for k, v in self.c.options.items():
-            if k == "threads":
+            if k in ("threads", "solver"):
                 continue
             if k == "vntol":
                 notes.append("* option vntol has no Xyce equivalent and is not written")
@@ -547,7 +595,7 @@ class VacaskWriter:
             out += ["ends", ""]
         out += self.body(c)
         out += ["", "control"]
-        opts = {k: v for k, v in c.options.items() if k != "threads"}
+        opts = {k: v for k, v in c.options.items() if k not in ("threads", "solver")}
         if opts:
             out.append("  options " + " ".join(
                 f"{_VACASK_OPTIONS[k]}=" + (f'"{ {"trap": "trap", "gear": "gear2"}[v]}"'
