@@ -25,14 +25,17 @@ where the simulators' tolerances are meant to work). The node carries a capacito
 current ``-C f/scale``, so ``dV/dt = f/scale`` (the Verilog-A writes ``ddt(V)``, C = 1 F; the
 behavioral subcircuit uses :data:`STATE_CAPACITANCE`, 1 nF, so that the current a slow state
 leaves unbalanced, about ``eps * C / step``, stays under the simulators' absolute current
-tolerance: with 1 F a retention-limited MTJ (delta = 40) stalled VACASK's first time step). In DC analyses (the operating point, DC sweeps,
-the operating point before a transient; recognised by ``time <= 0``) the node is held at the
-state's initial value instead: a memory device's DC state is its programmed state, and the
-transient starts from it. This uses no hidden state, no events and no ``idt``. One limit,
-of ngspice's behavioral sources: during a ``.dc`` sweep ngspice sets their ``time`` to the
-previous sweep value, so the hold of the *subcircuit* rendering fails in ngspice DC sweeps
-that pass through positive values (``.op`` and transients are right; the Verilog-A rendering
-and VACASK are right everywhere): sweep stateful devices with the OSDI rendering.
+tolerance: with 1 F a retention-limited MTJ (delta = 40) stalled VACASK's first time step).
+In DC analyses (the operating point, DC sweeps, the operating point before a transient; the
+Verilog-A recognises them by ``$abstime <= 0``) the node is held at the state's initial
+value instead: a memory device's DC state is its programmed state, and the transient starts
+from it. This uses no hidden state, no events and no ``idt``. The
+behavioral subcircuit cannot trust ``time`` for this (during a ``.dc`` sweep ngspice sets it
+to the previous sweep value): it tells DC from transient by the voltage of an internal node
+``dc_det``, an inductor driven by a current equal to ``time`` (``L d(time)/dt``: 1 V in a
+transient, 0 in every DC analysis), so its DC semantics are the Verilog-A card's everywhere.
+Its exponentials are limited (:data:`EXP_LIMIT`) against overflow at far-off Newton
+iterates.
 
 A local definition is ``(name, expression)``, or ``(name, expression, scale)`` to give it an
 internal node in the behavioral subcircuit (value = scale * V): the subcircuit has no local
@@ -47,6 +50,7 @@ source made from seeded numpy samples, so every rendering sees the same realisat
 
 from __future__ import annotations
 
+import ast
 import keyword
 import math
 from dataclasses import dataclass, field
@@ -65,6 +69,18 @@ localparam genvar function endfunction ddt idt abs exp ln log sqrt pow min max s
 tanh sinh cosh atan""".split())
 # F: the state node's capacitor in the behavioral subcircuit (see the module docstring)
 STATE_CAPACITANCE = 1e-9
+#: the behavioral subcircuit's exp(x) continues linearly above this argument (Verilog-A's
+#: limexp): exp(min(x, L)) * (1 + max(x - L, 0)). e^80 ~ 5.5e34; no device's physics needs
+#: more (their exponents stay below ~40), while a Newton iterate far off the solution (a
+#: membrane voltage of kV during a failed step) made exp() overflow products in ngspice's
+#: B-sources and every retry from that iterate failed ("timestep too small").
+EXP_LIMIT = 80.0
+#: the behavioral subcircuit's analysis detector: the voltage of node ``dc_det`` (an inductor
+#: of this many henry to ground, driven by a current equal to ``time``) is 1 V in a
+#: transient and 0 in every DC analysis (.op, .dc, a transient's operating point), whatever
+#: the simulator sets ``time`` to there
+DC_DETECT_INDUCTANCE = 1.0
+DC_DETECT_NODE = "dc_det"
 _RESERVED = _VA_KEYWORDS | {"np", "P", "V", "X", "time", "I", "R", "v", "i"} | set(keyword.kwlist)
 
 
@@ -125,6 +141,29 @@ class Parameter:
 def _expression(text) -> Expression:
     """A definition's entry (text or number) as an :class:`Expression`."""
     return Expression(fmt(text)) if isinstance(text, (int, float)) else Expression(text)
+
+
+class _LimitExp(ast.NodeTransformer):
+    """Rewrites every ``exp(x)`` as ``exp(min(x, L))*(1 + max(x - L, 0))``, L = EXP_LIMIT."""
+
+    def visit_Call(self, node):
+        self.generic_visit(node)
+        if isinstance(node.func, ast.Name) and node.func.id == "exp" and len(node.args) == 1:
+            x, lim = node.args[0], ast.Constant(EXP_LIMIT)
+            capped = ast.Call(ast.Name("exp", ast.Load()),
+                              [ast.Call(ast.Name("min", ast.Load()), [x, lim], [])], [])
+            over = ast.Call(ast.Name("max", ast.Load()),
+                            [ast.BinOp(x, ast.Sub(), lim), ast.Constant(0.0)], [])
+            return ast.BinOp(capped, ast.Mult(), ast.BinOp(ast.Constant(1.0), ast.Add(), over))
+        return node
+
+
+def _limited(text) -> Expression:
+    """A definition's entry as an :class:`Expression` whose exponentials are limited (see
+    :data:`EXP_LIMIT`); the behavioral subcircuit renders these."""
+    expr = _expression(text)
+    tree = _LimitExp().visit(ast.parse(str(expr), mode="eval"))
+    return Expression(ast.unparse(tree))
 
 
 def _num(x: float) -> str:
@@ -350,7 +389,7 @@ class Device:
         sym = self._state_symbols(lambda node: f"v({node})")
         inlined: dict[str, str] = dict(sym)
         for name, text, *scale in self.locals:
-            expr = _expression(text).render("ngspice", symbols=inlined)
+            expr = _limited(text).render("ngspice", symbols=inlined)
             if scale:  # an internal node holds it: later expressions stay short
                 node = f"l_{name}"
                 sub.bsource(node, node, "0", v=f"({expr}) / {fmt(scale[0])}")
@@ -359,15 +398,23 @@ class Device:
                 inlined[name] = "(" + expr + ")"
         # the expressions are re-parsed by the B-sources, which render them per dialect
         for k, (a, b, text) in enumerate(self.currents):
-            sub.bsource(f"{a}_{b}", a, b, i=_expression(text).render("ngspice", symbols=inlined))
+            sub.bsource(f"{a}_{b}", a, b, i=_limited(text).render("ngspice", symbols=inlined))
+        if self.states:
+            if DC_DETECT_NODE in self.ports:
+                raise NetlistError(f"{self.module}: a port may not be named {DC_DETECT_NODE!r} "
+                                   "(the subcircuit's analysis detector)")
+            # v(dc_det) = L d(time)/dt: 1 V in a transient, 0 in every DC analysis
+            sub.inductor(DC_DETECT_NODE, DC_DETECT_NODE, "0", DC_DETECT_INDUCTANCE)
+            sub.bsource(DC_DETECT_NODE, "0", DC_DETECT_NODE, i="time")
         for s in self.states:
             node = f"s_{s.name}"
             x0 = _expression(s.initial).render("ngspice")
-            rate = _expression(self.rates[s.name]).render("ngspice", symbols=inlined)
+            rate = _limited(self.rates[s.name]).render("ngspice", symbols=inlined)
             sub.capacitor(node, node, "0", STATE_CAPACITANCE)
-            sub.bsource(node, node, "0", i=f"(v({node}) - ({x0}) / {fmt(s.scale)}) if time <= 0 "
-                                          f"else -{fmt(STATE_CAPACITANCE)} * ({rate}) / "
-                                          f"{fmt(s.scale)}")
+            sub.bsource(node, node, "0",
+                        i=f"(v({node}) - ({x0}) / {fmt(s.scale)}) "
+                          f"if v({DC_DETECT_NODE}) < {fmt(0.5 * DC_DETECT_INDUCTANCE)} "
+                          f"else -{fmt(STATE_CAPACITANCE)} * ({rate}) / {fmt(s.scale)}")
         return sub
 
     def subcircuit_text(self, dialect: str = "ngspice",
@@ -381,14 +428,11 @@ class Device:
                 "then `make models`.",
                 f"* Ports: {' '.join(self.ports)}; states on internal nodes "
                 + ", ".join(f"s_{s.name} ({s.name} = {fmt(s.scale)} * V)" for s in self.states)]
-        if self.states and dialect == "ngspice":
-            head += ["* DC semantics: .op and a transient's operating point hold each state at its "
-                     "initial value,",
-                     "* as the Verilog-A card does. Not in a .dc sweep: ngspice sets `time` to the "
-                     "previous sweep",
-                     "* value there, so past 0 the states relax to their DC fixed point (a "
-                     "programmed state can",
-                     "* flip). Sweep stateful devices with the Verilog-A card (OSDI)."]
+        if self.states:
+            head += ["* DC semantics as the Verilog-A card's: .op, .dc and a transient's operating "
+                     "point hold each",
+                     f"* state at its initial value (node {DC_DETECT_NODE} is 0 V in DC analyses, "
+                     "1 V in a transient)."]
         return "\n".join(head) + "\n" + render_subcircuit(self.subcircuit(defaults), dialect)
 
     # ------------------------------------------------------------------ circuits
