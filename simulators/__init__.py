@@ -19,9 +19,11 @@ from .openvaf import compile_va
 from .rawfile import read_raw
 from .result import Result, Results
 from .results_io import load_result, save_result
+from .runnable import runnable_netlist, write_runnable
 
 __all__ = ["Simulator", "Result", "Results", "get_simulator", "available_simulators", "info",
-           "SIMULATORS", "compile_va", "read_raw", "load_result", "save_result"]
+           "SIMULATORS", "compile_va", "read_raw", "load_result", "save_result",
+           "runnable_netlist", "write_runnable"]
 
 # name -> (module, class); imported on demand
 SIMULATORS = {
