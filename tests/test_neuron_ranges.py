@@ -1,7 +1,6 @@
 """Every neuron preset across its declared operating range (``neurons.RANGES``), on every
 simulator and rendering: ngspice with the Verilog-A (OSDI) card, ngspice-shared and VACASK;
-ngspice with the behavioral subcircuit against VACASK in a test of its own (xfail: see
-``SUBCKT``).
+ngspice with the behavioral subcircuit against VACASK in a test of its own.
 
 Per preset: 20 points from ``low`` to ``high``, each run with a per-run timeout (a hang is a
 failure, not a stuck test). Checks: no point fails on any pair; at every point the spike
@@ -28,10 +27,7 @@ from neurospice.simulators import get_simulator
 pytestmark = pytest.mark.slow
 
 PAIRS = (("ngspice", "osdi"), ("ngspice-shared", "osdi"), ("vacask", "osdi"))
-#: Known open problem: ngspice with the behavioral rendering still stops with "timestep too
-#: small (trouble with node mem)" at a few points of the tonic grid (which ones moves with
-#: t_stop and the tolerances: Newton at a switching event through the subcircuit's helper
-#: nodes); its grid runs in its own test, marked xfail until that is fixed.
+#: ngspice with the behavioral rendering, checked against VACASK in a test of its own
 SUBCKT = ("ngspice", "subckt")
 POINTS = 20
 TIMEOUT = 60.0
@@ -61,8 +57,6 @@ def test_preset_runs_across_its_range_on_every_simulator(preset):
     _check_grid(preset, PAIRS)
 
 
-@pytest.mark.xfail(reason="ngspice + behavioral subcircuit: timestep too small at a few "
-                   "tonic points (open, see SUBCKT)", strict=False)
 @pytest.mark.parametrize("preset", list(N.PRESETS))
 def test_preset_runs_across_its_range_with_the_subcircuit(preset):
     _check_grid(preset, (PAIRS[-1], SUBCKT))
