@@ -293,7 +293,8 @@ class Programmed:
 def program(weights, device="rram", *, spread=None, seed=0, v_read: float = 0.1,
             by_pulses: bool = False, w_range: tuple[float, float] | None = None,
             g_range: tuple[float, float] | None = None, cell: str = "1R",
-            access: Mapping[str, float] | None = None, v_gate: float = 1.2) -> Programmed:
+            access: Mapping[str, float] | None = None, v_gate: float = 1.2,
+            relaxation=None, at_time: float | None = None) -> Programmed:
     """Map a weight matrix onto device states with per-cell device-to-device variability.
 
     Weights are mapped linearly onto [G_low, G_high], the effective read-conductance range
@@ -303,7 +304,11 @@ def program(weights, device="rram", *, spread=None, seed=0, v_read: float = 0.1,
     access device's compliance is left to :meth:`Crossbar.error_budget`); "1R" maps onto the
     bare device. The state of each cell is chosen for the nominal device; ``spread`` (default
     the device's ``default_spread``; ``{}`` for none) then perturbs each cell's parameters, so
-    the programmed G differs. ``by_pulses`` (rram): program each cell open-loop with the
+    the programmed G differs. ``relaxation`` (a
+    :class:`~neurospice.compact_models.rram.relaxation.Relaxation`) with ``at_time`` (s
+    after programming): each cell's target conductance relaxes as drawn by its ``sample``
+    (seeded by ``seed``) before its state is chosen, so the array is read ``at_time`` later.
+    ``by_pulses`` (rram): program each cell open-loop with the
     nominal pulse count through its own (perturbed) parameters. (2T2R arrays store binary
     weights: :func:`binary_weights_2t2r`.)"""
     from neurospice.compact_models.randomness import draw_params
@@ -325,7 +330,13 @@ def program(weights, device="rram", *, spread=None, seed=0, v_read: float = 0.1,
     w_lo, w_hi = w_range or (float(w.min()), float(w.max()))
     scale = (w - w_lo) / (w_hi - w_lo) if w_hi > w_lo else np.zeros_like(w)
     g_target = g_lo + (g_hi - g_lo) * np.clip(scale, 0.0, 1.0)
-    states = state_for_conductance(dev, g_target, v_read=v_read, **kw)
+    g_state = g_target
+    if relaxation is not None:
+        if at_time is None:
+            raise NetlistError("relaxation= needs at_time= (s after programming)")
+        g_state = np.clip(relaxation.sample(g_target, float(at_time), seed),
+                          min(g_lo, g_hi), max(g_lo, g_hi))
+    states = state_for_conductance(dev, g_state, v_read=v_read, **kw)
     spread = dev.default_spread if spread is None else spread
     drawn = draw_params(dev, w.size, seed, spread) if spread else [{} for _ in range(w.size)]
     counts = None

@@ -80,3 +80,20 @@ def test_rtn_amplitude_and_dwell_times():
         assert abs(v.mean() - truth) < 2 * e.mean() + 0.02 * truth
         if name != "amplitude":
             assert 0.5 < e.mean() / v.std(ddof=1) < 2.0
+
+
+def test_crossbar_programmed_then_read_later_drifts():
+    from neurospice.circuits.crossbar import program
+
+    w = np.linspace(0.2, 0.8, 12).reshape(3, 4)
+    fresh = program(w, "rram", spread={}, seed=1)
+    g = fresh.g_programmed
+    model = Relaxation(np.array([[g.min() * 0.9, 0.0, -0.03, 0.0, 0.0004, 0.0],
+                                 [g.max() * 1.1, 0.0, -0.03, 0.0, 0.0004, 0.0]]), 1.0)
+    later = program(w, "rram", spread={}, seed=1, relaxation=model, at_time=1e4)
+    ratio = np.log(later.g_programmed / fresh.g_programmed)
+    # median drift -0.03 per decade over 4 decades, spread 0.02 * 4
+    assert abs(np.median(ratio) - (-0.12)) < 3 * 0.08 / np.sqrt(12) + 0.01
+    assert np.array_equal(later.g_programmed, program(w, "rram", spread={}, seed=1,
+                                                      relaxation=model,
+                                                      at_time=1e4).g_programmed)
