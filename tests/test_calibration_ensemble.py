@@ -1,0 +1,82 @@
+"""Many curves in one fit: ensemble statistics against synthetic truth, the variability card
+read by draw_params."""
+
+import numpy as np
+import pytest
+
+from neurospice.calibration.ensemble import fit_ensemble, statistics
+from neurospice.calibration.fit import Model, Param
+from neurospice.compact_models.randomness import VariabilityCard, draw_params
+from neurospice.errors import NetlistError, OutputExists
+
+MU, SD = np.array([1.0, 1.5]), np.array([0.1, 0.15])
+
+
+def decay(x, p):
+    return p["a"] * np.exp(-x / p["tau"]) + p["c"]
+
+
+MODEL = Model("decay", decay, [Param("a", 1, 0, 10), Param("tau", 1, 0.01, 100),
+                               Param("c", 0, -1, 1)])
+
+
+def curves(seed, n=30, noise=0.05):
+    gen = np.random.default_rng(seed)
+    P = MU + SD * gen.standard_normal((n, 2))
+    x = np.linspace(0, 5, 40)
+    return [(x, decay(x, {"a": a, "tau": t, "c": 0.05}) + noise * gen.standard_normal(x.size))
+            for a, t in P]
+
+
+def test_cycle_statistics_recovered_over_20_repeats():
+    fits = [fit_ensemble(MODEL, curves(s), shared=["c"], values={"a": 1, "tau": 1})
+            for s in range(20)]
+    assert all(f.vectorised for f in fits)
+    mean = np.array([f.mean for f in fits])
+    mean_se = np.array([f.mean_stderr for f in fits])
+    std = np.array([f.std for f in fits])
+    std_se = np.array([f.std_stderr for f in fits])
+    c = np.array([f.shared["c"] for f in fits])
+    c_se = np.array([f.shared_stderr["c"] for f in fits])
+    for est, se, truth in ((mean, mean_se, MU), (std, std_se, SD)):
+        hits = np.abs(est - truth) < 2 * se
+        assert hits.sum(axis=0).min() >= 16, hits.sum(axis=0)
+        ratio = se.mean(axis=0) / est.std(axis=0, ddof=1)
+        assert np.all((ratio > 0.5) & (ratio < 2.0)), ratio
+    assert np.sum(np.abs(c - 0.05) < 2 * c_se) >= 16
+    # regularised: no wider than the one-by-one scatter
+    indep = np.array([f.independent.std(axis=0, ddof=1) for f in fits])
+    assert np.all(std.mean(axis=0) <= indep.mean(axis=0) * 1.001)
+
+
+def test_statistics_and_figures():
+    f = fit_ensemble(MODEL, curves(1), shared=["c"], values={"a": 1, "tau": 1},
+                     figures=lambda v: {"t_half": v["tau"] * np.log(2)})
+    s = f.summary()
+    assert s["figures"]["mean"]["t_half"] == pytest.approx(np.log(2) * f.values[:, 1].mean())
+    st = statistics({"x": [1.0, 2.0, 3.0, 4.0], "y": [2.0, 4.0, 6.0, 8.1]})
+    assert st["correlation"][0][1] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_variability_card_drives_draw_params(tmp_path):
+    from neurospice.compact_models.devices import get_device
+
+    dev = get_device("rram")
+    f = fit_ensemble(MODEL, curves(2), shared=["c"], values={"a": 1, "tau": 1})
+    card = f.variability_card("rram", lambda v: {"i0": 1e-3 * v["a"],
+                                                 "g0": 0.25e-9 * v["tau"] / 1.5},
+                              lognormal=["i0"])
+    path = card.write(tmp_path / "card.json")
+    with pytest.raises(OutputExists):
+        card.write(path)
+    drawn = draw_params(dev, 4000, 7, str(path))
+    i0 = np.log([d["i0"] for d in drawn])
+    g0 = np.array([d["g0"] for d in drawn])
+    back = VariabilityCard.read(path)
+    assert i0.std() == pytest.approx(back.std[0], rel=0.08)
+    assert np.corrcoef(i0, g0)[0, 1] == pytest.approx(back.correlation[0, 1], abs=0.06)
+    assert drawn == draw_params(dev, 4000, 7, back)
+    (tmp_path / "bad.json").write_text('{"kind": "neurospice-variability-card", '
+                                       '"params": {"i0": {"mean": 1, "std": -1}}}')
+    with pytest.raises(NetlistError, match="bad.json"):
+        VariabilityCard.read(tmp_path / "bad.json")
