@@ -94,7 +94,35 @@ def make_fit(model: Model, data: list[Dataset], global_stage: str | None) -> Fit
                global_stage=global_stage, seed=1, conf_int="stderr")
 
 
+def bench_ensemble() -> None:
+    """A 10-loop statistics fit (calibration.ensemble), as time and as a ratio to one
+    numpy evaluation of all ten loops."""
+    from neurospice.calibration.ensemble import fit_ensemble
+    from neurospice.calibration.fit import Param
+
+    def decay(x, p):
+        return p["a"] * np.exp(-x / p["tau"]) + p["c"]
+
+    model = Model("decay", decay, [Param("a", 1, 0, 10), Param("tau", 1, 0.01, 100),
+                                   Param("c", 0, -1, 1)])
+    gen = np.random.default_rng(0)
+    x = np.linspace(0, 5, 100)
+    curves = [(x, decay(x, {"a": 1 + 0.1 * gen.standard_normal(),
+                            "tau": 1.5 + 0.15 * gen.standard_normal(), "c": 0.05})
+               + 0.02 * gen.standard_normal(x.size)) for _ in range(10)]
+    T.header("calibration: 10-loop statistics fit (2 per-loop + 1 shared parameter, "
+             "100 points per loop, ensemble prior)")
+    xs = np.tile(x, (10, 1))
+    pv = {"a": np.ones((10, 1)), "tau": np.ones((10, 1)), "c": 0.0}
+    ev = T.measure(lambda: decay(xs, pv), repeats=30)
+    fit = T.measure(lambda: fit_ensemble(model, curves, shared=["c"]), repeats=3)
+    T.row("one numpy evaluation of all 10 loops", ev)
+    T.row("ensemble fit", fit)
+    T.ratio("ensemble fit / one numpy evaluation", fit, ev)
+
+
 def main() -> None:
+    bench_ensemble()
     full_ngspice = "--quick" not in sys.argv
     sim = get_simulator("ngspice-shared")
     if not sim.is_available():
