@@ -107,3 +107,31 @@ def test_written_folder_runs_from_a_foreign_folder(tmp_path, dialect, rendering)
     with pytest.raises(OutputExists):
         write_runnable(c, deck, dialect)
     assert write_runnable(c, deck, dialect, overwrite=True) == written
+
+
+def test_rfnet_export_for_vacask_loads_only_files_beside_it(tmp_path):
+    """``rfnet export --dialect vacask`` writes the compiled cards beside the netlist (no
+    ``load`` into the user's cache) and the folder runs in plain VACASK from elsewhere."""
+    from neurospice.circuits.rfnet.data import synthetic
+    from neurospice.circuits.rfnet.network import RFNetwork
+    from neurospice.cli import main
+    from neurospice.paths import cache_dir
+
+    ds = synthetic("xor", seed=0)
+    net = RFNetwork.build([2, 1], ds.freq_hz, osc_freq_hz=[[4e9, 6e9]], seed=0, name="xor")
+    kit = tmp_path / "kit"
+    kit.mkdir()
+    net.save(kit / "network.json")
+    assert main(["rfnet", "export", str(kit), "--level", "rf", "--dialect", "vacask"]) == 0
+    (deck,) = kit.glob("rf.vacask*")
+    text = deck.read_text()
+    assert str(cache_dir()) not in text
+    builtin = {"resistor.osdi", "capacitor.osdi", "inductor.osdi", "spice/diode.osdi"}
+    loads = set(re.findall(r'^load "([^"]+)"', text, re.M)) - builtin
+    assert loads and all((kit / name).is_file() for name in loads)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    plain([str(VACASK.executable), f"../kit/{deck.name}"], elsewhere)
+    tran = read_raw(elsewhere / "tran1.raw")[0]
+    score = np.asarray(tran["lp0_0"]).real
+    assert len(score) > 100 and np.all(np.isfinite(score))

@@ -261,8 +261,11 @@ def cmd_export(args) -> int:
     from neurospice.fileio import check_not_input
 
     check_not_input([path], [Path(args.dir) / "network.json", args.data])
-    # with the files a VACASK netlist loads beside itself
-    c.write(path, args.dialect, overwrite=args.force)
+    # with every file it loads beside itself (compiled .osdi, VACASK's generated wrappers),
+    # named relative to it: the folder runs in the plain simulator from anywhere
+    from neurospice.simulators.runnable import write_runnable
+
+    write_runnable(c, path, args.dialect, overwrite=args.force)
     print(f"wrote {path} ({len(c.elements)} elements)", file=sys.stderr)
     print(path)
     return 0
