@@ -370,7 +370,7 @@ class DWArray:
         """One step pulse towards +1 (``direction`` > 0) or -1 (< 0) on every device where
         ``direction`` (``shape``) is nonzero and the wall is not already at the end site;
         returns the number of pulses."""
-        d = np.sign(np.asarray(direction).reshape(-1)).astype(int)
+        d = np.sign(np.asarray(direction, dtype=float).reshape(-1)).astype(int)
         new = self.level + d
         move = (d != 0) & (new >= 0) & (new < self.nst)
         k = np.flatnonzero(move)

@@ -46,15 +46,15 @@ class SNNConfig:
     steps: int = 60
     w_gain: float = 0.25
     rule: str = "vdsp"
-    eta: float = 0.05
+    eta: float = 0.02
     eta_plus: float = 0.05
-    eta_minus: float = 0.025
+    eta_minus: float = 0.02
     tau_plus: float = 10.0
     tau_minus: float = 10.0
     synapse: str = "ideal"
     c2c: float = C2C
     epochs: int = 1
-    inputs: InputLIF = field(default_factory=lambda: InputLIF(bias=0.08))
+    inputs: InputLIF = field(default_factory=InputLIF)
     theta0: float = 5.0
     theta_plus: float = 0.5
 
