@@ -855,7 +855,10 @@ class Circuit(_Container):
 
     def to_netlist(self, dialect: str = "ngspice", *, osdi: dict | None = None) -> str:
         """The netlist text for ``dialect`` (ngspice, xyce or vacask); writes nothing. See
-        :meth:`render` for ``osdi`` and for the files a VACASK netlist loads beside itself."""
+        :meth:`render` for ``osdi`` and for the files a VACASK netlist loads beside itself.
+        Without ``osdi`` the Verilog-A models are named where no compiled file is yet: for a
+        netlist that runs as printed use ``neurospice.simulators.runnable_netlist`` (compiled
+        into the cache, absolute paths) or ``write_runnable`` (compiled beside it)."""
         return self.render(dialect, osdi=osdi).netlist
 
     def write(self, path, dialect: str = "ngspice", *, osdi: dict | None = None,
