@@ -25,7 +25,7 @@ def main(out: Path, force: bool = False) -> None:
     check_folder(out, overwrite=force)             # before the fit, not after
     sweeps = datasets.load("spin_diode_tacofeb")
     cal = fit_spin_diode_field(sweeps, geometry="in-plane", drop_first=1, progress=True)
-    for name in ("gamma_hz_per_t", "meff_t", "g_factor", "alpha", "width0_t"):
+    for name in ("gamma_hz_per_t", "meff_t", "g_factor", "gilbert_damping", "width0_t"):
         d = cal.derived[name]
         print(f"{name:<15} {d['value']:.5g} +- {d['stderr']:.2g} {d['unit']}")
     for w in cal.warnings:

@@ -183,7 +183,7 @@ def test_field_recipe_on_synthetic_sweeps():
                                vdc_v=_trace(rng_seed, truth, 0.05e-6), **_meta(B.size)))
         rng_seed += 1
     cal = fit_spin_diode_field(sweeps, peaks=1, conf_int="stderr")
-    truth = {**KITTEL, "alpha": alpha, "width0_t": w0}
+    truth = {**KITTEL, "gilbert_damping": alpha, "width0_t": w0}
     _check(lambda n: (cal.derived[n]["value"], cal.derived[n]["stderr"]), truth, truth)
     assert all(t["r2"] > 0.9 for t in cal.extra["traces"])
     assert cal.params["f_res"] > 0 and 0 < cal.params["alpha"] < 0.5
@@ -253,7 +253,7 @@ def test_spin_diode_recipe_on_measured_field_sweeps(tmp_path):
     g, m = cal.derived["gamma_hz_per_t"], cal.derived["meff_t"]
     assert 26e9 < g["value"] < 30e9 and g["stderr"] < 0.02 * g["value"]
     assert -0.25 < m["value"] < -0.17                 # perpendicular anisotropy
-    assert 0 <= cal.derived["alpha"]["value"] < 0.05
+    assert 0 <= cal.derived["gilbert_damping"]["value"] < 0.05
     paths = write_outputs(cal, tmp_path, plots=False)
     assert (tmp_path / "report.md").exists() and paths[0].name == "spin_diode.json"
     report = (tmp_path / "report.md").read_text()

@@ -36,8 +36,11 @@
   - out-of-plane field: ``f = g (B_r - M)``;
 
   with ``g = gamma/2pi`` (Hz/T) and ``M = mu0 M_eff`` (T; negative for perpendicular
-  anisotropy, M_eff = M_s - 2K/(mu0 M_s)); damping ``w = w0 + alpha f / g`` (HWHM in T; the
-  FWHM form is dH = dH0 + (4 pi alpha / gamma) f), which holds for both geometries.
+  anisotropy, M_eff = M_s - 2K/(mu0 M_s)); with ``anisotropy=True`` an in-plane uniaxial
+  anisotropy field B_k too (:func:`kittel_frequency`, :func:`fit_kittel`, whose bounds
+  exclude the mirror solution); damping ``w = w0 + gilbert_damping f / g`` (HWHM in T; the
+  FWHM form is dH = dH0 + (4 pi alpha_G / gamma) f), which holds for both geometries.
+  (``alpha`` on the card is the spin diode's HWHM / f_res, not the Gilbert damping.)
   ``geometry="auto"`` fits both and keeps the lower chi-square.
 """
 
@@ -56,7 +59,9 @@ from .base import (Calibration, Option, Recipe, as_list, collect_warnings, count
                    engine_kwargs, linear_start)
 
 __all__ = ["spin_diode_spectrum_model", "field_lorentzian_model", "kittel_model",
-           "damping_model", "fit_spin_diode_spectrum", "fit_spin_diode_trace",
+           "damping_model", "fit_kittel", "kittel_derived", "linewidth_bias_model",
+           "fit_linewidth_bias", "linewidth_bias_derived", "G_FACTOR", "G_PLAUSIBLE",
+           "fit_spin_diode_spectrum", "fit_spin_diode_trace",
            "fit_spin_diode_field", "kittel_frequency", "kittel_field", "load_spectra",
            "load_field_sweeps", "field_sweep_table", "plot_field_sweeps",
            "SPIN_DIODE_SPECTRUM", "SPIN_DIODE_FIELD", "REGISTERED"]
@@ -301,52 +306,214 @@ def fit_spin_diode_trace(b, v, *, peaks: int | None = None, name: str = "",
     return best
 
 
-def kittel_frequency(b, gamma_hz_per_t, meff_t, geometry="in-plane"):
-    """Resonance frequency (Hz) at field b (T), see the module docstring."""
+G_FACTOR = 2 * math.pi * 1.054571817e-34 / 9.2740100783e-24
+"""Lande g per unit gamma/2pi (Hz/T): g = h (gamma/2pi) / mu_B."""
+
+G_PLAUSIBLE = (1.8, 2.4)
+"""Lande g factors of the ferromagnets these devices use (transition metals and their
+alloys: 2.0-2.2); a Kittel fit outside this range warns: wrong geometry or a missing
+anisotropy term, not a new material."""
+
+
+def kittel_frequency(b, gamma_hz_per_t, meff_t, geometry="in-plane", bk_t=0.0):
+    """Resonance frequency (Hz) at field b (T) of a saturated film with effective
+    magnetisation ``meff_t`` (mu0 M_eff, T) and an in-plane uniaxial anisotropy field
+    ``bk_t`` (mu0 H_k, T; in plane: the field along the easy axis):
+
+    - in-plane field: f = g sqrt((b + bk) (b + bk + M));
+    - out-of-plane field: f = g sqrt((b - M) (b - M - bk)) (= g (b - M) for bk = 0).
+    """
     b = np.asarray(b, float)
     if geometry == "in-plane":
-        return gamma_hz_per_t * np.sqrt(np.clip(b * (b + meff_t), 0, None))
-    return gamma_hz_per_t * (b - meff_t)
+        return gamma_hz_per_t * np.sqrt(np.clip((b + bk_t) * (b + bk_t + meff_t), 0, None))
+    if bk_t == 0:
+        return gamma_hz_per_t * (b - meff_t)
+    return gamma_hz_per_t * np.sqrt(np.clip((b - meff_t) * (b - meff_t - bk_t), 0, None))
 
 
-def kittel_field(f, gamma_hz_per_t, meff_t, geometry="in-plane"):
-    """Resonance field (T) at frequency f (Hz): the inverse of :func:`kittel_frequency`."""
+def kittel_field(f, gamma_hz_per_t, meff_t, geometry="in-plane", bk_t=0.0):
+    """Resonance field (T) at frequency f (Hz): the inverse of :func:`kittel_frequency`
+    (the saturated branch)."""
     f = np.asarray(f, float)
     if geometry == "in-plane":
-        return -meff_t / 2 + np.sqrt(meff_t ** 2 / 4 + (f / gamma_hz_per_t) ** 2)
-    return f / gamma_hz_per_t + meff_t
+        return -bk_t - meff_t / 2 + np.sqrt(meff_t ** 2 / 4 + (f / gamma_hz_per_t) ** 2)
+    return meff_t + bk_t / 2 + np.sqrt(bk_t ** 2 / 4 + (f / gamma_hz_per_t) ** 2)
 
 
-def kittel_model(geometry: str = "in-plane") -> Model:
-    """Resonance field (T) against frequency (Hz): Kittel, ``g`` = gamma/2pi (Hz/T),
-    ``meff_t`` = mu0 M_eff (T)."""
+def kittel_model(geometry: str = "in-plane", *, swept: str = "frequency",
+                 anisotropy: bool = False) -> Model:
+    """Kittel's relation as a model: ``swept="frequency"`` (resonance field, T, against
+    frequency, Hz: field-swept lines at fixed frequencies give B_r(f)) or ``"field"``
+    (resonance frequency against field: frequency-swept lines at fixed fields give f_r(B)).
+    Parameters ``gamma_hz_per_t`` = gamma/2pi (Hz/T), ``meff_t`` = mu0 M_eff (T) and
+    with ``anisotropy``, ``bk_t`` = mu0 H_k, the in-plane uniaxial anisotropy field (T),
+    and ``bk_ratio`` = bk_t / (|meff_t| / 2) (fit it with :func:`fit_kittel`, which holds
+    bk_t to that ratio: (bk, M) and (bk + M, -M) give the same in-plane curve, and
+    |bk_ratio| < 1 leaves only the solution with the smaller anisotropy)."""
     if geometry not in ("in-plane", "out-of-plane"):
         raise ValueError("geometry must be 'in-plane' or 'out-of-plane'")
+    if swept not in ("frequency", "field"):
+        raise ValueError("swept must be 'frequency' or 'field'")
 
-    def func(f, p):
-        return kittel_field(f, p["gamma_hz_per_t"], p["meff_t"], geometry)
+    if swept == "frequency":
+        def func(f, p):
+            return kittel_field(f, p["gamma_hz_per_t"], p["meff_t"], geometry,
+                                p.get("bk_t", 0.0))
+        labels = {"x_label": "frequency (Hz)", "y_label": "resonance field mu0 H_r (T)"}
+    else:
+        def func(b, p):
+            return kittel_frequency(b, p["gamma_hz_per_t"], p["meff_t"], geometry,
+                                    p.get("bk_t", 0.0))
+        labels = {"x_label": "field mu0 H (T)", "y_label": "resonance frequency (Hz)"}
 
-    return Model(f"Kittel ({geometry})", func, [
-        Param("gamma_hz_per_t", 28e9, 1e9, 1e11, "Hz/T", "gyromagnetic ratio gamma/2pi"),
-        Param("meff_t", 0.5, -5.0, 5.0, "T", "effective magnetisation mu0 M_eff")],
-        x_label="frequency (Hz)", y_label="resonance field mu0 H_r (T)")
+    params = [Param("gamma_hz_per_t", 28e9, 1e9, 1e11, "Hz/T", "gamma/2pi"),
+              Param("meff_t", 0.5, -5.0, 5.0, "T", "effective magnetisation mu0 M_eff")]
+    if anisotropy:
+        params += [Param("bk_t", 0.0, -5.0, 5.0, "T",
+                         "in-plane uniaxial anisotropy field mu0 H_k"),
+                   Param("bk_ratio", 0.0, -0.999, 0.999, "", "bk_t / (|meff_t| / 2): "
+                         "the parametrisation that excludes the mirror solution")]
+    return Model(f"Kittel ({geometry})", func, params, **labels)
+
+
+def fit_kittel(x, y, *, swept: str = "frequency", geometry: str = "in-plane",
+               anisotropy: bool = True, sigma=None, conf_int: str = "stderr") -> FitResult:
+    """Fit Kittel's relation (:func:`kittel_model`) to resonance fields against frequency
+    (``swept="frequency"``: x = f in Hz, y = B_r in T) or resonance frequencies against field
+    (``swept="field"``: x = B in T, y = f_r in Hz); ``sigma`` the points' standard errors
+    (else estimated from the residuals). With ``anisotropy`` the in-plane anisotropy field
+    ``bk_t`` is fitted as ``bk_ratio |meff_t| / 2`` with |bk_ratio| < 1 (in plane, the
+    mirror of (bk, M) is (bk + M, -M)) and bk_ratio >= 0 out of plane (there the mirror is
+    (-bk, M + bk)), which excludes the mirror solutions; starts from both signs of M_eff
+    (multistart). The result warns when the
+    Lande g (``gamma_hz_per_t`` times :data:`G_FACTOR`) lies outside :data:`G_PLAUSIBLE`."""
+    x, y = np.asarray(x, float), np.asarray(y, float)
+    model = kittel_model(geometry, swept=swept, anisotropy=anisotropy)
+    if swept == "frequency":
+        fx, by = x, y
+    else:
+        fx, by = y, x
+    slope, icpt = linear_start(fx, by)
+    g0 = 1 / slope if slope > 0 else 28e9
+    m0 = -2 * icpt if geometry == "in-plane" else icpt
+    m0 = m0 if abs(m0) > 1e-3 else 0.5
+    starts = [{"meff_t": -m0, "gamma_hz_per_t": g0}, {"meff_t": 2 * m0}, {"meff_t": m0 / 2}]
+    free = ["gamma_hz_per_t", "meff_t"]
+    constraints = {}
+    if anisotropy:
+        free.append("bk_ratio")
+        constraints = {"bk_t": "bk_ratio * abs(meff_t) / 2"}
+        starts += [{**s, "bk_ratio": r} for s in list(starts) + [{}] for r in (-0.5, 0.5)]
+    ds = Dataset(x, y, sigma=sigma, name="resonance field" if swept == "frequency"
+                 else "resonance frequency")
+    # out of plane, (M, bk) and (M + bk, -bk) are the mirror pair: bk >= 0 (an anisotropy
+    # field's size; the easy axis's direction does not matter there) leaves one
+    bounds = {"bk_ratio": (0.0, 0.999)} if anisotropy and geometry == "out-of-plane" else {}
+    if bounds:
+        starts = [{**s, "bk_ratio": abs(s.get("bk_ratio", 0.1))} for s in starts]
+    res = Fit(model, ds, free=free, values={"gamma_hz_per_t": g0, "meff_t": m0},
+              constraints=constraints, bounds=bounds, global_stage="multistart", starts=starts,
+              conf_int=conf_int, noise=None if sigma is not None else "auto").run()
+    g = res.values["gamma_hz_per_t"] * G_FACTOR
+    if not G_PLAUSIBLE[0] <= g <= G_PLAUSIBLE[1]:
+        res.warnings.append(
+            f"Lande g = {g:.3g} outside {G_PLAUSIBLE[0]}-{G_PLAUSIBLE[1]} (the ferromagnets "
+            "of these devices): the geometry (in-plane/out-of-plane) or the anisotropy term "
+            "is probably wrong" + ("" if anisotropy else "; try anisotropy=True"))
+    return res
+
+
+def kittel_derived(kit: FitResult) -> dict:
+    """The derived-quantity rows of a Kittel fit: gamma/2pi, mu0 M_eff, g and (when fitted)
+    the in-plane anisotropy field."""
+    g, se = kit.values["gamma_hz_per_t"], kit.stderr.get("gamma_hz_per_t")
+    out = {
+        "gamma_hz_per_t": {"value": g, "stderr": se, "unit": "Hz/T",
+                           "description": "gamma/2pi (Kittel)"},
+        "meff_t": {"value": kit.values["meff_t"], "stderr": kit.stderr.get("meff_t"),
+                   "unit": "T",
+                   "description": "mu0 M_eff (Kittel; negative: perpendicular anisotropy)"},
+        "g_factor": {"value": g * G_FACTOR, "stderr": se * G_FACTOR if se else None,
+                     "unit": "", "description": "Lande g = h gamma/2pi / mu_B"},
+    }
+    if "bk_t" in kit.constraints:
+        out["bk_t"] = {"value": kit.values["bk_t"], "stderr": kit.stderr.get("bk_t"),
+                       "unit": "T", "description": "in-plane uniaxial anisotropy field mu0 H_k"}
+    return out
 
 
 def damping_model(gamma_hz_per_t: float) -> Model:
-    """Half width (T) against frequency (Hz): w = w0 + alpha f / g."""
+    """Half width (T) against frequency (Hz): w = w0 + gilbert_damping f / g."""
     def func(f, p):
-        return p["width0_t"] + p["alpha"] * np.asarray(f, float) / gamma_hz_per_t
+        return p["width0_t"] + p["gilbert_damping"] * np.asarray(f, float) / gamma_hz_per_t
 
     return Model("damping", func, [
         Param("width0_t", 0.0, -1.0, 1.0, "T", "inhomogeneous half width mu0 dH0"),
-        Param("alpha", 0.01, 0.0, 1.0, "", "Gilbert damping")],
+        Param("gilbert_damping", 0.01, 0.0, 1.0, "", "Gilbert damping")],
         x_label="frequency (Hz)", y_label="half width mu0 dH (T)")
+
+
+def linewidth_bias_model() -> Model:
+    """Linewidth (Hz) against DC bias current (A) under spin-transfer torque:
+    ``w = w0 (1 - I / i_th)`` (the effective damping alpha (1 - I/I_th)); the spin-torque
+    efficiency is -dw/dI = w0 / i_th (Hz/A), the threshold the zero crossing."""
+    def func(i, p):
+        return p["linewidth0_hz"] * (1.0 - np.asarray(i, float) / p["i_th"])
+
+    return Model("linewidth vs bias", func, [
+        Param("linewidth0_hz", 1e8, 0.0, 1e12, "Hz", "linewidth at zero bias"),
+        Param("i_th", 1e-3, -1e3, 1e3, "A", "threshold current: the linewidth's zero "
+              "crossing (its sign: the current direction that lowers the damping)")],
+        x_label="DC bias current (A)", y_label="linewidth (Hz)")
+
+
+def fit_linewidth_bias(current_a, linewidth_hz, *, sigma=None,
+                       conf_int: str = "stderr") -> FitResult:
+    """Fit :func:`linewidth_bias_model` to linewidths (any one convention, HWHM or FWHM, Hz)
+    measured at DC bias currents (A), e.g. each spectrum's alpha f_res from
+    :func:`fit_spin_diode_spectrum` at its bias. Starts from the least-squares line (the
+    model is the line w0 - (w0/i_th) I, so the start is the answer up to weighting); the
+    spin-torque efficiency and its standard error are in :func:`linewidth_bias_derived`."""
+    i, w = np.asarray(current_a, float), np.asarray(linewidth_hz, float)
+    if i.size < 3 or np.ptp(i) <= 0:
+        raise DataError("linewidth vs bias needs three points or more at different currents")
+    slope, icpt = linear_start(i, w)
+    if slope == 0 or icpt <= 0:
+        raise CalibrationError("the linewidth does not change with bias (or is not positive "
+                               "at zero bias): no spin-torque efficiency to fit")
+    ds = Dataset(i, w, sigma=sigma, name="linewidth(I)")
+    return Fit(linewidth_bias_model(), ds, values={"linewidth0_hz": icpt,
+                                                  "i_th": -icpt / slope},
+               global_stage=None, conf_int=conf_int,
+               noise=None if sigma is not None else "auto").run()
+
+
+def linewidth_bias_derived(res: FitResult) -> dict:
+    """Derived rows of :func:`fit_linewidth_bias`: threshold, zero-bias linewidth and the
+    spin-torque efficiency w0 / i_th with its standard error from the covariance."""
+    w0, ith = res.values["linewidth0_hz"], res.values["i_th"]
+    s_w, s_i = res.stderr.get("linewidth0_hz"), res.stderr.get("i_th")
+    eff = w0 / ith
+    s_eff = None
+    if s_w is not None and s_i is not None:
+        k = [res.free.index("linewidth0_hz"), res.free.index("i_th")]
+        rho = float(res.correlation[k[0], k[1]]) if np.isfinite(res.correlation[k[0], k[1]]) \
+            else 0.0
+        rel = (s_w / w0) ** 2 + (s_i / ith) ** 2 - 2 * rho * (s_w / w0) * (s_i / ith)
+        s_eff = abs(eff) * math.sqrt(max(rel, 0.0))
+    return {"i_th": {"value": ith, "stderr": s_i, "unit": "A",
+                     "description": "threshold: the linewidth's zero crossing"},
+            "linewidth0_hz": {"value": w0, "stderr": s_w, "unit": "Hz",
+                              "description": "linewidth at zero bias"},
+            "st_efficiency_hz_per_a": {"value": eff, "stderr": s_eff, "unit": "Hz/A",
+                                       "description": "spin-torque efficiency -dw/dI"}}
 
 
 def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 0.9,
                          peaks: int | None = None, card_field_t: float | None = None,
                          damping_min_field_t: float | None = None, drop_first: int = 0,
-                         conf_int: str = "auto", progress=False) -> Calibration:
+                         anisotropy: bool = False, conf_int: str = "auto",
+                         progress=False) -> Calibration:
     """The field-sweep recipe (see the module docstring) on :class:`Spectrum` s with
     ``field_t``, ``vdc_v`` and a constant ``freq_hz`` (:func:`load_spin_diode_sweeps`).
 
@@ -357,8 +524,12 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
     lines broaden beyond the Gilbert law). The
     card is the spin-diode resonator at ``card_field_t`` (default: the median resonance
     field): f_res from Kittel, alpha = frequency HWHM / f_res from the damping law (in
-    plane: alpha g (B + M/2) / f_res); k_sd and k_sym need the RF power, which these
+    plane: gilbert_damping g (B + B_k + M/2) / f_res); k_sd and k_sym need the RF power, which these
     data do not give, and keep their table values.
+
+    ``anisotropy``: fit an in-plane uniaxial anisotropy field too (:func:`fit_kittel`; its
+    value and error in ``derived["bk_t"]``); without it the Kittel fit warns when the Lande
+    g it implies is implausible.
 
     ``drop_first``: samples left out at the start of every sweep (in acquisition order), for
     an instrument that has not settled there (a lock-in's time constant after the field
@@ -434,13 +605,8 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
         f = np.array([t["freq_hz"] for t in rows_used])
         b = np.array([t["b_res_t"] for t in rows_used])
         sig = np.array([t["b_res_stderr"] for t in rows_used])
-        model = kittel_model(geom)
-        slope, icpt = linear_start(f, b)
-        g0 = 1 / slope if slope > 0 else 28e9
-        m0 = -2 * icpt if geom == "in-plane" else icpt
-        ds = Dataset(f, b, sigma=sig, name="resonance field")
-        return Fit(model, ds, values={"gamma_hz_per_t": g0, "meff_t": m0},
-                   global_stage="multistart", conf_int=conf_int, noise=None).run()
+        return fit_kittel(f, b, swept="frequency", geometry=geom, anisotropy=anisotropy,
+                          sigma=sig, conf_int=conf_int)
 
     geoms = ("in-plane", "out-of-plane") if geometry == "auto" else (geometry,)
     notes = []
@@ -482,33 +648,27 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
     sw = np.array([t["width_stderr"] for t in used])
     a0, c0 = linear_start(fw, ww)
     damp = Fit(damping_model(g), Dataset(fw, ww, sigma=sw, name="half width"),
-               values={"alpha": max(a0 * g, 1e-4), "width0_t": c0}, global_stage=None,
-               noise=None, conf_int=conf_int).run()
-    alpha = damp.values["alpha"]
+               values={"gilbert_damping": max(a0 * g, 1e-4), "width0_t": c0},
+               global_stage=None, noise=None, conf_int=conf_int).run()
+    alpha = damp.values["gilbert_damping"]
     fits = {"kittel": kit, "damping": damp, **{f"trace {k}": r for k, r in traces.items()}}
 
     b_card = card_field_t if card_field_t is not None else \
         float(np.median([t["b_res_t"] for t in table if t["kittel"]]))
     dev = get_device("spin_diode")
-    f_card = float(kittel_frequency(b_card, g, meff, geometry))
+    bk = kit.values.get("bk_t", 0.0)
+    f_card = float(kittel_frequency(b_card, g, meff, geometry, bk))
     if geometry == "in-plane":
-        hw = alpha * g * (b_card + meff / 2) + damp.values["width0_t"] * \
-            g * (2 * b_card + meff) / (2 * math.sqrt(b_card * (b_card + meff)))
+        bb = b_card + bk
+        hw = alpha * g * (bb + meff / 2) + damp.values["width0_t"] * \
+            g * (2 * bb + meff) / (2 * math.sqrt(bb * (bb + meff)))
     else:
         hw = g * (alpha * f_card / g + damp.values["width0_t"])
     card = dev.params({"f_res": f_card, "alpha": min(max(hw / f_card, 1e-5), 0.5)})
     derived = {
-        "gamma_hz_per_t": {"value": g, "stderr": kit.stderr.get("gamma_hz_per_t"),
-                           "unit": "Hz/T", "description": "gamma/2pi (Kittel)"},
-        "meff_t": {"value": meff, "stderr": kit.stderr.get("meff_t"), "unit": "T",
-                   "description": "mu0 M_eff (Kittel; negative: perpendicular anisotropy)"},
-        "g_factor": {"value": g * 2 * math.pi * 1.054571817e-34 / 9.2740100783e-24,
-                     "stderr": (kit.stderr["gamma_hz_per_t"] or math.nan) * 2 * math.pi *
-                     1.054571817e-34 / 9.2740100783e-24
-                     if kit.stderr.get("gamma_hz_per_t") else None,
-                     "unit": "", "description": "Lande g = h gamma/2pi / mu_B"},
-        "alpha": {"value": alpha, "stderr": damp.stderr.get("alpha"), "unit": "",
-                  "description": "Gilbert damping (linear law)"},
+        **kittel_derived(kit),
+        "gilbert_damping": {"value": alpha, "stderr": damp.stderr.get("gilbert_damping"),
+                            "unit": "", "description": "Gilbert damping (linear law)"},
         "width0_t": {"value": damp.values["width0_t"], "stderr": damp.stderr.get("width0_t"),
                      "unit": "T", "description": "inhomogeneous half width mu0 dH0"},
         "card_field_t": {"value": b_card, "stderr": None, "unit": "T",
@@ -530,7 +690,7 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
               f"{max(scales):.2g}x here): the drift makes neighbouring points alike",
               f"geometry: {geometry} field; Kittel B_r(f) fitted with each trace's standard "
               "error as sigma (covariance scaled by the reduced chi-square)",
-              "damping: HWHM w = w0 + alpha f / (gamma/2pi); FWHM dH = 2 w0 + (4 pi alpha / "
+              "damping: HWHM w = w0 + alpha_G f / (gamma/2pi); FWHM dH = 2 w0 + (4 pi alpha_G / "
               f"gamma) f; fitted on traces with B_r >= {b_min:.4g} T",
               "the card holds f_res and alpha at card_field_t; k_sd, k_sym (V/W) need the RF "
               "power, not in these data: table values"]
@@ -623,7 +783,8 @@ def plot_field_sweeps(cal, folder) -> list:
     out.append(plots.kittel_plot(
         [t["freq_hz"] for t in table], [t["b_res_t"] for t in table],
         [t["b_res_stderr"] for t in table], grid,
-        kittel_field(grid, kit.values["gamma_hz_per_t"], kit.values["meff_t"], geom),
+        kittel_field(grid, kit.values["gamma_hz_per_t"], kit.values["meff_t"], geom,
+                     kit.values.get("bk_t", 0.0)),
         folder / "kittel.png", width_t=[t["width_t"] for t in table],
         width_err=[t["width_stderr"] for t in table],
         fit_width_t=damp.model.eval(grid, damp.values),
