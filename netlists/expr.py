@@ -126,6 +126,86 @@ class Expression:
         return self.text
 
 
+class WeightedSum(Expression):
+    """A weighted sum of node voltages, ``c1*v(n1) + c2*v(n2) + ...``, made from numbers by
+    the project's own generators: it is rendered straight from its coefficients and nodes
+    for every dialect, with no syntax tree (a generated netlist of tens of thousands of such
+    sums would spend most of its build parsing them and keep every tree). Build it with
+    :func:`weighted_sum`, which checks the coefficients (finite numbers) and the nodes (the
+    node-name rules of :func:`~neurospice.netlists.values.check_node`)."""
+
+    def __init__(self, coefficients: tuple[float, ...], nodes: tuple[str, ...]):
+        object.__setattr__(self, "coefficients", coefficients)
+        object.__setattr__(self, "terms", nodes)
+        object.__setattr__(self, "text", self.render("ngspice"))
+
+    def __post_init__(self):
+        pass
+
+    @property
+    def _tree(self):
+        raise NetlistError("a weighted sum has no syntax tree: render it")
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for n in self.terms if n != "0"))
+
+    @property
+    def currents(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return ()
+
+    def render(self, dialect: str, *, node_alias: dict[str, str] | None = None,
+               symbols: dict[str, str] | None = None) -> str:
+        if dialect not in _DIALECT_INDEX:
+            raise NetlistError(f"unknown expression dialect {dialect!r}")
+        alias = node_alias or {}
+        pattern = {"ngspice": "v({})", "xyce": "V({})", "verilog-a": "V({})",
+                   "numpy": "{}"}[dialect]
+        out = []
+        for c, node in zip(self.coefficients, self.terms):
+            if node == "0":
+                continue
+            sign = "-" if c < 0 else ("+" if out else "")
+            out.append(f"{sign}{fmt(abs(c))}*{pattern.format(alias.get(node, node))}")
+        text = "".join(out) or "0.0"
+        if len(text) > MAX_RENDERED_LENGTH:
+            raise NetlistError(f"a weighted sum of {len(out)} terms renders to more than "
+                               f"{MAX_RENDERED_LENGTH} characters for {dialect}")
+        return text
+
+    def __reduce__(self):
+        return (WeightedSum, (self.coefficients, self.terms))
+
+
+@lru_cache(maxsize=65536)
+def _checked_node(node: str) -> str:
+    return check_node(node)
+
+
+def weighted_sum(coefficients, nodes) -> WeightedSum:
+    """``sum_k coefficients[k] * v(nodes[k])`` as a :class:`WeightedSum` (a NetlistError for
+    a non-finite coefficient, a bad node name, lengths that differ or more than
+    :data:`MAX_EXPRESSION_NODES` terms)."""
+    coeffs = tuple(float(c) for c in coefficients)
+    names = tuple(nodes)
+    if len(coeffs) != len(names):
+        raise NetlistError(f"a weighted sum needs one node per coefficient: {len(coeffs)} "
+                           f"coefficients, {len(names)} nodes")
+    if len(coeffs) > MAX_EXPRESSION_NODES:
+        raise NetlistError(f"a weighted sum of more than {MAX_EXPRESSION_NODES} terms")
+    if not all(math.isfinite(c) for c in coeffs):
+        raise NetlistError(f"a weighted sum's coefficients must be finite, got {coeffs[:8]}")
+    for node in names:
+        if not isinstance(node, str):
+            raise NetlistError(f"a node name must be a string, got {type(node).__name__}")
+        _checked_node(node)
+    return WeightedSum(coeffs, names)
+
+
 class _Parsed(NamedTuple):
     tree: ast.expr
     nodes: tuple[str, ...]

@@ -3,7 +3,9 @@
 The cache key hashes the source text, the text of every file it includes (`include "x"
 found beside the source or in the include dirs), the compiler's version and the options. The
 cache lives in ``neurospice.paths.cache_dir("osdi")``; a compiled file is placed
-there atomically, so concurrent compilations of the same source are safe.
+there atomically, so concurrent compilations of the same source are safe. Within a process,
+a source whose files (itself and its includes) keep their path, modification time and size
+is not read or hashed again: the compiled file found the first time is returned.
 
 ngspice loads the result with ``pre_osdi <file>`` in a ``.control`` section, VACASK with
 ``load "<file>"``.
@@ -29,6 +31,15 @@ _ENV = "NEUROSPICE_OPENVAF"
 _ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 _INCLUDE = re.compile(r'^\s*`include\s+"([^"]+)"', re.MULTILINE)
 _version_cache: dict[str, str] = {}
+_compiled: dict[tuple, tuple[Path, tuple]] = {}   # cheap key -> (osdi, stats of the includes)
+
+
+def _stat_key(path: Path) -> tuple | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (str(path), st.st_mtime_ns, st.st_size, st.st_ino)
 
 
 def openvaf_executable() -> Path | None:
@@ -87,16 +98,26 @@ def compile_va(source: str | os.PathLike, *, include_dirs=(), defines: dict | No
         raise CompileError(f"Verilog-A source {src} does not exist", simulator="openvaf-r")
     incs = [Path(d).expanduser().resolve() for d in include_dirs]
     defines = dict(defines or {})
+    folder = cache_dir("osdi")
+    key = (_stat_key(src), str(exe), str(folder), tuple(map(str, incs)),
+           repr(sorted(defines.items())))
+    known = _compiled.get(key)
+    if known is not None and not force and known[0].is_file() \
+            and all(_stat_key(Path(k[0])) == k for k in known[1]):
+        return known[0]
     h = hashlib.sha256()
     h.update(src.read_bytes())
-    for chunk in _included_texts(src, incs, set()):
+    seen: set[Path] = set()
+    for chunk in _included_texts(src, incs, seen):
         h.update(b"\0inc\0" + chunk)
     h.update(openvaf_version(exe).encode())
     h.update(repr(sorted(defines.items())).encode())
     h.update(repr([str(d) for d in incs]).encode())
     digest = h.hexdigest()[:20]
-    target = cache_dir("osdi") / f"{src.stem}-{digest}.osdi"
+    target = folder / f"{src.stem}-{digest}.osdi"
+    deps = tuple(_stat_key(p) for p in sorted(seen))
     if target.is_file() and not force:
+        _compiled[key] = (target, deps)
         return target
     cmd = [str(exe)]
     for d in incs:
@@ -123,6 +144,7 @@ def compile_va(source: str | os.PathLike, *, include_dirs=(), defines: dict | No
         os.replace(tmp_path, target)
     finally:
         tmp_path.unlink(missing_ok=True)
+    _compiled[key] = (target, deps)
     return target
 
 

@@ -13,6 +13,7 @@ import math
 import numbers
 import os
 import re
+import select
 import shutil
 import signal
 import subprocess
@@ -135,7 +136,7 @@ def run_process(cmd: list[str], *, cwd: Path, timeout: float | None, simulator: 
     reader = threading.Thread(target=log.drain, args=(proc.stdout,), daemon=True)
     reader.start()
     try:
-        proc.wait(timeout=timeout)
+        wait_for_exit(proc, timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         proc.wait()
@@ -153,6 +154,25 @@ def run_process(cmd: list[str], *, cwd: Path, timeout: float | None, simulator: 
         reader.join(5)
         proc.stdout.close()
     return proc.returncode, log.text()
+
+
+def wait_for_exit(proc: subprocess.Popen, timeout: float | None) -> int:
+    """Wait for ``proc`` to end, blocking in the kernel (a pidfd under ``select``, Linux)
+    rather than sleep-polling as ``Popen.wait(timeout)`` does (up to 50 ms late); raise
+    ``subprocess.TimeoutExpired`` after ``timeout`` seconds."""
+    if timeout is None:
+        return proc.wait()
+    try:
+        fd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):      # not Linux >= 5.3: the polling wait
+        return proc.wait(timeout=timeout)
+    try:
+        ready, _, _ = select.select([fd], [], [], timeout)
+    finally:
+        os.close(fd)
+    if not ready:
+        raise subprocess.TimeoutExpired(proc.args, timeout)
+    return proc.wait()
 
 
 def command_output(cmd: list[str], timeout: float = 30) -> str:
