@@ -43,6 +43,7 @@ import numpy as np
 
 from neurospice.errors import NetlistError
 from neurospice.netlists import Circuit, Pwl, Subcircuit
+from neurospice.netlists.expr import WeightedSum, weighted_sum
 from neurospice.circuits.rfnet.network import RFNetwork, lorentzian
 
 P_REF = 1e-6      # W per volt on a power node
@@ -74,15 +75,10 @@ def resonator_coefficients(fr_hz, tone_freq_hz, alpha: float, ksd_v_per_uw: floa
                                      np.asarray(fr_hz, dtype=float), alpha)
 
 
-def linear_expression(coefficients, nodes) -> str:
-    """``c1*v(n1)+c2*v(n2)-...``: the shortest text of a weighted sum of node voltages (full
-    precision: ``repr`` of each coefficient)."""
-    out = []
-    for c, node in zip(coefficients, nodes):
-        c = float(c)
-        sign = "-" if c < 0 else ("+" if out else "")
-        out.append(f"{sign}{abs(c)!r}*v({node})")
-    return "".join(out) or "0.0"
+def linear_expression(coefficients, nodes) -> WeightedSum:
+    """``c1*v(n1)+c2*v(n2)-...``: a weighted sum of node voltages, rendered from its numbers
+    at full precision with no parsing (see :class:`~neurospice.netlists.expr.WeightedSum`)."""
+    return weighted_sum(coefficients, nodes)
 
 
 def build(net: RFNetwork, powers_w=None, *, batched: bool = False, timings: dict | None = None,
