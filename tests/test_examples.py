@@ -40,7 +40,7 @@ def run_example(name: str, out: Path, *args: str) -> str:
 
 def test_every_example_is_tested():
     tested = {"mtj_family", "spin_diode_calibration", "vo2_calibration",
-              "neural_ode_stno"}
+              "neural_ode_stno", "bayesian_machine"}
     assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
 
 
@@ -53,14 +53,27 @@ def test_mtj_family(tmp_path, sim):
     assert str(out / "mtj_family.png") in text
 
 
+@pytest.mark.slow
+@pytest.mark.parametrize("sim", [simulator_param("ngspice")])
+def test_bayesian_machine(tmp_path, sim):
+    pytest.importorskip("sklearn", reason="the example needs the learn extra (scikit-learn)")
+    out = tmp_path / "out"
+    run_example("bayesian_machine", out, "--simulator", sim, "--bits", "200")
+    assert (out / "bayesian_machine.png").stat().st_size > 10_000
+    assert (out / "summary.md").read_text().strip()
+
+
 def reference(folder: str, name: str) -> dict:
     return json.loads((EXAMPLES / folder / name).read_text())
 
 
-def assert_same_fit(new: dict, ref: dict, rtol: float):
-    """Same parameters and derived values as the committed reference run."""
+def assert_same_fit(new: dict, ref: dict, rtol: float, uncalibrated=()):
+    """Same parameters (but those the recipe reports as not calibrated) and derived values
+    as the committed reference run."""
     assert new["recipe"] == ref["recipe"] and set(new["params"]) == set(ref["params"])
     for k, v in ref["params"].items():
+        if k in uncalibrated:
+            continue
         np.testing.assert_allclose(new["params"][k], v, rtol=rtol, err_msg=k)
     for k, d in ref["derived"].items():
         if isinstance(d, dict) and isinstance(d.get("value"), float):
@@ -89,14 +102,19 @@ def test_spin_diode_calibration(tmp_path):
 @pytest.mark.parametrize("sim", [simulator_param("ngspice")])
 def test_vo2_calibration(tmp_path, sim):
     """The VO2 sweep refitted and the pulses simulated in ngspice: the committed JSON's
-    parameters and derived values within 1e-4 (the pulse stage runs ngspice transients)."""
+    parameters and derived values within 1e-4 (measured: 1e-11). The heat capacities are
+    left out: the report says the pulse currents barely depend on them at this ambient, so
+    they are not calibrated and their fitted values wander (2.4e-4 vs 4.0e-4 J/K seen)."""
     out = tmp_path / "out"
     text = run_example("vo2_calibration", out)
     assert "V_th  measured" in text
     names = {p.name for p in out.iterdir()}
     assert names == {p.name for p in (EXAMPLES / "vo2_calibration").iterdir()}
     new = json.loads((out / "nbox.json").read_text())
-    assert_same_fit(new, reference("vo2_calibration", "nbox.json"), 1e-4)
+    assert any("not calibrated" in n for n in new["notes"])
+    assert_same_fit(new, reference("vo2_calibration", "nbox.json"), 1e-4,
+                    uncalibrated=("c_th", "c_env"))
+    assert len(new["extra"]["pulses"]) == 11
 
 
 @pytest.mark.slow
