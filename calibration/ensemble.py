@@ -9,7 +9,9 @@ ensemble mean by a prior whose covariance is the ensemble's own (estimated, EM-s
 scatter of the per-curve estimates plus their posterior uncertainty). An ill-conditioned
 curve therefore borrows strength from the others instead of scattering, and the reported
 spread is the devices' scatter with the fit noise taken out -- not the (wider) scatter of
-one-by-one fits.
+one-by-one fits. The EM update adds each curve's full posterior covariance (not only its
+variances), so the correlation between parameters whose estimates are themselves
+correlated (an amplitude and a time constant) is not inflated.
 
 Evaluation is vectorised over curves where the model allows: the model function is called
 once with ``x`` of shape (curves, points) (curves of different lengths padded) and every
@@ -109,6 +111,15 @@ class EnsembleFit:
         return c
 
     @property
+    def correlation_stderr(self) -> np.ndarray:
+        """Standard error of each correlation (normal theory, (1 - r^2)/sqrt(n - 3); the
+        diagonal 0)."""
+        r = self.correlation
+        se = (1 - r ** 2) / np.sqrt(max(self.n - 3, 1))
+        np.fill_diagonal(se, 0.0)
+        return se
+
+    @property
     def mean_stderr(self) -> np.ndarray:
         """Standard error of the ensemble mean: sqrt((population variance + mean posterior
         variance) / curves)."""
@@ -140,7 +151,8 @@ class EnsembleFit:
                               "std_stderr": float(self.std_stderr[j]),
                               "std_independent": float(self.independent[:, j].std(ddof=1))}
                           for j, k in enumerate(self.names)},
-               "correlation": {"names": self.names, "matrix": self.correlation.tolist()},
+               "correlation": {"names": self.names, "matrix": self.correlation.tolist(),
+                               "stderr": self.correlation_stderr.tolist()},
                "notes": list(self.notes)}
         if self.figures:
             out["figures"] = statistics(self.figures)
@@ -403,14 +415,15 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
         P, S, r, J, K, A, B, C, _ = state
         dof = max(rows - (n * m + s), 1)
         s2 = float(np.sum(r ** 2) / dof)
-        Ainv = np.linalg.pinv(A)
-        var_p = np.einsum("naa->na", Ainv) * s2
+        cov_p = np.linalg.pinv(A) * s2                 # (curves, m, m) posterior covariances
+        var_p = np.einsum("naa->na", cov_p)
+        Ainv = cov_p / s2
         if s:
             Sch = C - np.einsum("nak,nab,nbl->kl", B, Ainv, B)
             var_s = np.diag(np.linalg.pinv(Sch)) * s2
         else:
             var_s = np.zeros(0)
-        return var_p, var_s
+        return var_p, var_s, cov_p
 
     # pass 1: one by one (shared parameters joint), then each curve weighted by its noise
     P0 = np.tile(theta0[:n * m].reshape(n, m)[0], (n, 1))
@@ -421,7 +434,7 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
     scale = np.where(rms > 0, rms, 1.0)
     state = solve(state[0], state[1])
     independent = state[0].copy()
-    post_var, var_s = posterior(state)
+    post_var, var_s, post_cov = posterior(state)
     notes = [f"model evaluated {'for all curves at once' if prob.vectorised else 'curve by curve'}"]
     if regularise:
         P = independent
@@ -429,16 +442,16 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
             mu = P.mean(axis=0)
             D = P - mu
             if it:
-                Sigma = (D.T @ D + np.diag(post_var.sum(axis=0))) / n
+                Sigma = (D.T @ D + post_cov.sum(axis=0)) / n
             else:
-                Sigma = (D.T @ D) / (n - 1) - np.diag(np.mean(post_var, axis=0))
+                Sigma = (D.T @ D) / (n - 1) - np.mean(post_cov, axis=0)
             # keep the prior proper: eigenvalues floored at a hair of the largest
             w, V = np.linalg.eigh((Sigma + Sigma.T) / 2)
             w = np.maximum(w, 1e-10 * max(w.max(), 1e-300))
             Sigma = (V * w) @ V.T
             Q = np.linalg.inv(Sigma)
             state = solve(P, state[1], Q, mu)
-            post_var, var_s = posterior(state)
+            post_var, var_s, post_cov = posterior(state)
             change = np.max(np.abs(state[0] - P) / np.sqrt(np.diag(Sigma)))
             P = state[0].copy()
             if change < tol and it:
@@ -447,7 +460,7 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
             notes.append(f"the ensemble prior did not settle in {iterations} iterations")
         mean = P.mean(axis=0)
         D = P - mean
-        Sigma = (D.T @ D + np.diag(post_var.sum(axis=0))) / n
+        Sigma = (D.T @ D + post_cov.sum(axis=0)) / n
         notes.append(f"per-curve parameters regularised by the ensemble prior ({it + 1} "
                      "empirical-Bayes iterations)")
     else:
