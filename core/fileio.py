@@ -26,7 +26,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
-from neurospice.errors import DataError, OutputError, OutputExists
+from neurospice.errors import DataError, NetlistError, OutputError, OutputExists
 
 __all__ = ["atomic_path", "write_text_atomic", "check_output", "check_not_input",
            "check_folder", "output_folder", "file_mode", "read_text", "read_json", "TEXT_MAX_BYTES"]
@@ -40,7 +40,8 @@ def read_text(path, *, what: str = "file", max_bytes: int = TEXT_MAX_BYTES,
     """The UTF-8 text of the regular file ``path``, at most ``max_bytes`` bytes. A missing or
     unreadable file, a folder, device or FIFO (``/dev/zero``), a larger file or one that is
     not UTF-8 raises ``error`` (a NeurospiceError class taking a message) naming ``what`` and
-    the path."""
+    the path; for text that is not UTF-8 it names the line too (as ``line=`` where ``error``
+    is a NetlistError)."""
     where = f"{what} {os.fspath(path)}"
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
@@ -63,7 +64,12 @@ def read_text(path, *, what: str = "file", max_bytes: int = TEXT_MAX_BYTES,
     try:
         return blob.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise error(f"{where} is not UTF-8 text (byte {exc.start}: {exc.reason})") from None
+        line = blob.count(b"\n", 0, exc.start) + 1
+        if issubclass(error, NetlistError):     # it carries the line itself
+            raise error(f"{where} is not UTF-8 text (byte {exc.start}: {exc.reason})",
+                        line=line) from None
+        raise error(f"{where} is not UTF-8 text (line {line}, byte {exc.start}: "
+                    f"{exc.reason})") from None
 
 
 def read_json(path, *, what: str = "JSON file", max_bytes: int = TEXT_MAX_BYTES,

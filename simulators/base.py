@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import stat
 import sys
 import tempfile
 from abc import ABC, abstractmethod
@@ -20,7 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from neurospice.errors import NetlistError, SimulationFailed, SimulatorNotFound
-from neurospice.fileio import write_text_atomic
+from neurospice.fileio import read_text, write_text_atomic
 from neurospice.netlists.dialects import Dialect, dialect_of_simulator
 from neurospice.paths import cache_dir
 from neurospice.netlists.reader import read_measures
@@ -62,34 +61,10 @@ def check_deck_size(text: str, max_bytes: int = DECK_MAX_BYTES,
 
 def read_deck_file(path, *, max_bytes: int = DECK_MAX_BYTES) -> str:
     """The text of the netlist file at ``path``: a regular file of at most ``max_bytes``
-    bytes (checked on the open file before reading), UTF-8. A device, FIFO or folder, a
-    larger file, one that cannot be read or is not UTF-8 raises NetlistError naming it."""
-    where = os.fspath(path)
-    try:
-        fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise NetlistError(f"cannot read netlist {where}: {exc.strerror}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise NetlistError(f"netlist {where} is not a regular file")
-        if info.st_size > max_bytes:
-            raise NetlistError(f"netlist {where} has {info.st_size} bytes, more than the cap "
-                               f"of {max_bytes}")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            blob = fh.read(max_bytes + 1)
-    except OSError as exc:
-        raise NetlistError(f"cannot read netlist {where}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    if len(blob) > max_bytes:
-        raise NetlistError(f"netlist {where} grew past the cap of {max_bytes} bytes")
-    try:
-        return blob.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = blob.count(b"\n", 0, exc.start) + 1
-        raise NetlistError(f"netlist {where} is not UTF-8 text (byte {exc.start}: "
-                           f"{exc.reason})", line=line) from None
+    bytes (checked on the open file before reading), UTF-8 (read by
+    :func:`neurospice.fileio.read_text`). A device, FIFO or folder, a larger file, one that
+    cannot be read or is not UTF-8 (with the line) raises NetlistError naming it."""
+    return read_text(path, what="netlist", max_bytes=max_bytes, error=NetlistError)
 
 
 @dataclass(frozen=True)

@@ -61,14 +61,13 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import stat
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from neurospice.errors import NetlistError
+from neurospice.fileio import read_text
 from neurospice.netlists.values import check_text
 
 FORMAT = "neurospice.rfnet/1"
@@ -358,30 +357,12 @@ class RFNetwork:
     @classmethod
     def load(cls, path) -> "RFNetwork":
         """A network from a JSON file (a regular file of UTF-8 text, at most
-        ``LIMITS['file_bytes']``); see :meth:`from_dict`."""
-        path = Path(path)
-        source = str(path)
-        try:
-            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-        except OSError as exc:
-            raise NetlistError(f"{source}: cannot open: {exc.strerror or exc}") from None
-        try:
-            info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise NetlistError(f"{source}: not a regular file: refused")
-            if info.st_size > LIMITS["file_bytes"]:
-                raise NetlistError(f"{source}: {info.st_size} bytes; at most "
-                                   f"{LIMITS['file_bytes']}")
-            with os.fdopen(fd, "rb", closefd=False) as fh:
-                data = fh.read(LIMITS["file_bytes"] + 1)
-        except OSError as exc:
-            raise NetlistError(f"{source}: cannot read: {exc.strerror or exc}") from None
-        finally:
-            os.close(fd)
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise NetlistError(f"{source}: not UTF-8 text (byte {exc.start})") from None
+        ``LIMITS['file_bytes']``, read by :func:`neurospice.fileio.read_text`); see
+        :meth:`from_dict`."""
+        source = str(Path(path))
+        text = read_text(path, what="RF network file", max_bytes=LIMITS["file_bytes"],
+                         error=NetlistError)
+        text = text.removeprefix("\ufeff")         # a byte-order mark is not content
         return cls.from_json(text, source=source)
 
     def copy(self) -> "RFNetwork":

@@ -94,7 +94,7 @@ def test_reading_a_deck_refuses_odd_files(tmp_path):
         read_deck_file(fifo)
     big = tmp_path / "big.cir"
     big.write_text("x" * 2000)
-    with pytest.raises(NetlistError, match="more than the cap"):
+    with pytest.raises(NetlistError, match="2000 bytes, more than 1000"):
         read_deck_file(big, max_bytes=1000)
     latin = tmp_path / "latin.cir"
     latin.write_bytes(b"t\nR1 a 0 1 \xe9\n")
