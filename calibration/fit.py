@@ -59,9 +59,12 @@ import numpy as np
 from neurospice.errors import CalibrationError, DataError
 
 __all__ = ["Param", "Model", "Dataset", "Fit", "FitResult", "WEIGHTINGS", "white_noise",
-           "de_budget"]
+           "de_budget", "NOISE_FLOOR"]
 
 WEIGHTINGS = ("absolute", "relative", "log")
+NOISE_FLOOR = 1e-9
+"""The smallest per-data-set noise scale (relative to the data's largest magnitude) the
+engine weights by: below it a fit's residuals are convergence residue, not noise."""
 _CI_SIGMAS = (1.0, 2.0)
 _CI_LABELS = {1.0: "68.27%", 2.0: "95.45%"}
 
@@ -678,10 +681,20 @@ class Fit:
             stages.append({"stage": "local (Levenberg-Marquardt)", "nfev": int(res.nfev),
                            "chisqr": float(res.chisqr), "starts": len(candidates)})
             if self.noise_mode == "auto" and any(ds.sigma is None for ds in self.datasets):
-                scales = self._noise_scales(res)
-                mini, res = self._local(res.params, scales, progress)
-                stages.append({"stage": "local, weighted by estimated noise",
-                               "nfev": int(res.nfev), "chisqr": float(res.chisqr)})
+                new_scales = self._noise_scales(res)
+                mini2, res2 = self._local(res.params, new_scales, progress)
+                if res2.covar is None and res.covar is not None:
+                    # a near-noise-free fit: weighted by residuals at the convergence level
+                    # the Jacobian's finite differences drown in rounding; the unweighted
+                    # stage's covariance, scaled by its reduced chi-square, is the honest one
+                    stages.append({"stage": "local, weighted by estimated noise: no "
+                                   "covariance at the residuals' level (near noise-free "
+                                   "data); the unweighted stage's errors kept",
+                                   "nfev": int(res2.nfev), "chisqr": float(res2.chisqr)})
+                else:
+                    mini, res, scales = mini2, res2, new_scales
+                    stages.append({"stage": "local, weighted by estimated noise",
+                                   "nfev": int(res.nfev), "chisqr": float(res.chisqr)})
         except CalibrationError:
             raise
         except Exception as exc:      # lmfit/scipy errors surface as a failed fit
@@ -704,11 +717,58 @@ class Fit:
                 continue
             dof = max(len(p) * (1 - share), 1.0)
             rms = math.sqrt(float(p @ p) / dof)
-            out.append(rms if rms > 0 else 1e-300)
+            # a near-noise-free fit: residuals at the local stage's convergence level, not
+            # the data's noise; weighting by them would make the Jacobian's finite
+            # differences the noise (a "singular" covariance). Floor the scale at
+            # NOISE_FLOOR of the data's magnitude: the standard errors still come from the
+            # actual residuals (the covariance is scaled by the reduced chi-square).
+            y = np.abs(ds.y[np.isfinite(ds.y)]) if self.weighting == "absolute" else \
+                np.ones(1)
+            size = float(np.max(y)) if y.size else 1.0
+            out.append(max(rms, NOISE_FLOOR * size, 1e-300))
         return out
 
     # ------------------------------------------------------------------ statistics
+    def _own_covariance(self, res, scales) -> None:
+        """Where lmfit gives no covariance although the fit converged (near noise-free data:
+        Levenberg-Marquardt's last Jacobian is built from steps at the residuals' rounding
+        level), the covariance from a central-difference Jacobian in the parameters' own
+        units, with steps of 1e-6 of each value (or of its range), scaled by the reduced
+        chi-square: tiny residuals give tiny but finite, honest errors. Left None when that
+        Jacobian is rank-deficient too (then the parameters are truly not identifiable)."""
+        names = [n for n, p in res.params.items() if p.vary and p.expr is None]
+        if not names or self.constraints or res.nfree <= 0:
+            return
+        base = res.params.valuesdict()
+        quiet = _Progress(False, "")
+        r0 = self._residual_values(base, scales, quiet)
+        cols = []
+        for n in names:
+            p = res.params[n]
+            span = p.max - p.min if math.isfinite(p.max - p.min) else 0.0
+            h = 1e-6 * max(abs(p.value), 1e-6 * span, 1e-300)
+            up = self._residual_values({**base, n: p.value + h}, scales, quiet)
+            dn = self._residual_values({**base, n: p.value - h}, scales, quiet)
+            cols.append((up - dn) / (2 * h))
+        jac = np.array(cols).T
+        if not np.all(np.isfinite(jac)):
+            return
+        d = np.sqrt(np.sum(jac * jac, axis=0))
+        if np.any(d == 0):
+            return
+        jn = jac / d
+        sv = np.linalg.svd(jn, compute_uv=False)
+        if sv.min() < 1e-10 * sv.max():
+            return
+        redchi = float(r0 @ r0) / res.nfree
+        cov = np.linalg.inv(jn.T @ jn) / np.outer(d, d) * redchi
+        res.covar = cov
+        for k, n in enumerate(names):
+            res.params[n].stderr = float(math.sqrt(max(cov[k, k], 0.0)))
+
     def _result(self, mini, res, scales, stages, elapsed) -> FitResult:
+        if res.covar is None and res.success:
+            self._own_covariance(res, scales)
         vals = res.params.valuesdict()
         shared, per = self._split(vals)
         free = [n for n, p in res.params.items() if p.vary]

@@ -205,3 +205,27 @@ def test_spin_diode_linewidth_vs_bias_threshold_and_efficiency():
     truth_all = {**truth, "st_efficiency_hz_per_a": eff}
     _check(lambda n: get(first, n), truth_all, truth_all)
     _assert_ratios(_repeat_ratio(make, get, list(truth_all)))
+
+
+# --------------------------------------------------------------------------- statistics
+@pytest.mark.parametrize("noise", [0.0, 1e-12])
+def test_near_noise_free_fit_keeps_finite_standard_errors(noise):
+    """A spectrum with (almost) no noise: finite standard errors, no 'not identifiable'
+    warning, and errors that shrink with the noise (the 1e-8 V fit's scaled down)."""
+    from neurospice.calibration import Spectrum, fit_spin_diode_spectrum
+    from neurospice.compact_models.spin_diode import envelope
+
+    truth = {"f_res": 5e9, "alpha": 0.02, "k_sd": 8800.0, "k_sym": 3000.0}
+    f = np.linspace(4e9, 6e9, 61)
+    p = np.full(f.size, 1e-6)
+
+    def fit(sig):
+        v = envelope(f, 1e-6, truth) + sig * np.random.default_rng(3).normal(size=f.size)
+        return fit_spin_diode_spectrum(Spectrum(freq_hz=f, vdc_v=v, power_w=p, **_meta(f.size)),
+                                       global_stage=None).fits["V(f)"]
+
+    res, ref = fit(noise), fit(1e-8)
+    for n in ("f_res", "alpha", "k_sd", "k_sym"):
+        assert res.stderr[n] is not None and 0 < res.stderr[n] < 1e-2 * ref.stderr[n], n
+        assert abs(res.values[n] - truth[n]) < 1e-6 * abs(truth[n]), n
+    assert not any("identifiable" in w for w in res.warnings), res.warnings
