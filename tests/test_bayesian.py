@@ -125,6 +125,23 @@ def test_column_montecarlo_reads_every_bit_at_nominal_and_errs_at_low_supply():
 
 
 @pytest.mark.ngspice
+def test_compiled_transistors_match_the_behavioral_sources():
+    """The OSDI transistors (the fast default) and the B-source laws they compile read the
+    same bits with the same margins and energies, at nominal and at a failing low supply."""
+    design = col.ColumnDesign(rows=4)
+    draws = col.draw_columns(design, 3, seed=7)
+    sim = get_simulator("ngspice")
+    for vdd in (1.2, 0.6):
+        out = [col.sample_reads(design, sim.run(col.column_circuit(
+            design, draws, vdd, rendering=r)).tran, vdd, 0, 3) for r in ("osdi", "bsource")]
+        assert np.array_equal(out[0][0], out[1][0])
+        np.testing.assert_allclose(out[0][1], out[1][1], atol=2e-3)
+        np.testing.assert_allclose(out[0][2], out[1][2], rtol=1e-3)
+    with pytest.raises(NetlistError):
+        col.column_circuit(design, draws, 1.2, rendering="spice3")
+
+
+@pytest.mark.ngspice
 @pytest.mark.vacask
 def test_column_ngspice_and_vacask_agree():
     if not get_simulator("vacask").is_available():

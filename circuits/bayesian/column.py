@@ -19,8 +19,10 @@ amplifier (PCSA, Zhao et al. 2009; the read circuit of Harabi et al.'s machine):
 
 Bit convention: bit 1 = BL device in the LRS and BLb in the HRS (OUT low after the read).
 
-The transistors are behavioral (no MOSFET card: ngspice and VACASK run the same expressions,
-VACASK through its generated Verilog-A wrappers): a symmetric, smooth level-1 law
+The transistors are behavioral (no MOSFET card: ngspice and VACASK run the same laws),
+compiled from the small Verilog-A file ``transistors.va`` to OSDI (six times faster than the
+same laws as B-sources, which ``rendering='bsource'`` still writes): a symmetric, smooth
+level-1 law
 ``i = k/2 (sp(v_gs - vth)^2 - sp(v_gd - vth)^2)`` with ``sp(x) = vsm softplus(x/vsm)`` --
 exactly the level-1 square law in saturation and triode far above threshold, an exponential
 subthreshold tail (``vsm``) below. No gate capacitance or body effect; the node capacitances
@@ -45,6 +47,7 @@ bit-error rate and read energy per bit that level 1 (:mod:`.machine`) uses.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 
@@ -72,7 +75,10 @@ class ColumnDesign:
     ``r_lrs``/``r_hrs``: target read resistances of the programmed states at ``v_read``;
     ``sigma_gap`` [m]: spread of the programmed gap; ``spread``: device-to-device parameter
     spreads (None: the rram device's ``default_spread``); ``sigma_vth`` [V]: PCSA threshold
-    mismatch; ``v_clamp`` [V]: gate voltage of the bit-line clamps (a reference)."""
+    mismatch; ``v_clamp`` [V]: gate voltage of the bit-line clamps (a reference);
+    ``max_step`` [s]: the transient's largest time step (0.1 ns: half the points of
+    50 ps, bits and energies unchanged; the latch's fast edges are resolved by the
+    truncation-error control; 0.2 ns made a 32-column netlist stop on a too-small step)."""
 
     rows: int = 8
     r_lrs: float = 5e3
@@ -86,6 +92,7 @@ class ColumnDesign:
     c_line: float = 1e-15
     c_mid: float = 0.1e-15
     v_clamp: float = 0.65
+    max_step: float = 0.1e-9
     nmos: dict = field(default_factory=lambda: dict(NMOS))
     pmos: dict = field(default_factory=lambda: dict(PMOS))
     access: dict = field(default_factory=lambda: dict(ACCESS))
@@ -94,7 +101,7 @@ class ColumnDesign:
         if not (isinstance(self.rows, int) and 1 <= self.rows <= 256):
             raise NetlistError(f"rows must be an integer in [1, 256], got {self.rows!r}")
         for name in ("r_lrs", "r_hrs", "v_read", "c_out", "c_bl", "c_line", "c_mid",
-                     "v_clamp"):
+                     "v_clamp", "max_step"):
             v = getattr(self, name)
             if not (isinstance(v, (int, float)) and np.isfinite(v) and v > 0):
                 raise NetlistError(f"ColumnDesign.{name} must be finite and > 0, got {v!r}")
@@ -183,17 +190,30 @@ def draw_columns(design: ColumnDesign, n: int, seed, bits=None) -> ColumnDraws:
     return ColumnDraws(bits, cells, vth)
 
 
+#: The compiled transistors (modules ``ns_bm_mos`` and ``ns_bm_access``: the laws of
+#: :func:`mos_subcircuits` and of the crossbar's access transistor).
+TRANSISTORS_VA = Path(__file__).with_name("transistors.va")
+RENDERINGS = ("osdi", "bsource")
+
+
 def column_circuit(design: ColumnDesign, draws: ColumnDraws, vdd: float, *,
-                   start: int = 0, count: int | None = None, title: str = "bayesian column"):
+                   start: int = 0, count: int | None = None, title: str = "bayesian column",
+                   rendering: str = "osdi"):
     """One netlist holding columns ``start .. start+count`` of ``draws``, each with its own
     supply source ``vdd_<k>`` (its current is that column's read energy); shared SE, clamp
-    and word lines read every row in turn (row r during period r)."""
+    and word lines read every row in turn (row r during period r). ``rendering``: 'osdi'
+    (the transistors compiled from :data:`TRANSISTORS_VA`, the fast default) or 'bsource'
+    (the same laws as behavioral sources: :func:`mos_subcircuits` and
+    :func:`neurospice.circuits.crossbar.access_subcircuit`)."""
     from neurospice.circuits.crossbar import access_subcircuit
     from neurospice.compact_models.devices import get_device
     from neurospice.netlists import Circuit, Pulse
 
     if not (isinstance(vdd, (int, float)) and np.isfinite(vdd) and 0.2 <= vdd <= 3.0):
         raise NetlistError(f"supply must be in [0.2, 3] V, got {vdd!r}")
+    if rendering not in RENDERINGS:
+        raise NetlistError(f"rendering must be one of {', '.join(RENDERINGS)}, "
+                           f"got {rendering!r:.80}")
     n_all = len(draws.cells)
     count = n_all - start if count is None else count
     if start < 0 or count < 1 or start + count > n_all:
@@ -203,10 +223,28 @@ def column_circuit(design: ColumnDesign, draws: ColumnDraws, vdd: float, *,
     c = Circuit(f"{title}: {count} columns x {rows} 2T2R rram cells, PCSA, vdd={vdd:g}")
     c.option("threads", 1)
     c.option("method", "gear")        # trapezoidal rule rings on the latch's regeneration
-    nsub, psub = mos_subcircuits()
-    c.subcircuit(nsub)
-    c.subcircuit(psub)
-    c.subcircuit(access_subcircuit(**design.access))
+    if rendering == "osdi":
+        c.verilog_a_model("ns_bm_mos", TRANSISTORS_VA, module="ns_bm_mos")
+        c.verilog_a_model("ns_bm_access", TRANSISTORS_VA, module="ns_bm_access")
+        access = {k: float(v) for k, v in design.access.items()}
+
+        def mos(name, pol, nodes, **par):
+            c.va_instance(name, "ns_bm_mos", nodes, pol=pol, goff=par.pop("goff"), **par)
+
+        def switch(name, nodes):
+            c.va_instance(name, "ns_bm_access", nodes, **access)
+    else:
+        nsub, psub = mos_subcircuits()
+        c.subcircuit(nsub)
+        c.subcircuit(psub)
+        c.subcircuit(access_subcircuit(**design.access))
+
+        def mos(name, pol, nodes, **par):
+            par.pop("goff")
+            c.instance(name, "ns_nmos" if pol > 0 else "ns_pmos", nodes, **par)
+
+        def switch(name, nodes):
+            c.instance(name, "ns_access", nodes)
     c.vsource("se", "se", 0, waveform=Pulse(0.0, vdd, delay=T_PRECHARGE, rise=T_EDGE,
                                              fall=T_EDGE, width=T_EVALUATE - 2 * T_EDGE,
                                              period=period))
@@ -217,33 +255,32 @@ def column_circuit(design: ColumnDesign, draws: ColumnDraws, vdd: float, *,
             0.0, vdd, delay=r * period + T_EDGE, rise=T_EDGE, fall=T_EDGE,
             width=period - 3 * T_EDGE))
         c.capacitor(f"wl{r}", f"wl{r}", 0, design.c_line * count)
-    n_par = {k: design.nmos[k] for k in ("k", "vsm")}
-    p_par = {k: design.pmos[k] for k in ("k", "vsm")}
+    n_par = {k: design.nmos[k] for k in ("k", "vsm", "goff")}
+    p_par = {k: design.pmos[k] for k in ("k", "vsm", "goff")}
     for j in range(start, start + count):
         t = f"_{j}"
         vt = draws.vth[j]
         c.vsource(f"dd{t}", f"vdd{t}", 0, vdd)
         for side, (out, other, bl) in enumerate((("o", "ob", "bl"), ("ob", "o", "blb"))):
-            c.instance(f"pc{side}{t}", "ns_pmos", [out + t, "se", f"vdd{t}"],
-                       **p_par, vth=float(vt[side]))
-            c.instance(f"pl{side}{t}", "ns_pmos", [out + t, other + t, f"vdd{t}"],
-                       **p_par, vth=float(vt[2 + side]))
-            c.instance(f"nl{side}{t}", "ns_nmos", [out + t, other + t, f"x{bl}{t}"],
-                       **n_par, vth=float(vt[4 + side]))
-            c.instance(f"cl{side}{t}", "ns_nmos", [f"x{bl}{t}", "vcl", bl + t],
-                       **n_par, vth=float(vt[6 + side]))
+            mos(f"pc{side}{t}", -1, [out + t, "se", f"vdd{t}"], **p_par, vth=float(vt[side]))
+            mos(f"pl{side}{t}", -1, [out + t, other + t, f"vdd{t}"], **p_par,
+                vth=float(vt[2 + side]))
+            mos(f"nl{side}{t}", 1, [out + t, other + t, f"x{bl}{t}"], **n_par,
+                vth=float(vt[4 + side]))
+            mos(f"cl{side}{t}", 1, [f"x{bl}{t}", "vcl", bl + t], **n_par,
+                vth=float(vt[6 + side]))
             c.capacitor(f"x{bl}{t}", f"x{bl}{t}", 0, design.c_mid)
             c.capacitor(f"{out}{t}", out + t, 0, design.c_out)
             c.capacitor(f"{bl}{t}", bl + t, 0, design.c_bl)
         c.capacitor(f"sl{t}", f"sl{t}", 0, design.c_bl)
-        c.instance(f"en{t}", "ns_nmos", [f"sl{t}", "se", "0"], **n_par, vth=design.nmos["vth"])
+        mos(f"en{t}", 1, [f"sl{t}", "se", "0"], **n_par, vth=design.nmos["vth"])
         for r in range(rows):
             for side, bl in enumerate(("bl", "blb")):
                 mid = f"m{r}{bl}{t}"
                 dev.add_to(c, f"r{r}{bl}{t}", [mid, bl + t, "0"], params=draws.cells[j][r][side])
-                c.instance(f"a{r}{bl}{t}", "ns_access", [mid, f"wl{r}", f"sl{t}"])
+                switch(f"a{r}{bl}{t}", [mid, f"wl{r}", f"sl{t}"])
                 c.capacitor(mid, mid, 0, design.c_mid)
-    c.tran(20e-12, rows * period, max_step=50e-12)
+    c.tran(20e-12, rows * period, max_step=design.max_step)
     return c
 
 
