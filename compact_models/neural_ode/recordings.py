@@ -4,6 +4,7 @@
 the full 5 GHz precession integrated) driven by a random sequence of current levels; the
 recorded output is the precession amplitude ``sqrt(p) = |a + j b|`` (read out as 1 V per unit
 amplitude, as an envelope detector would give it), with white measurement noise.
+:func:`stno_amplitude`: the same noiseless amplitude under any current sequence.
 :func:`random_levels` makes the input sequences. Everything is seeded.
 """
 
@@ -13,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Recording", "random_levels", "stno_recording", "STNO_LEVELS"]
+__all__ = ["Recording", "random_levels", "stno_recording", "stno_amplitude", "STNO_LEVELS"]
 
 STNO_LEVELS = (12e-6, 30e-6)        # A: drive currents, all above the 10 uA threshold
 
@@ -51,13 +52,28 @@ def stno_recording(n: int = 4000, dt: float = 1e-10, *, seed: int = 0, noise: fl
     precession amplitude sqrt(p) plus N(0, ``noise``) noise. The oscillator starts in its
     stationary state at the first current. The current is imposed: the terminal voltage is
     I (r0 + dr a) at every evaluation of the device's equations."""
+    cur = random_levels(n, *levels, hold=hold, seed=seed)
+    t, amp = np.arange(n) * dt, stno_amplitude(cur, dt, params=params)
+    rng = np.random.default_rng(seed + 10_000)
+    return Recording(t, cur[:, None], amp + rng.normal(0.0, noise, n), amp)
+
+
+def stno_amplitude(current, dt: float, *, params=None, a0: float | None = None) -> np.ndarray:
+    """The STNO's noiseless precession amplitude ``sqrt(p)`` at the samples of ``current``
+    (A, one per ``dt``, piecewise linear between samples): the full precession integrated
+    (DOP853, steps of at most a quarter period). The oscillator starts at the amplitude
+    ``a0`` (default the stationary one at the first current). The current is imposed: the
+    terminal voltage is I (r0 + dr a) at every evaluation of the device's equations."""
     from scipy.integrate import solve_ivp
 
     from neurospice.compact_models.stno import DEVICE, stationary_power
+    from neurospice.errors import ArgumentError
 
+    cur = np.asarray(current, float).ravel()
+    if len(cur) < 2 or not np.all(np.isfinite(cur)) or not dt > 0:
+        raise ArgumentError("stno_amplitude: give two finite current samples at least and dt > 0")
     p = DEVICE.params(params)
-    cur = random_levels(n, *levels, hold=hold, seed=seed)
-    t = np.arange(n) * dt
+    t = np.arange(len(cur)) * dt
     eq = DEVICE.numpy.scalar_equations
 
     def rhs(time, y):
@@ -66,12 +82,11 @@ def stno_recording(n: int = 4000, dt: float = 1e-10, *, seed: int = 0, noise: fl
         _, (da, db) = eq(time, {"p": v, "n": 0.0, "xi": 0.0}, {"a": y[0], "b": y[1]}, p)
         return [da, db]
 
-    a0 = float(np.sqrt(stationary_power(cur[0], p)))
+    if a0 is None:
+        a0 = float(np.sqrt(stationary_power(cur[0], p)))
     period = 1.0 / p["f0"]
     sol = solve_ivp(rhs, (0.0, t[-1]), [a0, 0.0], t_eval=t, rtol=1e-7, atol=1e-9,
                     max_step=period / 4, method="DOP853")
     if not sol.success:
-        raise RuntimeError(f"STNO recording failed: {sol.message}")
-    amp = np.hypot(sol.y[0], sol.y[1])
-    rng = np.random.default_rng(seed + 10_000)
-    return Recording(t, cur[:, None], amp + rng.normal(0.0, noise, n), amp)
+        raise RuntimeError(f"STNO transient failed: {sol.message}")
+    return np.hypot(sol.y[0], sol.y[1])
