@@ -111,6 +111,8 @@ def fit_spin_diode_spectrum(spectra, *, power_w: float | None = None,
         p = s.power_w if s.power_w is not None else power_w
         if p is None:
             raise CalibrationError("the RF power is not in the data: give power_w (W)")
+        if np.ndim(p) and np.size(p) and np.ptp(p) == 0:
+            p = float(np.asarray(p).flat[0])    # one power: the curve on any grid
         datasets.append(Dataset(np.asarray(s.freq_hz, float), s.vdc_v,
                                 name=f"spectrum {k + 1}", meta={"power_w": p}))
     model = spin_diode_spectrum_model()
