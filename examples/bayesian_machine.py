@@ -18,7 +18,8 @@ from neurospice.demo.bayesian import showcase
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--simulator", default="ngspice", choices=["ngspice", "vacask"])
-    parser.add_argument("--bits", type=int, default=1000, help="bits in the column Monte-Carlo")
+    parser.add_argument("--bits", type=int, default=512,
+                        help="bits in the column Monte-Carlo (read at 5 supplies)")
     parser.add_argument("--out", default="out/examples/bayesian_machine")
     args = parser.parse_args()
     out = Path(args.out)
