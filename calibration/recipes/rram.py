@@ -19,6 +19,11 @@
   (:func:`calibrate_pulse_updates`): the ramps of one or more files (:func:`load_ramps`), each
   ramp's direction told by its trend (rising: potentiation). The update model is not a card
   of the ``rram`` device (no circuit renders it), so there is no card to write or re-simulate.
+- ``rram-relaxation`` (:func:`calibrate_relaxation`): median drift and spread of ln G vs log
+  time per programmed state from per-cell tables (:func:`load_cell_table`, long or wide);
+  ``rram-read-noise`` (:func:`calibrate_read_noise`): PSD slope and amplitude and random
+  telegraph noise of evenly sampled read traces (:func:`load_noise_traces`). Neither has a
+  card: their models live in :mod:`neurospice.compact_models.rram.relaxation`.
 """
 
 from __future__ import annotations
@@ -29,12 +34,14 @@ import numpy as np
 
 from neurospice.errors import CalibrationError
 
-from .base import Calibration, Recipe, collect_warnings
+from .base import Calibration, Option, Recipe, collect_warnings, count_arg
 
 __all__ = ["LoopSwitching", "WeakResetDrift", "UpdateModel", "PulseUpdates",
            "set_reset_from_loop", "fit_weak_reset", "ramp_model", "fit_direction",
            "fit_pulse_updates", "simulate_ramps", "load_ramps", "calibrate_pulse_updates",
-           "RRAM_PULSE_UPDATES", "REGISTERED"]
+           "RRAM_PULSE_UPDATES", "load_cell_table", "calibrate_relaxation",
+           "load_noise_traces", "calibrate_read_noise", "RRAM_RELAXATION", "RRAM_READ_NOISE",
+           "REGISTERED"]
 
 
 @dataclass(frozen=True)
@@ -293,4 +300,170 @@ RRAM_PULSE_UPDATES = Recipe(
     "cycle-to-cycle noise from read currents after identical pulses",
     run=calibrate_pulse_updates, load=load_ramps, default=True)
 
-REGISTERED = (RRAM_PULSE_UPDATES,)
+# --------------------------------------------------------------------------- time domain
+
+def load_cell_table(path, **options) -> list:
+    """A per-cell table, long or wide (:func:`~..cells.load_cells`)."""
+    from ..cells import load_cells
+
+    return load_cells(path, **options)
+
+
+def calibrate_relaxation(tables, *, states: int = 1, progress=False) -> Calibration:
+    """The ``rram-relaxation`` recipe: the cells of every table (read at the same times)
+    through :func:`~neurospice.compact_models.rram.relaxation.fit_relaxation`; the states
+    are the tables' state column when they have one, else ``states`` quantile bins of the
+    first read. Derived: per state the median drift (a, b of ln G/g0 = a + b log10 t/t_ref)
+    and the spread's variances and covariance, with standard errors; ``extra`` the table
+    and, per state and read time, the fitted and measured median and spread of ln G/g0."""
+    from neurospice.compact_models.rram.relaxation import COLUMNS, fit_relaxation
+
+    if not tables:
+        raise CalibrationError("no per-cell table to fit")
+    t = tables[0].time
+    for tab in tables[1:]:
+        if tab.time.shape != t.shape or not np.allclose(tab.time, t, rtol=1e-9):
+            raise CalibrationError(f"{tab.name} is read at other times than "
+                                   f"{tables[0].name}: fit them apart")
+    g = np.vstack([tab.conductance for tab in tables])
+    labelled = [tab.state is not None for tab in tables]
+    if any(labelled) and not all(labelled):
+        raise CalibrationError("some tables have a state column and some not")
+    label = np.array([s for tab in tables for s in tab.state]) if all(labelled) else None
+    fit = fit_relaxation(t, g, states=label, n_states=states)
+    g0 = g[:, 0]
+    if label is None:
+        edges = np.quantile(g0, np.linspace(0, 1, states + 1))[1:-1]
+        label = np.searchsorted(edges, g0)
+    names = sorted(set(label.tolist()), key=lambda s: np.median(g0[label == s]))
+    derived, per_state = {}, []
+    units = {"g_state": "S", "a_mean": "", "b_mean": "1/decade", "var_a": "", "var_b": "",
+             "cov_ab": ""}
+    text = {"g_state": "median programmed conductance", "a_mean": "median ln(G/g0) at t_ref",
+            "b_mean": "median drift of ln G per decade of time",
+            "var_a": "cell-to-cell variance of a", "var_b": "cell-to-cell variance of b",
+            "cov_ab": "covariance of a and b"}
+    L = np.log10(t / t[0])
+    for i, st in enumerate(names):
+        for j, col in enumerate(COLUMNS):
+            se = fit.stderr[i, j]
+            derived[f"{col}_{st}"] = {"value": float(fit.table[i, j]),
+                                      "stderr": None if not np.isfinite(se) else float(se),
+                                      "unit": units[col],
+                                      "description": f"state {st}: {text[col]}"}
+        y = np.log(g[label == st] / g0[label == st, None])
+        gs = fit.table[i, 0]
+        per_state.append({
+            "state": str(st), "cells": int(np.sum(label == st)),
+            "time_s": t.tolist(),
+            "median_measured": np.median(y, axis=0).tolist(),
+            "median_fitted": np.log(fit.median(gs, t) / gs).tolist(),
+            "spread_measured": y.std(axis=0, ddof=1).tolist(),
+            "spread_fitted": fit.spread(gs, t).tolist()})
+    cal = Calibration("rram-relaxation", None, {}, {}, {}, derived,
+                      extra={"relaxation": fit.to_dict(), "states": per_state})
+    cal.curves["relaxation"] = fit
+    dropped = sum(len(tab.report.dropped) for tab in tables)
+    cal.notes += [
+        f"{g.shape[0]} cells x {t.size} reads from {len(tables)} table(s); "
+        f"{len(names)} state(s) ({'from the state column' if all(labelled) else 'quantile bins of the first read'})",
+        "per cell a least-squares line of ln(G/g0) vs log10(t/t_ref); per state the mean "
+        "of the lines and their covariance less the read noise's share",
+        "spread_fitted includes no read noise: the measured spread at t_ref is the read "
+        "noise alone",
+        "no card: the relaxation table is used through Relaxation.sample, not a netlist"]
+    if dropped:
+        cal.notes.append(f"{dropped} read(s) or cell(s) dropped on request (see the loader "
+                         "report)")
+    return cal
+
+
+def load_noise_traces(path, **options) -> list:
+    """Read-noise records (:func:`~..cells.load_read_traces`)."""
+    from ..cells import load_read_traces
+
+    return load_read_traces(path, **options)
+
+
+def calibrate_read_noise(traces, *, segments: int = 16, progress=False) -> Calibration:
+    """The ``rram-read-noise`` recipe: per trace the 1/f^alpha PSD slope and amplitude
+    (:func:`~neurospice.compact_models.rram.relaxation.read_noise_psd`) and, where the
+    trace has two levels, the random-telegraph amplitude and dwell times
+    (:func:`~neurospice.compact_models.rram.relaxation.telegraph_levels`)."""
+    from neurospice.compact_models.rram.relaxation import read_noise_psd, telegraph_levels
+    from neurospice.errors import NetlistError
+
+    if not traces:
+        raise CalibrationError("no read-noise trace to fit")
+    derived, rows, notes = {}, [], []
+    for k, tr in enumerate(traces, 1):
+        try:
+            psd = read_noise_psd(tr.values, tr.dt, segments=segments)
+        except NetlistError as exc:
+            raise CalibrationError(f"{tr.name}: {exc}") from None
+        u = tr.unit or "unit"
+        row = {"trace": tr.name, "dt_s": tr.dt, "samples": int(tr.values.size),
+               "alpha": psd.alpha, "alpha_stderr": psd.alpha_stderr,
+               "amplitude": psd.amplitude, "amplitude_rel_stderr": psd.amplitude_rel_stderr,
+               "band_hz": [psd.f_low, psd.f_high]}
+        derived[f"alpha_{k}"] = {"value": psd.alpha, "stderr": psd.alpha_stderr, "unit": "",
+                                 "description": f"{tr.name}: PSD slope (1/f^alpha)"}
+        derived[f"psd_1hz_{k}"] = {"value": psd.amplitude,
+                                   "stderr": psd.amplitude * psd.amplitude_rel_stderr,
+                                   "unit": f"{u}^2/Hz",
+                                   "description": f"{tr.name}: PSD at 1 Hz"}
+        try:
+            rtn = telegraph_levels(tr.values, tr.dt)
+        except NetlistError as exc:
+            notes.append(f"{tr.name}: no telegraph noise measured ({exc})")
+        else:
+            row["rtn"] = {"amplitude": rtn.amplitude, "amplitude_stderr": rtn.amplitude_stderr,
+                          "tau_low_s": rtn.tau_low, "tau_low_stderr": rtn.tau_low_stderr,
+                          "tau_high_s": rtn.tau_high, "tau_high_stderr": rtn.tau_high_stderr,
+                          "dwells": list(rtn.dwells)}
+            for name, v, e, unit, what in (
+                    ("rtn_amplitude", rtn.amplitude, rtn.amplitude_stderr, u, "RTN amplitude"),
+                    ("tau_low", rtn.tau_low, rtn.tau_low_stderr, "s", "mean dwell, low"),
+                    ("tau_high", rtn.tau_high, rtn.tau_high_stderr, "s", "mean dwell, high")):
+                derived[f"{name}_{k}"] = {"value": v, "stderr": e, "unit": unit,
+                                          "description": f"{tr.name}: {what}"}
+        rows.append(row)
+    cal = Calibration("rram-read-noise", None, {}, {}, {}, derived, extra={"traces": rows})
+    cal.notes += notes + [
+        f"Welch PSD, {segments} Hann segments, a line in log-log over every other bin from "
+        "the second to half of Nyquist; RTN by two-means levels and a Schmitt trigger at 1/4 "
+        "and 3/4 between them",
+        "no card: noise figures are not parameters of the rram netlist"]
+    return cal
+
+
+def _relaxation_kwargs(args) -> dict:
+    return {"states": args.states}
+
+
+def _noise_kwargs(args) -> dict:
+    return {"segments": args.segments}
+
+
+RRAM_RELAXATION = Recipe(
+    "rram-relaxation", "rram",
+    "RRAM retention: median drift and spread of the conductance vs log time after "
+    "programming, per programmed state, from a per-cell table (cells x read times)",
+    run=calibrate_relaxation, load=load_cell_table,
+    options=(Option(("--states",), {"type": count_arg, "default": 1,
+                                    "help": "rram-relaxation: programmed states as quantile "
+                                            "bins of the first read when the table has no "
+                                            "state column (default 1)"}),),
+    cli_kwargs=_relaxation_kwargs)
+
+RRAM_READ_NOISE = Recipe(
+    "rram-read-noise", "rram",
+    "RRAM read noise: 1/f^alpha PSD slope and amplitude, random-telegraph amplitude and "
+    "dwell times, from evenly sampled read traces",
+    run=calibrate_read_noise, load=load_noise_traces,
+    options=(Option(("--segments",), {"type": count_arg, "default": 16,
+                                      "help": "rram-read-noise: Welch segments (default "
+                                              "16)"}),),
+    cli_kwargs=_noise_kwargs)
+
+REGISTERED = (RRAM_PULSE_UPDATES, RRAM_RELAXATION, RRAM_READ_NOISE)
