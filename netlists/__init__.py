@@ -8,7 +8,8 @@ VoltageSource(...)
 
 from neurospice.netlists.circuit import (  # noqa: F401
     CCCS, CCVS, VCCS, VCVS, Ac, Analysis, BehavioralSource, Capacitor, Circuit, CurrentSource,
-    Dc, Diode, Element, Inductor, Model, Noise, Op, Pulse, Pwl, Resistor, Sine, Subcircuit,
+    Dc, Diode, Element, Exp, Inductor, Model, MutualInductance, Noise, Op, Pulse, Pwl, Resistor,
+    Sine, Subcircuit,
     SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource)
 from neurospice.netlists.expr import Expression  # noqa: F401
 from neurospice.netlists.dialects import DIALECTS, NETLIST_DIALECTS  # noqa: F401

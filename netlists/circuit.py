@@ -158,7 +158,34 @@ class Pwl:
         return float(np.asarray(self.values, dtype=float)[0])
 
 
-Waveform = Union[Pulse, Sine, Pwl]
+@dataclass(frozen=True)
+class Exp:
+    """SPICE EXP: ``v1`` until ``delay1``, then towards ``v2`` with time constant ``tau1``;
+    from ``delay2`` (absolute time, after ``delay1``) back towards ``v1`` with ``tau2``."""
+
+    v1: float
+    v2: float
+    delay1: float
+    tau1: float
+    delay2: float
+    tau2: float
+
+    def validate(self, element):
+        check_value(self.v1, what="exp v1", element=element)
+        check_value(self.v2, what="exp v2", element=element)
+        check_value(self.delay1, what="exp delay1", element=element, nonnegative=True)
+        check_value(self.delay2, what="exp delay2", element=element, nonnegative=True)
+        for what in ("tau1", "tau2"):
+            check_value(getattr(self, what), what=f"exp {what}", element=element, positive=True)
+        if not self.delay2 > self.delay1:
+            raise NetlistError("exp delay2 must come after delay1 (VACASK requires it)",
+                               element=element)
+
+    def initial(self) -> float:
+        return float(self.v1)
+
+
+Waveform = Union[Pulse, Sine, Pwl, Exp]
 
 
 # --------------------------------------------------------------------------- elements
@@ -223,8 +250,8 @@ class _Source(Element):
     def __post_init__(self):
         self._setup()
         if self.waveform is not None:
-            if not isinstance(self.waveform, (Pulse, Sine, Pwl)):
-                raise NetlistError("waveform must be Pulse, Sine or Pwl", element=self.name)
+            if not isinstance(self.waveform, (Pulse, Sine, Pwl, Exp)):
+                raise NetlistError("waveform must be Pulse, Sine, Pwl or Exp", element=self.name)
             self.waveform.validate(self.name)
         if self.dc is None:
             self.dc = self.waveform.initial() if self.waveform is not None else 0.0
@@ -263,6 +290,29 @@ class VCCS(VCVS):
     """G: current gain * V(cp, cn) flows from p through the element to n."""
 
     prefix = "G"
+
+
+@dataclass
+class MutualInductance(Element):
+    """K: magnetic coupling ``k`` (0 < |k| <= 1) between the inductors ``l1`` and ``l2`` of
+    the same (sub)circuit; no nodes of its own."""
+
+    l1: str = ""
+    l2: str = ""
+    k: Value = 1.0
+    prefix = "K"
+
+    def __post_init__(self):
+        self._setup()
+        if self.nodes:
+            raise NetlistError("a mutual inductance has no nodes", element=self.name)
+        self.l1 = check_name(self.l1, what="coupled inductor", element=self.name)
+        self.l2 = check_name(self.l2, what="coupled inductor", element=self.name)
+        if self.l1.lower() == self.l2.lower():
+            raise NetlistError("couples an inductor with itself", element=self.name)
+        self.k = _value(self.k, what="coupling", element=self.name)
+        if not isinstance(self.k, Expression) and not 0 < abs(self.k) <= 1:
+            raise NetlistError(f"coupling {self.k} is outside 0 < |k| <= 1", element=self.name)
 
 
 @dataclass
@@ -612,6 +662,10 @@ class _Container:
 
     def isource(self, name, p, n, dc=None, *, ac=None, ac_phase_deg=0.0, waveform=None):
         return self.add(CurrentSource(name, (p, n), dc, ac, ac_phase_deg, waveform))
+
+    def mutual(self, name, l1, l2, k) -> MutualInductance:
+        """Couple the inductors ``l1`` and ``l2`` (names in this (sub)circuit) by ``k``."""
+        return self.add(MutualInductance(name, (), l1, l2, k))
 
     def vcvs(self, name, p, n, cp, cn, gain) -> VCVS:
         return self.add(VCVS(name, (p, n, cp, cn), gain))

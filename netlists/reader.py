@@ -6,7 +6,8 @@ renders VACASK's own syntax. What is read, the common subset of the ngspice manu
 
 - the title (first line), ``*`` comment lines, ``;`` and `` $ `` end-of-line comments, ``+``
   continuation lines, any case;
-- R, C, L; V and I with a DC value, ``AC mag [phase]``, ``PULSE``, ``SIN``, ``PWL``; E, G
+- R, C, L, K (coupling two inductors); V and I with a DC value, ``AC mag [phase]``,
+  ``PULSE``, ``SIN``, ``PWL``, ``EXP``; E, G
   (linear), F, H; B (``V=``/``I=`` expression); D; X with ``.subckt`` (ports, ``params:``
   defaults) and instance parameters;
 - ``.model`` (a diode for every simulator; other types for the SPICE dialects), ``.param``
@@ -48,7 +49,7 @@ from pathlib import Path
 
 from neurospice.errors import NetlistError, UntrustedDeck
 from neurospice.netlists.circuit import (
-    Circuit, MeasureEvent, Pulse, Pwl, Sine, Subcircuit)
+    Circuit, Exp, MeasureEvent, Pulse, Pwl, Sine, Subcircuit)
 from neurospice.netlists.expr import FUNCTIONS, Expression
 from neurospice.netlists.values import check_text, fmt
 
@@ -729,7 +730,8 @@ class _Reader:
         handler = {"r": self.passive, "c": self.passive, "l": self.passive,
                    "v": self.source, "i": self.source, "e": self.controlled,
                    "g": self.controlled, "f": self.controlled, "h": self.controlled,
-                   "b": self.bsource, "d": self.diode, "x": self.instance}.get(kind)
+                   "b": self.bsource, "d": self.diode, "x": self.instance,
+                   "k": self.mutual}.get(kind)
         if handler is None:
             raise line.error(f"element {name} ({kind.upper()}: "
                              f"{_ELEMENT_KINDS.get(kind, 'unknown')}) cannot be translated")
@@ -843,8 +845,23 @@ class _Reader:
             if len(vals) % 2 or len(vals) < 4:
                 raise line.error("PWL takes pairs of time and value, two at least")
             return Pwl(vals[0::2], vals[1::2])
+        if kind == "exp":
+            if not 2 <= len(vals) <= 6:
+                raise line.error("EXP takes v1 v2 [td1 tau1 td2 tau2]")
+            vals += [None] * (6 - len(vals))
+            v1, v2, td1, tau1, td2, tau2 = vals
+            if not tau1 or not td2 or not tau2:
+                need("the time constants or the second delay (the time step)")
+            td1 = td1 or 0.0
+            return Exp(v1, v2, td1, tau1 or step, td2 or td1 + step, tau2 or step)
         raise line.error(f"{kind.upper()} sources cannot be translated (PULSE, SIN, PWL, "
-                         "DC and AC can)")
+                         "EXP, DC and AC can)")
+
+    def mutual(self, line, toks, box, scope) -> None:
+        if len(toks) != 4:
+            raise line.error(f"{toks[0]} needs two inductors and a coupling")
+        # the writers name the inductors as declared, wherever in the deck that is
+        box.mutual(toks[0], toks[1], toks[2], _value(toks[3], scope, line, "coupling"))
 
     def controlled(self, line, toks, box, scope) -> None:
         kind = toks[0][0].lower()

@@ -29,8 +29,8 @@ from typing import Mapping
 from neurospice.errors import NetlistError
 from neurospice.netlists.circuit import (
     CCCS, CCVS, VCCS, VCVS, Ac, BehavioralSource, Capacitor, Circuit, CurrentSource,
-    Dc, Diode, Inductor, Measure, MeasureEvent, Model, Noise, Op, Pulse, Pwl, Resistor, Sine,
-    Subcircuit,
+    Dc, Diode, Exp, Inductor, Measure, MeasureEvent, Model, MutualInductance, Noise, Op, Pulse,
+    Pwl, Resistor, Sine, Subcircuit,
     SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource)
 from neurospice.netlists.expr import Expression
 from neurospice.netlists.values import check_line, check_path_string, fmt
@@ -135,7 +135,7 @@ def _check_params(values: dict, known: set, element: str) -> None:
 
 def _check_container(circuit: Circuit, box: Circuit | Subcircuit, known: set) -> None:
     for e in box.elements.values():
-        vals = {k: getattr(e, k) for k in ("value", "dc", "gain") if hasattr(e, k)}
+        vals = {k: getattr(e, k) for k in ("value", "dc", "gain", "k") if hasattr(e, k)}
         vals.update(getattr(e, "params", {}))
         if isinstance(e, BehavioralSource):
             vals["expression"] = e.expression
@@ -144,6 +144,9 @@ def _check_container(circuit: Circuit, box: Circuit | Subcircuit, known: set) ->
         _check_params(vals, known, e.name)
         if isinstance(e, (CCCS, CCVS)):
             _require_vsource(box, e.vsource, e.name)
+        if isinstance(e, MutualInductance):
+            _require_inductor(box, e.l1, e.name)
+            _require_inductor(box, e.l2, e.name)
         if isinstance(e, SubcircuitInstance):
             sub = circuit.subcircuits.get(e.subckt.lower())
             if sub is None:
@@ -170,6 +173,15 @@ def _require_vsource(box: Circuit | Subcircuit, name: str, element: str) -> str:
         raise NetlistError(f"controlling source {name!r} is not a voltage source in the same "
                            "(sub)circuit", element=element)
     return src.name
+
+
+def _require_inductor(box: Circuit | Subcircuit, name: str, element: str) -> str:
+    """A coupled inductor's name as declared (VACASK is case-sensitive)."""
+    ind = box.elements.get(name.lower())
+    if not isinstance(ind, Inductor):
+        raise NetlistError(f"coupled {name!r} is not an inductor in the same (sub)circuit",
+                           element=element)
+    return ind.name
 
 
 # --------------------------------------------------------------------------- SPICE family
@@ -261,6 +273,9 @@ class SpiceWriter:
                     f"{self.val(e.gain)}"]
         if isinstance(e, BehavioralSource):
             return [self.bsource(e, n)]
+        if isinstance(e, MutualInductance):
+            return [f"{e.name} {_require_inductor(box, e.l1, e.name)} "
+                    f"{_require_inductor(box, e.l2, e.name)} {self.val(e.k)}"]
         if isinstance(e, Diode):
             return [f"{e.name} {n} {e.model}"]
         if isinstance(e, SubcircuitInstance):
@@ -292,6 +307,9 @@ class SpiceWriter:
         elif isinstance(w, Sine):
             args = [w.offset, w.amplitude, w.freq_hz, w.delay, w.damping, w.phase_deg]
             line += " sin(" + " ".join(fmt(x) for x in args) + ")"
+        elif isinstance(w, Exp):
+            args = [w.v1, w.v2, w.delay1, w.tau1, w.delay2, w.tau2]
+            line += " exp(" + " ".join(fmt(x) for x in args) + ")"
         elif isinstance(w, Pwl):
             pairs = [f"{fmt(t)} {fmt(v)}" for t, v in zip(w.times, w.values)]
             lines = [line + " pwl("]
@@ -482,7 +500,7 @@ _BUILTIN_OSDI = {Resistor: ("resistor", "resistor.osdi", "r"),
                  Capacitor: ("capacitor", "capacitor.osdi", "c"),
                  Inductor: ("inductor", "inductor.osdi", "l")}
 _BUILTIN_MODELS = {VoltageSource: "vsource", CurrentSource: "isource", VCVS: "vcvs",
-                   VCCS: "vccs", CCCS: "cccs", CCVS: "ccvs"}
+                   VCCS: "vccs", CCCS: "cccs", CCVS: "ccvs", MutualInductance: "mutual"}
 _VACASK_OPTIONS = {"temp": "temp", "tnom": "tnom", "reltol": "reltol", "abstol": "abstol",
                    "vntol": "vntol", "gmin": "gmin", "maxord": "tran_maxord",
                    "method": "tran_method"}
@@ -637,6 +655,9 @@ class VacaskWriter:
             if w.param_names:
                 line += " " + " ".join(f"{p}={p}" for p in w.param_names)
             return [line]
+        if isinstance(e, MutualInductance):
+            return [f'{e.name} () mutual ind1="{_require_inductor(box, e.l1, e.name)}" '
+                    f'ind2="{_require_inductor(box, e.l2, e.name)}" k={self.val(e.k)}']
         if isinstance(e, Diode):
             return [f"{e.name} {n} {e.model}"]
         if isinstance(e, (SubcircuitInstance, VerilogAInstance)):
@@ -660,6 +681,9 @@ class VacaskWriter:
                                    "the waveform with delay) or a PWL waveform", element=e.name)
             line += (f' type="sine" sinedc={fmt(w.offset)} ampl={fmt(w.amplitude)} '
                      f"freq={fmt(w.freq_hz)} delay={fmt(w.delay)} theta={fmt(w.damping)}")
+        elif isinstance(w, Exp):        # VACASK's td2 counts from the first delay
+            line += (f' type="exp" val0={fmt(w.v1)} val1={fmt(w.v2)} delay={fmt(w.delay1)} '
+                     f"tau1={fmt(w.tau1)} td2={fmt(w.delay2 - w.delay1)} tau2={fmt(w.tau2)}")
         elif isinstance(w, Pwl):
             pts = ", ".join(f"{fmt(t)}, {fmt(v)}" for t, v in zip(w.times, w.values))
             line += f' type="pwl" wave=[{pts}]'

@@ -12,7 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from neurospice.errors import NetlistError, UntrustedDeck
-from neurospice.netlists.circuit import Circuit, MeasureEvent, Pulse, Pwl, Sine
+from neurospice.netlists.circuit import (
+    Circuit, Exp, MeasureEvent, MutualInductance, Pulse, Pwl, Sine)
 from neurospice.netlists.reader import (
     absolute_includes, parse_number, read_deck, read_deck_file, read_measures)
 
@@ -74,11 +75,38 @@ def test_pulse_defaults_from_tran():
     assert (w.rise, w.fall, w.width, w.period) == (2e-9, 2e-9, 1e-6, None)
 
 
+def test_exp_source_and_defaults_from_tran():
+    c = read_deck("t\nV1 a 0 EXP(0 2 1u 0.5u 6u 1.5u)\nI1 0 b exp(0 1m)\nR1 a 0 1\n"
+                  "R2 b 0 1\n.tran 2n 1u\n.end\n")
+    assert c["v1"].waveform == Exp(0.0, 2.0, 1e-6, 0.5e-6, 6e-6, 1.5e-6)
+    assert c["i1"].waveform == Exp(0.0, 1e-3, 0.0, 2e-9, 2e-9, 2e-9)
+    assert "type=\"exp\"" in c.to_netlist("vacask") and "td2=5e-06" in c.to_netlist("vacask")
+    with pytest.raises(NetlistError, match="line 2.*EXP leaves"):
+        read_deck("t\nV1 a 0 EXP(0 1)\nR1 a 0 1\n.op\n.end\n")
+    with pytest.raises(NetlistError, match="delay2 must come after delay1"):
+        read_deck("t\nV1 a 0 EXP(0 1 2u 1u 1u 1u)\nR1 a 0 1\n.op\n.end\n")
+
+
+def test_mutual_inductance():
+    c = read_deck("t\nK1 lp Ls 0.5\nV1 a 0 1\nLp a 0 1u\nLs b 0 4u\nR1 b 0 1\n.op\n.end\n")
+    k = c["k1"]
+    assert isinstance(k, MutualInductance) and (k.l1, k.l2, k.k) == ("lp", "Ls", 0.5)
+    assert "K1 Lp Ls 0.5" in c.to_netlist("ngspice")       # as the inductors are declared
+    assert 'K1 () mutual ind1="Lp" ind2="Ls" k=0.5' in c.to_netlist("vacask")
+    assert read_deck(c.to_netlist("ngspice")).to_netlist("vacask") == c.to_netlist("vacask")
+    for deck, match in (("K1 Lp R1 0.5", "'R1' is not an inductor"),
+                        ("K1 Lp Ls 1.5", "outside 0 < |k| <= 1"),
+                        ("K1 Lp Lp 0.5", "itself"), ("K1 Lp Ls", "two inductors")):
+        with pytest.raises(NetlistError, match=match):
+            read_deck(f"t\nV1 a 0 1\nLp a 0 1u\nLs b 0 4u\nR1 b 0 1\n{deck}\n.op\n.end\n"
+                      ).to_netlist("ngspice")
+
+
 @pytest.mark.parametrize("line, construct", [
     ("Q1 c b e qmod", "bipolar transistor"), ("M1 d g s b nmos", "MOSFET"),
     ("S1 a 0 c 0 sw", "switch"), (".func f(x) {x}", ".func"),
     ("E1 a 0 POLY(1) b 0 0 1", "POLY"), (".options itl1=100", "itl1"),
-    ("V1 a 0 EXP(0 1 1n 1n 2n 1n)", "EXP"), (".control", ".control")])
+    ("V1 a 0 SFFM(0 1 1k 5 100)", "SFFM"), (".control", ".control")])
 def test_untranslatable_constructs_name_the_line(line, construct):
     with pytest.raises(NetlistError) as info:
         read_deck(f"title\nR9 a 0 1\n{line}\n.op\n.end\n")
@@ -167,7 +195,8 @@ def circuits(draw):
               waveform=draw(st.none() | st.builds(
                   Pulse, signed, signed, st.just(0.0), st.just(1e-9), st.just(1e-9),
                   st.just(1e-6), st.none() | st.just(1e-5)) | st.builds(
-                  Sine, signed, signed, finite)))
+                  Sine, signed, signed, finite) | st.builds(
+                  Exp, signed, signed, st.just(1e-9), finite, st.just(2e-6), finite)))
     for k in range(draw(st.integers(1, 6))):
         kind = draw(st.sampled_from("RCLEGFHB"))
         a, b = draw(node), draw(node)
