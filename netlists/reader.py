@@ -42,12 +42,12 @@ from __future__ import annotations
 import keyword
 import os
 import re
-import stat
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 from neurospice.errors import NetlistError, UntrustedDeck
+from neurospice.fileio import read_text
 from neurospice.netlists.circuit import (
     Circuit, Exp, MeasureEvent, Pulse, Pwl, Sine, Subcircuit)
 from neurospice.netlists.expr import FUNCTIONS, Expression
@@ -119,30 +119,9 @@ def _is_number(token: str) -> bool:
 # --------------------------------------------------------------------------- files
 
 def _read_file(path: Path, what: str) -> str:
-    """A regular UTF-8 file of at most MAX_DECK_BYTES bytes, else NetlistError."""
-    try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise NetlistError(f"cannot read {what} {path}: {exc.strerror}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise NetlistError(f"{what} {path} is not a regular file")
-        if info.st_size > MAX_DECK_BYTES:
-            raise NetlistError(f"{what} {path} has {info.st_size} bytes, more than the cap "
-                               f"of {MAX_DECK_BYTES}")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            blob = fh.read(MAX_DECK_BYTES + 1)
-    except OSError as exc:
-        raise NetlistError(f"cannot read {what} {path}: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    if len(blob) > MAX_DECK_BYTES:
-        raise NetlistError(f"{what} {path} grew past the cap of {MAX_DECK_BYTES} bytes")
-    try:
-        return blob.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise NetlistError(f"{what} {path} is not UTF-8 text (byte {exc.start})") from None
+    """A regular UTF-8 file of at most MAX_DECK_BYTES bytes (:func:`neurospice.fileio.read_text`),
+    else NetlistError naming it."""
+    return read_text(path, what=what, max_bytes=MAX_DECK_BYTES, error=NetlistError)
 
 
 def _physical_lines(text: str, path: str | None) -> list[str]:
