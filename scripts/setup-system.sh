@@ -17,18 +17,24 @@ have_shared_lib() {
 
 have_venv() { python3 -c 'import venv, ensurepip' >/dev/null 2>&1; }
 
-# Optional: Debian's chromium, only for the documentation test that screenshots a built page
-# (NEUROSPICE_CHROMIUM=1 make setup); that test skips where /usr/bin/chromium is absent.
-if [[ ${NEUROSPICE_CHROMIUM:-0} == 1 && ! -x /usr/bin/chromium ]] && command -v apt-get >/dev/null 2>&1; then
-    say "installing chromium (NEUROSPICE_CHROMIUM=1)"
-    if [[ $(id -u) -eq 0 ]]; then c=""; else c="sudo"; fi
-    DEBIAN_FRONTEND=noninteractive $c apt-get install -y -qq chromium >/dev/null \
+# Debian's chromium, for the documentation test that opens a built device page headless and
+# screenshots it. Installed by default; NEUROSPICE_CHROMIUM=0 skips it (the test then skips
+# with its reason). Run before every exit, so a machine that already has ngspice gets it too.
+ensure_chromium() {
+    [[ ${NEUROSPICE_CHROMIUM:-1} == 1 && ! -x /usr/bin/chromium ]] || return 0
+    command -v apt-get >/dev/null 2>&1 || { say "no apt-get: chromium not installed"; return 0; }
+    local c=""; [[ $(id -u) -eq 0 ]] || c="sudo"
+    say "installing chromium (documentation screenshot test; NEUROSPICE_CHROMIUM=0 skips)"
+    export DEBIAN_FRONTEND=noninteractive
+    $c apt-get install -y -qq chromium >/dev/null 2>&1 \
+        || { $c apt-get update -qq && $c apt-get install -y -qq chromium >/dev/null; } \
         || say "chromium not installed: the screenshot test will skip"
-fi
+}
 
 v=$(ngspice_version)
 if [[ $v -ge $need_version ]] && have_shared_lib && have_venv; then
-    say "ngspice $v with shared library, and python3 venv, already installed: nothing to do"
+    say "ngspice $v with shared library, and python3 venv, already installed"
+    ensure_chromium
     exit 0
 fi
 
@@ -50,6 +56,7 @@ if ! have_venv; then
 fi
 if [[ $v -ge $need_version ]] && have_shared_lib; then
     say "ngspice $v with shared library already installed"
+    ensure_chromium
     exit 0
 fi
 if [[ ${ID:-} == debian && ${VERSION_CODENAME:-} == bookworm ]]; then
@@ -73,3 +80,4 @@ if [[ $v -lt $need_version ]]; then
     say "installed ngspice is version $v; neurospice needs >= $need_version with OSDI"; exit 1
 fi
 say "ngspice $v installed"
+ensure_chromium
