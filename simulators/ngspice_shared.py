@@ -33,9 +33,10 @@ from pathlib import Path
 
 import numpy as np
 
-from neurospice.errors import SimulationFailed, SimulationTimeout
+from neurospice.errors import NetlistError, SimulationFailed, SimulationTimeout
 
-from .base import Deck, ensure_end
+from .base import DEFAULT_TIMEOUT, Deck, ensure_end, is_circuit
+from .process import check_timeout
 from .names import ngspice_name
 from .ngspice import NgspiceSimulator, in_card_order, ngspice_log_error, ngspice_version
 from .process import HINT_NGSPICE, LOG_MAX_BYTES, tail
@@ -240,8 +241,9 @@ def _get_library(path: Path) -> _Library:
 
 
 def serve_request(request, phase):
-    """Run one request in the helper process (see :mod:`.worker`): ``("version", lib)`` or
-    ``("run", deck, text, cwd, timeout, lib)``; returns the worker's answer: (value or
+    """Run one request in the helper process (see :mod:`.worker`): ``("version", lib)``,
+    ``("run", deck, text, cwd, timeout, lib)`` or ``("series", deck, text, cwd, timeout, lib,
+    commands)`` (see :meth:`NgspiceSharedSimulator.run_series`); returns the worker's answer: (value or
     exception, whether the helper retires after sending it)."""
     if request[0] == "version":
         with _lock:
@@ -249,7 +251,7 @@ def serve_request(request, phase):
             start = len(lib.log)
             lib.command("version -s")
             return "\n".join(lib.log[start:]), False
-    _, deck, text, cwd, timeout, path = request
+    _, deck, text, cwd, timeout, path = request[:6]
     os.chdir(cwd)     # relative paths in the deck are the caller's
     sim = NgspiceSharedSimulator()
     sim.phase = phase
@@ -258,7 +260,11 @@ def serve_request(request, phase):
         lib = _get_library(Path(path))
         lib.clear_log()
         try:
-            answer = sim._run_locked(lib, deck, text, body, control, timeout)
+            if request[0] == "series":
+                answer = sim._series_locked(lib, deck, text, body, control, timeout,
+                                            request[6])
+            else:
+                answer = sim._run_locked(lib, deck, text, body, control, timeout)
         except Exception as exc:  # noqa: BLE001 - raised again in the caller
             answer = exc
         finally:
@@ -318,6 +324,65 @@ class NgspiceSharedSimulator(NgspiceSimulator):
             raise answer
         return answer
 
+    def run_series(self, circuit, changes, *, timeout: float | None = DEFAULT_TIMEOUT
+                   ) -> list[Results]:
+        """Build once, run many: render and load ``circuit`` once, then for each mapping in
+        ``changes`` (independent source name -> DC value) set those sources with ngspice's
+        ``alter`` and run the circuit's analyses again; return one Results per mapping (a
+        source keeps its value until a later mapping changes it). ``timeout`` bounds the
+        whole series. Raises NetlistError for a name that is not an independent source of
+        the circuit or a value that is not a finite number, and what :meth:`run` raises."""
+        from neurospice.netlists import CurrentSource, VoltageSource
+        from neurospice.netlists.values import check_value, fmt
+
+        timeout = check_timeout(timeout)
+        if not is_circuit(circuit):
+            raise TypeError("run_series takes a Circuit")
+        commands = []
+        for k, change in enumerate(changes):
+            lines = []
+            for name, value in dict(change).items():
+                src = circuit.elements.get(str(name).lower())
+                if not isinstance(src, (VoltageSource, CurrentSource)):
+                    raise NetlistError(f"run {k}: {str(name)[:80]!r} is not an independent "
+                                       "source of the circuit")
+                v = check_value(value, what=f"run {k}: value of {src.name}", element=src.name)
+                lines.append(f"alter {src.name.lower()} dc = {fmt(v)}")
+            commands.append(lines)
+        if not commands:
+            return []
+        self.require()
+        with tempfile.TemporaryDirectory(prefix="neurospice-series-") as wd:
+            deck = self.admit(self.prepare(circuit, Path(wd)), Path(wd))
+        text = ensure_end(deck.text)
+        with _lock:
+            answer = _worker.call(("series", deck, text, os.getcwd(), timeout,
+                                   str(self.executable), commands), timeout=timeout,
+                                  simulator=self.name)
+        if isinstance(answer, BaseException):
+            raise answer
+        return answer
+
+    def _series_locked(self, lib: _Library, deck: Deck, text: str, body: str,
+                       control: list[str], timeout: float | None, commands: list[list[str]]
+                       ) -> list[Results]:
+        set_here: list[str] = []
+        deadline = None if timeout is None else time.monotonic() + timeout
+        out = []
+        try:
+            self._load(lib, text, body, control, set_here)
+            for lines in commands:
+                lib.command("destroy all")      # the previous run's plots, not the circuit
+                lib.clear_log()
+                for line in lines:
+                    lib.command(line)
+                left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
+                out.append(self._analyse(lib, deck, text, left))
+            return out
+        finally:
+            for name in set_here:
+                lib.command(f"unset {name}")
+
     def _run_locked(self, lib: _Library, deck: Deck, text: str, body: str, control: list[str],
                     timeout: float | None) -> Results:
         set_here: list[str] = []  # the library lives on: undo this deck's variables after it
@@ -330,6 +395,11 @@ class NgspiceSharedSimulator(NgspiceSimulator):
     def _load_and_run(self, lib: _Library, deck: Deck, text: str, body: str,
                       control: list[str], timeout: float | None, set_here: list[str]
                       ) -> Results:
+        self._load(lib, text, body, control, set_here)
+        return self._analyse(lib, deck, text, timeout)
+
+    def _load(self, lib: _Library, text: str, body: str, control: list[str],
+              set_here: list[str]) -> None:
         for line in control:
             parts = line.split(None, 1)
             if parts[0].lower() == "pre_osdi" and len(parts) == 2:
@@ -359,6 +429,9 @@ class NgspiceSharedSimulator(NgspiceSimulator):
             if word == "run":
                 continue  # we run below, in the background thread
             lib.command(line)
+
+    def _analyse(self, lib: _Library, deck: Deck, text: str, timeout: float | None
+                 ) -> Results:
         self.phase("running the analysis")
         self._background_run(lib, timeout, text)
         log = "\n".join(lib.log)

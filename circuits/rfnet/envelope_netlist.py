@@ -178,10 +178,13 @@ def hidden_names(net: RFNetwork, li: int) -> dict:
 
 def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: int | None = None,
              timeout: float = 900, batched: bool = False, show_progress: bool = False,
-             with_op: bool = False, timings: dict | None = None):
+             with_op: bool = False, timings: dict | None = None, series: bool = False):
     """Output chain voltages (samples x outputs, V) of the envelope netlist, simulated.
     One OP per sample (``workers`` processes at a time), or one batched transient whose time
-    points at the plateaus' midpoints are the samples' operating points. With ``with_op``
+    points at the plateaus' midpoints are the samples' operating points, or with ``series``
+    (ngspice-shared only) build once, run many: the circuit is built and loaded once and
+    each sample is an operating point after ngspice ``alter``s the input sources (the fastest
+    after the first sample; ``timeout`` bounds the whole series). With ``with_op``
     also returns the list of per-sample operating points (dicts name -> value). ``timings``
     (batched), a dict, receives seconds: ``expressions``, ``circuit`` (see :func:`build`),
     ``run`` (the simulator's run: rendering the netlist, simulating, reading the output)."""
@@ -191,6 +194,20 @@ def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: i
     x = np.atleast_2d(np.asarray(powers_w, dtype=float))
     sim = get_simulator(simulator)
     names = output_names(net)
+    if series:
+        if simulator != "ngspice-shared":
+            raise NetlistError(f"series evaluation runs on ngspice-shared, not {simulator!r}")
+        tm = {} if timings is None else timings
+        c = build(net, x[0], timings=tm)
+        c.op()
+        t0 = time.perf_counter()
+        changes = [{f"vin{i}": float(v / P_REF) for i, v in enumerate(sample)} for sample in x]
+        runs = sim.run_series(c, changes, timeout=timeout)
+        tm["run"] = time.perf_counter() - t0
+        ops = [{n: float(np.ravel(r.op[n])[0]) for n in (r.op.names if with_op else names)}
+               for r in runs]
+        out = np.array([[op[n] for n in names] for op in ops])
+        return (out, ops) if with_op else out
     if batched:
         tm = {} if timings is None else timings
         # ngspice lands on every breakpoint; VACASK can step a hair past one
