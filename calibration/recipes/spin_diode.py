@@ -55,14 +55,14 @@ from neurospice.compact_models.devices import get_device
 from neurospice.errors import CalibrationError, DataError
 
 from ..fit import Dataset, Fit, FitResult, Model, Param
-from .base import (Calibration, Option, Recipe, as_list, collect_warnings, count_arg,
-                   engine_kwargs, linear_start)
+from .base import (Calibration, CardCheck, Option, Recipe, Verification, as_list,
+                   collect_warnings, count_arg, engine_kwargs, linear_start, verify_card)
 
 __all__ = ["spin_diode_spectrum_model", "field_lorentzian_model", "kittel_model",
            "damping_model", "fit_kittel", "kittel_derived", "linewidth_bias_model",
            "fit_linewidth_bias", "linewidth_bias_derived", "G_FACTOR", "G_PLAUSIBLE",
            "fit_spin_diode_spectrum", "fit_spin_diode_trace",
-           "fit_spin_diode_field", "kittel_frequency", "kittel_field", "load_spectra",
+           "fit_spin_diode_field", "verify_spectrum", "verify_spectrum_fit", "kittel_frequency", "kittel_field", "load_spectra",
            "load_field_sweeps", "field_sweep_table", "plot_field_sweeps",
            "SPIN_DIODE_SPECTRUM", "SPIN_DIODE_FIELD", "REGISTERED"]
 
@@ -98,10 +98,12 @@ def fit_spin_diode_spectrum(spectra, *, power_w: float | None = None,
                             free: Sequence[str] = ("f_res", "alpha", "k_sd", "k_sym",
                                                    "v_offset"),
                             global_stage: str | None = "de", seed: int = 0,
-                            conf_int: str = "stderr", progress=False) -> Calibration:
+                            conf_int: str = "stderr", progress=False, verify: bool = False,
+                            simulators: Sequence[str] = ("ngspice", "vacask")) -> Calibration:
     """Fit the spin-diode envelope to rectified-voltage spectra swept in frequency (one or
     several, e.g. at several powers; parameters shared). The RF power comes from the
-    spectrum's ``power_w`` column, else ``power_w``."""
+    spectrum's ``power_w`` column, else ``power_w``. ``verify``: re-simulate the card in
+    ``simulators`` at the largest power (:func:`verify_spectrum`)."""
     spectra = as_list(spectra)
     datasets = []
     for k, s in enumerate(spectra):
@@ -128,10 +130,22 @@ def fit_spin_diode_spectrum(spectra, *, power_w: float | None = None,
     res = fit.run()
     dev = get_device("spin_diode")
     card = {k: v for k, v in res.values.items() if k in dev.parameter}
-    return Calibration("spin-diode-spectrum", "spin_diode", card,
-                       {n: res.stderr.get(n) for n in res.free}, {"V(f)": res},
-                       warnings=collect_warnings({"V(f)": res}),
-                       notes=["r0 and dr cancel in the envelope: held at the table's values"])
+    cal = Calibration("spin-diode-spectrum", "spin_diode", card,
+                      {n: res.stderr.get(n) for n in res.free}, {"V(f)": res},
+                      warnings=collect_warnings({"V(f)": res}),
+                      notes=["r0 and dr cancel in the envelope: held at the table's values"])
+    if verify:
+        cal.verification = verify_spectrum_fit(cal, simulators)
+    return cal
+
+
+def verify_spectrum_fit(cal: Calibration, simulators: Sequence[str]) -> list[Verification]:
+    """:func:`verify_spectrum` of a ``spin-diode-spectrum`` calibration: at the largest
+    RF power of its data, differences relative to the data's range."""
+    fit = cal.fits["V(f)"]
+    power = max(float(np.max(d.meta["power_w"])) for d in fit.datasets)
+    span = max(float(np.ptp(d.y)) for d in fit.datasets)
+    return verify_spectrum(cal.params, power_w=power, span_v=span, simulators=simulators)
 
 
 def _lorentz_terms(b, br, w):
@@ -515,9 +529,12 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
                          peaks: int | None = None, card_field_t: float | None = None,
                          damping_min_field_t: float | None = None, drop_first: int = 0,
                          anisotropy: bool = False, conf_int: str = "auto",
-                         progress=False) -> Calibration:
+                         progress=False, verify: bool = False,
+                         simulators: Sequence[str] = ("ngspice", "vacask")) -> Calibration:
     """The field-sweep recipe (see the module docstring) on :class:`Spectrum` s with
     ``field_t``, ``vdc_v`` and a constant ``freq_hz`` (:func:`load_spin_diode_sweeps`).
+    ``verify``: the card's V_dc(f) re-simulated in ``simulators`` at 1 uW (the data hold no
+    RF power; :func:`verify_spectrum`).
 
     Traces with R^2 under ``min_r2`` or a resonance below saturation (in-plane, M < 0:
     B_r < -M) are left out of the Kittel and damping fits, and the report says so. The
@@ -697,9 +714,58 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
               "the card holds f_res and alpha at card_field_t; k_sd, k_sym (V/W) need the RF "
               "power, not in these data: table values"]
     stderr = {"f_res": None, "alpha": None}
-    return Calibration("spin-diode-field", "spin_diode", card, stderr, fits, derived,
-                       warnings=warnings, notes=notes,
-                       extra={"geometry": geometry, "traces": table})
+    cal = Calibration("spin-diode-field", "spin_diode", card, stderr, fits, derived,
+                      warnings=warnings, notes=notes,
+                      extra={"geometry": geometry, "traces": table})
+    if verify:
+        cal.verification = verify_spectrum(card, simulators=simulators,
+                                           name="V_dc(f) of the card")
+    return cal
+
+
+# =========================================================================== verification
+def verify_spectrum(card: Mapping[str, float], *, fitted: Mapping[str, float] | None = None,
+                    power_w: float = 1e-6,
+                    span_v: float | None = None, points: int = 5,
+                    simulators: Sequence[str] = ("ngspice", "vacask"),
+                    name: str = "V_dc(f)", ppp: int = 200, periods: int = 20,
+                    tolerance: float = 0.01) -> list[Verification]:
+    """Re-simulate a spin-diode card (:func:`~.base.verify_card`, Verilog-A through OSDI):
+    ``points`` resonators, one per frequency f_res (1 + alpha u), u in [-2, 2], each
+    driven by its own RF current of power ``power_w`` into r0, in one transient; the
+    rectified DC voltage of each (its mean over ``periods`` RF periods after the ring-down,
+    12 / (2 pi alpha f_res)) is compared with the envelope of ``fitted`` (the fit's values;
+    default ``card``), so a card that does not hold the fit fails. ``span_v``: the data
+    range the differences are relative to (default: the envelope's range on the grid)."""
+    from neurospice.analysis.rf import rectified_dc
+    from neurospice.compact_models.spin_diode import envelope
+
+    def circuit_of(device, card):
+        from neurospice.netlists import Circuit, Sine
+
+        p = device.params(fitted if fitted is not None else card)
+        freqs = p["f_res"] * (1 + p["alpha"] * np.linspace(-2.0, 2.0, points))
+        settle = 12.0 / (2 * math.pi * p["alpha"] * p["f_res"])
+        step = 1.0 / (float(freqs.max()) * ppp)
+        i0 = math.sqrt(2 * power_w / p["r0"])
+        c = Circuit(f"verify spin diode {name}")
+        for k, f in enumerate(freqs):
+            c.isource(f"rf{k}", 0, f"n{k}", waveform=Sine(0.0, i0, float(f)))
+            device.add_to(c, f"d{k}", [f"n{k}", 0], params=card, rendering="osdi")
+        c.tran(step, settle + periods / float(freqs.min()), max_step=step)
+        expected = envelope(freqs, power_w, p)
+
+        def simulated(res):
+            tr = res.tran
+            return np.array([rectified_dc(tr.axis, tr[f"v(n{k})"], float(f), t_start=settle,
+                                          periods=periods) for k, f in enumerate(freqs)])
+
+        span = span_v if span_v else float(np.ptp(expected))
+        return [CardCheck(name, c, expected, simulated, span,
+                          f"{points} frequencies in f_res (1 +- 2 alpha), transient at "
+                          f"{power_w:.3g} W")]
+
+    return verify_card("spin_diode", card, circuit_of, simulators, tolerance=tolerance)
 
 
 # =========================================================================== as a recipe
@@ -797,11 +863,17 @@ def plot_field_sweeps(cal, folder) -> list:
 
 
 def _spectrum_kwargs(args) -> dict:
-    return {**engine_kwargs(args), **({"power_w": args.power} if args.power is not None else {})}
+    return {**engine_kwargs(args), **({"power_w": args.power} if args.power is not None else {}),
+            "verify": not args.no_verify}
 
 
 def _field_kwargs(args) -> dict:
-    return {"geometry": args.geometry, "drop_first": args.drop_first}
+    return {"geometry": args.geometry, "drop_first": args.drop_first,
+            "verify": not args.no_verify}
+
+
+NO_VERIFY = Option(("--no-verify",), {"action": "store_true",
+                                      "help": "skip re-simulating the card in the simulators"})
 
 
 SPIN_DIODE_SPECTRUM = Recipe(
@@ -810,8 +882,10 @@ SPIN_DIODE_SPECTRUM = Recipe(
     run=fit_spin_diode_spectrum, load=load_spectra,
     free=("f_res", "alpha", "k_sd", "k_sym", "v_offset"), model=spin_diode_spectrum_model,
     options=(Option(("--power",), {"type": float, "help": "RF power (W) for spin-diode "
-                                                          "spectra without a power column"}),),
-    cli_kwargs=_spectrum_kwargs)
+                                                          "spectra without a power column"}),
+             NO_VERIFY),
+    cli_kwargs=_spectrum_kwargs,
+    verify=lambda cal, simulators: verify_spectrum_fit(cal, simulators))
 
 SPIN_DIODE_FIELD = Recipe(
     "spin-diode-field", "spin_diode",
@@ -823,8 +897,11 @@ SPIN_DIODE_FIELD = Recipe(
              Option(("--drop-first",), {"type": count_arg, "default": 0, "metavar": "N",
                                         "help": "samples left out at the start of every "
                                                 "spin-diode field sweep (an instrument not "
-                                                "yet settled; default 0)"})),
-    cli_kwargs=_field_kwargs, shows_fit=lambda name: not name.startswith("trace "),
+                                                "yet settled; default 0)"}),
+             NO_VERIFY),
+    cli_kwargs=_field_kwargs,
+    verify=lambda cal, simulators: verify_spectrum(cal.params, simulators=simulators,
+                                                   name="V_dc(f) of the card"), shows_fit=lambda name: not name.startswith("trace "),
     plots=plot_field_sweeps, sections=field_sweep_table)
 
 REGISTERED = (SPIN_DIODE_SPECTRUM, SPIN_DIODE_FIELD)

@@ -17,9 +17,10 @@ from neurospice.compact_models.devices import get_device
 from neurospice.errors import DataError
 
 from ..fit import Dataset, Fit, Model, Param, white_noise
-from .base import Calibration, Recipe, as_list, collect_warnings, engine_kwargs, linear_start
+from .base import (Calibration, CardCheck, Option, Recipe, Verification, as_list,
+                   collect_warnings, engine_kwargs, linear_start, verify_card)
 
-__all__ = ["stno_model", "fit_stno", "running", "subthreshold_linewidth", "load_curves", "STNO", "REGISTERED"]
+__all__ = ["stno_model", "fit_stno", "running", "subthreshold_linewidth", "verify_stno", "load_curves", "STNO", "REGISTERED"]
 
 def subthreshold_linewidth(current_a, params) -> np.ndarray:
     """Full width at half maximum (Hz) of the thermally excited line below threshold:
@@ -68,14 +69,16 @@ def running(current_a, power_w, noise_sigmas: float = 3.0) -> np.ndarray:
 
 def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_gain"),
              fixed: Mapping | None = None, global_stage: str | None = "de", seed: int = 0,
-             conf_int: str = "stderr", progress=False) -> Calibration:
+             conf_int: str = "stderr", progress=False, verify: bool = False,
+             simulators: Sequence[str] = ("ngspice", "vacask")) -> Calibration:
     """Fit threshold, nonlinear damping Q, frequency and frequency shift to oscillator
     curves (:class:`OscillatorCurve`: current, frequency, power, linewidth). Frequencies are
     fitted where the oscillator runs (:func:`running`: power above its noise, so the
     near-threshold points stay in; all finite frequencies when no power is given); the
     points left out are listed in a note. A linewidth column adds the sub-threshold
     linewidth (:func:`subthreshold_linewidth`, points where the oscillator does not yet run)
-    and frees ``gamma_g``."""
+    and frees ``gamma_g``. ``verify``: the card's f(I) re-simulated in ``simulators``
+    (:func:`verify_stno`)."""
     curves = as_list(curves)
     datasets, notes = [], []
     free = list(free)
@@ -165,7 +168,55 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
                                  "stderr": res.stderr.get("p_gain"), "unit": "W/V^2",
                                  "description": "output coupling (not on the card)"}
     cal.notes.append("dr held at its value: the power determines p_gain dr^2 only")
+    if verify:
+        cal.verification = verify_stno(card, i_max=imax, span_hz=float(np.ptp(fdat.y)),
+                                       simulators=simulators)
     return cal
+
+
+def verify_stno(card: Mapping[str, float], *, fitted: Mapping[str, float] | None = None,
+                i_max: float | None = None, span_hz: float | None = None, points: int = 3,
+                simulators: Sequence[str] = ("ngspice", "vacask"), settle_s: float = 40e-9,
+                window_s: float = 20e-9, step_s: float | None = None,
+                tolerance: float = 0.01) -> list[Verification]:
+    """Re-simulate an STNO card (:func:`~.base.verify_card`, Verilog-A through OSDI):
+    ``points`` oscillators, each under its own DC current from 2 i_th to ``i_max``
+    (default 4 i_th; at least 2 i_th, where the oscillation settles within ``settle_s``),
+    in one transient; each one's frequency (zero crossings over ``window_s``) is compared
+    with :func:`stationary_frequency` of ``fitted`` (default ``card``). Only the frequency
+    is checked: the emitted power needs the output coupling, which is not on the card.
+    ``span_hz``: the data range the differences are relative to (default: n_shift times
+    the stationary power's range on the grid)."""
+    from neurospice.analysis.rf import tone_frequency
+    from neurospice.compact_models.stno import stationary_frequency, stationary_power
+
+    def circuit_of(device, card):
+        from neurospice.netlists import Circuit
+
+        p = device.params(fitted if fitted is not None else card)
+        hi = max(i_max if i_max is not None else 4 * p["i_th"], 2 * p["i_th"])
+        currents = np.linspace(2 * p["i_th"], hi, points) if hi > 2 * p["i_th"] \
+            else np.full(1, hi)
+        expected = stationary_frequency(currents, p)
+        step = step_s or 1.0 / (200 * float(np.max(np.abs(expected))))
+        c = Circuit("verify stno f(I)")
+        for k, i in enumerate(currents):
+            c.isource(f"b{k}", 0, f"a{k}", float(i))
+            device.add_to(c, f"o{k}", [f"a{k}", 0, 0], params=card, rendering="osdi")
+        c.tran(step, settle_s + window_s, max_step=step)
+        span = span_hz if span_hz else float(abs(p["n_shift"]) * np.ptp(
+            stationary_power(currents, p)))
+
+        def simulated(res):
+            tr = res.tran
+            return np.array([tone_frequency(tr.axis, tr[f"v(a{k})"], t_start=settle_s)
+                             for k in range(len(currents))])
+
+        return [CardCheck("f(I)", c, expected, simulated, span,
+                          f"{len(currents)} DC currents, {1e9 * (settle_s + window_s):.3g} ns "
+                          "transient; power not checked (output coupling not on the card)")]
+
+    return verify_card("stno", card, circuit_of, simulators, tolerance=tolerance)
 
 
 def load_curves(path, **options) -> list:
@@ -179,6 +230,10 @@ def load_curves(path, **options) -> list:
 
 STNO = Recipe("stno", "stno", "STNO: f0, n_shift, i_th, q from f(I) and P(I)",
               run=fit_stno, load=load_curves, free=("f0", "n_shift", "i_th", "q", "p_gain"),
-              model=stno_model, cli_kwargs=engine_kwargs, default=True)
+              model=stno_model, default=True,
+              options=(Option(("--no-verify",), {"action": "store_true", "help": "skip "
+                                                 "re-simulating the card in the simulators"}),),
+              cli_kwargs=lambda args: {**engine_kwargs(args), "verify": not args.no_verify},
+              verify=lambda cal, simulators: verify_stno(cal.params, simulators=simulators))
 
 REGISTERED = (STNO,)
