@@ -80,5 +80,6 @@ def showcase(out) -> list[str]:
         f"{d['gamma_hz_per_t']['stderr'] / 1e9:.2f} GHz/T (g = {d['g_factor']['value']:.3f}), "
         f"mu0 M_eff = {1e3 * d['meff_t']['value']:.0f} +- {1e3 * d['meff_t']['stderr']:.0f} mT "
         "(perpendicular anisotropy)",
-        f"- damping: alpha = {d['alpha']['value']:.4f} +- {d['alpha']['stderr']:.4f}, "
+        f"- damping: Gilbert alpha = {d['gilbert_damping']['value']:.4f} +- "
+        f"{d['gilbert_damping']['stderr']:.4f}, "
         f"inhomogeneous half width {1e3 * d['width0_t']['value']:.1f} mT", ""]
