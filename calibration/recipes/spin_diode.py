@@ -363,9 +363,9 @@ def kittel_model(geometry: str = "in-plane", *, swept: str = "frequency",
     (resonance frequency against field: frequency-swept lines at fixed fields give f_r(B)).
     Parameters ``gamma_hz_per_t`` = gamma/2pi (Hz/T), ``meff_t`` = mu0 M_eff (T) and
     with ``anisotropy``, ``bk_t`` = mu0 H_k, the in-plane uniaxial anisotropy field (T),
-    and ``bk_ratio`` = bk_t / (|meff_t| / 2) (fit it with :func:`fit_kittel`, which holds
+    and ``bk_ratio`` = bk_t / (abs(meff_t) / 2) (fit it with :func:`fit_kittel`, which holds
     bk_t to that ratio: (bk, M) and (bk + M, -M) give the same in-plane curve, and
-    |bk_ratio| < 1 leaves only the solution with the smaller anisotropy)."""
+    abs(bk_ratio) < 1 leaves only the solution with the smaller anisotropy)."""
     if geometry not in ("in-plane", "out-of-plane"):
         raise ValueError("geometry must be 'in-plane' or 'out-of-plane'")
     if swept not in ("frequency", "field"):
@@ -398,7 +398,7 @@ def fit_kittel(x, y, *, swept: str = "frequency", geometry: str = "in-plane",
     (``swept="frequency"``: x = f in Hz, y = B_r in T) or resonance frequencies against field
     (``swept="field"``: x = B in T, y = f_r in Hz); ``sigma`` the points' standard errors
     (else estimated from the residuals). With ``anisotropy`` the in-plane anisotropy field
-    ``bk_t`` is fitted as ``bk_ratio |meff_t| / 2`` with |bk_ratio| < 1 (in plane, the
+    ``bk_t`` is fitted as ``bk_ratio |meff_t| / 2`` with abs(bk_ratio) < 1 (in plane, the
     mirror of (bk, M) is (bk + M, -M)) and bk_ratio >= 0 out of plane (there the mirror is
     (-bk, M + bk)), which excludes the mirror solutions; starts from both signs of M_eff
     (multistart). The result warns when the
