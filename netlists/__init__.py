@@ -7,10 +7,10 @@ VoltageSource(...)
 """
 
 from neurospice.netlists.circuit import (  # noqa: F401
-    CCCS, CCVS, VCCS, VCVS, Ac, Analysis, BehavioralSource, Capacitor, Circuit, CurrentSource,
-    Dc, Diode, Element, Exp, Inductor, Model, MutualInductance, Noise, Op, Pulse, Pwl, Resistor,
-    Sine, Subcircuit,
-    SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource)
+    CCCS, CCVS, VCCS, VCVS, Ac, Analysis, BehavioralSource, Bjt, Capacitor, Circuit,
+    CurrentSource, Dc, Diode, Element, Exp, Inductor, Model, Mosfet, MutualInductance, Noise, Op,
+    Pulse, Pwl, Resistor, Sine, Subcircuit, SubcircuitInstance, Tran, VerilogAInstance,
+    VerilogAModel, VoltageSource)
 from neurospice.netlists.expr import Expression  # noqa: F401
 from neurospice.netlists.dialects import DIALECTS, NETLIST_DIALECTS  # noqa: F401
 from neurospice.netlists.writers import Rendered  # noqa: F401

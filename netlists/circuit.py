@@ -365,6 +365,42 @@ class Diode(Element):
 
 
 @dataclass
+class Mosfet(Element):
+    """M: a SPICE MOSFET with a ``.model`` of type ``nmos``/``pmos``; nodes are (drain, gate,
+    source, bulk); ``params`` are instance parameters (``w``, ``l``, ``m``, ...)."""
+
+    model: str = ""
+    params: dict = field(default_factory=dict)
+    prefix = "M"
+
+    def __post_init__(self):
+        self._setup()
+        if len(self.nodes) != 4:
+            raise NetlistError("a MOSFET has four nodes (d g s b)", element=self.name)
+        self.model = check_name(self.model, what="model name", element=self.name)
+        self.params = _params(self.params, self.name)
+
+
+@dataclass
+class Bjt(Element):
+    """Q: a SPICE bipolar transistor (Gummel-Poon) with a ``.model`` of type ``npn``/``pnp``;
+    nodes are (collector, base, emitter[, substrate]); ``params`` are instance parameters
+    (``area``, ``m``)."""
+
+    model: str = ""
+    params: dict = field(default_factory=dict)
+    prefix = "Q"
+
+    def __post_init__(self):
+        self._setup()
+        if len(self.nodes) not in (3, 4):
+            raise NetlistError("a bipolar transistor has three or four nodes (c b e [s])",
+                               element=self.name)
+        self.model = check_name(self.model, what="model name", element=self.name)
+        self.params = _params(self.params, self.name)
+
+
+@dataclass
 class SubcircuitInstance(Element):
     """X: an instance of a subcircuit definition."""
 
@@ -688,6 +724,15 @@ class _Container:
 
     def diode(self, name, anode, cathode, model) -> Diode:
         return self.add(Diode(name, (anode, cathode), model))
+
+    def mosfet(self, name, d, g, s, b, model, **params) -> Mosfet:
+        """A MOSFET of the ``nmos``/``pmos`` ``model``; ``params``: ``w=``, ``l=``, ..."""
+        return self.add(Mosfet(name, (d, g, s, b), model, params))
+
+    def bjt(self, name, c, b, e, model, *, substrate=None, **params) -> Bjt:
+        """A bipolar transistor of the ``npn``/``pnp`` ``model``; ``params``: ``area=``, ..."""
+        nodes = (c, b, e) if substrate is None else (c, b, e, substrate)
+        return self.add(Bjt(name, nodes, model, params))
 
     def instance(self, name, subckt, nodes, **params) -> SubcircuitInstance:
         sub = subckt.name if isinstance(subckt, Subcircuit) else subckt

@@ -8,7 +8,8 @@ renders VACASK's own syntax. What is read, the common subset of the ngspice manu
   continuation lines, any case;
 - R, C, L, K (coupling two inductors); V and I with a DC value, ``AC mag [phase]``,
   ``PULSE``, ``SIN``, ``PWL``, ``EXP``; E, G
-  (linear), F, H; B (``V=``/``I=`` expression); D; X with ``.subckt`` (ports, ``params:``
+  (linear), F, H; B (``V=``/``I=`` expression); D; M (MOSFET) and Q (bipolar) with their
+  ``.model`` (VACASK: MOSFET levels 1-3, Gummel-Poon); X with ``.subckt`` (ports, ``params:``
   defaults) and instance parameters;
 - ``.model`` (a diode for every simulator; other types for the SPICE dialects), ``.param``
   with expressions (``{...}`` or ``'...'``; ``^`` is a power, ``log`` the natural log),
@@ -138,7 +139,7 @@ def _physical_lines(text: str, path: str | None) -> list[str]:
         try:
             check_text(line, what="deck line")
         except NetlistError as exc:
-            raise NetlistError(f"{path + ', ' if path else ''}line {no}: {exc}") from None
+            raise NetlistError(f"{path + ': ' if path else ''}{exc}", line=no) from None
         out.append(line)
     return out
 
@@ -710,7 +711,7 @@ class _Reader:
                    "v": self.source, "i": self.source, "e": self.controlled,
                    "g": self.controlled, "f": self.controlled, "h": self.controlled,
                    "b": self.bsource, "d": self.diode, "x": self.instance,
-                   "k": self.mutual}.get(kind)
+                   "k": self.mutual, "m": self.transistor, "q": self.transistor}.get(kind)
         if handler is None:
             raise line.error(f"element {name} ({kind.upper()}: "
                              f"{_ELEMENT_KINDS.get(kind, 'unknown')}) cannot be translated")
@@ -872,6 +873,32 @@ class _Reader:
             raise line.error(f"{toks[0]} needs anode cathode model (area, off and ic= cannot "
                              "be translated)")
         box.diode(toks[0], toks[1], toks[2], toks[3])
+
+    def transistor(self, line, toks, box, scope) -> None:
+        """M d g s b model [k=v ...]; Q c b e [s] model [area] [k=v ...]."""
+        first = re.search(r"[A-Za-z_][A-Za-z0-9_]*\s*=", line.text)
+        head, params = (line.text[:first.start()], line.text[first.start():]) if first \
+            else (line.text, "")
+        words = head.split()
+        name, kind = words[0], words[0][0].lower()
+        values = {}
+        if kind == "q" and len(words) in (6, 7) and _is_number(words[-1]):
+            values["area"] = _value(words.pop(), scope, line, "area")
+        if any(w.lower() == "off" for w in words[1:]):
+            raise line.error(f"{name}: OFF cannot be translated (give .nodeset or .ic)")
+        for key, value in (_assignments(params, line) if params.strip() else []):
+            if key.lower() == "ic":
+                raise line.error(f"{name}: ic= cannot be translated (give .ic)")
+            values[key.lower()] = _value(value, scope, line, f"parameter {key}")
+        if kind == "m":
+            if len(words) != 6:
+                raise line.error(f"{name} needs drain gate source bulk and a model")
+            box.mosfet(name, *words[1:5], words[5], **values)
+        else:
+            if len(words) not in (5, 6):
+                raise line.error(f"{name} needs collector base emitter [substrate] and a model")
+            box.bjt(name, *words[1:4], words[-1],
+                    substrate=words[4] if len(words) == 6 else None, **values)
 
     def instance(self, line, toks, box, scope) -> None:
         m = re.search(r"\bparams\s*:", line.text, re.IGNORECASE)

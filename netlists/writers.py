@@ -29,7 +29,8 @@ from typing import Mapping
 from neurospice.errors import NetlistError
 from neurospice.netlists.circuit import (
     CCCS, CCVS, VCCS, VCVS, Ac, BehavioralSource, Capacitor, Circuit, CurrentSource,
-    Dc, Diode, Exp, Inductor, Measure, MeasureEvent, Model, MutualInductance, Noise, Op, Pulse,
+    Bjt, Dc, Diode, Exp, Inductor, Measure, MeasureEvent, Model, Mosfet, MutualInductance, Noise,
+    Op, Pulse,
     Pwl, Resistor, Sine, Subcircuit,
     SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource)
 from neurospice.netlists.expr import Expression
@@ -158,6 +159,12 @@ def _check_container(circuit: Circuit, box: Circuit | Subcircuit, known: set) ->
             if extra:
                 raise NetlistError(f"subcircuit {sub.name} has no parameter(s) {', '.join(extra)}",
                                    element=e.name)
+        if isinstance(e, (Mosfet, Bjt)):
+            model = circuit.models.get(e.model.lower())
+            kinds = ("nmos", "pmos") if isinstance(e, Mosfet) else ("npn", "pnp")
+            if not isinstance(model, Model) or model.kind not in kinds:
+                raise NetlistError(f"unknown {'/'.join(kinds)} model {e.model!r}",
+                                   element=e.name)
         if isinstance(e, (Diode, VerilogAInstance)):
             model = circuit.models.get(e.model.lower())
             want = Model if isinstance(e, Diode) else VerilogAModel
@@ -278,6 +285,8 @@ class SpiceWriter:
                     f"{_require_inductor(box, e.l2, e.name)} {self.val(e.k)}"]
         if isinstance(e, Diode):
             return [f"{e.name} {n} {e.model}"]
+        if isinstance(e, (Mosfet, Bjt)):
+            return [f"{e.name} {n} {e.model}" + (f" {self.params(e.params)}" if e.params else "")]
         if isinstance(e, SubcircuitInstance):
             return [f"{e.name} {n} {e.subckt}" + self.instance_params(e.params)]
         if isinstance(e, VerilogAInstance):
@@ -506,6 +515,37 @@ _VACASK_OPTIONS = {"temp": "temp", "tnom": "tnom", "reltol": "reltol", "abstol":
                    "method": "tran_method"}
 
 
+_SPICE_OSDI = {"sp_diode": "spice/diode.osdi", "sp_bjt": "spice/bjt.osdi",
+               "sp_mos1": "spice/mos1.osdi", "sp_mos2": "spice/mos2.osdi",
+               "sp_mos3": "spice/mos3.osdi"}
+
+
+def _vacask_spice_model(m: Model) -> tuple[str, dict]:
+    """The VACASK module (its SPICE3 devices shipped as OSDI) and the parameters (lower-case,
+    as VACASK knows them) for the SPICE model card ``m``: a diode, a Gummel-Poon bipolar
+    transistor (``npn``/``pnp``, level 1) or a MOSFET of level 1, 2 or 3 (``nmos``/``pmos``).
+    Anything else is a NetlistError naming the model and the construct."""
+    params = {k.lower(): v for k, v in m.params.items()}
+    if m.kind == "d":
+        return "sp_diode", params
+    level = params.pop("level", 1)
+    kinds = {"npn": ("sp_bjt", 1), "pnp": ("sp_bjt", -1), "nmos": ("sp_mos", 1),
+             "pmos": ("sp_mos", -1)}
+    if m.kind not in kinds:
+        raise NetlistError(f"VACASK has no built-in SPICE model of type {m.kind!r}",
+                           element=m.name)
+    module, polarity = kinds[m.kind]
+    if isinstance(level, Expression) or level not in ((1,) if module == "sp_bjt" else (1, 2, 3)):
+        what = "bipolar transistor" if module == "sp_bjt" else "MOSFET"
+        shown = level if isinstance(level, Expression) else f"{level:g}"
+        raise NetlistError(f"a {what} model of level {shown} cannot be translated for VACASK "
+                           "(it ships the SPICE3 levels: Gummel-Poon 1, MOSFET 1-3)",
+                           element=m.name)
+    if module == "sp_mos":
+        module += str(int(level))
+    return module, {"type": polarity, **params}
+
+
 class BehavioralWrapper:
     """The Verilog-A module, generated as text, that renders one behavioral source for VACASK.
 
@@ -582,8 +622,9 @@ class VacaskWriter:
         for cls, (model, osdi_file, _) in _BUILTIN_OSDI.items():
             if cls in used:
                 out.append(f'load "{osdi_file}"')
-        if any(isinstance(m, Model) for m in c.models.values()):
-            out.append('load "spice/diode.osdi"')
+        for osdi_file in dict.fromkeys(_SPICE_OSDI[_vacask_spice_model(m)[0]]
+                                       for m in c.models.values() if isinstance(m, Model)):
+            out.append(f'load "{osdi_file}"')
         for src in dict.fromkeys(m.source for m in c.models.values()
                                  if isinstance(m, VerilogAModel)):
             out.append(self.load(src))
@@ -626,12 +667,8 @@ class VacaskWriter:
     def model(self, m) -> str:
         if isinstance(m, VerilogAModel):
             return f"model {m.name} {m.module}" + (f" {self.params(m.params)}" if m.params else "")
-        if m.kind != "d":
-            raise NetlistError(f"VACASK has no built-in SPICE model of type {m.kind!r}",
-                               element=m.name)
-        # SPICE model parameters are case-insensitive; VACASK's sp_diode knows them lower-case
-        params = {k.lower(): v for k, v in m.params.items()}
-        return f"model {m.name} sp_diode" + (f" {self.params(params)}" if params else "")
+        module, params = _vacask_spice_model(m)
+        return f"model {m.name} {module}" + (f" {self.params(params)}" if params else "")
 
     def body(self, box) -> list[str]:
         return [line for e in box.elements.values() for line in self.element(e, box)]
@@ -660,6 +697,9 @@ class VacaskWriter:
                     f'ind2="{_require_inductor(box, e.l2, e.name)}" k={self.val(e.k)}']
         if isinstance(e, Diode):
             return [f"{e.name} {n} {e.model}"]
+        if isinstance(e, (Mosfet, Bjt)):     # SPICE instance parameters: lower-case in VACASK
+            params = {k.lower(): v for k, v in e.params.items()}
+            return [f"{e.name} {n} {e.model}" + (f" {self.params(params)}" if params else "")]
         if isinstance(e, (SubcircuitInstance, VerilogAInstance)):
             target = e.subckt if isinstance(e, SubcircuitInstance) else e.model
             return [f"{e.name} {n} {target}" + (f" {self.params(e.params)}" if e.params else "")]

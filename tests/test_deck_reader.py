@@ -87,6 +87,28 @@ def test_exp_source_and_defaults_from_tran():
         read_deck("t\nV1 a 0 EXP(0 1 2u 1u 1u 1u)\nR1 a 0 1\n.op\n.end\n")
 
 
+def test_transistors():
+    c = read_deck("t\n.model nm nmos level=3 vto=0.7\n.model qp pnp (bf=80)\n"
+                  "M1 d g 0 0 nm W=2u l=1u\nQ1 c b e qp 2\nQ2 c b e s qp area=3\n"
+                  "Vd d 0 1\nVg g 0 1\nVc c 0 -1\nVb b 0 -0.6\nRe e 0 1k\nRs s 0 1\n.op\n.end\n")
+    m, q1, q2 = c["m1"], c["q1"], c["q2"]
+    assert (m.nodes, m.model, m.params) == (("d", "g", "0", "0"), "nm", {"w": 2e-6, "l": 1e-6})
+    assert (q1.nodes, q1.params) == (("c", "b", "e"), {"area": 2.0})
+    assert (q2.nodes, q2.params) == (("c", "b", "e", "s"), {"area": 3.0})
+    vacask = c.to_netlist("vacask")
+    assert "model nm sp_mos3 type=1" in vacask and "model qp sp_bjt type=-1" in vacask
+    assert 'load "spice/mos3.osdi"' in vacask and "level" not in vacask
+    assert read_deck(c.to_netlist("ngspice")).to_netlist("vacask") == vacask
+    bsim = read_deck("t\n.model nm nmos level=49\nM1 d g 0 0 nm\nVd d 0 1\nVg g 0 1\n.op\n")
+    assert "level=49" in bsim.to_netlist("ngspice")
+    with pytest.raises(NetlistError, match="'nm'.*level 49 cannot be translated for VACASK"):
+        bsim.to_netlist("vacask")
+    with pytest.raises(NetlistError, match="unknown nmos/pmos model 'qp'"):
+        read_deck("t\n.model qp pnp\nM1 d g 0 0 qp\nVd d 0 1\n.op\n").to_netlist("ngspice")
+    with pytest.raises(NetlistError, match="line 2: M1 needs drain gate source bulk"):
+        read_deck("t\nM1 d g 0 nm\n.op\n")
+
+
 def test_mutual_inductance():
     c = read_deck("t\nK1 lp Ls 0.5\nV1 a 0 1\nLp a 0 1u\nLs b 0 4u\nR1 b 0 1\n.op\n.end\n")
     k = c["k1"]
@@ -103,7 +125,7 @@ def test_mutual_inductance():
 
 
 @pytest.mark.parametrize("line, construct", [
-    ("Q1 c b e qmod", "bipolar transistor"), ("M1 d g s b nmos", "MOSFET"),
+    ("J1 d g s jmod", "JFET"), ("M1 d g s b nmos off", "OFF"), ("Q1 c b e qn ic=0.6", "ic="),
     ("S1 a 0 c 0 sw", "switch"), (".func f(x) {x}", ".func"),
     ("E1 a 0 POLY(1) b 0 0 1", "POLY"), (".options itl1=100", "itl1"),
     ("V1 a 0 SFFM(0 1 1k 5 100)", "SFFM"), (".control", ".control")])
