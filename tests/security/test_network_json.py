@@ -98,7 +98,8 @@ def test_deep_nesting_duplicates_encoding_and_files(tmp_path, monkeypatch):
     refused(tmp_path, '{"format": "neurospice.rfnet/1", "format": "x", "layers": []}',
             "appears twice")
     (tmp_path / "latin.json").write_bytes(b'{"name": "\xff"}')
-    with pytest.raises(NetlistError, match=r"line 1: RF network file .*latin\.json is not UTF-8 text \(byte 10"):
+    with pytest.raises(NetlistError,
+                       match=r"line 1: RF network file .*latin\.json is not UTF-8 text \(byte 10"):
         RFNetwork.load(tmp_path / "latin.json")
     refused(tmp_path, "{", "not JSON")
     refused(tmp_path, "[1, 2]", "expected an object, got a list")
