@@ -42,6 +42,11 @@ def add_parser(subparsers):
                    default="de", help="global stage before least squares: differential "
                                       "evolution (default), basin hopping, or none")
     s.add_argument("--quiet", action="store_true", help="no progress line")
+    s.add_argument("--ensemble", action="store_true",
+                   help="fit every loaded curve together (loops, cycles, devices): per-curve "
+                        "table, mean/std/correlation of the parameters and figures "
+                        "(ensemble.md, ensemble.json) and variability_card.json for "
+                        "draw_params")
     _add_data_options(s)
     added = set()
     for r in recipes:
@@ -157,6 +162,10 @@ def run_fit(args) -> int:
                                 {o.flags for o in r.options})
                 raise CalibrationError(f"{opt.flags[0]} applies to the {', '.join(owners)} "
                                        "recipe only")
+    if getattr(args, "ensemble", False) and recipe.ensemble is None:
+        offered = sorted(r.name for r in RECIPES.values() if r.ensemble is not None)
+        raise CalibrationError(f"the {recipe.name} recipe has no --ensemble fit (offered by: "
+                               f"{', '.join(offered) or 'none'})")
     if not 0 <= args.seed < 2 ** 32:
         from neurospice.errors import ArgumentError
 
@@ -190,6 +199,8 @@ def _fit_and_write_here(args, recipe) -> int:
         if not Path(path).is_file():
             raise DataError("not a regular file", path=path)
         data += recipe.load(path, **options)
+    if getattr(args, "ensemble", False):
+        return _ensemble_and_write(args, recipe, data)
     kw = {"progress": not args.quiet}
     if args.free:
         if recipe.model is None:
@@ -221,4 +232,54 @@ def _fit_and_write_here(args, recipe) -> int:
         raise CalibrationError("the fitted card does not reproduce the numpy curve in "
                                + ", ".join(sorted({v.simulator for v in failed}))
                                + " (see the report)")
+    return 0
+
+
+def _ensemble_and_write(args, recipe, data) -> int:
+    """``--ensemble``: every loaded curve in one :func:`~.ensemble.fit_ensemble` call as the
+    recipe's :class:`~.recipes.base.EnsembleRecipe` describes it; writes ``ensemble.json``
+    (statistics and per-curve rows), ``variability_card.json`` and ``ensemble.md`` into
+    ``--out`` (a folder holding files needs --force)."""
+    import json
+
+    from neurospice.fileio import output_folder, write_text_atomic
+
+    from .ensemble import fit_ensemble, markdown
+
+    spec = recipe.ensemble
+    model = spec.model()
+    datasets = spec.curves(data)
+    per_curve = list(spec.per_curve) if spec.per_curve is not None else None
+    if args.free:
+        per_curve = [p.strip() for p in args.free.split(",") if p.strip()]
+        unknown = sorted(set(per_curve) - set(model.params))
+        if unknown:
+            raise CalibrationError(f"--free: unknown parameter(s) {unknown} for "
+                                   f"{recipe.name} (known: {', '.join(model.params)})")
+        per_curve = [p for p in per_curve if p not in spec.shared]
+    out = Path(args.out)
+    _check_out(out, args.data, args.force)            # before the fit, as for a recipe
+    fit = fit_ensemble(model, datasets, shared=spec.shared, per_curve=per_curve,
+                       values=spec.start(datasets) if spec.start else None,
+                       bounds=spec.bounds(datasets) if spec.bounds else None,
+                       weighting=spec.weighting, figures=spec.figures)
+    source = f"neurospice fit {recipe.device} --recipe {recipe.name} --ensemble: " + \
+        ", ".join(Path(p).name for p in args.data)
+    card = fit.variability_card(recipe.device, spec.card, lognormal=spec.lognormal,
+                                seed=args.seed, source=source)
+    with output_folder(out, overwrite=True):
+        payload = {"recipe": recipe.name, "device": recipe.device, "model": model.name,
+                   "summary": fit.summary(), "per_curve": fit.per_curve()}
+        paths = [write_text_atomic(out / "ensemble.json", json.dumps(payload, indent=1) + "\n",
+                                   overwrite=True),
+                 card.write(out / "variability_card.json", overwrite=True)]
+        paths.append(write_text_atomic(
+            out / "ensemble.md",
+            markdown(fit, f"{recipe.name}: ensemble of {fit.n} curves", card=card,
+                     card_file="variability_card.json"), overwrite=True))
+    summary = fit.summary()["params"]
+    for k, v in summary.items():
+        print(f"{k}: mean {v['mean']:.6g} ± {v['mean_stderr']:.2g}, std {v['std']:.4g} "
+              f"± {v['std_stderr']:.2g} over {fit.n} curves")
+    print(f"wrote {len(paths)} files to {args.out} (report: {paths[-1]})")
     return 0

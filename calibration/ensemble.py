@@ -37,7 +37,7 @@ import numpy as np
 
 from neurospice.errors import CalibrationError
 
-__all__ = ["EnsembleFit", "fit_ensemble", "statistics"]
+__all__ = ["EnsembleFit", "fit_ensemble", "statistics", "markdown"]
 
 
 def statistics(columns: Mapping[str, np.ndarray]) -> dict:
@@ -481,3 +481,73 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
         out.figures = {k: np.broadcast_to(np.asarray(v, float), (n,)).copy()
                        for k, v in figs.items()}
     return out
+
+
+# --------------------------------------------------------------------------- the report
+
+def markdown(fit: EnsembleFit, title: str, *, card=None, card_file: str = "") -> str:
+    """The Markdown report of an ensemble fit: the per-curve table (values, standard errors,
+    figures), the ensemble mean, spread and correlation of the parameters (with standard
+    errors, and the one-by-one spread for comparison), the same statistics of the figures,
+    the shared parameters, and the variability card (``card``, written to ``card_file``)."""
+    from .report import num
+
+    def corr_table(names, matrix, stderr=None):
+        rows = ["| | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
+        for i, a in enumerate(names):
+            cells = [num(matrix[i][j], 3) + (f" ± {num(stderr[i][j], 2)}"
+                                             if stderr is not None and i != j else "")
+                     for j in range(len(names))]
+            rows.append(f"| {a} | " + " | ".join(cells) + " |")
+        return rows
+
+    s = fit.summary()
+    figs = list(fit.figures)
+    out = [f"# {title}", "", f"{fit.n} curves fitted together "
+           f"({'vectorised over curves' if fit.vectorised else 'curve by curve'}, "
+           f"{fit.evaluations} model evaluations).", "", "## Per curve", "",
+           "| curve | " + " | ".join(f"{k} (± se)" for k in fit.names)
+           + "".join(f" | {k}" for k in figs) + " | RMS |",
+           "|---" * (len(fit.names) + len(figs) + 2) + "|"]
+    for i, row in enumerate(fit.per_curve()):
+        cells = [f"{num(row['values'][k], 5)} ± {num(row['stderr'][k], 2)}" for k in fit.names]
+        cells += [num(row["figures"][k], 5) for k in figs]
+        rms = num(float(fit.rms[i]), 3) if fit.rms is not None else "-"
+        out.append(f"| {row['curve']} | " + " | ".join(cells) + f" | {rms} |")
+    out += ["", "## Parameters over the ensemble", "",
+            "Mean and standard deviation of the population (the fit noise taken out), each "
+            "± its standard error; `std one by one`: the scatter of unregularised "
+            "per-curve fits.", "",
+            "| parameter | mean | std | std one by one |", "|---|---|---|---|"]
+    for k, v in s["params"].items():
+        out.append(f"| {k} | {num(v['mean'], 5)} ± {num(v['mean_stderr'], 2)} | "
+                   f"{num(v['std'], 4)} ± {num(v['std_stderr'], 2)} | "
+                   f"{num(v['std_independent'], 4)} |")
+    if len(fit.names) > 1:
+        out += ["", "Correlation (± standard error):", "",
+                *corr_table(fit.names, s["correlation"]["matrix"],
+                            s["correlation"]["stderr"])]
+    if s["shared"]:
+        out += ["", "## Shared parameters", "", "| parameter | value | stderr |",
+                "|---|---|---|"]
+        out += [f"| {k} | {num(v['value'], 6)} | {num(v['stderr'], 3)} |"
+                for k, v in s["shared"].items()]
+    if "figures" in s:
+        f = s["figures"]
+        out += ["", "## Figures over the ensemble", "", "| figure | mean | std |",
+                "|---|---|---|"]
+        out += [f"| {k} | {num(f['mean'][k], 5)} ± {num(f['mean_stderr'][k], 2)} | "
+                f"{num(f['std'][k], 4)} ± {num(f['std_stderr'][k], 2)} |" for k in f["names"]]
+        if len(f["names"]) > 1:
+            out += ["", "Correlation (± standard error):", "",
+                    *corr_table(f["names"], f["correlation"], f["correlation_stderr"])]
+    if card is not None:
+        out += ["", "## Variability card", "",
+                f"`{card_file or 'variability card'}` (device {card.device}; "
+                "`draw_params(device, n, seed, path)` draws from it):", "",
+                "| parameter | distribution | mean | std |", "|---|---|---|---|"]
+        out += [f"| {k} | {d} | {num(m, 6)} | {num(sd, 4)} |"
+                for k, d, m, sd in zip(card.names, card.distribution, card.mean, card.std)]
+    if fit.notes:
+        out += ["", "## Notes", "", *[f"- {n}" for n in fit.notes]]
+    return "\n".join(out) + "\n"

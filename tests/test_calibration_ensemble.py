@@ -102,3 +102,87 @@ def test_correlation_recovered_within_two_standard_errors():
     r, se = np.array(r), np.array(se)
     assert np.sum(np.abs(r - rho) < 2 * se) >= 16, r
     assert abs(r.mean() - rho) < 2 * r.std(ddof=1) / np.sqrt(r.size), r.mean()
+
+
+# --------------------------------------------------------------------------- --ensemble
+
+RAMP_TRUTH = {"a": (1.6e-4, 6e-6), "b": (2.4e-4, 1.2e-5), "nu": (2.0, 0.3)}
+
+
+def write_ramps(path, seed, n_ramps, pulses=80, noise=2e-3, falling=False):
+    """Potentiation ramps (one column each) drawn around RAMP_TRUTH with relative read
+    noise; returns the drawn per-ramp parameters."""
+    from neurospice.calibration.recipes.rram import _ramp
+
+    gen = np.random.default_rng(seed)
+    drawn = {k: m + s * gen.standard_normal(n_ramps) for k, (m, s) in RAMP_TRUTH.items()}
+    x = np.arange(pulses, dtype=float)
+    cols = []
+    for k in range(n_ramps):
+        p = {name: v[k] for name, v in drawn.items()}
+        y = _ramp(x, p, pulses) * (1 + noise * gen.standard_normal(pulses))
+        cols.append(y[::-1] if falling else y)
+    lines = [",".join(f"rmp{k + 1}" for k in range(n_ramps))]
+    lines += [",".join(f"{c[i]:.9g}" for c in cols) for i in range(pulses)]
+    path.write_text("\n".join(lines) + "\n")
+    return drawn
+
+
+def test_ensemble_through_the_cli_writes_a_card_draw_params_reads(tmp_path, capsys):
+    import json
+
+    from neurospice.cli import main
+    from neurospice.compact_models.devices import get_device
+    from neurospice.compact_models.rram import gap_for_resistance
+
+    d1 = write_ramps(tmp_path / "set1.csv", 1, 12)
+    d2 = write_ramps(tmp_path / "set2.csv", 2, 12)
+    out = tmp_path / "ens"
+    args = ["fit", "rram", str(tmp_path / "set1.csv"), str(tmp_path / "set2.csv"),
+            "--ensemble", "--out", str(out), "--quiet"]
+    assert main(args) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["ensemble.json", "ensemble.md",
+                                                     "variability_card.json"]
+    res = json.loads((out / "ensemble.json").read_text())
+    assert len(res["per_curve"]) == 24
+    drawn = {k: np.concatenate([d1[k], d2[k]]) for k in RAMP_TRUTH}
+    for k, v in res["summary"]["params"].items():
+        # the ensemble mean against the drawn devices' mean, within 2 standard errors
+        assert abs(v["mean"] - drawn[k].mean()) < 2 * v["mean_stderr"], (k, v)
+        assert v["std"] == pytest.approx(drawn[k].std(ddof=1), rel=0.5), (k, v)
+    figs = res["summary"]["figures"]
+    assert set(figs["names"]) == {"r_on", "r_off", "on_off"}
+    report = (out / "ensemble.md").read_text()
+    assert "## Per curve" in report and "set2.csv rmp12" in report
+    assert "## Variability card" in report and "gmin" in report
+
+    card = VariabilityCard.read(out / "variability_card.json")
+    assert card.device == "rram" and card.names == ["gmin", "gmax"]
+    drawn_sets = draw_params(get_device("rram"), 3000, 5, str(out / "variability_card.json"))
+    gmin = np.array([d["gmin"] for d in drawn_sets])
+    gmax = np.array([d["gmax"] for d in drawn_sets])
+    true_gmin = gap_for_resistance(0.1 / drawn["b"], 0.1)
+    true_gmax = gap_for_resistance(0.1 / drawn["a"], 0.1)
+    se_gmin = true_gmin.std(ddof=1) / np.sqrt(24)
+    assert abs(gmin.mean() - true_gmin.mean()) < 3 * se_gmin
+    assert gmax.std() == pytest.approx(true_gmax.std(ddof=1), rel=0.5)
+    assert np.all(gmax > gmin)
+
+    # the outputs are not written over without --force; with it they are
+    assert main(args) == 2
+    assert "--force" in capsys.readouterr().err
+    assert main(args + ["--force"]) == 0
+
+
+def test_ensemble_refuses_mixed_directions_and_recipes_without_one(tmp_path, capsys):
+    from neurospice.cli import main
+
+    write_ramps(tmp_path / "set.csv", 3, 4)
+    write_ramps(tmp_path / "reset.csv", 4, 4, falling=True)
+    assert main(["fit", "rram", str(tmp_path / "set.csv"), str(tmp_path / "reset.csv"),
+                 "--ensemble", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "one direction" in capsys.readouterr().err
+    assert main(["fit", "rram", "--recipe", "rram-relaxation", str(tmp_path / "set.csv"),
+                 "--ensemble", "--out", str(tmp_path / "o"), "--quiet"]) == 2
+    assert "no --ensemble fit" in capsys.readouterr().err
+    assert not (tmp_path / "o").exists()

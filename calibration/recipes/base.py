@@ -21,7 +21,8 @@ import numpy as np
 
 from neurospice.errors import CalibrationError, DataError
 
-__all__ = ["Verification", "Calibration", "Option", "Recipe", "Registry", "RECIPES",
+__all__ = ["Verification", "Calibration", "Option", "EnsembleRecipe", "Recipe", "Registry",
+           "RECIPES",
            "register", "get_recipe", "default_recipe", "CardCheck", "verify_card",
            "as_list", "collect_warnings", "low_bias_resistance", "linear_start",
            "engine_kwargs", "count_arg"]
@@ -101,6 +102,35 @@ def _all_fits(name: str) -> bool:
 
 
 @dataclass(frozen=True)
+class EnsembleRecipe:
+    """How ``neurospice fit DEVICE FILES... --ensemble`` fits every loaded curve in one
+    :func:`~neurospice.calibration.ensemble.fit_ensemble` call.
+
+    - ``model()`` -> :class:`~neurospice.calibration.fit.Model` of one curve;
+    - ``curves(data)`` -> list of :class:`~neurospice.calibration.fit.Dataset` (named, with
+      the model's ``meta``) from what ``load`` returned for every file; CalibrationError
+      where the curves cannot be one ensemble;
+    - ``shared``/``per_curve``: the parameters with one value for all curves / one per curve;
+    - ``start(datasets)`` -> starting values; ``bounds(datasets)`` -> name -> (lower, upper);
+      ``weighting``: ``"absolute"`` or ``"relative"``;
+    - ``figures(values)`` -> {name: per-curve array} (V_th, R_on, ... from the parameters);
+    - ``card(values)`` -> {device parameter: array}: the transform onto the device's
+      parameters of the variability card (``lognormal``: those drawn as lognormal).
+    """
+
+    model: Callable
+    curves: Callable
+    shared: tuple[str, ...] = ()
+    per_curve: tuple[str, ...] | None = None
+    start: Callable | None = None
+    bounds: Callable | None = None
+    weighting: str = "absolute"
+    figures: Callable | None = None
+    card: Callable | None = None
+    lognormal: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Recipe:
     """One calibration recipe, as the command line and the report see it.
 
@@ -116,6 +146,7 @@ class Recipe:
     - ``plots(cal, folder)`` -> list of PNG paths (None: data and fit of every shown fit);
       ``sections(cal)`` -> extra Markdown lines for the report (tables);
     - ``verify(cal, simulators)`` -> list of :class:`Verification` (None: nothing to verify);
+    - ``ensemble``: the :class:`EnsembleRecipe` of ``--ensemble`` (None: not offered);
     - ``device_object``: the compact-model Device when it is not one of
       :func:`neurospice.compact_models.devices.get_device`'s (cards are written from it);
       ``device_for(cal)``: the Device of one calibration, for a recipe whose device is
@@ -138,6 +169,7 @@ class Recipe:
     verify: Callable | None = None
     device_object: object = None
     device_for: Callable | None = None
+    ensemble: EnsembleRecipe | None = None
 
     def get_device(self, cal=None):
         """The compact-model Device the cards are written for (of ``cal`` when the recipe

@@ -29,17 +29,20 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from neurospice.errors import CalibrationError
 
-from .base import Calibration, Option, Recipe, collect_warnings, count_arg
+from .base import (Calibration, EnsembleRecipe, Option, Recipe, collect_warnings,
+                   count_arg)
 
 __all__ = ["LoopSwitching", "WeakResetDrift", "UpdateModel", "PulseUpdates",
            "set_reset_from_loop", "fit_weak_reset", "ramp_model", "fit_direction",
            "fit_pulse_updates", "simulate_ramps", "load_ramps", "calibrate_pulse_updates",
-           "RRAM_PULSE_UPDATES", "load_cell_table", "calibrate_relaxation",
+           "READ_VOLTAGE", "ramp_datasets", "ramp_card", "RRAM_PULSE_UPDATES",
+           "load_cell_table", "calibrate_relaxation",
            "load_noise_traces", "calibrate_read_noise", "RRAM_RELAXATION", "RRAM_READ_NOISE",
            "REGISTERED"]
 
@@ -123,8 +126,12 @@ def fit_weak_reset(n, r) -> WeakResetDrift:
 # --------------------------------------------------------------------------- pulse updates
 
 def _ramp(x, p, n_total):
-    nu = p["nu"]
-    frac = x / n_total if abs(nu) < 1e-9 else np.expm1(-nu * x / n_total) / np.expm1(-nu)
+    nu = np.asarray(p["nu"], float)          # a number, or one per curve (an ensemble fit)
+    linear = np.abs(nu) < 1e-9
+    safe = np.where(linear, 1.0, nu)
+    with np.errstate(over="ignore", invalid="ignore"):
+        curved = np.expm1(-safe * x / n_total) / np.expm1(-safe)
+    frac = np.where(linear, x / n_total, curved)
     return p["a"] + (p["b"] - p["a"]) * frac
 
 
@@ -294,11 +301,68 @@ def calibrate_pulse_updates(ramps, *, progress=False) -> Calibration:
     return cal
 
 
+READ_VOLTAGE = 0.1
+"""Read voltage (V) at which the ramps' read currents are turned into resistances and gaps
+(the ``--ensemble`` figures and variability card)."""
+
+
+def ramp_datasets(ramps) -> list:
+    """The ramps as named :class:`~..fit.Dataset` s (x the pulse index from 0, meta
+    ``n_total`` its length) for an ensemble fit; all of one direction (CalibrationError
+    otherwise: fit the potentiation and the depression files in separate runs)."""
+    from ..fit import Dataset
+
+    out, rising = [], set()
+    for k, r in enumerate(ramps):
+        cur = np.asarray(r.current_a, float)
+        m = max(1, cur.size // 10)
+        rising.add(bool(cur[-m:].mean() > cur[:m].mean()))
+        src = getattr(r, "source", None)
+        name = f"{Path(src).name if src else 'ramp'} {r.columns.get('current_a', k + 1)}"
+        out.append(Dataset(np.arange(cur.size, dtype=float), cur, name=name,
+                           meta={"n_total": cur.size}))
+    if len(rising) > 1:
+        raise CalibrationError("--ensemble fits ramps of one direction: these files hold "
+                               "rising (potentiation) and falling (depression) ramps; give "
+                               "each direction's files in its own run")
+    return out
+
+
+def _ramp_start(datasets) -> dict:
+    y = np.array([np.asarray(d.y, float)[[0, -1]] for d in datasets])
+    return {"a": float(y[:, 0].mean()), "b": float(y[:, 1].mean()), "nu": 0.5}
+
+
+def _ramp_bounds(datasets) -> dict:
+    y = np.concatenate([np.asarray(d.y, float) for d in datasets])
+    return {"a": (0.2 * y.min(), 5 * y.max()), "b": (0.2 * y.min(), 5 * y.max())}
+
+
+def _ramp_figures(v) -> dict:
+    lo, hi = np.minimum(v["a"], v["b"]), np.maximum(v["a"], v["b"])
+    return {"r_on": READ_VOLTAGE / hi, "r_off": READ_VOLTAGE / lo, "on_off": hi / lo}
+
+
+def ramp_card(v) -> dict:
+    """The variability card's device parameters from ramp parameters: the gap bounds of the
+    ``rram`` card whose read resistances at :data:`READ_VOLTAGE` are the ramp's end points
+    (``gmin`` from the high-current end, ``gmax`` from the low-current end; i0, g0, v0 the
+    card's defaults)."""
+    from neurospice.compact_models.rram import gap_for_resistance
+
+    f = _ramp_figures(v)
+    return {"gmin": gap_for_resistance(f["r_on"], READ_VOLTAGE),
+            "gmax": gap_for_resistance(f["r_off"], READ_VOLTAGE)}
+
+
 RRAM_PULSE_UPDATES = Recipe(
     "rram-pulse-updates", "rram",
     "RRAM synapse: nonlinear potentiation/depression update ramps and their "
     "cycle-to-cycle noise from read currents after identical pulses",
-    run=calibrate_pulse_updates, load=load_ramps, default=True)
+    run=calibrate_pulse_updates, load=load_ramps, default=True,
+    ensemble=EnsembleRecipe(ramp_model, ramp_datasets, per_curve=("a", "b", "nu"),
+                            start=_ramp_start, bounds=_ramp_bounds, weighting="relative",
+                            figures=_ramp_figures, card=ramp_card))
 
 # --------------------------------------------------------------------------- time domain
 
