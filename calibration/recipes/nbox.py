@@ -66,7 +66,7 @@ from .base import (Calibration, CardCheck, Option, Recipe, Verification, as_list
 __all__ = ["FREE", "VO2_FIXED", "measured_switching", "switching_interval",
            "start_from_sweep", "nbox_iv_model", "fit_nbox_iv", "verify_sweep",
            "simulate_pulses", "fit_pulse_thermal", "read_samples", "read_ambient",
-           "pulse_amplitude", "load_dual_sweep", "NBOX_IV", "REGISTERED"]
+           "pulse_amplitude", "split_dual_sweep", "load_dual_sweep", "NBOX_IV", "REGISTERED"]
 
 FREE = ("g_ref", "ea", "r_th", "t_c", "w_c", "g_met", "r_c")
 VO2_FIXED = {"mix": 1.0, "d_ox": 1e-5, "eps_r": 1000.0, "t_noise": 0.0, "r_env": 2.0}
@@ -631,14 +631,47 @@ def _pulse_stage(cal, pulses, train, pulse_t_amb, simulators, progress):
 
 
 # =========================================================================== as a recipe
+def split_dual_sweep(sweep) -> list:
+    """[up, down] of one dual sweep (an :class:`~..data.IVSweep`), cut where the *source*
+    turned back: at the largest current (a monotonic source ramp drives the most current at
+    its turn), or, where the source limited the current, in the middle of the longest run of
+    points at compliance. Not where the measured voltage turns: under a current compliance or
+    a series resistance the device voltage drops when the device switches, so a cut at the
+    voltage's turn would put the switch into the down branch."""
+    from dataclasses import replace
+
+    v, i = np.asarray(sweep.voltage_v, float), np.asarray(sweep.current_a, float)
+    cc = getattr(sweep, "compliance", None)
+    if cc is not None and np.any(cc):
+        edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(cc, int), 0]))
+        runs = edges.reshape(-1, 2)
+        a, b = runs[int(np.argmax(runs[:, 1] - runs[:, 0]))]
+        turn = (int(a) + int(b)) // 2
+    else:
+        turn = int(np.argmax(i))
+    if not 2 <= turn <= v.size - 3:
+        raise DataError("a dual sweep must rise to its turning point and come back: the "
+                        f"largest current is at point {turn + 1} of {v.size}",
+                        path=str(sweep.source))
+    fields = ("voltage_v", "current_a", "time_s", "temperature_k", "sweep", "cycle",
+              "device", "compliance", "lines")
+    out = []
+    for part in (slice(0, turn + 1), slice(turn + 1, None)):
+        out.append(replace(sweep, **{f: getattr(sweep, f)[part] for f in fields
+                                     if getattr(sweep, f, None) is not None}))
+    return out
+
+
 def load_dual_sweep(path, **options) -> list:
     """A dual DC sweep 0 -> v_max -> 0 from one file, cut into its up and down branches
-    where the voltage turns back (``load_iv(path, split="reversal", **options)``; a
-    ``compliance`` limit or column marks the points where the source limited the
-    current)."""
+    where the source turned back (:func:`split_dual_sweep`; a ``compliance`` limit or column
+    marks the points where the source limited the current). A ``split``, ``group_by`` or
+    side-by-side ``columns`` given: ``load_iv``'s curves as they come."""
     from ..data import load_iv
 
-    return load_iv(path, **{"split": "reversal", **options})
+    if any(k in options for k in ("split", "group_by", "columns")):
+        return as_list(load_iv(path, **{"split": "reversal", **options}))
+    return split_dual_sweep(load_iv(path, **options))
 
 
 def _cli_kwargs(args) -> dict:
