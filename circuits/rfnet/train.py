@@ -66,11 +66,12 @@ def progress(text: str, frac: float, stream=None) -> None:
 def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift: float = 0.02,
           lr_bias_v: float = 2e-5, seed: int = 0, x_test=None, y_test=None,
           show_progress: bool = False, lr_decay: float = 1.0, eval_every: int = 1,
-          x_val=None, y_val=None, patience: int | None = 20, l2: float = 1e-3) -> History:
+          x_val=None, y_val=None, patience: int | None = 20, l2: float = 0.0) -> History:
     """Train ``net`` in place on powers ``x`` (W) and labels ``y``. Learning rates: Adam's step
     for the shifts (linewidths) and the biases (V); ``lr_decay`` multiplies both each epoch.
     Regularisation: ``l2`` (per linewidth^2) pulls the shifts towards the resonances' rest
-    positions. With a validation set (``x_val``, ``y_val``) the parameters of the epoch with
+    positions (default 0: this function is the bare optimiser; :func:`fit`, which holds out
+    a validation set, regularises by default). With a validation set (``x_val``, ``y_val``) the parameters of the epoch with
     the lowest validation loss are kept and training stops after ``patience`` evaluations
     without improvement (None: never). Accuracies are recorded every ``eval_every`` epochs and
     after the last (each costs a forward pass over the data; a step's cost hardly depends on
@@ -140,14 +141,16 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
 
 
 def fit(build, x, y, *, restarts: int = 1, target: float = 1.0, x_test=None, y_test=None,
-        show_progress: bool = False, validation: float = 0.2, split_seed: int = 0, **kw):
+        show_progress: bool = False, validation: float = 0.2, split_seed: int = 0,
+        l2: float = 1e-3, **kw):
     """Train ``build(seed)`` networks from ``restarts`` seeds (a tiny network can stall in a
     poor local minimum) and keep the best, stopping once one reaches ``target``.
 
     ``validation`` (default 0.2; 0 for none) of the training set, stratified by class, is held
     out: each run stops early on its loss (see :func:`train`) and the restart with the best
     validation accuracy is kept (ties: the lower validation loss); without it, the best
-    training accuracy. The test set is only reported. Returns (network, history of the kept
+    training accuracy. ``l2``: the shifts' regularisation (see :func:`train`). The test set
+    is only reported. Returns (network, history of the kept
     run, seeds tried); the history's ``total_seconds`` is the wall time of every restart."""
     from neurospice.circuits.rfnet.baselines import split_validation
 
@@ -160,7 +163,7 @@ def fit(build, x, y, *, restarts: int = 1, target: float = 1.0, x_test=None, y_t
     for seed in range(restarts):
         net = build(seed)
         hist = train(net, x[tr], y[tr], seed=seed, x_test=x_test, y_test=y_test,
-                     show_progress=show_progress, **val, **kw)
+                     show_progress=show_progress, l2=l2, **val, **kw)
         seconds.append(hist.seconds)
         tried = seed + 1
         score = (hist.val_acc[-1], -hist.val_loss[-1]) if val else (hist.train_acc[-1], 0.0)
