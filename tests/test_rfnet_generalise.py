@@ -83,7 +83,9 @@ def _compare(task, sizes):
 
 SHORT = {("circles", 2): "2-4-1 about 90 % vs the MLP's 97.5 % (soft hidden units)",
          ("moons", 2): "2-4-1 about 88 % vs the MLP's 96.5 % (soft hidden units)",
-         ("checker", 2): "2-4-1 about 91 % vs the MLP's 94 % (soft hidden units)"}
+         ("checker", 2): "2-4-1 about 91 % vs the MLP's 94 % (soft hidden units); at the "
+                          "edge: within the point in some runs (rounding differs with the "
+                          "number of BLAS threads), so not strict"}
 
 
 def _cases(depth, marks=()):
@@ -91,7 +93,8 @@ def _cases(depth, marks=()):
     for task in ("circles", "moons", "checker"):
         m = list(marks)
         if (task, depth) in SHORT:
-            m.append(pytest.mark.xfail(strict=True, reason=SHORT[(task, depth)]))
+            m.append(pytest.mark.xfail(strict=(task, depth) != ("checker", 2),
+                                       reason=SHORT[(task, depth)]))
         out.append(pytest.param(task, marks=m))
     return out
 

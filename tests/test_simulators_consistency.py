@@ -125,7 +125,7 @@ def test_netlist_checks_keep_out_what_a_simulator_would_misread():
     c.resistor("ok", "12", "n_2a", 1.0)                 # numbers and identifiers are fine
     with pytest.raises(NetlistError, match="two points"):
         c.vsource("p", "a", 0, waveform=Pwl([0.0], [0.7]))
-    with pytest.raises(NetlistError, match="not finite"):
+    with pytest.raises(NetlistError, match="not a finite"):
         c.param("big", "1e999")
 
 
