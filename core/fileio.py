@@ -1,6 +1,7 @@
 """Files in and out: outputs written safely (atomically, never over an existing file unless
-asked, never over an input, with the permissions the umask allows); text inputs read within
-bounds (:func:`read_text`, :func:`read_json`: regular files only, a size cap, UTF-8).
+asked, never over an input, with the permissions the umask allows); inputs read within
+bounds (:func:`read_bytes`, :func:`read_text`, :func:`read_json`: regular files only, a size
+cap, UTF-8 for text).
 
 - :func:`atomic_path` / :func:`write_text_atomic`: the content goes to a temporary file beside
   the target and appears under the target's name only when complete. With ``overwrite=False``
@@ -29,38 +30,55 @@ from typing import Iterable
 from neurospice.errors import DataError, NetlistError, OutputError, OutputExists
 
 __all__ = ["atomic_path", "write_text_atomic", "check_output", "check_not_input",
-           "check_folder", "output_folder", "file_mode", "read_text", "read_json", "TEXT_MAX_BYTES"]
+           "check_folder", "output_folder", "file_mode", "read_bytes", "read_text", "read_json",
+           "TEXT_MAX_BYTES"]
 
 TEXT_MAX_BYTES = 64 * 1024 ** 2
 """The largest text input :func:`read_text` reads by default (64 MiB)."""
 
 
-def read_text(path, *, what: str = "file", max_bytes: int = TEXT_MAX_BYTES,
-              error: type = DataError) -> str:
-    """The UTF-8 text of the regular file ``path``, at most ``max_bytes`` bytes. A missing or
-    unreadable file, a folder, device or FIFO (``/dev/zero``), a larger file or one that is
-    not UTF-8 raises ``error`` (a NeurospiceError class taking a message) naming ``what`` and
-    the path; for text that is not UTF-8 it names the line too (as ``line=`` where ``error``
-    is a NetlistError)."""
+def read_bytes(path, cap: int, *, what: str = "file", error: type = DataError,
+               cap_name: str = "") -> bytes:
+    """The bytes of the regular file ``path``, at most ``cap`` of them: opened without
+    blocking (a FIFO never hangs), checked on the open file (``fstat``: a regular file of at
+    most ``cap`` bytes), read to ``cap`` + 1 bytes (a file that grows while read is caught).
+    A missing or unreadable file (``cannot open``/``cannot read``), a folder, device or FIFO
+    (``not a regular file``) or a larger file raises ``error`` (a NeurospiceError class taking
+    a message) naming ``what`` and the path; ``cap_name``, if given, names the cap in the size
+    messages (``... more than 4096 (the cap on raw files, max_bytes=)``)."""
     where = f"{what} {os.fspath(path)}"
+    which = f" ({cap_name})" if cap_name else ""
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
     except (OSError, ValueError) as exc:
-        raise error(f"cannot read {where}: {getattr(exc, 'strerror', None) or exc}") from None
+        raise error(f"cannot read {where}: cannot open it: "
+                    f"{getattr(exc, 'strerror', None) or exc}") from None
     try:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise error(f"{where} is not a regular file")
-        if info.st_size > max_bytes:
-            raise error(f"{where} has {info.st_size} bytes, more than {max_bytes}")
+        if info.st_size > cap:
+            raise error(f"{where} has {info.st_size} bytes, more than {cap}{which}")
         with os.fdopen(fd, "rb", closefd=False) as fh:
-            blob = fh.read(max_bytes + 1)
+            blob = fh.read(cap + 1)
     except OSError as exc:
         raise error(f"cannot read {where}: {_reason(exc)}") from None
     finally:
         os.close(fd)
-    if len(blob) > max_bytes:
-        raise error(f"{where} grew past {max_bytes} bytes while read")
+    if len(blob) > cap:
+        raise error(f"{where} grew past {cap} bytes while read{which}")
+    return blob
+
+
+def read_text(path, *, what: str = "file", max_bytes: int = TEXT_MAX_BYTES,
+              error: type = DataError) -> str:
+    """The UTF-8 text of the regular file ``path``, at most ``max_bytes`` bytes (read by
+    :func:`read_bytes`). A missing or unreadable file, a folder, device or FIFO (``/dev/zero``), a larger file or one that is
+    not UTF-8 raises ``error`` (a NeurospiceError class taking a message) naming ``what`` and
+    the path; for text that is not UTF-8 it names the line too (as ``line=`` where ``error``
+    is a NetlistError)."""
+    where = f"{what} {os.fspath(path)}"
+    blob = read_bytes(path, max_bytes, what=what, error=error)
     try:
         return blob.decode("utf-8")
     except UnicodeDecodeError as exc:

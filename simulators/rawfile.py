@@ -27,19 +27,20 @@ hold fewer points than announced (marked by :attr:`RawPlot.truncated`) for a cal
 asks for them. The format has no plot count: a file cut exactly between two plots reads as
 its first plots, which the simulators' analysis matching then reports as missing output.
 
-Only numpy is needed; nothing is imported from the simulators.
+Only numpy and the bounded file reader (:func:`neurospice.fileio.read_bytes`) are needed;
+nothing is imported from the simulators.
 """
 
 from __future__ import annotations
 
 import os
 import re
-import stat
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from neurospice.errors import SimulationFailed
+from neurospice.fileio import read_bytes
 
 __all__ = ["RawPlot", "RawVariable", "RawFileError", "read_raw", "parse_raw", "RAW_MAX_BYTES"]
 
@@ -117,25 +118,8 @@ def read_raw(path: str | os.PathLike, *, max_bytes: int = RAW_MAX_BYTES,
     that cannot be read, is too large or is not a complete raw file; ``partial`` as in
     :func:`parse_raw`."""
     where = os.fspath(path)
-    try:
-        fd = os.open(where, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
-    except OSError as exc:
-        raise RawFileError(f"{where}: cannot open the raw file: {exc.strerror}") from None
-    try:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise RawFileError(f"{where}: not a regular file")
-        if info.st_size > max_bytes:
-            raise RawFileError(f"{where}: {info.st_size} bytes, more than the "
-                               f"{max_bytes}-byte cap on raw files (max_bytes=)")
-        with os.fdopen(fd, "rb", closefd=False) as fh:
-            blob = fh.read(max_bytes + 1)
-    except OSError as exc:
-        raise RawFileError(f"{where}: cannot read the raw file: {exc.strerror}") from None
-    finally:
-        os.close(fd)
-    if len(blob) > max_bytes:
-        raise RawFileError(f"{where}: grew past the {max_bytes}-byte cap while being read")
+    blob = read_bytes(path, max_bytes, what="raw file", error=RawFileError,
+                      cap_name="the cap on raw files, max_bytes=")
     try:
         return parse_raw(blob, partial=partial)
     except RawFileError as exc:
