@@ -9,29 +9,27 @@ Fitting: :mod:`.fit` (the engine: :class:`Model`, :class:`Dataset`, :class:`Fit`
 describing its :class:`Recipe` s; :func:`register` adds one, :func:`verify_card` re-simulates
 any fitted card), :mod:`.table` and :mod:`.units` (reading tables with units),
 :mod:`.report` (JSON, model cards, Markdown, PNG plots), :mod:`.cli` (``neurospice fit``).
-lmfit, scipy and matplotlib are imported only when a fit runs or a plot is drawn.
+Every name above is imported from its submodule on first use; lmfit, scipy and matplotlib
+only when a fit runs or a plot is drawn.
 """
 
-from .data import (
-    IVSweep,
-    Measurement,
-    OscillatorCurve,
-    PulseRamp,
-    Spectrum,
-    Transient,
-    load_iv,
-    load_oscillator,
-    load_pulse_updates,
-    load_spectrum,
-    load_spin_diode_sweeps,
-    load_table,
-    load_transient,
-)
-from .fit import Dataset, Fit, FitResult, Model, Param
-from .recipes import (RECIPES, Calibration, CardCheck, Option, Recipe, Verification,
-                      default_recipe, get_recipe, register, verify_card)
-from .report import write_outputs
-from .table import Report, Table
+import importlib
+
+# public name -> the submodule that defines it, imported on first use of the name (importing
+# this package imports nothing else: ``neurospice fit --help`` and the other commands stay
+# light)
+_WHERE = {
+    **dict.fromkeys(("IVSweep", "Measurement", "OscillatorCurve", "PulseRamp", "Spectrum",
+                     "Transient", "load_iv", "load_oscillator", "load_pulse_updates",
+                     "load_spectrum", "load_spin_diode_sweeps", "load_table",
+                     "load_transient"), "data"),
+    **dict.fromkeys(("Dataset", "Fit", "FitResult", "Model", "Param"), "fit"),
+    **dict.fromkeys(("RECIPES", "Calibration", "CardCheck", "Option", "Recipe",
+                     "Verification", "default_recipe", "get_recipe", "register",
+                     "verify_card"), "recipes"),
+    "write_outputs": "report",
+    **dict.fromkeys(("Report", "Table"), "table"),
+}
 
 # the recipes' fit functions, imported from their family module on first use
 RECIPE_FUNCTIONS = ("fit_mtj_rv", "fit_spin_diode_field", "fit_spin_diode_spectrum",
@@ -49,8 +47,7 @@ __all__ = [
 
 
 def __getattr__(name):
-    if name in RECIPE_FUNCTIONS:
-        from . import recipes
-
-        return getattr(recipes, name)
+    module = "recipes" if name in RECIPE_FUNCTIONS else _WHERE.get(name)
+    if module is not None:
+        return getattr(importlib.import_module(f"{__name__}.{module}"), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -15,15 +15,16 @@ from neurospice.errors import CalibrationError, DataError
 __all__ = ["add_parser", "run_fit", "load_options"]
 
 
-def add_parser(subparsers):
-    """Register ``fit`` on ``subparsers`` (from ``ArgumentParser.add_subparsers``)."""
+def add_parser(subparsers, summary: str):
+    """Register ``fit`` on ``subparsers`` (from ``ArgumentParser.add_subparsers``), with
+    ``summary`` as its one-line help."""
     from .recipes import RECIPES
 
     recipes = list(RECIPES.values())
     devices = sorted({r.device for r in recipes})
     defaults = {r.device: r.name for r in recipes if r.default}
     s = subparsers.add_parser(
-        "fit", help="calibrate a compact model on measured data: report, cards, plots",
+        "fit", help=summary,
         description="Fit a device's compact model to measured files with a recipe, and write "
                     "the JSON parameter set, model cards (ngspice, Xyce, VACASK, Verilog-A), "
                     "a Markdown report and PNG plots.")

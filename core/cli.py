@@ -11,9 +11,10 @@ import sys
 from pathlib import Path
 
 from neurospice.errors import ArgumentError, NeurospiceError
-from neurospice.netlists.dialects import DIALECTS
-from neurospice.simulators import SIMULATORS
-from neurospice.simulators.base import DEFAULT_TIMEOUT
+
+# Nothing heavier than argparse is imported here: each command's options are built, and its
+# modules imported, only when that command is the one given (``neurospice --help`` lists the
+# commands from the table at the end of this module without importing numpy).
 
 
 def _info(args) -> int:
@@ -182,6 +183,8 @@ def _models(args) -> int:
 
         files = {Path(args.out): text}
         if args.dialect == "vacask":  # the card loads the Verilog-A from beside itself
+            from neurospice.netlists.dialects import DIALECTS
+
             va = Path(args.out).with_name(f"{device.name}{DIALECTS['verilog-a'].suffix}")
             files[va] = export(device, "verilog-a", params)
         _check_outputs(files, [args.params], args.force)
@@ -230,15 +233,16 @@ class Parser(argparse.ArgumentParser):
         raise ArgumentError(f"{message} (see `{self.prog} --help`)")
 
 
-def build_parser() -> argparse.ArgumentParser:
-    p = Parser(prog="neurospice", description=(
-        "SPICE-level compact models for neuromorphic nano-devices and their circuits."))
-    sub = p.add_subparsers(dest="command", required=True)
-
-    s = sub.add_parser("info", help="simulators and compilers found, with versions and paths")
+def _add_info(sub, summary):
+    s = sub.add_parser("info", help=summary)
     s.set_defaults(func=_info)
 
-    s = sub.add_parser("sim", help="run a SPICE netlist or a VACASK .sim file, write CSV",
+
+def _add_sim(sub, summary):
+    from neurospice.simulators import SIMULATORS
+    from neurospice.simulators.base import DEFAULT_TIMEOUT
+
+    s = sub.add_parser("sim", help=summary,
                        formatter_class=argparse.RawDescriptionHelpFormatter, description=(
                            "Run a netlist file and write its results as CSV."),
                        epilog=_SIM_TRUST)
@@ -263,8 +267,12 @@ def build_parser() -> argparse.ArgumentParser:
                         "(repeatable; its own folder is always allowed)")
     s.set_defaults(func=_sim)
 
-    s = sub.add_parser("sweep", help="run a circuit factory over a grid of parameters, write "
-                                     "one .nc/.h5 file", description=(
+
+def _add_sweep(sub, summary):
+    from neurospice.simulators import SIMULATORS
+    from neurospice.simulators.base import DEFAULT_TIMEOUT
+
+    s = sub.add_parser("sweep", help=summary, description=(
         "Call FACTORY(**point) at every point of the grid (the product of the --param "
         "values), run each circuit, and write every point's vectors, status and error as one "
         "labelled N-D file (netCDF-4/HDF5; read back with neurospice.simulators.load_result)."
@@ -284,8 +292,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--force", action="store_true", help="replace an existing --out file")
     s.set_defaults(func=_sweep)
 
-    s = sub.add_parser("models", help="list the devices; show a parameter table; export a "
-                                      "ready-to-include file; render the committed files")
+
+def _add_models(sub, summary):
+    from neurospice.netlists.dialects import DIALECTS
+
+    s = sub.add_parser("models", help=summary)
     s.add_argument("action", nargs="?", choices=["show", "export", "render"])
     s.add_argument("name", nargs="?", help="device name (see `neurospice models`)")
     s.add_argument("--dialect", choices=list(DIALECTS),
@@ -299,22 +310,65 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--check", action="store_true", help="with render: only report drift")
     s.set_defaults(func=_models)
 
-    from neurospice.calibration.cli import add_parser as add_fit_parser
 
-    add_fit_parser(sub)
+def _add_fit(sub, summary):
+    from neurospice.calibration.cli import add_parser
 
-    from neurospice.circuits.rfnet.cli import add_parser as add_rfnet_parser
+    add_parser(sub, summary)
 
-    add_rfnet_parser(sub)
 
-    s = sub.add_parser("demo", help="run the showcase; figures and a summary go to --out")
+def _add_rfnet(sub, summary):
+    from neurospice.circuits.rfnet.cli import add_parser
+
+    add_parser(sub, summary)
+
+
+def _add_demo(sub, summary):
+    s = sub.add_parser("demo", help=summary)
     s.add_argument("--out", default="out/demo", help=(
         "output folder (default out/demo): new, empty or one the demo wrote before"))
     s.add_argument("--force", action="store_true",
                    help="write into a folder that holds other files (its files of the same "
                         "names are replaced)")
     s.set_defaults(func=_demo)
+
+
+COMMANDS = {
+    "info": ("simulators and compilers found, with versions and paths", _add_info),
+    "sim": ("run a SPICE netlist or a VACASK .sim file, write CSV", _add_sim),
+    "sweep": ("run a circuit factory over a grid of parameters, write one .nc/.h5 file",
+              _add_sweep),
+    "models": ("list the devices; show a parameter table; export a ready-to-include file; "
+               "render the committed files", _add_models),
+    "fit": ("calibrate a compact model on measured data: report, cards, plots", _add_fit),
+    "rfnet": ("RF-coupled MTJ networks: train, evaluate, export", _add_rfnet),
+    "demo": ("run the showcase; figures and a summary go to --out", _add_demo),
+}
+"""The commands, in the order ``--help`` lists them: name -> (one-line help, the function
+that adds its sub-parser, importing what its options need)."""
+
+
+def build_parser(commands=None) -> argparse.ArgumentParser:
+    """The ``neurospice`` parser. ``commands``: the names whose options are built (the others
+    are listed with their help only, so that nothing they need is imported); default all."""
+    p = Parser(prog="neurospice", description=(
+        "SPICE-level compact models for neuromorphic nano-devices and their circuits."))
+    sub = p.add_subparsers(dest="command", required=True)
+    for name, (summary, add) in COMMANDS.items():
+        if commands is None or name in commands:
+            add(sub, summary)
+        else:
+            sub.add_parser(name, help=summary)
     return p
+
+
+def _command_of(argv: list[str]) -> list[str]:
+    """The command ``argv`` names (its first word that is not an option), as a list; empty
+    when it names none (``--help``, nothing, a misspelling: argparse says so)."""
+    for word in argv:
+        if not word.startswith("-"):
+            return [word] if word in COMMANDS else []
+    return []
 
 
 def one_line(message: str) -> str:
@@ -327,7 +381,9 @@ def one_line(message: str) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     try:
-        args = build_parser().parse_args(argv)
+        if argv is None:
+            argv = sys.argv[1:]
+        args = build_parser(_command_of(argv)).parse_args(argv)
     except ArgumentError as exc:
         print(f"neurospice: error: {one_line(exc)}", file=sys.stderr)
         return 2

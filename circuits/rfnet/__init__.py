@@ -15,4 +15,14 @@ synapses, spin-torque nano-oscillators as neurons, connected by RF tones.
 Nothing here imports a simulator or matplotlib at import time.
 """
 
-from neurospice.circuits.rfnet.network import RFNetwork, geometric_plan, linear_plan  # noqa: F401
+__all__ = ["RFNetwork", "geometric_plan", "linear_plan"]
+
+
+def __getattr__(name):
+    """The names above, imported from :mod:`.network` on first use (the command line's
+    ``--help`` imports this package without numpy)."""
+    if name in __all__:
+        from neurospice.circuits.rfnet import network
+
+        return getattr(network, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

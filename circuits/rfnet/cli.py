@@ -16,10 +16,6 @@ import json
 import sys
 from pathlib import Path
 
-import numpy as np
-
-from neurospice.netlists.dialects import DIALECTS, NETLIST_DIALECTS
-
 
 LEVELS = ("envelope", "netlist", "rf")
 """The levels of ``rfnet eval`` and ``rfnet export``: the numpy envelope model, its netlist
@@ -34,10 +30,13 @@ def load_data(spec: str, seed: int = 0):
     return load_spectra(spec)
 
 
-def add_parser(subparsers) -> None:
-    """Register ``rfnet`` and its sub-commands on an argparse ``subparsers`` object; each
-    sub-parser sets ``func`` (called with the parsed args; returns the exit status)."""
-    p = subparsers.add_parser("rfnet", help="RF-coupled MTJ networks: train, evaluate, export")
+def add_parser(subparsers, summary: str) -> None:
+    """Register ``rfnet`` (one-line help ``summary``) and its sub-commands on an argparse
+    ``subparsers`` object; each sub-parser sets ``func`` (called with the parsed args; returns
+    the exit status)."""
+    from neurospice.netlists.dialects import NETLIST_DIALECTS
+
+    p = subparsers.add_parser("rfnet", help=summary)
     sub = p.add_subparsers(dest="rfnet_command", required=True)
 
     t = sub.add_parser("train", help="train on the envelope model (Adam, numpy)")
@@ -194,6 +193,8 @@ def _train_and_write(args, ds, sizes) -> int:
 
 
 def cmd_eval(args) -> int:
+    import numpy as np
+
     from neurospice.circuits.rfnet import envelope_netlist as EN
     from neurospice.circuits.rfnet.network import RFNetwork
     from neurospice.circuits.rfnet.rf_netlist import power_report
@@ -236,7 +237,10 @@ def cmd_eval(args) -> int:
 
 
 def cmd_export(args) -> int:
+    import numpy as np
+
     from neurospice.circuits.rfnet import envelope_netlist as EN
+    from neurospice.netlists.dialects import DIALECTS
     from neurospice.circuits.rfnet import rf_netlist as RF
     from neurospice.circuits.rfnet.network import RFNetwork
 
