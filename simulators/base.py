@@ -162,6 +162,7 @@ class Simulator(ABC):
     env_var: str = ""
     hint: str = ""
     in_process: bool = False     # runs inside this process (one run at a time)
+    needs_folder: bool = True    # False: a run needs no folder of its own unless kept
     max_deck_bytes: int = DECK_MAX_BYTES   # caps on the deck (check_deck_size)
     max_deck_lines: int = DECK_MAX_LINES
 
@@ -207,7 +208,8 @@ class Simulator(ABC):
         """Simulate a Circuit, a PySpice circuit or netlist text; return its Results.
 
         Runs in a fresh temporary directory, removed afterwards unless ``keep`` is true or
-        ``workdir`` is given, also when the run is interrupted (while it runs in the main
+        ``workdir`` is given (a back end whose runs write no files, :attr:`needs_folder`
+        false, makes none unless ``keep``), also when the run is interrupted (while it runs in the main
         thread, SIGTERM raises SystemExit, so the simulator is killed and the folder removed).
         Resources: ``timeout`` (seconds or None; else ArgumentError) bounds every phase, from
         loading the deck through its control commands to the analyses; decks over
@@ -225,10 +227,14 @@ class Simulator(ABC):
         measures = self.measures_of(circuit_or_text)
         restore_sigterm = trap_sigterm()
         own_dir = workdir is None
-        wd = Path(tempfile.mkdtemp(prefix=f"neurospice-{self.name}-")) if own_dir \
-            else Path(workdir)
+        if own_dir and not keep and not self.needs_folder:
+            wd = None       # an in-process run writes nothing: no folder to make and remove
+        else:
+            wd = Path(tempfile.mkdtemp(prefix=f"neurospice-{self.name}-")) if own_dir \
+                else Path(workdir)
         try:
-            wd.mkdir(parents=True, exist_ok=True)
+            if wd is not None:
+                wd.mkdir(parents=True, exist_ok=True)
             deck = self.admit(self.prepare(circuit_or_text, wd), wd, trusted=trusted,
                               allow=allow)
             check_deck_size(deck.text, self.max_deck_bytes, self.max_deck_lines)
@@ -241,7 +247,7 @@ class Simulator(ABC):
             results.workdir = wd if (keep or not own_dir) else None
             return results
         finally:
-            if own_dir and not keep:
+            if own_dir and not keep and wd is not None:
                 shutil.rmtree(wd, ignore_errors=True)
             restore_sigterm()
 
@@ -259,7 +265,8 @@ class Simulator(ABC):
 
     def run_many(self, circuits, *, workers: int | None = None,
                  timeout: float | None = DEFAULT_TIMEOUT, progress=None, on_error=None,
-                 fail_fast: bool = False, trusted: bool = False, allow=()) -> list:
+                 fail_fast: bool = False, trusted: bool = False, allow=(),
+                 executor=None) -> list:
         """Run independent circuits (or netlist texts), ``workers`` at a time, and return
         their outcomes in the order given: a Monte-Carlo over device draws, a parameter
         sweep. Each run is its own simulator process, so the workers are threads; the default
@@ -268,66 +275,74 @@ class Simulator(ABC):
         all held at once. ``timeout`` bounds each run (:data:`DEFAULT_TIMEOUT` as for
         :meth:`run`); ``trusted`` and ``allow`` apply to every netlist text as in :meth:`run`.
 
+        ``executor``: where the runs go instead of the own thread pool: a
+        ``concurrent.futures.Executor`` or a ``distributed.Client`` (the circuits are shipped
+        to the workers, which run this simulator by name; see
+        :mod:`neurospice.simulators.executors`). ``workers`` then bounds nothing but the
+        number of circuits drawn ahead.
+
         A failed run does not stop the others: its place in the returned list holds the
         exception it raised (like ``asyncio.gather(..., return_exceptions=True)``), with a
         note naming the run, and every finished run's Results are kept. A failure is
         reported as soon as it happens: ``on_error(index, exc)`` is called (index 0-based in
         input order); without one, a line naming the run and the error goes to stderr.
         ``progress``, if given, is called as ``progress(done, total)`` after each run,
-        failed or not (``total`` None for a generator).
+        failed or not (``total`` None for a generator); with None, a bar is shown on a
+        terminal (:func:`neurospice.progress.progress`).
 
         With ``fail_fast`` the first failure is raised as it came, with the note naming the
         run, after the runs already started have finished; no further run is started."""
-        from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+        from neurospice.progress import progress as progress_bar
 
-        self.require()
+        from .executors import stream
+
+        if executor is None:
+            self.require()
         total = len(circuits) if hasattr(circuits, "__len__") else None
         if workers is not None and workers < 1:
             raise ValueError(f"workers must be >= 1, got {workers}")
-        workers = 1 if self.in_process else (workers or os.cpu_count() or 1)
-        source = enumerate(circuits)
+        if executor is None:
+            workers = 1 if self.in_process else (workers or os.cpu_count() or 1)
+            extra = ()
+
+            def fn(c, timeout, trusted, allow):
+                return self.run(c, timeout=timeout, trusted=trusted, allow=allow)
+        else:
+            fn, extra = run_by_name, (self.name,)
         out: dict[int, object] = {}
-        first_failure: BaseException | None = None
-        with ThreadPoolExecutor(max_workers=workers) as pool:
-            running = {}
+        first_failure: list[BaseException] = []
 
-            def start_next() -> None:
-                if first_failure is not None:
+        def jobs():
+            for k, c in enumerate(circuits):
+                if first_failure:
                     return
-                for k, c in source:
-                    running[pool.submit(self.run, c, timeout=timeout, trusted=trusted,
-                                        allow=allow)] = k
-                    return
+                yield k, (*extra, c, timeout, trusted, allow)
 
-            for _ in range(workers):
-                start_next()
-            while running:
-                finished, _ = wait(running, return_when=FIRST_COMPLETED)
-                for f in sorted(finished, key=running.get):
-                    k = running.pop(f)
-                    exc = f.exception()
-                    if exc is not None:
-                        if not isinstance(exc, Exception):  # KeyboardInterrupt, SystemExit
-                            raise exc
-                        exc.add_note(f"in run {k + 1}" + (f" of {total}" if total else "")
-                                     + f" ({self.name})")
-                        if on_error is not None:
-                            on_error(k, exc)
-                        elif not fail_fast:
-                            first = str(exc).strip().splitlines()
-                            print(f"neurospice: run {k + 1}" + (f" of {total}" if total else "")
-                                  + f" ({self.name}) failed: {type(exc).__name__}: "
-                                  + (first[0] if first else ""), file=sys.stderr)
-                        if fail_fast and first_failure is None:
-                            first_failure = exc
-                        out[k] = exc
-                    else:
-                        out[k] = f.result()
-                    if progress is not None:
-                        progress(len(out), total)
-                    start_next()
-        if first_failure is not None:
-            raise first_failure
+        bar = progress_bar(None, total=total, desc=f"runs ({self.name})", unit="run",
+                           enabled=False if progress is not None else None)
+        try:
+            for k, outcome in stream(fn, jobs(), executor=executor, workers=workers):
+                if isinstance(outcome, Exception):
+                    exc = outcome
+                    exc.add_note(f"in run {k + 1}" + (f" of {total}" if total else "")
+                                 + f" ({self.name})")
+                    if on_error is not None:
+                        on_error(k, exc)
+                    elif not fail_fast:
+                        first = str(exc).strip().splitlines()
+                        print(f"neurospice: run {k + 1}" + (f" of {total}" if total else "")
+                              + f" ({self.name}) failed: {type(exc).__name__}: "
+                              + (first[0] if first else ""), file=sys.stderr)
+                    if fail_fast and not first_failure:
+                        first_failure.append(exc)
+                out[k] = outcome
+                bar.update(1)
+                if progress is not None:
+                    progress(len(out), total)
+        finally:
+            bar.close()
+        if first_failure:
+            raise first_failure[0]
         return [out[k] for k in range(len(out))]
 
     @property
@@ -377,7 +392,8 @@ class Simulator(ABC):
         if deck.source == "circuit":
             check_deck(text, self.dialect, circuit=True)
         elif untrusted:
-            allowed = [Path(workdir), cache_dir(), *(Path(a) for a in allow)]
+            allowed = [*([Path(workdir)] if workdir is not None else []), cache_dir(),
+                       *(Path(a) for a in allow)]
             check_deck(text, self.dialect, allowed=allowed, bases=self.include_bases(workdir))
         return Deck(text, deck.analyses, deck.source, untrusted)
 
@@ -398,6 +414,9 @@ class Simulator(ABC):
                 if not path.is_file() or path.read_text() != text:
                     write_text_atomic(path, text, overwrite=True)
                 compiled[name] = compile_va(path)
+            elif workdir is None:
+                raise NetlistError(f"the netlist loads {name} beside itself, and this run has "
+                                   "no folder (a back end with needs_folder false)")
             else:
                 write_text_atomic(Path(workdir) / name, text, overwrite=True)
         return compiled
@@ -412,7 +431,8 @@ class Simulator(ABC):
 
     @abstractmethod
     def run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
-        """Run a prepared deck in ``workdir``; return its Results in the order asked."""
+        """Run a prepared deck in ``workdir`` (None for a back end whose runs need no folder,
+        :attr:`needs_folder`); return its Results in the order asked."""
 
     # ---- helpers for back ends ----------------------------------------------------------
     def match(self, deck: Deck, results: list[Result], log: str) -> list[Result]:
@@ -514,3 +534,11 @@ class BatchSimulator(Simulator):
                                    log=log) from None
         return Results(self.match(deck, self.plots_to_results(plots, text, log), log),
                        netlist=text, log=log, simulator=self.name)
+
+
+def run_by_name(simulator: str, circuit, timeout, trusted, allow) -> Results:
+    """``get_simulator(simulator).run(circuit, ...)``: what a worker process or another
+    machine runs for :meth:`Simulator.run_many` (it ships the simulator's name, not itself)."""
+    from . import get_simulator
+
+    return get_simulator(simulator).run(circuit, timeout=timeout, trusted=trusted, allow=allow)

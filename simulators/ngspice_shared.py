@@ -1,15 +1,16 @@
 """ngspice as a library, through ctypes on libngspice.so (for many small runs).
 
 The library lives in one persistent helper process (:mod:`.worker`), started on the first run
-and kept between runs, so each run costs one pipe round trip and no program start, while
-every phase stays bounded by the timeout: the analysis is halted by a watchdog
-(``bg_halt``), and a phase ngspice cannot halt (loading a huge deck, a ``.control`` loop)
-ends with the helper killed and started afresh on the next run. In the helper, the library
-is loaded once, lazily. Each run sends the deck with
+and kept between runs, so each run costs one pipe round trip (the deck down, the vectors up as
+pickled numpy arrays; no file, no folder) and no program start, while every phase stays
+bounded by the timeout: a helper that has not answered by then (loading a huge deck, a
+``.control`` loop, a long analysis) is killed with its process group, and the next run starts
+a fresh one. In the helper, the library is loaded once, lazily. Each run sends the deck with
 ``ngSpice_Circ``, loads the OSDI files named by ``pre_osdi`` lines of its ``.control`` section
-(once per process), runs it in ngspice's background thread (so a timeout can halt it), reads
-every vector of the plots it made, then removes the circuit and destroys the plots so that the
-next run starts fresh. ngspice's stdout/stderr arrive through callbacks and form the log.
+(once per process), runs the analyses in the helper's own thread (as bare libngspice does: no
+thread hand-off), reads every vector of the plots it made, then removes the circuit and
+destroys the plots so that the next run starts fresh. ngspice's stdout/stderr arrive through
+callbacks and form the log.
 
 The library is found through ``$NEUROSPICE_LIBNGSPICE``, ``ctypes.util.find_library`` and the
 usual library directories. Runs are serialised by a lock: libngspice holds one global state.
@@ -29,6 +30,7 @@ import shutil
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -294,6 +296,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
     name = "ngspice-shared"
     env_var = "NEUROSPICE_LIBNGSPICE"
     in_process = True
+    needs_folder = False     # the deck goes through a pipe; a kept run gets its deck.cir
     hint = HINT_NGSPICE + " (libngspice0-dev provides libngspice.so)"
 
     def locate(self):
@@ -314,9 +317,11 @@ class NgspiceSharedSimulator(NgspiceSimulator):
     def phase(text: str) -> None:
         """Tell the caller what the run is doing (set in the helper process)."""
 
-    def run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
+    def run_deck(self, deck: Deck, workdir: Path | None, timeout: float | None) -> Results:
         text = ensure_end(deck.text)
-        (workdir / "deck.cir").write_text(text)  # for the record when the run is kept
+        if workdir is not None:     # a kept run or a given folder: the deck for the record
+            (workdir / "deck.cir").write_text(text)
+        deck = replace(deck, text=text)    # one string: pickled once for the helper
         with _lock:
             answer = _worker.call(("run", deck, text, os.getcwd(), timeout,
                                    str(self.executable)), timeout=timeout, simulator=self.name)
@@ -352,9 +357,9 @@ class NgspiceSharedSimulator(NgspiceSimulator):
         if not commands:
             return []
         self.require()
-        with tempfile.TemporaryDirectory(prefix="neurospice-series-") as wd:
-            deck = self.admit(self.prepare(circuit, Path(wd)), Path(wd))
+        deck = self.admit(self.prepare(circuit, None), None)
         text = ensure_end(deck.text)
+        deck = replace(deck, text=text)
         with _lock:
             answer = _worker.call(("series", deck, text, os.getcwd(), timeout,
                                    str(self.executable), commands), timeout=timeout,
@@ -427,13 +432,15 @@ class NgspiceSharedSimulator(NgspiceSimulator):
             if word in ("pre_osdi", "set", "quit", "exit"):
                 continue
             if word == "run":
-                continue  # we run below, in the background thread
+                continue  # the analyses run below (_analyse)
             lib.command(line)
 
     def _analyse(self, lib: _Library, deck: Deck, text: str, timeout: float | None
                  ) -> Results:
         self.phase("running the analysis")
-        self._background_run(lib, timeout, text)
+        # in this thread, as bare libngspice runs it: no thread hand-off per run. ngspice
+        # cannot halt it from here; the parent kills the helper at the timeout
+        lib.command("run")
         log = "\n".join(lib.log)
         error = ngspice_log_error(self, log, text)
         if error is None and lib.exited:
@@ -444,29 +451,6 @@ class NgspiceSharedSimulator(NgspiceSimulator):
         results = in_card_order(self._collect(lib, text, log), text)
         return Results(self.match(deck, results, log), netlist=text, log=log,
                        simulator=self.name)
-
-    def _background_run(self, lib: _Library, timeout: float | None, text: str) -> None:
-        lib.done.clear()
-        started = time.monotonic()
-        if lib.command("bg_run") != 0:
-            return  # nothing started; the log says why
-        seen_running = False
-        while not lib.done.wait(0.05):
-            now = time.monotonic()
-            if lib.lib.ngSpice_running():
-                seen_running = True
-            elif not seen_running and now - started > 2.0:
-                return  # the thread never started
-            if timeout is not None and now - started > timeout:
-                lib.command("bg_halt")
-                lib.done.wait(10)
-                raise SimulationTimeout(
-                    f"stopped after {now - started:.1f} s (timeout={timeout} s); raise "
-                    "`timeout`, shorten the analysis or loosen its step",
-                    simulator=self.name, log="\n".join(lib.log))
-        # the thread reports "not running" just before it returns
-        while lib.lib.ngSpice_running():
-            time.sleep(0.0005)
 
     def _collect(self, lib: _Library, text: str, log: str) -> list[Result]:
         found = []

@@ -8,10 +8,13 @@ deadline: the helper's own watchdog stops what it can (ngspice's ``bg_halt`` for
 and a helper that has not answered ``GRACE_S`` seconds after the timeout is killed with its
 process group and started afresh on the next request. The helper dies with this process.
 
-The protocol: the parent sends a request (any picklable object); the helper calls
-``handler(request, phase)``, where ``phase(text)`` tells the parent what it is doing (named in
-a timeout's message); the handler returns ``(value, retire)``; the helper sends the value (an
-exception, returned or raised, is raised in the parent) and exits when ``retire`` is true.
+The protocol: the parent sends a request (any picklable object, numpy arrays included) down
+one pipe; the helper calls ``handler(request, phase)``, where ``phase(text)`` tells the parent
+what it is doing (named in a timeout's message); the handler returns ``(value, retire)``; the
+helper sends the value back up a second pipe (an exception, returned or raised, is raised in
+the parent) and exits when ``retire`` is true. Phases go up a third pipe that the parent
+reads only when it needs them (a timeout, a helper that died), so a run costs the parent one
+wake-up: its answer.
 """
 
 from __future__ import annotations
@@ -42,29 +45,34 @@ class Worker:
         self.proc: subprocess.Popen | None = None
         self.inbox: Connection | None = None
         self.outbox: Connection | None = None
+        self.phases: int | None = None      # read end of the phase pipe (non-blocking)
 
     def start(self) -> None:
         parent_r, child_w = os.pipe()
         child_r, parent_w = os.pipe()
+        phase_r, phase_w = os.pipe()
+        os.set_blocking(phase_r, False)
+        os.set_blocking(phase_w, False)     # the helper never waits to tell its phase
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([p for p in sys.path if p]
                                             + [env.get("PYTHONPATH", "")])
         cmd = [sys.executable, "-c", "from neurospice.simulators.worker import serve; serve()",
-               str(child_r), str(child_w), self.handler]
+               str(child_r), str(child_w), self.handler, str(phase_w)]
         try:
-            self.proc = subprocess.Popen(cmd, pass_fds=(child_r, child_w),
+            self.proc = subprocess.Popen(cmd, pass_fds=(child_r, child_w, phase_w),
                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, start_new_session=True,
                                          env=env)
         except OSError as exc:
-            for fd in (parent_r, parent_w):
+            for fd in (parent_r, parent_w, phase_r):
                 os.close(fd)
             raise SimulationFailed(f"could not start the helper process: {exc}") from None
         finally:
-            os.close(child_r)
-            os.close(child_w)
+            for fd in (child_r, child_w, phase_w):
+                os.close(fd)
         self.inbox = Connection(parent_r, writable=False)
         self.outbox = Connection(parent_w, readable=False)
+        self.phases = phase_r
 
     def stop(self) -> None:
         """Kill the helper and its process group (if running); the next call starts one."""
@@ -77,7 +85,19 @@ class Worker:
         for conn in (self.inbox, self.outbox):
             if conn is not None:
                 conn.close()
-        self.proc = self.inbox = self.outbox = None
+        if self.phases is not None:
+            os.close(self.phases)
+        self.proc = self.inbox = self.outbox = self.phases = None
+
+    def last_phase(self, phase: str) -> str:
+        """The last phase the helper reported since the previous read (``phase`` if none)."""
+        try:
+            while chunk := os.read(self.phases, 65536):
+                lines = chunk.decode("utf-8", "replace").split("\n")
+                phase = next((ln for ln in reversed(lines) if ln), phase)
+        except (BlockingIOError, OSError, TypeError):
+            pass
+        return phase
 
     def call(self, request, *, timeout: float | None, simulator: str):
         """Send ``request``; return the handler's value or raise its exception. A helper
@@ -87,23 +107,21 @@ class Worker:
             self.stop()
             self.start()
         started = time.monotonic()
+        self.last_phase("")          # drop what the previous request reported
         phase = "starting"
         try:
             self.outbox.send(request)
-            while True:
-                wait = None if timeout is None else \
-                    max(0.0, started + timeout + GRACE_S - time.monotonic())
-                if not self.inbox.poll(wait):
-                    self.stop()
-                    raise SimulationTimeout(
-                        f"stopped after {time.monotonic() - started:.1f} s (timeout={timeout} "
-                        f"s) while {phase}; {_advice(phase)}", simulator=simulator)
-                kind, payload, retire = self.inbox.recv()
-                if kind != "phase":
-                    break
-                phase = payload
+            wait = None if timeout is None else timeout + GRACE_S
+            if not self.inbox.poll(wait):
+                phase = self.last_phase(phase)
+                self.stop()
+                raise SimulationTimeout(
+                    f"stopped after {time.monotonic() - started:.1f} s (timeout={timeout} "
+                    f"s) while {phase}; {_advice(phase)}", simulator=simulator)
+            kind, payload, retire = self.inbox.recv()
         except (EOFError, OSError):
             code = self.proc.poll() if self.proc is not None else None
+            phase = self.last_phase(phase)
             self.stop()
             raise SimulationFailed(f"the helper process running the simulator ended (status "
                                    f"{code}) while {phase}", simulator=simulator) from None
@@ -139,7 +157,7 @@ def _die_with_parent() -> None:
 
 
 def serve() -> None:
-    """The helper's main loop (argv: read fd, write fd, "module:function")."""
+    """The helper's main loop (argv: read fd, write fd, "module:function", phase fd)."""
     parent = os.getppid()
     _die_with_parent()
     if os.getppid() != parent:
@@ -149,8 +167,13 @@ def serve() -> None:
     module, name = sys.argv[3].split(":")
     handler = getattr(importlib.import_module(module), name)
 
+    phase_fd = int(sys.argv[4])
+
     def phase(text: str) -> None:
-        outbox.send(("phase", text, False))
+        try:
+            os.write(phase_fd, text.encode("utf-8", "replace") + b"\n")
+        except OSError:        # the pipe is full (nobody asked): the parent reads the last
+            pass
 
     while True:
         try:
