@@ -829,7 +829,7 @@ class Circuit(_Container):
         return m
 
     OPTIONS = ("temp", "tnom", "reltol", "abstol", "vntol", "gmin", "method", "maxord",
-               "threads", "solver")
+               "threads", "solver", "breakpoint_fraction")
     SOLVERS = ("auto", "klu", "sparse")
 
     def option(self, name: str, value) -> None:
@@ -840,7 +840,10 @@ class Circuit(_Container):
         linear solver of ngspice, 'klu' (``.options klu``), 'sparse' (ngspice's own sparse
         solver, ``.options sparse``) or 'auto' (the default: KLU for large circuits, see
         :func:`neurospice.netlists.writers.ngspice_solver`; VACASK always uses KLU and Xyce
-        chooses its own, so both ignore it)."""
+        chooses its own, so both ignore it), and breakpoint_fraction: VACASK's ``tran_fbr``, the
+        largest step as a fraction of the distance between the source corners around it
+        (VACASK's default 0.2501; ngspice and Xyce cut their step at every corner
+        themselves and ignore it)."""
         if not isinstance(name, str) or name not in self.OPTIONS:
             raise NetlistError(f"unknown option {name!r:.80} (known: {', '.join(self.OPTIONS)})")
         if name == "method":

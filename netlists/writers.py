@@ -328,7 +328,8 @@ class SpiceWriter:
         return [line]
 
     def options(self) -> list[str]:
-        opts = {k: v for k, v in self.c.options.items() if k not in ("threads", "solver")}
+        opts = {k: v for k, v in self.c.options.items()
+                if k not in ("threads", "solver", "breakpoint_fraction")}
         if not opts:
             return []
         return [".options " + " ".join(f"{k}={v if isinstance(v, str) else fmt(v)}"
@@ -493,7 +494,7 @@ class XyceWriter(SpiceWriter):
         groups: dict[str, list[str]] = {}
         notes = []
         for k, v in self.c.options.items():
-            if k in ("threads", "solver"):
+            if k in ("threads", "solver", "breakpoint_fraction"):
                 continue
             if k == "vntol":
                 notes.append("* option vntol has no Xyce equivalent and is not written")
@@ -512,7 +513,8 @@ _BUILTIN_MODELS = {VoltageSource: "vsource", CurrentSource: "isource", VCVS: "vc
                    VCCS: "vccs", CCCS: "cccs", CCVS: "ccvs", MutualInductance: "mutual"}
 _VACASK_OPTIONS = {"temp": "temp", "tnom": "tnom", "reltol": "reltol", "abstol": "abstol",
                    "vntol": "vntol", "gmin": "gmin", "maxord": "tran_maxord",
-                   "method": "tran_method"}
+                   "method": "tran_method",
+                   "breakpoint_fraction": "tran_fbr"}
 
 
 _SPICE_OSDI = {"sp_diode": "spice/diode.osdi", "sp_bjt": "spice/bjt.osdi",
