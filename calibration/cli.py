@@ -12,10 +12,13 @@ from pathlib import Path
 
 from neurospice.errors import CalibrationError, DataError
 
-__all__ = ["add_parser", "run_fit", "load_options"]
+__all__ = ["add_parser", "run_fit", "load_options", "SUMMARY"]
+
+SUMMARY = "calibrate a compact model on measured data: report, cards, plots"
+"""The one-line help of ``neurospice fit`` (``neurospice --help`` lists it)."""
 
 
-def add_parser(subparsers, summary: str):
+def add_parser(subparsers, summary: str = SUMMARY):
     """Register ``fit`` on ``subparsers`` (from ``ArgumentParser.add_subparsers``), with
     ``summary`` as its one-line help."""
     from .recipes import RECIPES
@@ -39,9 +42,12 @@ def add_parser(subparsers, summary: str):
                    help="write into a folder that holds files (those of the same names are "
                         "replaced; a data file in it is never written over)")
     s.add_argument("--seed", type=int, default=0, help="seed of the global stage (default 0)")
-    s.add_argument("--global", dest="global_stage", choices=["de", "basinhopping", "none"],
-                   default="de", help="global stage before least squares: differential "
-                                      "evolution (default), basin hopping, or none")
+    s.add_argument("--global", dest="global_stage",
+                   choices=["auto", "de", "basinhopping", "none"], default="auto",
+                   help="global stage before least squares: auto (default: differential "
+                        "evolution only when the least-squares fit from the recipe's start "
+                        "does not reach the data's noise or leaves a parameter at a bound), "
+                        "de (always), basin hopping, or none")
     s.add_argument("--quiet", action="store_true", help="no progress line")
     s.add_argument("--ensemble", action="store_true",
                    help="fit every loaded curve together (loops, cycles, devices): per-curve "

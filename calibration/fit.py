@@ -15,8 +15,12 @@ follow an lmfit expression (``constraints``). :meth:`Fit.run` runs
    parameters within their search bounds (the table's bounds, narrowed to a decade either
    side of the start where the table allows more than that; set ``search`` to choose),
    seeded, so the result is reproducible, with an evaluation budget scaled to the number
-   of free parameters (:func:`de_budget`); or ``global_stage="multistart"``: the local stage
-   from the start and from every point in ``starts``; or none;
+   of free parameters (:func:`de_budget`); or ``global_stage="auto"``: the local stage from
+   the start first, and the global stage only when that fit is not already good (its
+   residual RMS above :data:`SETTLED_RATIO` times the data's white noise in some data set,
+   or a parameter at a bound; a line shape started from a good guess needs no global
+   search); or ``global_stage="multistart"``: the local stage from the start and from every
+   point in ``starts``; or none;
 2. a **local stage**: lmfit's Levenberg-Marquardt (``leastsq``) from the best point found, with
    the table's bounds;
 3. with ``noise="auto"`` and no ``sigma`` given, each data set's noise level is estimated from
@@ -59,12 +63,18 @@ import numpy as np
 from neurospice.errors import CalibrationError, DataError
 
 __all__ = ["Param", "Model", "Dataset", "Fit", "FitResult", "WEIGHTINGS", "white_noise",
-           "de_budget", "NOISE_FLOOR"]
+           "de_budget", "NOISE_FLOOR", "SETTLED_RATIO", "GLOBAL_STAGES"]
 
 WEIGHTINGS = ("absolute", "relative", "log")
 NOISE_FLOOR = 1e-9
 """The smallest per-data-set noise scale (relative to the data's largest magnitude) the
 engine weights by: below it a fit's residuals are convergence residue, not noise."""
+SETTLED_RATIO = 1.5
+"""``global_stage="auto"`` skips the global stage when the local fit from the start leaves a
+residual RMS within this factor of the white noise (:func:`white_noise`) of every data set
+(the estimate scatters by about 20 % on 60 points; a wrong basin leaves the signal's own
+structure in the residuals, many times the noise)."""
+GLOBAL_STAGES = ("auto", "de", "basinhopping", "multistart", None)
 _CI_SIGMAS = (1.0, 2.0)
 _CI_LABELS = {1.0: "68.27%", 2.0: "95.45%"}
 
@@ -405,12 +415,16 @@ class Fit:
     - ``bounds``: ``{name: (lower, upper)}`` narrowing the table; ``search``: the same for
       the global stage only;
     - ``weighting``, ``noise`` (``"auto"`` or None), ``floor`` (relative weighting);
-    - ``global_stage``: ``"de"`` (differential evolution), ``"basinhopping"``,
-      ``"multistart"``, None; ``starts``: extra starting points (dicts) for
+    - ``global_stage``: ``"de"`` (differential evolution), ``"auto"`` (differential
+      evolution only when the local fit from the start is not good: see the module's
+      docstring), ``"basinhopping"``, ``"multistart"``, None; ``starts``: extra starting points (dicts) for
       ``"multistart"``; ``seed``; ``global_options``: passed to scipy's
       ``differential_evolution`` or ``basinhopping``;
     - ``conf_int``: ``"stderr"`` (value +- k stderr), ``"profile"`` (lmfit conf_interval, with
-      the stderr fallback when it fails), ``"auto"`` (profile for up to 6 free parameters);
+      the stderr fallback when it fails), ``"auto"`` (profile for up to 6 free parameters,
+      unless chi-square is quadratic out to 2 standard errors along every parameter's
+      profile direction, checked at 2 n points: the profile would then give value +- k
+      standard errors);
     - ``progress``: False (quiet), True (a line on stderr) or ``callback(stage, nfev, best)``.
     """
 
@@ -431,8 +445,9 @@ class Fit:
             raise DataError("no data to fit")
         if weighting not in WEIGHTINGS:
             raise ValueError(f"weighting must be one of {WEIGHTINGS}, not {weighting!r}")
-        if global_stage not in ("de", "basinhopping", "multistart", None):
-            raise ValueError("global_stage must be 'de', 'basinhopping', 'multistart' or None")
+        if global_stage not in GLOBAL_STAGES:
+            raise ValueError("global_stage must be 'auto', 'de', 'basinhopping', 'multistart' "
+                             "or None")
         if conf_int not in ("stderr", "profile", "auto"):
             raise ValueError("conf_int must be 'stderr', 'profile' or 'auto'")
         self.constraints = dict(constraints or {})
@@ -623,7 +638,7 @@ class Fit:
         lo, hi = np.array(limits, dtype=float).T
         x0 = np.clip([params[n].value for n in names], lo, hi)
         with np.errstate(all="ignore"):
-            if self.global_stage == "de":
+            if self.global_stage in ("de", "auto"):
                 from scipy.optimize import differential_evolution
 
                 opts = {**de_budget(len(names)), "tol": 1e-4, "polish": False,
@@ -664,16 +679,29 @@ class Fit:
         params = self._parameters(self.start)
         stages = []
         try:
+            best = None
+            if self.global_stage == "auto":
+                progress.stage = "local"
+                first = self._local(params, scales, progress)
+                why_not = self._unsettled(first[1])
+                if why_not is None:
+                    best = first
+                    stages.append({"stage": "global skipped: the local fit from the start "
+                                   "reaches the data's white noise, every parameter inside "
+                                   "its bounds", "nfev": 0})
+                else:
+                    stages.append({"stage": f"local from the start: {why_not}",
+                                   "nfev": int(first[1].nfev),
+                                   "chisqr": float(first[1].chisqr)})
             progress.stage = "global"
-            if self.global_stage in ("de", "basinhopping"):
+            if best is None and self.global_stage in ("de", "auto", "basinhopping"):
                 params, info = self._global(params, scales, progress)
                 stages.append(info)
             progress.stage = "local"
             candidates = [params]
             if self.global_stage == "multistart":
                 candidates += [self._parameters({**self.start, **s}) for s in self.starts]
-            best = None
-            for cand in candidates:
+            for cand in candidates if best is None else ():
                 mini, res = self._local(cand, scales, progress)
                 if best is None or res.chisqr < best[1].chisqr:
                     best = (mini, res)
@@ -705,6 +733,34 @@ class Fit:
         if not np.isfinite(res.chisqr):
             raise CalibrationError(f"fit of {self.model.name} failed: chi-square not finite")
         return self._result(mini, res, scales, stages, time.monotonic() - t0)
+
+    def _unsettled(self, res) -> str | None:
+        """Why the local fit ``res`` from the start still needs the global stage (a free
+        parameter at a bound, a data set's residual RMS above SETTLED_RATIO times its white
+        noise, a failed fit), or None when it does not."""
+        if not res.success or not np.isfinite(res.chisqr):
+            return "it did not converge"
+        for n, p in res.params.items():
+            if not p.vary or p.expr is not None:
+                continue
+            span = p.max - p.min if math.isfinite(p.max - p.min) else abs(p.value)
+            tol = 1e-6 * max(span, abs(p.value), 1e-300)
+            if any(math.isfinite(b) and abs(p.value - b) <= tol for b in (p.min, p.max)):
+                return f"{n} at a bound"
+        shared, per = self._split(res.params.valuesdict())
+        for k, ds in enumerate(self.datasets):
+            if ds.penalty:
+                continue
+            noise = _white_noise_of(ds)
+            if not math.isfinite(noise):
+                return f"{ds.name or 'a data set'}: no white-noise estimate"
+            ymod = self.model.eval(ds.x, {**shared, **per[k], **ds.fixed}, **ds.meta)
+            rms = float(np.sqrt(np.mean((ymod - ds.y) ** 2)))
+            floor = NOISE_FLOOR * float(np.max(np.abs(ds.y)))
+            if not rms <= SETTLED_RATIO * max(noise, floor):
+                return (f"{ds.name or 'a data set'}: residual RMS {rms:.3g}, "
+                        f"{rms / max(noise, floor, 1e-300):.3g}x the white noise")
+        return None
 
     def _noise_scales(self, res) -> list[float]:
         parts = self._residual_parts(res.params.valuesdict())
@@ -807,7 +863,7 @@ class Fit:
                     f"autocorrelation {rho:.2f}): the model misses structure or the noise is "
                     "not white; the standard errors assume independent points and may be "
                     f"too small by about {_ar1_factor(rho):.1f}x")
-        ci, method = self._confidence(mini, res, free, stderr, warnings)
+        ci, method = self._confidence(mini, res, free, stderr, warnings, scales)
         values = {n: float(v) for n, v in shared.items()}
         return FitResult(
             model=self.model, datasets=self.datasets, values=values, per_dataset=per,
@@ -854,7 +910,38 @@ class Fit:
                                    "combination of them, not each one")
         return out
 
-    def _confidence(self, mini, res, free, stderr, warnings):
+    def _quadratic(self, res, scales) -> bool:
+        """Whether chi-square is quadratic out to 2 standard errors along every free
+        parameter's profile direction (the covariance's column: the other parameters
+        following it as the linearised fit says): there it rises by 4 reduced chi-squares,
+        and the profile intervals would be value +- k standard errors. Checked within 10 %,
+        at 2 n points, each inside the bounds."""
+        names = list(res.var_names)
+        cov = res.covar
+        if cov is None or cov.shape != (len(names), len(names)) or not res.redchi > 0:
+            return False
+        progress = _Progress(False, "")
+        centre = np.array([res.params[n].value for n in names])
+        work = res.params.copy()
+        for i in range(len(names)):
+            if not cov[i, i] > 0:
+                return False
+            step = 2.0 * cov[:, i] / math.sqrt(cov[i, i])
+            for sign in (1.0, -1.0):
+                point = centre + sign * step
+                for n, v in zip(names, point):
+                    if not work[n].min <= v <= work[n].max:
+                        return False
+                    work[n].value = float(v)
+                work.update_constraints()
+                with np.errstate(all="ignore"):
+                    r = self._residual_values(work.valuesdict(), scales, progress)
+                rise = (float(r @ r) - res.chisqr) / (4.0 * res.redchi)
+                if not 0.9 <= rise <= 1.1:
+                    return False
+        return True
+
+    def _confidence(self, mini, res, free, stderr, warnings, scales):
         def from_stderr():
             out = {}
             for n in free:
@@ -866,6 +953,8 @@ class Fit:
         use_profile = self.conf_int == "profile" or (self.conf_int == "auto" and len(free) <= 6)
         if not use_profile or res.covar is None:
             return from_stderr(), "stderr"
+        if self.conf_int == "auto" and self._quadratic(res, scales):
+            return from_stderr(), "stderr (chi-square checked quadratic to 2 standard errors)"
         import lmfit
 
         import warnings as _w

@@ -10,6 +10,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from neurospice.calibration.cli import SUMMARY as FIT_SUMMARY
+from neurospice.circuits.rfnet.cli import SUMMARY as RFNET_SUMMARY
 from neurospice.errors import ArgumentError, NeurospiceError
 
 # Nothing heavier than argparse is imported here: each command's options are built, and its
@@ -340,8 +342,8 @@ COMMANDS = {
               _add_sweep),
     "models": ("list the devices; show a parameter table; export a ready-to-include file; "
                "render the committed files", _add_models),
-    "fit": ("calibrate a compact model on measured data: report, cards, plots", _add_fit),
-    "rfnet": ("RF-coupled MTJ networks: train, evaluate, export", _add_rfnet),
+    "fit": (FIT_SUMMARY, _add_fit),
+    "rfnet": (RFNET_SUMMARY, _add_rfnet),
     "demo": ("run the showcase; figures and a summary go to --out", _add_demo),
 }
 """The commands, in the order ``--help`` lists them: name -> (one-line help, the function

@@ -39,7 +39,7 @@ def mtj_model() -> Model:
 
 def fit_mtj_rv(sweeps, *, states: Sequence[float] | None = None,
                free: Sequence[str] = ("rp", "tmr0", "vh"), fixed: Mapping | None = None,
-               weighting: str = "relative", global_stage: str | None = "de", seed: int = 0,
+               weighting: str = "relative", global_stage: str | None = "auto", seed: int = 0,
                conf_int: str = "stderr", verify: bool = False,
                simulators: Sequence[str] = ("ngspice", "vacask"),
                progress=False) -> Calibration:

@@ -97,7 +97,7 @@ def spin_diode_spectrum_model() -> Model:
 def fit_spin_diode_spectrum(spectra, *, power_w: float | None = None,
                             free: Sequence[str] = ("f_res", "alpha", "k_sd", "k_sym",
                                                    "v_offset"),
-                            global_stage: str | None = "de", seed: int = 0,
+                            global_stage: str | None = "auto", seed: int = 0,
                             conf_int: str = "stderr", progress=False, verify: bool = False,
                             simulators: Sequence[str] = ("ngspice", "vacask")) -> Calibration:
     """Fit the spin-diode envelope to rectified-voltage spectra swept in frequency (one or

@@ -17,6 +17,9 @@ import sys
 from pathlib import Path
 
 
+SUMMARY = "RF-coupled MTJ networks: train, evaluate, export"
+"""The one-line help of ``neurospice rfnet`` (``neurospice --help`` lists it)."""
+
 LEVELS = ("envelope", "netlist", "rf")
 """The levels of ``rfnet eval`` and ``rfnet export``: the numpy envelope model, its netlist
 (an operating point), the RF transient netlist."""
@@ -30,7 +33,7 @@ def load_data(spec: str, seed: int = 0):
     return load_spectra(spec)
 
 
-def add_parser(subparsers, summary: str) -> None:
+def add_parser(subparsers, summary: str = SUMMARY) -> None:
     """Register ``rfnet`` (one-line help ``summary``) and its sub-commands on an argparse
     ``subparsers`` object; each sub-parser sets ``func`` (called with the parsed args; returns
     the exit status)."""
