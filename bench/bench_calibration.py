@@ -121,7 +121,62 @@ def bench_ensemble() -> None:
     T.ratio("ensemble fit / one numpy evaluation", fit, ev)
 
 
+def bench_cli_line_fit() -> None:
+    """One 61-point, 5-parameter resonance line (a spin-diode spectrum: Lorentzian,
+    anti-Lorentzian and offset, 1e-4 V noise) through ``neurospice fit`` as a user runs it
+    (a fresh process: start-up, imports, loading, fit, report and plots; --no-verify), and
+    through the API in this process, each as a time and as a ratio to one numpy evaluation
+    of the line (issue 13: under 2 s through the CLI)."""
+    import os
+    import subprocess
+    import tempfile
+    from pathlib import Path
+
+    from neurospice.calibration.recipes import get_recipe
+    from neurospice.calibration.recipes.spin_diode import spin_diode_spectrum_model
+    from neurospice.compact_models.spin_diode import envelope
+
+    card = {**get_device("spin_diode").defaults(), "f_res": 5e9, "alpha": 0.02,
+            "k_sd": 8800.0, "k_sym": 3000.0}
+    f = np.linspace(4.4e9, 5.6e9, 61)
+    v = envelope(f, 1e-6, card) + 3e-5 + np.random.default_rng(0).normal(0, 1e-4, f.size)
+    script = Path(sys.executable).with_name("neurospice")
+    cli = [str(script)] if script.is_file() else [sys.executable, "-m", "neurospice"]
+    env = {k: x for k, x in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    T.header("calibration: one 61-point, 5-parameter line (spin-diode spectrum) through "
+             "`neurospice fit` and through the API")
+    with tempfile.TemporaryDirectory() as d:
+        data = Path(d) / "line.csv"
+        data.write_text("freq_hz,vdc_v,power_w\n" + "".join(
+            f"{a:.9e},{b:.9e},1e-6\n" for a, b in zip(f, v)))
+        argv = [*cli, "fit", "spin_diode", str(data), "--recipe", "spin-diode-spectrum",
+                "--no-verify", "--quiet", "--force", "--out", str(Path(d) / "out")]
+
+        def run_cli():
+            subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
+
+        recipe = get_recipe("spin-diode-spectrum")
+        loaded = recipe.load(data)
+        model = spin_diode_spectrum_model()
+        values = {**model.defaults(), **card, "v_offset": 3e-5}
+        out = {}
+        ev = T.measure(lambda: model.eval(f, values, power_w=1e-6), repeats=200, warmup=5)
+        api = T.measure(lambda: out.update(cal=recipe.run(loaded, conf_int="auto")),
+                        repeats=5, warmup=1)
+        cli_t = T.measure(run_cli, repeats=3, warmup=1)    # warm-up: byte-code caches
+    fit = out["cal"].fits["V(f)"]
+    T.note("stages: " + "; ".join(f"{s['stage'].split(':')[0]} ({s['nfev']} evaluations)"
+                                  for s in fit.stages) + f"; intervals: {fit.ci_method}")
+    T.row("one numpy evaluation of the line", ev)
+    T.row("API fit (recipe.run, in this process)", api)
+    T.row("CLI fit (fresh process, report and plots)", cli_t)
+    T.row("CLI fit - API fit (start-up, imports, files)", cli_t.median - api.median, "s")
+    T.ratio("CLI line fit / one numpy evaluation", cli_t, ev)
+    T.ratio("API line fit / one numpy evaluation", api, ev)
+
+
 def main() -> None:
+    bench_cli_line_fit()
     bench_ensemble()
     full_ngspice = "--quick" not in sys.argv
     sim = get_simulator("ngspice-shared")

@@ -79,6 +79,26 @@ _CI_SIGMAS = (1.0, 2.0)
 _CI_LABELS = {1.0: "68.27%", 2.0: "95.45%"}
 
 
+def _lmfit():
+    """lmfit, imported on first use. Where pandas is not loaded yet it is kept out of lmfit's
+    import (lmfit reads pandas only to serialise DataFrames to JSON, which this engine never
+    asks of it, and pandas is about a sixth of lmfit's import time: start-up of a fit from
+    the command line); pandas imports normally afterwards."""
+    import sys
+
+    if "lmfit" in sys.modules or "pandas" in sys.modules:
+        import lmfit
+
+        return lmfit
+    sys.modules["pandas"] = None          # `from pandas import ...` raises ImportError
+    try:
+        import lmfit
+    finally:
+        if sys.modules.get("pandas", 0) is None:
+            del sys.modules["pandas"]
+    return lmfit
+
+
 def white_noise(x, y) -> float:
     """Standard deviation of the white noise on ``y(x)`` estimated from the data alone, with
     no model: each inner point's deviation from the straight line through its two
@@ -518,7 +538,7 @@ class Fit:
         return a, b
 
     def _parameters(self, start: Mapping[str, float]):
-        import lmfit
+        lmfit = _lmfit()
 
         params = lmfit.Parameters()
         n = len(self.datasets)
@@ -663,7 +683,7 @@ class Fit:
                                         for n, (a, b) in zip(names, limits)}}
 
     def _local(self, params, scales, progress):
-        import lmfit
+        lmfit = _lmfit()
 
         mini = lmfit.Minimizer(self._residual, params, fcn_args=(scales, progress),
                                scale_covar=True, nan_policy="raise")
@@ -955,7 +975,7 @@ class Fit:
             return from_stderr(), "stderr"
         if self.conf_int == "auto" and self._quadratic(res, scales):
             return from_stderr(), "stderr (chi-square checked quadratic to 2 standard errors)"
-        import lmfit
+        lmfit = _lmfit()
 
         import warnings as _w
 

@@ -322,3 +322,31 @@ def test_a_small_value_far_from_its_bound_in_errors_is_not_at_the_bound():
     stuck = Fit(decay, Dataset(t, np.exp(-t / 2e-9)), bounds={"tau": (3e-9, 1.0)},
                 values={"tau": 5e-9}, global_stage=None).run()
     assert any("tau sits at its lower bound" in w for w in stuck.warnings)
+
+
+def _lorentz(x, p):
+    return p["a"] / (1 + ((x - p["x0"]) / p["w"]) ** 2) + p["c"]
+
+
+LORENTZ = Model("lorentz", _lorentz, [Param("a", 1.0, 0.0, 10.0), Param("x0", 0.0, -10.0, 10.0),
+                                      Param("w", 0.5, 0.01, 5.0), Param("c", 0.0, -1.0, 1.0)])
+
+
+def test_auto_global_stage_is_skipped_from_a_good_start_and_run_from_a_bad_one():
+    """global_stage='auto': from a start near the line, least squares alone reaches the noise
+    (no global stage, tens of evaluations); from a start on the wrong side of the axis it is
+    stuck in a flat region, so differential evolution runs and finds the line. Both recover
+    the truth within 2 standard errors."""
+    rng = np.random.default_rng(4)
+    x = np.linspace(-10.0, 10.0, 61)
+    truth = {"a": 2.0, "x0": 3.0, "w": 0.8, "c": 0.1}
+    ds = Dataset(x, _lorentz(x, truth) + rng.normal(0, 0.02, x.size))
+    good = Fit(LORENTZ, ds, values={"a": 1.5, "x0": 2.7, "w": 1.0}, global_stage="auto").run()
+    assert good.stages[0]["stage"].startswith("global skipped") and good.nfev < 100
+    bad = Fit(LORENTZ, ds, values={"a": 1.0, "x0": -8.0, "w": 0.05},
+              global_stage="auto").run()
+    assert bad.stages[0]["stage"].startswith("local from the start: ")
+    assert bad.stages[1]["stage"] == "global (differential evolution)"
+    for r in (good, bad):
+        for name, value in truth.items():
+            assert abs(r.values[name] - value) < 2 * r.stderr[name], (name, r.stages)
