@@ -236,7 +236,7 @@ def _fit_and_write_here(args, recipe) -> int:
     print(f"wrote {len(paths)} files to {args.out} (report: {paths[-1]})")
     failed = [v for v in cal.verification if v.passed is False]
     if failed:
-        raise CalibrationError("the fitted card does not reproduce the numpy curve in "
+        raise CalibrationError("the fitted card does not reproduce the fit in "
                                + ", ".join(sorted({v.simulator for v in failed}))
                                + " (see the report)")
     return 0

@@ -4,7 +4,8 @@
   antiparallel states; ``rp`` from the P state, ``tmr0`` and ``vh`` from the AP state's R(V)
   (TMR(V) = tmr0 / (1 + V^2/vh^2)). Each sweep's state is taken from its low-bias resistance
   (the higher is AP) unless given. Relative residuals (current is proportional to bias).
-  ``verify`` re-simulates the card in ngspice (behavioral subcircuit) and VACASK (OSDI).
+  ``verify`` re-simulates the card in ngspice and VACASK (Verilog-A through OSDI) against the
+  measured data: it passes when the card is as close to the data as the fit was.
 """
 
 from __future__ import annotations
@@ -85,44 +86,71 @@ def fit_mtj_rv(sweeps, *, states: Sequence[float] | None = None,
     cal.notes.append("m0 on the card is the default state; each sweep was fitted at its own "
                      "state (" + ", ".join(d.name for d in datasets) + ")")
     if verify:
-        cal.verification = verify_mtj(res, simulators=simulators)
+        cal.verification = verify_mtj(res, card=card, simulators=simulators)
     return cal
 
 
-def verify_mtj(result: FitResult, *, simulators: Sequence[str] = ("ngspice", "vacask"),
-               points: int = 101) -> list[Verification]:
-    """Re-simulate the fitted MTJ card (:func:`verify_card`): a DC sweep over each data
-    set's voltage range in ngspice and VACASK (the Verilog-A card through OSDI, fitted
-    values and the data set's state as instance parameters), compared with the numpy curve
-    on the same grid. (The behavioral subcircuit is not used: in an ngspice DC sweep it lets
-    the AP state switch above the critical current instead of holding it.)"""
+def verify_mtj(result: FitResult, *, card: Mapping[str, float] | None = None,
+               simulators: Sequence[str] = ("ngspice", "vacask"), points: int = 1001,
+               margin: float = 0.05, resolution: float = 1e-4) -> list[Verification]:
+    """Re-simulate an MTJ card against the measured data (:func:`verify_card`): for each
+    data set of ``result`` a DC sweep over its voltage range in ngspice and VACASK (the
+    Verilog-A card through OSDI, the data set's state m0 as an instance parameter; the
+    behavioral subcircuit is not used: in an ngspice DC sweep it lets the AP state switch
+    above the critical current instead of holding it), read at the data's voltages
+    (``points`` on the sweep) and compared with the measured currents. A row passes when the
+    simulated card is as close to the data as the fit's numpy curve was: RMS residual at most
+    (1 + ``margin``) times the fit's, plus ``resolution`` of the data range (the simulators'
+    and the interpolation's own differences). ``card``: the card checked (default the fit's
+    values; a card that does not hold the fit fails). Each row's note gives R^2 of the
+    simulated card and of the fit on the data."""
     dev = get_device("mtj")
-    out = []
+    card = dict(card) if card is not None else dict(result.values)
+    params = {n: v for n, v in card.items() if n in dev.parameter}
+    fitted = []
     for k, ds in enumerate(result.datasets):
-        params = {n: v for n, v in result.values_for(k).items() if n in dev.parameter}
+        y = np.asarray(ds.y, float)
+        ss_tot = float(np.sum((y - y.mean()) ** 2))
+        span = float(np.ptp(y)) or float(np.max(np.abs(y)))
+        fit_rms = float(np.sqrt(np.mean((result.curve(k) - y) ** 2)))
+        fitted.append((ss_tot, span, fit_rms))
 
-        def circuit_of(device, card, ds=ds):
-            from neurospice.netlists import Circuit
+    def circuit_of(device, card):
+        from neurospice.netlists import Circuit
 
+        checks = []
+        for ds, (ss_tot, span, fit_rms) in zip(result.datasets, fitted):
             v = np.asarray(ds.x, float)
             lo, hi = float(v.min()), float(v.max())
             step = (hi - lo) / (points - 1)
-            grid = lo + step * np.arange(points)
+            state = {**card, **{n: x for n, x in ds.fixed.items() if n in dev.parameter}}
             c = Circuit(f"verify {ds.name}")
             c.vsource("in", "a", 0, 0.0)
-            device.add_to(c, "1", ["a", 0, 0], params=card, rendering="osdi")
+            device.add_to(c, "1", ["a", 0, 0], params=state, rendering="osdi")
             c.dc("vin", lo, hi + step / 2, step)
-            span = float(np.ptp(ds.y)) or float(np.max(np.abs(ds.y)))
 
-            def simulated(res):
+            def simulated(res, v=v):
                 dc = res.dc
-                return np.interp(grid, dc.axis, -np.asarray(dc["i(vin)"]))
+                return np.interp(v, dc.axis, -np.asarray(dc["i(vin)"]))
 
-            return [CardCheck(ds.name, c, device.numpy.dc_current({"p": grid}, card)["p,n"],
-                              simulated, span, f"{points}-point DC sweep")]
+            r2_fit = 1 - len(v) * fit_rms ** 2 / ss_tot if ss_tot > 0 else math.nan
+            limit = (1 + margin) * fit_rms / span + resolution
+            checks.append(CardCheck(
+                ds.name, c, np.asarray(ds.y, float), simulated, span,
+                f"{points}-point DC sweep against the measured data; passes at RMS under "
+                f"{limit:.3g} of the range ((1 + {margin:g}) x the fit's {fit_rms / span:.3g}"
+                f" + {resolution:g}); R^2 of the fit {r2_fit:.6f}", limit=limit))
+        return checks
 
-        out += verify_card(dev, params, circuit_of, simulators)
-    return out
+    rows = verify_card(dev, params, circuit_of, simulators)
+    n_of = {ds.name: (len(ds.y), ss_tot, span)
+            for ds, (ss_tot, span, _) in zip(result.datasets, fitted)}
+    for row in rows:
+        if row.rms_rel is not None:
+            n, ss_tot, span = n_of[row.dataset]
+            r2 = 1 - n * (row.rms_rel * span) ** 2 / ss_tot if ss_tot > 0 else math.nan
+            row.note = f"R^2 of the card {r2:.6f}; " + row.note
+    return rows
 
 
 def load_sweeps(path, **options) -> list:
@@ -175,6 +203,7 @@ MTJ_RV = Recipe(
     run=fit_mtj_rv, load=load_sweeps, free=("rp", "tmr0", "vh"), model=mtj_model,
     options=(NO_VERIFY,), cli_kwargs=_cli_kwargs, default=True,
     plots=plot_rv_loop,
-    verify=lambda cal, simulators: verify_mtj(cal.fits["R(V)"], simulators=simulators))
+    verify=lambda cal, simulators: verify_mtj(cal.fits["R(V)"], card=cal.params,
+                                              simulators=simulators))
 
 REGISTERED = (MTJ_RV,)
