@@ -64,19 +64,21 @@ def test_vdsp_updates_and_rram_close_to_ideal(digits):
     assert rram.pulses >= rram.updates > 0
 
 
-def test_bnn_learns_and_d2d_hurts(digits):
-    task = digits.subset(600)
-    ideal = bnn.train_weak_reset(task, 0, (), epochs=3)
-    d2d = bnn.train_weak_reset(task, 0, ("d2d",), epochs=3)
-    assert ideal.accuracy > 0.7
-    assert d2d.accuracy < ideal.accuracy
+def test_bnn_learns_and_d2d_among_the_two_most_damaging(digits):
+    ideal, alone, ranking = bnn.rank_imperfections(digits.subset(600), 0, epochs=3)
+    assert ideal > 0.6
+    assert sorted(ranking) == sorted(synapses.IMPERFECTIONS)
+    assert [alone[k] for k in ranking] == sorted(alone.values())
+    assert ranking.index("d2d") < 2 and alone["d2d"] < ideal - 0.1
 
 
 def test_metaplasticity_reduces_forgetting(digits):
     t2 = data.permuted(digits, 1)
     plain = metaplastic.sequential(digits, t2, 0, m=0.0, epochs=8)
     meta = metaplastic.sequential(digits, t2, 0, epochs=8)
-    assert meta.task1_after > plain.task1_after + 0.1
+    assert plain.task1_before > 0.8 and meta.task1_before > 0.8
+    assert meta.task1_after > plain.task1_after + 0.2          # the issue's 20 points
+    assert meta.task2 > 0.7
 
 
 def test_binary_ep_close_to_full_precision(digits):
@@ -91,6 +93,19 @@ def test_dw_in_situ_accuracy_and_energy(digits):
     assert r.accuracy > 0.75
     assert r.pulses > 0 and r.programming_J == pytest.approx(r.pulses * r.array.step_energy)
     assert r.read_per_inference_J > 0
+
+
+def test_dw_ex_situ_three_states_close_to_in_situ(digits):
+    """Ex-situ training runs the in-situ algorithm on the device model and transfers the
+    levels: a 3-state array keeps the in-situ accuracy (rounding a floating-point network by
+    its largest weight put most weights on the middle level: about 0.4)."""
+    fp = dw_quantised.float_baseline(digits, 0)
+    ins = dw_quantised.train(digits, 3, 0, mode="in-situ")
+    ex = dw_quantised.train(digits, 3, 0, mode="ex-situ")
+    assert fp > 0.9
+    assert ex.accuracy > 0.8 and ex.accuracy > ins.accuracy - 0.05
+    assert ex.pulses == ex.array.level.sum()          # the transfer's pulses only
+    assert np.mean(ex.array.level == 1) < 0.7
 
 
 def test_data_errors(tmp_path):
