@@ -21,6 +21,7 @@ os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import argparse  # noqa: E402
 import json  # noqa: E402
+import sys  # noqa: E402
 from pathlib import Path  # noqa: E402
 
 import numpy as np  # noqa: E402
@@ -33,9 +34,71 @@ from neurospice.learning import spice_check  # noqa: E402
 #: full run uses the library defaults, and 5 epochs for the weak-RESET BNN).
 QUICK = {"n_train": 300, "n_test": 200, "vdsp": {"n_out": 20},
          "bnn": {"epochs": 3, "hidden": 32}, "metaplastic": {"epochs": 5, "hidden": 32},
-         "binary_ep": {"epochs": 5, "hidden": 32}, "dw": {"epochs": 5}}
+         "binary_ep": {"epochs": 5, "hidden": 32}, "dw": {}}
 FULL = {"n_train": None, "n_test": None, "vdsp": {}, "bnn": {"epochs": 5},
         "metaplastic": {}, "binary_ep": {}, "dw": {}}
+
+
+def summary(res: dict) -> dict:
+    """Mean and standard deviation over the seeds of every acceptance quantity, and the
+    acceptance checks of issue #19 on the means (the D2D check on every seed)."""
+    runs = list(res.values())
+
+    def ms(get):
+        v = np.array([get(r) for r in runs], dtype=float)
+        return [float(v.mean()), float(v.std())]
+
+    s = {"seeds": len(runs),
+         "vdsp_ideal": ms(lambda r: r["vdsp"]["ideal"]["accuracy"]),
+         "vdsp_rram": ms(lambda r: r["vdsp"]["rram"]["accuracy"]),
+         "vdsp_stdp": ms(lambda r: r["vdsp"]["stdp"]["accuracy"]),
+         "vdsp_update_ratio": ms(lambda r: r["vdsp"]["update_ratio"]),
+         "bnn_ideal": ms(lambda r: r["bnn"]["ideal"]),
+         "bnn_alone": {k: ms(lambda r, k=k: r["bnn"]["alone"][k])
+                       for k in runs[0]["bnn"]["alone"]},
+         "bnn_d2d_rank": [r["bnn"]["ranking"].index("d2d") + 1 for r in runs],
+         "meta_task1_before": ms(lambda r: r["metaplastic"]["50.0"]["task1_before"]),
+         "meta_task1_after_m0": ms(lambda r: r["metaplastic"]["0.0"]["task1_after"]),
+         "meta_task1_after_m50": ms(lambda r: r["metaplastic"]["50.0"]["task1_after"]),
+         "meta_task2_m0": ms(lambda r: r["metaplastic"]["0.0"]["task2"]),
+         "meta_task2_m50": ms(lambda r: r["metaplastic"]["50.0"]["task2"]),
+         "ep_full": ms(lambda r: r["binary_ep"]["full"]),
+         "ep_binary": ms(lambda r: r["binary_ep"]["binary"]),
+         "dw_float": ms(lambda r: r["dw"]["float"]),
+         "dw": {k: {"accuracy": ms(lambda r, k=k: r["dw"][k]["accuracy"]),
+                    "pJ_per_inference": ms(lambda r, k=k: r["dw"][k]["read_pJ_per_inference"]
+                                           + r["dw"][k]["programming_pJ_per_inference"])}
+                for k in runs[0]["dw"] if k != "float"}}
+    s["bnn_ranking"] = sorted(s["bnn_alone"], key=lambda k: s["bnn_alone"][k][0])
+    s["acceptance"] = {
+        "vdsp_rram_within_5_points": s["vdsp_rram"][0] >= s["vdsp_ideal"][0] - 0.05,
+        "vdsp_updates_at_most_0.6_stdp": s["vdsp_update_ratio"][0] <= 0.6,
+        "bnn_d2d_among_two_most_damaging": max(s["bnn_d2d_rank"]) <= 2,
+        "meta_task1_20_points_higher":
+            s["meta_task1_after_m50"][0] >= s["meta_task1_after_m0"][0] + 0.20,
+        "ep_binary_within_2_points": s["ep_binary"][0] >= s["ep_full"][0] - 0.02}
+    return s
+
+
+def report(s: dict) -> list[str]:
+    """The summary as printed lines (accuracies in %, mean +- std over the seeds)."""
+    pc = lambda v: f"{100 * v[0]:.1f} +- {100 * v[1]:.1f} %"  # noqa: E731
+    lines = [f"summary over {s['seeds']} seed(s), mean +- std:",
+             f"  VDSP 100 outputs: ideal {pc(s['vdsp_ideal'])}, RRAM {pc(s['vdsp_rram'])}, "
+             f"STDP {pc(s['vdsp_stdp'])}; updates VDSP/STDP {s['vdsp_update_ratio'][0]:.2f} "
+             f"+- {s['vdsp_update_ratio'][1]:.2f}",
+             f"  weak-RESET BNN: ideal {pc(s['bnn_ideal'])}; "
+             + ", ".join(f"{k} {pc(v)}" for k, v in s["bnn_alone"].items())
+             + f"; ranking {s['bnn_ranking']} (D2D rank per seed {s['bnn_d2d_rank']})",
+             f"  metaplastic: task 1 {pc(s['meta_task1_before'])} before; after task 2 m=0 "
+             f"{pc(s['meta_task1_after_m0'])}, m=50 {pc(s['meta_task1_after_m50'])}; task 2 "
+             f"m=0 {pc(s['meta_task2_m0'])}, m=50 {pc(s['meta_task2_m50'])}",
+             f"  EP: full precision {pc(s['ep_full'])}, binary weights {pc(s['ep_binary'])}",
+             f"  DW: float weights {pc(s['dw_float'])}"]
+    lines += [f"  DW {k}: {pc(d['accuracy'])}, {d['pJ_per_inference'][0]:.1f} +- "
+              f"{d['pJ_per_inference'][1]:.1f} pJ per inference" for k, d in s["dw"].items()]
+    lines += [f"  acceptance {k}: {'yes' if ok else 'NO'}" for k, ok in s["acceptance"].items()]
+    return lines
 
 
 def main(argv=None):
@@ -46,6 +109,7 @@ def main(argv=None):
                     help="smoke run on a reduced configuration (not the acceptance numbers)")
     ap.add_argument("--overwrite", action="store_true")
     args = ap.parse_args(argv)
+    sys.stdout.reconfigure(line_buffering=True)     # progress per seed, also into a log
     c = QUICK if args.quick else FULL
     res = {}
     for seed in args.seeds:
@@ -67,7 +131,7 @@ def main(argv=None):
         r["binary_ep"] = {
             k: binary_ep.train(task, binary_ep.EPConfig(binary=b, **c["binary_ep"]), seed).accuracy
             for k, b in (("full", False), ("binary", True))}
-        r["dw"] = {}
+        r["dw"] = {"float": dw_quantised.float_baseline(task, seed, **c["dw"])}
         for nst in (2, 3, 5):
             for mode in ("in-situ", "ex-situ"):
                 d = dw_quantised.train(task, nst, seed, mode=mode, **c["dw"])
@@ -75,7 +139,7 @@ def main(argv=None):
                     "accuracy": d.accuracy, "pulses": d.pulses,
                     "programming_pJ_per_inference": d.programming_per_inference_J * 1e12,
                     "read_pJ_per_inference": d.read_per_inference_J * 1e12}
-        res[seed] = r
+        res[str(seed)] = r
         v, b, m = r["vdsp"], r["bnn"], r["metaplastic"]
         print(f"seed {seed}: VDSP ideal {v['ideal']['accuracy']:.3f}, RRAM "
               f"{v['rram']['accuracy']:.3f}, STDP {v['stdp']['accuracy']:.3f}; updates "
@@ -86,12 +150,16 @@ def main(argv=None):
               f"{m['50.0']['task1_after']:.3f} (task 2 {m['50.0']['task2']:.3f})")
         print(f"  binary EP {r['binary_ep']['binary']:.3f} vs full precision "
               f"{r['binary_ep']['full']:.3f}")
-        for k, d in r["dw"].items():
+        print(f"  DW float weights {r['dw']['float']:.3f}")
+        for k, d in list(r["dw"].items())[1:]:
             print(f"  DW {k}: accuracy {d['accuracy']:.3f}, read {d['read_pJ_per_inference']:.2f}"
                   f" pJ + programming {d['programming_pJ_per_inference']:.2e} pJ per inference")
     a = spice_check.dw_slice(dw_quantised.train(
         data.load_digits(seed=0).subset(c["n_train"], c["n_test"]), 5, 0, epochs=1).array)
     print(f"SPICE slice (DW 8x4, {a.simulator}): max relative error {a.max_relative_error:.2e}")
+    res["summary"] = summary(res)
+    for line in report(res["summary"]):
+        print(line)
     out = Path(args.out)
     path = out / ("results_quick.json" if args.quick else "results.json")
     write_text_atomic(path, json.dumps(res, indent=1, default=float), overwrite=args.overwrite)

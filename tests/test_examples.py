@@ -101,7 +101,7 @@ def test_learning_systems_quick(tmp_path, sim):
     text = run_example("learning_systems", out, "--seeds", "0", "--quick")
     assert {p.name for p in out.iterdir()} == {"results_quick.json"}
     res = json.loads((out / "results_quick.json").read_text())
-    assert set(res) == {"0"}
+    assert set(res) == {"0", "summary"}
     r = res["0"]
     assert set(r) == {"vdsp", "bnn", "metaplastic", "binary_ep", "dw"}
     v = r["vdsp"]
@@ -118,11 +118,17 @@ def test_learning_systems_quick(tmp_path, sim):
     for m in ("0.0", "50.0"):
         assert r["metaplastic"][m]["task1_before"] > 0.3 and r["metaplastic"][m]["task2"] > 0.3
     assert r["binary_ep"]["full"] > 0.3 and 0.0 <= r["binary_ep"]["binary"] <= 1.0
-    assert set(r["dw"]) == {f"{n}-{m}" for n in (2, 3, 5) for m in ("in-situ", "ex-situ")}
-    for d in r["dw"].values():
+    assert set(r["dw"]) == {"float"} | {f"{n}-{m}" for n in (2, 3, 5)
+                                        for m in ("in-situ", "ex-situ")}
+    assert r["dw"]["float"] > 0.5
+    for d in (v for k, v in r["dw"].items() if k != "float"):
         assert 0.0 <= d["accuracy"] <= 1.0 and d["pulses"] > 0
         assert 0 < d["programming_pJ_per_inference"] < d["read_pJ_per_inference"] < 1e4
     assert r["dw"]["5-ex-situ"]["accuracy"] > 0.3
+    s = res["summary"]
+    assert s["seeds"] == 1 and s["vdsp_ideal"] == [v["ideal"]["accuracy"], 0.0]
+    assert set(s["acceptance"]) >= {"vdsp_rram_within_5_points", "ep_binary_within_2_points"}
+    assert "acceptance meta_task1_20_points_higher:" in text
     err = float(text.split("max relative error ")[1].split()[0])
     assert err < 1e-6
 
