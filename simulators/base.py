@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import sys
 import tempfile
 from abc import ABC, abstractmethod
@@ -27,7 +26,8 @@ from neurospice.netlists.reader import read_measures
 from .measure import attach_measurements
 from .names import normalize_noise
 from .openvaf import compile_va
-from .process import check_timeout, run_process, tail, trap_sigterm
+from .process import (check_timeout, release_run_folder, run_process, tail,
+                      take_run_folder, trap_sigterm)
 from .rawfile import RawFileError, RawPlot, read_raw
 from .result import KINDS, Result, Results
 from .trust import check_deck, check_line_breaks
@@ -207,10 +207,13 @@ class Simulator(ABC):
             keep: bool = False, trusted: bool = False, allow=()) -> Results:
         """Simulate a Circuit, a PySpice circuit or netlist text; return its Results.
 
-        Runs in a fresh temporary directory, removed afterwards unless ``keep`` is true or
-        ``workdir`` is given (a back end whose runs write no files, :attr:`needs_folder`
-        false, makes none unless ``keep``), also when the run is interrupted (while it runs in the main
-        thread, SIGTERM raises SystemExit, so the simulator is killed and the folder removed).
+        Runs in an empty temporary folder of its own (a new one, or one an earlier run of this
+        process released: :func:`~neurospice.simulators.process.take_run_folder`), emptied
+        afterwards unless ``keep`` is true or ``workdir`` is given, also when the run is
+        interrupted (while it runs in the main thread, SIGTERM raises SystemExit, so the
+        simulator is killed and the folder emptied; the process removes its folders when it
+        exits). A back end whose runs write no files (:attr:`needs_folder` false) uses no
+        folder unless ``keep``.
         Resources: ``timeout`` (seconds or None; else ArgumentError) bounds every phase, from
         loading the deck through its control commands to the analyses; decks over
         :attr:`max_deck_bytes` / :attr:`max_deck_lines` are refused (NetlistError).
@@ -227,11 +230,14 @@ class Simulator(ABC):
         measures = self.measures_of(circuit_or_text)
         restore_sigterm = trap_sigterm()
         own_dir = workdir is None
-        if own_dir and not keep and not self.needs_folder:
-            wd = None       # an in-process run writes nothing: no folder to make and remove
+        if not own_dir:
+            wd = Path(workdir)
+        elif keep:
+            wd = Path(tempfile.mkdtemp(prefix=f"neurospice-{self.name}-"))
+        elif self.needs_folder:     # an earlier run's folder, emptied, or a new one
+            wd = take_run_folder(f"neurospice-{self.name}-")
         else:
-            wd = Path(tempfile.mkdtemp(prefix=f"neurospice-{self.name}-")) if own_dir \
-                else Path(workdir)
+            wd = None       # an in-process run writes nothing: no folder to make and remove
         try:
             if wd is not None:
                 wd.mkdir(parents=True, exist_ok=True)
@@ -248,7 +254,7 @@ class Simulator(ABC):
             return results
         finally:
             if own_dir and not keep and wd is not None:
-                shutil.rmtree(wd, ignore_errors=True)
+                release_run_folder(wd, f"neurospice-{self.name}-")
             restore_sigterm()
 
     def measures_of(self, circuit_or_text) -> list:

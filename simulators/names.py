@@ -1,7 +1,8 @@
 """Mapping each simulator's vector names and plot names onto neurospice's common ones.
 
 Common names: ``v(node)`` and ``i(element)``, lowercase, hierarchy separated by ``.``; axes
-``time``, ``frequency``, ``sweep``.
+``time``, ``frequency``, ``sweep``. The renaming functions are pure and memoised (a run of a
+large circuit renames tens of thousands of vectors, mostly the same names as the last run).
 
 - ngspice writes ``v(out)``, ``i(v1)`` in raw files and ``out``, ``v1#branch`` in memory;
   elements inside subcircuits are ``v.x1.v2`` (type letter first), nodes ``x1.mid``.
@@ -13,6 +14,7 @@ Common names: ``v(node)`` and ``i(element)``, lowercase, hierarchy separated by 
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 import numpy as np
 
@@ -51,6 +53,7 @@ def _ngspice_element(name: str) -> str:
     return name
 
 
+@lru_cache(maxsize=1 << 16)
 def ngspice_name(raw: str, vtype: str = "") -> str:
     """ngspice vector name (raw-file or in-memory) -> common name."""
     n = raw.strip().lower()
@@ -78,6 +81,7 @@ def _ngspice_node(name: str) -> str:
     return f"{_ngspice_element(inst)}.{node}" if hash_ else name
 
 
+@lru_cache(maxsize=1 << 16)
 def vacask_name(raw: str, vtype: str = "") -> str:
     """VACASK vector name -> common name."""
     n = raw.strip().lower()
@@ -96,6 +100,7 @@ def vacask_name(raw: str, vtype: str = "") -> str:
     return f"v({n.replace(':', '.')})"
 
 
+@lru_cache(maxsize=1 << 16)
 def xyce_name(raw: str, vtype: str = "") -> str:
     """Xyce vector name -> common name."""
     n = raw.strip().lower().replace(":", ".")

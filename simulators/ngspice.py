@@ -46,9 +46,11 @@ class NgspiceSimulator(BatchSimulator):
     def command(self, deck_file: str, raw_file: str) -> list[str]:
         return [str(self.executable), "-b", "-r", raw_file, deck_file]
 
-    def environment(self) -> dict:
+    def environment(self) -> dict | None:
+        if "SPICE_ASCIIRAWFILE" not in os.environ:
+            return None                      # this process's own: nothing to copy
         env = dict(os.environ)
-        env.pop("SPICE_ASCIIRAWFILE", None)   # the raw file is read as binary
+        env.pop("SPICE_ASCIIRAWFILE")        # the raw file is read as binary
         return env
 
     def log_error(self, log: str, netlist: str) -> SimulationFailed | None:
@@ -65,13 +67,18 @@ def ngspice_version(text: str) -> str:
 
 
 _CONTROL_ANALYSIS = re.compile(r"^\s*(tran|ac|dc|op|noise)\b", re.IGNORECASE)
+_CONTROL_START = re.compile(r"^\s*\.control", re.IGNORECASE | re.MULTILINE)
 
 
 def in_card_order(results: list[Result], netlist: str) -> list[Result]:
     """ngspice runs a deck's dot analyses last card first; put their results back in card
     order, so that the second .tran of a deck is the second tran result. A deck whose
-    .control block runs analyses itself keeps the order they ran in."""
-    if any(inside and _CONTROL_ANALYSIS.match(line) for inside, line in spice_lines(netlist)):
+    .control block runs analyses itself keeps the order they ran in. (A deck without
+    ``.control`` is told by one regular-expression search, not a walk over its lines.)"""
+    if len(results) < 2:
+        return results
+    if _CONTROL_START.search(netlist) and any(
+            inside and _CONTROL_ANALYSIS.match(line) for inside, line in spice_lines(netlist)):
         return results
     return results[::-1]
 

@@ -8,6 +8,7 @@ other.
 
 from __future__ import annotations
 
+import atexit
 import collections
 import math
 import numbers
@@ -17,6 +18,7 @@ import select
 import shutil
 import signal
 import subprocess
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -25,7 +27,7 @@ from neurospice.errors import ArgumentError, SimulationFailed, SimulationTimeout
 
 __all__ = ["HINT_NGSPICE", "HINT_VACASK", "HINT_XYCE", "LOG_MAX_BYTES", "find_executable",
            "run_process", "command_output", "tail", "check_timeout", "BoundedLog",
-           "trap_sigterm"]
+           "trap_sigterm", "collect_output", "take_run_folder", "release_run_folder", "RUN_FOLDERS_KEPT"]
 
 LOG_MAX_BYTES = 4 * 1024 ** 2
 """How much of a simulator's log is kept in memory (4 MiB): the last part; what came before
@@ -100,11 +102,6 @@ class BoundedLog:
                     self._size -= extra
                     self.dropped += extra
 
-    def drain(self, stream) -> None:
-        """Append everything ``stream`` yields until it ends."""
-        for chunk in iter(lambda: stream.read1(65536), b""):
-            self.append(chunk)
-
     def text(self) -> str:
         with self._lock:
             body = b"".join(self._chunks).decode("utf-8", "replace")
@@ -133,14 +130,11 @@ def run_process(cmd: list[str], *, cwd: Path, timeout: float | None, simulator: 
     except OSError as exc:
         raise SimulationFailed(f"could not start {cmd[0]}: {exc}", simulator=simulator) from exc
     log = BoundedLog(log_max_bytes)
-    reader = threading.Thread(target=log.drain, args=(proc.stdout,), daemon=True)
-    reader.start()
     try:
-        wait_for_exit(proc, timeout)
+        collect_output(proc, log, timeout)
     except subprocess.TimeoutExpired:
         _kill_group(proc)
         proc.wait()
-        reader.join(5)
         raise SimulationTimeout(
             f"stopped after {time.monotonic() - started:.1f} s (timeout={timeout} s) before "
             f"it finished; last lines of its log:\n{tail(log.text())}", simulator=simulator,
@@ -151,28 +145,54 @@ def run_process(cmd: list[str], *, cwd: Path, timeout: float | None, simulator: 
         raise
     finally:
         _kill_group(proc)   # whatever it started and left behind
-        reader.join(5)
         proc.stdout.close()
     return proc.returncode, log.text()
 
 
-def wait_for_exit(proc: subprocess.Popen, timeout: float | None) -> int:
-    """Wait for ``proc`` to end, blocking in the kernel (a pidfd under ``select``, Linux)
-    rather than sleep-polling as ``Popen.wait(timeout)`` does (up to 50 ms late); raise
-    ``subprocess.TimeoutExpired`` after ``timeout`` seconds."""
-    if timeout is None:
-        return proc.wait()
+def collect_output(proc: subprocess.Popen, log: BoundedLog, timeout: float | None) -> int:
+    """Append what ``proc`` writes to its stdout pipe to ``log`` until it exits, in this
+    thread: one ``select`` on the pipe and the process (a pidfd, Linux >= 5.3; elsewhere a
+    look every 50 ms), blocking in the kernel, no reader thread, no sleep-polling. What is
+    still in the pipe when it exits is read (a child it left behind holding the pipe is not
+    waited for). Raises ``subprocess.TimeoutExpired`` after ``timeout`` seconds; returns its
+    exit status."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    out = proc.stdout.fileno()
+    os.set_blocking(out, False)
     try:
-        fd = os.pidfd_open(proc.pid)
-    except (AttributeError, OSError):      # not Linux >= 5.3: the polling wait
-        return proc.wait(timeout=timeout)
+        pidfd = os.pidfd_open(proc.pid)
+    except (AttributeError, OSError):
+        pidfd = None
+    watch = [out] + ([pidfd] if pidfd is not None else [])
     try:
-        ready, _, _ = select.select([fd], [], [], timeout)
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise subprocess.TimeoutExpired(proc.args, timeout)
+            tick = left if pidfd is not None else min(left if left is not None else 0.05, 0.05)
+            ready, _, _ = select.select(watch, [], [], tick)
+            if out in ready and not _read_available(out, log):
+                watch.remove(out)                    # end of file: wait for the exit
+            if (pidfd is not None and pidfd in ready) or \
+                    (pidfd is None and proc.poll() is not None):
+                if out in watch:
+                    _read_available(out, log)
+                return proc.wait()
     finally:
-        os.close(fd)
-    if not ready:
-        raise subprocess.TimeoutExpired(proc.args, timeout)
-    return proc.wait()
+        if pidfd is not None:
+            os.close(pidfd)
+
+
+def _read_available(fd: int, log: BoundedLog) -> bool:
+    """Append what can be read from ``fd`` now to ``log``; False at end of file."""
+    while True:
+        try:
+            chunk = os.read(fd, 65536)
+        except BlockingIOError:
+            return True
+        if not chunk:
+            return False
+        log.append(chunk)
 
 
 def command_output(cmd: list[str], timeout: float = 30) -> str:
@@ -200,6 +220,64 @@ def trap_sigterm():
 
     signal.signal(signal.SIGTERM, _raise)
     return lambda: signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+RUN_FOLDERS_KEPT = 16
+"""How many emptied run folders per simulator wait for the next run (see
+:func:`take_run_folder`)."""
+
+_free_folders: dict[str, list[Path]] = {}
+_free_lock = threading.Lock()
+_free_pid = os.getpid()
+
+
+def take_run_folder(prefix: str) -> Path:
+    """A new, empty run folder (``tempfile.mkdtemp(prefix=prefix)``, mode 0700), or one that
+    an earlier run of this process released (emptied; creating and removing a folder costs
+    milliseconds, a run of a small circuit not many more). Hand it back with
+    :func:`release_run_folder`."""
+    global _free_pid
+    with _free_lock:
+        if _free_pid != os.getpid():     # a forked child: the parent's folders are not ours
+            _free_folders.clear()
+            _free_pid = os.getpid()
+        free = _free_folders.get(prefix)
+        if free:
+            return free.pop()
+    return Path(tempfile.mkdtemp(prefix=prefix))
+
+
+def release_run_folder(path: Path, prefix: str) -> None:
+    """Empty the run folder ``path`` (from :func:`take_run_folder` with ``prefix``) and keep
+    it for the next run (at most :data:`RUN_FOLDERS_KEPT` per prefix; the kept ones are removed
+    when the process exits); a folder that cannot be emptied, or one too many, is removed."""
+    try:
+        with os.scandir(path) as entries:
+            for entry in entries:
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+    except OSError:
+        shutil.rmtree(path, ignore_errors=True)
+        return
+    with _free_lock:
+        free = _free_folders.setdefault(prefix, [])
+        if _free_pid == os.getpid() and len(free) < RUN_FOLDERS_KEPT:
+            free.append(Path(path))
+            return
+    shutil.rmtree(path, ignore_errors=True)
+
+
+@atexit.register
+def _remove_free_folders() -> None:
+    with _free_lock:
+        if _free_pid != os.getpid():
+            return
+        folders = [p for free in _free_folders.values() for p in free]
+        _free_folders.clear()
+    for path in folders:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _kill_group(proc: subprocess.Popen) -> None:
