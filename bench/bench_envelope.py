@@ -1,12 +1,13 @@
-"""The drone-size envelope netlist (256 -> 128 -> 10, 34 176 devices): build, render and
-simulate times, per-sample cost of a batched evaluation (one transient stepping through the
-samples: the circuit is built and loaded once, only the input waveforms carry the samples)
-against the numpy envelope, and the agreement with numpy; then a scaling table over network
-sizes (time per element).
+"""The envelope netlist from 32-16-4 up to the drone size (256 -> 128 -> 10, 34 176 devices):
+build time and Python peak, the batched evaluation's first sample and its cost per further
+sample (in ngspice one ``.dc`` sweep of a sample-index source: the circuit is built, loaded
+and factored once, each sample continues from the last one's solution), the agreement with
+numpy and the cost per element: the envelope's scaling table. Then ngspice against VACASK
+(one transient stepping through the samples) and against numpy on the smaller networks.
 
-Run with ``.venv/bin/python bench/bench_envelope.py [--samples N]``; ratios measured in this
-one run, nothing asserted. The network is untrained (trimmed: resonators at their design
-frequencies), which costs the simulators the same as a trained one.
+Run with ``.venv/bin/python bench/bench_envelope.py [--samples N] [--largest 256]``; ratios
+measured in this one run, nothing asserted. The network is untrained (trimmed: resonators at
+their design frequencies), which costs the simulators the same as a trained one.
 """
 
 from __future__ import annotations
@@ -35,41 +36,60 @@ def inputs(sizes, n):
 
 def evaluate(sizes, n, simulator="ngspice"):
     """(per-sample seconds after the first, seconds of the first, largest relative
-    difference to numpy, elements, Python peak MB of the build)."""
+    difference to numpy, elements, Python peak MB of the build, build seconds, numpy
+    seconds per sample)."""
     net = network(sizes)
     x = inputs(sizes, n)
     tracemalloc.start()
     t0 = time.perf_counter()
-    c = EN.build(net, x[:1], batched=True)
+    c = EN.build(net, x, swept=True)
+    t_build = time.perf_counter() - t0
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    t_build = time.perf_counter() - t0
     elements = element_count(c)
+    del c
     t0 = time.perf_counter()
     one = EN.evaluate(net, x[:1], batched=True, simulator=simulator, timeout=1800)
     t_first = time.perf_counter() - t0
     t0 = time.perf_counter()
     out = EN.evaluate(net, x, batched=True, simulator=simulator, timeout=1800)
     t_all = time.perf_counter() - t0
+    t_np = T.measure(lambda: net.forward(x), repeats=3).median / n
     ref = net.forward(x)
     rel = float(np.max(np.abs(out - ref) / np.abs(ref)))
     rel = max(rel, float(np.max(np.abs(one - ref[:1]) / np.abs(ref[:1]))))
     per = max(t_all - t_first, 0.0) / max(n - 1, 1)
-    return per, t_first, rel, elements, peak / 2**20, t_build
+    return per, t_first, rel, elements, peak / 2**20, t_build, t_np
 
 
 def main():
     n = int(sys.argv[sys.argv.index("--samples") + 1]) if "--samples" in sys.argv else 30
-    T.header(f"envelope netlist, batched over {n} samples (ngspice, KLU chosen by size)")
-    print(f"   {'network':<16} {'elements':>9} {'build s':>8} {'first s':>8} "
-          f"{'per sample s':>13} {'us/element':>11} {'rel. to numpy':>14} {'peak MB':>8}")
+    largest = int(sys.argv[sys.argv.index("--largest") + 1]) if "--largest" in sys.argv else 256
+    T.header(f"envelope netlist, batched over {n} samples (ngspice: one .dc sweep of the "
+             "sample index, KLU)")
+    print(f"   {'network':<16} {'elements':>9} {'build s':>8} {'peak MB':>8} {'first s':>8} "
+          f"{'per sample s':>13} {'us/element':>11} {'rel. to numpy':>14}")
+    per_ng = {}
     for sizes in ((32, 16, 4), (64, 32, 10), (128, 64, 10), (256, 128, 10)):
-        per, first, rel, elements, peak, build = evaluate(sizes, n)
+        if sizes[0] > largest:
+            break
+        per, first, rel, elements, peak, build, t_np = evaluate(sizes, n)
         name = "-".join(map(str, sizes))
-        print(f"   {name:<16} {elements:9d} {build:8.2f} {first:8.2f} {per:13.3f} "
-              f"{1e6 * per / elements:11.2f} {rel:14.1e} {peak:8.0f}", flush=True)
+        per_ng[sizes] = per
+        print(f"   {name:<16} {elements:9d} {build:8.2f} {peak:8.0f} {first:8.2f} {per:13.3f} "
+              f"{1e6 * per / elements:11.2f} {rel:14.1e}", flush=True)
         T.RATIOS.append((f"envelope {name}: per sample / first", per / first,
                          f"{elements} elements"))
+        T.RATIOS.append((f"envelope {name}: netlist / numpy per sample", per / t_np,
+                         f"numpy {1e3 * t_np:.2f} ms"))
+    T.header(f"VACASK (one transient through the samples) vs ngspice, {n} samples")
+    for sizes in ((32, 16, 4), (64, 32, 10)):
+        per, first, rel, elements, _, _, _ = evaluate(sizes, n, simulator="vacask")
+        name = "-".join(map(str, sizes))
+        print(f"   {name:<16} VACASK first {first:.2f} s, per sample {per:.3f} s, "
+              f"rel. to numpy {rel:.1e}", flush=True)
+        T.RATIOS.append((f"envelope {name}: VACASK / ngspice per sample",
+                         per / max(per_ng[sizes], 1e-9), ""))
 
 
 if __name__ == "__main__":

@@ -206,6 +206,77 @@ def weighted_sum(coefficients, nodes) -> WeightedSum:
     return WeightedSum(coeffs, names)
 
 
+class SampleTable(Expression):
+    """Value ``values[k]`` when the voltage of ``node`` is the integer k (a table of samples
+    indexed by a swept source), made from numbers by the project's own generators and
+    rendered straight from them, with no syntax tree (see :class:`WeightedSum`): ngspice's
+    ``pwl(v(node), 0, y0, 1, y1, ...)``, Xyce's ``table(...)`` (straight lines between the
+    samples), Verilog-A's nested conditionals (the nearest sample: a step). Build it with
+    :func:`sample_table`."""
+
+    def __init__(self, node: str, values: tuple[float, ...]):
+        object.__setattr__(self, "node", node)
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "text", self.render("ngspice"))
+
+    def __post_init__(self):
+        pass
+
+    @property
+    def _tree(self):
+        raise NetlistError("a sample table has no syntax tree: render it")
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return () if self.node == "0" else (self.node,)
+
+    @property
+    def currents(self) -> tuple[str, ...]:
+        return ()
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return ()
+
+    def render(self, dialect: str, *, node_alias: dict[str, str] | None = None,
+               symbols: dict[str, str] | None = None) -> str:
+        if dialect not in _DIALECT_INDEX:
+            raise NetlistError(f"unknown expression dialect {dialect!r}")
+        node = (node_alias or {}).get(self.node, self.node)
+        ys = [fmt(y) for y in self.values]
+        if len(ys) == 1:
+            ys = ys * 2
+        if dialect in ("ngspice", "xyce"):
+            pairs = ",".join(f"{k},{y}" for k, y in enumerate(ys))
+            text = (f"pwl(v({node}),{pairs})" if dialect == "ngspice"
+                    else f"table(V({node}),{pairs})")
+        elif dialect == "verilog-a":
+            text = "".join(f"(V({node}) < {k + 0.5} ? {y} : " for k, y in enumerate(ys[:-1]))
+            text += ys[-1] + ")" * (len(ys) - 1)
+        else:
+            raise NetlistError("a sample table has no numpy rendering")
+        if len(text) > MAX_RENDERED_LENGTH:
+            raise NetlistError(f"a sample table of {len(ys)} values renders to more than "
+                               f"{MAX_RENDERED_LENGTH} characters for {dialect}")
+        return text
+
+    def __reduce__(self):
+        return (SampleTable, (self.node, self.values))
+
+
+def sample_table(node, values) -> SampleTable:
+    """``values[k]`` at ``v(node) = k`` as a :class:`SampleTable` (a NetlistError for no
+    value, a non-finite one or a bad node name)."""
+    vals = tuple(float(v) for v in values)
+    if not vals:
+        raise NetlistError("a sample table needs at least one value")
+    if not all(math.isfinite(v) for v in vals):
+        raise NetlistError(f"a sample table's values must be finite, got {vals[:8]}")
+    if not isinstance(node, str):
+        raise NetlistError(f"a node name must be a string, got {type(node).__name__}")
+    return SampleTable(_checked_node(node), vals)
+
+
 class _Parsed(NamedTuple):
     tree: ast.expr
     nodes: tuple[str, ...]
