@@ -1,4 +1,7 @@
-"""Crossbar benchmarks: ngspice time vs array size (8x8 to 128x128) for an operating point
+"""Crossbar benchmarks: where a read's time goes, phase by phase (program, build, simulator's
+run with its Python path, the bare simulator on the same deck, read-out) against the bare
+simulator, N = 8..128, with the time per cell (the crossbar's scaling table); ngspice time
+vs array size (8x8 to 128x128) for an operating point
 (OSDI vs behavioral subcircuit, and VACASK) and a short read transient; the numpy pulse-level
 simulators' throughput (device-pulses per second): the seed's statistical model, the physical
 model with its default sub-steps, and the physical Monte-Carlo of the seed-mapped ensemble.
@@ -20,6 +23,42 @@ from neurospice.circuits.crossbar import Crossbar, program
 from neurospice.simulators import get_simulator
 
 TIMEOUT = 600
+
+
+def phases(n):
+    """Seconds of each phase of a 1R n x n read in ngspice: program (weights -> cell
+    states, numpy), build (the Circuit), run (render, simulate, read the raw file: the
+    simulator object's whole run), bare (ngspice -b on the same deck and files, alone),
+    read (column currents from the result)."""
+    import subprocess
+    import tempfile
+    import time
+    from pathlib import Path
+
+    w = np.random.default_rng(n).uniform(0, 1, (n, n))
+    t = {}
+    t0 = time.perf_counter()
+    p = program(w, "rram", spread={})
+    t["program"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    xb = Crossbar("rram", n, n, p.cell_params)
+    c = xb.circuit(np.full(n, 0.1))
+    t["build"] = time.perf_counter() - t0
+    s = get_simulator("ngspice")
+    t0 = time.perf_counter()
+    res = s.run(c, timeout=TIMEOUT)
+    t["run"] = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    xb.column_currents(res.op)
+    t["read"] = time.perf_counter() - t0
+    with tempfile.TemporaryDirectory() as d:
+        deck = s.prepare(c, Path(d))
+        (Path(d) / "deck.cir").write_text(deck.text)
+        t0 = time.perf_counter()
+        subprocess.run([str(s.executable), "-b", "-r", "out.raw", "deck.cir"], cwd=d,
+                       capture_output=True, timeout=TIMEOUT, check=True)
+        t["bare"] = time.perf_counter() - t0
+    return t
 
 
 def array(n, rendering="osdi", r_wire=0.0):
@@ -48,6 +87,17 @@ def tran_time(n, repeats):
 
 
 def main():
+    T.header("crossbar read phase by phase (RRAM 1R, ideal wires, ngspice OSDI): seconds, "
+             "and Python / bare simulator")
+    print(f"   {'N':>4} {'cells':>6} {'program':>8} {'build':>8} {'run':>8} {'bare sim':>9} "
+          f"{'read':>7} {'python':>8} {'py/sim':>7} {'us/cell sim':>12} {'us/cell py':>11}")
+    for n in (8, 16, 32, 64, 128):
+        t = phases(n)
+        py = t["program"] + t["build"] + t["read"] + max(t["run"] - t["bare"], 0.0)
+        print(f"   {n:4d} {n * n:6d} {t['program']:8.3f} {t['build']:8.3f} {t['run']:8.3f} "
+              f"{t['bare']:9.3f} {t['read']:7.3f} {py:8.3f} {py / t['bare']:7.2f} "
+              f"{1e6 * t['bare'] / n**2:12.1f} {1e6 * py / n**2:11.1f}", flush=True)
+        T.RATIOS.append((f"crossbar {n}x{n}: Python phases / bare simulator", py / t["bare"], ""))
     T.header("crossbar operating point vs size (RRAM 1R, ideal wires, virtual-ground sense)")
     base = {}
     for n in (8, 16, 32, 64, 128):
