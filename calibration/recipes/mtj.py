@@ -6,11 +6,16 @@
   (the higher is AP) unless given. Relative residuals (current is proportional to bias).
   ``verify`` re-simulates the card in ngspice and VACASK (Verilog-A through OSDI) against the
   measured data: it passes when the card is as close to the data as the fit was.
+- ``neurospice fit mtj FILES... --ensemble``: the P and AP sweeps of several devices (the
+  k-th P sweep with the k-th AP sweep), rp, tmr0 and vh per device in one
+  :func:`~..ensemble.fit_ensemble` call: their mean, spread and correlation, of R_P, R_AP
+  and TMR too, and a variability card (rp lognormal) for ``draw_params``.
 """
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -19,11 +24,11 @@ from neurospice.compact_models.devices import get_device
 from neurospice.errors import CalibrationError
 
 from ..fit import Dataset, Fit, FitResult, Model
-from .base import (Calibration, CardCheck, Option, Recipe, Verification, as_list,
-                   collect_warnings, engine_kwargs, low_bias_resistance, verify_card)
+from .base import (Calibration, CardCheck, EnsembleRecipe, Option, Recipe, Verification,
+                   as_list, collect_warnings, engine_kwargs, low_bias_resistance, verify_card)
 
-__all__ = ["mtj_model", "fit_mtj_rv", "verify_mtj", "load_sweeps", "plot_rv_loop", "MTJ_RV",
-           "REGISTERED"]
+__all__ = ["mtj_model", "fit_mtj_rv", "verify_mtj", "load_sweeps", "plot_rv_loop",
+           "device_pair_model", "device_pairs", "MTJ_RV", "REGISTERED"]
 
 
 def mtj_model() -> Model:
@@ -198,12 +203,82 @@ def plot_rv_loop(cal, folder) -> list:
     return out
 
 
+# --------------------------------------------------------------------------- --ensemble
+def device_pair_model() -> Model:
+    """One device's P and AP sweeps as one curve for an ensemble fit: ``x`` the voltages of
+    the P sweep followed by the AP sweep's, meta ``n_p`` the P sweep's length (the state is
+    +1 on the first ``n_p`` points, -1 after); the current from the device's numpy rendering
+    (a card's values are numbers: the ensemble fit evaluates it curve by curve)."""
+    dev = get_device("mtj")
+
+    def func(x, p, n_p):
+        x = np.asarray(x, float)
+        i_p, i_ap = (dev.numpy.dc_current({"p": x}, {**p, "m0": m0})["p,n"]
+                     for m0 in (1.0, -1.0))
+        return np.where(np.arange(x.shape[-1]) < np.asarray(n_p), i_p, i_ap)
+
+    return Model.from_device(dev, func, name="mtj I(V), P then AP", x_label="voltage (V)",
+                             y_label="current (A)",
+                             description="one device's P sweep followed by its AP sweep")
+
+
+def device_pairs(sweeps) -> list:
+    """The loaded sweeps as one :class:`~..fit.Dataset` per device (:func:`device_pair_model`):
+    each sweep's state from its low-bias resistance (above the geometric mean of the lowest
+    and the highest: AP), the k-th P sweep paired with the k-th AP sweep in the order given
+    (files, then curves in a file); CalibrationError when the counts differ."""
+    sweeps = as_list(sweeps)
+    rs = [low_bias_resistance(s.voltage_v, s.current_a) for s in sweeps]
+    if not sweeps or min(rs) == max(rs):
+        raise CalibrationError("--ensemble: the sweeps do not show two states (P and AP) by "
+                               "their low-bias resistance")
+    split = math.sqrt(min(rs) * max(rs))
+    ps = [s for s, r in zip(sweeps, rs) if r <= split]
+    aps = [s for s, r in zip(sweeps, rs) if r > split]
+    if len(ps) != len(aps):
+        raise CalibrationError(f"--ensemble pairs each P sweep with an AP sweep in the order "
+                               f"given: {len(ps)} P and {len(aps)} AP sweeps")
+    out = []
+    for k, (a, b) in enumerate(zip(ps, aps)):
+        x = np.r_[np.asarray(a.voltage_v, float), np.asarray(b.voltage_v, float)]
+        y = np.r_[np.asarray(a.current_a, float), np.asarray(b.current_a, float)]
+        src = getattr(a, "source", None)
+        name = f"device {k + 1}" + (f" ({Path(str(src)).name})" if src else "")
+        out.append(Dataset(x, y, name=name, meta={"n_p": len(a.voltage_v)}))
+    return out
+
+
+def _pair_start(datasets) -> dict:
+    r = np.array([[low_bias_resistance(d.x[:n], d.y[:n]),
+                   low_bias_resistance(d.x[n:], d.y[n:])]
+                  for d in datasets for n in [d.meta["n_p"]]])
+    rp = float(np.median(r[:, 0]))
+    return {"rp": rp, "tmr0": max(float(np.median(r[:, 1])) / rp - 1, 1e-3), "vh": 0.4}
+
+
+def _pair_bounds(datasets) -> dict:
+    r = [low_bias_resistance(d.x[:d.meta["n_p"]], d.y[:d.meta["n_p"]]) for d in datasets]
+    return {"rp": (0.2 * min(r), 5 * max(r))}
+
+
+def _pair_figures(v) -> dict:
+    rp, tmr0 = np.asarray(v["rp"], float), np.asarray(v["tmr0"], float)
+    return {"r_p": rp, "r_ap": rp * (1 + tmr0), "tmr_percent": 100 * tmr0}
+
+
+def _pair_card(v) -> dict:
+    return {"rp": v["rp"], "tmr0": v["tmr0"], "vh": v["vh"]}
+
+
 MTJ_RV = Recipe(
     "mtj-rv", "mtj", "static MTJ: rp, tmr0, vh from P and AP I-V (R(V)) sweeps",
     run=fit_mtj_rv, load=load_sweeps, free=("rp", "tmr0", "vh"), model=mtj_model,
     options=(NO_VERIFY,), cli_kwargs=_cli_kwargs, default=True,
     plots=plot_rv_loop,
     verify=lambda cal, simulators: verify_mtj(cal.fits["R(V)"], card=cal.params,
-                                              simulators=simulators))
+                                              simulators=simulators),
+    ensemble=EnsembleRecipe(device_pair_model, device_pairs, per_curve=("rp", "tmr0", "vh"),
+                            start=_pair_start, bounds=_pair_bounds, weighting="relative",
+                            figures=_pair_figures, card=_pair_card, lognormal=("rp",)))
 
 REGISTERED = (MTJ_RV,)
