@@ -42,12 +42,13 @@ imported when a sweep is assembled, never at import time.
 from __future__ import annotations
 
 import itertools
+import os
 import sys
 from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 
-from neurospice.errors import ArgumentError
+from neurospice.errors import ArgumentError, SimulationFailed, SimulatorNotFound
 
 from .base import DEFAULT_TIMEOUT, circuit_analyses, is_circuit
 
@@ -61,7 +62,8 @@ RESERVED = ("status", "error_type", "error", "step", "sample")
 def sweep(factory: Callable, grid: Mapping[str, Sequence], *, simulator: str = "ngspice",
           analysis: str | None = None, workers: int | None = None,
           timeout: float | None = DEFAULT_TIMEOUT, fail_fast: bool = False, progress=None,
-          on_error: Callable | None = None, trusted: bool = False, allow=()):
+          on_error: Callable | None = None, trusted: bool = False, allow=(), executor=None,
+          store=None, chunk: int | None = None):
     """Run ``factory(**point)`` at every point of the grid (the Cartesian product of
     ``grid``'s values, the first parameter varying slowest) on ``simulator``; return an
     ``xarray.Dataset`` with the parameters as coordinates (see the module's summary).
@@ -73,23 +75,34 @@ def sweep(factory: Callable, grid: Mapping[str, Sequence], *, simulator: str = "
     ``progress(done, total)``. ``on_error(point, exc)`` is called as each point fails (the
     point as a dict of its parameters). ``timeout`` bounds each run; ``workers``,
     ``trusted`` and ``allow`` are as in :meth:`Simulator.run_many`. An empty or malformed
-    grid raises ArgumentError before anything runs."""
+    grid raises ArgumentError before anything runs.
+
+    ``executor``: where the points run instead of a thread pool here: a
+    ``concurrent.futures.Executor`` or a ``distributed.Client`` (see
+    :mod:`neurospice.simulators.executors`; the factory and each point's parameters are
+    shipped to the workers, which build and run the circuit; the workers' simulators are
+    recorded in the attribute ``workers``). ``store``: a .nc/.h5 file the campaign is
+    written to as results arrive (atomically, at most once a second, and when it ends or is
+    interrupted); when the file exists and holds this campaign, the points it holds are not
+    run again (resume), and a file of another campaign raises ArgumentError. ``chunk``:
+    points per task on an executor (default: about eight tasks per worker thread, at most
+    16 points each, so a task's overhead is shared; on the own thread pool, one)."""
     names, values = _check_grid(grid)
     points = [dict(zip(names, combo)) for combo in itertools.product(*values)]
-    outcomes = _run_points(factory, points, simulator=simulator, workers=workers,
-                                    timeout=timeout, fail_fast=fail_fast, progress=progress,
-                                    on_error=on_error, trusted=trusted, allow=allow,
-                                    analysis=analysis)
     shape = tuple(len(v) for v in values)
     coords = {n: (n, np.asarray(v)) for n, v in zip(names, values)}
-    return _assemble(outcomes, names, shape, coords, analysis, simulator, {})
+    return _campaign(factory, points, names, shape, coords, {}, simulator=simulator,
+                     analysis=analysis, workers=workers, timeout=timeout, fail_fast=fail_fast,
+                     progress=progress, on_error=on_error, trusted=trusted, allow=allow,
+                     executor=executor, store=store, chunk=chunk)
 
 
 def monte_carlo(factory: Callable, draws, n: int, *, seed: int = 0,
                 simulator: str = "ngspice", analysis: str | None = None,
                 workers: int | None = None, timeout: float | None = DEFAULT_TIMEOUT,
                 fail_fast: bool = False, progress=None, on_error: Callable | None = None,
-                trusted: bool = False, allow=()):
+                trusted: bool = False, allow=(), executor=None, store=None,
+                chunk: int | None = None):
     """Run ``factory(**params)`` for ``n`` samples of drawn parameters; return an
     ``xarray.Dataset`` over the dimension ``sample`` with each drawn parameter a coordinate
     along it (see the module's summary).
@@ -126,14 +139,39 @@ def monte_carlo(factory: Callable, draws, n: int, *, seed: int = 0,
     if any(list(p) != names for p in points):
         raise ArgumentError("every draw must return the same parameter names")
     _check_names(names)
-    outcomes = _run_points(factory, points, simulator=simulator, workers=workers,
-                                    timeout=timeout, fail_fast=fail_fast, progress=progress,
-                                    on_error=on_error, trusted=trusted, allow=allow,
-                                    analysis=analysis)
     coords = {"sample": ("sample", np.arange(n))}
     coords.update({p: ("sample", np.asarray([pt[p] for pt in points])) for p in names})
-    return _assemble(outcomes, ["sample"], (int(n),), coords, analysis, simulator,
-                     {"seed": int(seed)})
+    return _campaign(factory, points, ["sample"], (int(n),), coords, {"seed": int(seed)},
+                     simulator=simulator, analysis=analysis, workers=workers, timeout=timeout,
+                     fail_fast=fail_fast, progress=progress, on_error=on_error,
+                     trusted=trusted, allow=allow, executor=executor, store=store,
+                     chunk=chunk)
+
+
+def _campaign(factory, points, dims, shape, coords, attrs, *, executor, store, chunk, **run):
+    """Run a sweep's or Monte-Carlo's points (through ``executor``, into ``store``) and
+    assemble the Dataset."""
+    from .executors import is_dask_client, worker_simulators  # noqa: PLC0415
+
+    attrs = dict(attrs)
+    if is_dask_client(executor):
+        import json  # noqa: PLC0415
+
+        have = worker_simulators(executor)
+        simulator = run["simulator"]
+        if not any(simulator in names for names in have.values()):
+            raise SimulatorNotFound(simulator, f"none of the cluster's {len(have)} workers "
+                                    f"has it (they have: {have})")
+        attrs["workers"] = json.dumps(have, sort_keys=True)
+    build = _Campaign(dims, shape, coords, run["analysis"], run["simulator"], attrs)
+    if store is not None:
+        from .results_io import FORMATS  # noqa: PLC0415
+
+        if str(store).lower().endswith(".csv") or not str(store).lower().endswith(FORMATS):
+            raise ArgumentError(f"store {store}: a campaign is written to .nc or .h5")
+        store = _Store(store, build)
+    outcomes = _run_points(factory, points, executor=executor, store=store, chunk=chunk, **run)
+    return build(outcomes)
 
 
 # ---- checks -------------------------------------------------------------------------------
@@ -170,39 +208,29 @@ def _check_grid(grid) -> tuple[list[str], list[list]]:
 
 
 # ---- running ------------------------------------------------------------------------------
-class _Progress:
-    """A bar (tqdm where installed) or a stderr line; quiet when not wanted."""
+class _Bar:
+    """Progress: a callable ``progress(done, total)``, or a bar (quiet off a terminal)."""
 
-    def __init__(self, total: int, progress):
-        self.total, self.done, self.failed = total, 0, 0
+    def __init__(self, total: int, progress, done: int = 0):
+        from neurospice.progress import progress as progress_bar  # noqa: PLC0415
+
+        self.total, self.done, self.failed = total, done, 0
         self.call = progress if callable(progress) and not isinstance(progress, bool) else None
-        show = sys.stderr.isatty() if progress is None else progress is True
-        self.bar = None
-        self.line = False
-        if show and self.call is None:
-            try:
-                from tqdm import tqdm  # noqa: PLC0415 - optional
-                self.bar = tqdm(total=total, desc="sweep", unit="pt", file=sys.stderr)
-            except ImportError:
-                self.line = True
+        enabled = False if self.call is not None else progress
+        self.bar = progress_bar(None, total=total, desc="sweep", unit="pt", enabled=enabled)
+        self.bar.update(done)
 
     def step(self, ok: bool) -> None:
         self.done += 1
         self.failed += not ok
         if self.call is not None:
             self.call(self.done, self.total)
-        elif self.bar is not None:
-            self.bar.update(1)
-            if self.failed:
-                self.bar.set_postfix(failed=self.failed)
-        elif self.line:
-            end = "\n" if self.done == self.total else ""
-            print(f"\rsweep: {self.done}/{self.total} points, {self.failed} failed",
-                  end=end, file=sys.stderr, flush=True)
+        self.bar.update(1)
+        if self.failed:
+            self.bar.set_postfix(failed=self.failed)
 
     def close(self) -> None:
-        if self.bar is not None:
-            self.bar.close()
+        self.bar.close()
 
 
 def _label(point: Mapping) -> str:
@@ -227,20 +255,79 @@ def _pick(results, analysis):
     return found[0]
 
 
-def _run_points(factory, points, *, simulator, workers, timeout, fail_fast, progress,
-                on_error, trusted, allow, analysis) -> list:
-    """Build and run every point; return the outcome per point: the Result collected or the
-    exception that point raised."""
+def _portable(exc: Exception) -> Exception:
+    """``exc`` if it survives pickling (to travel back from a worker process), else a
+    SimulationFailed carrying its class name, message and notes."""
+    import pickle  # noqa: PLC0415
+
+    try:
+        pickle.loads(pickle.dumps(exc))
+        return exc
+    except Exception:  # noqa: BLE001 - any pickling failure
+        out = SimulationFailed(f"{type(exc).__name__}: {exc}")
+        for note in getattr(exc, "__notes__", []):
+            out.add_note(note)
+        return out
+
+
+def run_point(factory, point, simulator, timeout, trusted, allow, analysis, portable=False):
+    """Build ``factory(**point)`` and run it on ``simulator`` (found by name where this runs:
+    a thread here, a worker process, another machine); return ``(status, outcome)``: ("ok",
+    the Result collected), ("invalid", the factory's exception), ("failed", the simulation's
+    or the analysis choice's exception) or ("ambiguous", an ArgumentError: the circuit asks
+    for several analyses and none was chosen). Exceptions are returned, never raised, so a
+    cluster does not retry a point that fails on its own."""
     from . import get_simulator  # noqa: PLC0415 - the package imports this module's users
+
+    def back(status, exc):
+        return status, (_portable(exc) if portable else exc)
+
+    try:
+        circuit = factory(**point)
+        if not (is_circuit(circuit) or isinstance(circuit, str)):
+            raise ArgumentError(f"the factory returned {type(circuit).__name__}, not a Circuit")
+    except Exception as exc:  # noqa: BLE001 - user code: recorded per point
+        return back("invalid", exc)
+    if is_circuit(circuit) and analysis is None:
+        asked = circuit_analyses(circuit)
+        if len(asked) != 1:
+            return back("ambiguous", ArgumentError(
+                f"the factory's circuit asks for {len(asked)} analyses; choose one with "
+                "analysis=<kind or name>"))
+    try:
+        results = get_simulator(simulator).run(circuit, timeout=timeout, trusted=trusted,
+                                               allow=allow)
+        return "ok", _pick(results, analysis)
+    except Exception as exc:  # noqa: BLE001 - recorded per point
+        return back("failed", exc)
+
+
+def run_points(factory, points, *args) -> list:
+    """:func:`run_point` for each of ``points`` in turn (one task of a chunked campaign)."""
+    return [run_point(factory, point, *args) for point in points]
+
+
+def _run_points(factory, points, *, simulator, workers, timeout, fail_fast, progress,
+                on_error, trusted, allow, analysis, executor=None, store=None,
+                chunk=None) -> list:
+    """Build and run every point (those ``store`` already holds excepted); return the outcome
+    per point: the Result collected or the exception that point raised."""
+    from . import get_simulator  # noqa: PLC0415 - the package imports this module's users
+    from .executors import executor_workers, stream  # noqa: PLC0415
 
     if not callable(factory):
         raise ArgumentError(f"the factory must be callable, not {type(factory).__name__}")
-    sim = get_simulator(simulator)
     total = len(points)
-    outcomes: list = [None] * total
-    ran: list[int] = []                 # run_many index -> point index
-    bar = _Progress(total, progress)
-    failed_now = [False]
+    outcomes: list = store.outcomes if store is not None else [None] * total
+    if executor is None:
+        sim = get_simulator(simulator)
+        sim.require()
+        workers = 1 if sim.in_process else (workers or None)
+    if store is not None and not store.resumed:
+        store.flush(outcomes)           # the file exists (and is this campaign) from the start
+    portable = executor is not None
+    todo = [k for k in range(total) if outcomes[k] is None]
+    bar = _Bar(total, progress, done=total - len(todo))
 
     def note(k: int, exc: BaseException, what: str = "at") -> None:
         exc.add_note(f"{what} sweep point {k + 1} of {total} ({_label(points[k])})")
@@ -253,65 +340,178 @@ def _run_points(factory, points, *, simulator, workers, timeout, fail_fast, prog
             print(f"neurospice sweep: point {k + 1}/{total} ({_label(points[k])}) failed: "
                   f"{type(exc).__name__}: {first[0] if first else ''}", file=sys.stderr)
 
-    def circuits():
-        checked = False
-        for k, point in enumerate(points):
-            try:
-                circuit = factory(**point)
-                if not (is_circuit(circuit) or isinstance(circuit, str)):
-                    raise ArgumentError(f"the factory returned {type(circuit).__name__}, not "
-                                        "a Circuit")
-            except Exception as exc:  # noqa: BLE001 - user code: recorded per point
-                note(k, exc, "building")
-                if fail_fast:
-                    raise
-                outcomes[k] = exc
-                report(k, exc)
-                bar.step(False)
-                continue
-            if not checked and is_circuit(circuit):
-                asked = circuit_analyses(circuit)
-                if analysis is None and len(asked) != 1:
-                    raise ArgumentError(f"the factory's circuit asks for {len(asked)} "
-                                        "analyses; choose one with analysis=<kind or name>")
-                checked = True
-            ran.append(k)
-            yield circuit
+    stop: list = []
 
-    def run_failed(j: int, exc: BaseException) -> None:
-        note(ran[j], exc)
-        failed_now[0] = True
-        if not fail_fast:
-            report(ran[j], exc)
+    if chunk is None:
+        threads = executor_workers(executor) or workers or os.cpu_count() or 1
+        chunk = 1 if executor is None else max(1, min(16, len(todo) // (8 * threads)))
+    elif isinstance(chunk, bool) or not isinstance(chunk, int) or chunk < 1:
+        raise ArgumentError(f"chunk must be an integer >= 1, got {chunk!r}")
 
-    def run_done(_done: int, _total) -> None:
-        bar.step(not failed_now[0])
-        failed_now[0] = False
+    def jobs():
+        for i in range(0, len(todo), chunk):
+            if stop:
+                return
+            keys = todo[i:i + chunk]
+            yield keys, (factory, [points[k] for k in keys], simulator, timeout, trusted,
+                         allow, analysis, portable)
+
+    def answers():
+        for keys, answer in stream(run_points, jobs(), executor=executor, workers=workers):
+            for j, k in enumerate(keys):
+                if isinstance(answer, Exception):  # the executor's own (KilledWorker)
+                    yield k, ("failed", answer if len(keys) == 1 else SimulationFailed(
+                        f"{type(answer).__name__}: {answer}"))
+                else:
+                    yield k, answer[j]
 
     try:
-        runs = sim.run_many(circuits(), workers=workers, timeout=timeout, progress=run_done,
-                            on_error=run_failed, fail_fast=fail_fast, trusted=trusted,
-                            allow=allow)
+        for k, (status, outcome) in answers():
+            if status == "ambiguous":
+                stop.append(k)
+                raise outcome
+            if status != "ok":
+                note(k, outcome, "building" if status == "invalid" else "at")
+                if fail_fast:
+                    stop.append(k)
+                    raise outcome
+                report(k, outcome)
+            outcomes[k] = outcome
+            bar.step(status == "ok")
+            if store is not None:
+                store.arrived(outcomes)
     finally:
         bar.close()
-    for j, outcome in enumerate(runs):
-        k = ran[j]
-        if isinstance(outcome, BaseException):
-            outcomes[k] = outcome
-            continue
-        try:
-            outcomes[k] = _pick(outcome, analysis)
-        except ArgumentError as exc:
-            note(k, exc)
-            if fail_fast:
-                raise
-            outcomes[k] = exc
-            report(k, exc)
+        if store is not None:
+            store.flush(outcomes)
     return outcomes
+
+
+class _Failure(Exception):
+    """A point's failure as read back from a campaign file (status, class name, message)."""
+
+    def __init__(self, status: str, error_type: str, message: str):
+        super().__init__(message)
+        self.status, self.error_type, self.message = status, error_type, message
+
+
+class _Store:
+    """A campaign's file: every finished point written (atomically) as results arrive, at
+    most every ``interval`` seconds (or ten times as long as a write takes, so writing costs
+    at most about a tenth of the campaign) and when the campaign ends or is interrupted; the
+    points a file already holds are read back and not run again."""
+
+    def __init__(self, path, build, interval: float = 1.0):
+        self.path, self.build, self.interval = path, build, interval
+        self.last = 0.0
+        self.cost = 0.0
+        self.outcomes: list = [None] * build.total
+        self.resumed = os.path.exists(path)
+        if self.resumed:
+            self.outcomes = build.read(path)
+
+    def arrived(self, outcomes) -> None:
+        import time  # noqa: PLC0415
+
+        if time.monotonic() - self.last >= max(self.interval, 10 * self.cost):
+            self.flush(outcomes)
+
+    def flush(self, outcomes) -> None:
+        import time  # noqa: PLC0415
+
+        from .results_io import save_result  # noqa: PLC0415
+
+        started = time.monotonic()
+        save_result(self.build(outcomes), self.path, overwrite=True)
+        self.last = time.monotonic()
+        self.cost = self.last - started
+
+
+class _Campaign:
+    """What a campaign's Dataset is made from (dims, shape, coords, attrs), and how a file
+    of it is read back into per-point outcomes."""
+
+    def __init__(self, dims, shape, coords, analysis, simulator, attrs):
+        self.dims, self.shape, self.coords = dims, shape, coords
+        self.analysis, self.simulator, self.attrs = analysis, simulator, attrs
+        self.total = int(np.prod(shape))
+
+    def __call__(self, outcomes):
+        return _assemble(outcomes, self.dims, self.shape, self.coords, self.analysis,
+                         self.simulator, self.attrs)
+
+    def read(self, path) -> list:
+        """The outcomes a campaign file holds (None where a point is pending); DataError
+        or ArgumentError when it is not a file of this campaign."""
+        from .result import Result  # noqa: PLC0415
+        from .results_io import load_result  # noqa: PLC0415
+
+        ds = load_result(path)
+        where = str(path)
+        if getattr(ds, "attrs", {}).get("neurospice_type") != "sweep":
+            raise ArgumentError(f"{where}: not a sweep or Monte-Carlo file; cannot resume it")
+        mine = {"simulator": self.simulator, **{k: v for k, v in self.attrs.items()
+                                                 if k != "workers"}}
+        for key, value in mine.items():
+            if str(ds.attrs.get(key)) != str(value):
+                raise ArgumentError(f"{where}: holds another campaign ({key} "
+                                    f"{ds.attrs.get(key)!r}, this one {value!r}); give "
+                                    "another file or remove it")
+        for name, (dims, values, *_) in self.coords.items():
+            dims = (dims,) if isinstance(dims, str) else tuple(dims)
+            if name not in ds.coords or tuple(ds[name].dims) != dims \
+                    or not np.array_equal(ds[name].values, np.asarray(values)):
+                raise ArgumentError(f"{where}: holds another campaign (its {name!r} values "
+                                    "differ from this one's); give another file or remove it")
+        if tuple(ds["status"].shape) != tuple(self.shape):
+            raise ArgumentError(f"{where}: holds another campaign (shape "
+                                f"{ds['status'].shape}, this one {self.shape})")
+        status = ds["status"].values.reshape(-1)
+        etype = ds["error_type"].values.reshape(-1)
+        error = ds["error"].values.reshape(-1)
+        kind = str(ds.attrs.get("analysis", ""))
+        axis_mode = str(ds.attrs.get("axis", "none"))
+        ndim = len(self.shape)
+        skip = {"status", "error_type", "error"}
+        axis_name = None if axis_mode == "none" else \
+            next((n for n in ("time", "frequency", "sweep") if n in ds.variables), None)
+        names = [str(n) for n in ds.data_vars if n not in skip and n != axis_name]
+        flat = {n: ds[n].values.reshape((self.total,) + ds[n].shape[ndim:]) for n in names}
+        axis_flat = None
+        if axis_mode == "per-point":
+            axis_flat = ds[axis_name].values.reshape((self.total, -1))
+        outcomes: list = [None] * self.total
+        for k in range(self.total):
+            s = str(status[k])
+            if s == "pending":
+                continue
+            if s != "ok":
+                outcomes[k] = _Failure(s, str(etype[k]), str(error[k]))
+                continue
+            vectors, units = {}, {}
+            if axis_mode == "shared":
+                vectors[axis_name] = ds[axis_name].values
+                units[axis_name] = str(ds[axis_name].attrs.get("units", ""))
+                n = len(vectors[axis_name])
+            elif axis_mode == "per-point":
+                axis = axis_flat[k]
+                n = int(np.isfinite(axis).sum())
+                vectors[axis_name] = axis[:n]
+                units[axis_name] = str(ds[axis_name].attrs.get("units", ""))
+            for name in names:
+                row = flat[name][k]
+                vectors[name] = np.atleast_1d(row if axis_mode != "per-point" else row[:n])
+                units[name] = str(ds[name].attrs.get("units", ""))
+            outcomes[k] = Result(kind, vectors, units=units, simulator=self.simulator)
+        return outcomes
 
 
 # ---- assembling ---------------------------------------------------------------------------
 def _status(outcome) -> tuple[str, str, str]:
+    if outcome is None:
+        return "pending", "", ""
+    if isinstance(outcome, _Failure):
+        return outcome.status, outcome.error_type, outcome.message
     if not isinstance(outcome, BaseException):
         return "ok", "", ""
     notes = getattr(outcome, "__notes__", [])
@@ -326,7 +526,7 @@ def _assemble(outcomes, dims, shape, coords, analysis, simulator, attrs):
         import xarray as xr  # noqa: PLC0415 - heavy, imported when a sweep is assembled
     except ImportError:
         raise ArgumentError("sweeps return an xarray Dataset: pip install xarray") from None
-    ok = [o for o in outcomes if not isinstance(o, BaseException)]
+    ok = [o for o in outcomes if o is not None and not isinstance(o, BaseException)]
     kinds = {r.kind for r in ok}
     kind = ok[0].kind if ok else (analysis or "")
     axis_name = ok[0].axis_name if ok else None
@@ -354,7 +554,7 @@ def _assemble(outcomes, dims, shape, coords, analysis, simulator, attrs):
         arr = np.full(shape + tail, np.nan, dtype=complex if complex_ else float)
         flat = arr.reshape((-1,) + tail)
         for k, o in enumerate(outcomes):
-            if isinstance(o, BaseException) or name not in o:
+            if o is None or isinstance(o, BaseException) or name not in o:
                 continue
             v = np.asarray(o[name]).reshape(-1)
             if tail:
@@ -375,9 +575,10 @@ def _assemble(outcomes, dims, shape, coords, analysis, simulator, attrs):
     if axis_name and shared:
         coords[axis_name] = (axis_name, np.asarray(axes[0]),
                              {"units": ok[0].units.get(axis_name, "")})
-    n_failed = int(sum(s != "ok" for s in status))
+    n_failed = int(sum(s in ("failed", "invalid") for s in status))
+    n_pending = int(sum(s == "pending" for s in status))
     return xr.Dataset(data_vars, coords=coords, attrs={
         "neurospice_type": "sweep", "simulator": simulator, "analysis": kind,
         "axis": "none" if axis_name is None else ("shared" if shared else "per-point"),
-        "n_points": len(outcomes), "n_failed": n_failed,
+        "n_points": len(outcomes), "n_failed": n_failed, "n_pending": n_pending,
         "mixed_kinds": int(len(kinds) > 1), **attrs})
