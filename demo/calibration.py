@@ -55,7 +55,8 @@ def showcase(out) -> list[str]:
              f"`mtj-rv`. Report, cards and plots in `{paths[0].parent.name}/`.", "",
              "| parameter | truth | fitted | std. error | off by (std. errors) |",
              "|---|---|---|---|---|", *rows, "",
-             "- the card re-simulated against the numpy curve: " + "; ".join(checks), ""]
+             "- the card re-simulated against the measured data (it passes when as close to "
+             "them as the fit): " + "; ".join(checks), ""]
     from neurospice import datasets
     from neurospice.errors import DataError
 
