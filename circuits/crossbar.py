@@ -145,9 +145,8 @@ def device_currents_many(device, u, params) -> np.ndarray:
                           for k in keys}, n)
     u = np.asarray(u, dtype=float)
     shape = (n,) + (1,) * (u.ndim - 1)
+    X = {k: np.reshape(v, shape) for k, v in dev.numpy.initial_states(P, n).items()}
     P = {k: (np.reshape(v, shape) if np.ndim(v) else v) for k, v in P.items()}
-    inits = [dev.numpy.initial_state(p) for p in params]
-    X = {st.name: np.reshape([x[st.name] for x in inits], shape) for st in dev.states}
     t0, t1 = dev.terminals
     V = {t: 0.0 for t in dev.ports}
     V[t0] = u

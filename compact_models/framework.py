@@ -117,6 +117,13 @@ class Parameter:
         below = value < self.upper if self.upper_open else value <= self.upper
         return bool(above and below and math.isfinite(value))
 
+    def contains_all(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`contains` over an array of values at once (a boolean array)."""
+        with np.errstate(invalid="ignore"):
+            above = values > self.lower if self.lower_open else values >= self.lower
+            below = values < self.upper if self.upper_open else values <= self.upper
+        return above & below & np.isfinite(values)
+
     def check(self, value) -> float:
         """``value`` as a float if it lies within the bounds, else a ValueError naming it."""
         try:
@@ -306,9 +313,9 @@ class Device:
             arr = np.asarray(val, dtype=float)
             if arr.shape != (n,):
                 raise NetlistError(f"parameter {key}: {arr.shape} values for {n} devices")
-            bad = [x for x in arr if not self.parameter[key].contains(x)]
-            if bad:
-                self.parameter[key].check(bad[0])           # raises, naming the bound
+            bad = ~self.parameter[key].contains_all(arr)
+            if bad.any():
+                self.parameter[key].check(arr[bad][0])      # raises, naming the bound
             values[key] = arr
         return values
 
@@ -550,6 +557,14 @@ class NumpyModel:
     def initial_state(self, params: Mapping[str, float]) -> dict[str, float]:
         vals = self._initial(self.device.params(params))
         return {s.name: float(v) for s, v in zip(self.device.states, vals)}
+
+    def initial_states(self, P: Mapping[str, object], n: int) -> dict[str, np.ndarray]:
+        """The initial states of ``n`` devices at once (:meth:`initial_state` vectorised):
+        ``P`` as :meth:`Device.param_arrays` returns it; state name -> array (n,)."""
+        with np.errstate(all="ignore"):
+            vals = self._initial(P)
+        return {s.name: np.broadcast_to(np.asarray(v, dtype=float), (n,)).copy()
+                for s, v in zip(self.device.states, vals)}
 
     def evaluate(self, v: Mapping[str, object], x: Mapping[str, object] | None = None,
                  params: Mapping[str, float] | None = None, time=1.0):
