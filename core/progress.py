@@ -68,4 +68,4 @@ def progress(iterable=None, *, total: int | None = None, desc: str = "",
     from tqdm import tqdm  # noqa: PLC0415 - imported when a bar is shown
 
     return tqdm(iterable, total=total, desc=desc or None, unit=unit, file=sys.stderr,
-                dynamic_ncols=True, leave=False)
+                dynamic_ncols=True)

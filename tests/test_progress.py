@@ -1,0 +1,81 @@
+"""``neurospice.progress``: quiet when stderr is not a terminal (or when disabled), a tqdm bar
+on stderr when forced on or on a terminal; sweeps show it the same way."""
+
+from __future__ import annotations
+
+import io
+import sys
+
+import pytest
+
+from neurospice.progress import Quiet, progress, wanted
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_quiet_off_a_terminal(monkeypatch):
+    monkeypatch.delenv("NEUROSPICE_PROGRESS", raising=False)
+    err = io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    assert not wanted()
+    items = [1, 2, 3]
+    assert progress(items, desc="x") is items          # unchanged, nothing wrapped
+    bar = progress(total=3, desc="x")
+    assert isinstance(bar, Quiet)
+    bar.update(1)
+    bar.close()
+    assert list(progress(iter(range(4)), total=4)) == [0, 1, 2, 3]
+    assert err.getvalue() == ""
+
+
+@pytest.mark.parametrize("how", ["forced", "terminal", "environment"])
+def test_a_bar_on_stderr_when_forced_or_on_a_terminal(monkeypatch, how):
+    err = Tty() if how == "terminal" else io.StringIO()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.delenv("NEUROSPICE_PROGRESS", raising=False)
+    if how == "environment":
+        monkeypatch.setenv("NEUROSPICE_PROGRESS", "1")
+    assert list(progress(range(5), total=5, desc="fitting",
+                         enabled=True if how == "forced" else None)) == list(range(5))
+    text = err.getvalue()
+    assert "fitting" in text and "5/5" in text
+
+
+def test_disabled_wins_over_a_terminal_and_the_environment(monkeypatch):
+    err = Tty()
+    monkeypatch.setattr(sys, "stderr", err)
+    monkeypatch.setenv("NEUROSPICE_PROGRESS", "1")
+    assert list(progress(range(3), enabled=False)) == [0, 1, 2]
+    monkeypatch.setenv("NEUROSPICE_PROGRESS", "0")
+    assert not wanted()
+    assert list(progress(range(3))) == [0, 1, 2]
+    assert err.getvalue() == ""
+
+
+def test_a_sweep_shows_its_bar_only_when_asked(monkeypatch):
+    pytest.importorskip("xarray")
+    from neurospice.netlists import Circuit
+    from neurospice.simulators import get_simulator
+    from neurospice.simulators.sweep import sweep
+
+    if not get_simulator("ngspice").is_available():
+        pytest.skip("ngspice not found")
+
+    def divider(r):
+        k = Circuit("divider")
+        k.vsource("in", "a", 0, 1.0)
+        k.resistor("1", "a", "b", r)
+        k.resistor("2", "b", 0, 1e3)
+        k.op()
+        return k
+
+    monkeypatch.delenv("NEUROSPICE_PROGRESS", raising=False)
+    for forced, shown in ((None, False), (True, True)):
+        err = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", err)
+        ds = sweep(divider, {"r": [1e3, 3e3]}, workers=1, progress=forced)
+        assert list(ds["v(b)"].values) == pytest.approx([0.5, 0.25], rel=1e-9)
+        assert ("sweep" in err.getvalue() and "2/2" in err.getvalue()) == shown
