@@ -29,13 +29,13 @@ import re
 import shutil
 import tempfile
 import threading
-import time
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from neurospice.errors import NetlistError, SimulationFailed, SimulationTimeout
+from neurospice.errors import NetlistError, SimulationFailed
+from neurospice.netlists.values import check_value, fmt
 
 from .base import DEFAULT_TIMEOUT, Deck, ensure_end, is_circuit
 from .process import check_timeout
@@ -228,6 +228,7 @@ def _strings(ptr) -> list[str]:
 
 _lock = threading.Lock()
 _library: _Library | None = None
+_held: tuple[str, dict[str, str]] | None = None   # (netlist, restore commands) kept loaded
 _fresh_copies = 0
 _worker = Worker("neurospice.simulators.ngspice_shared:serve_request")
 
@@ -245,14 +246,15 @@ def _get_library(path: Path) -> _Library:
 def serve_request(request, phase):
     """Run one request in the helper process (see :mod:`.worker`): ``("version", lib)``,
     ``("run", deck, text, cwd, timeout, lib)`` or ``("series", deck, text, cwd, timeout, lib,
-    commands)`` (see :meth:`NgspiceSharedSimulator.run_series`); returns the worker's answer: (value or
-    exception, whether the helper retires after sending it)."""
+    commands, restore)`` (see :meth:`NgspiceSharedSimulator.run_series`); returns the worker's
+    answer: (value or exception, whether the helper retires after sending it)."""
     if request[0] == "version":
         with _lock:
             lib = _get_library(Path(request[1]))
             start = len(lib.log)
             lib.command("version -s")
             return "\n".join(lib.log[start:]), False
+    global _held
     _, deck, text, cwd, timeout, path = request[:6]
     os.chdir(cwd)     # relative paths in the deck are the caller's
     sim = NgspiceSharedSimulator()
@@ -261,16 +263,24 @@ def serve_request(request, phase):
     with _lock:
         lib = _get_library(Path(path))
         lib.clear_log()
+        series = request[0] == "series"
+        if _held is not None and not (series and _held[0] == text):
+            _held = None
+            sim._cleanup(lib)       # the circuit a series left loaded
         try:
-            if request[0] == "series":
+            if series:
                 answer = sim._series_locked(lib, deck, text, body, control, timeout,
-                                            request[6])
+                                            request[6], request[7])
             else:
                 answer = sim._run_locked(lib, deck, text, body, control, timeout)
         except Exception as exc:  # noqa: BLE001 - raised again in the caller
             answer = exc
         finally:
-            sim._cleanup(lib)
+            if _held is None or lib.exited:
+                _held = None
+                sim._cleanup(lib)
+            else:
+                lib.command("destroy all")     # the plots; the circuit stays loaded
         return answer, lib.exited and _fresh_copies >= FRESH_COPIES_PER_HELPER
 
 
@@ -288,6 +298,32 @@ def split_control(text: str) -> tuple[str, list[str]]:
         lines += [ln.strip() for ln in m.group(1).split("\n") if ln.strip()
                   and not ln.strip().startswith("*")]
     return _CONTROL.sub("", text), lines
+
+
+def _alter_target(circuit, name: str, run: int) -> tuple[str, float]:
+    """What ``alter`` sets for the series key ``name`` (``"vin"``: a source's DC value;
+    ``"n1.rp"``: an instance parameter), and its value in ``circuit``."""
+    from neurospice.netlists import CurrentSource, VoltageSource   # noqa: PLC0415
+
+    head, dot, param = name.lower().partition(".")
+    element = circuit.elements.get(head)
+    if not dot:
+        if not isinstance(element, (VoltageSource, CurrentSource)):
+            raise NetlistError(f"run {run}: {name[:80]!r} is not an independent source of "
+                               "the circuit (nor element.parameter)")
+        original = element.dc
+        target = f"{head} dc"
+    else:
+        params = {str(k).lower(): v for k, v in (getattr(element, "params", None) or {}).items()}
+        if element is None or param not in params:
+            raise NetlistError(f"run {run}: {name[:80]!r} is not a parameter set on an "
+                               "instance of the circuit (element.parameter)")
+        original = params[param]
+        target = f"{head} {param}"
+    if isinstance(original, bool) or not isinstance(original, (int, float)):
+        raise NetlistError(f"run {run}: {name[:80]!r} is {original!r} in the circuit, not a "
+                           "number that alter can set back", element=head)
+    return target, float(original)
 
 
 class NgspiceSharedSimulator(NgspiceSimulator):
@@ -332,27 +368,29 @@ class NgspiceSharedSimulator(NgspiceSimulator):
     def run_series(self, circuit, changes, *, timeout: float | None = DEFAULT_TIMEOUT
                    ) -> list[Results]:
         """Build once, run many: render and load ``circuit`` once, then for each mapping in
-        ``changes`` (independent source name -> DC value) set those sources with ngspice's
-        ``alter`` and run the circuit's analyses again; return one Results per mapping (a
-        source keeps its value until a later mapping changes it). ``timeout`` bounds the
-        whole series. Raises NetlistError for a name that is not an independent source of
-        the circuit or a value that is not a finite number, and what :meth:`run` raises."""
-        from neurospice.netlists import CurrentSource, VoltageSource
-        from neurospice.netlists.values import check_value, fmt
+        ``changes`` set what it names with ngspice's ``alter`` and run the circuit's analyses
+        again; return one Results per mapping. A mapping's keys are an independent source's
+        name (its DC value) or ``"element.param"``, a parameter set on a device instance of the
+        circuit (``"n1.rp"`` for a Verilog-A card instance ``N1 ... rp=2500``); a value keeps
+        until a later mapping of the series changes it.
 
+        The helper keeps the circuit loaded after the series: a later series of the same
+        netlist starts from the deck's own values again (what the previous series altered
+        is set back) without loading it anew, which is what makes a fit with ngspice in the
+        loop cheap. Any other run removes it. ``timeout`` bounds the whole series. Raises
+        NetlistError for a name that is neither, a parameter the instance does not set to a
+        number, or a value that is not a finite number, and what :meth:`run` raises."""
         timeout = check_timeout(timeout)
         if not is_circuit(circuit):
             raise TypeError("run_series takes a Circuit")
-        commands = []
+        commands, restore = [], {}
         for k, change in enumerate(changes):
             lines = []
             for name, value in dict(change).items():
-                src = circuit.elements.get(str(name).lower())
-                if not isinstance(src, (VoltageSource, CurrentSource)):
-                    raise NetlistError(f"run {k}: {str(name)[:80]!r} is not an independent "
-                                       "source of the circuit")
-                v = check_value(value, what=f"run {k}: value of {src.name}", element=src.name)
-                lines.append(f"alter {src.name.lower()} dc = {fmt(v)}")
+                target, original = _alter_target(circuit, str(name), k)
+                v = check_value(value, what=f"run {k}: value of {name}", element=target)
+                lines.append(f"alter {target} = {fmt(v)}")
+                restore[target] = f"alter {target} = {fmt(original)}"
             commands.append(lines)
         if not commands:
             return []
@@ -362,28 +400,39 @@ class NgspiceSharedSimulator(NgspiceSimulator):
         deck = replace(deck, text=text)
         with _lock:
             answer = _worker.call(("series", deck, text, os.getcwd(), timeout,
-                                   str(self.executable), commands), timeout=timeout,
+                                   str(self.executable), commands, restore), timeout=timeout,
                                   simulator=self.name)
         if isinstance(answer, BaseException):
             raise answer
         return answer
 
     def _series_locked(self, lib: _Library, deck: Deck, text: str, body: str,
-                       control: list[str], timeout: float | None, commands: list[list[str]]
-                       ) -> list[Results]:
+                       control: list[str], timeout: float | None, commands: list[list[str]],
+                       restore: dict[str, str]) -> list[Results]:
+        global _held
         set_here: list[str] = []
-        deadline = None if timeout is None else time.monotonic() + timeout
         out = []
         try:
-            self._load(lib, text, body, control, set_here)
+            if _held is not None and _held[0] == text:     # loaded: set back what was altered
+                for line in _held[1].values():
+                    lib.command(line)
+                _held[1].update(restore)
+            else:
+                self._load(lib, text, body, control, set_here)
+                _held = (text, dict(restore))
             for lines in commands:
                 lib.command("destroy all")      # the previous run's plots, not the circuit
                 lib.clear_log()
                 for line in lines:
                     lib.command(line)
-                left = None if deadline is None else max(deadline - time.monotonic(), 0.0)
-                out.append(self._analyse(lib, deck, text, left))
+                error = ngspice_log_error(self, "\n".join(lib.log), text)
+                if error is not None:
+                    raise error
+                out.append(self._analyse(lib, deck, text))
             return out
+        except BaseException:
+            _held = None
+            raise
         finally:
             for name in set_here:
                 lib.command(f"unset {name}")
@@ -401,7 +450,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                       control: list[str], timeout: float | None, set_here: list[str]
                       ) -> Results:
         self._load(lib, text, body, control, set_here)
-        return self._analyse(lib, deck, text, timeout)
+        return self._analyse(lib, deck, text)
 
     def _load(self, lib: _Library, text: str, body: str, control: list[str],
               set_here: list[str]) -> None:
@@ -435,8 +484,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                 continue  # the analyses run below (_analyse)
             lib.command(line)
 
-    def _analyse(self, lib: _Library, deck: Deck, text: str, timeout: float | None
-                 ) -> Results:
+    def _analyse(self, lib: _Library, deck: Deck, text: str) -> Results:
         self.phase("running the analysis")
         # in this thread, as bare libngspice runs it: no thread hand-off per run. ngspice
         # cannot halt it from here; the parent kills the helper at the timeout
