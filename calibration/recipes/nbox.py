@@ -63,7 +63,8 @@ from ..fit import Dataset, Fit, FitResult, Model, Param
 from .base import (Calibration, CardCheck, Option, Recipe, Verification, as_list,
                    collect_warnings, engine_kwargs, low_bias_resistance, verify_card)
 
-__all__ = ["FREE", "VO2_FIXED", "measured_switching", "switching_interval",
+__all__ = ["FREE", "VO2_FIXED", "measured_switching", "switching_interval", "switch_bracket",
+           "curve_to_current", "scurve_voltage", "nbox_scurve_model", "fold_voltages",
            "start_from_sweep", "nbox_iv_model", "fit_nbox_iv", "verify_sweep",
            "simulate_pulses", "fit_pulse_thermal", "read_samples", "read_ambient",
            "pulse_amplitude", "split_dual_sweep", "load_dual_sweep", "NBOX_IV", "REGISTERED"]
@@ -131,6 +132,37 @@ def switching_interval(v, i, *, min_step: float = 0.8) -> tuple[float, float] | 
     return float(min(v[a], v[b + 1])), float(max(v[a], v[b + 1]))
 
 
+def switch_bracket(v, i) -> tuple[float, float] | None:
+    """The voltages (low, high) that bracket the switch of an up sweep whose measured voltage
+    *falls* across the jump (the source hit its current compliance, or a series resistance
+    took the voltage: the first reading after the switch says nothing about where it was):
+    from the last reading before the jump (the largest rise of the current between readings
+    of :func:`_on_points`, at least threefold) to one source step above it (the median of
+    the five voltage steps before). None where the branch does not switch or its voltage
+    rises across the jump (then :func:`measured_switching` applies)."""
+    v, i = np.asarray(v, float), np.asarray(i, float)
+    on = _on_points(v, i)
+    v, i = v[on], i[on]
+    if v.size < 3:
+        return None
+    jumps = np.diff(np.log(i))
+    k = int(np.argmax(jumps))
+    if jumps[k] < math.log(3.0) or not v[k + 1] < v[k]:
+        return None
+    steps = np.diff(v[max(0, k - 5):k + 1])
+    steps = steps[steps > 0]
+    if not steps.size:
+        return None
+    return float(v[k]), float(v[k] + np.median(steps))
+
+
+def _on_points(v, i) -> np.ndarray:
+    """Readings that belong to a branch: positive current and more than 2 % of the largest
+    voltage (a ~0 V first reading's ratio i/v is noise, not a conductance)."""
+    v, i = np.asarray(v, float), np.asarray(i, float)
+    return (v > 0.02 * float(np.max(v))) & (i > 0)
+
+
 # =========================================================================== the fit
 def start_from_sweep(v_up, i_up, v_down, i_down, t_amb: float,
                      ea: float = 0.25) -> dict[str, float]:
@@ -139,7 +171,9 @@ def start_from_sweep(v_up, i_up, v_down, i_down, t_amb: float,
     v_up, i_up = np.asarray(v_up, float), np.asarray(i_up, float)
     v_down, i_down = np.asarray(v_down, float), np.asarray(i_down, float)
     r0 = low_bias_resistance(v_up, i_up, fraction=20)
-    r_all = np.r_[v_up / i_up, v_down / i_down][np.r_[v_up, v_down] > 0.2 * v_up.max()]
+    v_all, i_all = np.r_[v_up, v_down], np.r_[i_up, i_down]
+    use = (v_all > 0.2 * v_up.max()) & (i_all > 0)
+    r_all = v_all[use] / i_all[use]
     r_on = float(np.min(r_all))
     # readings at ~0 V or with no positive current (the first sample of a sweep) are no
     # points of the insulating branch: their log current would look like a jump
@@ -210,6 +244,53 @@ def nbox_iv_model() -> Model:
                                          "switch (steady state, branch by sweep direction)")
 
 
+def curve_to_current(card: Mapping[str, float], i_max: float, v_max: float):
+    """The :func:`static_curve` of ``card`` traced past the voltage ``v_max`` and the current
+    ``i_max`` (the temperature span grown until it carries that current)."""
+    curve = static_curve(card, v_max)
+    t_amb = card["t_amb"]
+    for _ in range(8):
+        if curve.i[-1] >= i_max:
+            break
+        curve = static_curve(card, t_max=t_amb + 4.0 * (curve.temp[-1] - t_amb))
+    return curve
+
+
+def scurve_voltage(card: Mapping[str, float], current, *, v_max: float,
+                   curve=None) -> np.ndarray:
+    """The steady-state voltage (V) at each ``current`` (A): the S-shaped static I-V is
+    single-valued in the current (the current grows with the device temperature along it),
+    so a point where the source set the current (at compliance) or any steady point of
+    either branch has one model voltage, linear in ln i between the curve's points."""
+    i = np.asarray(current, float)
+    if curve is None:
+        curve = curve_to_current(card, float(np.max(i)), v_max)
+    li = np.log(np.maximum.accumulate(np.maximum(curve.i, 1e-300)))
+    return np.interp(np.log(np.maximum(i, 1e-300)), li, curve.v)
+
+
+def nbox_scurve_model() -> Model:
+    """Voltage (V) against current (A) of the device's steady state (the static S-curve,
+    :func:`scurve_voltage`); meta ``v_max``: the largest voltage of the sweep. The model of
+    a current-limited loop: each reading, on either branch or at compliance, is one point of
+    the S-curve, with no branch to choose."""
+    dev = get_device("nbox")
+    cache = _CurveCache()
+
+    def func(i, p, v_max=1.0):
+        card = {k: p[k] for k in dev.parameter}
+        i = np.asarray(i, float)
+        curve = cache.get(card, float(v_max))
+        if curve.i[-1] < float(np.max(i)):
+            curve = curve_to_current(card, float(np.max(i)), float(v_max))
+        return scurve_voltage(card, i, v_max=float(v_max), curve=curve)
+
+    return Model.from_device(dev, func, name="nbox static S-curve V(I)", x_label="current (A)",
+                             y_label="voltage (V)",
+                             description="steady state of the thermal threshold switch, "
+                                         "voltage at each current (a current-limited loop)")
+
+
 def _search(start: Mapping[str, float], t_amb: float) -> dict:
     s = start
     return {"g_ref": (s["g_ref"] / 3, s["g_ref"] * 3), "ea": (0.05, 1.0),
@@ -235,6 +316,108 @@ def _sweeps(data) -> tuple:
     return tuple(out)
 
 
+def _scurve_datasets(v_up, i_up, v_dn, i_dn, limited, v_min: float, v_max: float) -> list:
+    """The readings above ``v_min`` with positive current as S-curve data sets (x the
+    current, y the voltage): the up and the down sweep's readings off compliance, and the
+    readings at compliance (``limited``: the masks of both branches) as a third set, so each
+    set gets its own noise scale (at compliance the source holds the current: only the
+    voltage's noise is left)."""
+    sets = []
+    cc_v, cc_i = [], []
+    for name, v, i, cc in (("up sweep", v_up, i_up, limited[0]),
+                           ("down sweep", v_dn, i_dn, limited[1])):
+        ok = (v > v_min) & (i > 0)
+        keep = ok & ~cc
+        if keep.sum() < 5:
+            raise DataError(f"{name}: fewer than 5 points off compliance above {v_min} V with "
+                            "positive current")
+        sets.append(Dataset(i[keep], v[keep], name=name, meta={"v_max": v_max}))
+        cc_v.append(v[ok & cc])
+        cc_i.append(i[ok & cc])
+    cc_v, cc_i = np.concatenate(cc_v), np.concatenate(cc_i)
+    if cc_v.size >= 3:
+        sets.append(Dataset(cc_i, cc_v, name="at compliance", meta={"v_max": v_max}))
+    return sets
+
+
+def _scurve_fit(sets, free, values, t_amb, global_stage, seed, conf_int, progress,
+                global_options, model=None) -> Fit:
+    """The least-squares problem of a current-limited loop: log voltage residuals against
+    the S-curve (:func:`nbox_scurve_model`). Smooth in the parameters (no fold moves a point
+    from branch to branch), so the local stage from :func:`start_from_sweep` needs no wide
+    global search: ``"de"`` is sized to the problem (6 generations of 6 per parameter)."""
+    model = model or nbox_scurve_model()
+    opts = {**({"maxiter": 6, "popsize": 6, "tol": 1e-6} if global_stage == "de" else {}),
+            **(global_options or {})}
+    return Fit(model, sets, free=list(free), fixed=[n for n in model.params if n not in free],
+               values=values, weighting="log", global_stage=global_stage, seed=seed,
+               conf_int=conf_int, progress=progress,
+               search={n: b for n, b in _search(values, t_amb).items() if n in free},
+               bounds={"r_th": (1.0, 1e7), "r_c": (0.0, 1e6), "g_met": (1e-9, 1e2),
+                       "t_c": (t_amb + 1e-3, 1e5), "w_c": (1e-3, 1e4)},
+               global_options=opts)
+
+
+def _vertex(x, y, k: int) -> float:
+    """The extreme value of the parabola through points k-1, k, k+1 (y[k] where they do not
+    bend or the extreme falls outside them): a fold located between the grid points of the
+    static curve."""
+    if not 0 < k < len(x) - 1:
+        return float(y[k])
+    u0, u2 = x[k - 1] - x[k], x[k + 1] - x[k]
+    d0, d2 = y[k - 1] - y[k], y[k + 1] - y[k]
+    if u0 == 0 or u2 == 0 or u0 == u2:
+        return float(y[k])
+    a = (d0 / u0 - d2 / u2) / (u0 - u2)
+    b = d0 / u0 - a * u0
+    if a == 0 or not min(u0, u2) <= -b / (2 * a) <= max(u0, u2):
+        return float(y[k])
+    return float(y[k] - b * b / (4 * a))
+
+
+def fold_voltages(card: Mapping[str, float], v_max: float) -> tuple:
+    """(V_th, V_hold) of a slow dual sweep to ``v_max`` (:func:`sweep_folds`), each refined
+    to the extreme of the parabola through the static curve's points around it (smooth in
+    the card's parameters, for their standard errors); None where the sweep does not
+    jump."""
+    curve = static_curve(card, v_max)
+    folds = sweep_folds(card, v_max, curve=curve)
+    out = []
+    for b in ("up", "down"):
+        if folds[b] is None:
+            out.append(None)
+            continue
+        k = int(np.flatnonzero(curve.v == folds[b])[0])
+        out.append(_vertex(curve.temp, curve.v, k))
+    return tuple(out)
+
+
+def _fold_errors(cal, res, v_max: float) -> None:
+    """Standard errors of the fitted folds (V_th, V_hold) by the delta method: the
+    gradient of :func:`fold_voltages` over the free parameters (central differences of
+    a tenth of a standard error) with the fit's covariance."""
+    free = [n for n in res.free if res.stderr.get(n)]
+    if len(free) != len(res.free):
+        return
+    se = np.array([res.stderr[n] for n in free])
+    cov = np.asarray(res.correlation, float) * np.outer(se, se)
+    base = fold_voltages(cal.params, v_max)
+    grads = []
+    for j, n in enumerate(free):
+        h = min(0.1 * se[j], 0.01 * abs(cal.params[n]) or 0.1 * se[j])
+        hi = fold_voltages({**cal.params, n: cal.params[n] + h}, v_max)
+        lo = fold_voltages({**cal.params, n: cal.params[n] - h}, v_max)
+        grads.append([None if a is None or b is None else (a - b) / (2 * h)
+                      for a, b in zip(hi, lo)])
+    for m, tag in enumerate(("v_th_fold", "v_hold_fold")):
+        g = [row[m] for row in grads]
+        if base[m] is None or any(x is None for x in g) or tag not in cal.derived:
+            continue
+        g = np.array(g)
+        cal.derived[tag]["value"] = base[m]
+        cal.derived[tag]["stderr"] = float(np.sqrt(max(g @ cov @ g, 0.0)))
+
+
 def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
                 fixed: Mapping[str, float] | None = None,
                 start: Mapping[str, float] | None = None, v_min: float = 0.2,
@@ -243,7 +426,8 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
                 pulses: Sequence | None = None, pulse_train: Sequence[float] | None = None,
                 pulse_t_amb: float | str | None = "read",
                 simulators: Sequence[str] = ("ngspice",), fold_guard: int = 2,
-                fold_penalty: bool = True, verify: bool = False) -> Calibration:
+                fold_penalty: bool = True, control: str = "auto",
+                verify: bool = False) -> Calibration:
     """Fit the card to a dual DC sweep (``data``: the [up, down] branches, as
     ``load_iv(path, split="reversal")`` gives them). ``t_amb`` (K): the stage temperature
     (held). ``fixed``: other card values to hold (default: :data:`VO2_FIXED`). Points below
@@ -275,61 +459,84 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
                                  t_amb), **held, **(start or {})}
     values["t_amb"] = t_amb
     v_max = float(max(v_up.max(), v_dn.max()))
-    model = nbox_iv_model()
-    sets, intervals, guarded = [], [], []
-    at_limit = []
-    for name, v, i, cc in (("up sweep", v_up, i_up, limited[0]),
-                           ("down sweep", v_dn, i_dn, limited[1])):
-        keep = (v > v_min) & (i > 0) & ~cc
-        if cc.any():
-            at_limit.append(f"{name}: {int(cc.sum())} point(s) at {float(v[cc].min()):.4g}-"
-                            f"{float(v[cc].max()):.4g} V")
-        if keep.sum() < 5:
-            raise DataError(f"{name}: fewer than 5 points above {v_min} V with positive "
-                            "current")
-        intervals.append(switching_interval(v[keep], i[keep]))
-        span = _steepest_step(v[keep], i[keep])
-        if span is not None and fold_guard > 0:
-            step = float(np.median(np.abs(np.diff(v))))
-            near = (v >= span[0] - (fold_guard - 1 + 0.5) * step) & \
-                (v <= span[1] + (fold_guard - 1 + 0.5) * step) & keep
-            if (keep & ~near).sum() >= 5:
-                guarded.append(f"{name}: {int(near.sum())} point(s) at "
-                               f"{float(v[near].min()):.4g}-{float(v[near].max()):.4g} V")
-                keep &= ~near
-        sets.append(Dataset(v[keep], i[keep], name=name,
-                            meta={"branch": name.split()[0], "v_max": v_max}))
-    if fold_penalty and all(s_ is not None for s_ in intervals):
-        lo = np.array([a for a, _ in intervals])
-        hi = np.array([b for _, b in intervals])
-        mid = 0.5 * (lo + hi)
-        sets.append(Dataset(np.array([lo, hi]), mid, sigma=0.5 * (hi - lo) / mid,
-                            name="folds", meta={"branch": "folds", "v_max": v_max},
-                            penalty=True))
-    free = [n for n in free if n not in held]
-    fixed_names = [n for n in model.params if n not in free]
-    opts = {**({"maxiter": 30, "popsize": 8, "tol": 1e-6} if global_stage == "de" else {}),
-            **(global_options or {})}
-    fit = Fit(model, sets, free=free, fixed=fixed_names, values=values, weighting="log",
-              global_stage=global_stage, seed=seed, conf_int=conf_int, progress=progress,
-              search={n: b for n, b in _search(values, t_amb).items() if n in free},
-              bounds={"r_th": (1.0, 1e7), "r_c": (0.0, 1e6), "g_met": (0.0, 1e2)},
-              global_options=opts)
-    res = fit.run()
+    if control == "auto":
+        control = "current" if any(m.any() for m in limited) else "voltage"
+    if control not in ("voltage", "current"):
+        raise CalibrationError(f"control must be 'auto', 'voltage' or 'current', got "
+                               f"{control!r}")
+    at_limit = [f"{name}: {int(cc.sum())} point(s) at {float(v[cc].min()):.4g}-"
+                f"{float(v[cc].max()):.4g} V" for name, v, cc in
+                (("up sweep", v_up, limited[0]), ("down sweep", v_dn, limited[1])) if cc.any()]
+    intervals, guarded = [], []
+    if control == "current":
+        free = [n for n in free if n not in held]
+        sets = _scurve_datasets(v_up, i_up, v_dn, i_dn, limited, v_min, v_max)
+        fit = _scurve_fit(sets, free, values, t_amb, global_stage, seed, conf_int, progress,
+                          global_options)
+        res = fit.run()
+    else:
+        model = nbox_iv_model()
+        sets = []
+        for name, v, i, cc in (("up sweep", v_up, i_up, limited[0]),
+                               ("down sweep", v_dn, i_dn, limited[1])):
+            keep = (v > v_min) & (i > 0) & ~cc
+            if keep.sum() < 5:
+                raise DataError(f"{name}: fewer than 5 points above {v_min} V with positive "
+                                "current")
+            intervals.append(switching_interval(v[keep], i[keep]))
+            span = _steepest_step(v[keep], i[keep])
+            if span is not None and fold_guard > 0:
+                step = float(np.median(np.abs(np.diff(v))))
+                near = (v >= span[0] - (fold_guard - 1 + 0.5) * step) & \
+                    (v <= span[1] + (fold_guard - 1 + 0.5) * step) & keep
+                if (keep & ~near).sum() >= 5:
+                    guarded.append(f"{name}: {int(near.sum())} point(s) at "
+                                   f"{float(v[near].min()):.4g}-{float(v[near].max()):.4g} V")
+                    keep &= ~near
+            sets.append(Dataset(v[keep], i[keep], name=name,
+                                meta={"branch": name.split()[0], "v_max": v_max}))
+        if fold_penalty and all(s_ is not None for s_ in intervals):
+            lo = np.array([a for a, _ in intervals])
+            hi = np.array([b for _, b in intervals])
+            mid = 0.5 * (lo + hi)
+            sets.append(Dataset(np.array([lo, hi]), mid, sigma=0.5 * (hi - lo) / mid,
+                                name="folds", meta={"branch": "folds", "v_max": v_max},
+                                penalty=True))
+        free = [n for n in free if n not in held]
+        fixed_names = [n for n in model.params if n not in free]
+        opts = {**({"maxiter": 30, "popsize": 8, "tol": 1e-6} if global_stage == "de" else {}),
+                **(global_options or {})}
+        fit = Fit(model, sets, free=free, fixed=fixed_names, values=values, weighting="log",
+                  global_stage=global_stage, seed=seed, conf_int=conf_int, progress=progress,
+                  search={n: b for n, b in _search(values, t_amb).items() if n in free},
+                  bounds={"r_th": (1.0, 1e7), "r_c": (0.0, 1e6), "g_met": (0.0, 1e2)},
+                  global_options=opts)
+        res = fit.run()
     dev = get_device("nbox")
     card = {k: v for k, v in res.values.items() if k in dev.parameter}
     fits = {"dual sweep": res}
     cal = Calibration("nbox-iv", "nbox", card, {n: res.stderr.get(n) for n in res.free},
                       fits, warnings=collect_warnings(fits))
-    _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max)
-    if at_limit:
+    # under compliance the device voltage never passes the threshold: the folds are those
+    # of a voltage sweep to twice the largest reading
+    v_fold = 2.0 * v_max if control == "current" else v_max
+    _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_fold)
+    _fold_errors(cal, res, v_fold)
+    if at_limit and control == "current":
+        cal.notes.append("current-limited loop: every reading fitted as a point of the static "
+                         "S-curve (voltage at its current, log residuals; the curve is "
+                         "single-valued in the current, so no branch is chosen), the points at "
+                         "the source's compliance (the source set the current there; marked "
+                         "by the loader) included as such, as a data set of their own (its own noise "
+                         "scale): " + "; ".join(at_limit))
+    elif at_limit:
         cal.notes.append("left out of the fit, at the source's current compliance (the source, "
                          "not the device, set the current there; marked by the loader): "
                          + "; ".join(at_limit))
     if guarded:
         cal.notes.append(f"left out of the current residuals, next to the switches "
                          f"(fold_guard = {fold_guard}): " + "; ".join(guarded))
-    if len(sets) == 3:
+    if control == "voltage" and len(sets) == 3:
         cal.notes.append("fold penalty: the model's threshold fold held within "
                          f"{intervals[0][0]:.4g}-{intervals[0][1]:.4g} V and its hold fold "
                          f"within {intervals[1][0]:.4g}-{intervals[1][1]:.4g} V (the samples "
@@ -379,8 +586,14 @@ def _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max):
     curve = static_curve(card, v_max)
     folds = sweep_folds(card, v_max, curve=curve)
     m_up, m_dn = sweep_currents(card, v_up, v_dn, v_max=v_max, curve=curve)
-    meas = {"up": measured_switching(v_up, i_up), "down": measured_switching(v_dn, i_dn)}
-    sampled = {"up": measured_switching(v_up, m_up), "down": measured_switching(v_dn, m_dn)}
+    on_up, on_dn = _on_points(v_up, i_up), _on_points(v_dn, i_dn)
+    meas = {"up": measured_switching(v_up[on_up], i_up[on_up]),
+            "down": measured_switching(v_dn[on_dn], i_dn[on_dn])}
+    bracket = switch_bracket(v_up, i_up)
+    if bracket is not None:          # the voltage fell at the switch (compliance)
+        meas["up"] = 0.5 * (bracket[0] + bracket[1])
+    sampled = {"up": measured_switching(v_up[on_up], m_up[on_up]),
+               "down": measured_switching(v_dn[on_dn], m_dn[on_dn])}
     desc = {"up": "threshold (switch on the up sweep)",
             "down": "hold (release on the down sweep)"}
     for b in ("up", "down"):
@@ -393,6 +606,10 @@ def _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max):
         cal.derived[f"{tag}_fold"] = {"value": folds[b], "unit": "V",
                                       "description": desc[b] + ", model fold of the static "
                                       "I-V (exact)"}
+    if bracket is not None:
+        cal.derived["v_th_measured"]["description"] += (
+            f": the middle of {bracket[0]:.4g}-{bracket[1]:.4g} V, from the last reading before "
+            "the jump (the voltage fell across it) to one source step above (switch_bracket)")
     if meas["up"] and meas["down"] and sampled["up"] and sampled["down"]:
         cal.derived["window_measured"] = {"value": meas["up"] - meas["down"], "unit": "V",
                                           "description": "hysteresis window V_th - V_hold"}
