@@ -8,15 +8,18 @@ the same data, start, bounds, weighting, seed and optimisers; only the model fun
 differs:
 
 - numpy: the device's numpy rendering (``mtj_model()``, what the recipe uses);
-- ngspice: each evaluation builds the circuit (the Verilog-A card through OSDI, the values as
-  instance parameters) and runs a DC sweep in the in-process ngspice (``ngspice-shared``, the
-  cheapest per run), one sweep per data set, then interpolates onto the data's voltages.
+- ngspice: the circuit (the Verilog-A card through OSDI, one instance per data set's state)
+  is built and loaded once in the in-process ngspice (``ngspice-shared``); each evaluation
+  sets the card's values with ``alter`` (``run_series``) and runs one DC sweep that gives
+  both data sets' curves, then interpolates onto the data's voltages. For comparison, one
+  evaluation is also timed the naive way (a new circuit rendered, loaded and swept per data
+  set and evaluation).
 
 Timed: one model evaluation; the local stage alone (Levenberg-Marquardt from the same start);
 the whole fit (differential evolution, then Levenberg-Marquardt), five times with numpy. With
-ngspice in the loop the whole fit needs thousands of sweeps (about a minute): it is timed once,
-or with ``--quick`` only estimated as (the numpy fit's model evaluations) x (one ngspice
-evaluation); the printout says which.
+ngspice in the loop the whole fit is timed once, or with ``--quick`` only estimated as the
+numpy fit's time + (its model evaluations / data sets) x (one ngspice evaluation); the
+printout says which.
 
 Run alone with ``.venv/bin/python bench/bench_calibration.py [--quick]`` (or through
 ``make bench``). Prints times and ratios measured in this one run; nothing is asserted.
@@ -52,8 +55,9 @@ def datasets(seed: int = 0, noise: float = 0.005) -> list[Dataset]:
     return out
 
 
-def ngspice_model(counter: list[int]) -> Model:
-    """The MTJ I(V) model with each evaluation a DC sweep in in-process ngspice."""
+def ngspice_model_rebuilt(counter: list[int]) -> Model:
+    """The MTJ I(V) model with each evaluation a new circuit and a DC sweep in in-process
+    ngspice (rendered, loaded and swept per data set and evaluation): the naive loop."""
     dev = get_device("mtj")
     sim = get_simulator("ngspice-shared")
 
@@ -71,6 +75,41 @@ def ngspice_model(counter: list[int]) -> Model:
         return np.interp(v, res.axis, -np.asarray(res["i(vin)"]))
 
     return Model.from_device(dev, func, name="mtj I(V) (ngspice DC sweep)",
+                             x_label="voltage (V)", y_label="current (A)")
+
+
+def ngspice_model(counter: list[int], states=(1.0, -1.0)) -> Model:
+    """The MTJ I(V) model with ngspice in the loop, built once: one circuit holds an instance
+    per data set's state m0 (N1 on the swept source, the others on unit VCVS copies of it),
+    loaded once in the in-process ngspice; an evaluation sets the card's values on every
+    instance with ``alter`` (``run_series``) and runs one DC sweep over the data's voltages,
+    which gives every data set's curve; the curves of the last parameter values are kept, so
+    the fit's evaluation of the other data sets at the same values costs no second run."""
+    dev = get_device("mtj")
+    sim = get_simulator("ngspice-shared")
+    names = [n for n in dev.parameter if n != "m0"]
+    step = (V.max() - V.min()) / (V.size - 1)
+    c = Circuit("mtj fit, built once")
+    c.vsource("in", "a1", 0, 0.0)
+    for k, m0 in enumerate(states, start=1):
+        if k > 1:
+            c.vcvs(str(k), f"a{k}", 0, "a1", 0, 1.0)
+        dev.add_to(c, str(k), [f"a{k}", 0, 0], params={**dev.defaults(), "m0": m0},
+                   rendering="osdi")
+    c.dc("vin", float(V.min()), float(V.max()) + step / 2, step)
+    last: dict = {}
+
+    def func(v, p):
+        key = tuple(float(p[n]) for n in names)
+        if last.get("key") != key:
+            counter[0] += 1
+            change = {f"n{k}.{n}": p[n] for k in range(1, len(states) + 1) for n in names}
+            res = sim.run_series(c, [change])[0].dc
+            last.update(key=key, axis=res.axis, curves=[-np.asarray(res["i(vin)"])] + [
+                -np.asarray(res[f"i(e{k})"]) for k in range(2, len(states) + 1)])
+        return np.interp(v, last["axis"], last["curves"][states.index(float(p["m0"]))])
+
+    return Model.from_device(dev, func, name="mtj I(V) (ngspice DC sweep, built once)",
                              x_label="voltage (V)", y_label="current (A)")
 
 
@@ -155,6 +194,10 @@ def bench_cli_line_fit() -> None:
         def run_cli():
             subprocess.run(argv, env=env, check=True, stdout=subprocess.DEVNULL)
 
+        def run_imports():        # the libraries the command needs, imported and nothing else
+            subprocess.run([sys.executable, "-c", "import lmfit, matplotlib.pyplot"], env=env,
+                           check=True)
+
         recipe = get_recipe("spin-diode-spectrum")
         loaded = recipe.load(data)
         model = spin_diode_spectrum_model()
@@ -163,14 +206,19 @@ def bench_cli_line_fit() -> None:
         ev = T.measure(lambda: model.eval(f, values, power_w=1e-6), repeats=200, warmup=5)
         api = T.measure(lambda: out.update(cal=recipe.run(loaded, conf_int="auto")),
                         repeats=5, warmup=1)
-        cli_t = T.measure(run_cli, repeats=3, warmup=1)    # warm-up: byte-code caches
+        # warm-up: byte-code caches; round-robin with the bare imports of lmfit and pyplot
+        both = T.measure_interleaved({"cli": run_cli, "imports": run_imports}, repeats=3,
+                                     warmup=1)
+        cli_t, imports = both["cli"], both["imports"]
     fit = out["cal"].fits["V(f)"]
     T.note("stages: " + "; ".join(f"{s['stage'].split(':')[0]} ({s['nfev']} evaluations)"
                                   for s in fit.stages) + f"; intervals: {fit.ci_method}")
     T.row("one numpy evaluation of the line", ev)
     T.row("API fit (recipe.run, in this process)", api)
     T.row("CLI fit (fresh process, report and plots)", cli_t)
+    T.row("python -c 'import lmfit, matplotlib.pyplot'", imports)
     T.row("CLI fit - API fit (start-up, imports, files)", cli_t.median - api.median, "s")
+    T.ratio("CLI line fit / importing lmfit and pyplot", cli_t, imports)
     T.ratio("CLI line fit / one numpy evaluation", cli_t, ev)
     T.ratio("API line fit / one numpy evaluation", api, ev)
 
@@ -184,23 +232,39 @@ def main() -> None:
         print("ngspice-shared (libngspice) not available: nothing to compare")
         return
     data = datasets()
-    count, np_count = [0], [0]
+    count, np_count, rb_count = [0], [0], [0]
     npm, ngm = counted_numpy_model(np_count), ngspice_model(count)
+    rebuilt = ngspice_model_rebuilt(rb_count)
     p = {**npm.defaults(), **TRUTH, "m0": -1.0}
     ngm.eval(V, p)                           # load the library, compile/load the OSDI file
+    rebuilt.eval(V, p)
 
     T.header("calibration: MTJ R(V) fit, 2 sweeps x 100 points, 3 free parameters, "
              "relative residuals")
-    T.note("numpy: the device's numpy rendering; ngspice: a DC sweep in in-process ngspice "
-           "(OSDI card) per data set and evaluation; same data, start, bounds and optimisers")
-    ev = T.measure_interleaved({"numpy": lambda: npm.eval(V, p),
-                                "ngspice": lambda: ngm.eval(V, p)}, repeats=30, warmup=2)
+    T.note("numpy: the device's numpy rendering; ngspice: the circuit built and loaded once "
+           "in in-process ngspice (OSDI card, an instance per data set), each evaluation "
+           "alters the card's values and runs one DC sweep for both data sets; rebuilt: a new "
+           "circuit and sweep per data set and evaluation; same data, start, bounds and "
+           "optimisers")
+    step = [0]
+
+    def moved():                 # new values each call: no evaluation is served from a cache
+        step[0] += 1
+        return {**p, "rp": p["rp"] * (1 + 1e-6 * step[0])}
+
+    ev = T.measure_interleaved({"numpy": lambda: npm.eval(V, moved()),
+                                "ngspice": lambda: ngm.eval(V, moved()),
+                                "rebuilt": lambda: rebuilt.eval(V, moved())},
+                               repeats=30, warmup=2)
     T.row("one evaluation (100-point I-V), numpy", ev["numpy"])
-    T.row("one evaluation (100-point I-V), ngspice-shared", ev["ngspice"])
-    ref, got = npm.eval(V, p), ngm.eval(V, p)
-    T.row("max |ngspice - numpy| / current range", float(np.max(np.abs(got - ref)) /
-                                                          np.ptp(ref)))
+    T.row("one evaluation, ngspice built once (alter)", ev["ngspice"])
+    T.row("one evaluation, ngspice rebuilt per run", ev["rebuilt"])
+    for m0 in (1.0, -1.0):
+        ref, got = npm.eval(V, {**p, "m0": m0}), ngm.eval(V, {**p, "m0": m0})
+        T.row(f"m0={m0:+g}: max |ngspice - numpy| / range", float(np.max(np.abs(got - ref))
+                                                                  / np.ptp(ref)))
     T.ratio("ngspice / numpy, one evaluation", ev["ngspice"], ev["numpy"])
+    T.ratio("rebuilt / built once, one evaluation", ev["rebuilt"], ev["ngspice"])
 
     T.header("local stage only (Levenberg-Marquardt from the recipe's start)")
     out = {}
@@ -262,10 +326,11 @@ def main() -> None:
                   out["full"].stderr[n], "std. errors apart")
         T.ratio("ngspice / numpy loop, whole fit", full_ng, full_np)
     else:
-        est = evals * ev["ngspice"].median
+        est = full_np.median + evals / len(data) * ev["ngspice"].median
         T.row("ngspice loop (estimated)", est, "s")
-        T.note(f"estimated: {evals} model evaluations x one ngspice sweep (the optimiser's "
-               "own cost is negligible next to it); without --quick it is timed (a minute)")
+        T.note(f"estimated: the numpy fit's time (the optimiser's own cost) + {evals} / "
+               f"{len(data)} sweeps (one per parameter values, both data sets) x one ngspice "
+               "evaluation; without --quick it is timed")
         T.ratio("ngspice / numpy loop, whole fit (estimated)", est, full_np.median)
 
 
