@@ -291,8 +291,12 @@ class Device:
 
     def params(self, overrides: Mapping[str, float] | None = None, **kw) -> dict[str, float]:
         """The full parameter set: defaults updated by ``overrides``, each checked."""
-        values = self.defaults()
-        for key, val in {**(overrides or {}), **kw}.items():
+        return {**self.defaults(), **self.checked({**(overrides or {}), **kw})}
+
+    def checked(self, overrides: Mapping[str, float] | None) -> dict[str, float]:
+        """``overrides`` alone, each name and value checked as in :meth:`params`."""
+        values = {}
+        for key, val in (overrides or {}).items():
             if key not in self.parameter:
                 raise NetlistError(f"device {self.name} has no parameter {key!r} "
                                    f"(known: {', '.join(self.parameter)})")
@@ -452,8 +456,7 @@ class Device:
         (per-instance, so device-to-device variability is one dict per instance)."""
         from pathlib import Path
 
-        values = self.params(params)
-        given = {k: values[k] for k in (params or {})}
+        given = self.checked(params)
         if len(nodes) != len(self.ports):
             raise NetlistError(f"{self.module} has ports {self.ports}, got {len(nodes)} nodes",
                                element=str(name))

@@ -17,6 +17,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Sequence, Union
 
@@ -60,7 +61,8 @@ def _params(params: dict, element: str | None) -> dict[str, Value]:
                            element=element)
     out = {}
     for key, val in params.items():
-        check_name(key, what="parameter name", element=element)
+        if type(key) is not str or not _checked_key(key):
+            check_name(key, what="parameter name", element=element)
         out[key] = _value(val, what=f"parameter {key}", element=element)
     return out
 
@@ -207,7 +209,33 @@ class Element:
         self.name = check_name(name, what="element name")
         if isinstance(self.nodes, (str, bytes)) or not hasattr(self.nodes, "__iter__"):
             raise NetlistError("nodes must be a sequence of node names", element=self.name)
-        self.nodes = tuple(check_node(n, element=self.name) for n in self.nodes)
+        self.nodes = tuple(_node(n, self.name) for n in self.nodes)
+
+
+@lru_cache(maxsize=4096)
+def _checked_key(key: str) -> bool:
+    """Whether ``key`` is a valid parameter name (cached: every instance repeats them)."""
+    try:
+        check_name(key, what="parameter name")
+    except NetlistError:
+        return False
+    return True
+
+
+@lru_cache(maxsize=1 << 16)
+def _checked_node(node: str) -> str:
+    return check_node(node)
+
+
+def _node(node, element: str) -> str:
+    """:func:`check_node`, cached for strings (a generated netlist names each node many times);
+    a refused node is checked again uncached, so that the error names ``element``."""
+    if type(node) is str:
+        try:
+            return _checked_node(node)
+        except NetlistError:
+            pass
+    return check_node(node, element=element)
 
 
 @dataclass
