@@ -350,3 +350,22 @@ def test_auto_global_stage_is_skipped_from_a_good_start_and_run_from_a_bad_one()
     for r in (good, bad):
         for name, value in truth.items():
             assert abs(r.values[name] - value) < 2 * r.stderr[name], (name, r.stages)
+
+
+def test_auto_intervals_profile_only_where_chi_square_is_not_quadratic():
+    """conf_int='auto': with low noise chi-square is quadratic out to 2 standard errors
+    (checked at 2 n points) and the intervals are value +- k standard errors; with 25x the
+    noise tau's profile is skewed and lmfit's profile intervals are computed (asymmetric)."""
+    rng = np.random.default_rng(1)
+    got = {}
+    for noise in (0.02, 0.5):
+        ds = Dataset(X, _exp(X, {"a": 3.0, "tau": 0.7, "c": 0.2}) + rng.normal(0, noise, X.size))
+        got[noise] = Fit(EXP, ds, values={"a": 3, "tau": 0.7}, global_stage=None,
+                         conf_int="auto").run()
+    quiet, noisy = got[0.02], got[0.5]
+    assert quiet.ci_method.startswith("stderr (chi-square checked quadratic")
+    lo, hi = quiet.ci["tau"]["68.27%"]
+    assert hi - quiet.values["tau"] == pytest.approx(quiet.values["tau"] - lo, rel=1e-9)
+    assert noisy.ci_method.startswith("profile")
+    lo, hi = noisy.ci["tau"]["68.27%"]
+    assert abs((hi - noisy.values["tau"]) / (noisy.values["tau"] - lo) - 1) > 0.05
