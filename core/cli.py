@@ -109,7 +109,12 @@ def _sweep(args) -> int:
     out = Path(args.out)
     if out.suffix.lower() not in (".nc", ".h5"):
         raise ArgumentError(f"--out {out}: a sweep is written to .nc or .h5")
-    _check_outputs([out], [], args.force)
+    if args.scheduler and args.dask_workers:
+        raise ArgumentError("give --scheduler or --dask-workers, not both")
+    if args.resume and args.force:
+        raise ArgumentError("--resume continues --out; --force replaces it: not both")
+    if not (args.resume and out.exists()):
+        _check_outputs([out], [], args.force)
     grid = {}
     for item in args.param:
         name, sep, values = item.partition("=")
@@ -120,10 +125,19 @@ def _sweep(args) -> int:
         grid[name.strip()] = [_grid_value(v.strip()) for v in values.split(",")]
     if not grid:
         raise ArgumentError("a sweep needs at least one --param NAME=V1,V2,...")
-    ds = sweep(_load_factory(args.factory), grid, simulator=args.simulator,
-               analysis=args.analysis, workers=args.workers, timeout=args.timeout,
-               fail_fast=args.fail_fast)
-    save_result(ds, out, overwrite=args.force)
+    factory = _load_factory(args.factory)
+    run = dict(simulator=args.simulator, analysis=args.analysis, workers=args.workers,
+               timeout=args.timeout, fail_fast=args.fail_fast)
+    if args.force and out.exists():
+        out.unlink()                    # replaced: the campaign starts afresh
+    if args.scheduler or args.dask_workers:
+        from neurospice.simulators.executors import cluster
+
+        with cluster(args.dask_workers, scheduler=args.scheduler) as client:
+            ds = sweep(factory, grid, executor=client, store=out, **run)
+    else:
+        ds = sweep(factory, grid, store=out, **run)
+    save_result(ds, out, overwrite=True)
     failed = int(ds.attrs["n_failed"])
     print(f"sweep: {ds.attrs['n_points']} points, {failed} failed -> {out}")
     return 1 if failed else 0
@@ -292,6 +306,15 @@ def _add_sweep(sub, summary):
                    help=f"seconds for each point's run (default {DEFAULT_TIMEOUT:g})")
     s.add_argument("--fail-fast", action="store_true", help="stop at the first failing point")
     s.add_argument("--force", action="store_true", help="replace an existing --out file")
+    s.add_argument("--resume", action="store_true",
+                   help="continue the campaign in an existing --out file: the points it holds "
+                        "are not run again (each point is written to --out as it finishes)")
+    s.add_argument("--scheduler", metavar="tcp://HOST:PORT",
+                   help="run the points on this Dask distributed scheduler's workers (they "
+                        "need neurospice and the simulator)")
+    s.add_argument("--dask-workers", type=int, metavar="N",
+                   help="run the points on a local Dask cluster of N worker processes "
+                        "(bound to 127.0.0.1)")
     s.set_defaults(func=_sweep)
 
 

@@ -176,3 +176,40 @@ def test_executors_and_stores_are_checked(tmp_path):
     with pytest.raises(ArgumentError, match="n_workers"):
         with cluster(n_workers=0):
             pass
+
+
+FACTORY = '''
+from neurospice.netlists import Circuit
+
+
+def divider(r, c=1e-9):
+    k = Circuit("divider")
+    k.vsource("in", "a", 0, 1.0)
+    k.resistor("1", "a", "b", r)
+    k.resistor("2", "b", 0, 1e3 * c / 1e-9)
+    k.op()
+    return k
+'''
+
+
+def test_the_sweep_verb_on_a_scheduler_and_resumed(client, tmp_path, monkeypatch, capsys):
+    from neurospice.cli import main
+
+    def cli(*args):
+        code = main(["sweep", "fac.py:divider", "--param", "r=1e3,3e3,-1", "--out", "s.nc",
+                     *args])
+        return code, capsys.readouterr()
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "fac.py").write_text(FACTORY)
+    code, out = cli("--scheduler", client.scheduler.address)
+    assert code == 1 and "3 points, 1 failed" in out.out, out.err
+    ds = load_result(tmp_path / "s.nc")
+    assert ds.status.values.tolist() == ["ok", "ok", "invalid"]
+    assert ds["v(b)"].values[:2] == pytest.approx([0.5, 0.25], rel=1e-9)
+    assert "tcp://127.0.0.1:" in ds.attrs["workers"]
+    code, out = cli("--resume")        # every point is in the file: nothing runs again
+    assert code == 1 and "failed:" not in out.err, out.err
+    same(load_result(tmp_path / "s.nc"), ds)
+    assert cli()[0] == 2               # neither --resume nor --force: the file is kept
+    assert cli("--scheduler", "tcp://127.0.0.1:1", "--dask-workers", "2")[0] == 2
