@@ -12,8 +12,10 @@ A *factory* is a callable taking keyword parameters and returning a Circuit::
 
     mc = monte_carlo(make_rc, {"r": lambda rng: rng.normal(1e3, 50)}, 100, seed=1)
 
-Every point is run (``workers`` at a time, through :meth:`Simulator.run_many`); a point that
-fails does not stop the others. The result is an ``xarray.Dataset``:
+Every point is run (``workers`` at a time on a thread pool here, or through ``executor=``: a
+``concurrent.futures.Executor`` or a Dask ``distributed.Client``, see
+:mod:`neurospice.simulators.executors`); a point that fails does not stop the others. With
+``store=`` the campaign is written to its file as results arrive and resumed from it. The result is an ``xarray.Dataset``:
 
 - dimensions: one per grid parameter, in the order given (a Monte-Carlo has one, ``sample``,
   with each drawn parameter a coordinate along it), then the analysis axis;
@@ -33,10 +35,11 @@ Attributes: ``simulator``, ``analysis`` (kind), ``axis`` ("shared", "per-point" 
 ``n_failed``; a Monte-Carlo also ``seed``.
 
 Datasets are saved and read back with :func:`neurospice.simulators.results_io.save_result`
-and :func:`~neurospice.simulators.results_io.load_result` (.nc or .h5). Progress: a bar
-(tqdm where installed, else a line on stderr) when stderr is a terminal, quiet otherwise;
-each failure is reported on stderr as it happens unless ``on_error`` is given. xarray is
-imported when a sweep is assembled, never at import time.
+and :func:`~neurospice.simulators.results_io.load_result` (.nc or .h5). Progress: a tqdm bar
+(:func:`neurospice.progress.progress`) when stderr is a terminal, quiet otherwise; each
+failure is reported on stderr as it happens unless ``on_error`` is given. A campaign file
+(``store=``) holds the same Dataset, with status "pending" (attribute ``n_pending``) for the
+points not yet run. xarray is imported when a sweep is assembled, never at import time.
 """
 
 from __future__ import annotations
