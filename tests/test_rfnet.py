@@ -29,8 +29,11 @@ needs = {name: pytest.mark.skipif(not get_simulator(name).is_available(),
 
 
 def small_network(seed=0, spread=0.01, band=None):
-    return RFNetwork.build([6, 4, 3], linear_plan(6, 4e9, 6e9), spread=spread, seed=seed,
-                           band=band, init_shift=1.0, init_bias_v=3e-3)
+    """A 6-4-3 network whose hidden chains have different voltage gains (0.5 .. 3)."""
+    net = RFNetwork.build([6, 4, 3], linear_plan(6, 4e9, 6e9), spread=spread, seed=seed,
+                          band=band, init_shift=1.0, init_bias_v=3e-3)
+    net.layers[0].v_gain[:] = [0.5, 1.0, 2.0, 3.0]
+    return net
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +65,20 @@ def test_json_round_trip_and_validation(tmp_path):
     with pytest.raises(NetlistError, match="not JSON"):
         RFNetwork.from_json("{")
     assert json.loads(net.to_json())["layers"][0]["band"] == 1
+    assert json.loads(net.to_json())["layers"][0]["v_gain"] == [0.5, 1.0, 2.0, 3.0]
+    d = net.to_dict()
+    del d["layers"][0]["v_gain"]                 # a file from before the gains: gains of 1
+    np.testing.assert_array_equal(RFNetwork.from_dict(d).layers[0].v_gain, np.ones(4))
+    for bad, match in ((0.1, r"v_gain must lie in \[v_gain_min, v_gain_max\] = \[0.25, 16"),
+                       ([1.0] * 3, "expected a list|3 entries where 4")):
+        d = net.to_dict()
+        d["layers"][0]["v_gain"] = bad if isinstance(bad, list) else [bad] * 4
+        with pytest.raises(NetlistError, match=match):
+            RFNetwork.from_dict(d)
+    d = net.to_dict()
+    d["layers"][1]["v_gain"] = [1.0] * 3
+    with pytest.raises(NetlistError, match="last layer has no neurons"):
+        RFNetwork.from_dict(d)
 
 
 @pytest.mark.parametrize("band", [None, 1])
@@ -72,8 +89,11 @@ def test_gradients_match_finite_differences(band):
     x, y = rng.uniform(0, 1e-6, (5, 6)), rng.integers(0, 3, 5)
     _, grads = net.loss_and_grads(x, y)
     for li, lay in enumerate(net.layers):
-        for which, name, h in ((0, "shift_lw", 1e-6), (1, "bias_v", 1e-9)):
+        for which, name, h in ((0, "shift_lw", 1e-6), (1, "bias_v", 1e-9), (2, "v_gain", 1e-7)):
             arr = getattr(lay, name)
+            if arr is None:                       # the output layer has no V-I stages
+                assert grads[li][which] is None
+                continue
             num = np.zeros_like(arr)
             for idx in np.ndindex(arr.shape):
                 arr[idx] += h

@@ -54,6 +54,9 @@ def add_parser(subparsers, summary: str = SUMMARY) -> None:
     t.add_argument("--batch", type=int, default=64)
     t.add_argument("--lr-shift", type=float, default=0.02, help="Adam step, linewidths")
     t.add_argument("--lr-bias", type=float, default=2e-5, help="Adam step, V")
+    t.add_argument("--lr-gain", type=float, default=0.05,
+                   help="Adam step of the hidden chains' voltage gains (natural log); 0 keeps "
+                        "them at 1")
     t.add_argument("--band", type=int, default=None,
                    help="tones each resonator rectifies on either side (default: all)")
     t.add_argument("--spread", type=float, default=0.0, help="non-idealities, e.g. 0.01")
@@ -136,8 +139,8 @@ def cmd_train(args) -> int:
 
     sizes = _layers(args.layers)
     _positive(args, "epochs", "batch", "restarts")
-    _finite(args, lr_shift=(0, False), lr_bias=(0, False), spread=(0, True), f_min=(0, False),
-            f_max=(0, False))
+    _finite(args, lr_shift=(0, False), lr_bias=(0, False), lr_gain=(0, True), spread=(0, True),
+            f_min=(0, False), f_max=(0, False))
     if args.f_min >= args.f_max:
         raise ArgumentError(f"--f-min ({args.f_min:g}) must be below --f-max ({args.f_max:g})")
     if not 0 <= args.seed < 2 ** 32 - args.restarts:
@@ -168,8 +171,8 @@ def _train_and_write(args, ds, sizes) -> int:
                                       init_shift=1.0 if sizes[0] <= 8 else 0.1)
     net, hist, tried = fit(build, ds.x_train, ds.y_train, restarts=args.restarts, target=0.995,
                            epochs=args.epochs, batch=args.batch, lr_shift=args.lr_shift,
-                           lr_bias_v=args.lr_bias, x_test=ds.x_test, y_test=ds.y_test,
-                           show_progress=True)
+                           lr_bias_v=args.lr_bias, lr_v_gain=args.lr_gain, x_test=ds.x_test,
+                           y_test=ds.y_test, show_progress=True)
     out = Path(args.out)                                 # empty, or --force was given
     net.save(out / "network.json", overwrite=True)
     write_text_atomic(out / "devices.json", json.dumps(device_parameters(net)), overwrite=True)

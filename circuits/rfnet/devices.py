@@ -3,8 +3,8 @@
 Every resonator becomes a ``spin_diode`` parameter set (its resonance ``f_res`` is the trained
 weight: the as-fabricated frequency plus the learned shift; polarity is how it is wired), every
 oscillator an ``stno`` set (``f0`` its frequency, n_shift = 0 so the frequency does not move
-with the power, i_th, q, r0 = dr = r_osc), every chain its bias voltage. The result is
-JSON-serialisable.
+with the power, i_th, q, r0 = dr = r_osc), every chain its bias voltage, every hidden chain
+its read-out amplifier's voltage gain. The result is JSON-serialisable.
 """
 
 from __future__ import annotations
@@ -32,7 +32,8 @@ def device_parameters(net: RFNetwork) -> dict:
             chains.append({"bias_v": float(lay.bias_v[j]), "resonators": res})
         layer = {"chains": chains, "tones_hz": net.tones(li).tolist()}
         if li < len(net.layers) - 1:
-            layer["vi_stage"] = {"g_m": k["g_m"], "v_b": k["v_b"], "i_clamp": k["i_clamp"]}
+            layer["vi_stage"] = {"g_m": k["g_m"], "v_b": k["v_b"], "i_clamp": k["i_clamp"],
+                                 "voltage_gain": lay.v_gain.tolist()}
             layer["oscillators"] = [
                 {**ST.DEVICE.params({"f0": float(f), "n_shift": 0.0, "i_th": k["i_th"],
                                      "q": k["q"], "r0": k["r_osc"], "dr": k["r_osc"]}),

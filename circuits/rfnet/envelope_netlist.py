@@ -17,8 +17,9 @@ Design (what keeps 34 176 devices tractable in ngspice):
 - **Chains are series connections** of those instances with alternating polarity (odd
   resonators have their ports swapped: reversing a junction reverses its rectified voltage),
   topped by the chain's bias voltage source; the top node is the chain voltage.
-- **An oscillator neuron is one instance** of ``rfneuron``: a voltage-to-current stage
-  (a B-source current g_m (v + V_b), clipped to [0, i_clamp]) through the oscillator's DC
+- **An oscillator neuron is one instance** of ``rfneuron``: the chain's read-out amplifier
+  (voltage gain A_j, the instance's ``av``) and a voltage-to-current stage (a B-source
+  current g_m (A_j v + V_b), clipped to [0, i_clamp]) through the oscillator's DC
   resistance r_osc, and the emitted power G p(I) r_osc I^2 (after the amplifier) as a voltage
   at its power node, computed from the simulated current. Its frequency is a source.
 - Every element depends only on nodes of earlier layers: the circuit is feed-forward and its
@@ -56,9 +57,10 @@ P_REF = 1e-6      # W per volt on a power node
 def _neuron_subckt(net: RFNetwork) -> Subcircuit:
     c = net.constants
     sub = Subcircuit("rfneuron", ["vin", "pw"], gm=c["g_m"], vb=c["v_b"], iclamp=c["i_clamp"],
-                     ith=c["i_th"], q=c["q"], rosc=c["r_osc"], gain=c["amp_gain"])
-    # V-to-I stage: a current source with compliance into the oscillator (r_osc to ground)
-    sub.bsource("vi", "0", "osc", i="min(max(gm*(v(vin) + vb), 0), iclamp)")
+                     ith=c["i_th"], q=c["q"], rosc=c["r_osc"], gain=c["amp_gain"], av=1.0)
+    # read-out amplifier (gain av) and V-to-I stage: a current source with compliance into
+    # the oscillator (r_osc to ground)
+    sub.bsource("vi", "0", "osc", i="min(max(gm*(av*v(vin) + vb), 0), iclamp)")
     sub.resistor("osc", "osc", "0", c["r_osc"])
     # emitted power (after the amplifier) from the simulated current I = v(osc)/rosc, in uW
     xi = "v(osc)/(rosc*ith)"
@@ -143,7 +145,8 @@ def build(net: RFNetwork, powers_w=None, *, batched: bool = False, swept: bool =
                 neuron = c.subcircuit(_neuron_subckt(net))
             for j in range(lay.n_chains):
                 gain = float(net.osc_gain(li)[j])
-                c.instance(f"o{li}_{j}", "rfneuron", [f"l{li}v{j}", _tone(li + 1, j)], gain=gain)
+                c.instance(f"o{li}_{j}", "rfneuron", [f"l{li}v{j}", _tone(li + 1, j)], gain=gain,
+                           av=float(lay.v_gain[j]))
     if swept:
         c.dc("vidx", 0.0, float(len(x) - 1), 1.0)
     if timings is not None:

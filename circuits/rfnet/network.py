@@ -93,6 +93,8 @@ CIRCUIT_CONSTANTS = {
     "v_b": 0.011084586710145186,   # V (11.1 mV), its bias
     "i_clamp": 40e-6,              # A, its compliance (4 I_th)
     "amp_gain": 1.25,              # power gain of the amplifier after each oscillator
+    "v_gain_min": 0.25,            # range of a hidden chain's learned voltage gain A_j
+    "v_gain_max": 16.0,            # (its read-out amplifier, before the V-I stage)
 }
 
 
@@ -140,6 +142,7 @@ class Layer:
     bias_v: np.ndarray               # (n_chains,) learned chain bias (V)
     osc_freq_hz: np.ndarray | None = None   # (n_chains,) oscillator frequencies; None: output
     band: int | None = None          # tones seen by resonator k: |i - k| <= band
+    v_gain: np.ndarray | None = None  # (n_chains,) learned voltage gain A_j; None: output
 
     @property
     def n_in(self) -> int:
@@ -180,12 +183,14 @@ class RFNetwork:
     # ------------------------------------------------------------------ construction
     @classmethod
     def build(cls, sizes, input_freq_hz, *, osc_freq_hz=None, band=None, spread=0.0, seed=0,
-              constants=None, name="rfnet", init_shift=0.1, init_bias_v=0.5e-3, trim=False):
+              constants=None, name="rfnet", init_shift=0.1, init_bias_v=0.5e-3, trim=False,
+              init_v_gain=1.0):
         """A fresh network of layer sizes ``sizes`` = (n_inputs, hidden..., n_outputs).
         ``osc_freq_hz``: one array per hidden layer (default: a geometric plan over the span
         of the input frequencies). ``band``: an int for every layer, or one per layer.
         ``trim``: start the learned shifts from the values that cancel the drawn resonance
-        spread (see the module docstring, *Trim*); no effect without a spread."""
+        spread (see the module docstring, *Trim*); no effect without a spread.
+        ``init_v_gain``: every hidden chain's voltage gain A_j to start from."""
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise NetlistError(f"layer sizes must be >= 2 positive integers, got {sizes}")
@@ -207,7 +212,8 @@ class RFNetwork:
                                 res_freq0_hz=np.array(freqs, dtype=float),
                                 shift_lw=rng.normal(0.0, init_shift, (n_out, n_in)),
                                 bias_v=rng.normal(0.0, init_bias_v, n_out),
-                                osc_freq_hz=osc, band=bands[li]))
+                                osc_freq_hz=osc, band=bands[li],
+                                v_gain=None if last else np.full(n_out, float(init_v_gain))))
             freqs = osc
         net = cls(layers, constants=constants, spread=spread, seed=seed, name=name)
         if trim:
@@ -226,6 +232,10 @@ class RFNetwork:
                 raise NetlistError(f"network constant {key} must be finite and > 0, got {value}")
         if not 0 <= self.spread < 0.2:
             raise NetlistError(f"spread must be in [0, 0.2), got {self.spread}")
+        lo, hi = self.constants["v_gain_min"], self.constants["v_gain_max"]
+        if not lo <= 1 <= hi:
+            raise NetlistError(f"the voltage gain range [v_gain_min, v_gain_max] = "
+                               f"[{lo}, {hi}] must hold 1")
         for li, lay in enumerate(self.layers):
             where = f"layer {li}"
             for nm in ("input_freq_hz", "res_freq0_hz", "shift_lw", "bias_v"):
@@ -247,12 +257,23 @@ class RFNetwork:
             last = li == len(self.layers) - 1
             if last and lay.osc_freq_hz is not None:
                 raise NetlistError(f"{where}: the last layer has no oscillators")
+            if last and lay.v_gain is not None:
+                raise NetlistError(f"{where}: the last layer has no neurons (v_gain)")
             if not last:
                 if lay.osc_freq_hz is None or len(lay.osc_freq_hz) != lay.n_chains:
                     raise NetlistError(f"{where}: needs one oscillator frequency per chain")
                 lay.osc_freq_hz = np.asarray(lay.osc_freq_hz, dtype=float)
                 if np.any(lay.osc_freq_hz <= 0) or not np.all(np.isfinite(lay.osc_freq_hz)):
                     raise NetlistError(f"{where}: oscillator frequencies must be > 0 Hz")
+                gain = np.ones(lay.n_chains) if lay.v_gain is None else \
+                    np.asarray(lay.v_gain, dtype=float)
+                if gain.shape != (lay.n_chains,):
+                    raise NetlistError(f"{where}: v_gain needs one value per chain "
+                                       f"({lay.n_chains}), got shape {gain.shape}")
+                if not np.all((gain >= lo) & (gain <= hi)):     # also refuses NaN
+                    raise NetlistError(f"{where}: v_gain must lie in [v_gain_min, "
+                                       f"v_gain_max] = [{lo}, {hi}]")
+                lay.v_gain = gain
                 nxt = self.layers[li + 1]
                 if nxt.n_in != lay.n_chains or not np.allclose(nxt.input_freq_hz,
                                                                lay.osc_freq_hz, rtol=1e-12):
@@ -290,7 +311,9 @@ class RFNetwork:
                         "shift_lw": lay.shift_lw.tolist(), "bias_v": lay.bias_v.tolist(),
                         "osc_freq_hz": None if lay.osc_freq_hz is None
                         else lay.osc_freq_hz.tolist(),
-                        "band": lay.band} for lay in self.layers]}
+                        "band": lay.band,
+                        "v_gain": None if lay.v_gain is None else lay.v_gain.tolist()}
+                       for lay in self.layers]}
 
     @classmethod
     def from_dict(cls, d: dict, *, source: str = "network description") -> "RFNetwork":
@@ -386,6 +409,11 @@ class RFNetwork:
         lay = self.layers[li]
         f0 = lay.res_freq0_hz[None, :] * (1 + self.realisation.res_freq[li])
         return f0 + lay.shift_lw * self.constants["alpha"] * lay.res_freq0_hz[None, :]
+
+    def neuron_current(self, v, li: int) -> np.ndarray:
+        """The V-I stages' currents (A, before the compliance) of hidden layer ``li`` for its
+        chain voltages ``v`` (V): I_j = g_m (A_j V_j + V_b)."""
+        return self.constants["g_m"] * (self.layers[li].v_gain * v + self.constants["v_b"])
 
     def osc_gain(self, li: int) -> np.ndarray:
         return self.constants["amp_gain"] * np.clip(1 + self.realisation.osc_power[li], 0, None)
@@ -490,7 +518,7 @@ class RFNetwork:
             v = x @ w.T + lay.bias_v
             rec = {"p_in": x, "v": v, "w": w, "dw": kept}
             if li < len(self.layers) - 1:
-                cur = self.constants["g_m"] * (v + self.constants["v_b"])
+                cur = self.neuron_current(v, li)
                 x, dx = self.oscillator_power(cur, li)
                 rec.update(i=cur, p_out=x, dp=dx)
             trace.append(rec)
@@ -516,7 +544,8 @@ class RFNetwork:
 
     def loss_and_grads(self, powers_w, labels, *, logit_scale: float = 1e3):
         """Softmax cross-entropy of the scores (in mV: ``logit_scale`` per V) and its analytic
-        gradients: a list of (d/dshift_lw, d/dbias_v) per layer."""
+        gradients: a list of (d/dshift_lw, d/dbias_v, d/dv_gain) per layer (the last
+        None: the output layer has no V-I stages)."""
         v, trace = self.forward(powers_w, keep=True)
         y = np.asarray(labels, dtype=int)
         z = self.scores(v) * logit_scale
@@ -531,14 +560,16 @@ class RFNetwork:
         if v.shape[1] == 1:
             gv = gv[:, 1:]
         grads = [None] * len(self.layers)
+        g_gain = None
         for li in range(len(self.layers) - 1, -1, -1):
             rec = trace[li]
             gW = gv.T @ rec["p_in"]
-            grads[li] = (self._weights_grad(li, gW, rec["dw"]), gv.sum(axis=0))
+            grads[li] = (self._weights_grad(li, gW, rec["dw"]), gv.sum(axis=0), g_gain)
             if li:
                 prev = trace[li - 1]
-                gp = gv @ rec["w"]
-                gv = gp * prev["dp"] * self.constants["g_m"]
+                gi = (gv @ rec["w"]) * prev["dp"]              # dLoss/dI of the oscillators
+                g_gain = self.constants["g_m"] * np.sum(gi * prev["v"], axis=0)
+                gv = gi * (self.constants["g_m"] * self.layers[li - 1].v_gain)
         return loss, grads
 
 
@@ -618,7 +649,7 @@ def _vector(value, where: _Where, path: str, limit: int, length: int | None = No
 
 def _layer(value, where: _Where, path: str, *, last: bool) -> Layer:
     keys = ("input_freq_hz", "res_freq0_hz", "shift_lw", "bias_v")
-    x = _object(value, where, path, required=keys, optional=("osc_freq_hz", "band"))
+    x = _object(value, where, path, required=keys, optional=("osc_freq_hz", "band", "v_gain"))
     f_in = _vector(x["input_freq_hz"], where, f"{path}.input_freq_hz", LIMITS["tones"])
     n_in = len(f_in)
     f_res = _vector(x["res_freq0_hz"], where, f"{path}.res_freq0_hz", LIMITS["tones"], n_in)
@@ -638,8 +669,11 @@ def _layer(value, where: _Where, path: str, *, last: bool) -> Layer:
     elif not last:
         where.fail(f"{path}.osc_freq_hz", "a hidden layer needs one oscillator frequency per "
                    "chain")
+    gain = x.get("v_gain")
+    if gain is not None:
+        gain = _vector(gain, where, f"{path}.v_gain", LIMITS["chains"], n_chains)
     band = x.get("band")
     if band is not None and (type(band) is not int or not 0 <= band <= LIMITS["tones"]):
         where.fail(f"{path}.band", f"must be null or an integer in 0 .. {LIMITS['tones']}")
     return Layer(input_freq_hz=f_in, res_freq0_hz=f_res, shift_lw=shift, bias_v=bias,
-                 osc_freq_hz=osc, band=band)
+                 osc_freq_hz=osc, band=band, v_gain=gain)

@@ -12,8 +12,9 @@ Signal path, per layer (every stage an explicit element, names in brackets):
    [``vb<l>_<j>``]: the DC at the top is the bias plus the rectified sum.
 4. **Read-out** [``e..``, ``rl..``, ``cl..``]: a unity buffer and two RC low-pass poles
    (``tau_lp`` each) remove the RF and keep the chain's DC voltage, node ``lp<l>_<j>``.
-5. **Neuron** (hidden layers) [``bi<l>_<j>``]: the voltage-to-current stage
-   I = g_m (V + V_b) clipped to [0, i_clamp] biases an ``stno`` instance (its frequency f0 is
+5. **Neuron** (hidden layers) [``bi<l>_<j>``]: the read-out amplifier (the chain's learned
+   voltage gain A_j) and the voltage-to-current stage, I = g_m (A_j V + V_b) clipped to
+   [0, i_clamp], bias an ``stno`` instance (its frequency f0 is
    the oscillator frequency, n_shift = 0, r0 = r_osc, dr = r_osc: TMR 100 %).
 6. **Amplifier** [``ba<l>_<j>`` then the next layer's drivers]: the oscillator's RF voltage
    (its node voltage minus the DC drop I r_osc, i.e. a DC block) is amplified so that each
@@ -101,7 +102,9 @@ def build(net: RFNetwork, powers_w, *, rendering: str = "subckt", tau_lp: float 
             if li == len(net.layers) - 1:
                 continue
             # 5. neuron: V-to-I stage into the oscillator
-            cur = f"min(max({k['g_m']!r}*(v(lp{li}_{j}) + {k['v_b']!r}), 0), {k['i_clamp']!r})"
+            av = float(lay.v_gain[j])
+            cur = (f"min(max({k['g_m']!r}*({av!r}*v(lp{li}_{j}) + {k['v_b']!r}), 0), "
+                   f"{k['i_clamp']!r})")
             osc = f"osc{li}_{j}"
             c.bsource(f"i{li}_{j}", "0", osc, i=cur)
             ST.DEVICE.add_to(c, f"s{li}_{j}", [osc, "0", "0"], rendering=rendering,

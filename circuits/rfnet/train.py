@@ -1,5 +1,6 @@
 """Training an RF network on its envelope model: Adam over the resonators' frequency shifts
-(in linewidths) and the chains' bias voltages (V), numpy only, analytic gradients.
+(in linewidths), the chains' bias voltages (V) and the hidden chains' V-I gains (in their
+logarithm, kept inside [v_gain_min, v_gain_max]), numpy only, analytic gradients.
 """
 
 from __future__ import annotations
@@ -66,9 +67,12 @@ def progress(text: str, frac: float, stream=None) -> None:
 def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift: float = 0.02,
           lr_bias_v: float = 2e-5, seed: int = 0, x_test=None, y_test=None,
           show_progress: bool = False, lr_decay: float = 1.0, eval_every: int = 1,
-          x_val=None, y_val=None, patience: int | None = 20, l2: float = 0.0) -> History:
+          x_val=None, y_val=None, patience: int | None = 20, l2: float = 0.0,
+          lr_v_gain: float = 0.0) -> History:
     """Train ``net`` in place on powers ``x`` (W) and labels ``y``. Learning rates: Adam's step
-    for the shifts (linewidths) and the biases (V); ``lr_decay`` multiplies both each epoch.
+    for the shifts (linewidths), the biases (V) and the hidden chains' V-I gains (natural
+    log; default 0: the gains stay as built, :func:`fit` trains them by default);
+    ``lr_decay`` multiplies all each epoch.
     Regularisation: ``l2`` (per linewidth^2) pulls the shifts towards the resonances' rest
     positions (default 0: this function is the bare optimiser; :func:`fit`, which holds out
     a validation set, regularises by default). With a validation set (``x_val``, ``y_val``) the parameters of the epoch with
@@ -80,10 +84,21 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
     x = np.asarray(x, dtype=float)
     y = np.asarray(y, dtype=int)
     rng = np.random.default_rng(seed)
-    params, lrs = [], []
+    params, lrs, gains = [], [], []
+    lo, hi = np.log(net.constants["v_gain_min"]), np.log(net.constants["v_gain_max"])
     for lay in net.layers:
         params += [lay.shift_lw, lay.bias_v]
         lrs += [lr_shift, lr_bias_v]
+        if lay.v_gain is not None and lr_v_gain:
+            gains.append((len(params), lay))
+            params.append(np.log(lay.v_gain))
+            lrs.append(lr_v_gain)
+
+    def set_gains():
+        for k, lay in gains:
+            np.clip(params[k], lo, hi, out=params[k])
+            lay.v_gain[...] = np.exp(params[k])
+
     opt = Adam(params, lrs)
     hist = History()
     t0 = time.perf_counter()
@@ -94,11 +109,13 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
         for s in range(0, len(x), batch):
             idx = order[s:s + batch]
             loss, grads = net.loss_and_grads(x[idx], y[idx])
-            flat = [g for pair in grads for g in pair]
-            if l2:
-                for k in range(0, len(flat), 2):          # the shifts
-                    flat[k] = flat[k] + l2 * params[k]
+            flat = []
+            for lay, (g_shift, g_bias, g_gain) in zip(net.layers, grads):
+                flat += [g_shift + l2 * lay.shift_lw if l2 else g_shift, g_bias]
+                if lay.v_gain is not None and lr_v_gain:
+                    flat.append(g_gain * lay.v_gain)     # d/dlog(gain)
             opt.step(flat)
+            set_gains()
             losses.append(loss)
         opt.lrs = [lr * lr_decay for lr in opt.lrs]
         hist.loss.append(float(np.mean(losses)))
@@ -131,6 +148,7 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
     if kept is not None:                  # the best validation epoch's parameters
         for p, k in zip(params, kept):
             p[...] = k
+        set_gains()
         hist.train_acc.append(net.accuracy(x, y))
         if x_test is not None:
             hist.test_acc.append(net.accuracy(x_test, y_test))
@@ -142,14 +160,15 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
 
 def fit(build, x, y, *, restarts: int = 1, target: float = 1.0, x_test=None, y_test=None,
         show_progress: bool = False, validation: float = 0.2, split_seed: int = 0,
-        l2: float = 1e-3, **kw):
+        l2: float = 1e-3, lr_v_gain: float = 0.05, **kw):
     """Train ``build(seed)`` networks from ``restarts`` seeds (a tiny network can stall in a
     poor local minimum) and keep the best, stopping once one reaches ``target``.
 
     ``validation`` (default 0.2; 0 for none) of the training set, stratified by class, is held
     out: each run stops early on its loss (see :func:`train`) and the restart with the best
     validation accuracy is kept (ties: the lower validation loss); without it, the best
-    training accuracy. ``l2``: the shifts' regularisation (see :func:`train`). The test set
+    training accuracy. ``l2``: the shifts' regularisation, ``lr_v_gain``: the hidden chains'
+    voltage gains are trained by default (see :func:`train`). The test set
     is only reported. Returns (network, history of the kept
     run, seeds tried); the history's ``total_seconds`` is the wall time of every restart."""
     from neurospice.circuits.rfnet.baselines import split_validation
@@ -163,7 +182,7 @@ def fit(build, x, y, *, restarts: int = 1, target: float = 1.0, x_test=None, y_t
     for seed in range(restarts):
         net = build(seed)
         hist = train(net, x[tr], y[tr], seed=seed, x_test=x_test, y_test=y_test,
-                     show_progress=show_progress, l2=l2, **val, **kw)
+                     show_progress=show_progress, l2=l2, lr_v_gain=lr_v_gain, **val, **kw)
         seconds.append(hist.seconds)
         tried = seed + 1
         score = (hist.val_acc[-1], -hist.val_loss[-1]) if val else (hist.train_acc[-1], 0.0)
