@@ -399,11 +399,14 @@ def _lag1(r: np.ndarray) -> float:
 
 
 class _Progress:
-    """Calls ``callback(stage, nfev, best)``; ``True`` means a line on stderr (throttled)."""
+    """Calls ``callback(stage, nfev, best)``; ``True`` means a bar on stderr counting the
+    evaluations, with the stage and the best chi-square (:func:`neurospice.progress.progress`)."""
 
     def __init__(self, progress, label: str):
+        from neurospice.progress import progress as progress_bar  # noqa: PLC0415
+
         self.callback = progress if callable(progress) else None
-        self.line = progress is True
+        self.bar = progress_bar(None, desc=label, unit="eval", enabled=progress is True)
         self.label = label
         self.last = 0.0
         self.best = math.inf
@@ -415,14 +418,13 @@ class _Progress:
         self.best = min(self.best, chisqr)
         if self.callback:
             self.callback(self.stage, self.nfev, self.best)
-        elif self.line and time.monotonic() - self.last > 0.5:
+        self.bar.update(1)
+        if time.monotonic() - self.last > 0.5:
             self.last = time.monotonic()
-            print(f"\r{self.label}: {self.stage} stage, {self.nfev} evaluations, "
-                  f"best chi-square {self.best:.4g}   ", end="", file=sys.stderr, flush=True)
+            self.bar.set_postfix(stage=self.stage, best=f"{self.best:.4g}")
 
     def done(self):
-        if self.line and self.last:
-            print(file=sys.stderr)
+        self.bar.close()
 
 
 class Fit:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import sys
 
+import numpy as np
 import pytest
 
 from neurospice.progress import Quiet, progress, wanted
@@ -79,3 +80,20 @@ def test_a_sweep_shows_its_bar_only_when_asked(monkeypatch):
         ds = sweep(divider, {"r": [1e3, 3e3]}, workers=1, progress=forced)
         assert list(ds["v(b)"].values) == pytest.approx([0.5, 0.25], rel=1e-9)
         assert ("sweep" in err.getvalue() and "2/2" in err.getvalue()) == shown
+
+
+def test_a_fit_counts_its_evaluations_on_a_bar_when_asked(monkeypatch):
+    from neurospice.calibration import Dataset, Fit, Model, Param
+
+    def line(x, p):
+        return p["a"] * x + p["b"]
+
+    model = Model("line", line, [Param("a", 1.0, -10.0, 10.0), Param("b", 0.0, -10.0, 10.0)])
+    x = np.linspace(0.0, 1.0, 20)
+    data = Dataset(x, 2.0 * x - 0.5 + np.random.default_rng(0).normal(0, 0.01, x.size))
+    for asked, shown in ((False, False), (True, True)):
+        err = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", err)
+        fit = Fit(model, data, global_stage=None, progress=asked).run()
+        assert fit.values["a"] == pytest.approx(2.0, abs=0.05)
+        assert ("fit line" in err.getvalue() and "eval" in err.getvalue()) == shown
