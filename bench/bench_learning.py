@@ -34,6 +34,8 @@ def main():
     for nst in (2, 5):
         r = dw_quantised.train(task, nst, 0, epochs=2)
         T.row(f"DW in-situ {nst} states", r.samples / r.seconds, "samples/s")
+    r = dw_quantised.train(task, 3, 0, mode="ex-situ", epochs=2)
+    T.row("DW ex-situ 3 states (model, then transfer)", r.samples / r.seconds, "samples/s")
 
 
 if __name__ == "__main__":

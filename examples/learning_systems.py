@@ -4,12 +4,29 @@ its own ideal-weight baseline; prints each number and writes results.json to --o
     .venv/bin/python examples/learning_systems.py [--out FOLDER] [--seeds 0 1 2] [--quick]
                                                   [--overwrite]
 
-The full run takes 5-8 minutes per seed; its numbers are the acceptance numbers. ``--quick`` is
-a smoke run (well under a minute per seed): every system once, on the first 300 training and
-200 test digits, with 20 output neurons for the SNN and fewer epochs (and hidden units, where
-there are any) for the others (:data:`QUICK`), written to results_quick.json. Its accuracies
-are far below the full run's and say nothing about the acceptance criteria; it shows that
-every system runs end to end.
+The full run takes 5-8 minutes per seed (23 minutes for 3 seeds on a loaded 2-core machine);
+its numbers are the acceptance numbers, ending with a summary (mean +- std over the seeds) and
+the acceptance checks. Measured (seeds 0, 1, 2; mean +- std; docs/guides/learning.md has the
+full table and what the numbers say):
+
+- VDSP, 100 outputs: ideal weights 50.3 +- 2.3 %, RRAM synapses 48.2 +- 1.8 % (within 5
+  points), pair-based STDP 40.1 +- 10.3 %; weight updates VDSP/STDP 0.50 +- 0.01 (<= 0.6);
+- weak-RESET BNN: ideal 86.1 +- 2.0 %; alone: 1/f 19.7 +- 3.1, D2D 69.0 +- 2.4, RTN
+  78.7 +- 2.8, nonlinearity 86.1 +- 2.0 %; ranking 1/f, D2D, RTN, nonlinearity (D2D second
+  on every seed);
+- metaplastic BNN (digits, then permuted digits): task 1 after task 2 38.8 +- 2.8 % without,
+  85.7 +- 0.4 % with metaplasticity (m = 50);
+- binary EP 92.6 +- 1.4 % vs full precision 94.4 +- 1.8 % (1.8 points on the mean; 4.8 on
+  seed 2);
+- DW (float weights 95.6 +- 0.6 %): in-situ 2/3/5 states 84.7 +- 0.8, 87.0 +- 0.8,
+  89.4 +- 0.2 %; ex-situ 81.3 +- 5.8, 86.2 +- 2.4, 87.5 +- 0.8 %; about 21 pJ per inference
+  (read; the amortised programming adds 3e-5 to 2e-4 pJ).
+
+``--quick`` is a smoke run (well under a minute per seed): every system once, on the first
+300 training and 200 test digits, with 20 output neurons for the SNN and fewer epochs (and
+hidden units, where there are any) for the BNNs and EP (:data:`QUICK`), written to
+results_quick.json. Its accuracies are far below the full run's and say nothing about the
+acceptance criteria; it shows that every system runs end to end.
 """
 
 from __future__ import annotations
