@@ -86,12 +86,16 @@ def stream(fn: Callable, jobs: Iterable, *, executor=None, workers: int | None =
     cluster's threads on Dask, ``2 * workers`` or two per CPU on another executor).
 
     ``executor``: None (a thread pool of ``workers`` threads, one per CPU by default, shut
-    down at the end), a ``concurrent.futures.Executor`` or a ``distributed.Client``. Closing
+    down at the end; with one worker the jobs run in the calling thread, one after the
+    other), a ``concurrent.futures.Executor`` or a ``distributed.Client``. Closing
     the generator early (the caller stops, or raises) cancels the runs not yet started and
     waits for the own pool's running ones."""
     if workers is not None and workers < 1:
         raise ArgumentError(f"workers must be >= 1, got {workers}")
     own = None
+    if executor is None and (workers or os.cpu_count() or 1) == 1:
+        yield from _inline(fn, jobs)    # one at a time: in the calling thread, no pool
+        return
     if executor is None:
         n = workers or os.cpu_count() or 1
         own = ThreadPoolExecutor(max_workers=n)
@@ -150,6 +154,15 @@ def stream(fn: Callable, jobs: Iterable, *, executor=None, workers: int | None =
             f.cancel()
         if own is not None:
             own.shutdown(wait=True, cancel_futures=True)
+
+
+def _inline(fn, jobs):
+    for key, args in jobs:
+        try:
+            value = fn(*args)
+        except Exception as exc:  # noqa: BLE001 - handed to the caller per job
+            value = exc
+        yield key, value
 
 
 @contextmanager

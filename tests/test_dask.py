@@ -79,6 +79,7 @@ def test_cluster_is_on_loopback_and_workers_report_their_simulators(client):
     assert client.scheduler.address.startswith("tcp://127.0.0.1:")
 
 
+@pytest.mark.slow
 def test_monte_carlo_on_two_workers_equals_the_thread_pool_bit_for_bit(client, reference):
     got = monte_carlo(make_factory(), DRAWS, N, seed=SEED, executor=client, progress=False)
     assert (reference.status.values == "ok").all() and got.attrs["n_failed"] == 0
@@ -90,6 +91,7 @@ def test_monte_carlo_on_two_workers_equals_the_thread_pool_bit_for_bit(client, r
                          progress=False), reference.isel(sample=slice(0, 20)))
 
 
+@pytest.mark.slow
 def test_a_killed_worker_costs_only_its_draws(client, reference, tmp_path):
     """60 draws in tasks of 3: the worker running draw 31 dies there; its tasks run again."""
     n = 60
@@ -103,6 +105,18 @@ def test_a_killed_worker_costs_only_its_draws(client, reference, tmp_path):
     assert got.attrs["n_failed"] == 0
     same(got, reference)
     client.wait_for_workers(2, timeout=60)    # the nanny restarted it
+
+
+def test_run_many_ships_circuits_to_the_workers(client):
+    from neurospice.simulators import get_simulator
+
+    sim = get_simulator("ngspice")
+    circuits = [make_factory()(r, 1e-9) for r in (1e3, 2e3, 4e3)]
+    here = sim.run_many(circuits, workers=1)
+    there = sim.run_many(circuits, executor=client)
+    for a, b in zip(here, there):
+        np.testing.assert_array_equal(a.dc["v(b)"], b.dc["v(b)"])
+    assert there[1].dc["v(b)"][-1] == pytest.approx(1.0 / 3.0, rel=1e-9)
 
 
 class Interrupted(Exception):
