@@ -59,3 +59,21 @@ def test_envelope_batched_sweep_matches_numpy():
     osc = np.array([[op[n] for n in EN.hidden_names(net, 0)["osc"]] for op in ops])
     np.testing.assert_allclose(np.clip(osc / 1e3, 0, 40e-6), np.clip(trace[0]["i"], 0, 40e-6),
                                rtol=1e-6, atol=1e-12)
+
+
+@ngspice
+def test_envelope_osdi_resonators_equal_the_behavioral_ones():
+    from neurospice.circuits.rfnet import envelope_netlist as EN
+    from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
+
+    net = RFNetwork.build([12, 6, 2], linear_plan(12, 2e9, 12e9), band=3, seed=1, trim=True)
+    x = np.random.default_rng(4).uniform(0.1e-6, 1e-6, (2, 12))
+    runs = {r: get_simulator("ngspice").run(EN.build(net, x, swept=True, rendering=r)).dc
+            for r in ("behavioral", "osdi")}
+    names = EN.output_names(net) + EN.hidden_names(net, 0)["pw"]
+    for n in names:
+        np.testing.assert_allclose(runs["osdi"][n], runs["behavioral"][n], rtol=1e-9, atol=0)
+    name, text = EN.resonator_module(7)
+    assert name == "ns_resonator7" and text.count("parameter real") == 7
+    with pytest.raises(NetlistError, match="rendering"):
+        EN.build(net, x, swept=True, rendering="spice")
