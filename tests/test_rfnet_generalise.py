@@ -12,13 +12,24 @@ two moons, a checkerboard. Measured (seed 0, 400 train / 400 test), RF vs baseli
   7-25 epochs (circles 61.8). A chain's weights are not sign-fixed: each resonator's
   Lorentzian is antisymmetric, so tuning it above or below its tone gives either sign
   (|W| <= K_SD); the linear tasks only needed the optimiser to converge.
-- 2-4-1: about 90 / 88 / 91 % vs the MLP's 97.5 / 96.5 / 94 % (strict xfails, issue #15
-  open). What limits them: a hidden chain's voltage spans at most K_SD p_max = 8.8 mV per
-  input over the unit square, about the oscillator's whole window from threshold to
-  compliance (I_th/g_m .. i_clamp/g_m: 8.9 mV), so a hidden unit cannot turn on sharply
-  inside the square. Driving the inputs harder (p_max 3 uW) lifts moons to 93.5 % but
-  drops circles to 77 %; restarts, learning rates, L2 and longer training move them by
-  about a point.
+- 2-4-1 with fixed neurons (every hidden chain's voltage gain 1): about 90 / 88 / 91 % vs
+  the MLP's 97.5 / 96.5 / 94 %. A hidden chain's voltage spans at most K_SD p_max = 8.8 mV
+  per input over the unit square, about the oscillator's whole window from threshold to
+  compliance (I_th/g_m .. i_clamp/g_m: 8.9 mV), so a hidden unit could not turn on sharply
+  inside the square.
+- 2-4-1 with the learned voltage gain A_j of each hidden chain's read-out amplifier
+  (I = g_m (A_j V + V_b), A_j in [0.25, 16]; the trained gains come out 0.5 .. 12), full
+  batch, 2000 epochs, evaluation every 5 with patience 40, no L2 on the shifts: circles
+  94.5 %, moons 96.5 %, checkerboard 93.5 % (RF test accuracy; within the point for moons
+  and checkerboard, checkerboard at the bound). Other protocols measured (5 restarts each):
+  with fit's L2 of 1e-3 circles 96.75 / 96.25 %, moons 96.5 %, checkerboard 89.25 %; L2 3e-4
+  circles 95.25 %, checkerboard 93.0 %; lower rates (shift 0.02-0.03, 3000 epochs) circles
+  94.75-95.25 %, checkerboard 93.5-93.75 %. The spread from restarts and the 80-sample
+  validation split that picks one is about 2 points, so circles stays an xfail (not strict)
+  and checkerboard sits at its bound. An MLP with the neuron's own transfer curve (zero
+  below threshold, P ~ p(I) I^2, clamped) and unbounded weights reaches 97.5 / 97.75 / 93 %,
+  so the neuron's shape is not what remains; it is the optimisation of the bounded,
+  Lorentzian weights.
 """
 
 from __future__ import annotations
@@ -58,12 +69,12 @@ def _task(name, seed=0, n=400, p_max=1e-6):
     return Dataset(a * p_max, la, b * p_max, lb, np.array([4e9, 6e9]), name=name)
 
 
-#: training protocol per depth: a single layer as its baseline (full batch, long patience),
-#: hidden layers with mini-batches
+#: training protocol per depth: a single layer as its baseline (full batch, long patience);
+#: hidden layers full batch too, their chains' voltage gains trained
 PROTOCOL = {1: {"epochs": 1000, "batch": 400, "patience": 200, "lr_shift": 0.02,
                 "lr_bias_v": 2e-5},
-            2: {"epochs": 200, "batch": 32, "patience": 20, "lr_shift": 0.05,
-                "lr_bias_v": 2e-4}}
+            2: {"epochs": 2000, "batch": 400, "patience": 40, "eval_every": 5, "lr_shift": 0.05,
+                "lr_bias_v": 2e-4, "lr_v_gain": 0.1, "l2": 0.0}}
 
 
 def _compare(task, sizes):
@@ -81,11 +92,9 @@ def _compare(task, sizes):
     return rf, base.test_accuracy
 
 
-SHORT = {("circles", 2): "2-4-1 about 90 % vs the MLP's 97.5 % (soft hidden units)",
-         ("moons", 2): "2-4-1 about 88 % vs the MLP's 96.5 % (soft hidden units)",
-         ("checker", 2): "2-4-1 about 91 % vs the MLP's 94 % (soft hidden units); at the "
-                          "edge: within the point in some runs (rounding differs with the "
-                          "number of BLAS threads), so not strict"}
+SHORT = {("circles", 2): "2-4-1 94.5-96.75 % vs the MLP's 97.5 % depending on the protocol "
+                          "(restart and validation-split spread about 2 points): within the "
+                          "point in some runs, so not strict"}
 
 
 def _cases(depth, marks=()):
@@ -93,8 +102,7 @@ def _cases(depth, marks=()):
     for task in ("circles", "moons", "checker"):
         m = list(marks)
         if (task, depth) in SHORT:
-            m.append(pytest.mark.xfail(strict=(task, depth) != ("checker", 2),
-                                       reason=SHORT[(task, depth)]))
+            m.append(pytest.mark.xfail(strict=False, reason=SHORT[(task, depth)]))
         out.append(pytest.param(task, marks=m))
     return out
 
