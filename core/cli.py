@@ -103,7 +103,6 @@ def _load_factory(spec: str):
 
 
 def _sweep(args) -> int:
-    from neurospice.simulators.results_io import save_result
     from neurospice.simulators.sweep import sweep
 
     out = Path(args.out)
@@ -136,8 +135,7 @@ def _sweep(args) -> int:
         with cluster(args.dask_workers, scheduler=args.scheduler) as client:
             ds = sweep(factory, grid, executor=client, store=out, **run)
     else:
-        ds = sweep(factory, grid, store=out, **run)
-    save_result(ds, out, overwrite=True)
+        ds = sweep(factory, grid, store=out, **run)     # written to --out as points finish
     failed = int(ds.attrs["n_failed"])
     print(f"sweep: {ds.attrs['n_points']} points, {failed} failed -> {out}")
     return 1 if failed else 0

@@ -15,7 +15,8 @@ A *factory* is a callable taking keyword parameters and returning a Circuit::
 Every point is run (``workers`` at a time on a thread pool here, or through ``executor=``: a
 ``concurrent.futures.Executor`` or a Dask ``distributed.Client``, see
 :mod:`neurospice.simulators.executors`); a point that fails does not stop the others. With
-``store=`` the campaign is written to its file as results arrive and resumed from it. The result is an ``xarray.Dataset``:
+``store=`` the campaign is written to its file as results arrive and resumed from it. The
+result is an ``xarray.Dataset``:
 
 - dimensions: one per grid parameter, in the order given (a Monte-Carlo has one, ``sample``,
   with each drawn parameter a coordinate along it), then the analysis axis;
@@ -174,7 +175,7 @@ def _campaign(factory, points, dims, shape, coords, attrs, *, executor, store, c
             raise ArgumentError(f"store {store}: a campaign is written to .nc or .h5")
         store = _Store(store, build)
     outcomes = _run_points(factory, points, executor=executor, store=store, chunk=chunk, **run)
-    return build(outcomes)
+    return build(outcomes) if store is None else store.dataset   # what the file holds
 
 
 # ---- checks -------------------------------------------------------------------------------
@@ -326,8 +327,6 @@ def _run_points(factory, points, *, simulator, workers, timeout, fail_fast, prog
         sim = get_simulator(simulator)
         sim.require()
         workers = 1 if sim.in_process else (workers or None)
-    if store is not None and not store.resumed:
-        store.flush(outcomes)           # the file exists (and is this campaign) from the start
     portable = executor is not None
     todo = [k for k in range(total) if outcomes[k] is None]
     bar = _Bar(total, progress, done=total - len(todo))
@@ -408,6 +407,7 @@ class _Store:
         self.path, self.build, self.interval = path, build, interval
         self.last = 0.0
         self.cost = 0.0
+        self.dataset = None
         self.outcomes: list = [None] * build.total
         self.resumed = os.path.exists(path)
         if self.resumed:
@@ -425,7 +425,8 @@ class _Store:
         from .results_io import save_result  # noqa: PLC0415
 
         started = time.monotonic()
-        save_result(self.build(outcomes), self.path, overwrite=True)
+        self.dataset = self.build(outcomes)
+        save_result(self.dataset, self.path, overwrite=True)
         self.last = time.monotonic()
         self.cost = self.last - started
 
