@@ -1,6 +1,9 @@
 """Learned vs physics model (issue #18): the STNO's neural ODE against the STNO model it was
 learned from, as transients of the same 150 ns random current sequence, in numpy and in each
-simulator, printed as ratios; and the training time of the acceptance case.
+simulator, printed as ratios; and the training time of the acceptance case. The same for the
+NbOx neuron: its hybrid neural ODE (RC charging known, 32-32 tanh network) against the
+neuron circuit under the same 20 us pulse train (the network trained briefly, 300 steps:
+its speed is the architecture's, the spike-time case's training is the example's).
 
 Run alone with ``.venv/bin/python bench/bench_neural_ode.py``. Prints what it measured in this
 one run; nothing is asserted. The physics model must resolve its 5 GHz precession (steps of a
@@ -16,6 +19,8 @@ import numpy as np
 import _timing as T
 
 from neurospice.calibration.recipes.neural_ode import train, verification_circuit
+from neurospice.circuits.neural_ode_nbox import nbox_membrane, nbox_recording, train_nbox
+from neurospice.circuits.neurons import NbOxNeuron
 from neurospice.compact_models.devices import get_device
 from neurospice.compact_models.neural_ode.recordings import stno_recording
 from neurospice.netlists import Circuit, Pwl
@@ -52,5 +57,31 @@ def main() -> None:
         T.ratio(f"{sim} ({rendering}): physics / learned transient time", pt.median, lt.median)
 
 
+
+def nbox() -> None:
+    """The NbOx neuron's learned model against the neuron circuit (numpy and simulators)."""
+    from neurospice.calibration.recipes.neural_ode import pwl_corners
+    from neurospice.netlists import Pwl
+
+    res, _ = train_nbox(iterations=300)
+    model = res.model
+    new = nbox_recording(4000, seed=7)
+    learned = T.measure(lambda: model.simulate(new.inputs, y0=new.truth[0]))
+    physics = T.measure(lambda: nbox_membrane(new.inputs[:, 0], model.dt), repeats=1)
+    T.ratio("NbOx numpy: physics / learned transient time", physics.median, learned.median)
+    tc, vc = pwl_corners(new.time, new.inputs[:, 0])
+    neuron = NbOxNeuron(v_in=Pwl(tc.tolist(), vc.tolist()), t_stop=float(new.time[-1]))
+    for sim in ("ngspice", "vacask"):
+        s = get_simulator(sim)
+        if not s.is_available():
+            print(f"{sim}: not installed")
+            continue
+        lt = T.measure(lambda: s.run(verification_circuit(model, new.time, new.inputs,
+                                                          y0=new.truth[0])), repeats=1)
+        pt = T.measure(lambda: s.run(neuron.circuit("osdi")), repeats=1)
+        T.ratio(f"NbOx {sim} (osdi): physics / learned transient time", pt.median, lt.median)
+
+
 if __name__ == "__main__":
     main()
+    nbox()

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import math
 import time as _time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Sequence
 
 import numpy as np
@@ -128,16 +128,32 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
           activation: str = "tanh", time_scale: float | None = None, linear=None,
           window: int = 40, batch: int = 32, lr: float = 3e-3, iterations: int = 3000,
           validation: float = 0.25, horizon: int = 400, eval_every: int = 50,
-          patience: int = 10, time_limit: float | None = None, seed: int = 0, units=None,
+          patience: int = 10, time_limit: float | None = None, focus: float = 0.0,
+          score=None, output_scaling=None, lr_final: float | None = None, seed: int = 0,
+          units=None,
           name: str = "neural_ode", progress: bool = False) -> TrainResult:
     """Learn a neural ODE from ``recordings``: a list of ``(time_s, inputs, output)``
     (inputs (n,) or (n, m), SI, uniformly sampled, the same step everywhere). See the module
     docstring for the procedure; the architecture arguments are
-    :meth:`NeuralODE.create`'s. Returns a :class:`TrainResult`."""
+    :meth:`NeuralODE.create`'s, except that ``linear`` may also be a function of the model
+    (its scaling set from the training data) returning ``(A, B, c)``: the known part and a
+    constant added to the last layer's bias, e.g.
+    :func:`~neurospice.compact_models.neural_ode.rc_charging`. Returns a
+    :class:`TrainResult`. ``focus``: the fraction of each mini-batch's windows drawn to
+    hold one of the fastest 2 % of the output's changes (a spike, a switching edge), which
+    uniform windows visit rarely; 0 draws them all uniformly. ``score``: a function of the
+    model to judge the weights by instead of the validation NRMSE (lower is better; e.g.
+    spike-time errors, which NRMSE ranks below a flat line). ``output_scaling``: the
+    output's ``(offset, scale)`` (SI) instead of its mean and standard deviation, to give
+    the network resolution where the dynamics are sharp (a switching threshold).
+    ``lr_final``: the learning rate decays exponentially from ``lr`` to this at
+    ``iterations`` (default: constant)."""
     from neurospice.compact_models.neural_ode import NeuralODE, embed
 
     if not 0 < validation < 1:
         raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
+    if lr_final is not None and not (math.isfinite(lr_final) and lr_final > 0):
+        raise CalibrationError(f"lr_final must be positive, got {lr_final!r}")
     if window < 1 or batch < 1 or iterations < 1 or horizon < 1 or eval_every < 1:
         raise CalibrationError("window, batch, iterations, horizon and eval_every must be >= 1")
     recs = []
@@ -167,11 +183,23 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
     u_sd = np.std(u_all, axis=0)
     u_sd = np.where(u_sd > 0, u_sd, np.maximum(np.abs(np.mean(u_all, axis=0)), 1.0))
     y_sd = float(np.std(y_all)) or 1.0
+    y_mean = float(np.mean(y_all))
+    if output_scaling is not None:
+        y_mean, y_sd = (float(x) for x in output_scaling)
+        if not (math.isfinite(y_mean) and math.isfinite(y_sd) and y_sd > 0):
+            raise CalibrationError(f"output_scaling must be (offset, scale > 0), got "
+                                   f"{output_scaling!r}")
     model = NeuralODE.create(inputs, output, dt=dt, u_offset=np.mean(u_all, axis=0),
-                             u_scale=u_sd, y_offset=float(np.mean(y_all)), y_scale=y_sd,
+                             u_scale=u_sd, y_offset=y_mean, y_scale=y_sd,
                              embedding=embedding, delay=delay, hidden=hidden,
-                             activation=activation, time_scale=time_scale, linear=linear,
+                             activation=activation, time_scale=time_scale,
+                             linear=None if callable(linear) else linear,
                              seed=seed, units=units, name=name)
+    if callable(linear):            # known physics stated in SI: scaled to this model
+        a, b, c = linear(model)
+        w_last, b_last = model.weights[-1]
+        model = replace(model, linear=(a, b), weights=[*model.weights[:-1],
+                                                       (w_last, b_last + np.asarray(c))])
 
     def prepared(parts):
         return [((embed(y, embedding, delay) - model.y_offset) / model.y_scale,
@@ -202,10 +230,15 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
     theta = model.get_theta()
     m1, m2 = np.zeros_like(theta), np.zeros_like(theta)
     b1, b2, eps = 0.9, 0.999, 1e-8
-    best, best_theta, waited = validate(), theta.copy(), 0
+    check = validate if score is None else (lambda: float(score(model)))
+    best, best_theta, waited = check(), theta.copy(), 0
     result = TrainResult(model, [(0, None, best)], best)
     t0 = _time.perf_counter()
     weights_per = [len(p[1]) - lead - window - 1 for p in tr]
+    events = []                     # the fastest 2 % of changes of each training part
+    for _, y in train_parts:
+        rate = np.abs(np.diff(y))
+        events.append(np.flatnonzero(rate >= np.quantile(rate, 0.98)))
     probs = np.asarray(weights_per, float) / sum(weights_per)
     stopped = "iterations"
     it = 0
@@ -215,6 +248,11 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
         for r in np.unique(which):
             nb = int(np.sum(which == r))
             starts = rng.integers(lead, lead + weights_per[r] + 1, size=nb)
+            if focus > 0 and len(events[r]):
+                hot = rng.random(nb) < focus
+                e = rng.choice(events[r], size=int(hot.sum()))
+                starts[hot] = np.clip(e - rng.integers(0, window, size=len(e)), lead,
+                                      lead + weights_per[r])
             z0, uw, zt = _windows(tr[r], starts, window)
             z0s.append(z0), uws.append(uw), zts.append(zt)
         z0, uw, zt = np.concatenate(z0s), np.concatenate(uws), np.concatenate(zts)
@@ -235,10 +273,11 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
             grad *= 10.0 / norm
         m1 = b1 * m1 + (1 - b1) * grad
         m2 = b2 * m2 + (1 - b2) * grad * grad
-        theta = theta - lr * (m1 / (1 - b1 ** it)) / (np.sqrt(m2 / (1 - b2 ** it)) + eps)
+        rate = lr if lr_final is None else lr * (lr_final / lr) ** ((it - 1) / iterations)
+        theta = theta - rate * (m1 / (1 - b1 ** it)) / (np.sqrt(m2 / (1 - b2 ** it)) + eps)
         model.set_theta(theta)
         if it % eval_every == 0 or it == iterations:
-            val = validate()
+            val = check()
             result.history.append((it, loss, val))
             if progress:
                 print(f"\rneural_ode: step {it}, loss {loss:.3e}, validation NRMSE "

@@ -45,7 +45,7 @@ import numpy as np
 from neurospice.errors import NetlistError
 from neurospice.netlists.values import check_name
 
-__all__ = ["NeuralODE", "ACTIVATIONS", "embed", "nrmse"]
+__all__ = ["NeuralODE", "ACTIVATIONS", "embed", "nrmse", "rc_charging"]
 
 ACTIVATIONS = ("tanh", "sigmoid")
 
@@ -435,6 +435,30 @@ class NeuralODE:
         va = self.verilog_a_path() if rendering == "osdi" else None
         return self.device.add_to(circuit, name, nodes, rendering=rendering, params=values,
                                   va_path=va)
+
+
+def rc_charging(tau: float, input: int = 0):
+    """Known physics for a hybrid model: the output charges towards input ``input`` with the
+    time constant ``tau`` (s), ``dy/dt = (u - y) / tau`` (an RC node driven through its
+    resistor), for every coordinate of the embedding (the delayed copies with today's
+    input: the network learns the difference). Returns a function of a model with its
+    scaling set, giving ``(A, B, c)`` in its normalised units (``c`` the constant from the
+    offsets), as :func:`~neurospice.calibration.recipes.neural_ode.train` takes for
+    ``linear``."""
+    if not (math.isfinite(tau) and tau > 0):
+        raise NetlistError(f"rc_charging: tau must be positive, got {tau!r}")
+
+    def known(model):
+        k, m = model.embedding, len(model.inputs)
+        if not 0 <= input < m:
+            raise NetlistError(f"rc_charging: input {input} of a model with {m} inputs")
+        g = model.time_scale / tau
+        a = -g * np.eye(k)
+        b = np.zeros((k, m))
+        b[:, input] = g * model.u_scale[input] / model.y_scale
+        c = np.full(k, g * (model.u_offset[input] - model.y_offset) / model.y_scale)
+        return a, b, c
+    return known
 
 
 def _n(x: float) -> str:

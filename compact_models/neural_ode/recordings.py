@@ -5,7 +5,10 @@ the full 5 GHz precession integrated) driven by a random sequence of current lev
 recorded output is the precession amplitude ``sqrt(p) = |a + j b|`` (read out as 1 V per unit
 amplitude, as an envelope detector would give it), with white measurement noise.
 :func:`stno_amplitude`: the same noiseless amplitude under any current sequence.
-:func:`random_levels` makes the input sequences. Everything is seeded.
+:func:`random_levels` makes the STNO's input sequences, :func:`random_pulses` the pulse
+trains of the NbOx neuron's case (:mod:`neurospice.circuits.neural_ode_nbox`, which records
+the neuron: circuits sit above the devices) and :func:`pulse_onsets` finds their onsets.
+Everything is seeded.
 """
 
 from __future__ import annotations
@@ -14,7 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-__all__ = ["Recording", "random_levels", "stno_recording", "stno_amplitude", "STNO_LEVELS"]
+__all__ = ["Recording", "random_levels", "stno_recording", "stno_amplitude", "STNO_LEVELS",
+           "random_pulses", "NBOX_PULSES", "pulse_onsets"]
 
 STNO_LEVELS = (12e-6, 30e-6)        # A: drive currents, all above the 10 uA threshold
 
@@ -90,3 +94,36 @@ def stno_amplitude(current, dt: float, *, params=None, a0: float | None = None) 
     if not sol.success:
         raise RuntimeError(f"STNO transient failed: {sol.message}")
     return np.hypot(sol.y[0], sol.y[1])
+
+
+#: NbOx pulse trains: amplitude (V), width and gap (s) ranges of :func:`random_pulses`.
+NBOX_PULSES = {"amplitude": (1.9, 2.8), "width": (1.5e-6, 3e-6), "gap": (0.6e-6, 1.5e-6)}
+
+
+def random_pulses(n: int, dt: float, *, amplitude=NBOX_PULSES["amplitude"],
+                  width=NBOX_PULSES["width"], gap=NBOX_PULSES["gap"], edge: int = 2,
+                  seed: int = 0, first_gap: float = 0.3e-6) -> np.ndarray:
+    """``n`` samples (every ``dt``) of a train of trapezoidal pulses from 0: amplitudes
+    uniform in ``amplitude``, widths and the gaps between pulses uniform in ``width`` and
+    ``gap`` (s), rising and falling over ``edge`` samples; every corner on a sample, so that
+    the samples, piecewise linear, are the waveform exactly. The train starts after
+    ``first_gap``."""
+    rng = np.random.default_rng(seed)
+    out = np.zeros(n)
+    k = int(round(first_gap / dt))
+    while k < n:
+        a = rng.uniform(*amplitude)
+        w = int(round(rng.uniform(*width) / dt))
+        ramp = np.arange(1, edge + 1) / edge
+        seg = np.concatenate([a * ramp, np.full(w, a), a * ramp[::-1][1:], [0.0]])
+        out[k:k + len(seg)] = seg[:max(0, n - k)]
+        k += len(seg) + int(round(rng.uniform(*gap) / dt))
+    return out
+
+
+def pulse_onsets(time_s, v_in) -> np.ndarray:
+    """The times where the pulses of a train from 0 (:func:`random_pulses`) start: the last
+    sample at 0 before each rise."""
+    v = np.asarray(v_in, float).ravel()
+    k = np.flatnonzero((v[:-1] == 0) & (v[1:] > 0))
+    return np.asarray(time_s, float)[k]

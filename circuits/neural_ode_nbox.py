@@ -1,0 +1,159 @@
+"""The NbOx neuron's spike-time case of the learned compact models (issue #18).
+
+The NbOx neuron (:class:`~.neurons.NbOxNeuron`, the tonic preset's circuit: a voltage source
+through R_s = 20 kohm onto C_m = 100 pF and the threshold switch) is the "measurement":
+:func:`nbox_recording` drives it with a random pulse train
+(:func:`~neurospice.compact_models.neural_ode.recordings.random_pulses`) and records its
+membrane voltage ``v(mem)`` on a uniform grid, with white noise; :func:`nbox_membrane` gives
+the noiseless voltage under any input. :func:`train_nbox` learns it with a hybrid neural ODE
+(the RC charging known, :func:`~neurospice.compact_models.neural_ode.rc_charging`; the network
+for the rest), and :func:`compare_spike_times` judges a learned membrane voltage by its spike
+times (the project's detection, :func:`neurospice.analysis.spikes.spike_times`), each
+measured from the onset of its pulse. See docs/guides/neural_ode.md for where the case
+stands.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from neurospice.analysis.spikes import spike_times
+from neurospice.calibration.recipes.neural_ode import train
+from neurospice.compact_models.neural_ode import rc_charging
+from neurospice.compact_models.neural_ode.recordings import (Recording, pulse_onsets,
+                                                             random_pulses)
+from neurospice.netlists import Pwl
+
+from .neurons import NbOxNeuron
+
+__all__ = ["nbox_membrane", "nbox_recording", "SpikeComparison", "compare_spike_times",
+           "spike_score", "train_nbox", "NBOX_TRAINING", "NBOX_TAU_RC"]
+
+
+def nbox_membrane(v_in, dt: float, *, neuron=None) -> np.ndarray:
+    """The NbOx neuron's noiseless membrane voltage ``v(mem)`` (V) at the samples of the
+    source voltage ``v_in`` (one per ``dt``, piecewise linear between samples): the
+    :class:`~neurospice.circuits.neurons.NbOxNeuron` ``neuron`` (default the tonic preset's
+    values) driven by that PWL source, integrated in numpy (its
+    :meth:`~neurospice.circuits.neurons.NbOxNeuron.simulate_numpy`), interpolated onto the
+    samples."""
+    v = np.asarray(v_in, float).ravel()
+    t = np.arange(len(v)) * dt
+    keep = np.ones(len(v), bool)
+    keep[1:-1] = (v[2:] - 2 * v[1:-1] + v[:-2]) != 0        # the corners only
+    base = neuron if neuron is not None else NbOxNeuron()
+    res = base.with_(v_in=Pwl(t[keep].tolist(), v[keep].tolist()), t_stop=float(t[-1]),
+                     max_step=min(base.max_step, dt)).simulate_numpy()
+    return np.interp(t, res.axis, res.v("mem"))
+
+
+def nbox_recording(n: int = 8000, dt: float = 5e-9, *, seed: int = 0, noise: float = 2e-3,
+                   neuron=None, **pulses) -> Recording:
+    """The NbOx neuron under a random pulse train
+    (:func:`~neurospice.compact_models.neural_ode.recordings.random_pulses`, ``pulses`` its
+    options), ``n`` samples every ``dt``: the input is the source voltage, the output the
+    membrane voltage plus N(0, ``noise``) V of noise."""
+    v_in = random_pulses(n, dt, seed=seed, **pulses)
+    mem = nbox_membrane(v_in, dt, neuron=neuron)
+    rng = np.random.default_rng(seed + 10_000)
+    return Recording(np.arange(n) * dt, v_in[:, None], mem + rng.normal(0.0, noise, n), mem)
+
+
+@dataclass
+class SpikeComparison:
+    """Spike times of a learned model against the physics (:func:`compare_spike_times`):
+    ``physics`` and ``learned`` (s, the project's spike detection), and when both have the
+    same count, ``latency`` (s) of each physics spike after the onset of its pulse, ``error``
+    (s, learned - physics) and ``relative`` = ``|error| / latency``."""
+
+    physics: np.ndarray
+    learned: np.ndarray
+    latency: np.ndarray | None = None
+    error: np.ndarray | None = None
+
+    @property
+    def same_count(self) -> bool:
+        return len(self.physics) == len(self.learned)
+
+    @property
+    def relative(self) -> np.ndarray:
+        if self.error is None:
+            return np.array([np.inf])
+        return np.abs(self.error) / self.latency
+
+    @property
+    def worst(self) -> float:
+        """The largest relative error (inf when the counts differ)."""
+        return float(np.max(self.relative)) if len(self.physics) else 0.0
+
+
+def compare_spike_times(time_s, v_in, physics, learned) -> SpikeComparison:
+    """Spikes of the membrane voltages ``physics`` and ``learned`` (sampled at ``time_s``)
+    under the pulse train ``v_in``, detected with
+    :func:`neurospice.analysis.spikes.spike_times` (the default detection: the start of each
+    fast fall); each spike's time is measured from the onset of the pulse it fires in
+    (:func:`~neurospice.compact_models.neural_ode.recordings.pulse_onsets`), and the error
+    is relative to that latency."""
+    t = np.asarray(time_s, float)
+    sp = spike_times(t, np.asarray(physics, float))
+    sl = spike_times(t, np.asarray(learned, float))
+    out = SpikeComparison(sp, sl)
+    if out.same_count and len(sp):
+        on = pulse_onsets(t, v_in)
+        k = np.searchsorted(on, sp, side="right") - 1
+        ref = np.where(k >= 0, on[np.maximum(k, 0)], t[0])
+        out.latency, out.error = sp - ref, sl - sp
+    return out
+
+
+#: R_s C_m of the NbOx neuron's tonic circuit (20 kohm x 100 pF): the known charging time.
+NBOX_TAU_RC = 2e-6
+#: Training settings of the NbOx spike-time case (docs/guides/neural_ode.md): the output
+#: normalised around the switching region (0.8 V, 0.1 V per unit) instead of its mean and
+#: standard deviation, a fast learning rate, most windows around the discharges.
+NBOX_TRAINING = dict(embedding=2, delay=2, hidden=(32, 32), window=10, batch=32, lr=3e-2,
+                     iterations=3000, eval_every=50, patience=100, focus=0.7,
+                     output_scaling=(0.8, 0.1), validation=0.25, seed=0)
+
+
+def spike_score(time_s, v_in, measured):
+    """A selection score for :func:`~neurospice.calibration.recipes.neural_ode.train`'s
+    ``score``: the model runs free over ``v_in`` from the first measured sample; the score is
+    the largest relative spike-time error (:func:`compare_spike_times` against ``measured``)
+    when the spike counts agree, else 1 + the count difference + a tenth of the NRMSE (so
+    that models without the spikes still rank)."""
+    from neurospice.compact_models.neural_ode import nrmse
+
+    t = np.asarray(time_s, float) - float(time_s[0])
+    u = np.asarray(v_in, float).reshape(len(t), -1)
+    y = np.asarray(measured, float)
+
+    def score(model) -> float:
+        pred = model.simulate(u, y0=y[0])
+        if not np.all(np.isfinite(pred)):
+            return float("inf")
+        cmp = compare_spike_times(t, u[:, 0], y, pred)
+        if cmp.same_count:
+            return cmp.worst
+        return 1.0 + abs(len(cmp.learned) - len(cmp.physics)) + 0.1 * nrmse(pred, y)
+    return score
+
+
+def train_nbox(n_train: int = 8000, *, progress: bool = False, **settings):
+    """The NbOx spike-time case: the neuron's membrane voltage under a random pulse train
+    (:func:`nbox_recording`, ``n_train`` samples every 5 ns, seed 0) learned by a hybrid
+    neural ODE, the RC charging through R_s known
+    (:func:`~neurospice.compact_models.neural_ode.rc_charging` of :data:`NBOX_TAU_RC`), the
+    network the rest; the weights are selected by their spike times on the recording's
+    validation part (:func:`spike_score`); :data:`NBOX_TRAINING` unless ``settings`` say
+    otherwise. Returns (TrainResult, the recording)."""
+    rec = nbox_recording(n_train, seed=0)
+    opts = {**NBOX_TRAINING, **settings}
+    cut = int(round(n_train * (1 - opts["validation"])))
+    score = spike_score(rec.time[cut:], rec.inputs[cut:], rec.output[cut:])
+    res = train([(rec.time, rec.inputs, rec.output)], inputs=("v_in",), output="mem",
+                linear=rc_charging(NBOX_TAU_RC), units={"v_in": "V", "mem": "V"},
+                name="nbox_learned", progress=progress, score=score, **opts)
+    return res, rec
