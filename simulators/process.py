@@ -241,9 +241,11 @@ def take_run_folder(prefix: str) -> Path:
         if _free_pid != os.getpid():     # a forked child: the parent's folders are not ours
             _free_folders.clear()
             _free_pid = os.getpid()
-        free = _free_folders.get(prefix)
-        if free:
-            return free.pop()
+        free = _free_folders.get(prefix, [])
+        while free:
+            path = free.pop()
+            if path.is_dir():           # not removed by someone else meanwhile
+                return path
     return Path(tempfile.mkdtemp(prefix=prefix))
 
 
