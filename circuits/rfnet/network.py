@@ -9,15 +9,22 @@ s_k = (-1)^(k+1) (k = 1, 2, ...). Resonator k of chain j, tuned at f_jk, rectifi
 
 and the chain's DC voltage is the signed sum over its resonators and the tones (the
 multiply-and-accumulate) plus a learned chain bias b_j: V_j = sum_i P_i W_ji + b_j.
-A hidden layer's chain feeds a voltage-to-current stage, I_j = g_m (V_j + V_b), clipped to
-[0, i_clamp] (a transistor source with compliance), that biases a spin-torque nano-oscillator
-emitting at its own frequency the power
+A hidden layer's chain feeds a read-out amplifier of voltage gain A_j (``v_gain``, learned per
+chain within [v_gain_min, v_gain_max]) and a voltage-to-current stage, I_j = g_m (A_j V_j + V_b),
+clipped to [0, i_clamp] (a transistor source with compliance), that biases a spin-torque
+nano-oscillator emitting at its own frequency the power
 
     P_j = G (1 + e_j) p(I_j) R I_j^2,   p = (xi - 1)/(xi + Q) for xi = I/I_th > 1, else 0
 
 (G: the amplifier's power gain including the TMR and shape factors, e_j the oscillator's
 power spread). Those powers are the tones of the next layer. The last layer has no
 oscillators: its chain voltages are the class scores.
+
+**Gain.** From threshold to compliance the oscillator takes a chain-voltage step of
+(i_clamp - I_th) / (g_m A_j): 8.9 mV at A_j = 1, about all a chain spans over its inputs
+(K_SD p per input, 8.8 mV for 1 uW). With a fixed gain a hidden unit ramps across the whole
+input range and cannot switch sharply inside it; the learned gain lets each neuron choose its
+sharpness (docs/physics/rf_networks.md). Files without ``v_gain`` load with A_j = 1.
 
 **Band.** ``band`` limits which tones a resonator rectifies: resonator k sees tones k - band
 ... k + band (``None``: all). The full sum costs n_in^2 terms per chain, which a netlist of
@@ -43,8 +50,8 @@ only moves the stored shift values); the input/oscillator frequency and oscillat
 spreads are untouched (drone, trimmed: 99.33 %).
 
 Learned values: per resonator a frequency shift, stored in units of its own linewidth
-(``shift_lw``, so f_jk = f0_jk (1 + e_jk) + shift_lw_jk alpha f0_jk), and per chain a bias
-voltage (V). Everything is SI; JSON round-trips exactly (floats written with ``repr``).
+(``shift_lw``, so f_jk = f0_jk (1 + e_jk) + shift_lw_jk alpha f0_jk), per chain a bias
+voltage (V) and per hidden chain its voltage gain ``v_gain``. Everything is SI; JSON round-trips exactly (floats written with ``repr``).
 
 **Network files are untrusted.** :meth:`RFNetwork.load` / :meth:`~RFNetwork.from_json` /
 :meth:`~RFNetwork.from_dict` check the whole document against the schema before anything is
