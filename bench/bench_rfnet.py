@@ -1,4 +1,5 @@
-"""RF network benchmarks: training time of the drone network (256 -> 128 -> 10); per-sample
+"""RF network benchmarks: the cost of learning the hidden chains' voltage gains; training time
+of the drone network (256 -> 128 -> 10); per-sample
 cost of the envelope model in numpy vs the envelope netlist (ngspice) vs the full RF transient
 netlist, as ratios; the wall time of ``rfnet eval --level rf`` on 24 samples with 2 workers;
 how the envelope netlist's operating-point time grows with network size.
@@ -93,7 +94,26 @@ def op_scaling():
                     base[1])
 
 
+
+def gain_training():
+    T.header("hidden-layer training with learned voltage gains (2-4-1, full batch of 320)")
+    ds = synthetic("circles", seed=0)
+    x, y = ds.x_train[:320], ds.y_train[:320]
+
+    def epochs(lr_v_gain):
+        net = RFNetwork.build([2, 4, 1], ds.freq_hz, osc_freq_hz=[linear_plan(4, 3e9, 7e9)],
+                              init_shift=1.0)
+        return lambda: train(net, x, y, epochs=50, batch=400, eval_every=50, patience=None,
+                             lr_v_gain=lr_v_gain)
+    fixed = T.measure(epochs(0.0), repeats=3)
+    learned = T.measure(epochs(0.1), repeats=3)
+    T.row("50 epochs, gains fixed", fixed)
+    T.row("50 epochs, gains learned", learned)
+    T.ratio("learned / fixed", learned, fixed)
+
+
 if __name__ == "__main__":
+    gain_training()
     drone_training()
     per_sample_cost()
     rf_eval_batch()
