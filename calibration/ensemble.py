@@ -437,8 +437,11 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
     post_var, var_s, post_cov = posterior(state)
     notes = [f"model evaluated {'for all curves at once' if prob.vectorised else 'curve by curve'}"]
     if regularise:
+        from neurospice.progress import progress  # noqa: PLC0415
+
         P = independent
-        for it in range(iterations):
+        for it in progress(range(iterations), total=iterations, desc="ensemble fit",
+                           unit="iter"):    # a bar on a terminal; the loop may stop early
             mu = P.mean(axis=0)
             D = P - mu
             if it:
