@@ -35,7 +35,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from neurospice.errors import ArgumentError, NetlistError
+from neurospice.errors import ArgumentError, NetlistError, UnsupportedPoint
 from neurospice.netlists.circuit import Circuit, Pulse, Pwl
 
 MEMBRANE = "v(mem)"
@@ -530,11 +530,12 @@ class OperatingRange:
 
     def build(self, value: float, **kw):
         """``(Circuit, Stimulus)`` of the preset at ``value`` (other keywords passed on);
-        a value outside the declared range is an ArgumentError naming the range."""
+        a value outside the declared range is an UnsupportedPoint (an ArgumentError) naming
+        the range."""
         value = float(value)
         span = self.high - self.low
         if not (self.low - 1e-9 * span <= value <= self.high + 1e-9 * span):
-            raise ArgumentError(f"{self.preset}: {self.parameter}={value:g} {self.unit} is "
+            raise UnsupportedPoint(f"{self.preset}: {self.parameter}={value:g} {self.unit} is "
                                 f"outside its declared range {self.low:g}-{self.high:g} "
                                 f"{self.unit} (call the preset directly to go beyond it)")
         arg = (value,) if self.parameter == "levels" else value

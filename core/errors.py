@@ -91,6 +91,13 @@ class ArgumentError(NeurospiceError, ValueError):
     message names the argument and what it accepts."""
 
 
+class UnsupportedPoint(NetlistError, ArgumentError):
+    """A point a simulator or rendering cannot do, refused before anything runs: the message
+    names which (Xyce with a Verilog-A instance, a value outside a preset's declared
+    operating range, an RF transient of too many junctions) and why. Both a NetlistError and
+    an ArgumentError, so what caught either still does; a sweep records it per point."""
+
+
 class DataError(NeurospiceError, ValueError):
     """Bad measured data: names the file, the column and the row."""
 

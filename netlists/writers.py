@@ -26,7 +26,7 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Mapping
 
-from neurospice.errors import NetlistError
+from neurospice.errors import NetlistError, UnsupportedPoint
 from neurospice.netlists.circuit import (
     CCCS, CCVS, VCCS, VCVS, Ac, BehavioralSource, Capacitor, Circuit, CurrentSource,
     Bjt, Dc, Diode, Exp, Inductor, Measure, MeasureEvent, Model, Mosfet, MutualInductance, Noise,
@@ -475,11 +475,12 @@ class XyceWriter(SpiceWriter):
         return f"V({node})"
 
     def va_model(self, m: VerilogAModel) -> str:
-        raise NetlistError("Verilog-A (OSDI) models cannot run in Xyce: use the model's "
-                           "behavioral-subcircuit rendering", element=m.name)
+        raise UnsupportedPoint("Verilog-A (OSDI) models cannot run in Xyce: use the model's "
+                               "behavioral-subcircuit rendering", element=m.name)
 
     def va_instance(self, e, n) -> str:
-        raise NetlistError("Verilog-A (OSDI) instances cannot run in Xyce", element=e.name)
+        raise UnsupportedPoint("Verilog-A (OSDI) instances cannot run in Xyce",
+                               element=e.name)
 
     def subckt_params(self, params) -> str:
         return "PARAMS: " + self.params(params)

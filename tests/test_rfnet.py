@@ -199,3 +199,25 @@ def test_single_chain_two_tones_rf_transient_matches_envelope():
     rf = RF.infer(net, x, timeout=300)[0]
     assert abs(env) > 5e-3
     assert rf == pytest.approx(env, rel=0.05, abs=2e-5)
+
+
+def test_points_a_simulator_cannot_do_are_refused_before_running():
+    """UnsupportedPoint, before anything runs, naming which and why: an RF transient of a
+    network beyond its size cap, the envelope series path on a simulator without it, the RF
+    netlist's Verilog-A instances written for Xyce, a preset outside its declared range."""
+    from neurospice.circuits.neurons import RANGES
+    from neurospice.errors import ArgumentError, UnsupportedPoint
+
+    big = RFNetwork.build([8, 8, 2], linear_plan(8, 4e9, 6e9))
+    with pytest.raises(UnsupportedPoint, match="88 junctions.*<= 64"):
+        RF.build(big, np.full(8, 1e-7))
+    with pytest.raises(UnsupportedPoint, match="ngspice-shared, not 'ngspice'"):
+        EN.evaluate(small_network(), np.full((1, 6), 1e-7), series=True)
+    chain = RFNetwork.build([2, 1], [4e9, 6e9])
+    c = RF.build(chain, [1e-7, 1e-7], rendering="osdi")
+    with pytest.raises(UnsupportedPoint, match="cannot run in Xyce") as err:
+        c.to_netlist("xyce")
+    assert isinstance(err.value, NetlistError)
+    with pytest.raises(UnsupportedPoint, match="outside its declared range") as err:
+        RANGES["tonic"].build(5.0)
+    assert isinstance(err.value, ArgumentError)

@@ -46,7 +46,7 @@ import time
 
 import numpy as np
 
-from neurospice.errors import NetlistError
+from neurospice.errors import NetlistError, UnsupportedPoint
 from neurospice.netlists import Circuit, Pwl, Subcircuit
 from neurospice.netlists.expr import WeightedSum, sample_table, weighted_sum
 from neurospice.circuits.rfnet.network import RFNetwork, lorentzian
@@ -273,7 +273,9 @@ def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: i
     names = output_names(net)
     if series:
         if simulator != "ngspice-shared":
-            raise NetlistError(f"series evaluation runs on ngspice-shared, not {simulator!r}")
+            raise UnsupportedPoint(f"series evaluation runs on ngspice-shared, not {simulator!r} "
+                                   "(it re-runs one loaded circuit through ngspice's shared "
+                                   "library)")
         tm = {} if timings is None else timings
         c = build(net, x[0], timings=tm)
         c.op()

@@ -51,7 +51,8 @@ spreads are untouched (drone, trimmed: 99.33 %).
 
 Learned values: per resonator a frequency shift, stored in units of its own linewidth
 (``shift_lw``, so f_jk = f0_jk (1 + e_jk) + shift_lw_jk alpha f0_jk), per chain a bias
-voltage (V) and per hidden chain its voltage gain ``v_gain``. Everything is SI; JSON round-trips exactly (floats written with ``repr``).
+voltage (V) and per hidden chain its voltage gain ``v_gain``. Everything is SI; JSON
+round-trips exactly (floats written with ``repr``).
 
 **Network files are untrusted.** :meth:`RFNetwork.load` / :meth:`~RFNetwork.from_json` /
 :meth:`~RFNetwork.from_dict` check the whole document against the schema before anything is

@@ -33,7 +33,7 @@ import numpy as np
 
 from neurospice.compact_models import spin_diode as SD
 from neurospice.compact_models import stno as ST
-from neurospice.errors import NetlistError
+from neurospice.errors import NetlistError, UnsupportedPoint
 from neurospice.netlists import Circuit, Sine
 from neurospice.circuits.rfnet.network import RFNetwork
 
@@ -60,8 +60,8 @@ def build(net: RFNetwork, powers_w, *, rendering: str = "subckt", tau_lp: float 
     score nodes and the averaging window ``t_read`` (default :func:`default_timing`'s)."""
     count = net.device_count["total"]
     if count > MAX_DEVICES:
-        raise NetlistError(f"{count} junctions: the RF transient netlist is for small networks "
-                           f"(<= {MAX_DEVICES}); use the envelope netlist")
+        raise UnsupportedPoint(f"{count} junctions: the RF transient netlist is for small "
+                               f"networks (<= {MAX_DEVICES}); use the envelope netlist")
     x = np.asarray(powers_w, dtype=float).ravel()
     if len(x) != net.layers[0].n_in or np.any(x < 0):
         raise NetlistError(f"need {net.layers[0].n_in} non-negative input powers, got {x}")
