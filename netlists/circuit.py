@@ -63,7 +63,10 @@ def _params(params: dict, element: str | None) -> dict[str, Value]:
     for key, val in params.items():
         if type(key) is not str or not _checked_key(key):
             check_name(key, what="parameter name", element=element)
-        out[key] = _value(val, what=f"parameter {key}", element=element)
+        if type(val) is float and math.isfinite(val):   # what check_value would return
+            out[key] = val
+        else:
+            out[key] = _value(val, what=f"parameter {key}", element=element)
     return out
 
 
