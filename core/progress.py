@@ -8,7 +8,8 @@ variable ``NEUROSPICE_PROGRESS`` (``0`` or ``1``) overrides the terminal check w
 
 A bar that is updated by hand (results arriving out of order) is
 ``bar = progress(None, total=n, desc="sweep")``, then ``bar.update(1)`` and ``bar.close()``;
-when quiet it is a :class:`Quiet` object with the same three methods doing nothing.
+when quiet it is a :class:`Quiet` object whose methods (``update``, ``set_postfix``,
+``set_postfix_str``, ``close``) do nothing.
 """
 
 from __future__ import annotations
@@ -31,7 +32,10 @@ class Quiet:
     def update(self, n: int = 1) -> None:
         """Nothing to show."""
 
-    def set_postfix(self, **_values) -> None:
+    def set_postfix(self, *_values, **_named) -> None:
+        """Nothing to show."""
+
+    def set_postfix_str(self, *_text, **_named) -> None:
         """Nothing to show."""
 
     def close(self) -> None:

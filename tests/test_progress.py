@@ -97,3 +97,20 @@ def test_a_fit_counts_its_evaluations_on_a_bar_when_asked(monkeypatch):
         fit = Fit(model, data, global_stage=None, progress=asked).run()
         assert fit.values["a"] == pytest.approx(2.0, abs=0.05)
         assert ("fit line" in err.getvalue() and "eval" in err.getvalue()) == shown
+
+
+def test_training_shows_epochs_on_a_bar_when_asked(monkeypatch):
+    from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
+    from neurospice.circuits.rfnet.train import train
+
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0.0, 1.0, (32, 4))
+    y = (x[:, 0] > x[:, 1]).astype(int)
+    for asked in (False, True):
+        err = io.StringIO()
+        monkeypatch.setattr(sys, "stderr", err)
+        net = RFNetwork.build([4, 2], linear_plan(4, 4e9, 6e9), seed=0)
+        hist = train(net, x, y, epochs=3, batch=16, show_progress=asked)
+        assert len(hist.loss) == 3
+        assert ("train" in err.getvalue() and "3/3" in err.getvalue()
+                and "loss=" in err.getvalue()) == asked

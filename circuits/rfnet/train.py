@@ -103,6 +103,9 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
     hist = History()
     t0 = time.perf_counter()
     best_loss, kept, waited = np.inf, None, 0
+    from neurospice.progress import progress as progress_bar  # noqa: PLC0415
+
+    bar = progress_bar(None, total=epochs, desc="train", unit="epoch", enabled=show_progress)
     for ep in range(epochs):
         order = rng.permutation(len(x))
         losses = []
@@ -134,17 +137,21 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
                 waited += 1
         else:
             hist.best_epoch = ep + 1
+        bar.update(1)
         if show_progress:
-            extra = f" val {100 * hist.val_acc[-1]:.1f} %" if hist.val_acc else ""
-            extra += f" test {100 * hist.test_acc[-1]:.1f} %" if hist.test_acc else ""
-            progress(f"train epoch {ep + 1}/{epochs} loss {hist.loss[-1]:.3f}{extra}",
-                     (ep + 1) / epochs)
+            shown = {"loss": f"{hist.loss[-1]:.3f}"}
+            if hist.val_acc:
+                shown["val"] = f"{100 * hist.val_acc[-1]:.1f} %"
+            if hist.test_acc:
+                shown["test"] = f"{100 * hist.test_acc[-1]:.1f} %"
+            bar.set_postfix(shown, refresh=False)
         if patience is not None and kept is not None and waited >= patience:
             hist.stopped_early = True
             if show_progress:
-                progress(f"stopped at epoch {ep + 1}: no better validation loss for "
-                         f"{patience} evaluations", 1.0)
+                bar.set_postfix_str(f"stopped at epoch {ep + 1}: no better validation loss "
+                                    f"for {patience} evaluations")
             break
+    bar.close()
     if kept is not None:                  # the best validation epoch's parameters
         for p, k in zip(params, kept):
             p[...] = k
