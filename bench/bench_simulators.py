@@ -2,7 +2,9 @@
 per-run cost, VACASK vs ngspice, how the cost grows with circuit size, and Monte-Carlo
 throughput (``Simulator.run_many``) against the number of workers.
 
-Run alone with ``.venv/bin/python bench/bench_simulators.py`` (or through ``make bench``).
+Run alone with ``.venv/bin/python bench/bench_simulators.py`` (or through ``make bench``);
+``--runpath`` runs only the per-run path: the overhead over the bare simulator on a 10-30 ms
+circuit, and the in-process back end against bare PySpice ``NgSpiceShared``.
 Prints ratios measured in this one run; nothing is asserted.
 """
 
@@ -10,6 +12,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import sys
 import tempfile
 from pathlib import Path
 
@@ -66,9 +69,9 @@ def time_bare_vs_run(sim_name: str, circuit: Circuit, repeats: int) -> dict[str,
         cmd = bare_command(sim_name, wd, circuit)
         env = {k: v for k, v in os.environ.items() if k != "SPICE_ASCIIRAWFILE"}
 
-        def bare():
+        def bare():   # no timeout: subprocess's wait with one sleep-polls (up to 50 ms late)
             subprocess.run(cmd, cwd=wd, env=env, check=True, stdout=subprocess.DEVNULL,
-                           stderr=subprocess.DEVNULL, timeout=TIMEOUT)
+                           stderr=subprocess.DEVNULL)
 
         return T.measure_interleaved({"bare": bare,
                                       "run": lambda: sim.run(circuit, timeout=TIMEOUT)},
@@ -93,6 +96,61 @@ def bench_overhead(big: Circuit, repeats: int) -> dict[str, T.Timing]:
         T.overhead(f"{name} overhead of run() (target < 10 %)", run, bare)
         runs[name] = run
     return runs
+
+
+def bench_overhead_small(circuit: Circuit, repeats: int) -> None:
+    T.header("1a'. per-run overhead over the bare simulator on a 10-30 ms circuit "
+             "(target <= 5 %)")
+    T.note(f"circuit: {circuit.title}, {len(circuit.elements)} elements; bare: the simulator "
+           "run on the same deck file by subprocess.run; run(): render, check, run, read, "
+           "rename; interleaved, minima are the least disturbed by other load")
+    for name in ("ngspice", "vacask"):
+        t = time_bare_vs_run(name, circuit, repeats)
+        T.row(f"{name} bare subprocess", t["bare"])
+        T.row(f"{name} neurospice run()", t["run"])
+        T.overhead(f"{name} overhead of run() (target <= 5 %)", t["run"], t["bare"])
+
+
+def pyspice_bare(text: str):
+    """A callable that runs ``text`` through PySpice's bare ``NgSpiceShared`` in this
+    process (load, run in the foreground, copy every vector of the last plot, remove), or
+    None without PySpice."""
+    try:
+        import numpy as np
+        from PySpice.Spice.NgSpice.Shared import NgSpiceShared
+    except ImportError:
+        return None
+    import logging
+    logging.getLogger("PySpice").setLevel(logging.ERROR)
+    ng = NgSpiceShared.new_instance()
+
+    def run():
+        ng.load_circuit(text)
+        ng.run()
+        out = {k: np.array(v) for k, v in ng.plot(None, ng.last_plot).items()}
+        ng.destroy()
+        ng.remove_circuit()
+        return out
+
+    return run
+
+
+def bench_in_process_vs_pyspice(circuits: list[Circuit], repeats: int) -> None:
+    T.header("1b'. in-process runs vs bare PySpice NgSpiceShared on the same deck "
+             "(target <= 1.2x)")
+    sim = get_simulator("ngspice-shared")
+    for c in circuits:
+        text = c.to_netlist("ngspice")
+        bare = pyspice_bare(text)
+        if bare is None:
+            T.note("PySpice not installed: nothing to compare")
+            return
+        t = T.measure_interleaved({"bare": bare, "run": lambda c=c: sim.run(c)}, repeats,
+                                  warmup=2)
+        T.row(f"{c.title}: PySpice NgSpiceShared", t["bare"])
+        T.row(f"{c.title}: ngspice-shared run()", t["run"])
+        T.ratio(f"{c.title}: run() / bare NgSpiceShared", t["run"], t["bare"])
+        T.ratio(f"{c.title}: on minima", t["run"].min, t["bare"].min)
 
 
 def bench_small_runs(n_runs: int) -> None:
@@ -171,8 +229,14 @@ def bench_montecarlo(n: int, repeats: int) -> None:
 
 
 def main() -> None:
+    if "--runpath" in sys.argv:      # only the per-run path (issue 16's acceptance)
+        bench_overhead_small(rc_ladder(20, 1000), repeats=30)
+        bench_in_process_vs_pyspice([small_rc(), rc_ladder(50, 2000)], repeats=60)
+        return
     big = rc_ladder(200, 30000)
     runs = bench_overhead(big, repeats=4)
+    bench_overhead_small(rc_ladder(20, 1000), repeats=30)
+    bench_in_process_vs_pyspice([small_rc(), rc_ladder(50, 2000)], repeats=60)
     bench_small_runs(n_runs=100)
     bench_vacask_vs_ngspice(runs, rc_ladder(100, 10000), repeats=3)
     bench_scaling((10, 100, 1000), points=2000, repeats=3)
