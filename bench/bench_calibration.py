@@ -160,6 +160,52 @@ def bench_ensemble() -> None:
     T.ratio("ensemble fit / one numpy evaluation", fit, ev)
 
 
+def bench_nbox_ensemble() -> None:
+    """The nbox-iv ``--ensemble`` fit of 10 current-limited loops (static-model loops at
+    2 mA compliance, 61 source steps per branch, 15 %/10 %/10 % device scatter in g_ref,
+    r_th, r_c): g_ref, r_th, r_c per loop, ea shared, ensemble prior; as time and as a
+    ratio to one numpy evaluation of the S-curve model on all ten loops."""
+    import importlib.util
+    import tempfile
+    from pathlib import Path
+
+    from neurospice.calibration.ensemble import fit_ensemble
+    from neurospice.calibration.recipes.nbox import (
+        ENSEMBLE_PER_CURVE, ENSEMBLE_SHARED, NBOX_IV, VO2_FIXED, load_dual_sweep,
+        loop_datasets, nbox_scurve_model)
+
+    spec = importlib.util.spec_from_file_location(
+        "compliance_loops", Path(__file__).parents[1] / "tests" / "test_calibration_compliance.py")
+    loops = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(loops)
+    base = get_device("nbox").params(VO2_FIXED)
+    gen = np.random.default_rng(5)
+    data = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for k in range(10):
+            q = {**base, **{n: base[n] * float(np.exp(s * gen.standard_normal()))
+                            for n, s in (("g_ref", 0.15), ("r_th", 0.1), ("r_c", 0.1))}}
+            path = Path(tmp) / f"loop{k}.csv"
+            loops.compliance_loop(q, path, seed=k, i_cc=2e-3, n=61)
+            data += load_dual_sweep(path, compliance=2e-3)
+    curves = loop_datasets(data)
+    spec_e = NBOX_IV.ensemble
+    start = spec_e.start(curves)
+    model = nbox_scurve_model()
+    card = {**model.defaults(), **start}
+    T.header("calibration: nbox-iv --ensemble, 10 current-limited loops (3 per-loop + 1 "
+             "shared parameter, ~220 readings per loop, ensemble prior)")
+    ev = T.measure(lambda: [model.func(c.x, card, **c.meta) for c in curves], repeats=5)
+    fit = T.measure(lambda: fit_ensemble(model, curves, shared=ENSEMBLE_SHARED,
+                                         per_curve=ENSEMBLE_PER_CURVE, values=start,
+                                         bounds=spec_e.bounds(curves),
+                                         weighting=spec_e.weighting,
+                                         figures=spec_e.figures), repeats=1)
+    T.row("one numpy evaluation of all 10 loops (S-curve model)", ev)
+    T.row("ensemble fit (start values not included)", fit)
+    T.ratio("nbox ensemble fit / one numpy evaluation", fit, ev)
+
+
 def bench_cli_line_fit() -> None:
     """One 61-point, 5-parameter resonance line (a spin-diode spectrum: Lorentzian,
     anti-Lorentzian and offset, 1e-4 V noise) through ``neurospice fit`` as a user runs it
@@ -226,6 +272,7 @@ def bench_cli_line_fit() -> None:
 def main() -> None:
     bench_cli_line_fit()
     bench_ensemble()
+    bench_nbox_ensemble()
     full_ngspice = "--quick" not in sys.argv
     sim = get_simulator("ngspice-shared")
     if not sim.is_available():

@@ -49,6 +49,7 @@ read-out), stated in the report.
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -60,14 +61,16 @@ from neurospice.compact_models.nbox import KB_EV
 from neurospice.compact_models.nbox.static import static_curve, sweep_currents, sweep_folds
 
 from ..fit import Dataset, Fit, FitResult, Model, Param
-from .base import (Calibration, CardCheck, Option, Recipe, Verification, as_list,
-                   collect_warnings, engine_kwargs, low_bias_resistance, verify_card)
+from .base import (Calibration, CardCheck, EnsembleRecipe, Option, Recipe, Verification,
+                   as_list, collect_warnings, engine_kwargs, low_bias_resistance,
+                   verify_card)
 
 __all__ = ["FREE", "VO2_FIXED", "measured_switching", "switching_interval", "switch_bracket",
            "curve_to_current", "scurve_voltage", "nbox_scurve_model", "fold_voltages",
            "start_from_sweep", "nbox_iv_model", "fit_nbox_iv", "verify_sweep",
            "simulate_pulses", "fit_pulse_thermal", "read_samples", "read_ambient",
-           "pulse_amplitude", "split_dual_sweep", "load_dual_sweep", "NBOX_IV", "REGISTERED"]
+           "pulse_amplitude", "split_dual_sweep", "load_dual_sweep", "loop_datasets",
+           "ensemble_figures", "ENSEMBLE_PER_CURVE", "ENSEMBLE_SHARED", "NBOX_IV", "REGISTERED"]
 
 FREE = ("g_ref", "ea", "r_th", "t_c", "w_c", "g_met", "r_c")
 VO2_FIXED = {"mix": 1.0, "d_ox": 1e-5, "eps_r": 1000.0, "t_noise": 0.0, "r_env": 2.0}
@@ -212,6 +215,13 @@ class _CurveCache:
             self.key, self.value = key, static_curve(params, v_max)
         return self.value
 
+    def get_span(self, params, t_max):
+        """The curve traced up to the temperature ``t_max`` (K)."""
+        key = (tuple(sorted(params.items())), "t_max", t_max)
+        if key != self.key:
+            self.key, self.value = key, static_curve(params, t_max=t_max)
+        return self.value
+
 
 def nbox_iv_model() -> Model:
     """Current (A) of a slow dual sweep against voltage (V); meta ``branch`` = "up" or
@@ -273,14 +283,22 @@ def nbox_scurve_model() -> Model:
     """Voltage (V) against current (A) of the device's steady state (the static S-curve,
     :func:`scurve_voltage`); meta ``v_max``: the largest voltage of the sweep. The model of
     a current-limited loop: each reading, on either branch or at compliance, is one point of
-    the S-curve, with no branch to choose."""
+    the S-curve, with no branch to choose. Meta ``i_max``: the loop's largest current (the
+    curve is traced to 1.5 (r_th + r_env) v_max i_max above ambient, one curve for every
+    data set of the loop); ``start``: ignored (the loop's starting values, for
+    ``--ensemble``)."""
     dev = get_device("nbox")
     cache = _CurveCache()
 
-    def func(i, p, v_max=1.0):
+    def func(i, p, v_max=1.0, i_max=None, start=None):
         card = {k: p[k] for k in dev.parameter}
         i = np.asarray(i, float)
-        curve = cache.get(card, float(v_max))
+        i_max = float(np.max(i)) if i_max is None else max(float(i_max), float(np.max(i)))
+        # the temperature span in closed form (T - t_amb = R P, and P <= v_max i_max at
+        # every reading), smooth in the card: a span grown in steps would move the grid,
+        # and with it the interpolation, discontinuously
+        t_top = card["t_amb"] + 1.5 * (card["r_th"] + card["r_env"]) * float(v_max) * i_max
+        curve = cache.get_span(card, t_top)
         if curve.i[-1] < float(np.max(i)):
             curve = curve_to_current(card, float(np.max(i)), float(v_max))
         return scurve_voltage(card, i, v_max=float(v_max), curve=curve)
@@ -318,25 +336,31 @@ def _sweeps(data) -> tuple:
 
 def _scurve_datasets(v_up, i_up, v_dn, i_dn, limited, v_min: float, v_max: float) -> list:
     """The readings above ``v_min`` with positive current as S-curve data sets (x the
-    current, y the voltage): the up and the down sweep's readings off compliance, and the
-    readings at compliance (``limited``: the masks of both branches) as a third set, so each
-    set gets its own noise scale (at compliance the source holds the current: only the
-    voltage's noise is left)."""
+    current, y the voltage): the up and the down sweep's insulating readings, and as a third
+    set the conducting state: the readings at compliance (``limited``: the masks of both
+    branches) and those above 1.5 times the current before the switch (when the voltage fell
+    across it, :func:`switch_bracket`). Each set gets its own noise scale: at compliance the
+    source holds the current and on the conducting branch near the hold the voltage hardly
+    moves with the current, so only the voltage's noise is left there."""
     sets = []
     cc_v, cc_i = [], []
+    meta = {"v_max": v_max, "i_max": float(max(np.max(i_up), np.max(i_dn)))}
+    bracket = switch_bracket(v_up, i_up)
+    i_th = float(i_up[np.flatnonzero(v_up == bracket[0])[0]]) if bracket else np.inf
     for name, v, i, cc in (("up sweep", v_up, i_up, limited[0]),
                            ("down sweep", v_dn, i_dn, limited[1])):
         ok = (v > v_min) & (i > 0)
+        cc = cc | (i > 1.5 * i_th)              # the conducting state
         keep = ok & ~cc
         if keep.sum() < 5:
             raise DataError(f"{name}: fewer than 5 points off compliance above {v_min} V with "
                             "positive current")
-        sets.append(Dataset(i[keep], v[keep], name=name, meta={"v_max": v_max}))
+        sets.append(Dataset(i[keep], v[keep], name=name, meta=meta))
         cc_v.append(v[ok & cc])
         cc_i.append(i[ok & cc])
     cc_v, cc_i = np.concatenate(cc_v), np.concatenate(cc_i)
     if cc_v.size >= 3:
-        sets.append(Dataset(cc_i, cc_v, name="at compliance", meta={"v_max": v_max}))
+        sets.append(Dataset(cc_i, cc_v, name="conducting", meta=meta))
     return sets
 
 
@@ -347,8 +371,8 @@ def _scurve_fit(sets, free, values, t_amb, global_stage, seed, conf_int, progres
     from branch to branch), so the local stage from :func:`start_from_sweep` needs no wide
     global search: ``"de"`` is sized to the problem (6 generations of 6 per parameter)."""
     model = model or nbox_scurve_model()
-    opts = {**({"maxiter": 6, "popsize": 6, "tol": 1e-6} if global_stage == "de" else {}),
-            **(global_options or {})}
+    opts = {**({"maxiter": 6, "popsize": 6, "tol": 1e-6}
+               if global_stage in ("de", "auto") else {}), **(global_options or {})}
     return Fit(model, sets, free=list(free), fixed=[n for n in model.params if n not in free],
                values=values, weighting="log", global_stage=global_stage, seed=seed,
                conf_int=conf_int, progress=progress,
@@ -392,15 +416,46 @@ def fold_voltages(card: Mapping[str, float], v_max: float) -> tuple:
     return tuple(out)
 
 
-def _fold_errors(cal, res, v_max: float) -> None:
+def _scurve_covariance(res, card: Mapping[str, float], se) -> np.ndarray:
+    """The covariance of the free parameters of an S-curve fit, from a Jacobian of its
+    weighted log-voltage residuals taken by central differences of a tenth of a standard
+    error (the engine's forward differences of ~1e-8 resolve the static curve's grid, and
+    the figures (folds) are differences of strongly correlated parameters, which the
+    covariance must carry to a few digits), scaled by the reduced chi-square."""
+    model = res.model
+
+    def residuals(values):
+        out = []
+        for ds, noise in zip(res.datasets, res.noise):
+            f = model.func(np.asarray(ds.x, float), values, **(ds.meta or {}))
+            out.append((np.log(f) - np.log(np.asarray(ds.y, float))) / noise)
+        return np.concatenate(out)
+
+    base = {**res.values, **card}
+    r0 = residuals(base)
+    cols = []
+    for n, h in zip(res.free, 0.1 * np.asarray(se)):
+        cols.append((residuals({**base, n: base[n] + h}) - residuals({**base, n: base[n] - h}))
+                    / (2 * h))
+    se = np.asarray(se, float)
+    jac = np.array(cols).T * se                  # in units of the standard errors
+    dof = max(r0.size - jac.shape[1], 1)
+    return np.linalg.pinv(jac.T @ jac) * np.outer(se, se) * float(r0 @ r0) / dof
+
+
+def _fold_errors(cal, res, v_max: float, own_jacobian: bool = False) -> None:
     """Standard errors of the fitted folds (V_th, V_hold) by the delta method: the
     gradient of :func:`fold_voltages` over the free parameters (central differences of
-    a tenth of a standard error) with the fit's covariance."""
+    a tenth of a standard error) with the fit's covariance (``own_jacobian``: the S-curve
+    fit's, :func:`_scurve_covariance`)."""
     free = [n for n in res.free if res.stderr.get(n)]
     if len(free) != len(res.free):
         return
     se = np.array([res.stderr[n] for n in free])
     cov = np.asarray(res.correlation, float) * np.outer(se, se)
+    if own_jacobian:
+        cov = _scurve_covariance(res, cal.params, se)
+        se = np.sqrt(np.maximum(np.diag(cov), 0.0))
     base = fold_voltages(cal.params, v_max)
     grads = []
     for j, n in enumerate(free):
@@ -504,8 +559,8 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
                                 penalty=True))
         free = [n for n in free if n not in held]
         fixed_names = [n for n in model.params if n not in free]
-        opts = {**({"maxiter": 30, "popsize": 8, "tol": 1e-6} if global_stage == "de" else {}),
-                **(global_options or {})}
+        opts = {**({"maxiter": 30, "popsize": 8, "tol": 1e-6}
+                   if global_stage in ("de", "auto") else {}), **(global_options or {})}
         fit = Fit(model, sets, free=free, fixed=fixed_names, values=values, weighting="log",
                   global_stage=global_stage, seed=seed, conf_int=conf_int, progress=progress,
                   search={n: b for n, b in _search(values, t_amb).items() if n in free},
@@ -521,14 +576,14 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
     # of a voltage sweep to twice the largest reading
     v_fold = 2.0 * v_max if control == "current" else v_max
     _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_fold)
-    _fold_errors(cal, res, v_fold)
+    _fold_errors(cal, res, v_fold, own_jacobian=control == "current")
     if at_limit and control == "current":
         cal.notes.append("current-limited loop: every reading fitted as a point of the static "
                          "S-curve (voltage at its current, log residuals; the curve is "
                          "single-valued in the current, so no branch is chosen), the points at "
                          "the source's compliance (the source set the current there; marked "
-                         "by the loader) included as such, as a data set of their own (its own noise "
-                         "scale): " + "; ".join(at_limit))
+                         "by the loader) included as such, with the conducting readings as a "
+                         "data set of their own (its own noise scale): " + "; ".join(at_limit))
     elif at_limit:
         cal.notes.append("left out of the fit, at the source's current compliance (the source, "
                          "not the device, set the current there; marked by the loader): "
@@ -891,6 +946,105 @@ def load_dual_sweep(path, **options) -> list:
     return split_dual_sweep(load_iv(path, **options))
 
 
+# =========================================================================== --ensemble
+ENSEMBLE_PER_CURVE = ("g_ref", "r_th", "r_c")
+ENSEMBLE_SHARED = ("ea",)
+
+
+def loop_datasets(data) -> list:
+    """Each dual sweep of ``data`` (the [up, down] pairs :func:`load_dual_sweep` returned for
+    every file, in order) as one S-curve :class:`~..fit.Dataset` (x the current, y the
+    voltage: every reading above 2 % of the loop's largest voltage with positive current, the
+    points at compliance included) for ``--ensemble``; meta ``v_max`` and ``i_max``."""
+    data = as_list(data)
+    if len(data) % 2:
+        raise CalibrationError(f"--ensemble takes dual sweeps as [up, down] pairs; got "
+                               f"{len(data)} branch(es)")
+    out = []
+    for k in range(0, len(data), 2):
+        v_up, i_up, v_dn, i_dn = _sweeps(data[k:k + 2])
+        v, i = np.r_[v_up, v_dn], np.r_[i_up, i_dn]
+        keep = _on_points(v, i)
+        if keep.sum() < 10:
+            raise DataError(f"loop {k // 2 + 1}: fewer than 10 readings with positive current")
+        src = getattr(data[k], "source", None)
+        group = getattr(data[k], "group", None) or getattr(data[k], "cycle", None)
+        name = f"{Path(str(src)).name if src else 'loop'} {k // 2 + 1}"
+        if isinstance(group, str):
+            name += f" ({group})"
+        order = np.argsort(i[keep])
+        try:
+            start = start_from_sweep(v_up, i_up, v_dn, i_dn, 300.0)
+        except DataError:
+            start = None
+        out.append(Dataset(i[keep][order], v[keep][order], name=name,
+                           meta={"v_max": float(v.max()), "i_max": float(i.max()),
+                                 "start": start}))
+    return out
+
+
+def _ensemble_start(datasets) -> dict:
+    """Starting values: :func:`start_from_sweep` of each loop (meta ``start`` of
+    :func:`loop_datasets`), the median over the loops, then fitted to the median loop alone;
+    t_c, w_c and g_met at the card's defaults (held unless named with --free)."""
+    starts = [d.meta["start"] for d in datasets if (d.meta or {}).get("start")]
+    if not starts:
+        raise CalibrationError("no loop gives starting values (no insulating branch below "
+                               "its switch)")
+    start = {**VO2_FIXED, **{k: float(np.median([s_[k] for s_ in starts]))
+                             for k in ("g_ref", "ea", "r_th", "r_c")}}
+    # refined on the loop nearest the median low-bias conductance alone (a second or so):
+    # ea and r_th are nearly degenerate, and the joint fit started from the rough values
+    # can settle in the wrong part of their valley
+    g = np.array([s_["g_ref"] for s_ in starts])
+    loop = [d for d in datasets if (d.meta or {}).get("start")][int(np.argmin(np.abs(
+        g - np.median(g))))]
+    free = [*ENSEMBLE_PER_CURVE, *ENSEMBLE_SHARED]
+    try:
+        res = _scurve_fit([loop], free, {**get_device("nbox").params(VO2_FIXED), **start},
+                          start["t_amb"] if "t_amb" in start else 300.0, None, 0, "stderr",
+                          False, None).run()
+    except CalibrationError:
+        return start
+    return {**start, **{k: res.values[k] for k in free}}
+
+
+def _ensemble_bounds(datasets) -> dict:
+    return {"r_th": (1.0, 1e9), "r_c": (0.0, 1e6), "ea": (0.02, 2.0)}
+
+
+def _ensemble_card(values) -> dict:
+    """The full card of each curve (arrays): held values, shared and per-curve ones."""
+    dev = get_device("nbox")
+    n = max(np.size(v) for v in values.values())
+    out = []
+    for k in range(n):
+        out.append(dev.params({**VO2_FIXED, **{name: float(np.ravel(v)[k] if np.size(v) > 1
+                                                         else np.ravel(v)[0])
+                                               for name, v in values.items()}}))
+    return out
+
+
+def ensemble_figures(values) -> dict:
+    """Per curve: V_th and V_hold (:func:`fold_voltages` of a sweep to twice the threshold),
+    R_off (the low-bias resistance 1/g_ref + r_c) and R_on (V_hold / I_hold, the resistance
+    where the conducting state releases)."""
+    rows = []
+    for card in _ensemble_card(values):
+        curve = static_curve(card)
+        v_th, v_hold = fold_voltages(card, 2.0 * float(np.max(curve.v)))
+        falling = np.flatnonzero(np.diff(curve.v) < 0)
+        i_hold = None
+        if v_hold is not None and falling.size:
+            i_hold = float(curve.i[falling[0] + int(np.argmin(curve.v[falling[0]:]))])
+        rows.append((v_th if v_th is not None else np.nan,
+                     v_hold if v_hold is not None else np.nan,
+                     1.0 / card["g_ref"] + card["r_c"],
+                     v_hold / i_hold if i_hold else np.nan))
+    a = np.array(rows, float)
+    return {"v_th": a[:, 0], "v_hold": a[:, 1], "r_off": a[:, 2], "r_on": a[:, 3]}
+
+
 def _cli_kwargs(args) -> dict:
     return {**engine_kwargs(args), "t_amb": args.t_amb, "verify": not args.no_verify}
 
@@ -906,6 +1060,10 @@ NBOX_IV = Recipe(
                                        "help": "skip re-simulating the card in the "
                                                "simulators"})),
     cli_kwargs=_cli_kwargs, default=True,
+    ensemble=EnsembleRecipe(nbox_scurve_model, loop_datasets, shared=ENSEMBLE_SHARED,
+                            per_curve=ENSEMBLE_PER_CURVE, start=_ensemble_start,
+                            bounds=_ensemble_bounds, weighting="relative",
+                            figures=ensemble_figures),
     verify=lambda cal, simulators: verify_sweep(
         cal.params, max(float(np.max(cal.curves["sweep"]["v_up"])),
                         float(np.max(cal.curves["sweep"]["v_down"]))), simulators=simulators))
