@@ -193,7 +193,7 @@ def cluster(n_workers: int | None = None, *, scheduler: str | None = None,
         finally:
             client.close()
         return
-    n = os.cpu_count() or 1 if n_workers is None else n_workers
+    n = (os.cpu_count() or 1) if n_workers is None else n_workers
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ArgumentError(f"n_workers must be an integer >= 1, got {n_workers!r}")
     if isinstance(threads_per_worker, bool) or not isinstance(threads_per_worker, int) \

@@ -190,6 +190,9 @@ def test_executors_and_stores_are_checked(tmp_path):
     with pytest.raises(ArgumentError, match="n_workers"):
         with cluster(n_workers=0):
             pass
+    with cluster(n_workers=1) as one:           # the number asked for, on loopback
+        have = worker_simulators(one)
+        assert len(have) == 1 and all(a.startswith("tcp://127.0.0.1:") for a in have)
 
 
 FACTORY = '''
