@@ -228,7 +228,9 @@ def _strings(ptr) -> list[str]:
 
 _lock = threading.Lock()
 _library: _Library | None = None
-_held: tuple[str, dict[str, str]] | None = None   # (netlist, restore commands) kept loaded
+_held: tuple[str, dict[str, str], list[str]] | None = None
+"""The circuit a series left loaded: (netlist, commands that set back what was altered, the
+variables its .control set, unset when it is removed: num_threads acts on every run)."""
 _fresh_copies = 0
 _worker = Worker("neurospice.simulators.ngspice_shared:serve_request")
 
@@ -265,8 +267,7 @@ def serve_request(request, phase):
         lib.clear_log()
         series = request[0] == "series"
         if _held is not None and not (series and _held[0] == text):
-            _held = None
-            sim._cleanup(lib)       # the circuit a series left loaded
+            sim._release(lib)       # the circuit a series left loaded
         try:
             if series:
                 answer = sim._series_locked(lib, deck, text, body, control, timeout,
@@ -277,8 +278,7 @@ def serve_request(request, phase):
             answer = exc
         finally:
             if _held is None or lib.exited:
-                _held = None
-                sim._cleanup(lib)
+                sim._release(lib)
             else:
                 lib.command("destroy all")     # the plots; the circuit stays loaded
         return answer, lib.exited and _fresh_copies >= FRESH_COPIES_PER_HELPER
@@ -410,7 +410,6 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                        control: list[str], timeout: float | None, commands: list[list[str]],
                        restore: dict[str, str]) -> list[Results]:
         global _held
-        set_here: list[str] = []
         out = []
         try:
             if _held is not None and _held[0] == text:     # loaded: set back what was altered
@@ -418,8 +417,8 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                     lib.command(line)
                 _held[1].update(restore)
             else:
-                self._load(lib, text, body, control, set_here)
-                _held = (text, dict(restore))
+                _held = (text, dict(restore), [])
+                self._load(lib, text, body, control, _held[2])
             for lines in commands:
                 lib.command("destroy all")      # the previous run's plots, not the circuit
                 lib.clear_log()
@@ -431,11 +430,18 @@ class NgspiceSharedSimulator(NgspiceSimulator):
                 out.append(self._analyse(lib, deck, text))
             return out
         except BaseException:
-            _held = None
+            self._release(lib)
             raise
-        finally:
-            for name in set_here:
+
+    def _release(self, lib: _Library) -> None:
+        """Remove the circuit a series left loaded (if any), unset its variables, and clean
+        up as after any run."""
+        global _held
+        if _held is not None and not lib.exited:
+            for name in _held[2]:
                 lib.command(f"unset {name}")
+        _held = None
+        self._cleanup(lib)
 
     def _run_locked(self, lib: _Library, deck: Deck, text: str, body: str, control: list[str],
                     timeout: float | None) -> Results:
