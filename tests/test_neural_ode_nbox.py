@@ -97,26 +97,3 @@ def test_nbox_recording_spikes_and_the_spike_time_comparison():
     assert 1e-3 < np.std(rec.output - rec.truth) < 3e-3
     assert len(compare_spike_times(rec.time, rec.inputs[:, 0], rec.truth,
                                    rec.output).learned) == len(cmp.physics)
-
-
-@pytest.mark.slow
-def test_neural_ode_nbox_example_smoke(tmp_path):
-    """examples/neural_ode_nbox.py end to end with 20 training steps (not the case's
-    training): it writes the model, the card and the recording into --out only, and reports
-    the spikes of numpy and of every installed simulator."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    script = Path(__file__).resolve().parents[1] / "examples" / "neural_ode_nbox.py"
-    out, work = tmp_path / "out", tmp_path / "cwd"
-    work.mkdir()
-    proc = subprocess.run([sys.executable, str(script), "--out", str(out), "--iterations",
-                           "20"], cwd=work, capture_output=True, text=True, timeout=600)
-    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-4000:]
-    assert {"nbox_learned.json", "nbox_learned.va", "recording.csv"} <= \
-        {p.name for p in out.iterdir()}
-    assert list(work.iterdir()) == []
-    assert "held-out train: numpy:" in proc.stdout
-    model = NeuralODE.load(out / "nbox_learned.json")
-    assert model.linear is not None and model.inputs == ("v_in",)
