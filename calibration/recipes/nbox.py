@@ -54,7 +54,7 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from neurospice.errors import CalibrationError, DataError
+from neurospice.errors import CalibrationError, DataError, NetlistError
 
 from neurospice.compact_models.devices import get_device
 from neurospice.compact_models.nbox import KB_EV
@@ -435,6 +435,7 @@ def _scurve_covariance(res, card: Mapping[str, float], se) -> np.ndarray:
     r0 = residuals(base)
     cols = []
     for n, h in zip(res.free, 0.1 * np.asarray(se)):
+        h = min(h, 0.01 * abs(base[n]) or h)      # inside the parameter's range
         cols.append((residuals({**base, n: base[n] + h}) - residuals({**base, n: base[n] - h}))
                     / (2 * h))
     se = np.asarray(se, float)
@@ -453,17 +454,22 @@ def _fold_errors(cal, res, v_max: float, own_jacobian: bool = False) -> None:
         return
     se = np.array([res.stderr[n] for n in free])
     cov = np.asarray(res.correlation, float) * np.outer(se, se)
-    if own_jacobian:
-        cov = _scurve_covariance(res, cal.params, se)
-        se = np.sqrt(np.maximum(np.diag(cov), 0.0))
-    base = fold_voltages(cal.params, v_max)
-    grads = []
-    for j, n in enumerate(free):
-        h = min(0.1 * se[j], 0.01 * abs(cal.params[n]) or 0.1 * se[j])
-        hi = fold_voltages({**cal.params, n: cal.params[n] + h}, v_max)
-        lo = fold_voltages({**cal.params, n: cal.params[n] - h}, v_max)
-        grads.append([None if a is None or b is None else (a - b) / (2 * h)
-                      for a, b in zip(hi, lo)])
+    try:
+        if own_jacobian:
+            cov = _scurve_covariance(res, cal.params, se)
+            se = np.sqrt(np.maximum(np.diag(cov), 0.0))
+        base = fold_voltages(cal.params, v_max)
+        grads = []
+        for j, n in enumerate(free):
+            h = min(0.1 * se[j], 0.01 * abs(cal.params[n]) or 0.1 * se[j])
+            hi = fold_voltages({**cal.params, n: cal.params[n] + h}, v_max)
+            lo = fold_voltages({**cal.params, n: cal.params[n] - h}, v_max)
+            grads.append([None if a is None or b is None else (a - b) / (2 * h)
+                          for a, b in zip(hi, lo)])
+    except (NetlistError, ValueError, np.linalg.LinAlgError):
+        cal.notes.append("no standard errors of the folds: the card's neighbourhood within a "
+                         "tenth of a standard error leaves the parameters' ranges")
+        return
     for m, tag in enumerate(("v_th_fold", "v_hold_fold")):
         g = [row[m] for row in grads]
         if base[m] is None or any(x is None for x in g) or tag not in cal.derived:
@@ -575,7 +581,8 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
     # under compliance the device voltage never passes the threshold: the folds are those
     # of a voltage sweep to twice the largest reading
     v_fold = 2.0 * v_max if control == "current" else v_max
-    _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_fold)
+    _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_fold,
+                       sample=control == "voltage")
     _fold_errors(cal, res, v_fold, own_jacobian=control == "current")
     if at_limit and control == "current":
         cal.notes.append("current-limited loop: every reading fitted as a point of the static "
@@ -637,7 +644,10 @@ def read_samples(transient, *, tail: float = 0.3):
     return v[k], i[k]
 
 
-def _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max):
+def _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max, sample: bool = True):
+    """The measured and the model's switching voltages into ``cal.derived``; ``sample``:
+    the model's also sampled on the measured voltages (a voltage-controlled sweep; under
+    compliance the readings are no voltage-controlled path, so the model's are its folds)."""
     curve = static_curve(card, v_max)
     folds = sweep_folds(card, v_max, curve=curve)
     m_up, m_dn = sweep_currents(card, v_up, v_dn, v_max=v_max, curve=curve)
@@ -648,7 +658,8 @@ def _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max):
     if bracket is not None:          # the voltage fell at the switch (compliance)
         meas["up"] = 0.5 * (bracket[0] + bracket[1])
     sampled = {"up": measured_switching(v_up[on_up], m_up[on_up]),
-               "down": measured_switching(v_dn[on_dn], m_dn[on_dn])}
+               "down": measured_switching(v_dn[on_dn], m_dn[on_dn])} if sample else \
+        {"up": folds["up"], "down": folds["down"]}
     desc = {"up": "threshold (switch on the up sweep)",
             "down": "hold (release on the down sweep)"}
     for b in ("up", "down"):
@@ -656,8 +667,11 @@ def _switching_summary(cal, card, v_up, i_up, v_dn, i_dn, v_max):
         cal.derived[f"{tag}_measured"] = {"value": meas[b], "unit": "V",
                                           "description": desc[b] + ", measured"}
         cal.derived[f"{tag}_model"] = {"value": sampled[b], "unit": "V",
-                                       "description": desc[b] + ", model sampled on the "
-                                       "measured voltages (same definition as the data)"}
+                                       "description": desc[b] + (
+                                           ", model sampled on the measured voltages (same "
+                                           "definition as the data)" if sample else
+                                           ", model fold (a current-limited loop is no "
+                                           "voltage-controlled path to sample the model on)")}
         cal.derived[f"{tag}_fold"] = {"value": folds[b], "unit": "V",
                                       "description": desc[b] + ", model fold of the static "
                                       "I-V (exact)"}
