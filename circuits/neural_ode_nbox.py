@@ -112,9 +112,10 @@ def compare_spike_times(time_s, v_in, physics, learned) -> SpikeComparison:
 NBOX_TAU_RC = 2e-6
 #: Training settings of the NbOx spike-time case (docs/guides/neural_ode.md): the output
 #: normalised around the switching region (0.8 V, 0.1 V per unit) instead of its mean and
-#: standard deviation, a fast learning rate, most windows around the discharges.
+#: standard deviation, a fast learning rate decaying 100-fold, most windows around the
+#: discharges.
 NBOX_TRAINING = dict(embedding=2, delay=2, hidden=(32, 32), window=10, batch=32, lr=3e-2,
-                     iterations=3000, eval_every=50, patience=100, focus=0.7,
+                     lr_final=3e-4, iterations=5000, eval_every=50, patience=200, focus=0.7,
                      output_scaling=(0.8, 0.1), validation=0.25, seed=0)
 
 
