@@ -170,8 +170,9 @@ def cluster(n_workers: int | None = None, *, scheduler: str | None = None,
             threads_per_worker: int = 1, timeout: float = 60.0):
     """A ``distributed.Client``: connected to ``scheduler`` (``tcp://host:8786``) when given,
     else on a new LocalCluster of ``n_workers`` worker processes (one per CPU by default,
-    ``threads_per_worker`` threads each) bound to 127.0.0.1 only, without dashboards. The
-    client (and a cluster made here) is closed on leaving the block."""
+    ``threads_per_worker`` threads each) bound to 127.0.0.1 only (no dashboard; the scheduler's
+    HTTP endpoint on a free loopback port). The client (and a cluster made here) is closed on
+    leaving the block."""
     try:
         from distributed import Client, LocalCluster  # noqa: PLC0415 - optional dependency
     except ImportError:
@@ -203,8 +204,8 @@ def cluster(n_workers: int | None = None, *, scheduler: str | None = None,
     import logging  # noqa: PLC0415
 
     local = LocalCluster(n_workers=n, threads_per_worker=threads_per_worker, processes=True,
-                         host=LOOPBACK, dashboard_address=None, silence_logs=logging.ERROR,
-                         scheduler_kwargs={"dashboard": False})
+                         host=LOOPBACK, dashboard_address=f"{LOOPBACK}:0",
+                         silence_logs=logging.ERROR, scheduler_kwargs={"dashboard": False})
     try:
         client = Client(local, timeout=timeout)
         try:

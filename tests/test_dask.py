@@ -77,6 +77,12 @@ def test_cluster_is_on_loopback_and_workers_report_their_simulators(client):
     assert all(addr.startswith("tcp://127.0.0.1:") for addr in have)
     assert all("ngspice" in names for names in have.values())
     assert client.scheduler.address.startswith("tcp://127.0.0.1:")
+    psutil = pytest.importorskip("psutil")     # every socket the cluster listens on
+    workers = [psutil.Process(pid) for pid in client.run(os.getpid).values()]
+    processes = [psutil.Process(), *workers, *(w.parent() for w in workers)]
+    listening = [c.laddr for p in processes for c in p.net_connections(kind="inet")
+                 if c.status == psutil.CONN_LISTEN]
+    assert len(listening) >= 5 and {a.ip for a in listening} == {"127.0.0.1"}
 
 
 @pytest.mark.slow
