@@ -305,7 +305,9 @@ def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: i
         tm = {} if timings is None else timings
         # ngspice lands on every breakpoint; VACASK can step a hair past one
         hold = 0.0 if simulator.startswith("ngspice") else 0.02
-        c = build(net, x, batched=True, timings=tm, hold=hold)
+        osdi = simulator == "vacask"        # its behavioral sources are generated modules
+        c = build(net, x, batched=True, timings=tm, hold=hold,
+                  rendering="osdi" if osdi else "behavioral")
         at, stop = sample_times(len(x))
         c.tran(1.0, stop, max_step=1.0)
         t0 = time.perf_counter()
