@@ -77,3 +77,14 @@ def test_envelope_osdi_resonators_equal_the_behavioral_ones():
     assert name == "ns_resonator7" and text.count("parameter real") == 7
     with pytest.raises(NetlistError, match="rendering"):
         EN.build(net, x, swept=True, rendering="spice")
+
+
+def test_cached_element_checks_still_refuse_and_name_the_element():
+    c = Circuit("checks")
+    c.resistor("a", "n1", "0", 1.0)
+    c.resistor("b", "n1", "0", 1.0)                  # the cached node name again
+    for nodes, params in ((["n1", "bad node"], {}), (["n1", "0"], {"bad key": 1.0}),
+                          (["n1", "0"], {"k": float("inf")}), (["n1", "0"], {"k": True})):
+        with pytest.raises(NetlistError) as err:
+            c.va_instance("x1", "m", nodes, **params)
+        assert "x1" in str(err.value)
