@@ -6,7 +6,11 @@ in one helper process, started on the first request and kept between requests (t
 an in-process run: no program start, no raw file, one pipe round trip). Each request has a
 deadline: the helper's own watchdog stops what it can (ngspice's ``bg_halt`` for an analysis),
 and a helper that has not answered ``GRACE_S`` seconds after the timeout is killed with its
-process group and started afresh on the next request. The helper dies with this process.
+process group and started afresh on the next request. The helper dies with this process: it
+holds the read end of a lifeline pipe whose only write end is this process's, and a thread of
+its own kills the helper's process group when that pipe closes. (Linux's PR_SET_PDEATHSIG is
+not used: it fires when the *thread* that started the helper exits, so a helper started from a
+pool thread would die with the pool.)
 
 The protocol: the parent sends a request (any picklable object, numpy arrays included) down
 one pipe; the helper calls ``handler(request, phase)``, where ``phase(text)`` tells the parent
@@ -25,6 +29,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import threading
 import time
 from multiprocessing.connection import Connection
 
@@ -46,33 +51,36 @@ class Worker:
         self.inbox: Connection | None = None
         self.outbox: Connection | None = None
         self.phases: int | None = None      # read end of the phase pipe (non-blocking)
+        self.lifeline: int | None = None    # write end of the lifeline pipe (never written)
 
     def start(self) -> None:
         parent_r, child_w = os.pipe()
         child_r, parent_w = os.pipe()
         phase_r, phase_w = os.pipe()
+        life_r, life_w = os.pipe()
         os.set_blocking(phase_r, False)
         os.set_blocking(phase_w, False)     # the helper never waits to tell its phase
         env = dict(os.environ)
         env["PYTHONPATH"] = os.pathsep.join([p for p in sys.path if p]
                                             + [env.get("PYTHONPATH", "")])
         cmd = [sys.executable, "-c", "from neurospice.simulators.worker import serve; serve()",
-               str(child_r), str(child_w), self.handler, str(phase_w)]
+               str(child_r), str(child_w), self.handler, str(phase_w), str(life_r)]
         try:
-            self.proc = subprocess.Popen(cmd, pass_fds=(child_r, child_w, phase_w),
+            self.proc = subprocess.Popen(cmd, pass_fds=(child_r, child_w, phase_w, life_r),
                                          stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                          stderr=subprocess.DEVNULL, start_new_session=True,
                                          env=env)
         except OSError as exc:
-            for fd in (parent_r, parent_w, phase_r):
+            for fd in (parent_r, parent_w, phase_r, life_w):
                 os.close(fd)
             raise SimulationFailed(f"could not start the helper process: {exc}") from None
         finally:
-            for fd in (child_r, child_w, phase_w):
+            for fd in (child_r, child_w, phase_w, life_r):
                 os.close(fd)
         self.inbox = Connection(parent_r, writable=False)
         self.outbox = Connection(parent_w, readable=False)
         self.phases = phase_r
+        self.lifeline = life_w
 
     def stop(self) -> None:
         """Kill the helper and its process group (if running); the next call starts one."""
@@ -85,9 +93,10 @@ class Worker:
         for conn in (self.inbox, self.outbox):
             if conn is not None:
                 conn.close()
-        if self.phases is not None:
-            os.close(self.phases)
-        self.proc = self.inbox = self.outbox = self.phases = None
+        for fd in (self.phases, self.lifeline):
+            if fd is not None:
+                os.close(fd)
+        self.proc = self.inbox = self.outbox = self.phases = self.lifeline = None
 
     def last_phase(self, phase: str) -> str:
         """The last phase the helper reported since the previous read (``phase`` if none)."""
@@ -144,24 +153,25 @@ def _advice(phase: str) -> str:
     return "raise `timeout`, shorten the analysis or loosen its step"
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to kill this process when its parent dies (no orphan burning a CPU)."""
-    if not sys.platform.startswith("linux"):
-        return
-    import ctypes  # noqa: PLC0415
+def _die_with_parent(lifeline: int) -> None:
+    """Kill this helper's process group (itself and any simulator it started) when the
+    lifeline pipe closes: its write end is held by the parent alone, so the pipe closes when
+    the parent process ends, however it ends."""
+    def watch() -> None:
+        try:
+            while os.read(lifeline, 1):
+                pass
+        except OSError:
+            pass
+        os.killpg(0, signal.SIGKILL)
 
-    try:
-        ctypes.CDLL(None).prctl(1, signal.SIGKILL)   # PR_SET_PDEATHSIG
-    except (OSError, AttributeError):
-        pass
+    threading.Thread(target=watch, name="lifeline", daemon=True).start()
 
 
 def serve() -> None:
-    """The helper's main loop (argv: read fd, write fd, "module:function", phase fd)."""
-    parent = os.getppid()
-    _die_with_parent()
-    if os.getppid() != parent:
-        return
+    """The helper's main loop (argv: read fd, write fd, "module:function", phase fd,
+    lifeline fd)."""
+    _die_with_parent(int(sys.argv[5]))
     inbox = Connection(int(sys.argv[1]), writable=False)
     outbox = Connection(int(sys.argv[2]), readable=False)
     module, name = sys.argv[3].split(":")

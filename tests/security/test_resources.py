@@ -180,3 +180,39 @@ def test_a_killed_run_leaves_no_run_folder(name, sig, tmp_path):
         assert not any(Path(f"/proc/{pid}").exists() for pid in running)
     left = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True)
     assert not left.stdout.strip()
+
+
+def test_the_helper_outlives_the_thread_that_started_it_and_dies_with_the_process():
+    """An in-process run from a pool thread that has ended: the helper it started still
+    serves the next run (a death signal tied to the starting thread would have killed it);
+    a SIGKILL of the process takes the helper (and its process group) down with it."""
+    script = textwrap.dedent("""
+        import os, sys, threading
+        from neurospice.simulators import get_simulator
+        sim = get_simulator("ngspice-shared")
+        deck = "ok\\nV1 a 0 1\\nR1 a 0 1k\\n.op\\n.end\\n"
+        t = threading.Thread(target=sim.run, args=(deck,))
+        t.start(); t.join()
+        res = sim.run(deck)              # the same helper, its starting thread gone
+        print(float(res.op["i(v1)"][0]), flush=True)
+        print("ready", flush=True)
+        sys.stdin.read()
+    """)
+    proc = subprocess.Popen([sys.executable, "-c", script], stdin=subprocess.PIPE,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        assert float(proc.stdout.readline()) == pytest.approx(-1e-3, rel=1e-9)
+        assert proc.stdout.readline().strip() == "ready"
+        helpers = subprocess.run(["pgrep", "-P", str(proc.pid)], capture_output=True,
+                                 text=True).stdout.split()
+        assert len(helpers) == 1, helpers
+        proc.kill()
+        proc.wait(timeout=15)
+        deadline = time.monotonic() + 5
+        while Path(f"/proc/{helpers[0]}").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        status = Path(f"/proc/{helpers[0]}/status")
+        assert not status.exists() or "zombie" in status.read_text()
+    finally:
+        proc.kill()
+        proc.wait()
