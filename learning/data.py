@@ -38,6 +38,17 @@ class Task:
                     self.y_test[:n_test], self.n_classes, self.name)
 
 
+def validation(task: Task, fraction: float = 0.2) -> Task:
+    """``task``'s training set split into a training head and a validation tail (the last
+    ``fraction``, in the test slots): hyper-parameters are settled on it, never on the test
+    set."""
+    if not 0.0 < fraction < 1.0:
+        raise ArgumentError(f"fraction must lie in (0, 1), got {fraction!r}")
+    k = len(task.y_train) - max(1, int(round(fraction * len(task.y_train))))
+    return Task(task.x_train[:k], task.y_train[:k], task.x_train[k:], task.y_train[k:],
+                task.n_classes, f"{task.name}-validation")
+
+
 def split(x, y, test_fraction: float, seed, name: str) -> Task:
     """A seeded shuffle of (x, y) into a :class:`Task` with ``test_fraction`` held out."""
     x = np.asarray(x, dtype=float)

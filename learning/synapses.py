@@ -8,8 +8,10 @@ programming pulses through the device's numpy model with its variability card.
   each device with its own card drawn from the device's ``default_spread``), so the steps have
   the model's nonlinearity (large near the LRS, vanishing at the HRS) and SET/RESET asymmetry;
   a cycle-to-cycle spread multiplies each step by ``exp(c2c xi)`` (the model's ``sc2c``).
-  Updates are open-loop: a desired change becomes a number of pulses from the nominal mean
-  step per direction.
+  A desired change becomes a number of pulses (:meth:`~RRAMArray.pulses_for`): from the
+  nominal mean step per direction (open loop) or from each device's own step at its present
+  state (device-aware), rounded to the nearest count or stochastically (unbiased: a change
+  below one pulse is applied as one pulse with probability ``|dw|/step``).
 - :class:`WeakResetPairs`: 2T2R differential pairs on the seed's weak-RESET statistics
   (:mod:`neurospice.compact_models.rram.variability`): ``ln(R/R0)`` of each device after ``n``
   pulses is the two-slope drift plus RTN and 1/f read noise; binary weight
@@ -152,11 +154,44 @@ class RRAMArray:
         return [{"gi": float(self.g[k]), **{p: float(v[k]) for p, v in self.params.items()}}
                 for k in np.asarray(flat_index).reshape(-1)]
 
-    def pulses_for(self, dw) -> np.ndarray:
-        """Signed pulse counts an update ``dw`` asks for (SET > 0, RESET < 0), capped."""
+    def step_now(self, flat_index, direction: str) -> np.ndarray:
+        """The weight change one ``direction`` (``"set"``/``"reset"``) pulse makes on each
+        device ``flat_index`` at its present state, from that device's own tabulated step and
+        card (its nonlinear, asymmetric response; no cycle-to-cycle draw)."""
+        k = np.asarray(flat_index).reshape(-1)
+        g = self.g[k]
+        dg = self._interp(self.tables[direction][0], k, g)
+        g1 = np.clip(g + dg, self.grid[0], self.grid[-1])
+        scale = self.i0[k] / self.nominal["i0"] / (self.G_hi - self.G_lo)
+        return (self.g_of(g1) - self.g_of(g)) * scale
+
+    def _interp(self, table, k, g) -> np.ndarray:
+        pos = np.clip((g - self.grid[0]) / self.h, 0.0, self.grid.size - 1.000001)
+        j = pos.astype(int)
+        f = pos - j
+        return table[k, j] * (1 - f) + table[k, j + 1] * f
+
+    def pulses_for(self, dw, flat_index=None, rng=None) -> np.ndarray:
+        """Signed pulse counts an update ``dw`` asks for (SET > 0, RESET < 0), capped at
+        ``max_pulses``. The step of one pulse is the nominal mean :attr:`unit` (open loop) or,
+        with ``flat_index``, each device's own step at its present state (:meth:`step_now`:
+        device-aware programming). ``rng``: stochastic rounding -- ``dw/step = n + f`` applies
+        ``n + 1`` pulses with probability ``f``, so an update below one pulse is applied with
+        probability ``|dw|/step`` and the expected change is ``dw`` (unbiased); without it, to
+        the nearest count."""
         dw = np.asarray(dw, dtype=float)
-        n = np.where(dw > 0, np.rint(dw / self.unit["set"]), np.rint(dw / self.unit["reset"]))
-        return np.clip(n, -self.max_pulses, self.max_pulses).astype(int)
+        if flat_index is None:
+            step = np.where(dw > 0, self.unit["set"], self.unit["reset"])
+        else:
+            k = np.asarray(flat_index).reshape(dw.shape)
+            step = np.where(dw > 0, self.step_now(k, "set"), -self.step_now(k, "reset"))
+        x = np.abs(dw) / np.maximum(step, 1e-9)
+        if rng is None:
+            n = np.rint(x)
+        else:
+            n = np.floor(x)
+            n += rng.random(x.shape) < x - n
+        return (np.sign(dw) * np.minimum(n, self.max_pulses)).astype(int)
 
     def apply(self, flat_index, pulses) -> int:
         """Apply signed pulse counts to the devices ``flat_index``; returns the number of
@@ -171,17 +206,13 @@ class RRAMArray:
             m = np.abs(n) > p
             k = idx[m]
             g = self.g[k]
-            pos = np.clip((g - self.grid[0]) / self.h, 0.0, self.grid.size - 1.000001)
-            j = pos.astype(int)
-            f = pos - j
             up = n[m] > 0
             dg = np.empty(k.size)
             en = np.empty(k.size)
             for name, sel in (("set", up), ("reset", ~up)):
                 tab, etab = self.tables[name]
-                kk, jj, ff = k[sel], j[sel], f[sel]
-                dg[sel] = tab[kk, jj] * (1 - ff) + tab[kk, jj + 1] * ff
-                en[sel] = etab[kk, jj] * (1 - ff) + etab[kk, jj + 1] * ff
+                dg[sel] = self._interp(tab, k[sel], g[sel])
+                en[sel] = self._interp(etab, k[sel], g[sel])
             if self.c2c:
                 dg *= np.exp(self.c2c * self.rng.standard_normal(k.size))
             self.g[k] = np.clip(g + dg, self.grid[0], self.grid[-1])
