@@ -126,29 +126,19 @@ class Expression:
         return self.text
 
 
-class WeightedSum(Expression):
-    """A weighted sum of node voltages, ``c1*v(n1) + c2*v(n2) + ...``, made from numbers by
-    the project's own generators: it is rendered straight from its coefficients and nodes
-    for every dialect, with no syntax tree (a generated netlist of tens of thousands of such
-    sums would spend most of its build parsing them and keep every tree). Build it with
-    :func:`weighted_sum`, which checks the coefficients (finite numbers) and the nodes (the
-    node-name rules of :func:`~neurospice.netlists.values.check_node`)."""
-
-    def __init__(self, coefficients: tuple[float, ...], nodes: tuple[str, ...]):
-        object.__setattr__(self, "coefficients", coefficients)
-        object.__setattr__(self, "terms", nodes)
-        object.__setattr__(self, "text", self.render("ngspice"))
+class Generated(Expression):
+    """An expression the project's own generators make from numbers, rendered straight from
+    them for every dialect with no syntax tree (a generated netlist of tens of thousands of
+    expressions would otherwise spend most of its build parsing them and keep every tree).
+    Subclasses set their fields and ``text`` in ``__init__`` and define :meth:`render`;
+    they refer to node voltages only (no branch currents, no parameter names)."""
 
     def __post_init__(self):
         pass
 
     @property
     def _tree(self):
-        raise NetlistError("a weighted sum has no syntax tree: render it")
-
-    @property
-    def nodes(self) -> tuple[str, ...]:
-        return tuple(dict.fromkeys(n for n in self.terms if n != "0"))
+        raise NetlistError(f"a {type(self).__name__} has no syntax tree: render it")
 
     @property
     def currents(self) -> tuple[str, ...]:
@@ -157,6 +147,22 @@ class WeightedSum(Expression):
     @property
     def names(self) -> tuple[str, ...]:
         return ()
+
+
+class WeightedSum(Generated):
+    """A weighted sum of node voltages, ``c1*v(n1) + c2*v(n2) + ...`` (a :class:`Generated`
+    expression). Build it with
+    :func:`weighted_sum`, which checks the coefficients (finite numbers) and the nodes (the
+    node-name rules of :func:`~neurospice.netlists.values.check_node`)."""
+
+    def __init__(self, coefficients: tuple[float, ...], nodes: tuple[str, ...]):
+        object.__setattr__(self, "coefficients", coefficients)
+        object.__setattr__(self, "terms", nodes)
+        object.__setattr__(self, "text", self.render("ngspice"))
+
+    @property
+    def nodes(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys(n for n in self.terms if n != "0"))
 
     def render(self, dialect: str, *, node_alias: dict[str, str] | None = None,
                symbols: dict[str, str] | None = None) -> str:
@@ -206,10 +212,9 @@ def weighted_sum(coefficients, nodes) -> WeightedSum:
     return WeightedSum(coeffs, names)
 
 
-class SampleTable(Expression):
+class SampleTable(Generated):
     """Value ``values[k]`` when the voltage of ``node`` is the integer k (a table of samples
-    indexed by a swept source), made from numbers by the project's own generators and
-    rendered straight from them, with no syntax tree (see :class:`WeightedSum`): ngspice's
+    indexed by a swept source; a :class:`Generated` expression): ngspice's
     ``pwl(v(node), 0, y0, 1, y1, ...)``, Xyce's ``table(...)`` (straight lines between the
     samples), Verilog-A's nested conditionals (the nearest sample: a step). Build it with
     :func:`sample_table`."""
@@ -219,24 +224,9 @@ class SampleTable(Expression):
         object.__setattr__(self, "values", values)
         object.__setattr__(self, "text", self.render("ngspice"))
 
-    def __post_init__(self):
-        pass
-
-    @property
-    def _tree(self):
-        raise NetlistError("a sample table has no syntax tree: render it")
-
     @property
     def nodes(self) -> tuple[str, ...]:
         return () if self.node == "0" else (self.node,)
-
-    @property
-    def currents(self) -> tuple[str, ...]:
-        return ()
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return ()
 
     def render(self, dialect: str, *, node_alias: dict[str, str] | None = None,
                symbols: dict[str, str] | None = None) -> str:
