@@ -27,7 +27,7 @@ demo: setup
 # the simulators they start do not oversubscribe the machine.
 TEST_JOBS ?= auto
 test: setup
-	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_JOBS) --dist worksteal
+	OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 $(PY) -m pytest -n $(TEST_JOBS) --dist worksteal --durations=25
 
 # Re-render the committed compact-model files (Verilog-A, subcircuits) from their definitions.
 models: setup
