@@ -414,8 +414,10 @@ class Crossbar:
     def _params(self, i, j):
         return {} if self.cell_params is None else self.cell_params[i][j]
 
-    def circuit(self, v_in, title: str = "crossbar"):
-        """The array with DC inputs ``v_in`` (one per row) and an operating point."""
+    def circuit(self, v_in, title: str = "crossbar", *, outputs_only: bool = False):
+        """The array with DC inputs ``v_in`` (one per row) and an operating point;
+        ``outputs_only``: the run keeps only the vectors :meth:`column_currents` reads
+        (``Circuit.save``: a small raw file for a large array)."""
         from neurospice.netlists import Circuit
 
         v_in = np.asarray(v_in, dtype=float)
@@ -460,7 +462,17 @@ class Crossbar:
                 c.vcvs(f"a{b}", f"out{b}", 0, 0, bottom, self.tia_gain)
                 c.resistor(f"f{b}", bottom, f"out{b}", self.tia_rf)
         c.op()
+        if outputs_only:
+            c.save(*self.output_vectors)
         return c
+
+    @property
+    def output_vectors(self) -> list[str]:
+        """The result vectors the column currents are read from: the sense sources'
+        currents (``"ideal"``) or the amplifiers' outputs (``"tia"``)."""
+        if self.sense == "ideal":
+            return [f"i(vs{b})" for b in range(len(self.bitlines))]
+        return [f"v(out{b})" for b in range(len(self.bitlines))]
 
     def _row_node(self, i, j):
         return f"r{i}_{j}" if self.r_row > 0 else f"w{i}"
@@ -501,7 +513,7 @@ class Crossbar:
         from neurospice.simulators import get_simulator
 
         kw = {} if timeout is None else {"timeout": timeout}
-        res = get_simulator(simulator).run(self.circuit(v_in), **kw).op
+        res = get_simulator(simulator).run(self.circuit(v_in, outputs_only=True), **kw).op
         return self.column_currents(res)
 
     def _cell_grid(self):

@@ -803,6 +803,7 @@ class Circuit(_Container):
         self.analyses: list[Analysis] = []
         self.nodesets: dict[str, float] = {}
         self.measures: list[Measure] = []
+        self.saves: list[str] = []
 
     @property
     def title(self) -> str:
@@ -858,6 +859,20 @@ class Circuit(_Container):
             raise NetlistError("a measurement of this name already exists", element=m.name)
         self.measures.append(m)
         return m
+
+    def save(self, *vectors: str) -> None:
+        """Keep only these vectors in the results: ``v(node)`` (``v(x1.node)`` inside a
+        subcircuit instance) or ``i(vsource)``, lower-cased; a measurement's vectors are kept
+        as well. By default (none named) every vector is kept. ngspice then writes and a run
+        reads only these (``.save``); VACASK and Xyce keep every vector. NetlistError for
+        another form; a node or source the circuit lacks is a NetlistError when it is
+        rendered."""
+        for v in vectors:
+            low = check_measure_vector(v)
+            if not low.startswith(("v(", "i(")) or "," in low:
+                raise NetlistError(f"saved vector {v!r:.80} is not v(node) or i(vsource)")
+            if low not in self.saves:
+                self.saves.append(low)
 
     OPTIONS = ("temp", "tnom", "reltol", "abstol", "vntol", "gmin", "method", "maxord",
                "threads", "solver", "breakpoint_fraction")

@@ -123,6 +123,12 @@ def check(circuit: Circuit) -> None:
     for node in circuit.initial_conditions:
         if node not in nodes:
             raise NetlistError(f"initial condition on unknown node {node!r}")
+    for vec in getattr(circuit, "saves", ()):
+        name = vec[2:-1]
+        if "." not in name and (name not in nodes if vec[0] == "v" else
+                                 name not in circuit.elements):
+            raise NetlistError(f"saved vector {vec!r}: the circuit has no "
+                               f"{'node' if vec[0] == 'v' else 'element'} {name!r}")
 
 
 def _check_params(values: dict, known: set, element: str) -> None:
@@ -232,6 +238,7 @@ class SpiceWriter:
             out.append(".nodeset " + " ".join(f"{self.v_of(n)}={fmt(v)}"
                                               for n, v in c.nodesets.items()))
         out += self.options()
+        out += self.saves()
         out += [self.analysis(a) for a in c.analyses]
         out += [self.measure(m) for m in c.measures]
         out += self.control()
@@ -326,6 +333,11 @@ class SpiceWriter:
             lines.append("+ )")
             return lines
         return [line]
+
+    def saves(self) -> list[str]:
+        """The cards keeping only the circuit's saved vectors: none for the SPICE family
+        (every vector is kept)."""
+        return []
 
     def options(self) -> list[str]:
         opts = {k: v for k, v in self.c.options.items()
@@ -429,6 +441,22 @@ def ngspice_solver(circuit: Circuit) -> str | None:
     return "klu" if element_count(circuit) >= least else None
 
 
+def saved_vectors(circuit: Circuit) -> list[str]:
+    """The vectors a run of ``circuit`` keeps: none named (every vector) unless it names
+    some with ``Circuit.save``; then those and its measurements' (a measurement of
+    ``vdb(out)`` keeps ``v(out)``, of ``v(a,b)`` both nodes)."""
+    keep = list(getattr(circuit, "saves", ()))
+    if not keep:
+        return []
+    for m in circuit.measures:
+        for ev in (m, m.trig, m.targ, m.when):
+            vec = getattr(ev, "vector", None)
+            if vec is not None:
+                kind, _, names = vec[:-1].partition("(")
+                keep += [f"{kind[0]}({name})" for name in names.split(",")]
+    return list(dict.fromkeys(keep))
+
+
 class NgspiceWriter(SpiceWriter):
     """ngspice: OSDI models loaded by ``pre_osdi`` in a ``.control`` section; the linear
     solver chosen by :func:`ngspice_solver`."""
@@ -437,6 +465,12 @@ class NgspiceWriter(SpiceWriter):
         out = super().options()
         solver = ngspice_solver(self.c)
         return out + [f".options {solver}"] if solver else out
+
+    def saves(self) -> list[str]:
+        """``.save`` cards of the circuit's saved vectors and its measurements' (a
+        measurement of ``vdb(out)`` keeps ``v(out)``), 16 a card; none when it names none."""
+        keep = saved_vectors(self.c)
+        return [".save " + " ".join(keep[k:k + 16]) for k in range(0, len(keep), 16)]
 
     def control(self) -> list[str]:
         vas = [m for m in self.c.models.values() if isinstance(m, VerilogAModel)]
@@ -663,9 +697,22 @@ class VacaskWriter:
                 f"{_VACASK_OPTIONS[k]}=" + (f'"{ {"trap": "trap", "gear": "gear2"}[v]}"'
                                             if isinstance(v, str) else fmt(v))
                 for k, v in opts.items()))
+        out += ["  " + line for line in self.saves()]
         out += ["  " + line for a in c.analyses for line in self.analysis(a)]
         out.append("endc")
         return join_lines(out)
+
+    def saves(self) -> list[str]:
+        """``save`` commands of :func:`saved_vectors`, 16 a line, in VACASK's names
+        (instances as declared, ``:`` between hierarchy levels); none when it names none."""
+        keep = []
+        for vec in saved_vectors(self.c):
+            parts = vec[2:-1].split(".")
+            if vec[0] == "i" or len(parts) > 1:
+                head = self.c.elements.get(parts[0])
+                parts[0] = head.name if head is not None else parts[0]
+            keep.append(f"{vec[0]}({':'.join(parts)})")
+        return ["save " + " ".join(keep[k:k + 16]) for k in range(0, len(keep), 16)]
 
     def model(self, m) -> str:
         if isinstance(m, VerilogAModel):

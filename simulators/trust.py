@@ -225,6 +225,8 @@ class _Scan:
                 continue
             if word.startswith(".exec"):
                 self.refuse(".exec", "a block of commands to run", no, line, path)
+            if self.circuit:        # a Circuit's paths are not checked (see check_path)
+                continue
             logical = self._logical(lines, no - 1)
             directive = re.match(r"\.(?:inc|lib)[a-z]*", low)
             if directive:
