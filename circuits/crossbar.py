@@ -439,9 +439,7 @@ class Crossbar:
                 c.vsource(f"g{i}", f"wl{i}", 0, self.v_gate)
         if self.cell == "2T2R":
             two_t_two_r_subcircuit(c, self.device, rendering=self.rendering)
-        for i in range(self.rows):
-            for j in range(self.cols):
-                self._cell(c, i, j)
+        self._cells(c)
         for i in range(self.rows):                       # word-line wires
             for j in range(1, nb):
                 if self.r_row > 0:
@@ -480,24 +478,31 @@ class Crossbar:
     def _col_node(self, i, b):
         return f"c{i}_{b}" if self.r_col > 0 else f"s{b}"
 
-    def _cell(self, c, i, j):
+    def _cells(self, c):
+        """Every cell: the devices in one batch (``Device.add_many_to``), then the access
+        devices (1T1R), or the 2T2R pair instances."""
         dev = self.device
         ties = ["0"] * len(dev.noise_inputs)
-        if self.cell == "1R":
-            dev.add_to(c, f"x{i}_{j}", [self._row_node(i, j), self._col_node(i, j), *ties],
-                       rendering=self.rendering, params=self._params(i, j))
-        elif self.cell == "1T1R":
-            mid = f"m{i}_{j}"
-            dev.add_to(c, f"x{i}_{j}", [self._row_node(i, j), mid, *ties],
-                       rendering=self.rendering, params=self._params(i, j))
-            c.instance(f"t{i}_{j}", "ns_access", [mid, f"wl{i}", self._col_node(i, j)])
-        else:
+        cells = [(i, j) for i in range(self.rows) for j in range(self.cols)]
+        if self.cell == "2T2R":
             key = _state_key(dev)
-            pair = self._params(i, j) or ({}, {})
-            states = {f"s_{b}": dev.params(p)[key] for b, p in zip(("bl", "blb"), pair)}
-            c.instance(f"p{i}_{j}", f"ns_2t2r_{dev.name}",
-                       [f"wl{i}", self._row_node(i, 2 * j), self._col_node(i, 2 * j),
-                        self._col_node(i, 2 * j + 1)], **states)
+            for i, j in cells:
+                pair = self._params(i, j) or ({}, {})
+                states = {f"s_{b}": dev.params(p)[key] for b, p in zip(("bl", "blb"), pair)}
+                c.instance(f"p{i}_{j}", f"ns_2t2r_{dev.name}",
+                           [f"wl{i}", self._row_node(i, 2 * j), self._col_node(i, 2 * j),
+                            self._col_node(i, 2 * j + 1)], **states)
+            return
+        below = (lambda i, j: self._col_node(i, j)) if self.cell == "1R" else \
+            (lambda i, j: f"m{i}_{j}")
+        dev.add_many_to(c, [f"x{i}_{j}" for i, j in cells],
+                        [[self._row_node(i, j), below(i, j), *ties] for i, j in cells],
+                        rendering=self.rendering,
+                        params=[self._params(i, j) for i, j in cells])
+        if self.cell == "1T1R":
+            for i, j in cells:
+                c.instance(f"t{i}_{j}", "ns_access",
+                           [f"m{i}_{j}", f"wl{i}", self._col_node(i, j)])
 
     def column_currents(self, result) -> np.ndarray:
         """Column currents [A] flowing into the sense amplifiers (positive for positive

@@ -472,6 +472,46 @@ class Device:
             return circuit.instance(name, self.module, nodes, **given)
         raise NetlistError(f"rendering must be 'osdi' or 'subckt', got {rendering!r}")
 
+    def add_many_to(self, circuit, names: Sequence[str], nodes: Sequence[Sequence[str]], *,
+                    rendering: str = "osdi", params: Sequence[Mapping[str, float]] | None = None):
+        """Place many instances at once (a generated array): ``names[k]`` connecting
+        ``nodes[k]`` with ``params[k]`` (None: defaults), as :meth:`add_to` each, the
+        parameters checked per name over all instances at once (:meth:`Parameter.contains_all`)
+        and, for ``"osdi"``, the instances added by ``Circuit.va_instances``."""
+        from pathlib import Path
+
+        params = [{} for _ in names] if params is None else list(params)
+        if len(params) != len(names) or len(nodes) != len(names):
+            raise NetlistError(f"{len(names)} names, {len(nodes)} node lists and "
+                               f"{len(params)} parameter dicts: give one of each per instance")
+        if any(len(ns) != len(self.ports) for ns in nodes):
+            k = next(k for k, ns in enumerate(nodes) if len(ns) != len(self.ports))
+            raise NetlistError(f"{self.module} has ports {self.ports}, got {len(nodes[k])} "
+                               "nodes", element=str(names[k]))
+        given = [dict(p) for p in params]
+        for key in {k for p in given for k in p}:
+            if key not in self.parameter:
+                raise NetlistError(f"device {self.name} has no parameter {key!r} "
+                                   f"(known: {', '.join(self.parameter)})")
+            where = [k for k, p in enumerate(given) if key in p]
+            try:
+                values = np.array([given[k][key] for k in where], dtype=float)
+            except (TypeError, ValueError):
+                values = None
+            if values is None or values.ndim != 1 or not self.parameter[key].contains_all(
+                    values).all():
+                for k in where:         # the first refused value, named as add_to names it
+                    self.parameter[key].check(given[k][key])
+            for k, v in zip(where, values.tolist()):
+                given[k][key] = v
+        if rendering == "osdi":
+            if self.module.lower() not in circuit.models:
+                circuit.verilog_a_model(self.module, Path(self.committed_file("va")),
+                                        module=self.module)
+            return circuit.va_instances(self.module, names, nodes, given)
+        for name, ns, p in zip(names, nodes, given):
+            self.add_to(circuit, name, ns, rendering=rendering, params=p)
+
     def committed_file(self, kind: str):
         """The rendered file shipped in ``compact_models/<device>/``: kind ``va``,
         ``ngspice`` or ``xyce``."""

@@ -26,7 +26,8 @@ import numpy as np
 from neurospice.errors import NetlistError
 from neurospice.netlists.expr import Expression
 from neurospice.netlists.values import (
-    check_count, check_name, check_node, check_path, check_text, check_value)
+    MAX_NAME_LENGTH, RESERVED, check_count, check_name, check_node, check_path, check_text,
+    check_value)
 
 Value = Union[float, Expression]
 
@@ -213,6 +214,10 @@ class Element:
         if isinstance(self.nodes, (str, bytes)) or not hasattr(self.nodes, "__iter__"):
             raise NetlistError("nodes must be a sequence of node names", element=self.name)
         self.nodes = tuple(_node(n, self.name) for n in self.nodes)
+
+
+# names joined by "\n", matched at once (:meth:`_Container.va_instances`)
+_NAMES = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\n[A-Za-z_][A-Za-z0-9_]*)*")
 
 
 @lru_cache(maxsize=4096)
@@ -772,6 +777,45 @@ class _Container:
     def va_instance(self, name, model, nodes, **params) -> VerilogAInstance:
         m = model.name if isinstance(model, VerilogAModel) else model
         return self.add(VerilogAInstance(name, tuple(nodes), m, params))
+
+    def va_instances(self, model, names, nodes, params) -> None:
+        """Add many instances of one Verilog-A model card at once (a generated array, a
+        crossbar's cells): ``names[k]`` connecting ``nodes[k]`` with ``params[k]`` (a dict).
+        What :meth:`va_instance` checks per element is checked once over the batch: the
+        names by one match of the name grammar over all of them, each distinct node and
+        parameter name once, the values as numbers; a batch where anything is not a plain
+        name, string node or finite float goes element by element through
+        :meth:`va_instance`, which raises its NetlistError naming the element."""
+        m = check_name(model.name if isinstance(model, VerilogAModel) else model,
+                       what="model name")
+        names, nodes, params = list(names), list(nodes), list(params)
+        if not len(names) == len(nodes) == len(params):
+            raise NetlistError(f"{len(names)} names, {len(nodes)} node lists and "
+                               f"{len(params)} parameter dicts: give one of each per instance")
+        full = [x if type(x) is str and x[:1] in "Nn" else f"N{x}" for x in names]
+        keys = {k.lower() for k in full}
+        fast = (all(type(x) is str for x in names) and len(keys) == len(full)
+                and keys.isdisjoint(self.elements) and keys.isdisjoint(RESERVED)
+                and max(map(len, full), default=0) <= MAX_NAME_LENGTH
+                and _NAMES.fullmatch("\n".join(full)) is not None
+                and all(type(d) is dict and all(type(v) is float and math.isfinite(v)
+                                                for v in d.values()) for d in params)
+                and all(type(k) is str and _checked_key(k) for k in
+                        {k for d in params for k in d})
+                and all(type(n) is str for ns in nodes for n in ns))
+        if fast:
+            try:
+                nodes = [tuple(map(_checked_node, ns)) for ns in nodes]
+            except NetlistError:
+                fast = False
+        if not fast:
+            for name, ns, ps in zip(names, nodes, params):
+                self.va_instance(name, m, ns, **ps)
+            return
+        for name, ns, ps in zip(full, nodes, params):
+            e = VerilogAInstance.__new__(VerilogAInstance)
+            e.__dict__.update(name=name, nodes=ns, model=m, params=dict(ps))
+            self.elements[name.lower()] = e
 
 
 class Subcircuit(_Container):

@@ -141,7 +141,15 @@ def _check_params(values: dict, known: set, element: str) -> None:
 
 
 def _check_container(circuit: Circuit, box: Circuit | Subcircuit, known: set) -> None:
+    va_models = set()       # Verilog-A model names found (a generated array repeats one)
     for e in box.elements.values():
+        if type(e) is VerilogAInstance:
+            _check_params(e.params, known, e.name)
+            if e.model not in va_models:
+                if not isinstance(circuit.models.get(e.model.lower()), VerilogAModel):
+                    raise NetlistError(f"unknown Verilog-A model {e.model!r}", element=e.name)
+                va_models.add(e.model)
+            continue
         vals = {k: getattr(e, k) for k in ("value", "dc", "gain", "k") if hasattr(e, k)}
         vals.update(getattr(e, "params", {}))
         if isinstance(e, BehavioralSource):
@@ -276,6 +284,8 @@ class SpiceWriter:
 
     def element(self, e, box) -> list[str]:
         n = " ".join(e.nodes)
+        if type(e) is VerilogAInstance:     # first: a generated array holds thousands
+            return [self.va_instance(e, n)]
         if isinstance(e, (Resistor, Capacitor, Inductor)):
             return [f"{e.name} {n} {self.val(e.value)}"]
         if isinstance(e, (VoltageSource, CurrentSource)):
