@@ -211,15 +211,15 @@ class _CurveCache:
 
     def get(self, params, v_max):
         key = (tuple(sorted(params.items())), v_max)
-        if key != self.key:
-            self.key, self.value = key, static_curve(params, v_max)
+        if key != self.key:        # the last curve starts the solver (a fit moves little)
+            self.key, self.value = key, static_curve(params, v_max, guess=self.value)
         return self.value
 
     def get_span(self, params, t_max):
         """The curve traced up to the temperature ``t_max`` (K)."""
         key = (tuple(sorted(params.items())), "t_max", t_max)
         if key != self.key:
-            self.key, self.value = key, static_curve(params, t_max=t_max)
+            self.key, self.value = key, static_curve(params, t_max=t_max, guess=self.value)
         return self.value
 
 
