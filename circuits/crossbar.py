@@ -493,10 +493,11 @@ class Crossbar:
                            [f"wl{i}", self._row_node(i, 2 * j), self._col_node(i, 2 * j),
                             self._col_node(i, 2 * j + 1)], **states)
             return
-        below = (lambda i, j: self._col_node(i, j)) if self.cell == "1R" else \
-            (lambda i, j: f"m{i}_{j}")
+        wr, wc, one = self.r_row > 0, self.r_col > 0, self.cell == "1R"
         dev.add_many_to(c, [f"x{i}_{j}" for i, j in cells],
-                        [[self._row_node(i, j), below(i, j), *ties] for i, j in cells],
+                        [[f"r{i}_{j}" if wr else f"w{i}",       # _row_node, _col_node
+                          (f"c{i}_{j}" if wc else f"s{j}") if one else f"m{i}_{j}", *ties]
+                         for i, j in cells],
                         rendering=self.rendering,
                         params=[self._params(i, j) for i, j in cells])
         if self.cell == "1T1R":

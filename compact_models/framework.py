@@ -484,8 +484,9 @@ class Device:
         if len(params) != len(names) or len(nodes) != len(names):
             raise NetlistError(f"{len(names)} names, {len(nodes)} node lists and "
                                f"{len(params)} parameter dicts: give one of each per instance")
-        if any(len(ns) != len(self.ports) for ns in nodes):
-            k = next(k for k, ns in enumerate(nodes) if len(ns) != len(self.ports))
+        ports = len(self.ports)
+        if any(len(ns) != ports for ns in nodes):
+            k = next(k for k, ns in enumerate(nodes) if len(ns) != ports)
             raise NetlistError(f"{self.module} has ports {self.ports}, got {len(nodes[k])} "
                                "nodes", element=str(names[k]))
         given = [dict(p) for p in params]

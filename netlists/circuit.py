@@ -793,16 +793,20 @@ class _Container:
             raise NetlistError(f"{len(names)} names, {len(nodes)} node lists and "
                                f"{len(params)} parameter dicts: give one of each per instance")
         full = [x if type(x) is str and x[:1] in "Nn" else f"N{x}" for x in names]
-        keys = {k.lower() for k in full}
+        lower = [k.lower() for k in full]
+        keys = set(lower)
         fast = (all(type(x) is str for x in names) and len(keys) == len(full)
+                and set(map(type, nodes)) <= {list, tuple}
                 and keys.isdisjoint(self.elements) and keys.isdisjoint(RESERVED)
                 and max(map(len, full), default=0) <= MAX_NAME_LENGTH
                 and _NAMES.fullmatch("\n".join(full)) is not None
-                and all(type(d) is dict and all(type(v) is float and math.isfinite(v)
-                                                for v in d.values()) for d in params)
-                and all(type(k) is str and _checked_key(k) for k in
-                        {k for d in params for k in d})
-                and all(type(n) is str for ns in nodes for n in ns))
+                and set(map(type, params)) <= {dict})
+        if fast:
+            values = [v for d in params for v in d.values()]
+            fast = (set(map(type, values)) <= {float}
+                    and bool(np.isfinite(np.fromiter(values, float, len(values))).all())
+                    and all(type(k) is str and _checked_key(k)
+                            for k in {k for d in params for k in d}))
         if fast:
             try:
                 nodes = [tuple(map(_checked_node, ns)) for ns in nodes]
@@ -812,10 +816,11 @@ class _Container:
             for name, ns, ps in zip(names, nodes, params):
                 self.va_instance(name, m, ns, **ps)
             return
-        for name, ns, ps in zip(full, nodes, params):
-            e = VerilogAInstance.__new__(VerilogAInstance)
+        new = VerilogAInstance.__new__
+        for name, key, ns, ps in zip(full, lower, nodes, params):
+            e = new(VerilogAInstance)
             e.__dict__.update(name=name, nodes=ns, model=m, params=dict(ps))
-            self.elements[name.lower()] = e
+            self.elements[key] = e
 
 
 class Subcircuit(_Container):

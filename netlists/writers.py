@@ -225,7 +225,7 @@ class SpiceWriter:
         return "{" + v.render(self.expr_dialect) + "}" if isinstance(v, Expression) else fmt(v)
 
     def params(self, params: dict) -> str:
-        return " ".join(f"{k}={self.val(v)}" for k, v in params.items())
+        return " ".join([f"{k}={self.val(v)}" for k, v in params.items()])
 
     def render(self) -> str:
         c = self.c

@@ -189,6 +189,8 @@ class _Scan:
         lines = text.split("\n")
         control_start = None
         for no, line in enumerate(lines, start=1):
+            if self.circuit and control_start is None and line[:1].isalpha():
+                continue            # a rendered element card: nothing below refuses one
             stripped = line.strip()
             low = stripped.lower()
             if low.startswith("*"):
