@@ -119,20 +119,24 @@ NBOX_TRAINING = dict(embedding=2, delay=2, hidden=(32, 32), window=10, batch=32,
                      output_scaling=(0.8, 0.1), validation=0.25, seed=0)
 
 
-def spike_score(time_s, v_in, measured):
+def spike_score(time_s, v_in, measured, start: int = 0):
     """A selection score for :func:`~neurospice.calibration.recipes.neural_ode.train`'s
-    ``score``: the model runs free over ``v_in`` from the first measured sample; the score is
+    ``score``: the model runs free over ``v_in`` from the measured sample ``start`` (its
+    filters at their values along the measurement before it); the score is
     the largest relative spike-time error (:func:`compare_spike_times` against ``measured``)
     when the spike counts agree, else 1 + the count difference + a tenth of the NRMSE (so
     that models without the spikes still rank)."""
-    from neurospice.compact_models.neural_ode import nrmse
+    from neurospice.compact_models.neural_ode import measured_states, nrmse
 
-    t = np.asarray(time_s, float) - float(time_s[0])
-    u = np.asarray(v_in, float).reshape(len(t), -1)
-    y = np.asarray(measured, float)
+    t = np.asarray(time_s, float)[start:] - float(time_s[start])
+    u = np.asarray(v_in, float).reshape(len(time_s), -1)[start:]
+    whole = np.asarray(measured, float)
+    y = whole[start:]
 
     def score(model) -> float:
-        pred = model.simulate(u, y0=y[0])
+        f0 = model.y_offset + model.y_scale * measured_states(model, whole)[start,
+                                                                            model.embedding:]
+        pred = model.simulate(u, y0=y[0], f0=f0)
         if not np.all(np.isfinite(pred)):
             return float("inf")
         cmp = compare_spike_times(t, u[:, 0], y, pred)
@@ -153,7 +157,7 @@ def train_nbox(n_train: int = 8000, *, progress: bool = False, **settings):
     rec = nbox_recording(n_train, seed=0)
     opts = {**NBOX_TRAINING, **settings}
     cut = int(round(n_train * (1 - opts["validation"])))
-    score = spike_score(rec.time[cut:], rec.inputs[cut:], rec.output[cut:])
+    score = spike_score(rec.time, rec.inputs, rec.output, start=cut)
     res = train([(rec.time, rec.inputs, rec.output)], inputs=("v_in",), output="mem",
                 linear=rc_charging(NBOX_TAU_RC), units={"v_in": "V", "mem": "V"},
                 name="nbox_learned", progress=progress, score=score, **opts)

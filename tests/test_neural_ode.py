@@ -31,23 +31,26 @@ needs_vacask = pytest.mark.skipif(not _have("vacask"), reason="VACASK not instal
 needs_xyce = pytest.mark.skipif(not _have("xyce"), reason="Xyce not installed")
 
 
-def _small(seed=1, linear=True):
+def _small(seed=1, linear=True, filters=()):
     m = NeuralODE.create(["u", "w"], "y", dt=1e-9, u_offset=[0.1, 0.0], u_scale=[0.5, 2.0],
                          y_offset=0.3, y_scale=0.2, embedding=2, delay=3, hidden=(6, 5),
                          seed=seed, linear=(-0.2 * np.eye(2), 0.1 * np.ones((2, 2)))
-                         if linear else None)
+                         if linear else None, filters=filters)
     w, b = m.weights[-1]
     m.weights[-1] = (w * 100, b + 0.05)        # a flow that moves
     return m
 
 
-def test_gradient_is_exact_against_finite_differences():
+@pytest.mark.parametrize("filters", [(), (3e-9, 2e-8)])
+def test_gradient_is_exact_against_finite_differences(filters):
     """The discrete adjoint through a 6-step RK4 rollout equals central differences of the
-    loss, for every weight and the initial state (relative 1e-6)."""
-    m = _small()
+    loss, for every weight and the initial state (relative 1e-6), with and without the
+    output's low-pass states."""
+    m = _small(filters=filters)
     rng = np.random.default_rng(0)
-    z0, un = rng.normal(size=(3, 2)), rng.normal(size=(3, 7, 2))
-    target = rng.normal(size=(3, 7, 2))
+    n = m.n_states
+    z0, un = rng.normal(size=(3, n)), rng.normal(size=(3, 7, 2))
+    target = rng.normal(size=(3, 7, n))
     h = m.dt / m.time_scale
 
     def loss(theta, z):
@@ -79,6 +82,10 @@ def test_model_round_trips_and_refuses_bad_descriptions():
     back = NeuralODE.from_dict(json.loads(m.to_json()))
     u = np.column_stack([np.linspace(0, 1, 50), np.sin(np.linspace(0, 5, 50))])
     np.testing.assert_array_equal(back.simulate(u), m.simulate(u))
+    mf = _small(filters=(2e-8,))
+    back = NeuralODE.from_dict(json.loads(mf.to_json()))
+    assert back.filters == (2e-8,)
+    np.testing.assert_array_equal(back.simulate(u, f0=0.1), mf.simulate(u, f0=0.1))
     with pytest.raises(NetlistError, match="activation"):
         NeuralODE.from_dict({**m.to_dict(), "activation": "relu"})
     with pytest.raises(NetlistError, match="lacks"):
@@ -96,19 +103,58 @@ def test_training_refuses_non_uniform_sampling():
         train([(t, np.ones_like(t), np.sin(t * 1e8))], hidden=(4,), iterations=1)
 
 
-def test_device_numpy_rendering_reproduces_the_forward_model():
+@pytest.mark.parametrize("filters", [(), (3e-9, 2e-8)])
+def test_device_numpy_rendering_reproduces_the_forward_model(filters):
     """The framework's numpy rendering (LSODA on the generated equations, inputs as PWL
-    sources) reproduces NeuralODE.simulate (RK4, 8 substeps) within 1e-4 of the range."""
-    m = _small()
+    sources) reproduces NeuralODE.simulate (RK4, 8 substeps) within 1e-4 of the range, the
+    low-pass states too."""
+    m = _small(filters=filters)
     n = 120
     t = np.arange(n) * m.dt
     u = np.column_stack([0.3 * np.sin(t / 2e-8), np.where(t > 5e-8, 1.0, -1.0)])
-    ref = m.simulate(u, y0=[0.35, 0.25], substeps=8)
+    ref, z = m.simulate(u, y0=[0.35, 0.25], f0=0.5, substeps=8, states=True)
     stim = {"u": (t, u[:, 0]), "w": (t, u[:, 1])}
-    tr = m.device.numpy.transient(t, stim, m.card([0.35, 0.25]), rtol=1e-10, atol=1e-12)
+    tr = m.device.numpy.transient(t, stim, m.card([0.35, 0.25], 0.5), rtol=1e-10,
+                                  atol=1e-12)
     y = m.y_offset + m.y_scale * tr.states["z1"]
     assert np.ptp(ref) > 0.05
     assert np.max(np.abs(y - ref)) < 1e-4 * np.ptp(ref)
+    for j in range(len(filters)):
+        assert np.max(np.abs(tr.states[f"f{j + 1}"] - z[:, 2 + j])) < 1e-4 * np.ptp(z[:, 0])
+
+
+def test_low_pass_states_follow_the_measured_output():
+    """measured_states' filters are the exact low-pass of the piecewise-linear output
+    (against the model's own RK4 integration of df/dt = (z_0 - f) / tau), from rest."""
+    from neurospice.compact_models.neural_ode import low_pass, measured_states
+
+    m = _small(filters=(5e-9, 4e-8))
+    t = np.arange(300) * m.dt
+    y = 0.3 + 0.2 * np.sin(t / 7e-9) * (t > 2e-8)
+    z = measured_states(m, y)
+    assert z.shape == (300, 4)
+    np.testing.assert_allclose(z[:, 0], (y - 0.3) / 0.2)
+    for j, tau in enumerate(m.filters):
+        f = np.empty(300)
+        f[0] = z[0, 0]
+        h = m.dt / 20
+        for i in range(299):                     # RK4, 20 steps a sample, the input linear
+            x = f[i]
+            for s in range(20):
+                a0 = z[i, 0] + (z[i + 1, 0] - z[i, 0]) * s / 20
+                a1 = z[i, 0] + (z[i + 1, 0] - z[i, 0]) * (s + 1) / 20
+                am = 0.5 * (a0 + a1)
+                k1 = (a0 - x) / tau
+                k2 = (am - x - 0.5 * h * k1) / tau
+                k3 = (am - x - 0.5 * h * k2) / tau
+                k4 = (a1 - x - h * k3) / tau
+                x += h / 6 * (k1 + 2 * k2 + 2 * k3 + k4)
+            f[i + 1] = x
+        np.testing.assert_allclose(z[:, 2 + j], f, atol=1e-9)
+    assert np.ptp(z[:, 3]) < 0.5 * np.ptp(z[:, 2])      # the slower one moves less
+    np.testing.assert_array_equal(low_pass([2.0], 1e-9, 1e-9), [2.0])
+    with pytest.raises(NetlistError, match="filter"):
+        _small(filters=(-1e-9,))
 
 
 # --------------------------------------------------------------------------- STNO acceptance

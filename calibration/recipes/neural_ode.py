@@ -105,10 +105,10 @@ def horizon_nrmse(model, time_s, inputs, output, *, horizon: int, starts: int = 
     from the measured embedding at ``starts`` evenly spaced points and runs ``horizon``
     samples; returns (horizon times in s, NRMSE at each, normalised by the measured output's
     standard deviation)."""
-    from neurospice.compact_models.neural_ode import embed
+    from neurospice.compact_models.neural_ode import measured_states
 
     _, u, y = _check_series(time_s, inputs, output, "horizon_nrmse")
-    z_emb = (embed(y, model.embedding, model.delay) - model.y_offset) / model.y_scale
+    z_emb = measured_states(model, y)
     un = model.normalise_inputs(u)
     first = (model.embedding - 1) * model.delay
     last = len(y) - horizon - 1
@@ -130,7 +130,7 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
           validation: float = 0.25, horizon: int = 400, eval_every: int = 50,
           patience: int = 10, time_limit: float | None = None, focus: float = 0.0,
           score=None, output_scaling=None, lr_final: float | None = None, seed: int = 0,
-          units=None,
+          units=None, filters: Sequence[float] = (),
           name: str = "neural_ode", progress: bool = False) -> TrainResult:
     """Learn a neural ODE from ``recordings``: a list of ``(time_s, inputs, output)``
     (inputs (n,) or (n, m), SI, uniformly sampled, the same step everywhere). See the module
@@ -147,8 +147,10 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
     output's ``(offset, scale)`` (SI) instead of its mean and standard deviation, to give
     the network resolution where the dynamics are sharp (a switching threshold).
     ``lr_final``: the learning rate decays exponentially from ``lr`` to this at
-    ``iterations`` (default: constant)."""
-    from neurospice.compact_models.neural_ode import NeuralODE, embed
+    ``iterations`` (default: constant). ``filters``: time constants (s) of low-pass states
+    of the output given to the network (:class:`NeuralODE`); each window starts from their
+    values along the measured output and the loss is on the embedding only."""
+    from neurospice.compact_models.neural_ode import NeuralODE, measured_states
 
     if not 0 < validation < 1:
         raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
@@ -178,6 +180,9 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
                             f"{validation:.0%} validation part")
         train_parts.append((u[:cut], y[:cut]))
         val_parts.append((u[cut - lead:], y[cut - lead:]))
+    # the filters are low-passes from the start of each recording: the validation parts'
+    # states come from the whole recording
+    whole = [y for _, _, y in recs]
     u_all = np.concatenate([p[0] for p in train_parts])
     y_all = np.concatenate([p[1] for p in train_parts])
     u_sd = np.std(u_all, axis=0)
@@ -194,7 +199,7 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
                              embedding=embedding, delay=delay, hidden=hidden,
                              activation=activation, time_scale=time_scale,
                              linear=None if callable(linear) else linear,
-                             seed=seed, units=units, name=name)
+                             seed=seed, units=units, name=name, filters=filters)
     if callable(linear):            # known physics stated in SI: scaled to this model
         a, b, c = linear(model)
         w_last, b_last = model.weights[-1]
@@ -202,10 +207,11 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
                                                        (w_last, b_last + np.asarray(c))])
 
     def prepared(parts):
-        return [((embed(y, embedding, delay) - model.y_offset) / model.y_scale,
-                 model.normalise_inputs(u)) for u, y in parts]
+        return [(measured_states(model, y), model.normalise_inputs(u)) for u, y in parts]
 
-    tr, va = prepared(train_parts), prepared(val_parts)
+    tr = prepared(train_parts)
+    va = [(measured_states(model, y)[len(y) - len(yv):], model.normalise_inputs(uv))
+          for y, (uv, yv) in zip(whole, val_parts)]
     val_y = [y for _, y in val_parts]
     val_sd = float(np.std(np.concatenate([y[lead:] for y in val_y]))) or 1.0
     rng = np.random.default_rng(seed)
@@ -257,12 +263,13 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
             z0s.append(z0), uws.append(uw), zts.append(zt)
         z0, uw, zt = np.concatenate(z0s), np.concatenate(uws), np.concatenate(zts)
         pred, caches = rollout(model, z0, uw, keep=True)
-        diff = pred[:, 1:] - zt[:, 1:]
+        diff = pred[:, 1:, :embedding] - zt[:, 1:, :embedding]
         loss = float(np.mean(diff ** 2))
         if not math.isfinite(loss):
             stopped = "diverged (non-finite loss): best weights kept"
             break
-        gpred = 2.0 * diff / diff.size
+        gpred = np.zeros_like(pred[:, 1:])
+        gpred[:, :, :embedding] = 2.0 * diff / diff.size
         grads = [(np.zeros_like(w), np.zeros_like(b)) for w, b in model.weights]
         g = np.zeros_like(z0)
         for i in range(window - 1, -1, -1):

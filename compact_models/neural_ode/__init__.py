@@ -14,6 +14,14 @@ optional known linear part ``A z + B u_n`` (a hybrid model: physics you know, e.
 relaxation ``-z / tau``, plus what the network learns). The output is ``y = y_offset +
 y_scale z_0``.
 
+A state that changes slower than the delays span (a device's surroundings heating over many
+spikes, which the output shows only through its history) is given to the network by
+``filters``: time constants ``tau_j`` of extra states ``f_j``, each a first-order low-pass of
+the normalised output, ``df_j/dt = (z_0 - f_j) / tau_j`` (known, not learned), fed to the
+MLP with the embedding: ``MLP_theta(z, f, u_n)``. Like the delays they are functions of the
+measured output (:func:`measured_states`), so training windows start from them however
+short they are.
+
 :class:`NeuralODE` holds the architecture, the scaling and the weights; it integrates itself
 in numpy (:meth:`NeuralODE.simulate`: fixed-step RK4 with the inputs piecewise linear through
 their samples, as a SPICE PWL source) and gives exact gradients of that integration
@@ -45,7 +53,8 @@ import numpy as np
 from neurospice.errors import NetlistError
 from neurospice.netlists.values import check_name
 
-__all__ = ["NeuralODE", "ACTIVATIONS", "embed", "nrmse", "rc_charging"]
+__all__ = ["NeuralODE", "ACTIVATIONS", "embed", "low_pass", "measured_states", "nrmse",
+           "rc_charging"]
 
 ACTIVATIONS = ("tanh", "sigmoid")
 
@@ -78,13 +87,39 @@ def embed(y: np.ndarray, embedding: int, delay: int) -> np.ndarray:
     return y[np.clip(idx, 0, None)]
 
 
+def low_pass(y: np.ndarray, tau: float, dt: float) -> np.ndarray:
+    """The first-order low-pass ``df/dt = (y - f) / tau`` of a series ``y`` sampled every
+    ``dt`` (piecewise linear between samples, integrated exactly), starting at ``f = y[0]``."""
+    from scipy.signal import lfilter
+
+    y = np.asarray(y, float)
+    a = math.exp(-dt / tau)
+    c = tau / dt * (1.0 - a)
+    b0, b1 = 1.0 - c, c - a
+    if len(y) < 2:
+        return y.copy()
+    rest, _ = lfilter([b0, b1], [1.0, -a], y[1:], zi=[a * y[0] + b1 * y[0]])
+    return np.concatenate([y[:1], rest])
+
+
+def measured_states(model, y) -> np.ndarray:
+    """The normalised states of ``model`` along a measured output ``y`` (SI, sampled at the
+    model's ``dt``): its delay embedding and, for each of its ``filters``, the output's
+    low-pass (:func:`low_pass`, from rest at ``y[0]``). Shape ``(n, embedding + filters)``."""
+    z = (embed(y, model.embedding, model.delay) - model.y_offset) / model.y_scale
+    if not model.filters:
+        return z
+    return np.column_stack([z] + [low_pass(z[:, 0], tau, model.dt) for tau in model.filters])
+
+
 @dataclass(eq=False)
 class NeuralODE:
     """A learned device: architecture, scaling and weights (see the module docstring).
 
     ``inputs``: port names of the inputs; ``output``: the output port; ``embedding`` k and
     ``delay`` (in samples of ``dt``); ``hidden``: hidden-layer sizes; ``activation``:
-    ``"tanh"`` or ``"sigmoid"``; ``dt``: the sampling step the model was trained at (s);
+    ``"tanh"`` or ``"sigmoid"``; ``filters``: time constants (s) of the output's low-pass
+states (see the module docstring; default none); ``dt``: the sampling step the model was trained at (s);
     ``time_scale`` (s): the network's output is a rate per ``time_scale``; ``u_offset``,
     ``u_scale``, ``y_offset``, ``y_scale``: the normalisation (SI); ``linear``: the known
     part ``(A, B)`` (shapes ``(k, k)`` and ``(k, m)``), or None; ``weights``: ``[(W, b), ...]``
@@ -107,6 +142,7 @@ class NeuralODE:
     linear: tuple | None = None
     units: Mapping[str, str] = field(default_factory=dict)
     name: str = "neural_ode"
+    filters: tuple = ()
 
     def __post_init__(self):
         check_name(self.name, what="model name")
@@ -134,7 +170,15 @@ class NeuralODE:
         if not np.all(self.u_scale > 0) or not np.all(np.isfinite(self.u_offset)):
             raise NetlistError(f"neural ODE {self.name}: input scales must be positive")
         self.hidden = tuple(int(h) for h in self.hidden)
-        sizes = [self.embedding + len(self.inputs), *self.hidden, self.embedding]
+        try:
+            self.filters = tuple(float(x) for x in self.filters)
+        except (TypeError, ValueError):
+            raise NetlistError(f"neural ODE {self.name}: filters must be time constants, got "
+                               f"{self.filters!r}") from None
+        if not all(math.isfinite(x) and x > 0 for x in self.filters):
+            raise NetlistError(f"neural ODE {self.name}: filter time constants must be "
+                               f"positive, got {self.filters}")
+        sizes = [self.n_states + len(self.inputs), *self.hidden, self.embedding]
         if len(self.weights) != len(sizes) - 1:
             raise NetlistError(f"neural ODE {self.name}: {len(self.weights)} layers of "
                                f"weights for sizes {sizes}")
@@ -159,12 +203,12 @@ class NeuralODE:
                embedding: int = 1, delay: int = 1, hidden: Sequence[int] = (100, 100),
                activation: str = "tanh", time_scale: float | None = None,
                linear: tuple | None = None, seed: int = 0, units=None,
-               name: str = "neural_ode") -> "NeuralODE":
+               name: str = "neural_ode", filters: Sequence[float] = ()) -> "NeuralODE":
         """A model with seeded random weights (Glorot-uniform hidden layers, a last layer
         100x smaller so that training starts near a slow, smooth flow). ``time_scale``
         defaults to ``10 dt``."""
         rng = np.random.default_rng(seed)
-        sizes = [embedding + len(inputs), *hidden, embedding]
+        sizes = [embedding + len(filters) + len(inputs), *hidden, embedding]
         weights = []
         for k in range(len(sizes) - 1):
             lim = math.sqrt(6.0 / (sizes[k] + sizes[k + 1]))
@@ -175,7 +219,7 @@ class NeuralODE:
         return cls(tuple(inputs), output, int(embedding), int(delay), tuple(hidden), activation,
                    float(dt), float(time_scale if time_scale is not None else 10 * dt),
                    u_offset, u_scale, float(y_offset), float(y_scale), weights, linear,
-                   dict(units or {}), name)
+                   dict(units or {}), name, tuple(filters))
 
     def to_dict(self) -> dict:
         """JSON-ready description (architecture, scaling, weights): :meth:`from_dict`."""
@@ -186,7 +230,7 @@ class NeuralODE:
                 "y_offset": self.y_offset, "y_scale": self.y_scale,
                 "weights": [[w.tolist(), b.tolist()] for w, b in self.weights],
                 "linear": None if self.linear is None else [x.tolist() for x in self.linear],
-                "units": dict(self.units)}
+                "units": dict(self.units), "filters": list(self.filters)}
 
     @classmethod
     def from_dict(cls, data: Mapping) -> "NeuralODE":
@@ -204,7 +248,8 @@ class NeuralODE:
                        float(data["dt"]), float(data["time_scale"]), data["u_offset"],
                        data["u_scale"], float(data["y_offset"]), float(data["y_scale"]),
                        [(w, b) for w, b in data["weights"]], data.get("linear"),
-                       dict(data.get("units") or {}), data.get("name", "neural_ode"))
+                       dict(data.get("units") or {}), data.get("name", "neural_ode"),
+                       tuple(data.get("filters") or ()))
         except (TypeError, ValueError) as exc:
             raise NetlistError(f"neural ODE description: {exc}") from None
 
@@ -238,13 +283,18 @@ class NeuralODE:
         self.__dict__.pop("device", None)
 
     @property
+    def n_states(self) -> int:
+        """The state's size: the embedding and the filters."""
+        return self.embedding + len(self.filters)
+
+    @property
     def n_weights(self) -> int:
         return sum(w.size + b.size for w, b in self.weights)
 
     # ------------------------------------------------------------------ the vector field
     def rhs(self, z: np.ndarray, un: np.ndarray):
         """The normalised vector field ``F`` (``dz/ds``, ``s = t / time_scale``) at states
-        ``z`` (B, k) and normalised inputs ``un`` (B, m); returns (F, cache for
+        ``z`` (B, k + filters) and normalised inputs ``un`` (B, m); returns (F, cache for
         :meth:`rhs_backward`)."""
         x = np.concatenate([z, un], axis=1)
         acts = [x]
@@ -253,17 +303,21 @@ class NeuralODE:
             acts.append(x)
         w, b = self.weights[-1]
         f = x @ w.T + b
+        k = self.embedding
         if self.linear is not None:
             a, bb = self.linear
-            f = f + z @ a.T + un @ bb.T
+            f = f + z[:, :k] @ a.T + un @ bb.T
+        if self.filters:
+            g = self.time_scale / np.asarray(self.filters)
+            f = np.concatenate([f, (z[:, :1] - z[:, k:]) * g], axis=1)
         return f, acts
 
     def rhs_backward(self, acts, gf: np.ndarray, grads: list | None):
-        """Back-propagate ``gf = dL/dF`` (B, k) through :meth:`rhs`: returns ``dL/dz``
-        (B, k); adds ``dL/dW``, ``dL/db`` into ``grads`` (a list of (gW, gb) like
+        """Back-propagate ``gf = dL/dF`` (B, k + filters) through :meth:`rhs`: returns
+        ``dL/dz`` (B, k + filters); adds ``dL/dW``, ``dL/db`` into ``grads`` (a list of (gW, gb) like
         ``weights``) when given."""
-        k = self.embedding
-        g = gf
+        k, n = self.embedding, self.n_states
+        g = gf[:, :k]
         for layer in range(len(self.weights) - 1, -1, -1):
             w, _ = self.weights[layer]
             h = acts[layer]
@@ -274,9 +328,14 @@ class NeuralODE:
             g = g @ w
             if layer > 0:
                 g = g * _act_grad(self.activation, h)
-        gz = g[:, :k]
+        gz = g[:, :n]
         if self.linear is not None:
-            gz = gz + gf @ self.linear[0]
+            gz = gz.copy()
+            gz[:, :k] += gf[:, :k] @ self.linear[0]
+        if self.filters:
+            gfil = gf[:, k:] * (self.time_scale / np.asarray(self.filters))
+            gz = gz - np.concatenate([np.zeros((len(gz), k)), gfil], axis=1)
+            gz[:, 0] += gfil.sum(axis=1)
         return gz
 
     # ------------------------------------------------------------------ numpy forward model
@@ -316,28 +375,20 @@ class NeuralODE:
         gz += self.rhs_backward(c1, gk1, grads)
         return gz
 
-    def initial_embedding(self, y_history) -> np.ndarray:
-        """The normalised initial state from the output's last ``(k-1) delay + 1`` samples
-        (older samples first; a shorter history repeats its first value)."""
-        y = np.atleast_1d(np.asarray(y_history, float))
-        e = embed(y, self.embedding, self.delay)[-1]
-        return (e - self.y_offset) / self.y_scale
-
-    def simulate(self, u, y0=None, *, substeps: int = 1, states: bool = False):
+    def simulate(self, u, y0=None, *, substeps: int = 1, states: bool = False, f0=None):
         """The numpy forward model: the output at the samples of ``u`` ((n,) or (n, m), SI,
         one row per ``dt``; piecewise linear between samples), starting from the embedding
-        ``y0`` (SI, ``[y(0), y(-tau), ...]``; a scalar repeats; default the output offset).
+        ``y0`` (SI, ``[y(0), y(-tau), ...]``; a scalar repeats; default the output offset)
+        and the filters at ``f0`` (SI; a scalar repeats; default ``y0[0]``, at rest).
         Fixed-step RK4, ``substeps`` steps per sample. Returns y (n,), or (y, z) with the
-        normalised states (n, k) when ``states``."""
+        normalised states (n, k + filters) when ``states``."""
         un = self.normalise_inputs(u)
-        k = self.embedding
-        if y0 is None:
-            z = np.zeros((1, k))
-        else:
-            y0 = np.broadcast_to(np.asarray(y0, float), (k,))
-            z = ((y0 - self.y_offset) / self.y_scale)[None, :].copy()
+        k, p = self.embedding, len(self.filters)
+        y0 = np.broadcast_to(np.asarray(self.y_offset if y0 is None else y0, float), (k,))
+        f0 = np.broadcast_to(np.asarray(y0[0] if f0 is None else f0, float), (p,))
+        z = ((np.concatenate([y0, f0]) - self.y_offset) / self.y_scale)[None, :].copy()
         h = self.dt / self.time_scale / substeps
-        out = np.empty((len(un), k))
+        out = np.empty((len(un), k + p))
         out[0] = z[0]
         for i in range(len(un) - 1):
             for s in range(substeps):
@@ -356,9 +407,9 @@ class NeuralODE:
         docstring): the same Verilog-A / subcircuit / numpy renderings as any device."""
         from neurospice.compact_models.framework import Device, Parameter, State
 
-        k, m = self.embedding, len(self.inputs)
+        k, m, p = self.embedding, len(self.inputs), len(self.filters)
         locals_ = []
-        xs = [f"z{j + 1}" for j in range(k)]
+        xs = [f"z{j + 1}" for j in range(k)] + [f"f{j + 1}" for j in range(p)]
         for i, port in enumerate(self.inputs):
             locals_.append((f"un{i + 1}", f"(v({port}, ref) - ({_n(self.u_offset[i])}))"
                                           f" / {_n(self.u_scale[i])}"))
@@ -381,31 +432,42 @@ class NeuralODE:
                                 [f"z{i + 1}" for i in range(k)] + [f"un{i + 1}" for i in range(m)])
                 text = f"{text} + {extra}"
             rates[f"z{j + 1}"] = f"({text}) / {_n(self.time_scale)}"
+        for j, tau in enumerate(self.filters):
+            rates[f"f{j + 1}"] = f"(z1 - f{j + 1}) / {_n(tau)}"
         locals_.append(("yout", f"{_n(self.y_offset)} + {_n(self.y_scale)}*z1"))
         unit = self.units.get(self.output, "")
         params = [Parameter(f"y0_{j + 1}", unit, self.y_offset, description=
                             f"initial output y(-{j}*tau) of the embedding" if j else
                             "initial output y(0)") for j in range(k)]
+        params += [Parameter(f"yf_{j + 1}", unit, self.y_offset, description=
+                             f"initial value of the output's low-pass of {tau:g} s")
+                   for j, tau in enumerate(self.filters)]
         params.append(Parameter("r_out", "ohm", 1.0, 1e-6, 1e12, "output resistance of the "
                                 "output node", "", lower_open=False))
         states = tuple(State(f"z{j + 1}", "", 1.0,
                              f"(y0_{j + 1} - ({_n(self.y_offset)})) / {_n(self.y_scale)}",
                              f"normalised output delayed by {j} x {self.delay} samples")
-                       for j in range(k))
+                       for j in range(k)) + tuple(
+            State(f"f{j + 1}", "", 1.0, f"(yf_{j + 1} - ({_n(self.y_offset)})) / "
+                  f"{_n(self.y_scale)}", f"normalised output low-passed with {tau:g} s")
+            for j, tau in enumerate(self.filters))
         return Device(
             name=self.name,
             description=f"neural ODE learned from waveforms: embedding {k} x {self.delay} "
-                        f"samples, MLP {list(self.hidden)} {act}, inputs {list(self.inputs)}",
+                        f"samples, {p} output filters, MLP {list(self.hidden)} {act}, inputs {list(self.inputs)}",
             terminals=(self.output, "ref", *self.inputs),
             parameters=tuple(params), states=states, rates=rates, locals=tuple(locals_),
             currents=((self.output, "ref", f"(v({self.output}, ref) - yout) / r_out"),),
             references=("Chen et al., Nat. Commun. 13, 1016 (2022), arXiv 2108.02318",))
 
-    def card(self, y0=None) -> dict[str, float]:
-        """The device parameters for an initial embedding ``y0`` (SI; default the offset)."""
-        k = self.embedding
+    def card(self, y0=None, f0=None) -> dict[str, float]:
+        """The device parameters for an initial embedding ``y0`` and filters ``f0`` (SI; as
+        :meth:`simulate`: default the offset, and ``y0[0]`` for the filters)."""
+        k, p = self.embedding, len(self.filters)
         y0 = np.broadcast_to(np.asarray(self.y_offset if y0 is None else y0, float), (k,))
-        return {f"y0_{j + 1}": float(y0[j]) for j in range(k)}
+        f0 = np.broadcast_to(np.asarray(y0[0] if f0 is None else f0, float), (p,))
+        return {**{f"y0_{j + 1}": float(y0[j]) for j in range(k)},
+                **{f"yf_{j + 1}": float(f0[j]) for j in range(p)}}
 
     def to_json(self) -> str:
         """:meth:`to_dict` as JSON text."""
@@ -427,11 +489,12 @@ class NeuralODE:
         return path
 
     def add_to(self, circuit, name: str, nodes: Sequence[str], *, rendering: str = "osdi",
-               y0=None, params: Mapping[str, float] | None = None):
+               y0=None, params: Mapping[str, float] | None = None, f0=None):
         """Place the learned device in ``circuit`` (nodes for ``(output, ref, *inputs)``),
-        starting from the embedding ``y0`` (SI; default the offset); ``rendering`` and
-        ``params`` as in :meth:`~..framework.Device.add_to`."""
-        values = {**(self.card(y0) if y0 is not None else {}), **(params or {})}
+        starting from the embedding ``y0`` and the filters at ``f0`` (SI; as :meth:`card`);
+        ``rendering`` and ``params`` as in :meth:`~..framework.Device.add_to`."""
+        values = {**(self.card(y0, f0) if y0 is not None or f0 is not None else {}),
+                  **(params or {})}
         va = self.verilog_a_path() if rendering == "osdi" else None
         return self.device.add_to(circuit, name, nodes, rendering=rendering, params=values,
                                   va_path=va)
