@@ -20,7 +20,10 @@ the stage temperature), ``ea`` (its activation energy: the self-heating curvatur
 insulating branch), ``r_th`` (thermal resistance: with ``ea`` it sets how far the device
 heats), ``t_c`` and ``w_c`` (the transition: where the insulating branch folds and how
 gradually the conducting branch recovers), ``g_met`` and ``r_c`` (the on-state resistance and
-its voltage dependence). Held: ``t_amb`` (the stage temperature: give it), ``t_ref = t_amb``
+its voltage dependence); on a current-limited loop (``control="current"``) only ``g_ref``,
+``ea``, ``r_th`` and ``r_c``: the loop stops at the compliance in the heated film and cannot
+tell the metallic channel (``t_c``, ``w_c``, ``g_met``) from it, so those stay at the card's
+values unless named (said in the report). Held: ``t_amb`` (the stage temperature: give it), ``t_ref = t_amb``
 (so ``g_ref`` is the low-bias conductance of the insulating film), ``mix = 1`` (VO2-type
 transition), and a thick film with a large permittivity (``d_ox`` = 10 um, ``eps_r`` = 1000:
 the Poole-Frenkel field lowering is a few percent at 20 V, i.e. conduction is thermally
@@ -65,7 +68,7 @@ from .base import (Calibration, CardCheck, EnsembleRecipe, Option, Recipe, Verif
                    as_list, collect_warnings, engine_kwargs, low_bias_resistance,
                    verify_card)
 
-__all__ = ["FREE", "VO2_FIXED", "measured_switching", "switching_interval", "switch_bracket",
+__all__ = ["FREE", "FREE_LOOP", "HELD_LOOP", "VO2_FIXED", "measured_switching", "switching_interval", "switch_bracket",
            "curve_to_current", "scurve_voltage", "nbox_scurve_model", "fold_voltages",
            "start_from_sweep", "nbox_iv_model", "fit_nbox_iv", "verify_sweep",
            "simulate_pulses", "fit_pulse_thermal", "read_samples", "read_ambient",
@@ -73,6 +76,11 @@ __all__ = ["FREE", "VO2_FIXED", "measured_switching", "switching_interval", "swi
            "ensemble_figures", "ENSEMBLE_PER_CURVE", "ENSEMBLE_SHARED", "NBOX_IV", "REGISTERED"]
 
 FREE = ("g_ref", "ea", "r_th", "t_c", "w_c", "g_met", "r_c")
+# A current-limited loop stops at the compliance: the conducting state it reaches is the
+# heated film (the metallic channel barely opens), so the loop does not tell the channel
+# (t_c, w_c, g_met) from the film; by default those are held at the card's values
+FREE_LOOP = ("g_ref", "ea", "r_th", "r_c")
+HELD_LOOP = ("t_c", "w_c", "g_met")
 VO2_FIXED = {"mix": 1.0, "d_ox": 1e-5, "eps_r": 1000.0, "t_noise": 0.0, "r_env": 2.0}
 def _switch_region(v, i, min_step: float):
     """(v, ln conductance, a, b) of the steepest run of steps of ln|i/v| steeper than
@@ -479,7 +487,7 @@ def _fold_errors(cal, res, v_max: float, own_jacobian: bool = False) -> None:
         cal.derived[tag]["stderr"] = float(np.sqrt(max(g @ cov @ g, 0.0)))
 
 
-def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
+def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] | None = None,
                 fixed: Mapping[str, float] | None = None,
                 start: Mapping[str, float] | None = None, v_min: float = 0.2,
                 global_stage: str | None = "de", seed: int = 0, conf_int: str = "stderr",
@@ -491,7 +499,11 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
                 verify: bool = False) -> Calibration:
     """Fit the card to a dual DC sweep (``data``: the [up, down] branches, as
     ``load_iv(path, split="reversal")`` gives them). ``t_amb`` (K): the stage temperature
-    (held). ``fixed``: other card values to hold (default: :data:`VO2_FIXED`). Points below
+    (held). ``free``: the parameters fitted; default :data:`FREE`, or for a current-limited
+    loop :data:`FREE_LOOP`, with :data:`HELD_LOOP` (the metallic channel, which such a loop
+    does not separate from the heated film) held at the card's values (``fixed`` or the
+    device defaults; a report line says so). ``fixed``: other card values to hold
+    (default: :data:`VO2_FIXED`). Points below
     ``v_min`` (V) are left out (log residuals of near-zero currents are noise).
 
     ``pulses``: measured voltage-pulse transients (a pulse, then a low read level);
@@ -529,6 +541,13 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
                 f"{float(v[cc].max()):.4g} V" for name, v, cc in
                 (("up sweep", v_up, limited[0]), ("down sweep", v_dn, limited[1])) if cc.any()]
     intervals, guarded = [], []
+    loop_held = []
+    if control == "current" and free is None:
+        card0 = get_device("nbox").params(held)
+        loop_held = [n for n in HELD_LOOP if n not in held]
+        values.update({n: card0[n] for n in loop_held})
+        free = FREE_LOOP
+    free = FREE if free is None else free
     if control == "current":
         free = [n for n in free if n not in held]
         sets = _scurve_datasets(v_up, i_up, v_dn, i_dn, limited, v_min, v_max)
@@ -595,6 +614,11 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] = FREE,
         cal.notes.append("left out of the fit, at the source's current compliance (the source, "
                          "not the device, set the current there; marked by the loader): "
                          + "; ".join(at_limit))
+    if loop_held:
+        cal.notes.append("held at the card's values (a current-limited loop reaches the heated "
+                         "film, not the metallic channel: it cannot tell one from the other): "
+                         + ", ".join(f"{n} = {values[n]:.6g}" for n in loop_held)
+                         + "; name them with --free (free=) to fit them")
     if guarded:
         cal.notes.append(f"left out of the current residuals, next to the switches "
                          f"(fold_guard = {fold_guard}): " + "; ".join(guarded))
