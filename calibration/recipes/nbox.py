@@ -23,8 +23,9 @@ gradually the conducting branch recovers), ``g_met`` and ``r_c`` (the on-state r
 its voltage dependence); on a current-limited loop (``control="current"``) only ``g_ref``,
 ``ea``, ``r_th`` and ``r_c``: the loop stops at the compliance in the heated film and cannot
 tell the metallic channel (``t_c``, ``w_c``, ``g_met``) from it, so those stay at the card's
-values unless named (said in the report). Held: ``t_amb`` (the stage temperature: give it), ``t_ref = t_amb``
-(so ``g_ref`` is the low-bias conductance of the insulating film), ``mix = 1`` (VO2-type
+values unless named (said in the report). Held: ``t_amb`` (the stage temperature: give
+it), ``t_ref = t_amb`` (so ``g_ref`` is the low-bias conductance of the insulating film),
+``mix = 1`` (VO2-type
 transition), and a thick film with a large permittivity (``d_ox`` = 10 um, ``eps_r`` = 1000:
 the Poole-Frenkel field lowering is a few percent at 20 V, i.e. conduction is thermally
 activated only) unless ``fixed`` says otherwise. Starting values and search bounds come from
