@@ -69,7 +69,8 @@ from .base import (Calibration, CardCheck, EnsembleRecipe, Option, Recipe, Verif
                    as_list, collect_warnings, engine_kwargs, low_bias_resistance,
                    verify_card)
 
-__all__ = ["FREE", "FREE_LOOP", "HELD_LOOP", "VO2_FIXED", "measured_switching", "switching_interval", "switch_bracket",
+__all__ = ["FREE", "FREE_LOOP", "HELD_LOOP", "VO2_FIXED", "measured_switching",
+           "switching_interval", "switch_bracket",
            "curve_to_current", "scurve_voltage", "nbox_scurve_model", "fold_voltages",
            "start_from_sweep", "nbox_iv_model", "fit_nbox_iv", "verify_sweep",
            "simulate_pulses", "fit_pulse_thermal", "read_samples", "read_ambient",
