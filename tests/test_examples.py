@@ -109,7 +109,7 @@ def test_learning_systems_quick(tmp_path, sim):
         assert 0.0 <= v[k]["accuracy"] <= 1.0 and v[k]["updates"] > 0
         assert v[k]["samples_per_s"] > 0
     assert v["ideal"]["pulses"] == 0 and v["ideal"]["energy_J"] == 0.0
-    assert v["rram"]["pulses"] >= v["rram"]["updates"] and 0 < v["rram"]["energy_J"] < 1e-3
+    assert v["rram"]["pulses"] >= v["rram"]["programmed"] and 0 < v["rram"]["energy_J"] < 1e-3
     assert v["update_ratio"] == pytest.approx(v["ideal"]["updates"] / v["stdp"]["updates"])
     b = r["bnn"]
     assert b["ideal"] > 0.3
