@@ -214,18 +214,13 @@ def cell_conductances(device, params, v_read: float = 0.1, **cell) -> np.ndarray
 
 
 def state_range(device, params=None) -> tuple[float, float]:
-    """(low-G state, high-G state) values of the device's state parameter."""
+    """(low-G state, high-G state) values of the device's state parameter: its declared
+    ``state_range`` at the full parameter set."""
     dev = as_device(device)
-    p = dev.params(params)
-    if dev.name == "rram":
-        return p["gmax"], p["gmin"]
-    if dev.name == "dwmtj":
-        from neurospice.compact_models.dwmtj import sites
-        s = sites(p)
-        return float(s[0]), float(s[-1])
-    if dev.name == "mtj":
-        return -1.0, 1.0
-    raise NetlistError(f"no state range for device {dev.name!r}")
+    if dev.state_range is None:
+        raise NetlistError(f"no state range for device {dev.name!r} (it declares none)")
+    lo, hi = dev.state_range(dev.params(params))
+    return float(lo), float(hi)
 
 
 def state_for_conductance(device, g_target, params=None, v_read: float = 0.1, n_grid: int = 400,

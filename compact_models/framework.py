@@ -14,8 +14,10 @@ The Verilog-A and the subcircuit take ``defaults``: parameter values (a fitted c
 as the rendered defaults in place of the table's, checked against the table first.
 
 Device facts that circuits need beyond the equations live on the definition too: the
-``state_parameter`` that programs a memory device's state, and the ``default_spread`` of its
-device-to-device variability (``{parameter: ("normal", relative sigma)}`` or
+``state_parameter`` that programs a memory device's state, its ``state_range`` (a function
+of the full parameter set giving the state values of the lowest and the highest read
+conductance, the range a crossbar's programming maps weights onto), and the
+``default_spread`` of its device-to-device variability (``{parameter: ("normal", relative sigma)}`` or
 ``("lognormal", sigma of the log)``, as :func:`~neurospice.compact_models.randomness.draw_params`
 takes it).
 
@@ -212,6 +214,7 @@ class Device:
     references: tuple[str, ...] = ()
     state_parameter: str | None = None
     default_spread: Mapping[str, tuple[str, float]] = field(default_factory=dict)
+    state_range: Callable[[Mapping[str, float]], tuple[float, float]] | None = None
 
     def __post_init__(self):
         check_name(self.name, what="device name")
@@ -252,6 +255,10 @@ class Device:
         if self.state_parameter is not None and self.state_parameter not in params:
             raise NetlistError(f"device {self.name}: state_parameter {self.state_parameter!r} "
                                f"is not a parameter")
+        if self.state_range is not None and (self.state_parameter is None
+                                             or not callable(self.state_range)):
+            raise NetlistError(f"device {self.name}: state_range must be a function of the "
+                               "parameters, and needs a state_parameter")
         for name, spec in self.default_spread.items():
             if name not in params:
                 raise NetlistError(f"device {self.name}: default_spread names unknown "

@@ -45,6 +45,14 @@ from neurospice.compact_models.framework import Device, Parameter, State
 
 _LIT = "docs/physics/dwmtj.md; SOT+DMI DW motion (Emori 2013, Ryu 2013)"
 
+
+def state_range(params) -> tuple[float, float]:
+    """DW positions [m] of the lowest and the highest read conductance: the first and the
+    last pinning site (:func:`sites`)."""
+    s = sites(params)
+    return float(s[0]), float(s[-1])
+
+
 DEVICE = Device(
     name="dwmtj",
     description="domain-wall MTJ synapse: DW position with depinning, saturating velocity, "
@@ -100,6 +108,7 @@ DEVICE = Device(
         "X. Wang et al., IEEE Electron Device Lett. 30, 294 (2009) (spintronic memristor)",
     ),
     state_parameter="q0",
+    state_range=state_range,
     default_spread={"gp": ("normal", 0.03), "gap": ("normal", 0.03)},
 )
 

@@ -23,6 +23,12 @@ Langevin term on the mean state, not exact Markov jumps). Tie ``xi`` to ground w
 
 from neurospice.compact_models.framework import Device, Parameter, State
 
+
+def state_range(params) -> tuple[float, float]:
+    """Magnetisations of the lowest and the highest read conductance: -1 (AP), +1 (P)."""
+    return -1.0, 1.0
+
+
 DEVICE = Device(
     name="mtj",
     description="static MTJ: bias-dependent TMR, STT switching in the thermal regime",
@@ -60,5 +66,6 @@ DEVICE = Device(
     rates={"m": "k_p*(1 - m) - k_ap*(1 + m) + sigma*v(xi)*(1 - m*m)"},
     references=("docs/physics/mtj.md (TMR(V), thermally activated STT switching)",),
     state_parameter="m0",
+    state_range=state_range,
     default_spread={"rp": ("normal", 0.03)},
 )

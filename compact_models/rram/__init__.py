@@ -59,6 +59,12 @@ _STANFORD = "Stanford RRAM model v1.0.0 (Jiang et al., IEEE TED 2016)"
 #: Boltzmann constant over the elementary charge [V/K]: kT in volts.
 K_OVER_Q = 8.617333262e-5
 
+
+def state_range(params) -> tuple[float, float]:
+    """Gaps [m] of the lowest and the highest read conductance: gmax, gmin."""
+    return params["gmax"], params["gmin"]
+
+
 DEVICE = Device(
     name="rram",
     description="HfO2 RRAM, filament-gap model: abrupt SET, gradual RESET, weak-RESET drift, "
@@ -125,6 +131,7 @@ DEVICE = Device(
         "X. Guan, S. Yu, H.-S. P. Wong, IEEE Electron Device Lett. 33, 1405 (2012)",
     ),
     state_parameter="gi",
+    state_range=state_range,
     # the seed's R0 spread (381.7 / 6988 Ohm) as a spread of the current prefactor
     default_spread={"i0": ("lognormal", 381.7 / 6988.0)},
 )
