@@ -510,7 +510,8 @@ class Crossbar:
                          for b in range(len(self.bitlines))])
 
     def read(self, v_in, simulator: str = "ngspice", timeout: float | None = None) -> np.ndarray:
-        """Simulate the operating point and return the column currents."""
+        """Simulate the operating point and return the column currents (the run keeps only
+        :attr:`output_vectors`)."""
         from neurospice.simulators import get_simulator
 
         kw = {} if timeout is None else {"timeout": timeout}
