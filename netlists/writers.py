@@ -119,11 +119,13 @@ def check(circuit: Circuit) -> None:
     for a in circuit.analyses:
         if isinstance(a, Noise) and a.output == "0":
             raise NetlistError("noise output cannot be ground", element=a.name)
-    nodes = set(circuit.nodes)
+    saves = getattr(circuit, "saves", ())
+    nodes = set(circuit.nodes) if circuit.initial_conditions or any(
+        v[0] == "v" for v in saves) else set()
     for node in circuit.initial_conditions:
         if node not in nodes:
             raise NetlistError(f"initial condition on unknown node {node!r}")
-    for vec in getattr(circuit, "saves", ()):
+    for vec in saves:
         name = vec[2:-1]
         if "." not in name and (name not in nodes if vec[0] == "v" else
                                  name not in circuit.elements):
