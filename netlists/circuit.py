@@ -799,7 +799,8 @@ class _Container:
                 and set(map(type, nodes)) <= {list, tuple}
                 and keys.isdisjoint(self.elements) and keys.isdisjoint(RESERVED)
                 and max(map(len, full), default=0) <= MAX_NAME_LENGTH
-                and _NAMES.fullmatch("\n".join(full)) is not None
+                and _NAMES.fullmatch(joined := "\n".join(full)) is not None
+                and joined.count("\n") == len(full) - 1        # no name holds a break
                 and set(map(type, params)) <= {dict})
         if fast:
             values = [v for d in params for v in d.values()]

@@ -183,6 +183,7 @@ def test_batched_instances_equal_one_by_one_and_refuse_as_it_does():
     assert type(odd["nx0"].params["gi"]) is float
     cases = [
         (["x0", "x 1"], [nodes[0]] * 2, [{}] * 2, "x 1"),             # name grammar
+        (["x0", "x1\nv9"], [nodes[0]] * 2, [{}] * 2, "x1"),          # a break in a name
         (["x0", "X0"], [nodes[0]] * 2, [{}] * 2, "already exists"),     # case-insensitive
         (["x0"], [["w0", "a.b", "0"]], [{}], "a.b"),                    # node grammar
         (["x0"], [["w0", "s0", "0"]], [{"gi": -1.0}], "gi"),            # bounds
