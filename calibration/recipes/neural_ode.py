@@ -448,9 +448,10 @@ def pwl_corners(time_s, values):
     return t[keep], x[keep]
 
 
-def verification_circuit(model, time_s, inputs, y0=None, rendering: str = "osdi"):
+def verification_circuit(model, time_s, inputs, y0=None, rendering: str = "osdi", f0=None):
     """A transient Circuit driving the learned device's inputs with PWL sources through the
-    samples ``inputs`` ((n,) or (n, m), SI) at ``time_s``, the output node unloaded; tight
+    samples ``inputs`` ((n,) or (n, m), SI) at ``time_s``, the output node unloaded, the
+    device starting from ``y0`` and ``f0`` (:meth:`NeuralODE.card`); tight
     tolerances (reltol 1e-7, a step no longer than a tenth of the sampling). The sources hold
     only the corners of the inputs (:func:`pwl_corners`: the same piecewise-linear waveform
     as the numpy forward model's), so that the simulators' breakpoints are where an input
@@ -467,7 +468,8 @@ def verification_circuit(model, time_s, inputs, y0=None, rendering: str = "osdi"
     for i, port in enumerate(model.inputs):
         tc, uc = pwl_corners(t, u[:, i])
         c.vsource(f"in{i + 1}", port, "0", waveform=Pwl(tc.tolist(), uc.tolist()))
-    model.add_to(c, "1", [model.output, "0", *model.inputs], rendering=rendering, y0=y0)
+    model.add_to(c, "1", [model.output, "0", *model.inputs], rendering=rendering, y0=y0,
+                 f0=f0)
     c.option("reltol", 1e-7)
     c.option("vntol", 1e-9)
     c.option("breakpoint_fraction", 0.01)
