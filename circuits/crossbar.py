@@ -44,6 +44,7 @@ pulse-level simulator with the cell's own parameters (open-loop programming).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Mapping, Sequence
 
 import numpy as np
@@ -246,17 +247,30 @@ def state_for_conductance(device, g_target, params=None, v_read: float = 0.1, n_
 def rram_pulse_counts(gap_target, *, amplitude=RRAM_PROGRAM_PULSE[0],
                       width=RRAM_PROGRAM_PULSE[1], params=None, max_pulses: int = 400):
     """Number of gradual-RESET pulses from the LRS (gmin) that brings the nominal device
-    closest to each target gap, and the gap trajectory (pulse-level simulator)."""
+    closest to each target gap, and the gap trajectory (pulse-level simulator; the
+    trajectory of given pulses and parameters is computed once per process)."""
     from neurospice.compact_models.devices import get_device
-    from neurospice.compact_models.rram.variability import simulate_pulse_train
 
     p = get_device("rram").params(params)
-    traj = simulate_pulse_train(np.full(max_pulses, amplitude), width,
-                                params={**(params or {}), "gi": p["gmin"]},
-                                steps_flat=20, steps_edge=4).gap[:, 0]
+    traj = _reset_trajectory(float(amplitude), float(width), tuple(sorted(p.items())),
+                             int(max_pulses)).copy()
     target = np.asarray(gap_target, dtype=float)
     counts = np.abs(traj[None, :] - target.reshape(-1)[:, None]).argmin(axis=1)
     return counts.reshape(target.shape), traj
+
+
+@lru_cache(maxsize=8)
+def _reset_trajectory(amplitude: float, width: float, params: tuple, max_pulses: int):
+    """The nominal device's gap after each of ``max_pulses`` equal pulses from gmin
+    (``params``: the full parameter set as sorted items, so that it is a cache key)."""
+    from neurospice.compact_models.rram.variability import simulate_pulse_train
+
+    p = dict(params)
+    traj = simulate_pulse_train(np.full(max_pulses, amplitude), width,
+                                params={**p, "gi": p["gmin"]},
+                                steps_flat=20, steps_edge=4).gap[:, 0]
+    traj.setflags(write=False)
+    return traj
 
 
 @dataclass
