@@ -75,7 +75,7 @@ def _task(name, seed=0, n=400, p_max=1e-6):
 PROTOCOL = {1: {"epochs": 1000, "batch": 400, "patience": 200, "lr_shift": 0.02,
                 "lr_bias_v": 2e-5},
             2: {"epochs": 2000, "batch": 400, "patience": 40, "eval_every": 5, "lr_shift": 0.05,
-                "lr_bias_v": 2e-4, "lr_v_gain": 0.1, "l2": 0.0}}
+                "lr_bias_v": 5e-5, "lr_v_gain": 0.1}}
 
 
 def _compare(task, sizes):

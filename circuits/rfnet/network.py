@@ -423,6 +423,38 @@ class RFNetwork:
         chain voltages ``v`` (V): I_j = g_m (A_j V_j + V_b)."""
         return self.constants["g_m"] * (self.layers[li].v_gain * v + self.constants["v_b"])
 
+    def centre(self, powers_w, *, quantile: float = 0.1) -> "RFNetwork":
+        """Start every hidden neuron inside its window on the training inputs ``powers_w`` (W),
+        layer by layer (a data-dependent initialisation; the shifts are untouched):
+        chain j's voltage gain A_j is set so that the central ``1 - 2 quantile`` of its
+        summed inputs P.W_j spans the V-I stage's window from threshold to compliance
+        ((i_clamp - I_th) / (g_m A_j), A_j kept in [v_gain_min, v_gain_max]), and its bias so
+        that their median sits mid-window. The output chains' biases are then set to minus
+        the median score, so that the first training steps do not push every hidden
+        neuron below threshold (a neuron below threshold for every sample has no gradient
+        and stays dead; measured on a 2-4-1 net started at A_j = 1: often 3 of 4 died in the
+        first 50 epochs). A network without hidden layers is returned as it is. In place;
+        returns the network."""
+        x = np.atleast_2d(np.asarray(powers_w, dtype=float))
+        if len(self.layers) < 2:
+            return self
+        if not 0 <= quantile < 0.5:
+            raise NetlistError(f"centre: quantile must be in [0, 0.5), got {quantile}")
+        c = self.constants
+        width = (c["i_clamp"] - c["i_th"]) / c["g_m"]
+        for li, lay in enumerate(self.layers[:-1]):
+            pw = x @ self.weights(li).T
+            lo, mid, hi = np.quantile(pw, [quantile, 0.5, 1 - quantile], axis=0)
+            lay.v_gain = np.clip(width / np.maximum(hi - lo, 1e-30), c["v_gain_min"],
+                                 c["v_gain_max"])
+            v_lo = (c["i_th"] / c["g_m"] - c["v_b"]) / lay.v_gain
+            v_hi = (c["i_clamp"] / c["g_m"] - c["v_b"]) / lay.v_gain
+            lay.bias_v = (v_lo + v_hi) / 2 - mid
+            x = self.oscillator_power(self.neuron_current(pw + lay.bias_v, li), li)[0]
+        self.layers[-1].bias_v = self.layers[-1].bias_v - np.median(
+            x @ self.weights(len(self.layers) - 1).T + self.layers[-1].bias_v, axis=0)
+        return self
+
     def osc_gain(self, li: int) -> np.ndarray:
         return self.constants["amp_gain"] * np.clip(1 + self.realisation.osc_power[li], 0, None)
 

@@ -167,7 +167,7 @@ def train(net: RFNetwork, x, y, *, epochs: int = 100, batch: int = 64, lr_shift:
 
 def fit(build, x, y, *, restarts: int = 1, target: float = 1.0, x_test=None, y_test=None,
         show_progress: bool = False, validation: float = 0.2, split_seed: int = 0,
-        l2: float = 1e-3, lr_v_gain: float = 0.05, **kw):
+        l2: float = 1e-3, lr_v_gain: float = 0.05, centre: bool = True, **kw):
     """Train ``build(seed)`` networks from ``restarts`` seeds (a tiny network can stall in a
     poor local minimum) and keep the best, stopping once one reaches ``target``.
 
@@ -175,7 +175,9 @@ def fit(build, x, y, *, restarts: int = 1, target: float = 1.0, x_test=None, y_t
     out: each run stops early on its loss (see :func:`train`) and the restart with the best
     validation accuracy is kept (ties: the lower validation loss); without it, the best
     training accuracy. ``l2``: the shifts' regularisation, ``lr_v_gain``: the hidden chains'
-    voltage gains are trained by default (see :func:`train`). The test set
+    voltage gains are trained by default (see :func:`train`). ``centre``: each built network
+    with hidden layers is started inside its neurons' windows on the training inputs
+    (:meth:`RFNetwork.centre`; the validation set is not used). The test set
     is only reported. Returns (network, history of the kept
     run, seeds tried); the history's ``total_seconds`` is the wall time of every restart."""
     from neurospice.circuits.rfnet.baselines import split_validation
@@ -188,6 +190,8 @@ def fit(build, x, y, *, restarts: int = 1, target: float = 1.0, x_test=None, y_t
     best, seconds, tried = None, [], 0
     for seed in range(restarts):
         net = build(seed)
+        if centre:
+            net.centre(x[tr])
         hist = train(net, x[tr], y[tr], seed=seed, x_test=x_test, y_test=y_test,
                      show_progress=show_progress, l2=l2, lr_v_gain=lr_v_gain, **val, **kw)
         seconds.append(hist.seconds)
