@@ -438,7 +438,8 @@ def _scurve_covariance(res, card: Mapping[str, float], se) -> np.ndarray:
         out = []
         for ds, noise in zip(res.datasets, res.noise):
             f = model.func(np.asarray(ds.x, float), values, **(ds.meta or {}))
-            out.append((np.log(f) - np.log(np.asarray(ds.y, float))) / noise)
+            sigma = 1.0 if ds.sigma is None else ds.sigma
+            out.append((np.log(f) - np.log(np.asarray(ds.y, float))) / (noise * sigma))
         return np.concatenate(out)
 
     base = {**res.values, **card}
