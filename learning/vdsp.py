@@ -24,9 +24,10 @@ a cycle-to-cycle spread ``c2c``. ``synapse="ideal"`` is a linear, noise-free dev
 nominal mean step of one pulse per direction (the same resolution).
 
 Counts, the same for both rules and both weight kinds: ``updates`` are the synapse updates the
-rule asks for (every nonzero ``dw``: VDSP's 64 synapses of the winner at each postsynaptic
-spike; STDP's at post- and at presynaptic spikes -- the source work's count), ``programmed``
-the synapses that received at least one pulse, ``pulses`` the device's pulses (RRAM only).
+rule asks for (every nonzero ``dw``: VDSP's on the winner's incoming synapses at each
+postsynaptic spike; STDP's at post- and at presynaptic spikes -- the source work's count),
+``programmed`` the synapses that received at least one pulse, ``pulses`` the device's pulses
+(RRAM only).
 
 Read-out (unsupervised learning, then labelling): thresholds are frozen, every neuron is
 assigned the class it responds to most on the training set, and a test sample is classified
