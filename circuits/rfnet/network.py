@@ -26,6 +26,11 @@ oscillators: its chain voltages are the class scores.
 input range and cannot switch sharply inside it; the learned gain lets each neuron choose its
 sharpness (docs/physics/rf_networks.md). Files without ``v_gain`` load with A_j = 1.
 
+**Start.** A neuron below threshold for every input has no gradient and stays dead;
+:meth:`RFNetwork.centre` (used by :func:`.train.fit`) sets the hidden gains and biases from
+the training inputs so that every neuron starts inside its window, and the output bias so
+that the scores start centred.
+
 **Band.** ``band`` limits which tones a resonator rectifies: resonator k sees tones k - band
 ... k + band (``None``: all). The full sum costs n_in^2 terms per chain, which a netlist of
 the drone network (256 x 128) cannot carry; the band is part of the model, so the numpy
