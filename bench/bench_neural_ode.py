@@ -66,7 +66,7 @@ def nbox() -> None:
 
     t0 = time.perf_counter()
     res, _ = train_nbox()
-    T.row(f"NbOx training ({res.iterations} steps, 8000 samples)", time.perf_counter() - t0)
+    T.row(f"NbOx training ({res.iterations} steps, 12000 samples)", time.perf_counter() - t0)
     model = res.model
     new = nbox_recording(4000, seed=7)
     learned = T.measure(lambda: model.simulate(new.inputs, y0=new.truth[0]))
