@@ -38,10 +38,17 @@ def run_example(name: str, out: Path, *args: str) -> str:
     return proc.stdout
 
 
+#: examples not run whole here, and why (their pieces are tested where named)
+NOT_RUN = {"neural_ode_nbox": "its training alone takes about 2 minutes (a briefly trained "
+                              "network is no smoke test: it can make ngspice crawl); the "
+                              "recording, the spike-time comparison and the filters' "
+                              "renderings are tested in tests/test_neural_ode*.py"}
+
+
 def test_every_example_is_tested():
     tested = {"mtj_family", "spin_diode_calibration", "vo2_calibration",
               "neural_ode_stno", "bayesian_machine", "rram_cycles", "learning_systems"}
-    assert {p.stem for p in EXAMPLES.glob("*.py")} == tested
+    assert {p.stem for p in EXAMPLES.glob("*.py")} == tested | set(NOT_RUN)
 
 
 @pytest.mark.slow
