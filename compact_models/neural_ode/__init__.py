@@ -119,7 +119,8 @@ class NeuralODE:
     ``inputs``: port names of the inputs; ``output``: the output port; ``embedding`` k and
     ``delay`` (in samples of ``dt``); ``hidden``: hidden-layer sizes; ``activation``:
     ``"tanh"`` or ``"sigmoid"``; ``filters``: time constants (s) of the output's low-pass
-states (see the module docstring; default none); ``dt``: the sampling step the model was trained at (s);
+    states (see the module docstring; default none); ``dt``: the sampling step the model was
+    trained at (s);
     ``time_scale`` (s): the network's output is a rate per ``time_scale``; ``u_offset``,
     ``u_scale``, ``y_offset``, ``y_scale``: the normalisation (SI); ``linear``: the known
     part ``(A, B)`` (shapes ``(k, k)`` and ``(k, m)``), or None; ``weights``: ``[(W, b), ...]``
