@@ -9,13 +9,17 @@ from pathlib import Path
 from typing import Mapping, Sequence
 
 
-def _pyplot():
-    import matplotlib
+def _figure(figsize):
+    """A figure of its own (matplotlib's object interface, no pyplot: no global figure list
+    to close, no backend chosen for a screen, safe from threads); PNG through Agg on save."""
+    from matplotlib.figure import Figure
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    return Figure(figsize=figsize)
 
-    return plt
+
+def _subplots(*args, figsize, **kw):
+    fig = _figure(figsize)
+    return fig, fig.subplots(*args, **kw)
 
 
 def _save(fig, path, dpi: int = 120) -> Path:
@@ -24,7 +28,6 @@ def _save(fig, path, dpi: int = 120) -> Path:
     path = Path(path)
     with atomic_path(path, overwrite=True) as tmp:   # callers vet the folder
         fig.savefig(tmp, dpi=dpi, format=path.suffix.lstrip(".") or "png")
-    _pyplot().close(fig)
     return path
 
 
@@ -56,10 +59,9 @@ def waveforms_side_by_side(results: Mapping[str, object], signals: Sequence[str]
                            title: str = "", xscale: float = 1.0, xlabel: str = "time (s)"
                            ) -> Path:
     """One column per simulator, one row per signal; ``results`` maps a label to a Result."""
-    plt = _pyplot()
     ncol, nrow = max(len(results), 1), len(signals)
-    fig, axes = plt.subplots(nrow, ncol, figsize=(3.6 * ncol, 2.4 * nrow), sharex=True,
-                             squeeze=False)
+    fig, axes = _subplots(nrow, ncol, figsize=(3.6 * ncol, 2.4 * nrow), sharex=True,
+                          squeeze=False)
     for col, (label, res) in enumerate(results.items()):
         for row, name in enumerate(signals):
             ax = axes[row][col]
@@ -79,11 +81,10 @@ def curves(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | Non
     """A grid of x-y panels. Each panel is a mapping with ``series`` (a list of
     ``(x, y, label)`` or ``(x, y, label, style)``, style a matplotlib format such as ``"o"``
     or ``"--"``) and optionally ``title``, ``xlabel``, ``ylabel``, ``logx``, ``logy``."""
-    plt = _pyplot()
     n = len(panels)
     ncols = ncols or min(n, 3)
     nrows = -(-n // ncols)
-    fig, axes = plt.subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
+    fig, axes = _subplots(nrows, ncols, figsize=(4.2 * ncols, 3.2 * nrows), squeeze=False)
     for ax, panel in zip(axes.flat, panels):
         for s in panel["series"]:
             x, y, label = s[:3]
@@ -112,11 +113,10 @@ def fit_overlay(panels: Sequence[Mapping], path, *, title: str = "", ncols: int 
     ``text`` (a line printed in the panel, e.g. R^2). ``xscale``/``yscale`` convert SI to the
     displayed unit (named by ``xunit``/``yunit``).
     """
-    plt = _pyplot()
     n = max(len(panels), 1)
     ncols = ncols or min(n, 3)
     nrows = -(-n // ncols)
-    fig = plt.figure(figsize=(4.2 * ncols, 3.8 * nrows))
+    fig = _figure(figsize=(4.2 * ncols, 3.8 * nrows))
     outer = fig.add_gridspec(nrows, ncols, hspace=0.42, wspace=0.32)
     for k, p in enumerate(panels):
         r, c = divmod(k, ncols)
@@ -149,8 +149,7 @@ def hysteresis_loop(curves: Sequence[Mapping], path, *, title: str = "",
                     xscale: float = 1.0, yscale: float = 1.0) -> Path:
     """Branches of a loop in one plane: each curve maps ``x``, ``y`` (data), optional
     ``fit_x``/``fit_y`` and ``label``; arrows mark the sweep direction of the data."""
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(5.2, 4.0))
+    fig, ax = _subplots(figsize=(5.2, 4.0))
     for k, cv in enumerate(curves):
         color = f"C{k}"
         x = [v * xscale for v in cv["x"]]
@@ -173,9 +172,8 @@ def kittel_plot(freq_hz, field_t, field_err, fit_freq_hz, fit_field_t, path, *,
     """Resonance field against frequency with the Kittel curve (and, given widths, the
     half width against frequency with the damping law). Fields in mT, frequencies in GHz;
     ``used``/``width_used`` mark the points that entered each fit (others drawn hollow)."""
-    plt = _pyplot()
     ncol = 2 if width_t is not None else 1
-    fig, axes = plt.subplots(1, ncol, figsize=(5.0 * ncol, 4.0), squeeze=False)
+    fig, axes = _subplots(1, ncol, figsize=(5.0 * ncol, 4.0), squeeze=False)
     used = [True] * len(freq_hz) if used is None else list(used)
     f = [v / 1e9 for v in freq_hz]
 
@@ -209,9 +207,8 @@ def spike_waveform(t, signals: Sequence[tuple], spike_times, path, *, title: str
     ``signals`` is a list of ``(y, label)`` or ``(y, label, yscale)``."""
     import numpy as np
 
-    plt = _pyplot()
-    fig, axes = plt.subplots(len(signals), 1, figsize=(7.5, 1.9 * len(signals) + 0.6),
-                             sharex=True, squeeze=False)
+    fig, axes = _subplots(len(signals), 1, figsize=(7.5, 1.9 * len(signals) + 0.6),
+                          sharex=True, squeeze=False)
     t = np.asarray(t, dtype=float)
     spikes = np.asarray(spike_times, dtype=float)
     for ax, sig in zip(axes[:, 0], signals):
@@ -232,8 +229,7 @@ def raster(trains: Mapping[str, object], path, *, title: str = "", xscale: float
     """One row of ticks per spike train (label -> spike times)."""
     import numpy as np
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(7.5, 0.5 * len(trains) + 1.2))
+    fig, ax = _subplots(figsize=(7.5, 0.5 * len(trains) + 1.2))
     for row, (label, times) in enumerate(trains.items()):
         times = np.asarray(times, dtype=float) * xscale
         ax.vlines(times, row + 0.6, row + 1.4, lw=1.0)
@@ -247,8 +243,7 @@ def fi_curve(inputs, rates, path, *, title: str = "", xlabel: str = "input",
     """Firing rate (kHz) against the input; ``series`` adds more labelled (inputs, rates)."""
     import numpy as np
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    fig, ax = _subplots(figsize=(4.8, 3.4))
     for label, (x, r) in {"": (inputs, rates), **(series or {})}.items():
         ax.plot(np.asarray(x, float) * xscale, np.asarray(r, float) / 1e3, "o-", ms=4,
                 label=label or None)
@@ -261,8 +256,7 @@ def isi_histogram(trains: Mapping[str, object], path, *, bins: int = 30, title: 
     """Histograms of the inter-spike intervals of each train (label -> spike times)."""
     import numpy as np
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.8, 3.4))
+    fig, ax = _subplots(figsize=(4.8, 3.4))
     for label, times in trains.items():
         isi = np.diff(np.asarray(times, dtype=float)) * xscale
         if len(isi):
@@ -277,8 +271,7 @@ def decision_boundary(xx, yy, zz, points, labels, path, *, title: str = "",
     zero contour (the decision boundary), and labelled points on top."""
     import numpy as np
 
-    plt = _pyplot()
-    fig, ax = plt.subplots(figsize=(4.6, 4.0))
+    fig, ax = _subplots(figsize=(4.6, 4.0))
     lim = float(np.max(np.abs(zz))) or 1.0
     cs = ax.contourf(xx, yy, zz, levels=21, cmap="RdBu_r", vmin=-lim, vmax=lim)
     ax.contour(xx, yy, zz, levels=[0.0], colors="k", linewidths=1.5)
