@@ -8,7 +8,10 @@ not to (PYTHONDONTWRITEBYTECODE), as an installed package has them; the printout
 
 Printed: each command's wall time, ``neurospice sim`` minus ``ngspice -b`` (the start-up the
 CLI adds over the simulator; issue 16 asks for at most 0.15 s), ``neurospice --help`` minus
-the bare interpreter, and their ratios. Nothing is asserted.
+the bare interpreter, and their ratios; then the same in CPU time (user + system of the
+process and the children it waited for, ngspice under ``neurospice sim`` included): on a
+shared machine the wall clock also counts the time the other users hold the cores, the CPU
+time does not. Nothing is asserted.
 
     .venv/bin/python bench/bench_cli.py [--repeats N]
 """
@@ -16,6 +19,7 @@ the bare interpreter, and their ratios. Nothing is asserted.
 from __future__ import annotations
 
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -33,10 +37,19 @@ def neurospice_command() -> list[str]:
     return [str(script)] if script.is_file() else [sys.executable, "-m", "neurospice"]
 
 
-def runner(argv: list[str], cwd: Path, env: dict):
+def children_cpu() -> float:
+    """User + system seconds of the children this process has waited for."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return used.ru_utime + used.ru_stime
+
+
+def runner(argv: list[str], cwd: Path, env: dict, cpu: list[float]):
+    """A callable that runs ``argv`` once and appends its CPU seconds to ``cpu``."""
     def go():
+        before = children_cpu()
         subprocess.run(argv, cwd=cwd, env=env, check=True, stdout=subprocess.DEVNULL,
                        stderr=subprocess.DEVNULL)
+        cpu.append(children_cpu() - before)
     return go
 
 
@@ -56,8 +69,10 @@ def main() -> None:
         if ngspice:
             cases["ngspice -b tiny.cir"] = [ngspice, "-b", "tiny.cir"]
             cases["neurospice sim tiny.cir"] = [*cli, "sim", "tiny.cir", "--force"]
-        t = T.measure_interleaved({k: runner(v, folder, env) for k, v in cases.items()},
+        cpu = {k: [] for k in cases}
+        t = T.measure_interleaved({k: runner(v, folder, env, cpu[k]) for k, v in cases.items()},
                                   repeats=repeats, warmup=1)
+    cpu_t = {k: T.Timing(v[1:]) for k, v in cpu.items()}   # the warm-up run left out
     T.header("command-line start-up (fresh processes, byte-code cached)")
     T.note(f"neurospice: {' '.join(Path(c).name for c in cli)}; {repeats} runs each, "
            "round-robin")
@@ -75,6 +90,13 @@ def main() -> None:
           t["neurospice sim tiny.cir"].median - t["python -c 'import numpy'"].median, "s")
     T.ratio("neurospice sim / ngspice -b, tiny deck", t["neurospice sim tiny.cir"],
             t["ngspice -b tiny.cir"])
+    T.header("the same in CPU time (user + system, children included)")
+    for name, timing in cpu_t.items():
+        T.row(name, timing)
+    T.row("neurospice --help - python -c pass (CPU)",
+          cpu_t["neurospice --help"].median - cpu_t["python -c pass"].median, "s")
+    T.row("neurospice sim - ngspice -b (CPU)",
+          cpu_t["neurospice sim tiny.cir"].median - cpu_t["ngspice -b tiny.cir"].median, "s")
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ non-zero exit code; nothing is printed and raised twice.
 from __future__ import annotations
 
 import argparse
+import re
 import sys
 from pathlib import Path
 
@@ -32,10 +33,15 @@ def _info(args) -> int:
     return 0
 
 
+# the cards absolute_includes rewrites: a deck without one is run as it is, and the deck
+# reader (with the Circuit classes it builds) is not imported for it
+_INCLUDE_CARD = re.compile(r"^\s*(?:\.inc|\.lib|pre_osdi|osdi)", re.IGNORECASE | re.MULTILINE)
+
+
 def _sim(args) -> int:
+    # a deck file's run imports no Circuit classes and no numpy: the deck goes to the
+    # simulator as text and its vectors to the CSV as numbers (start-up: issue 16)
     from neurospice.netlists.dialects import dialect_of_file
-    from neurospice.netlists.reader import absolute_includes
-    from neurospice.netlists.reader import read_deck_file as read_spice_deck
     from neurospice.simulators import get_simulator
     from neurospice.simulators.base import read_deck_file
     from neurospice.simulators.results_io import save_result
@@ -49,21 +55,24 @@ def _sim(args) -> int:
     simulator = get_simulator(name)
     deck = text
     if dialect_of_file(path).name != "vacask":      # a SPICE deck
-        if simulator.dialect == "ngspice":           # runs as is; includes from its folder
-            deck = absolute_includes(text, path.resolve().parent)
-        else:                                        # read into a Circuit, rendered anew
+        if simulator.dialect != "ngspice":           # read into a Circuit, rendered anew
+            from neurospice.netlists.reader import read_deck_file as read_spice_deck
+
             deck = read_spice_deck(path, allow=args.allow, trusted=args.trust)
+        elif _INCLUDE_CARD.search(text):             # runs as is; includes from its folder
+            from neurospice.netlists.reader import absolute_includes
+
+            deck = absolute_includes(text, path.resolve().parent)
     results = simulator.run(deck, timeout=args.timeout, workdir=args.workdir,
                             trusted=args.trust, allow=allow)
-    out = Path(args.out) if args.out else path.with_suffix(".csv")
     targets = [out if len(results) == 1 else out.with_name(f"{out.stem}.{res.name}{out.suffix}")
                for res in results]
     _check_outputs(targets, [path], args.force)
     written = [save_result(res, target, overwrite=args.force)
                for res, target in zip(results, targets)]
     for res, target in zip(results, written):
-        npts = len(res.axis) if res.axis is not None else 1
-        print(f"{res.name or res.kind}: {len(res.names)} signals x {npts} points -> {target}")
+        print(f"{res.name or res.kind}: {len(res.names)} signals x {res.n_points} points "
+              f"-> {target}")
     for key, value in results.measurements.items():
         print(f"{key} = {'failed' if value != value else f'{value:.6e}'}")
     return 0

@@ -19,13 +19,12 @@ Any ``OSError`` while writing (read-only folder, full disk, a folder in the way)
 
 from __future__ import annotations
 
-import json
 import os
 import stat
 import tempfile
+from collections.abc import Iterable
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterable
 
 from neurospice.errors import DataError, NetlistError, OutputError, OutputExists
 
@@ -94,6 +93,8 @@ def read_json(path, *, what: str = "JSON file", max_bytes: int = TEXT_MAX_BYTES,
               error: type = DataError):
     """The JSON value in ``path`` (read by :func:`read_text`); text that is not JSON, nests
     too deep or holds an integer too long to convert raises ``error`` naming the path."""
+    import json  # noqa: PLC0415 - not on the paths that read no JSON (neurospice sim)
+
     text = read_text(path, what=what, max_bytes=max_bytes, error=error)
     try:
         return json.loads(text)

@@ -12,38 +12,45 @@ here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 from neurospice.errors import NetlistError
-from neurospice.netlists.writers import NgspiceWriter, VacaskWriter, XyceWriter
 
 __all__ = ["Dialect", "DIALECTS", "NETLIST_DIALECTS", "get_dialect", "dialect_of_simulator",
            "dialect_of_file"]
 
 
-@dataclass(frozen=True)
-class Dialect:
-    """One dialect: ``writer`` renders a Circuit (None for ``verilog-a``, which is a device's
-    module text, not a netlist), ``suffix`` names its files, ``comment`` starts a comment
-    line, ``simulators`` read it (first: the default one)."""
+class Dialect(namedtuple("Dialect", ("name", "writer_name", "suffix", "comment", "simulators"),
+                         defaults=((),))):
+    """One dialect: ``writer_name`` names the class of :mod:`neurospice.netlists.writers`
+    that renders a Circuit (None for ``verilog-a``, which is a device's module text, not a
+    netlist), ``suffix`` names its files, ``comment`` starts a comment line, ``simulators``
+    read it (first: the default one). (A named tuple: the registry builds no dataclass, so
+    that ``neurospice sim`` on a deck file starts without the module.)"""
 
-    name: str
-    writer: type | None
-    suffix: str
-    comment: str
-    simulators: tuple[str, ...] = ()
+    __slots__ = ()
+
+    @property
+    def writer(self) -> type | None:
+        """The writer class (None for ``verilog-a``), imported on first use: the registry
+        itself imports no Circuit class, so a deck file runs without them."""
+        if self.writer_name is None:
+            return None
+        from neurospice.netlists import writers  # noqa: PLC0415 - writers imports us
+
+        return getattr(writers, self.writer_name)
 
 
 DIALECTS: dict[str, Dialect] = {d.name: d for d in (
-    Dialect("ngspice", NgspiceWriter, ".cir", "*", ("ngspice", "ngspice-shared")),
-    Dialect("xyce", XyceWriter, ".cir", "*", ("xyce",)),
-    Dialect("vacask", VacaskWriter, ".sim", "//", ("vacask",)),
+    Dialect("ngspice", "NgspiceWriter", ".cir", "*", ("ngspice", "ngspice-shared")),
+    Dialect("xyce", "XyceWriter", ".cir", "*", ("xyce",)),
+    Dialect("vacask", "VacaskWriter", ".sim", "//", ("vacask",)),
     Dialect("verilog-a", None, ".va", "//"),
 )}
 
 # the dialects a Circuit renders to (the others are device exports only)
-NETLIST_DIALECTS: tuple[str, ...] = tuple(n for n, d in DIALECTS.items() if d.writer)
+NETLIST_DIALECTS: tuple[str, ...] = tuple(n for n, d in DIALECTS.items() if d.writer_name)
 
 
 def get_dialect(name: str, *, netlist: bool = False) -> Dialect:
@@ -68,6 +75,6 @@ def dialect_of_file(path) -> Dialect:
     ngspice, the SPICE default)."""
     suffix = Path(path).suffix.lower()
     for d in DIALECTS.values():
-        if d.writer is not None and d.suffix == suffix:
+        if d.writer_name is not None and d.suffix == suffix:
             return d
     return DIALECTS["ngspice"]

@@ -28,11 +28,13 @@ from typing import Mapping
 
 from neurospice.errors import NetlistError, UnsupportedPoint
 from neurospice.netlists.circuit import (
+    MAX_SWEEP_POINTS,
     CCCS, CCVS, VCCS, VCVS, Ac, BehavioralSource, Capacitor, Circuit, CurrentSource,
     Bjt, Dc, Diode, Exp, Inductor, Measure, MeasureEvent, Model, Mosfet, MutualInductance, Noise,
     Op, Pulse,
     Pwl, Resistor, Sine, Subcircuit,
     SubcircuitInstance, Tran, VerilogAInstance, VerilogAModel, VoltageSource)
+from neurospice.netlists.dialects import get_dialect
 from neurospice.netlists.expr import Expression
 from neurospice.netlists.values import check_line, check_path_string, fmt
 
@@ -57,8 +59,6 @@ def render(circuit: Circuit, dialect: str, osdi: Mapping | None = None) -> Rende
     """``circuit`` rendered for ``dialect`` (a netlist dialect of the registry), after
     :func:`check`. ``osdi`` maps Verilog-A sources (a model's .va path, or the name of a
     generated file in ``Rendered.files``) to their compiled .osdi files."""
-    from neurospice.netlists.dialects import get_dialect  # noqa: PLC0415 - it imports us
-
     writer = get_dialect(dialect, netlist=True).writer
     check(circuit)
     w = writer(circuit, osdi or {})
@@ -453,6 +453,30 @@ def ngspice_solver(circuit: Circuit) -> str | None:
     return "klu" if element_count(circuit) >= least else None
 
 
+# ngspice's dc sweep (dctrcurv.c) adds the step to the swept value until it passes the stop
+# by more than DBL_EPSILON * 1e3 (absolute)
+DC_STOP_SLACK = 2.220446049250313e-16 * 1e3
+
+
+def dc_points(start: float, stop: float, step: float) -> int:
+    """The number of points ngspice's dc sweep visits from ``start`` by ``step`` to ``stop``:
+    it adds ``step`` to the value, rounding as it goes, while the value has not passed
+    ``stop`` by more than :data:`DC_STOP_SLACK` (0 to 0.3 by 0.1: 4 points, though
+    0.3 / 0.1 < 3). A sweep of more than MAX_SWEEP_POINTS points (a step under the slack
+    that runs on past ``stop``, or under the resolution of the value, which never moves) is
+    a NetlistError."""
+    sign = 1.0 if step > 0 else -1.0
+    count, value = 0, start
+    while sign * (value - stop) <= DC_STOP_SLACK:
+        count += 1
+        if count > MAX_SWEEP_POINTS:
+            raise NetlistError(f"dc sweep from {fmt(start)} to {fmt(stop)} by {fmt(step)}: "
+                               f"ngspice would sweep more than {MAX_SWEEP_POINTS} points (a "
+                               "step this small runs past stop, or does not move the value)")
+        value += step
+    return count
+
+
 def saved_vectors(circuit: Circuit) -> list[str]:
     """The vectors a run of ``circuit`` keeps: none named (every vector) unless it names
     some with ``Circuit.save``; then those and its measurements' (a measurement of
@@ -480,8 +504,11 @@ class NgspiceWriter(SpiceWriter):
 
     def saves(self) -> list[str]:
         """``.save`` cards of the circuit's saved vectors and its measurements' (a
-        measurement of ``vdb(out)`` keeps ``v(out)``), 16 a card; none when it names none."""
-        keep = saved_vectors(self.c)
+        measurement of ``vdb(out)`` keeps ``v(out)``), 16 a card; none when it names none.
+        ngspice names an element inside an instance by its type letter first:
+        ``i(x1.vx)`` is ``i(v.x1.vx)``."""
+        keep = [f"i({v.rpartition('.')[2][0]}.{v[2:]}" if v[0] == "i" and "." in v else v
+                for v in saved_vectors(self.c)]
         return [".save " + " ".join(keep[k:k + 16]) for k in range(0, len(keep), 16)]
 
     def control(self) -> list[str]:
@@ -716,14 +743,19 @@ class VacaskWriter:
 
     def saves(self) -> list[str]:
         """``save`` commands of :func:`saved_vectors`, 16 a line, in VACASK's names
-        (instances as declared, ``:`` between hierarchy levels); none when it names none."""
+        (instances as declared, ``:`` between hierarchy levels, quoted); none when it names
+        none."""
         keep = []
         for vec in saved_vectors(self.c):
             parts = vec[2:-1].split(".")
-            if vec[0] == "i" or len(parts) > 1:
-                head = self.c.elements.get(parts[0])
-                parts[0] = head.name if head is not None else parts[0]
-            keep.append(f"{vec[0]}({':'.join(parts)})")
+            box = self.c
+            for k in range(len(parts) if vec[0] == "i" else len(parts) - 1):
+                e = box.elements.get(parts[k]) if box is not None else None
+                parts[k] = e.name if e is not None else parts[k]
+                box = self.c.subcircuits.get(e.subckt.lower()) \
+                    if isinstance(e, SubcircuitInstance) else None
+            keep.append(f"{vec[0]}({parts[0]})" if len(parts) == 1
+                        else f'{vec[0]}("{":".join(parts)}")')
         return ["save " + " ".join(keep[k:k + 16]) for k in range(0, len(keep), 16)]
 
     def model(self, m) -> str:
@@ -800,9 +832,12 @@ class VacaskWriter:
         if isinstance(a, Op):
             return [f"analysis {a.name} op"]
         if isinstance(a, Dc):
+            # ngspice's count (dc_points), to the last point ngspice sweeps: VACASK's own
+            # step rule counts floor((to - from) / step), one fewer when it rounds down
+            n = dc_points(a.start, a.stop, a.step) - 1
             return [f'sweep {a.name}_sweep instance="{a.source}" parameter="dc" '
-                    f"from={fmt(a.start)} to={fmt(a.stop)} step={fmt(a.step)}",
-                    f"  analysis {a.name} op"]
+                    f'from={fmt(a.start)} to={fmt(a.start + n * a.step)} mode="lin" '
+                    f"points={n}", f"  analysis {a.name} op"]
         if isinstance(a, Ac):
             return [f"analysis {a.name} ac {sweep(a)}"]
         if isinstance(a, Tran):

@@ -6,20 +6,20 @@
 
 Nothing is looked up at import time: executables are found on first use
 (``$NEUROSPICE_NGSPICE``, ``$NEUROSPICE_VACASK``, ``$NEUROSPICE_XYCE``, ``$NEUROSPICE_OPENVAF``,
-``$NEUROSPICE_LIBNGSPICE`` override the search). Importing this package imports numpy only.
+``$NEUROSPICE_LIBNGSPICE`` override the search). Importing this package imports nothing
+heavy: the names below come from their submodules on first use, and a run imports numpy only
+when its vectors are used as arrays (``neurospice sim`` writes a deck's CSV without it).
 """
 
 from __future__ import annotations
 
 from importlib import import_module
 
-from .base import Simulator
-from .openvaf import openvaf_executable, openvaf_version
-from .openvaf import compile_va
-from .rawfile import read_raw
-from .result import Result, Results
-from .results_io import load_result, save_result
-from .runnable import runnable_netlist, write_runnable
+# public name -> the submodule that defines it, imported on first use of the name
+_WHERE = {"Simulator": "base", "compile_va": "openvaf", "read_raw": "rawfile",
+          "Result": "result", "Results": "result", "load_result": "results_io",
+          "save_result": "results_io", "runnable_netlist": "runnable",
+          "write_runnable": "runnable"}
 
 __all__ = ["Simulator", "Result", "Results", "get_simulator", "available_simulators", "info",
            "SIMULATORS", "compile_va", "read_raw", "load_result", "save_result",
@@ -32,11 +32,19 @@ SIMULATORS = {
     "vacask": (".vacask", "VacaskSimulator"),
     "xyce": (".xyce", "XyceSimulator"),
 }
-_instances: dict[str, Simulator] = {}
+_instances: dict = {}    # name -> its Simulator
 
 
-def get_simulator(name: str) -> Simulator:
-    """The simulator called ``name`` (ngspice, ngspice-shared, vacask, xyce); one per process."""
+def __getattr__(name):
+    module = _WHERE.get(name)
+    if module is not None:
+        return getattr(import_module(f".{module}", __name__), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def get_simulator(name: str):
+    """The simulator called ``name`` (ngspice, ngspice-shared, vacask, xyce), a
+    :class:`~neurospice.simulators.base.Simulator`; one per process."""
     key = name.strip().lower().replace("_", "-")
     if key not in SIMULATORS:
         raise ValueError(f"unknown simulator {name!r}; choose one of {', '.join(SIMULATORS)}")
@@ -54,6 +62,8 @@ def available_simulators() -> list[str]:
 def info() -> list[dict]:
     """For each simulator and for openvaf-r: name, available, version, path (for `neurospice
     info`)."""
+    from .openvaf import openvaf_executable, openvaf_version  # noqa: PLC0415
+
     rows = []
     for n in SIMULATORS:
         sim = get_simulator(n)

@@ -14,16 +14,14 @@ import re
 import sys
 import tempfile
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from collections import namedtuple
 from pathlib import Path
 
 from neurospice.errors import NetlistError, SimulationFailed, SimulatorNotFound
 from neurospice.fileio import read_text, write_text_atomic
 from neurospice.netlists.dialects import Dialect, dialect_of_simulator
 from neurospice.paths import cache_dir
-from neurospice.netlists.reader import read_measures
 
-from .measure import attach_measurements
 from .names import normalize_noise
 from .openvaf import compile_va
 from .process import (check_timeout, release_run_folder, run_process, tail,
@@ -67,22 +65,33 @@ def read_deck_file(path, *, max_bytes: int = DECK_MAX_BYTES) -> str:
     return read_text(path, what="netlist", max_bytes=max_bytes, error=NetlistError)
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """An analysis the run must produce: its kind and, where known, its name."""
+class Analysis(namedtuple("Analysis", ("kind", "name"), defaults=(None,))):
+    """An analysis the run must produce: its kind and, where known, its name.
 
-    kind: str
-    name: str | None = None
+    (A named tuple, as :class:`Deck` is a plain class: the run path builds no dataclasses,
+    whose module costs ``neurospice sim`` a sixth of its start-up.)"""
+
+    __slots__ = ()
 
 
-@dataclass
 class Deck:
-    """The netlist text a simulator will read, and the analyses it must produce."""
+    """The netlist text a simulator will read, and the analyses it must produce.
 
-    text: str
-    analyses: list[Analysis] = field(default_factory=list)
-    source: str = "text"  # "text", "circuit" or "pyspice"
-    untrusted: bool = False  # text from outside: the simulator runs with its own guards on
+    ``source``: "text", "circuit" or "pyspice"; ``untrusted``: text from outside, the
+    simulator runs with its own guards on."""
+
+    __slots__ = ("text", "analyses", "source", "untrusted")
+
+    def __init__(self, text: str, analyses: list[Analysis] | None = None,
+                 source: str = "text", untrusted: bool = False):
+        self.text = text
+        self.analyses = analyses if analyses is not None else []
+        self.source = source
+        self.untrusted = untrusted
+
+    def __repr__(self) -> str:
+        return (f"Deck(text={self.text!r}, analyses={self.analyses!r}, "
+                f"source={self.source!r}, untrusted={self.untrusted!r})")
 
 
 def _norm_line(text: str) -> str:
@@ -133,6 +142,7 @@ def circuit_analyses(circuit) -> list[Analysis]:
     return found
 
 
+_MEAS_CARD = re.compile(r"^\s*\.meas", re.IGNORECASE | re.MULTILINE)
 _SPICE_CARD = re.compile(r"^\s*\.(op|dc|ac|tran|noise)\b", re.IGNORECASE)
 
 
@@ -249,6 +259,8 @@ class Simulator(ABC):
                               netlist=results.netlist, log=results.log,
                               simulator=results.simulator)
             if measures:
+                from .measure import attach_measurements  # noqa: PLC0415 - numpy's
+
                 attach_measurements(results, measures)
             results.workdir = wd if (keep or not own_dir) else None
             return results
@@ -266,6 +278,10 @@ class Simulator(ABC):
                 return []
             text = circuit_or_text.decode() if isinstance(circuit_or_text, bytes) \
                 else circuit_or_text
+            if not _MEAS_CARD.search(text):     # no card to read: the reader is not loaded
+                return []
+            from neurospice.netlists.reader import read_measures  # noqa: PLC0415
+
             return read_measures(text)
         return list(getattr(circuit_or_text, "measures", None) or [])
 

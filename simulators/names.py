@@ -16,9 +16,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-import numpy as np
-
-from .rawfile import RawPlot
+from .rawfile import RawColumn, RawPlot
 from .result import AXIS_OF_KIND, Result
 
 _PLOT_KINDS = (
@@ -121,29 +119,28 @@ def plot_to_result(plot: RawPlot, kind: str, rename, *, name: str | None = None,
     """Build a Result from a raw plot, renaming its vectors with ``rename(name, type)``.
 
     For a dc result the sweep vector (``sweep_var``, else the first one) becomes ``sweep``.
+    The vectors are the plot's :class:`~neurospice.simulators.rawfile.RawColumn` s, decoded
+    when the Result's arrays are first used (the axis of a complex plot: its real part).
     """
-    vectors: dict[str, np.ndarray] = {}
+    vectors: dict[str, RawColumn] = {}
     units: dict[str, str] = {}
     axis = AXIS_OF_KIND[kind]
     for var in plot.variables:
-        arr = plot.data[:, var.index]
         if kind == "dc" and (var.name == sweep_var or (sweep_var is None and var.index == 0)):
             common = "sweep"
             units["sweep"] = _sweep_unit(var.name, var.type)
         else:
             common = rename(var.name, var.type)
-        if common == axis and np.iscomplexobj(arr):
-            arr = arr.real.copy()
         if common in vectors:  # two raw names mapping to one: keep the first
             continue
-        vectors[common] = arr
+        vectors[common] = RawColumn(plot, var.index, real=common == axis)
         if var.type == "voltage" and not common.startswith("v("):
             units[common] = "V"
         elif var.type == "current" and not common.startswith("i("):
             units[common] = "A"
     if axis is not None and axis not in vectors and plot.variables:
         first = plot.variables[0]
-        vectors = {axis: plot.data[:, 0].real.copy(),
+        vectors = {axis: RawColumn(plot, 0, real=True),
                    **{k: v for k, v in vectors.items() if k != rename(first.name, first.type)}}
     return Result(kind, vectors, name=name, units=units, netlist=netlist, log=log,
                   simulator=simulator)
@@ -160,9 +157,10 @@ def _sweep_unit(name: str, vtype: str) -> str:
     return ""
 
 
-def _power_law_integral(f: np.ndarray, psd: np.ndarray) -> float:
+def _power_law_integral(f, psd) -> float:
     """Integral of a power spectral density over frequency, each interval taken as a power
     law between its end points (as ngspice integrates noise; exact for 1/f and white)."""
+    import numpy as np  # noqa: PLC0415 - noise results only
     total = 0.0
     for f1, f2, n1, n2 in zip(f[:-1], f[1:], psd[:-1], psd[1:]):
         if not (n1 > 0 and n2 > 0 and f1 > 0 and f2 > f1):
@@ -182,6 +180,7 @@ def normalize_noise(result: Result) -> Result:
     the RMS over the analysed band, integrated here from the spectra the same way for all
     (ngspice's own totals are kept as ``meta["integrated_by_simulator"]``). Returns a new
     Result; ``result`` is left as it was."""
+    import numpy as np  # noqa: PLC0415 - noise results only
     vec = dict(result.vectors)
     units = dict(result.units)
     meta = dict(result.meta)

@@ -29,7 +29,6 @@ import re
 import shutil
 import tempfile
 import threading
-from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -357,7 +356,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
         text = ensure_end(deck.text)
         if workdir is not None:     # a kept run or a given folder: the deck for the record
             (workdir / "deck.cir").write_text(text)
-        deck = replace(deck, text=text)    # one string: pickled once for the helper
+        deck = Deck(text, deck.analyses, deck.source, deck.untrusted)  # one string, pickled once
         with _lock:
             answer = _worker.call(("run", deck, text, os.getcwd(), timeout,
                                    str(self.executable)), timeout=timeout, simulator=self.name)
@@ -397,7 +396,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
         self.require()
         deck = self.admit(self.prepare(circuit, None), None)
         text = ensure_end(deck.text)
-        deck = replace(deck, text=text)
+        deck = Deck(text, deck.analyses, deck.source, deck.untrusted)
         with _lock:
             answer = _worker.call(("series", deck, text, os.getcwd(), timeout,
                                    str(self.executable), commands, restore), timeout=timeout,

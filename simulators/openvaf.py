@@ -13,7 +13,6 @@ ngspice loads the result with ``pre_osdi <file>`` in a ``.control`` section, VAC
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import subprocess
@@ -105,6 +104,8 @@ def compile_va(source: str | os.PathLike, *, include_dirs=(), defines: dict | No
     if known is not None and not force and known[0].is_file() \
             and all(_stat_key(Path(k[0])) == k for k in known[1]):
         return known[0]
+    import hashlib  # noqa: PLC0415 - a compilation's key, not the cheap cache hit
+
     h = hashlib.sha256()
     h.update(src.read_bytes())
     seen: set[Path] = set()

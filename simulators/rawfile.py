@@ -27,22 +27,26 @@ hold fewer points than announced (marked by :attr:`RawPlot.truncated`) for a cal
 asks for them. The format has no plot count: a file cut exactly between two plots reads as
 its first plots, which the simulators' analysis matching then reports as missing output.
 
-Only numpy and the bounded file reader (:func:`neurospice.fileio.read_bytes`) are needed;
-nothing is imported from the simulators.
+Only the bounded file reader (:func:`neurospice.fileio.read_bytes`) and, for the arrays,
+numpy are needed; nothing is imported from the simulators. A plot's values are decoded when
+first used: :attr:`RawPlot.data` as one numpy array (numpy imported then),
+:meth:`RawPlot.column` as Python numbers without numpy, so a small result written as text
+(``neurospice sim deck.cir``) starts no faster than it must.
 """
 
 from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
-
-import numpy as np
+import sys
+from collections import namedtuple
+from functools import cached_property
 
 from neurospice.errors import SimulationFailed
 from neurospice.fileio import read_bytes
 
-__all__ = ["RawPlot", "RawVariable", "RawFileError", "read_raw", "parse_raw", "RAW_MAX_BYTES"]
+__all__ = ["RawPlot", "RawVariable", "RawColumn", "RawFileError", "read_raw", "parse_raw",
+           "RAW_MAX_BYTES"]
 
 RAW_MAX_BYTES = 2 * 1024 ** 3
 """The largest raw file :func:`read_raw` reads (2 GiB); ``max_bytes=`` overrides it."""
@@ -53,36 +57,80 @@ class RawFileError(SimulationFailed, ValueError):
     says which file and where)."""
 
 
-@dataclass(frozen=True)
-class RawVariable:
+class RawVariable(namedtuple("RawVariable", ("index", "name", "type", "params"),
+                             defaults=((),))):
     """One column of a plot: its index, name as written, and type (``voltage``, ``time`` ...)."""
 
-    index: int
-    name: str
-    type: str
-    params: tuple[str, ...] = ()
+    __slots__ = ()
 
 
-@dataclass
 class RawPlot:
-    """One plot of a raw file: header fields, variables and a (points x variables) array."""
+    """One plot of a raw file: header fields, variables and its points.
 
-    title: str
-    date: str
-    plotname: str
-    flags: tuple[str, ...]
-    variables: list[RawVariable]
-    data: np.ndarray  # shape (points, variables); complex128 for complex plots
-    declared_points: int
-    header: dict[str, str] = field(default_factory=dict)
+    ``values`` holds the points as read: for a binary plot the bytes of its complete points
+    (little-endian float64, point after point), for an ASCII plot one list of numbers per
+    point. :attr:`data` decodes them into one (points x variables) numpy array on first use
+    (``values`` is then None); :meth:`column` gives one variable as Python numbers without
+    numpy."""
+
+    def __init__(self, *, title: str, date: str, plotname: str, flags: tuple[str, ...],
+                 variables: list[RawVariable], values, n_points: int, declared_points: int,
+                 header: dict[str, str] | None = None):
+        self.title = title
+        self.date = date
+        self.plotname = plotname
+        self.flags = flags
+        self.variables = variables
+        self.values = values
+        self.n_points = n_points
+        self.declared_points = declared_points
+        self.header = header if header is not None else {}
 
     @property
     def is_complex(self) -> bool:
         return "complex" in self.flags
 
-    @property
-    def n_points(self) -> int:
-        return int(self.data.shape[0])
+    @cached_property
+    def data(self):
+        """The points as a (points x variables) numpy array, complex128 for complex plots
+        (decoded once, on first use; columns contiguous)."""
+        import numpy as np  # noqa: PLC0415 - numpy only where arrays are asked for
+
+        n_vars = len(self.variables)
+        if isinstance(self.values, list):
+            dtype = np.complex128 if self.is_complex else np.float64
+            data = np.array(self.values, dtype=dtype).reshape(self.n_points, n_vars)
+        else:
+            flat = np.frombuffer(self.values, dtype="<f8")
+            if self.is_complex:
+                pairs = flat.reshape(self.n_points, n_vars, 2)
+                data = pairs[:, :, 0] + 1j * pairs[:, :, 1]
+            else:
+                data = np.asfortranarray(flat.reshape(self.n_points, n_vars))  # one copy
+        self.values = None      # decoded: the file's bytes are let go
+        return data
+
+    def column(self, index: int) -> list:
+        """Variable ``index``'s values as a list of Python floats (complex for a complex
+        plot), decoded without numpy unless :attr:`data` already is."""
+        if "data" in self.__dict__ or (not isinstance(self.values, list)
+                                       and sys.byteorder != "little"):
+            return self.data[:, index].tolist()
+        if isinstance(self.values, list):
+            return [row[index] for row in self.values]
+        doubles = memoryview(self.values).cast("d")
+        if not self.is_complex:
+            return doubles[index::len(self.variables)].tolist()
+        step = 2 * len(self.variables)
+        return [complex(re, im) for re, im in zip(doubles[2 * index::step].tolist(),
+                                                   doubles[2 * index + 1::step].tolist())]
+
+    def __getstate__(self) -> dict:
+        """Pickled with its values as bytes (a memoryview does not pickle)."""
+        state = dict(self.__dict__)
+        if isinstance(state["values"], memoryview):
+            state["values"] = state["values"].tobytes()
+        return state
 
     @property
     def truncated(self) -> bool:
@@ -93,7 +141,8 @@ class RawPlot:
     def names(self) -> list[str]:
         return [v.name for v in self.variables]
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    def __getitem__(self, name: str):
+        """The numpy column of the variable called ``name`` (exact, else any case)."""
         for v in self.variables:
             if v.name == name:
                 return self.data[:, v.index]
@@ -106,6 +155,44 @@ class RawPlot:
     def __repr__(self) -> str:
         return (f"RawPlot({self.plotname!r}, {len(self.variables)} variables, "
                 f"{self.n_points} points{', complex' if self.is_complex else ''})")
+
+
+class RawColumn:
+    """One variable of a :class:`RawPlot`, decoded when used: ``numpy.asarray(column)``
+    takes it from the plot's array (decoding the plot once), :meth:`tolist` reads it as
+    Python numbers without numpy. With ``real``, the real part only (the axis of a complex
+    plot). A Result built from a raw file holds these until its arrays are asked for."""
+
+    __slots__ = ("plot", "index", "real")
+
+    def __init__(self, plot: RawPlot, index: int, real: bool = False):
+        self.plot = plot
+        self.index = index
+        self.real = real
+
+    @property
+    def is_complex(self) -> bool:
+        return self.plot.is_complex and not self.real
+
+    def __len__(self) -> int:
+        return self.plot.n_points
+
+    def tolist(self) -> list:
+        values = self.plot.column(self.index)
+        return [z.real for z in values] if self.real and self.plot.is_complex else values
+
+    def array(self):
+        """The numpy column (a view of the plot's array; the real part, copied, for
+        ``real`` in a complex plot)."""
+        column = self.plot.data[:, self.index]
+        return column.real.copy() if self.real and column.dtype.kind == "c" else column
+
+    def __array__(self, dtype=None, copy=None):
+        column = self.array()
+        return column if dtype is None else column.astype(dtype, copy=False)
+
+    def __repr__(self) -> str:
+        return f"RawColumn({self.plot.variables[self.index].name!r} of {self.plot!r})"
 
 
 _HEADER_RE = re.compile(rb"^([A-Za-z][A-Za-z. ]*):[ \t]*(.*)$")
@@ -205,12 +292,12 @@ def _parse_plot(blob: bytes, pos: int) -> tuple[RawPlot, int]:
     flags = tuple(header.get("flags", "real").lower().split())
     is_complex = "complex" in flags
     if mode == "binary":
-        data, pos = _parse_binary(blob, pos, n_vars, n_points, is_complex, flags)
+        values, count, pos = _parse_binary(blob, pos, n_vars, n_points, is_complex)
     else:
-        data, pos = _parse_ascii(blob, pos, n_vars, n_points, is_complex)
+        values, count, pos = _parse_ascii(blob, pos, n_vars, n_points, is_complex)
     plot = RawPlot(title=header.get("title", ""), date=header.get("date", ""),
                    plotname=header.get("plotname", ""), flags=flags, variables=variables,
-                   data=data, declared_points=n_points, header=header)
+                   values=values, n_points=count, declared_points=n_points, header=header)
     return plot, pos
 
 
@@ -224,25 +311,19 @@ def _count(value: str, key: str, least: int) -> int:
     return n
 
 
-def _parse_binary(blob, pos, n_vars, n_points, is_complex, flags):
-    width = 2 if is_complex else 1
-    row_items = n_vars * width
-    row_bytes = row_items * 8
+def _parse_binary(blob, pos, n_vars, n_points, is_complex):
+    """The bytes of the plot's complete points (decoded later), their count, the end."""
+    row_bytes = n_vars * (2 if is_complex else 1) * 8
     available = (len(blob) - pos) // row_bytes
     count = min(n_points, available)
-    flat = np.frombuffer(blob, dtype="<f8", count=count * row_items, offset=pos)
+    values = memoryview(blob)[pos:pos + count * row_bytes]
     # a truncated plot is the last thing in the file: what follows is a partial point
     pos = pos + count * row_bytes if count == n_points else len(blob)
-    if is_complex:
-        pairs = flat.reshape(count, n_vars, 2)
-        data = pairs[:, :, 0] + 1j * pairs[:, :, 1]
-    else:
-        data = np.asfortranarray(flat.reshape(count, n_vars))  # one copy; contiguous columns
-    return data, pos
+    return values, count, pos
 
 
 def _parse_ascii(blob, pos, n_vars, n_points, is_complex):
-    dtype = np.complex128 if is_complex else np.float64
+    """The plot's points as lists of numbers, their count, the end."""
     rows: list[list] = []
     count = 0
     while count < n_points and pos < len(blob):
@@ -272,8 +353,7 @@ def _parse_ascii(blob, pos, n_vars, n_points, is_complex):
         except (ValueError, OverflowError) as exc:
             raise RawFileError(f"bad value in point {count}: {exc}") from None
         count += 1
-    data = np.array(rows, dtype=dtype).reshape(count, n_vars)
-    return data, pos
+    return rows, count, pos
 
 
 _NUMBER = re.compile(r"[-+]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][-+]?[0-9]+)?|[-+]?(?:nan|inf)",

@@ -5,6 +5,8 @@ currents ``i(element)``, all lowercase, hierarchy separated by ``.`` (``v(x1.mid
 ``i(x1.v2)``); the axis is ``time`` (tran), ``frequency`` (ac, noise) or ``sweep`` (dc).
 AC arrays are complex. A ``Result`` is a read-only mapping of those names to arrays; it is
 written to and read back from .csv, .h5 and .nc files by :mod:`neurospice.simulators.results_io`.
+A Result read from a raw file decodes its vectors when they are first used as arrays (numpy
+is imported then); written straight to CSV, it needs no numpy.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 
-import numpy as np
-
 from neurospice.fileio import atomic_path
+
+from .rawfile import RawColumn
 
 __all__ = ["Result", "Results", "KINDS", "AXIS_OF_KIND"]
 
@@ -53,14 +55,18 @@ class Result(Mapping):
     __eq__ = object.__eq__
     __hash__ = object.__hash__
 
-    def __init__(self, kind: str, vectors: Mapping[str, np.ndarray], *, name: str | None = None,
+    def __init__(self, kind: str, vectors: Mapping, *, name: str | None = None,
                  units: Mapping[str, str] | None = None, netlist: str = "", log: str = "",
                  simulator: str = "", meta: Mapping | None = None):
         if kind not in KINDS:
             raise ValueError(f"unknown analysis kind {kind!r}; expected one of {KINDS}")
         self.kind = kind
         self.name = name or kind
-        self._vectors: dict[str, np.ndarray] = {k: np.asarray(v) for k, v in vectors.items()}
+        self._vectors = dict(vectors)
+        self._decoded = False
+        # columns of a raw file stay undecoded until an array is asked for; others: now
+        if not all(isinstance(v, RawColumn) for v in self._vectors.values()):
+            self._arrays()
         self.axis_name = AXIS_OF_KIND[kind]
         if self.axis_name is not None and self.axis_name not in self._vectors:
             raise ValueError(f"{kind} result without its axis {self.axis_name!r}")
@@ -74,18 +80,34 @@ class Result(Mapping):
         self.measurements: dict[str, float] = {}  # .meas results taken from this one
 
     # ---- access -------------------------------------------------------------------------
+    def _arrays(self) -> dict:
+        """The vectors as numpy arrays (raw-file columns decoded on the first call)."""
+        if not self._decoded:
+            import numpy as np  # noqa: PLC0415 - the first use of the arrays
+
+            self._vectors = {k: v.array() if type(v) is RawColumn else np.asarray(v)
+                             for k, v in self._vectors.items()}
+            self._decoded = True
+        return self._vectors
+
+    def __getstate__(self) -> dict:
+        """Pickled (to another process) with its arrays, not the raw file's columns."""
+        self._arrays()
+        return self.__dict__
+
     @property
-    def vectors(self) -> Mapping[str, np.ndarray]:
+    def vectors(self) -> Mapping:
         """All vectors by their common name, in the simulator's order (a read-only view)."""
-        return MappingProxyType(self._vectors)
+        return MappingProxyType(self._arrays())
 
     @property
     def names(self) -> list[str]:
         return list(self._vectors)
 
     @property
-    def axis(self) -> np.ndarray | None:
-        return None if self.axis_name is None else self._vectors[self.axis_name]
+    def axis(self):
+        """The axis vector (a numpy array), None for op."""
+        return None if self.axis_name is None else self._arrays()[self.axis_name]
 
     def __contains__(self, name: object) -> bool:
         return isinstance(name, str) and self._lookup(name) is not None
@@ -98,21 +120,21 @@ class Result(Mapping):
             return f"v({key})"
         return None
 
-    def __getitem__(self, name: str) -> np.ndarray:
+    def __getitem__(self, name: str):
         key = self._lookup(name)
         if key is None:
             raise KeyError(f"{self.simulator or 'simulator'} {self.kind} result {self.name!r} "
                            f"has no vector {name!r}; it has: {', '.join(self.names)}")
-        return self._vectors[key]
+        return self._arrays()[key]
 
-    def v(self, node: str, ref: str | None = None) -> np.ndarray:
+    def v(self, node: str, ref: str | None = None):
         """Voltage of ``node`` (minus that of ``ref`` when given)."""
         value = self[f"v({node.lower()})"]
         if ref is not None and ref not in ("0", "gnd"):
             value = value - self[f"v({ref.lower()})"]
         return value
 
-    def i(self, element: str) -> np.ndarray:
+    def i(self, element: str):
         """Branch current of ``element`` (SPICE sign: into its first terminal)."""
         return self[f"i({element.lower()})"]
 
@@ -139,39 +161,41 @@ class Result(Mapping):
 
     # ---- export -------------------------------------------------------------------------
     def _columns(self):
+        """The CSV's headers and columns (lists of numbers; complex vectors as two)."""
         cols, headers = [], []
         for n, arr in self._vectors.items():
             unit = self.units.get(n, "")
             suffix = f" [{unit}]" if unit else ""
-            if np.iscomplexobj(arr):
-                cols += [arr.real, arr.imag]
+            values = arr.tolist() if isinstance(arr, RawColumn) else arr.reshape(-1).tolist()
+            if arr.is_complex if isinstance(arr, RawColumn) else arr.dtype.kind == "c":
+                cols += [[z.real for z in values], [z.imag for z in values]]
                 headers += [f"re({n}){suffix}", f"im({n}){suffix}"]
             else:
-                cols.append(arr)
+                cols.append(values)
                 headers.append(f"{n}{suffix}")
         return cols, headers
 
     def to_csv(self, path: str | os.PathLike, *, overwrite: bool = False) -> Path:
-        """Write all vectors to ``path`` (full precision, units in the header), atomically.
+        """Write all vectors to ``path`` (full precision, ``%.17g``, units in the header),
+        atomically.
 
         Complex vectors become two columns, ``re(name)`` and ``im(name)``. An existing file is
         replaced only with ``overwrite`` (else OutputExists); a failed write raises
-        OutputError naming the path.
+        OutputError naming the path. Vectors of unequal length raise ValueError.
         """
         cols, headers = self._columns()
-        table = np.column_stack([np.asarray(c, dtype=float) for c in cols]) if cols else \
-            np.zeros((0, 0))
+        line = ",".join(["%.17g"] * len(cols)) + "\n"
         with atomic_path(path, overwrite=overwrite) as tmp:
             with open(tmp, "w", newline="") as fh:
                 fh.write(",".join(headers) + "\n")
-                np.savetxt(fh, table, delimiter=",", fmt="%.17g")
+                fh.writelines(line % row for row in zip(*cols, strict=True))
         return Path(path)
 
     def to_dataframe(self):
         """A pandas DataFrame of all vectors, indexed by the axis (pandas imported here)."""
         import pandas as pd  # noqa: PLC0415 - lazy on purpose
 
-        data = {n: a for n, a in self._vectors.items() if n != self.axis_name}
+        data = {n: a for n, a in self._arrays().items() if n != self.axis_name}
         index = pd.Index(self.axis, name=self.axis_name) if self.axis_name else None
         return pd.DataFrame(data, index=index)
 

@@ -15,7 +15,8 @@ simulator, units, netlist and log; a CSV keeps the names and units only (its hea
 map), so its kind is told from its columns: ``time`` -> tran, ``sweep`` -> dc, ``frequency``
 -> ac with complex columns, else noise, no axis -> op.
 
-xarray (and h5netcdf) are imported when a file is written or read, never at import time.
+xarray (and h5netcdf) are imported when a file is written or read, never at import time;
+numpy when an array is built (a Result read from a raw file goes to CSV without it).
 """
 
 from __future__ import annotations
@@ -23,8 +24,6 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
-
-import numpy as np
 
 from neurospice.errors import DataError
 from neurospice.fileio import atomic_path
@@ -64,6 +63,8 @@ def result_to_dataset(result: Result):
     """One run's Result as an xarray Dataset: its axis (``time``, ``frequency``, ``sweep``; a
     length-1 ``point`` dimension for op) as the dimension and coordinate, every other vector a
     variable with a ``units`` attribute; kind, name, simulator, netlist and log as attributes."""
+    import numpy as np  # noqa: PLC0415
+
     xr = _xarray()
     dim = result.axis_name or _OP_DIM
     data_vars = {n: ((dim,), np.asarray(a), {"units": result.units.get(n, "")})
@@ -100,6 +101,7 @@ def dataset_to_result(ds) -> Result:
 
 def _split_complex(ds):
     """Each complex variable as two real ones, ``re(name)`` and ``im(name)``."""
+    import numpy as np  # noqa: PLC0415
     out = ds.copy()
     for name in list(ds.data_vars):
         var = ds[name]
@@ -178,6 +180,8 @@ _HEADER = re.compile(r"^(?P<name>.*?)(?: \[(?P<unit>[^\]]*)\])?$")
 
 
 def _read_csv(path: Path) -> Result:
+    import numpy as np  # noqa: PLC0415
+
     from neurospice.fileio import read_text  # noqa: PLC0415 - only for CSV
 
     text = read_text(path, what="result CSV", error=DataError)

@@ -10,6 +10,7 @@ import json
 import subprocess
 import sys
 
+import numpy as np
 import pytest
 
 from neurospice.simulators import get_simulator
@@ -27,7 +28,9 @@ with contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
     except SystemExit as exc:          # --help exits through argparse
         code = exc.code
 heavy = sorted({m.split(".")[0] for m in sys.modules} & set(json.loads(%r)))
-print(json.dumps({"code": code, "heavy": heavy, "out": out.getvalue()}))
+own = sorted(m for m in sys.modules if m.startswith("neurospice"))
+print(json.dumps({"code": code, "heavy": heavy, "own": own, "out": out.getvalue(),
+                  "dataclasses": "dataclasses" in sys.modules}))
 """
 
 
@@ -74,10 +77,49 @@ def test_the_full_parser_still_has_every_command():
     assert lean.parse_args(["sim", "x.cir"]).netlist == "x.cir"
 
 
-@pytest.mark.skipif(not get_simulator("ngspice").is_available(), reason="ngspice missing")
-def test_sim_on_a_tiny_deck_imports_numpy_only(tmp_path):
-    (tmp_path / "tiny.cir").write_text("* tiny\nV1 a 0 1\nR1 a 0 1000\n.op\n.end\n")
+NGSPICE = pytest.mark.skipif(not get_simulator("ngspice").is_available(),
+                             reason="ngspice missing")
+
+
+@NGSPICE
+def test_sim_on_a_tiny_deck_imports_no_heavy_library(tmp_path):
+    """A deck file goes to ngspice as text and its vectors to the CSV as numbers: no numpy,
+    no Circuit classes, no deck reader, no dataclasses module (its import was a sixth of the
+    start-up); the CSV holds the full-precision values."""
+    (tmp_path / "tiny.cir").write_text("* tiny\nV1 a 0 1\nR1 a b 1000\nR2 b 0 3000\n.op\n"
+                                       ".end\n")
     got = imported("sim", "tiny.cir", cwd=tmp_path)
     assert got["code"] == 0, got["out"]
-    assert "op: " in got["out"] and (tmp_path / "tiny.csv").is_file()
-    assert got["heavy"] == ["numpy"]
+    assert "op: 3 signals x 1 points" in got["out"]
+    assert got["heavy"] == []
+    assert not {"neurospice.netlists.circuit", "neurospice.netlists.reader",
+                "neurospice.simulators.measure"} & set(got["own"])
+    assert not got["dataclasses"]
+    head, values = (tmp_path / "tiny.csv").read_text().splitlines()
+    assert head == "v(a) [V],v(b) [V],i(v1) [A]"
+    assert [float(v) for v in values.split(",")] == pytest.approx([1.0, 0.75, -2.5e-4],
+                                                                  rel=1e-12)
+
+
+@NGSPICE
+def test_sim_reads_what_a_deck_needs_only_when_it_has_it(tmp_path):
+    """A ``.meas`` card brings the deck reader (and numpy, which measures), an ``.include``
+    the reader's absolute_includes; a tran deck's CSV matches the Result's arrays."""
+    (tmp_path / "part.inc").write_text("R2 b 0 1000\n")
+    (tmp_path / "m.cir").write_text(
+        "* measured\nV1 a 0 pulse(0 1 0 1u 1u 1m 2m)\nR1 a b 1000\n.include part.inc\n"
+        "C1 b 0 1n\n.tran 1u 20u\n.meas tran vb find v(b) at=10u\n.end\n")
+    got = imported("sim", "m.cir", cwd=tmp_path)
+    assert got["code"] == 0, got["out"]
+    assert {"neurospice.netlists.reader", "neurospice.simulators.measure"} <= set(got["own"])
+    assert "numpy" in got["heavy"]
+    assert "vb = " in got["out"]
+    from neurospice.simulators import load_result
+
+    tran = load_result(tmp_path / "m.csv")
+    assert tran.kind == "tran" and tran.n_points > 10
+    text = (tmp_path / "m.cir").read_text().replace("part.inc", str(tmp_path / "part.inc"))
+    ref = get_simulator("ngspice").run(text, allow=[tmp_path])
+    assert list(tran.names) == list(ref.tran.names)
+    for name in ref.tran.names:         # %.17g: every float read back as it was
+        assert np.array_equal(tran[name], ref.tran[name]), name

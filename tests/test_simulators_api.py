@@ -92,11 +92,28 @@ def test_to_csv_full_precision_and_atomic(tmp_path, monkeypatch):
     np.testing.assert_array_equal(table[:, 0], f)  # bit-exact round trip
     np.testing.assert_array_equal(table[:, 1] + 1j * table[:, 2], ac["v(out)"])
 
-    # a write that fails half-way leaves neither the file nor a temporary behind
-    def boom(*args, **kwargs):
-        raise OSError("disk full")
+    # a write that fails half-way (after the header) leaves neither the file nor a
+    # temporary behind
+    class FullDisk:
+        def __init__(self, fh):
+            self.fh = fh
 
-    monkeypatch.setattr(np, "savetxt", boom)
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, text):
+            self.fh.write(text)
+
+        def writelines(self, lines):
+            raise OSError("disk full")
+
+    from neurospice.simulators import result as result_module
+
+    monkeypatch.setattr(result_module, "open", lambda *a, **k: FullDisk(open(*a, **k)),
+                        raising=False)
     with pytest.raises(OSError, match="disk full"):
         _tran().to_csv(tmp_path / "tran.csv")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["ac.csv"]

@@ -12,7 +12,6 @@ Progress goes to stderr; results to stdout.
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 
@@ -160,6 +159,8 @@ def cmd_train(args) -> int:
 
 
 def _train_and_write(args, ds, sizes) -> int:
+    import json
+
     from neurospice.circuits.rfnet.devices import device_parameters
     from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
     from neurospice.circuits.rfnet.train import fit
