@@ -26,6 +26,7 @@ a netlist of megabytes.
 from __future__ import annotations
 
 import ast
+import keyword
 import math
 import re
 from dataclasses import dataclass
@@ -40,6 +41,11 @@ MAX_EXPRESSION_NODES = 20_000     # nodes of its syntax tree
 MAX_EXPRESSION_DEPTH = 200        # levels of its syntax tree
 MAX_RENDERED_LENGTH = 100_000     # characters of one rendering (any dialect)
 _NUMBER = re.compile(r"(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# v(...) and i(...) take names, whatever they are: a node called "in" or "if" (a word of
+# Python's grammar) is marked with a letter no expression holds (the text is ASCII) before
+# the parse, and unmarked where its name is read
+_NAMED_ARGS = re.compile(r"\b([vi])(\s*\()([^()]*)\)")
+_MARK = "\u01c0"
 
 FUNCTIONS = {
     # name: (arity, ngspice, xyce, verilog-a, numpy)
@@ -298,7 +304,7 @@ def _parse_text(text: str) -> _Parsed:
         raise NetlistError(
             f"expression {text[:80]!r} holds a brace, quote or other character "
             "that is not part of the expression language")
-    source = text.strip()
+    source = _NAMED_ARGS.sub(_mark_words, text.strip())
     try:
         tree = ast.parse(source, mode="eval").body
     except SyntaxError as exc:
@@ -337,17 +343,25 @@ def as_expression(value: object) -> Expression:
     return value if isinstance(value, Expression) else Expression(value)
 
 
+def _mark_words(m: re.Match) -> str:
+    args = [a.strip() for a in m.group(3).split(",")]
+    if not any(keyword.iskeyword(a) for a in args):
+        return m.group(0)
+    return f"{m.group(1)}{m.group(2)}" + ", ".join(
+        a + _MARK if keyword.iskeyword(a) else a for a in args) + ")"
+
+
 def _node_arg(arg, text) -> str:
     if isinstance(arg, ast.Constant) and isinstance(arg.value, int) and not isinstance(arg.value, bool):
         return check_node(arg.value)
     if isinstance(arg, ast.Name):
-        return check_node(arg.id)
+        return check_node(arg.id.removesuffix(_MARK))
     raise NetlistError(f"in {text!r}: v() takes node names, e.g. v(out) or v(a, b)")
 
 
 def _name_arg(arg, text) -> str:
     if isinstance(arg, ast.Name):
-        return arg.id
+        return arg.id.removesuffix(_MARK)
     raise NetlistError(f"in {text!r}: i() takes the name of a voltage source, e.g. i(vin)")
 
 

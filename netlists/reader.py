@@ -4,8 +4,9 @@ A deck read here runs on every simulator the Circuit renders for (ngspice, Xyce,
 ``neurospice sim deck.cir --simulator vacask`` reads the deck with :func:`read_deck_file` and
 renders VACASK's own syntax. What is read, the common subset of the ngspice manual's decks:
 
-- the title (first line), ``*`` comment lines, ``;`` and `` $ `` end-of-line comments, ``+``
-  continuation lines, any case;
+- the title (first line, whatever it says: it is never read as a card; a UTF-8 byte-order
+  mark before it is dropped), ``*`` comment lines, ``;`` and `` $ `` end-of-line comments,
+  ``+`` continuation lines (blank and comment lines may stand between), any case;
 - R, C, L, K (coupling two inductors); V and I with a DC value, ``AC mag [phase]``,
   ``PULSE``, ``SIN``, ``PWL``, ``EXP``; E, G
   (linear), F, H; B (``V=``/``I=`` expression); D; M (MOSFET) and Q (bipolar) with their
@@ -17,13 +18,26 @@ renders VACASK's own syntax. What is read, the common subset of the ngspice manu
   ``.lib SECTION`` ... ``.endl`` sections, ``.ic``, ``.nodeset``, ``.options`` (temp, tnom,
   reltol, abstol, vntol, gmin, method, maxord; output-only flags are ignored), ``.temp``,
   ``.op``/``.dc``/``.ac``/``.tran``/``.noise``, ``.meas`` (TRIG/TARG, FIND/WHEN, FIND/AT,
-  WHEN, AVG/RMS/MIN/MAX/PP/INTEG with FROM/TO), ``.end``; ``.save``/``.print``/``.plot``/
-  ``.probe`` select output only and are skipped.
+  WHEN, AVG/RMS/MIN/MAX/PP/INTEG with FROM/TO), ``.end``;
+- ``.save``: ``v(node)`` or a bare node, ``v(x1.node)`` inside
+  instances, the current of a voltage source, inductor or E/H source as ``i(vx)``,
+  ``vx#branch`` or ``@vx[i]`` (``x1.vx`` inside an instance), or ``all``; they become
+  ``Circuit.save`` and so what every simulator keeps. Other targets (``@r1[i]``, device
+  quantities, ``v(a,b)``, ``vdb()``) and nodes or elements the deck lacks are NetlistErrors
+  naming the line; ``.print``/``.plot``/``.probe``/``.width`` choose what is printed, not
+  what is computed or kept, and are skipped.
+
+Names inside ``v()`` and ``i()`` of an expression are names, whatever they spell (a node
+called ``in``, ``if`` or ``not``); a parameter spelled like a word of the expression
+language is a NetlistError naming the line. A ``.dc`` sweep has ngspice's number of points
+on every simulator (:func:`~neurospice.netlists.writers.dc_points`), and one that would
+never end is refused.
 
 Numbers take SPICE's scale suffixes (``1k``, ``10u``, ``1meg``, ``2.5n``, ``1mil``; letters
 after the suffix are a unit and ignored, as in SPICE: ``10pF``); they become SI floats, and
-the writers never emit unit letters. Anything else (a ``.control`` block, ``.func``, a
-POLY or VALUE source, a switch, a transmission line, an option with no translation) is a
+the writers never emit unit letters. Anything else (a ``.control`` block, ``.func``,
+``.four``, a POLY or VALUE source, a switch, a transmission line, an option with no
+translation, an X card naming a subcircuit the deck lacks or one that holds itself) is a
 NetlistError naming the file, the line and the construct: nothing is dropped silently.
 
 The deck is untrusted: every name and value goes through the text gate of
@@ -50,9 +64,11 @@ from pathlib import Path
 from neurospice.errors import NetlistError, UntrustedDeck
 from neurospice.fileio import read_text
 from neurospice.netlists.circuit import (
-    Circuit, Exp, MeasureEvent, Pulse, Pwl, Sine, Subcircuit)
+    CCVS, VCVS, Circuit, Exp, Inductor, MeasureEvent, Pulse, Pwl, Sine, Subcircuit,
+    SubcircuitInstance, VoltageSource)
 from neurospice.netlists.expr import FUNCTIONS, Expression
 from neurospice.netlists.values import check_text, fmt
+from neurospice.netlists.writers import dc_points
 
 __all__ = ["read_deck", "read_deck_file", "read_measures", "parse_number", "absolute_includes",
            "MAX_DECK_BYTES", "MAX_DECK_LINES", "MAX_INCLUDE_DEPTH"]
@@ -70,7 +86,12 @@ _IGNORED_OPTIONS = {"noacct", "acct", "nopage", "nomod", "list", "node", "opts",
                     "ingold", "numdgt", "noinit", "savecurrents", "warn", "norefvalue",
                     "keepopinfo", "brief"}
 _OPTIONS = {"temp", "tnom", "reltol", "abstol", "vntol", "gmin", "method", "maxord"}
-_SKIPPED_CARDS = {".save", ".print", ".plot", ".probe", ".width", ".four"}
+# cards that choose what is printed or plotted, not what is computed or kept
+_SKIPPED_CARDS = {".print", ".plot", ".probe", ".width"}
+# a .save target: a call v(...) / i(...) (any spelling, checked later), or a word
+_SAVE_TOKEN = re.compile(r"\s*([A-Za-z]+\s*\([^()]*\)|[^\s(),]+)\s*,?")
+_SAVE_ALL = {"all", "allv"}      # every vector kept (allv: a superset, the currents too)
+_BRANCH_KINDS = (VoltageSource, Inductor, VCVS, CCVS)   # elements with a branch current
 
 
 @dataclass(frozen=True)
@@ -129,7 +150,8 @@ def _physical_lines(text: str, path: str | None) -> list[str]:
     if len(text) > MAX_DECK_BYTES:
         raise NetlistError(f"{path or 'the deck'} holds {len(text)} characters, more than the "
                            f"cap of {MAX_DECK_BYTES}")
-    lines = text.replace("\r\n", "\n").split("\n")
+    # a byte-order mark (Windows editors write one) is no part of the first line
+    lines = text.removeprefix("\ufeff").replace("\r\n", "\n").split("\n")
     if len(lines) > MAX_DECK_LINES:
         raise NetlistError(f"{path or 'the deck'} has {len(lines)} lines, more than the cap "
                            f"of {MAX_DECK_LINES}")
@@ -162,25 +184,24 @@ def _strip_comment(line: str) -> str:
 
 
 def _logical(lines: list[str], path: str | None, start: int = 0) -> list[_Line]:
-    """The logical lines of ``lines[start:]``: comments dropped, '+' continuations joined."""
-    out: list[_Line] = []
+    """The logical lines of ``lines[start:]``: comments dropped, '+' continuations joined
+    (in one join per line: a card continued over many lines costs their length, not its
+    square)."""
+    heads: list[tuple[int, list[str]]] = []
     for no in range(start, len(lines)):
-        raw = lines[no]
-        stripped = raw.strip()
+        stripped = lines[no].strip()
         if not stripped or stripped.startswith("*"):
             continue
-        body = _strip_comment(stripped).strip()
         if stripped.startswith("+"):
-            if not out:
+            if not heads:
                 raise NetlistError(f"{path + ', ' if path else ''}line {no + 1}: a '+' "
                                    "continuation with no line before it")
-            prev = out[-1]
-            out[-1] = _Line(prev.text + " " + _strip_comment(stripped[1:]).strip(), prev.path,
-                            prev.number)
+            heads[-1][1].append(_strip_comment(stripped[1:]).strip())
             continue
+        body = _strip_comment(stripped).strip()
         if body:
-            out.append(_Line(body, path, no + 1))
-    return out
+            heads.append((no + 1, [body]))
+    return [_Line(" ".join(p for p in parts if p), path, number) for number, parts in heads]
 
 
 class _Files:
@@ -220,7 +241,8 @@ class _Files:
 
     def read(self, path: Path, line: _Line) -> list[str]:
         if not path.is_file():
-            raise line.error(f"included file {path} not found")
+            raise line.error(f"included file {path} "
+                             f"{'is not a regular file' if path.exists() else 'not found'}")
         lines = _physical_lines(_read_file(path, "included file"), str(path))
         self.lines += len(lines)
         if self.lines > MAX_DECK_LINES:
@@ -344,20 +366,29 @@ def _expression_text(text: str, scope: _Scope, line: _Line) -> str:
     if len(t) >= 2 and ((t[0] == "{" and t[-1] == "}") or (t[0] == t[-1] == "'")):
         t = t[1:-1]
     out = []
+    names_of = None       # inside v(...) or i(...): node and source names, whatever they are
     for m in _EXPR_TOKEN.finditer(t):
         ident, number, letters, caret, space, other = m.groups()
+        if names_of is not None and space is None:
+            if other == ")":
+                names_of = None
+            elif other not in ("(", ","):
+                out.append(m.group(0))
+                continue
         if ident is not None:
             low = ident.lower()
             rest = t[m.end():].lstrip()
-            if rest.startswith("(") and (low in FUNCTIONS or low in _FUNCTION_ALIASES
-                                         or low in ("v", "i")):
+            if rest.startswith("(") and low in ("v", "i"):
+                out.append(low)
+                names_of = low
+            elif rest.startswith("(") and (low in FUNCTIONS or low in _FUNCTION_ALIASES):
                 out.append(_FUNCTION_ALIASES.get(low, low))
             elif low == "time":
                 out.append("time")
             elif keyword.iskeyword(low) or keyword.iskeyword(ident):
                 raise line.error(f"{ident!r} in expression {text.strip()[:80]!r} is a word of "
-                                 "the expression language (a Python keyword): rename the node "
-                                 "or parameter")
+                                 "the expression language (a Python keyword): rename the "
+                                 "parameter")
             else:
                 out.append(scope.names.get(low, ident))
         elif number is not None:
@@ -379,8 +410,9 @@ def _value(token: str, scope: _Scope, line: _Line, what: str):
             return parse_number(token, what=what)
         except NetlistError as exc:
             raise line.error(str(exc)) from None
+    text = _expression_text(token, scope, line)      # its errors name the line
     try:
-        return Expression(_expression_text(token, scope, line))
+        return Expression(text)
     except NetlistError as exc:
         raise line.error(f"{what}: {exc}") from None
 
@@ -409,6 +441,17 @@ def _assignments(text: str, line: _Line) -> list[tuple[str, str]]:
     return out
 
 
+def _save_tokens(text: str, line: _Line) -> list[str]:
+    out, pos = [], 0
+    while pos < len(text) and text[pos:].strip():
+        m = _SAVE_TOKEN.match(text, pos)
+        if m is None:
+            raise line.error(f"cannot read .save target {text[pos:pos + 40].strip()!r}")
+        out.append(m.group(1))
+        pos = m.end()
+    return out
+
+
 def _inside(text: str, pos: int) -> bool:
     """Whether ``pos`` lies inside braces, quotes or parentheses."""
     depth, quote = 0, False
@@ -429,6 +472,8 @@ class _Reader:
         self.lines = lines
         self.circuit = Circuit(title)
         self.tran = None        # (step, stop) of the first .tran: SPICE source defaults
+        self.save_cards: list[_Line] = []     # judged once every element is read
+        self.uses: list[tuple[str | None, str, _Line]] = []   # (in subckt, of subckt, X card)
 
     def error(self, line: _Line, message: str) -> NetlistError:
         return line.error(message)
@@ -476,7 +521,37 @@ class _Reader:
                 raise line.error(str(exc)) from None
         if opened is not None:
             raise opened.error(f".subckt {box.name} has no .ends")
+        self.check_instances()
+        self.saves()
         return self.circuit
+
+    def check_instances(self) -> None:
+        """Every X card names a subcircuit the deck defines, and no subcircuit holds itself
+        (through any chain of instances): else a NetlistError naming the X card's line."""
+        inside: dict[str, list[tuple[str, _Line]]] = {}
+        for box, sub, line in self.uses:
+            if sub not in self.circuit.subcircuits:
+                raise line.error(f"subcircuit {sub!r} is not defined in the deck")
+            if box is not None:
+                inside.setdefault(box, []).append((sub, line))
+        done: set[str] = set()
+        for root in inside:
+            stack, path = [(root, iter(inside.get(root, ())))], [root]
+            while stack:
+                name, children = stack[-1]
+                step = next(children, None)
+                if step is None:
+                    done.add(name)
+                    stack.pop()
+                    path.pop()
+                    continue
+                child, line = step
+                if child in path:
+                    chain = " -> ".join(path[path.index(child):] + [child])
+                    raise line.error(f"subcircuit {child!r} holds itself ({chain})")
+                if child not in done:
+                    stack.append((child, iter(inside.get(child, ()))))
+                    path.append(child)
 
     # ---- dot cards ------------------------------------------------------------------------
     def subckt(self, line: _Line, top: _Scope):
@@ -510,6 +585,8 @@ class _Reader:
             self.model(line, rest, scope)
         elif card in _SKIPPED_CARDS:
             return
+        elif card == ".save" and not in_subckt:
+            self.save_cards.append(line)
         elif card == ".title":
             c.title = rest.strip()
         elif card == ".global":
@@ -536,6 +613,101 @@ class _Reader:
         else:
             raise line.error(f"{card} cannot be translated (not in the SPICE subset the "
                              "reader knows)")
+
+    # ---- .save ----------------------------------------------------------------------------
+    def saves(self) -> None:
+        """The ``.save`` cards as ``Circuit.save`` vectors: ``v(node)``, a bare node,
+        ``v(x1.node)`` (a node inside instance x1), ``i(vx)``, ``vx#branch`` and ``@vx[i]``
+        (the current of a voltage source, inductor or E/H source, ``x1.vx`` inside an
+        instance; ngspice's ``v.x1.vx`` spelling too). ``all`` (or ``allv``) keeps every
+        vector. Anything else, and a node or element the circuit lacks, is a NetlistError
+        naming the card's line."""
+        keep_all, wanted = False, []
+        for line in self.save_cards:
+            text = line.text.split(None, 1)[1] if len(line.text.split()) > 1 else ""
+            tokens = _save_tokens(text, line)
+            if not tokens:
+                raise line.error(".save names no vector")
+            for token in tokens:
+                vec = self.save_target(token, line)
+                if vec is None:
+                    keep_all = True
+                else:
+                    wanted.append((vec, line))
+        if keep_all:       # the targets are checked all the same: none is dropped unread
+            return
+        for vec, line in wanted:
+            try:
+                self.circuit.save(vec)
+            except NetlistError as exc:
+                raise line.error(str(exc)) from None
+
+    def save_target(self, token: str, line: _Line) -> str | None:
+        low = re.sub(r"\s+", "", token).lower()
+        if low in _SAVE_ALL:
+            return None
+        m = (re.fullmatch(r"@([a-z0-9_.]+)\[([a-z0-9_]+)\]", low)
+             or re.fullmatch(r"([a-z0-9_.]+)(#)branch", low))
+        if m:
+            if m.group(2) not in ("i", "#"):
+                raise line.error(f".save {token}: the device quantity {m.group(2)!r} cannot be "
+                                 "translated (a branch current @vx[i], v() and i() can)")
+            return self.saved_current(m.group(1), token, line)
+        m = re.fullmatch(r"([a-z]+)\((.*)\)", low)
+        if m is None:
+            if not re.fullmatch(r"[a-z0-9_][a-z0-9_.]*", low):
+                raise line.error(f".save {token!r} is not a vector (v(node), i(vsource), "
+                                 "a node name or all)")
+            return self.saved_node(low, token, line)
+        func, arg = m.groups()
+        if func == "v" and re.fullmatch(r"[a-z0-9_.]+", arg):
+            return self.saved_node(arg, token, line)
+        if func == "i" and re.fullmatch(r"[a-z0-9_.]+", arg):
+            return self.saved_current(arg, token, line)
+        raise line.error(f".save {token}: only v(node) and i(source) can be saved on every "
+                         "simulator (for v(a,b) save v(a) and v(b); ac forms such as vdb() "
+                         "are computed from the saved v())")
+
+    def walk(self, path: str, token: str, line: _Line):
+        """The (sub)circuit holding the last part of dotted ``path``: each part before it
+        names a subcircuit instance of the one above."""
+        box: Circuit | Subcircuit = self.circuit
+        parts = path.split(".")
+        for inst in parts[:-1]:
+            e = box.elements.get(inst)
+            if not isinstance(e, SubcircuitInstance):
+                raise line.error(f".save {token}: {inst!r} is not a subcircuit instance"
+                                 f"{' of ' + box.name if box is not self.circuit else ''}")
+            box = self.circuit.subcircuits.get(e.subckt.lower())
+            if box is None:
+                raise line.error(f".save {token}: instance {inst!r} names unknown subcircuit "
+                                 f"{e.subckt!r}")
+        return box, parts[-1]
+
+    def saved_node(self, path: str, token: str, line: _Line) -> str:
+        box, node = self.walk(path, token, line)
+        if node in ("0", "gnd"):
+            raise line.error(f".save {token}: ground is no vector")
+        ports = box.ports if isinstance(box, Subcircuit) else ()
+        if node not in box.nodes and node not in ports:
+            raise line.error(f".save {token}: no node {node!r} in "
+                             f"{'the circuit' if box is self.circuit else 'subcircuit ' + box.name}")
+        return f"v({path})"
+
+    def saved_current(self, name: str, token: str, line: _Line) -> str:
+        from neurospice.simulators.names import ngspice_name   # noqa: PLC0415 - the one map
+        path = ngspice_name(f"i({name})")[2:-1]     # ngspice's v.x1.vx is x1.vx
+        box, leaf = self.walk(path, token, line)
+        e = box.elements.get(leaf)
+        if e is None:
+            raise line.error(f".save {token}: no element {leaf!r} in "
+                             f"{'the circuit' if box is self.circuit else 'subcircuit ' + box.name}")
+        if not isinstance(e, _BRANCH_KINDS):
+            raise line.error(f".save {token}: the current of {e.name} ({type(e).__name__}) "
+                             "cannot be saved on every simulator; only voltage sources, "
+                             "inductors and E/H sources carry one (put a 0 V source in series "
+                             "and save its current)")
+        return f"i({path})"
 
     def model(self, line, rest, scope) -> None:
         m = re.match(r"\s*(\S+)\s+([A-Za-z_][A-Za-z0-9_]*)\s*(.*)$", rest)
@@ -585,7 +757,8 @@ class _Reader:
             if len(toks) != 4:
                 raise line.error(".dc with other than one source sweep (src start stop step) "
                                  "cannot be translated")
-            c.dc(toks[0], num(1, "dc start"), num(2, "dc stop"), num(3, "dc step"))
+            sweep = c.dc(toks[0], num(1, "dc start"), num(2, "dc stop"), num(3, "dc step"))
+            dc_points(sweep.start, sweep.stop, sweep.step)   # one that would never end
         elif kind == "ac":
             if len(toks) != 4 or toks[0].lower() not in ("dec", "oct", "lin"):
                 raise line.error(".ac needs dec|oct|lin points fstart fstop")
@@ -880,6 +1053,8 @@ class _Reader:
         head, params = (line.text[:first.start()], line.text[first.start():]) if first \
             else (line.text, "")
         words = head.split()
+        if not words:
+            raise line.error(f"{toks[0]} needs nodes and a model")
         name, kind = words[0], words[0][0].lower()
         values = {}
         if kind == "q" and len(words) in (6, 7) and _is_number(words[-1]):
@@ -912,6 +1087,8 @@ class _Reader:
         for key, value in (_assignments(params, line) if params.strip() else []):
             values[key] = _value(value, scope, line, f"parameter {key}")
         sub = self.circuit.subcircuits.get(words[-1].lower())
+        self.uses.append((box.name.lower() if isinstance(box, Subcircuit) else None,
+                          words[-1].lower(), line))
         if sub is not None:    # instance parameters spelled as the definition spells them
             names = {k.lower(): k for k in sub.params}
             values = {names.get(k.lower(), k): v for k, v in values.items()}

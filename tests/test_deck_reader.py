@@ -5,10 +5,12 @@ writes."""
 from __future__ import annotations
 
 import math
+import re
 from pathlib import Path
 
+import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from neurospice.errors import NetlistError, UntrustedDeck
@@ -265,3 +267,228 @@ def test_round_trip(c):
         assert back.to_netlist(dialect) == c.to_netlist(dialect)
     assert back.title == c.title
     assert [m for m in back.measures] == c.measures
+
+
+# ---- .save: the deck's saved vectors are kept -----------------------------------------------
+
+SAVE_DECK = """saved vectors
+V1 top 0 DC 1
+X1 top fin chain
+Rload fin 0 10k
+L1 fin 0 1m
+.subckt half in out
+R1 in mid 1k
+R2 mid out 1k
+.ends half
+.subckt chain in out
+Xa in m half
+Vsense m mm 0
+Xb mm out half
+.ends chain
+{save}
+.op
+.end
+"""
+
+
+def test_save_cards_are_kept_and_rendered_per_dialect():
+    c = read_deck(SAVE_DECK.format(save=".save v(x1.m) V(X1.XA.MID) fin\n"
+                                        "+ @v1[i] i(x1.vsense), v.x1.vsense#branch i(l1)"))
+    assert c.saves == ["v(x1.m)", "v(x1.xa.mid)", "v(fin)", "i(v1)", "i(x1.vsense)", "i(l1)"]
+    assert ".save v(x1.m) v(x1.xa.mid) v(fin) i(v1) i(v.x1.vsense) i(l1)\n" in \
+        c.to_netlist("ngspice")
+    assert '  save v("X1:m") v("X1:Xa:mid") v(fin) i(V1) i("X1:Vsense") i(L1)\n' in \
+        c.to_netlist("vacask")
+    # written back by the ngspice writer and read again: the same list
+    assert read_deck(c.to_netlist("ngspice")).saves == c.saves
+    # all (or allv) keeps every vector: no list, whatever else the cards name
+    assert read_deck(SAVE_DECK.format(save=".save all v(x1.m)")).saves == []
+    assert read_deck(SAVE_DECK.format(save=".save allv")).saves == []
+
+
+@pytest.mark.parametrize("save, words", [
+    (".save @rload[i]", "current of Rload (Resistor) cannot be saved"),
+    (".save i(rload)", "current of Rload"),
+    (".save @v1[dc]", "device quantity 'dc'"),
+    (".save v(top,fin)", "save v(a) and v(b)"),
+    (".save vdb(fin)", "only v(node) and i(source)"),
+    (".save v(nowhere)", "no node 'nowhere' in the circuit"),
+    (".save v(x1.nowhere)", "no node 'nowhere' in subcircuit chain"),
+    (".save v(x9.m)", "'x9' is not a subcircuit instance"),
+    (".save v(rload.m)", "'rload' is not a subcircuit instance"),
+    (".save i(x1.r9)", "no element 'r9' in subcircuit chain"),
+    (".save v(0)", "ground"),
+    (".save", "names no vector"),
+    (".save v(top", "cannot read .save target"),
+    (".save all @rload[i]", "current of Rload"),      # checked even when all is kept
+])
+def test_save_targets_that_cannot_be_kept_name_the_line(save, words):
+    with pytest.raises(NetlistError) as info:
+        read_deck(SAVE_DECK.format(save=save))
+    assert str(info.value).startswith("line 15: ") and words in str(info.value)
+
+
+def test_save_inside_a_subckt_names_the_line():
+    with pytest.raises(NetlistError, match=r"line 3: \.save inside a \.subckt"):
+        read_deck("t\n.subckt s a\n.save v(a)\nR1 a 0 1\n.ends\nX1 b s\nV1 b 0 1\n.op\n")
+
+
+# ---- names inside v() and i() are names, whatever they are ---------------------------------
+
+KEYWORD_NODES = ["in", "if", "and", "not", "or", "is", "lambda", "none", "true", "for",
+                 "class", "temper", "hertz", "exp", "pi", "e", "v", "i"]
+
+
+@pytest.mark.parametrize("node", KEYWORD_NODES)
+def test_keyword_node_names_in_expressions_render_for_every_dialect(node):
+    c = read_deck(f"t\nV1 {node} 0 1\nR1 {node} 0 1k\nB1 o 0 V=v({node})*2+v(o,{node})\n"
+                  "R2 o 0 1k\n.op\n.end\n")
+    expr = c["b1"].expression
+    assert expr.nodes == (node, "o")
+    assert expr.render("ngspice") == f"((v({node}) * 2.0) + v(o, {node}))"
+    assert expr.render("xyce") == f"((V({node}) * 2.0) + V(o, {node}))"
+    assert expr.render("verilog-a", node_alias={node: "p0", "o": "p1"}) == \
+        "((V(p0) * 2.0) + V(p1, p0))"
+    for dialect in ("ngspice", "xyce", "vacask"):
+        assert c.to_netlist(dialect)
+    assert read_deck(c.to_netlist("ngspice")).to_netlist("vacask") == c.to_netlist("vacask")
+
+
+def test_keyword_parameter_names_are_refused_once_naming_the_line():
+    with pytest.raises(NetlistError) as info:
+        read_deck("t\n.param if=1\nR1 a 0 {if}\nV1 a 0 1\n.op\n")
+    text = str(info.value)
+    assert text.startswith("line 3: 'if' in expression") and text.count("line 3") == 1
+
+
+# ---- foreign spellings ------------------------------------------------------------------------
+
+def test_byte_order_mark_crlf_and_continuations_after_comments():
+    deck = ("\ufefftitle\r\nR1 a 0\r\n* a comment between\r\n\r\n+ 1k ; and one after\r\n"
+            "V1 a 0 1\r\n.op\r\n")
+    c = read_deck(deck)
+    assert c.title == "title" and c["r1"].value == 1e3
+
+
+def test_a_card_continued_over_many_lines_reads_whole():
+    deck = "t\nV1 a 0 PWL(0 0\n" + "".join(f"+ {k}u {k % 2}\n" for k in range(1, 20001)) + \
+        "+ )\nR1 a 0 1\n.tran 1u 1m\n"
+    w = read_deck(deck)["v1"].waveform
+    assert len(w.times) == 20001 and w.times[-1] == pytest.approx(20000e-6)
+
+
+@pytest.mark.parametrize("deck, words", [
+    ("t\n.subckt a p\nX1 p a\n.ends\nX1 n a\nV1 n 0 1\n.op\n", "line 3: subcircuit 'a' holds "
+     "itself (a -> a)"),
+    ("t\n.subckt a p\nX1 p b\n.ends\n.subckt b p\nR1 p 0 1\nX2 p a\n.ends\nX1 n a\n.op\n",
+     "line 7: subcircuit 'a' holds itself (a -> b -> a)"),
+    ("t\nX1 n nowhere\nV1 n 0 1\n.op\n", "line 2: subcircuit 'nowhere' is not defined"),
+    ("t\nV1 a 0 1\nR1 a 0 1\n.four 1k v(a)\n.tran 1u 1m\n", "line 4: .four cannot be"),
+    ("t\nV1 a 0 1\nR1 a 0 1\n.dc V1 1 1 1e-30\n", "line 4: dc sweep from 1.0 to 1.0 by "
+     "1e-30: ngspice would sweep more than"),
+])
+def test_decks_that_cannot_run_name_the_line(deck, words):
+    with pytest.raises(NetlistError, match=re.escape(words)):
+        read_deck(deck)
+
+
+def test_output_only_cards_are_skipped():
+    c = read_deck("t\nV1 a 0 1\nR1 a 0 1\n.print dc v(a)\n.plot dc v(a)\n.probe\n.width "
+                  "out=80\n.dc V1 0 1 0.5\n")
+    assert c.saves == [] and [a.kind for a in c.analyses] == ["dc"]
+
+
+# ---- on the simulators ----------------------------------------------------------------------
+
+def _simulator(name):
+    from neurospice.simulators import get_simulator
+    sim = get_simulator(name)
+    if not sim.is_available():
+        pytest.skip(f"{name} not found")
+    return sim
+
+
+@pytest.mark.parametrize("simulator", ["ngspice", "vacask"])
+def test_saved_vectors_are_the_results(simulator):
+    """A read deck's .save list is what a run keeps, nodes and branch currents inside
+    instances included: V1 = 1 V across two halves in series (4 kohm each) and 10 kohm ||
+    1 mH (0 ohm at dc), so the chain carries 0.25 mA."""
+    c = read_deck(SAVE_DECK.format(save=".save v(x1.m) v(x1.xa.mid) @v1[i] i(x1.vsense)"))
+    op = _simulator(simulator).run(c).op
+    assert sorted(op.names) == ["i(v1)", "i(x1.vsense)", "v(x1.m)", "v(x1.xa.mid)"]
+    assert op["v(x1.m)"][0] == pytest.approx(0.5, rel=1e-9)
+    assert op["v(x1.xa.mid)"][0] == pytest.approx(0.75, rel=1e-9)
+    assert op["i(x1.vsense)"][0] == pytest.approx(0.25e-3, rel=1e-9)
+    assert op["i(v1)"][0] == pytest.approx(-0.25e-3, rel=1e-9)
+
+
+@pytest.mark.parametrize("simulator", ["ngspice", "vacask"])
+def test_keyword_node_names_run(simulator):
+    """Nodes named in, if, not, and, lambda and none, read through v() in a B source:
+    v(o) = 2 v(in) + v(if) + v(lambda) + v(none) = 2 + 1001/2001 + 1/2001 + 0.5 on each
+    simulator (a divider of 1 kohm, 1 kohm, 1 ohm; E1 copies v(and) = v(not); two 1 ohm)."""
+    c = read_deck("t\nV1 in 0 1\nR1 in if 1k\nR2 if not 1k\nR3 not 0 1\nR9 not and 1\n"
+                  "B1 o 0 V=2*v(in)+v(if)+v(lambda)+v(none)\nR0 o 0 1\nE1 lambda 0 and 0 1\n"
+                  "R4 lambda 0 1\nR5 none 0 1\nR6 in none 1\n.op\n.end\n")
+    op = _simulator(simulator).run(c).op
+    assert op["v(o)"][0] == pytest.approx(2 + 1002 / 2001 + 0.5, rel=1e-9)
+
+
+def test_a_node_called_temper_crashes_ngspice_itself():
+    """ngspice 46 crashes (segmentation fault) on any deck where a resistor meets a node
+    called ``temper``, with or without an expression: neurospice writes the name as it is,
+    so the run is a SimulationFailed; VACASK runs the same circuit."""
+    from neurospice.errors import SimulationFailed
+    c = read_deck("t\nV1 temper 0 1\nR1 temper 0 1k\nB1 o 0 V=v(temper)*2\nR2 o 0 1k\n.op\n")
+    assert _simulator("vacask").run(c).op["v(o)"][0] == pytest.approx(2.0, rel=1e-12)
+    with pytest.raises(SimulationFailed):
+        _simulator("ngspice").run(c)
+
+
+# dc sweeps whose stop lies a whole number of steps from start in decimal, and so within
+# rounding of a point in binary (0 to 0.3 by 0.1), or half a step off
+@st.composite
+def dc_sweeps(draw):
+    scale = 10.0 ** draw(st.integers(-6, 1))
+    step = draw(st.integers(1, 9)) * scale * draw(st.sampled_from([1, -1]))
+    start = draw(st.integers(-20, 20)) * scale
+    stop = start + step * draw(st.integers(0, 40)) + step * draw(st.sampled_from([0, 0, 0.5]))
+    return start, stop, step
+
+
+@settings(max_examples=1000, deadline=None)
+@given(dc_sweeps())
+def test_dc_points_counts_as_ngspice_steps(sweep):
+    from neurospice.netlists.writers import dc_points
+    start, stop, step = sweep
+    n = dc_points(start, stop, step)
+    exact = (stop - start) / step
+    assert n - 1 in (math.floor(exact), math.floor(exact) + 1)
+    last = start
+    for _ in range(n - 1):
+        last += step
+    assert (last - stop) * math.copysign(1, step) <= 2.3e-13        # within ngspice's slack
+    assert (last + step - stop) * math.copysign(1, step) > 2.2e-13   # the next one is not
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(dc_sweeps())
+@example((0.0, 0.3, 0.1)).via("VACASK alone: 3 points")
+@example((0.0, 0.7, 0.1)).via("VACASK alone: 7 points")
+@example((1e-13, 0.0, -1e-13)).via("ngspice's absolute slack runs 2 points past stop")
+def test_vacask_dc_sweep_has_ngspices_points(sweep):
+    """The same .dc card gives the same number of points on ngspice and VACASK (VACASK
+    alone counted floor((stop - start) / step) + 1: 0 to 0.3 by 0.1 was 3 points, ngspice's
+    4), at the same values within rounding."""
+    start, stop, step = sweep
+    c = Circuit("sweep")
+    c.vsource("1", "a", "0", 0.0)
+    c.resistor("1", "a", "0", 1e3)
+    c.dc("v1", start, stop, step)
+    ng = _simulator("ngspice").run(c).dc
+    va = _simulator("vacask").run(c).dc
+    assert len(va["sweep"]) == len(ng["sweep"])
+    np.testing.assert_allclose(va["sweep"], ng["sweep"], rtol=0,
+                               atol=1e-9 * max(abs(start), abs(stop), abs(step)))
+    np.testing.assert_allclose(va["v(a)"], ng["v(a)"], rtol=0,
+                               atol=1e-9 * max(abs(start), abs(stop), abs(step)))
