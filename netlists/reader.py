@@ -37,7 +37,8 @@ Numbers take SPICE's scale suffixes (``1k``, ``10u``, ``1meg``, ``2.5n``, ``1mil
 after the suffix are a unit and ignored, as in SPICE: ``10pF``); they become SI floats, and
 the writers never emit unit letters. Anything else (a ``.control`` block, ``.func``,
 ``.four``, a POLY or VALUE source, a switch, a transmission line, an option with no
-translation, an X card naming a subcircuit the deck lacks or one that holds itself) is a
+translation, an X card naming a subcircuit the deck lacks or one that holds itself, a
+``.param`` that depends on itself) is a
 NetlistError naming the file, the line and the construct: nothing is dropped silently.
 
 The deck is untrusted: every name and value goes through the text gate of
@@ -260,6 +261,8 @@ def _expand(lines: list[_Line], base: Path, files: _Files, depth: int) -> list[_
         k += 1
         words = line.text.split()
         card = words[0].lower()
+        if card in (".include", ".inc", ".incl", ".lib"):    # a quoted path may hold blanks
+            words = re.findall(r'"[^"]*"|\'[^\']*\'|\S+', line.text)
         if card in (".include", ".inc", ".incl") or (card == ".lib" and len(words) >= 3):
             if depth >= MAX_INCLUDE_DEPTH:
                 raise line.error(f"includes nested deeper than {MAX_INCLUDE_DEPTH}")
@@ -474,6 +477,7 @@ class _Reader:
         self.tran = None        # (step, stop) of the first .tran: SPICE source defaults
         self.save_cards: list[_Line] = []     # judged once every element is read
         self.uses: list[tuple[str | None, str, _Line]] = []   # (in subckt, of subckt, X card)
+        self.param_lines: dict[str, _Line] = {}      # top-level parameter -> its .param card
 
     def error(self, line: _Line, message: str) -> NetlistError:
         return line.error(message)
@@ -526,32 +530,21 @@ class _Reader:
         return self.circuit
 
     def check_instances(self) -> None:
-        """Every X card names a subcircuit the deck defines, and no subcircuit holds itself
-        (through any chain of instances): else a NetlistError naming the X card's line."""
+        """Every X card names a subcircuit the deck defines, no subcircuit holds itself
+        (through any chain of instances) and no top-level parameter depends on itself:
+        else a NetlistError naming the X card's or the .param card's line."""
         inside: dict[str, list[tuple[str, _Line]]] = {}
         for box, sub, line in self.uses:
             if sub not in self.circuit.subcircuits:
                 raise line.error(f"subcircuit {sub!r} is not defined in the deck")
             if box is not None:
                 inside.setdefault(box, []).append((sub, line))
-        done: set[str] = set()
-        for root in inside:
-            stack, path = [(root, iter(inside.get(root, ())))], [root]
-            while stack:
-                name, children = stack[-1]
-                step = next(children, None)
-                if step is None:
-                    done.add(name)
-                    stack.pop()
-                    path.pop()
-                    continue
-                child, line = step
-                if child in path:
-                    chain = " -> ".join(path[path.index(child):] + [child])
-                    raise line.error(f"subcircuit {child!r} holds itself ({chain})")
-                if child not in done:
-                    stack.append((child, iter(inside.get(child, ()))))
-                    path.append(child)
+        _refuse_cycle(inside, "subcircuit {!r} holds itself ({})")
+        params = self.circuit.params
+        uses = {name: [(n, self.param_lines[name]) for n in getattr(value, "names", ())
+                       if n in params]
+                for name, value in params.items()}
+        _refuse_cycle(uses, "parameter {!r} depends on itself ({})")
 
     # ---- dot cards ------------------------------------------------------------------------
     def subckt(self, line: _Line, top: _Scope):
@@ -581,6 +574,8 @@ class _Reader:
             for name, value in _assignments(rest, line):
                 scope.declare(name)
                 box.param(name, _value(value, scope, line, f"parameter {name}"))
+                if box is c:
+                    self.param_lines[name] = line
         elif card == ".model":
             self.model(line, rest, scope)
         elif card in _SKIPPED_CARDS:
@@ -1094,6 +1089,30 @@ class _Reader:
             values = {names.get(k.lower(), k): v for k, v in values.items()}
         box.instance(words[0], sub.name if sub is not None else words[-1], words[1:-1],
                      **values)
+
+
+def _refuse_cycle(edges: dict[str, list[tuple[str, _Line]]], message: str) -> None:
+    """A NetlistError naming the line of the edge that closes a cycle of ``edges`` (name ->
+    [(name it uses, the line that says so)]), ``message`` formatted with the name and the
+    chain; nothing when there is none (an iterative depth-first walk)."""
+    done: set[str] = set()
+    for root in edges:
+        if root in done:
+            continue
+        stack, path = [iter(edges.get(root, ()))], [root]
+        while stack:
+            step = next(stack[-1], None)
+            if step is None:
+                done.add(path.pop())
+                stack.pop()
+                continue
+            child, line = step
+            if child in path:
+                chain = " -> ".join(path[path.index(child):] + [child])
+                raise line.error(message.format(child, chain))
+            if child not in done:
+                stack.append(iter(edges.get(child, ())))
+                path.append(child)
 
 
 _ELEMENT_KINDS = {"k": "mutual inductance", "q": "bipolar transistor", "m": "MOSFET",

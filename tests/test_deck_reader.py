@@ -383,6 +383,10 @@ def test_a_card_continued_over_many_lines_reads_whole():
     ("t\n.subckt a p\nX1 p b\n.ends\n.subckt b p\nR1 p 0 1\nX2 p a\n.ends\nX1 n a\n.op\n",
      "line 7: subcircuit 'a' holds itself (a -> b -> a)"),
     ("t\nX1 n nowhere\nV1 n 0 1\n.op\n", "line 2: subcircuit 'nowhere' is not defined"),
+    ("t\n.param a={b}\n.param b={2*a}\nR1 x 0 {a}\nV1 x 0 1\n.op\n",
+     "line 3: parameter 'a' depends on itself (a -> b -> a)"),
+    ("t\n.param a={a+1}\nR1 x 0 {a}\nV1 x 0 1\n.op\n",
+     "line 2: parameter 'a' depends on itself (a -> a)"),
     ("t\nV1 a 0 1\nR1 a 0 1\n.four 1k v(a)\n.tran 1u 1m\n", "line 4: .four cannot be"),
     ("t\nV1 a 0 1\nR1 a 0 1\n.dc V1 1 1 1e-30\n", "line 4: dc sweep from 1.0 to 1.0 by "
      "1e-30: ngspice would sweep more than"),
@@ -492,3 +496,11 @@ def test_vacask_dc_sweep_has_ngspices_points(sweep):
                                atol=1e-9 * max(abs(start), abs(stop), abs(step)))
     np.testing.assert_allclose(va["v(a)"], ng["v(a)"], rtol=0,
                                atol=1e-9 * max(abs(start), abs(stop), abs(step)))
+
+
+def test_a_quoted_include_path_may_hold_blanks(tmp_path):
+    (tmp_path / "my models.lib").write_text(".param r=3k\n.lib tt\n.param c=2n\n.endl\n")
+    deck = tmp_path / "d.cir"
+    deck.write_text('t\n.include "my models.lib"\n.lib \'my models.lib\' TT\nR1 a 0 {r}\n'
+                    "C1 a 0 {c}\nV1 a 0 1\n.op\n")
+    assert read_deck_file(deck).params == {"r": 3e3, "c": 2e-9}
