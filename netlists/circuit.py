@@ -10,10 +10,20 @@ circuit parameters (``"2*rload"``); they are written at full precision, never wi
 Every string passes the text gate of :mod:`neurospice.netlists.values` (``check_text``) when
 it is added; a non-finite or out-of-range number, a non-integer count or an analysis of more
 points than :data:`MAX_SWEEP_POINTS` / :data:`MAX_TRAN_POINTS` is a NetlistError.
+
+The whole-circuit check of references (:meth:`Circuit.validate`, before each rendering) is
+made again only after a change: the netlist objects count their changes in one epoch (an
+attribute set on a circuit or subcircuit definition; an entry added, replaced or removed in
+their dicts and lists and in the parameter dicts of elements and models, which are
+:class:`TrackedDict` and :class:`TrackedList`), and a circuit remembers the epoch it last
+passed at. An attribute set by hand on an element or model already added is not counted
+(tracking every attribute made building a circuit half as slow again); the rendered lines
+themselves are checked every time, so such a change still cannot add a line.
 """
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from dataclasses import dataclass, field
@@ -35,6 +45,92 @@ MAX_SWEEP_POINTS = 10 ** 6   # points of a dc, ac or noise analysis
 MAX_TRAN_POINTS = 10 ** 7    # (stop - start) / step of a transient
 MAX_PWL_POINTS = 10 ** 6     # points of one PWL waveform
 MAX_VERILOG_A_BYTES = 10 ** 7  # size of a Verilog-A file read to find its module name
+
+
+# --------------------------------------------------------------------------- changes
+
+_epoch = [0]
+_draw = itertools.count(1).__next__
+
+
+def netlist_epoch() -> int:
+    """The count of changes made so far to netlist objects in this process (any circuit,
+    subcircuit, element or model): the same before and after a stretch in which none
+    changed."""
+    return _epoch[0]
+
+
+def _changed() -> None:
+    # lock-free: each change stores a number never drawn before, after its mutation, so a
+    # check that read the epoch before a change never finds it equal again (a late store of
+    # an older number only makes a check run once more)
+    _epoch[0] = _draw()
+
+
+def _counting(base: type, name: str):
+    """``base.name`` that counts a change in the netlist epoch once it has run (after the
+    mutation: a check that read the epoch before it sees the count move)."""
+    method = getattr(base, name)
+
+    def changes(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        finally:
+            _changed()
+    changes.__name__ = name
+    changes.__doc__ = method.__doc__
+    return changes
+
+
+class TrackedDict(dict):
+    """A dict that counts its changes in the netlist epoch (:func:`netlist_epoch`): the
+    elements, parameters, models... of a circuit and the parameters of its elements."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return (type(self), (dict(self),))
+
+
+class TrackedList(list):
+    """A list that counts its changes in the netlist epoch (:func:`netlist_epoch`): a
+    circuit's analyses, measures, saved vectors and includes."""
+
+    __slots__ = ()
+
+    def __reduce__(self):
+        return (type(self), (list(self),))
+
+
+for _name in ("__setitem__", "__delitem__", "__ior__", "clear", "pop", "popitem",
+              "setdefault", "update"):
+    setattr(TrackedDict, _name, _counting(dict, _name))
+for _name in ("__setitem__", "__delitem__", "__iadd__", "__imul__", "append", "extend",
+              "insert", "remove", "pop", "clear", "sort", "reverse"):
+    setattr(TrackedList, _name, _counting(list, _name))
+del _name
+
+
+class _Tracked:
+    """A circuit or subcircuit definition: its attribute sets count in the netlist epoch,
+    and a plain dict or list assigned to an attribute is kept as a :class:`TrackedDict` /
+    :class:`TrackedList`. (Elements and models are not: a Python-level ``__setattr__`` on
+    them made building a circuit half as slow again. Their parameter dicts are tracked.)"""
+
+    __slots__ = ()
+
+    def __setattr__(self, name, value):
+        kind = type(value)
+        if kind is dict:
+            value = TrackedDict(value)
+        elif kind is list:
+            value = TrackedList(value)
+        object.__setattr__(self, name, value)
+        _epoch[0] = _draw()
+
+    def __delattr__(self, name):
+        object.__delattr__(self, name)
+        _epoch[0] = _draw()
 
 
 def _value(value, *, what: str, element: str | None, positive=False, nonnegative=False) -> Value:
@@ -68,7 +164,7 @@ def _params(params: dict, element: str | None) -> dict[str, Value]:
             out[key] = val
         else:
             out[key] = _value(val, what=f"parameter {key}", element=element)
-    return out
+    return TrackedDict(out)
 
 
 # --------------------------------------------------------------------------- waveforms
@@ -677,7 +773,7 @@ class Measure:
 
 # --------------------------------------------------------------------------- containers
 
-class _Container:
+class _Container(_Tracked):
     """What circuits and subcircuit definitions share: elements and parameters."""
 
     def __init__(self):
@@ -820,7 +916,7 @@ class _Container:
         new = VerilogAInstance.__new__
         for name, key, ns, ps in zip(full, lower, nodes, params):
             e = new(VerilogAInstance)
-            e.__dict__.update(name=name, nodes=ns, model=m, params=dict(ps))
+            e.__dict__.update(name=name, nodes=ns, model=m, params=TrackedDict(ps))
             self.elements[key] = e
 
 
@@ -1039,6 +1135,26 @@ class Circuit(_Container):
         wrappers VACASK needs for behavioral sources are generated text: see :meth:`render`."""
         from neurospice.netlists import writers
         return writers.verilog_a_sources(self)
+
+    def __getstate__(self) -> dict:
+        """Pickled or copied without the epoch it passed at (another process counts its
+        own)."""
+        state = dict(self.__dict__)
+        state.pop("_valid_at", None)
+        return state
+
+    def validate(self) -> None:
+        """Check the circuit's references (:func:`neurospice.netlists.writers.check`: an
+        unknown parameter, subcircuit, model or controlling source, a port count that
+        differs...; NetlistError naming the element). Done again only when a netlist object
+        has changed since the circuit last passed (:func:`netlist_epoch`): rendering one
+        circuit many times checks it once."""
+        epoch = netlist_epoch()     # read first: a change made during the check counts
+        if self.__dict__.get("_valid_at") == epoch:
+            return
+        from neurospice.netlists import writers
+        writers.check(self)
+        object.__setattr__(self, "_valid_at", epoch)    # no change of the circuit
 
     def render(self, dialect: str = "ngspice", *, osdi: dict | None = None):
         """The netlist for ``dialect`` and the files it refers to beside itself, as a

@@ -57,10 +57,12 @@ class Rendered:
 
 def render(circuit: Circuit, dialect: str, osdi: Mapping | None = None) -> Rendered:
     """``circuit`` rendered for ``dialect`` (a netlist dialect of the registry), after
-    :func:`check`. ``osdi`` maps Verilog-A sources (a model's .va path, or the name of a
-    generated file in ``Rendered.files``) to their compiled .osdi files."""
+    :func:`check` (through :meth:`Circuit.validate`: once until the circuit changes; every
+    rendered line is checked each time, :func:`join_lines`). ``osdi`` maps Verilog-A
+    sources (a model's .va path, or the name of a generated file in ``Rendered.files``) to
+    their compiled .osdi files."""
     writer = get_dialect(dialect, netlist=True).writer
-    check(circuit)
+    circuit.validate()
     w = writer(circuit, osdi or {})
     return Rendered(w.render(), {name: check_rendered(text) for name, text in w.files().items()})
 

@@ -114,3 +114,25 @@ def test_training_shows_epochs_on_a_bar_when_asked(monkeypatch):
         assert len(hist.loss) == 3
         assert ("train" in err.getvalue() and "3/3" in err.getvalue()
                 and "loss=" in err.getvalue()) == asked
+
+
+def test_netlist_evaluation_counts_its_samples_on_a_bar(monkeypatch):
+    """The envelope netlist's per-sample operating points: a bar of the samples done on a
+    terminal (or when forced), nothing in a log; the outputs are the same either way."""
+    from neurospice.circuits.rfnet import envelope_netlist as EN
+    from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
+    from neurospice.simulators import get_simulator
+
+    if not get_simulator("ngspice").is_available():
+        pytest.skip("ngspice not found")
+    net = RFNetwork.build([4, 2], linear_plan(4, 4e9, 6e9), seed=0)
+    x = np.random.default_rng(0).uniform(0.0, 1e-6, (3, 4))
+    ref = net.forward(x)
+    monkeypatch.delenv("NEUROSPICE_PROGRESS", raising=False)
+    for asked, stream, shown in ((None, io.StringIO, False), (None, Tty, True),
+                                 (True, io.StringIO, True), (False, Tty, False)):
+        err = stream()
+        monkeypatch.setattr(sys, "stderr", err)
+        out = EN.evaluate(net, x, workers=1, show_progress=asked)
+        assert out == pytest.approx(ref, rel=1e-6)
+        assert ("netlist OPs" in err.getvalue() and "3/3" in err.getvalue()) == shown, asked

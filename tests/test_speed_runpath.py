@@ -10,7 +10,10 @@
 - ``run_series`` alters instance parameters (a Verilog-A card through OSDI) as well as
   sources: each run equals a fresh run of the circuit with those values, and a later series
   of the same circuit starts from the deck's values again;
-- ``fileio.read_bytes`` is the one bounded reader under ``read_text`` and ``read_raw``.
+- ``fileio.read_bytes`` is the one bounded reader under ``read_text`` and ``read_raw``;
+- a circuit's references are checked once until it changes (``Circuit.validate``): a change
+  made after a render (an element, a parameter, a hostile name set by hand) is checked at
+  the next render and refused before any simulator sees it.
 """
 
 from __future__ import annotations
@@ -153,3 +156,70 @@ def test_read_bytes_is_bounded_and_typed(tmp_path):
         read_raw(f, max_bytes=4)
     with pytest.raises(SimulationFailed, match="cannot open"):
         read_raw(tmp_path / "absent.raw")
+
+
+def counted_checks(monkeypatch) -> list:
+    """Record every whole-circuit check (``writers.check``) made from now on."""
+    from neurospice.netlists import writers
+
+    calls, real = [], writers.check
+    monkeypatch.setattr(writers, "check", lambda c: (calls.append(c), real(c))[1])
+    return calls
+
+
+def test_validation_is_cached_until_the_circuit_changes(monkeypatch):
+    c = rc()
+    c.param("rl", 1e3)
+    calls = counted_checks(monkeypatch)
+    first = c.to_netlist("ngspice")
+    for dialect in ("ngspice", "vacask", "ngspice"):
+        c.render(dialect)
+    assert len(calls) == 1               # rendered four times, checked once
+    c.resistor("2", "b", 0, "2*rl")      # a change through the API
+    assert c.to_netlist("ngspice") != first and len(calls) == 2
+    c.params["rl"] = 2e3                 # the containers count their changes too
+    c.to_netlist("ngspice")
+    c.analyses.append(c.analyses[0])
+    c.to_netlist("ngspice")
+    assert len(calls) == 4
+    rc()                                 # a change anywhere invalidates: never a stale pass
+    c.to_netlist("ngspice")
+    c.to_netlist("ngspice")
+    assert len(calls) == 5
+
+
+def test_a_change_after_a_render_is_still_validated(tmp_path):
+    """Rendered (and so checked) once, then changed: the next render checks again."""
+    from neurospice.netlists import Expression, Resistor, Subcircuit
+
+    c = rc()
+    c.to_netlist("ngspice")
+    c.instance("x1", "nosuch", ["b", "0"])                  # a broken reference
+    with pytest.raises(NetlistError, match="unknown subcircuit"):
+        c.to_netlist("ngspice")
+    del c.elements["x1"]
+    c.to_netlist("ngspice")
+    sub = Subcircuit("rload", ["p", "n"], r=1e3)
+    sub.resistor("1", "p", "n", "r")
+    c.subcircuit(sub)
+    inst = c.instance("x2", "rload", ["b", "0"], r=2e3)
+    c.to_netlist("ngspice")
+    inst.params["r"] = Expression("2*nosuch")                 # a parameter set in place
+    with pytest.raises(NetlistError, match="unknown parameter"):
+        c.to_netlist("ngspice")
+    inst.params["r"] = 2e3
+    c.to_netlist("ngspice")
+    # a hostile name added after the first render: refused at the next one, and by every
+    # simulator before it runs anything
+    marker = tmp_path / "marker"
+    evil = Resistor("R9", ("b", "0"), 1e3)
+    evil.name = f"R9\n.control\nshell touch {marker}\n.endc"
+    c.elements["r9"] = evil
+    with pytest.raises(NetlistError, match="line"):
+        c.to_netlist("ngspice")
+    for name in ("ngspice", "ngspice-shared"):
+        sim = get_simulator(name)
+        if sim.is_available():
+            with pytest.raises(NetlistError):
+                sim.run(c)
+    assert not marker.exists()

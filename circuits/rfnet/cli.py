@@ -216,8 +216,7 @@ def cmd_eval(args) -> int:
     acc_env = float(np.mean(net.classify(ref) == y))
     print(f"envelope model: test accuracy {100 * acc_env:.2f} % on {len(y)} samples")
     if args.level == "netlist":
-        out, ops = EN.evaluate(net, x, simulator=args.simulator, show_progress=True,
-                               with_op=True)
+        out, ops = EN.evaluate(net, x, simulator=args.simulator, with_op=True)
         acc = float(np.mean(net.classify(out) == y))
         rel = float(np.max(np.abs(out - ref)) / np.max(np.abs(ref)))
         pw = power_report(net, ops[0])

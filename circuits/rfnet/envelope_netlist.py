@@ -252,7 +252,7 @@ def hidden_names(net: RFNetwork, li: int) -> dict:
 
 
 def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: int | None = None,
-             timeout: float = 900, batched: bool = False, show_progress: bool = False,
+             timeout: float = 900, batched: bool = False, show_progress: bool | None = None,
              with_op: bool = False, timings: dict | None = None, series: bool = False):
     """Output chain voltages (samples x outputs, V) of the envelope netlist, simulated.
     One OP per sample (``workers`` processes at a time), or ``batched``: in ngspice one
@@ -264,8 +264,10 @@ def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: i
     also returns the list of per-sample operating points (dicts name -> value). ``timings``
     (batched, series), a dict, receives seconds: ``expressions``, ``circuit`` (see
     :func:`build`), ``run`` (the simulator's run: rendering the netlist, simulating, reading
-    the output)."""
-    from neurospice.circuits.rfnet.train import progress
+    the output). One OP per sample shows a bar of the samples done
+    (:func:`neurospice.progress.progress`: ``show_progress`` None, the default, shows it on
+    a terminal only; True always, False never)."""
+    from neurospice.progress import progress
     from neurospice.simulators import get_simulator
 
     x = np.atleast_2d(np.asarray(powers_w, dtype=float))
@@ -327,12 +329,14 @@ def evaluate(net: RFNetwork, powers_w, *, simulator: str = "ngspice", workers: i
             c.op()
             yield c
 
-    def shown(done, _total):
-        progress(f"netlist OP {done}/{len(x)}", done / len(x))
-
-    runs = sim.run_many(circuits(), workers=workers or min(2, os.cpu_count() or 1),
-                        timeout=timeout, progress=shown if show_progress else None,
-                        fail_fast=True)
+    bar = progress(None, total=len(x), desc=f"netlist OPs ({simulator})", unit="sample",
+                   enabled=show_progress)
+    try:
+        runs = sim.run_many(circuits(), workers=workers or min(2, os.cpu_count() or 1),
+                            timeout=timeout, progress=lambda done, total: bar.update(1),
+                            fail_fast=True)
+    finally:
+        bar.close()
     ops = [{n: float(np.ravel(r.op[n])[0]) for n in r.op.names} for r in runs]
     out = np.array([[op[n] for n in names] for op in ops])
     return (out, ops) if with_op else out
