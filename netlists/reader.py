@@ -19,12 +19,12 @@ renders VACASK's own syntax. What is read, the common subset of the ngspice manu
   reltol, abstol, vntol, gmin, method, maxord; output-only flags are ignored), ``.temp``,
   ``.op``/``.dc``/``.ac``/``.tran``/``.noise``, ``.meas`` (TRIG/TARG, FIND/WHEN, FIND/AT,
   WHEN, AVG/RMS/MIN/MAX/PP/INTEG with FROM/TO), ``.end``;
-- ``.save``: ``v(node)`` or a bare node, ``v(x1.node)`` inside
-  instances, the current of a voltage source, inductor or E/H source as ``i(vx)``,
-  ``vx#branch`` or ``@vx[i]`` (``x1.vx`` inside an instance), or ``all``; they become
-  ``Circuit.save`` and so what every simulator keeps. Other targets (``@r1[i]``, device
-  quantities, ``v(a,b)``, ``vdb()``) and nodes or elements the deck lacks are NetlistErrors
-  naming the line; ``.print``/``.plot``/``.probe``/``.width`` choose what is printed, not
+- ``.save``: ``v(node)`` or a bare node, ``v(x1.node)`` inside instances, the current of a
+  voltage source, inductor, E/H source or resistor as ``i(vx)``, ``vx#branch`` or
+  ``@r1[i]`` (``x1.vx``, or ngspice's ``v.x1.vx``, inside an instance), or ``all``; they
+  become ``Circuit.save`` and so what every simulator keeps. Other targets (the current of
+  a capacitor or diode, other device quantities, ``v(a,b)``, ``vdb()``) and nodes or
+  elements the deck lacks are NetlistErrors naming the line; ``.print``/``.plot``/``.probe``/``.width`` choose what is printed, not
   what is computed or kept, and are skipped.
 
 Names inside ``v()`` and ``i()`` of an expression are names, whatever they spell (a node
@@ -65,11 +65,10 @@ from pathlib import Path
 from neurospice.errors import NetlistError, UntrustedDeck
 from neurospice.fileio import read_text
 from neurospice.netlists.circuit import (
-    CCVS, VCVS, Circuit, Exp, Inductor, MeasureEvent, Pulse, Pwl, Sine, Subcircuit,
-    SubcircuitInstance, VoltageSource)
+    Circuit, Exp, MeasureEvent, Pulse, Pwl, Sine, Subcircuit, SubcircuitInstance)
 from neurospice.netlists.expr import FUNCTIONS, Expression
 from neurospice.netlists.values import check_text, fmt
-from neurospice.netlists.writers import dc_points
+from neurospice.netlists.writers import SAVED_CURRENTS, dc_points
 
 __all__ = ["read_deck", "read_deck_file", "read_measures", "parse_number", "absolute_includes",
            "MAX_DECK_BYTES", "MAX_DECK_LINES", "MAX_INCLUDE_DEPTH"]
@@ -92,7 +91,6 @@ _SKIPPED_CARDS = {".print", ".plot", ".probe", ".width"}
 # a .save target: a call v(...) / i(...) (any spelling, checked later), or a word
 _SAVE_TOKEN = re.compile(r"\s*([A-Za-z]+\s*\([^()]*\)|[^\s(),]+)\s*,?")
 _SAVE_ALL = {"all", "allv"}      # every vector kept (allv: a superset, the currents too)
-_BRANCH_KINDS = (VoltageSource, Inductor, VCVS, CCVS)   # elements with a branch current
 
 
 @dataclass(frozen=True)
@@ -613,8 +611,8 @@ class _Reader:
     def saves(self) -> None:
         """The ``.save`` cards as ``Circuit.save`` vectors: ``v(node)``, a bare node,
         ``v(x1.node)`` (a node inside instance x1), ``i(vx)``, ``vx#branch`` and ``@vx[i]``
-        (the current of a voltage source, inductor or E/H source, ``x1.vx`` inside an
-        instance; ngspice's ``v.x1.vx`` spelling too). ``all`` (or ``allv``) keeps every
+        (the current of a voltage source, inductor, E/H source or resistor, ``x1.vx`` inside
+        an instance; ngspice's ``v.x1.vx`` spelling too). ``all`` (or ``allv``) keeps every
         vector. Anything else, and a node or element the circuit lacks, is a NetlistError
         naming the card's line."""
         keep_all, wanted = False, []
@@ -697,11 +695,11 @@ class _Reader:
         if e is None:
             raise line.error(f".save {token}: no element {leaf!r} in "
                              f"{'the circuit' if box is self.circuit else 'subcircuit ' + box.name}")
-        if not isinstance(e, _BRANCH_KINDS):
+        if not isinstance(e, SAVED_CURRENTS):
             raise line.error(f".save {token}: the current of {e.name} ({type(e).__name__}) "
-                             "cannot be saved on every simulator; only voltage sources, "
-                             "inductors and E/H sources carry one (put a 0 V source in series "
-                             "and save its current)")
+                             "cannot be saved on every simulator (voltage sources, "
+                             "inductors, E/H sources and resistors can: put a 0 V source in "
+                             "series and save its current)")
         return f"i({path})"
 
     def model(self, line, rest, scope) -> None:

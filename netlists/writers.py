@@ -133,6 +133,27 @@ def check(circuit: Circuit) -> None:
                                  name not in circuit.elements):
             raise NetlistError(f"saved vector {vec!r}: the circuit has no "
                                f"{'node' if vec[0] == 'v' else 'element'} {name!r}")
+        leaf = _saved_path(circuit, name)[-1] if vec[0] == "i" else None
+        if leaf is not None and not isinstance(leaf, SAVED_CURRENTS):
+            raise NetlistError(f"saved vector {vec!r}: the current of {leaf.name} (a "
+                               f"{type(leaf).__name__}) is kept by no simulator; save the "
+                               "current of a voltage source, inductor, E/H source or resistor")
+
+
+# elements whose current a save keeps: a branch of their own, or a resistor's operating value
+SAVED_CURRENTS = (VoltageSource, Inductor, VCVS, CCVS, Resistor)
+
+
+def _saved_path(circuit: Circuit, path: str) -> list:
+    """The elements named along a saved vector's dotted ``path`` (instances, then the
+    last part), None where a part names none."""
+    box, out = circuit, []
+    for part in path.split("."):
+        e = box.elements.get(part) if box is not None else None
+        out.append(e)
+        box = circuit.subcircuits.get(e.subckt.lower()) \
+            if isinstance(e, SubcircuitInstance) else None
+    return out
 
 
 def _check_params(values: dict, known: set, element: str) -> None:
@@ -508,9 +529,16 @@ class NgspiceWriter(SpiceWriter):
         """``.save`` cards of the circuit's saved vectors and its measurements' (a
         measurement of ``vdb(out)`` keeps ``v(out)``), 16 a card; none when it names none.
         ngspice names an element inside an instance by its type letter first:
-        ``i(x1.vx)`` is ``i(v.x1.vx)``."""
-        keep = [f"i({v.rpartition('.')[2][0]}.{v[2:]}" if v[0] == "i" and "." in v else v
-                for v in saved_vectors(self.c)]
+        ``i(x1.vx)`` is ``i(v.x1.vx)``; a resistor's current is its ``@r1[i]``
+        (``@r.x1.r1[i]``)."""
+        keep = []
+        for v in saved_vectors(self.c):
+            path = v[2:-1]
+            full = f"{path.rpartition('.')[2][0]}.{path}" if "." in path else path
+            if v[0] == "i" and isinstance(_saved_path(self.c, path)[-1], Resistor):
+                keep.append(f"@{full}[i]")
+            else:
+                keep.append(f"i({full})" if v[0] == "i" else v)
         return [".save " + " ".join(keep[k:k + 16]) for k in range(0, len(keep), 16)]
 
     def control(self) -> list[str]:
@@ -750,14 +778,14 @@ class VacaskWriter:
         keep = []
         for vec in saved_vectors(self.c):
             parts = vec[2:-1].split(".")
-            box = self.c
-            for k in range(len(parts) if vec[0] == "i" else len(parts) - 1):
-                e = box.elements.get(parts[k]) if box is not None else None
-                parts[k] = e.name if e is not None else parts[k]
-                box = self.c.subcircuits.get(e.subckt.lower()) \
-                    if isinstance(e, SubcircuitInstance) else None
-            keep.append(f"{vec[0]}({parts[0]})" if len(parts) == 1
-                        else f'{vec[0]}("{":".join(parts)}")')
+            found = _saved_path(self.c, vec[2:-1])
+            named = len(parts) if vec[0] == "i" else len(parts) - 1
+            parts[:named] = [e.name if e is not None else p
+                             for e, p in zip(found[:named], parts)]
+            name = parts[0] if len(parts) == 1 else f'"{":".join(parts)}"'
+            # a resistor's current is its operating value i (VACASK writes r1.i)
+            keep.append(f"p({name}, i)" if vec[0] == "i" and isinstance(found[-1], Resistor)
+                        else f"{vec[0]}({name})")
         return ["save " + " ".join(keep[k:k + 16]) for k in range(0, len(keep), 16)]
 
     def model(self, m) -> str:

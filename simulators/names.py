@@ -9,6 +9,8 @@ large circuit renames tens of thousands of vectors, mostly the same names as the
 - VACASK writes ``out``, ``v1:flow(br)``, hierarchy ``x1:mid``; a dc sweep is an ``op``
   analysis whose first vector is named after the sweep.
 - Xyce writes ``TIME``, ``V(OUT)``, ``I(V1)``, hierarchy ``X1:MID``.
+- A resistor's saved current is ngspice's ``@r1[i]`` (``@r.x1.r1[i]`` inside x1) and
+  VACASK's ``r1.i`` (``x1:r1.i``): ``i(r1)`` (``i(x1.r1)``).
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ def kind_of_plotname(plotname: str) -> str | None:
 
 _NG_ELEMENT_IN_SUBCKT = re.compile(r"^([a-z])\.(.+)$")
 _NG_NOISE = frozenset({"onoise_spectrum", "inoise_spectrum", "onoise_total", "inoise_total"})
+_NG_DEVICE_CURRENT = re.compile(r"(?:i\()?@([^\[\]()]+)\[i\]\)?")
 
 
 def _ngspice_element(name: str) -> str:
@@ -57,6 +60,9 @@ def ngspice_name(raw: str, vtype: str = "") -> str:
     n = raw.strip().lower()
     if n.endswith("#branch"):
         return f"i({_ngspice_element(n[:-7])})"
+    m = _NG_DEVICE_CURRENT.fullmatch(n)
+    if m:       # a resistor's current saved as @r1[i] (@r.x1.r1[i] inside an instance)
+        return f"i({_ngspice_element(m.group(1))})"
     if n.startswith("i(") and n.endswith(")"):
         return f"i({_ngspice_element(n[2:-1])})"
     if n.startswith("v(") and n.endswith(")"):
@@ -87,6 +93,8 @@ def vacask_name(raw: str, vtype: str = "") -> str:
         return n
     if n.startswith("n(") or n in ("onoise", "inoise", "gain"):
         return n.replace(":", ".")
+    if n.endswith(".i"):    # a resistor's current saved as p(r1, i) (VACASK writes r1.i)
+        return f"i({n[:-2].replace(':', '.')})"
     m = re.fullmatch(r"(.+):flow\((.+)\)", n)
     if m:
         inst, branch = m.group(1).replace(":", "."), m.group(2)

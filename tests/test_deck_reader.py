@@ -276,6 +276,7 @@ V1 top 0 DC 1
 X1 top fin chain
 Rload fin 0 10k
 L1 fin 0 1m
+C1 top 0 1n
 .subckt half in out
 R1 in mid 1k
 R2 mid out 1k
@@ -293,12 +294,14 @@ Xb mm out half
 
 def test_save_cards_are_kept_and_rendered_per_dialect():
     c = read_deck(SAVE_DECK.format(save=".save v(x1.m) V(X1.XA.MID) fin\n"
-                                        "+ @v1[i] i(x1.vsense), v.x1.vsense#branch i(l1)"))
-    assert c.saves == ["v(x1.m)", "v(x1.xa.mid)", "v(fin)", "i(v1)", "i(x1.vsense)", "i(l1)"]
-    assert ".save v(x1.m) v(x1.xa.mid) v(fin) i(v1) i(v.x1.vsense) i(l1)\n" in \
-        c.to_netlist("ngspice")
-    assert '  save v("X1:m") v("X1:Xa:mid") v(fin) i(V1) i("X1:Vsense") i(L1)\n' in \
-        c.to_netlist("vacask")
+                                        "+ @v1[i] i(x1.vsense), v.x1.vsense#branch i(l1)\n"
+                                        "+ @rload[i] @r.x1.xa.r1[i] i(x1.xb.r2)"))
+    assert c.saves == ["v(x1.m)", "v(x1.xa.mid)", "v(fin)", "i(v1)", "i(x1.vsense)", "i(l1)",
+                       "i(rload)", "i(x1.xa.r1)", "i(x1.xb.r2)"]
+    assert (".save v(x1.m) v(x1.xa.mid) v(fin) i(v1) i(v.x1.vsense) i(l1) @rload[i] "
+            "@r.x1.xa.r1[i] @r.x1.xb.r2[i]\n") in c.to_netlist("ngspice")
+    assert ('  save v("X1:m") v("X1:Xa:mid") v(fin) i(V1) i("X1:Vsense") i(L1) p(Rload, i) '
+            'p("X1:Xa:R1", i) p("X1:Xb:R2", i)\n') in c.to_netlist("vacask")
     # written back by the ngspice writer and read again: the same list
     assert read_deck(c.to_netlist("ngspice")).saves == c.saves
     # all (or allv) keeps every vector: no list, whatever else the cards name
@@ -307,8 +310,9 @@ def test_save_cards_are_kept_and_rendered_per_dialect():
 
 
 @pytest.mark.parametrize("save, words", [
-    (".save @rload[i]", "current of Rload (Resistor) cannot be saved"),
-    (".save i(rload)", "current of Rload"),
+    (".save @c1[i]", "current of C1 (Capacitor) cannot be saved"),
+    (".save i(c1)", "current of C1"),
+    (".save @r.x1.xa.r9[i]", "no element 'r9' in subcircuit half"),
     (".save @v1[dc]", "device quantity 'dc'"),
     (".save v(top,fin)", "save v(a) and v(b)"),
     (".save vdb(fin)", "only v(node) and i(source)"),
@@ -320,12 +324,12 @@ def test_save_cards_are_kept_and_rendered_per_dialect():
     (".save v(0)", "ground"),
     (".save", "names no vector"),
     (".save v(top", "cannot read .save target"),
-    (".save all @rload[i]", "current of Rload"),      # checked even when all is kept
+    (".save all @c1[i]", "current of C1"),      # checked even when all is kept
 ])
 def test_save_targets_that_cannot_be_kept_name_the_line(save, words):
     with pytest.raises(NetlistError) as info:
         read_deck(SAVE_DECK.format(save=save))
-    assert str(info.value).startswith("line 15: ") and words in str(info.value)
+    assert str(info.value).startswith("line 16: ") and words in str(info.value)
 
 
 def test_save_inside_a_subckt_names_the_line():
@@ -412,18 +416,22 @@ def _simulator(name):
     return sim
 
 
-@pytest.mark.parametrize("simulator", ["ngspice", "vacask"])
+@pytest.mark.parametrize("simulator", ["ngspice", "ngspice-shared", "vacask"])
 def test_saved_vectors_are_the_results(simulator):
-    """A read deck's .save list is what a run keeps, nodes and branch currents inside
-    instances included: V1 = 1 V across two halves in series (4 kohm each) and 10 kohm ||
-    1 mH (0 ohm at dc), so the chain carries 0.25 mA."""
-    c = read_deck(SAVE_DECK.format(save=".save v(x1.m) v(x1.xa.mid) @v1[i] i(x1.vsense)"))
+    """A read deck's .save list is what a run keeps, nodes, branch currents and resistor
+    currents inside instances included: V1 = 1 V across two halves in series (4 kohm each)
+    and 10 kohm || 1 mH (0 ohm at dc), so the chain carries 0.25 mA, the load none."""
+    c = read_deck(SAVE_DECK.format(save=".save v(x1.m) v(x1.xa.mid) @v1[i] i(x1.vsense)\n"
+                                        "+ @r.x1.xa.r1[i] @rload[i]"))
     op = _simulator(simulator).run(c).op
-    assert sorted(op.names) == ["i(v1)", "i(x1.vsense)", "v(x1.m)", "v(x1.xa.mid)"]
+    assert sorted(op.names) == ["i(rload)", "i(v1)", "i(x1.vsense)", "i(x1.xa.r1)",
+                                "v(x1.m)", "v(x1.xa.mid)"]
     assert op["v(x1.m)"][0] == pytest.approx(0.5, rel=1e-9)
     assert op["v(x1.xa.mid)"][0] == pytest.approx(0.75, rel=1e-9)
     assert op["i(x1.vsense)"][0] == pytest.approx(0.25e-3, rel=1e-9)
+    assert op["i(x1.xa.r1)"][0] == pytest.approx(0.25e-3, rel=1e-9)
     assert op["i(v1)"][0] == pytest.approx(-0.25e-3, rel=1e-9)
+    assert abs(op["i(rload)"][0]) < 1e-12
 
 
 @pytest.mark.parametrize("simulator", ["ngspice", "vacask"])
@@ -504,3 +512,21 @@ def test_a_quoted_include_path_may_hold_blanks(tmp_path):
     deck.write_text('t\n.include "my models.lib"\n.lib \'my models.lib\' TT\nR1 a 0 {r}\n'
                     "C1 a 0 {c}\nV1 a 0 1\n.op\n")
     assert read_deck_file(deck).params == {"r": 3e3, "c": 2e-9}
+
+
+def test_a_saved_current_is_one_a_simulator_keeps():
+    """Circuit.save of a resistor's current renders ngspice's @r1[i] and VACASK's
+    p(r1, i); of a capacitor's, a NetlistError at render (ngspice dropped ``.save i(c1)``
+    without a word, VACASK stopped on "Node 'c1:flow(br)' not found")."""
+    c = Circuit("t")
+    c.vsource("1", "a", "0", 1.0)
+    c.resistor("1", "a", "b", 1e3)
+    c.capacitor("1", "b", "0", 1e-9)
+    c.op()
+    c.save("i(r1)")
+    assert ".save @r1[i]\n" in c.to_netlist("ngspice")
+    assert "  save p(R1, i)\n" in c.to_netlist("vacask")
+    c.save("i(c1)")
+    for dialect in ("ngspice", "vacask"):
+        with pytest.raises(NetlistError, match=r"current of C1 \(a Capacitor\) is kept by no"):
+            c.to_netlist(dialect)
