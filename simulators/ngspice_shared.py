@@ -203,12 +203,14 @@ class _Library:
             return None
         info = ptr.contents
         n = info.v_length
+        # one copy of the library's values (ctypes.string_at), read as float64: cheaper
+        # than numpy.ctypeslib.as_array per vector
         if info.v_flags & _VF_COMPLEX and info.v_compdata:
-            raw = np.ctypeslib.as_array(ctypes.cast(info.v_compdata,
-                                                    ctypes.POINTER(ctypes.c_double)), (n, 2))
-            data = raw[:, 0] + 1j * raw[:, 1]
+            raw = np.frombuffer(ctypes.string_at(info.v_compdata, 16 * n), dtype=np.float64)
+            data = raw[0::2] + 1j * raw[1::2]
         elif info.v_realdata:
-            data = np.ctypeslib.as_array(info.v_realdata, (n,)).copy()
+            data = np.frombuffer(ctypes.string_at(info.v_realdata, 8 * n),
+                                 dtype=np.float64).copy()
         else:
             data = np.zeros(0)
         return data, _SV_TYPES.get(info.v_type, "notype")
@@ -231,6 +233,7 @@ _held: tuple[str, dict[str, str], list[str]] | None = None
 """The circuit a series left loaded: (netlist, commands that set back what was altered, the
 variables its .control set, unset when it is removed: num_threads acts on every run)."""
 _fresh_copies = 0
+_cwd: str | None = None     # the helper's working folder, set by the last request
 _worker = Worker("neurospice.simulators.ngspice_shared:serve_request")
 
 
@@ -255,9 +258,11 @@ def serve_request(request, phase):
             start = len(lib.log)
             lib.command("version -s")
             return "\n".join(lib.log[start:]), False
-    global _held
+    global _held, _cwd
     _, deck, text, cwd, timeout, path = request[:6]
-    os.chdir(cwd)     # relative paths in the deck are the caller's
+    if cwd != _cwd:             # relative paths in the deck are the caller's
+        os.chdir(cwd)
+        _cwd = cwd
     sim = NgspiceSharedSimulator()
     sim.phase = phase
     body, control = split_control(text)
