@@ -161,13 +161,22 @@ def children_cpu() -> float:
     return total
 
 
+def cpu_per_call(fn, n: int) -> float:
+    """CPU seconds per call of ``fn`` over ``n`` calls in a row, this process's and its
+    running children's (the ngspice-shared helper) together."""
+    start = time.process_time() + children_cpu()
+    for _ in range(n):
+        fn()
+    return (time.process_time() + children_cpu() - start) / n
+
+
 def bench_in_process_vs_pyspice(circuits: list[Circuit], repeats: int) -> None:
     T.header("1b'. in-process runs vs bare PySpice NgSpiceShared on the same deck "
              "(target <= 1.2x on a 10-30 ms circuit)")
     T.note("run(): render, check, the deck to the helper process, load, run, vectors back; "
            "bare: PySpice in this process. CPU: this process's and its children's (the "
-           "helper), summed over the repeats: on a shared machine the wall clock also "
-           "counts the other users, the CPU time does not (resolution: the clock tick)")
+           "helper), n runs in a row each: on a shared machine the wall clock also "
+           "counts the other users, the CPU time does not")
     sim = get_simulator("ngspice-shared")
     for c in circuits:
         text = c.to_netlist("ngspice")
@@ -175,23 +184,14 @@ def bench_in_process_vs_pyspice(circuits: list[Circuit], repeats: int) -> None:
         if bare is None:
             T.note("PySpice not installed: nothing to compare")
             return
-        cpu = {"bare": 0.0, "run": 0.0}
-
-        def timed(key, fn):
-            def go():
-                start = time.process_time() + children_cpu()
-                fn()
-                cpu[key] += time.process_time() + children_cpu() - start
-            return go
-
-        t = T.measure_interleaved({"bare": timed("bare", bare),
-                                   "run": timed("run", lambda c=c: sim.run(c))},
-                                  repeats, warmup=2)
+        run = lambda c=c: sim.run(c)  # noqa: E731
+        t = T.measure_interleaved({"bare": bare, "run": run}, repeats, warmup=2)
         T.row(f"{c.title}: PySpice NgSpiceShared", t["bare"])
         T.row(f"{c.title}: ngspice-shared run()", t["run"])
         T.ratio(f"{c.title}: run() / bare NgSpiceShared", t["run"], t["bare"])
         T.ratio(f"{c.title}: on minima", t["run"].min, t["bare"].min)
-        T.ratio(f"{c.title}: in CPU time", cpu["run"], cpu["bare"])
+        T.ratio(f"{c.title}: in CPU time", cpu_per_call(run, repeats),
+                cpu_per_call(bare, repeats))
 
 
 def bench_small_runs(n_runs: int) -> None:
