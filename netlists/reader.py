@@ -436,6 +436,7 @@ def _assignments(text: str, line: _Line) -> list[tuple[str, str]]:
     for k, m in enumerate(marks):
         end = marks[k + 1].start() if k + 1 < len(marks) else len(text)
         value = text[m.end():end].strip()
+        value = value[:-1].rstrip() if value.endswith(",") else value   # a, b=1, c=2
         if not value:
             raise line.error(f"{m.group(1)}= has no value")
         out.append((m.group(1), value))

@@ -510,7 +510,7 @@ def saved_vectors(circuit: Circuit) -> list[str]:
     for m in circuit.measures:
         for ev in (m, m.trig, m.targ, m.when):
             vec = getattr(ev, "vector", None)
-            if vec is not None:
+            if vec:         # a TRIG/TARG AT= event has none
                 kind, _, names = vec[:-1].partition("(")
                 keep += [f"{kind[0]}({name})" for name in names.split(",")]
     return list(dict.fromkeys(keep))
@@ -819,11 +819,12 @@ class VacaskWriter:
         if isinstance(e, MutualInductance):
             return [f'{e.name} () mutual ind1="{_require_inductor(box, e.l1, e.name)}" '
                     f'ind2="{_require_inductor(box, e.l2, e.name)}" k={self.val(e.k)}']
-        if isinstance(e, Diode):
-            return [f"{e.name} {n} {e.model}"]
-        if isinstance(e, (Mosfet, Bjt)):     # SPICE instance parameters: lower-case in VACASK
-            params = {k.lower(): v for k, v in e.params.items()}
-            return [f"{e.name} {n} {e.model}" + (f" {self.params(params)}" if params else "")]
+        if isinstance(e, (Diode, Mosfet, Bjt)):
+            # the model as declared: SPICE names match in any case, VACASK's in one
+            model = self.c.models[e.model.lower()].name
+            # SPICE instance parameters: lower-case in VACASK
+            params = {k.lower(): v for k, v in getattr(e, "params", {}).items()}
+            return [f"{e.name} {n} {model}" + (f" {self.params(params)}" if params else "")]
         if isinstance(e, (SubcircuitInstance, VerilogAInstance)):
             target = e.subckt if isinstance(e, SubcircuitInstance) else e.model
             return [f"{e.name} {n} {target}" + (f" {self.params(e.params)}" if e.params else "")]

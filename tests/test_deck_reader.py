@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from neurospice.errors import NetlistError, UntrustedDeck
 from neurospice.netlists.circuit import (
     Circuit, Exp, MeasureEvent, MutualInductance, Pulse, Pwl, Sine)
+from neurospice.netlists.writers import saved_vectors
 from neurospice.netlists.reader import (
     absolute_includes, parse_number, read_deck, read_deck_file, read_measures)
 
@@ -245,6 +246,8 @@ def circuits(draw):
         c.nodeset(nodes[1], draw(signed))
     if draw(st.booleans()):
         c.option("reltol", 1e-4)
+    if draw(st.booleans()):
+        c.save(*draw(st.lists(st.sampled_from([f"v({nodes[0]})", "i(v1)"]), min_size=1)))
     c.op()
     c.tran(1e-9, 1e-6, uic=draw(st.booleans()))
     c.dc("V1", 0.0, 1.0, 0.25)
@@ -267,6 +270,7 @@ def test_round_trip(c):
         assert back.to_netlist(dialect) == c.to_netlist(dialect)
     assert back.title == c.title
     assert [m for m in back.measures] == c.measures
+    assert set(back.saves) == set(saved_vectors(c))
 
 
 # ---- .save: the deck's saved vectors are kept -----------------------------------------------
@@ -530,3 +534,39 @@ def test_a_saved_current_is_one_a_simulator_keeps():
     for dialect in ("ngspice", "vacask"):
         with pytest.raises(NetlistError, match=r"current of C1 \(a Capacitor\) is kept by no"):
             c.to_netlist(dialect)
+
+
+@pytest.mark.parametrize("simulator", ["ngspice", "vacask"])
+def test_model_cards_in_foreign_spellings_run(simulator):
+    """Upper-case model names used in lower case, commas between parameters, continuation
+    lines inside the parentheses: the same diode (is=1e-14, n=1.5) on each simulator,
+    1e-14 * (exp(0.6 / (1.5 * vt)) - 1) at 27 degC (VACASK wrote the instance's own
+    spelling 'dm' for a model declared 'DM': "Master 'dm' not found")."""
+    c = read_deck("t\n.MODEL DM D(IS=1E-14, N=1.5)\n.model dn d (is=1e-14,\n+ n=1.5\n+ )\n"
+                  "D1 a 0 dm\nD2 a 0 DN\nV1 a 0 0.6\n.op\n.end\n")
+    vt = 1.380649e-23 * 300.15 / 1.602176634e-19
+    want = 2 * 1e-14 * math.expm1(0.6 / (1.5 * vt))
+    assert -_simulator(simulator).run(c).op["i(v1)"][0] == pytest.approx(want, rel=1e-4)
+
+
+_SCALES = {"t": 1e12, "g": 1e9, "meg": 1e6, "k": 1e3, "": 1.0, "m": 1e-3, "mil": 25.4e-6,
+           "u": 1e-6, "n": 1e-9, "p": 1e-12, "f": 1e-15, "a": 1e-18}
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 10 ** 6), st.integers(-4, 4), st.sampled_from(sorted(_SCALES)),
+       st.sampled_from(["", "ohm", "Hz", "s", "V"]), st.booleans())
+def test_scaled_numbers_are_written_as_plain_numbers(digits, exponent, scale, unit, upper):
+    """A value with a scale suffix and a unit (``4.7kohm``, ``10MEGHz``, ``3mil``) reads as
+    its SI value and every dialect writes it as a plain number: no unit letters."""
+    mantissa = f"{digits}e{exponent}" if exponent else str(digits)
+    suffix = scale.upper() if upper else scale
+    token = mantissa + suffix + (unit if scale or not unit[:1].lower() in "tgkmunpfa" else "")
+    want = float(mantissa) * _SCALES[scale]
+    c = read_deck(f"t\nR1 a 0 {token}\nV1 a 0 1\n.op\n.end\n")
+    assert c["r1"].value == pytest.approx(want, rel=1e-15)
+    for dialect, pattern in (("ngspice", r"R1 a 0 (\S+)\n"), ("xyce", r"R1 a 0 (\S+)\n"),
+                             ("vacask", r"R1 \(a 0\) resistor r=(\S+)\n")):
+        written = re.search(pattern, c.to_netlist(dialect)).group(1)
+        assert re.fullmatch(r"-?[0-9]+\.?[0-9]*(e[+-]?[0-9]+)?", written), (token, written)
+        assert float(written) == c["r1"].value
