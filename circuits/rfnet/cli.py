@@ -236,6 +236,10 @@ def cmd_eval(args) -> int:
         print(f"RF transient ({args.simulator}, {args.workers} workers, {res['seconds']:.1f} s): "
               f"test accuracy {100 * acc:.2f} % on {int(ok.sum())} samples, same class as the "
               f"envelope for {100 * same:.2f} %; {res['read_out']}")
+        if ok.any():
+            diff = np.abs(res["scores"][ok] - ref[ok]) / np.max(np.abs(ref[ok]))
+            print(f"difference of the RF scores from the envelope's, relative to the largest "
+                  f"envelope score: median {np.median(diff):.2e}, largest {np.max(diff):.2e}")
         for k, err in enumerate(res["errors"]):
             if err is not None:
                 print(f"sample {k}: failed: {err}")
