@@ -1078,6 +1078,12 @@ class Circuit(_Container):
         if not points <= MAX_SWEEP_POINTS:
             raise NetlistError(f"dc sweep of {points:.3g} points (at most {MAX_SWEEP_POINTS}): "
                                "use a larger step", element=src.name)
+        from neurospice.netlists.writers import dc_points
+
+        try:        # counted as ngspice steps it: a step that does not move the value
+            dc_points(start, stop, step)      # never ends
+        except NetlistError as exc:
+            raise NetlistError(str(exc), element=src.name) from None
         return self._analysis(Dc, "dc", source=src.name, start=start, stop=stop, step=step)
 
     def ac(self, fstart: float, fstop: float, points: int = 10, variation: str = "dec") -> Ac:

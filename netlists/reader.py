@@ -68,7 +68,7 @@ from neurospice.netlists.circuit import (
     Circuit, Exp, MeasureEvent, Pulse, Pwl, Sine, Subcircuit, SubcircuitInstance)
 from neurospice.netlists.expr import FUNCTIONS, Expression
 from neurospice.netlists.values import check_text, fmt
-from neurospice.netlists.writers import SAVED_CURRENTS, dc_points
+from neurospice.netlists.writers import SAVED_CURRENTS
 
 __all__ = ["read_deck", "read_deck_file", "read_measures", "parse_number", "absolute_includes",
            "MAX_DECK_BYTES", "MAX_DECK_LINES", "MAX_INCLUDE_DEPTH"]
@@ -751,8 +751,7 @@ class _Reader:
             if len(toks) != 4:
                 raise line.error(".dc with other than one source sweep (src start stop step) "
                                  "cannot be translated")
-            sweep = c.dc(toks[0], num(1, "dc start"), num(2, "dc stop"), num(3, "dc step"))
-            dc_points(sweep.start, sweep.stop, sweep.step)   # one that would never end
+            c.dc(toks[0], num(1, "dc start"), num(2, "dc stop"), num(3, "dc step"))
         elif kind == "ac":
             if len(toks) != 4 or toks[0].lower() not in ("dec", "oct", "lin"):
                 raise line.error(".ac needs dec|oct|lin points fstart fstop")

@@ -47,6 +47,9 @@ RESERVED = frozenset({
 # Node names that would collide with a result's axis or noise vectors
 RESERVED_NODES = frozenset({"time", "frequency", "gain", "onoise", "inoise", "onoise_spectrum",
                             "inoise_spectrum", "onoise_total", "inoise_total"})
+# Node names a simulator reads as something else and fails on, with what happens
+SIMULATOR_WORDS = {"temper": "ngspice 46 reads it as the circuit temperature and crashes "
+                             "(segmentation fault) on a deck where an element meets it"}
 
 
 def _describe(c: str) -> str:
@@ -119,6 +122,9 @@ def check_node(node: object, *, element: str | None = None) -> str:
     if node in RESERVED_NODES:
         raise NetlistError(f"node name {node!r} is the name of a result vector (axis or "
                            "noise); choose another", element=element)
+    if node in SIMULATOR_WORDS:
+        raise NetlistError(f"node name {node!r}: {SIMULATOR_WORDS[node]}; choose another",
+                           element=element)
     return node
 
 

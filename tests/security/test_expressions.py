@@ -113,6 +113,18 @@ def test_dc_and_tran_sizes_are_bounded():
         rc().dc(None, 0.0, 1.0, 0.1)
     with pytest.raises(NetlistError, match="independent source"):
         rc().noise("out", "R1", 1.0, 1e6)
+    # a step under the value's resolution never moves it: ngspice would sweep until killed
+    with pytest.raises(NetlistError, match="does not move the value") as err:
+        rc().dc("V1", 1.0, 1.0, 1e-30)
+    assert err.value.element == "V1"
+    assert rc().dc("V1", 0.0, 0.3, 0.1).stop == 0.3      # 4 points as ngspice steps them
+
+
+def test_a_node_a_simulator_crashes_on_is_refused():
+    """ngspice 46 ends with a segmentation fault on a deck where an element meets a node
+    called ``temper`` (its word for the temperature): refused when the node is named."""
+    with pytest.raises(NetlistError, match="temper.*crashes"):
+        rc().resistor("R9", "TEMPER", "0", 1.0)
 
 
 BAD_NUMBERS = [float("nan"), float("inf"), -float("inf"), 10 ** 400, "1u", True]
