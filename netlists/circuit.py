@@ -1008,15 +1008,17 @@ class Circuit(_Container):
 
     def save(self, *vectors: str) -> None:
         """Keep only these vectors in the results: ``v(node)`` (``v(x1.node)`` inside a
-        subcircuit instance) or ``i(vsource)``, lower-cased; a measurement's vectors are kept
-        as well. By default (none named) every vector is kept. ngspice then writes and a run
-        reads only these (``.save``); VACASK and Xyce keep every vector. NetlistError for
-        another form; a node or source the circuit lacks is a NetlistError when it is
-        rendered."""
+        subcircuit instance) or ``i(element)`` of a voltage source, inductor, E or H source
+        or resistor (``i(x1.r1)`` inside an instance), lower-cased; a measurement's vectors
+        are kept as well. By default (none named) every vector is kept. ngspice,
+        ngspice-shared and VACASK then write only these, under the same names; Xyce keeps
+        every vector. NetlistError for another form; a node or element the circuit lacks,
+        or a current no simulator keeps (a capacitor's), is a NetlistError when the circuit
+        is rendered."""
         for v in vectors:
             low = check_measure_vector(v)
             if not low.startswith(("v(", "i(")) or "," in low:
-                raise NetlistError(f"saved vector {v!r:.80} is not v(node) or i(vsource)")
+                raise NetlistError(f"saved vector {v!r:.80} is not v(node) or i(element)")
             if low not in self.saves:
                 self.saves.append(low)
 
