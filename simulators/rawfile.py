@@ -40,7 +40,6 @@ import os
 import re
 import sys
 from collections import namedtuple
-from functools import cached_property
 
 from neurospice.errors import SimulationFailed
 from neurospice.fileio import read_bytes
@@ -70,8 +69,8 @@ class RawPlot:
     ``values`` holds the points as read: for a binary plot the bytes of its complete points
     (little-endian float64, point after point), for an ASCII plot one list of numbers per
     point. :attr:`data` decodes them into one (points x variables) numpy array on first use
-    (``values`` is then None); :meth:`column` gives one variable as Python numbers without
-    numpy."""
+    (kept as ``decoded``; ``values`` is then None); :meth:`column` gives one variable as
+    Python numbers without numpy."""
 
     def __init__(self, *, title: str, date: str, plotname: str, flags: tuple[str, ...],
                  variables: list[RawVariable], values, n_points: int, declared_points: int,
@@ -85,40 +84,48 @@ class RawPlot:
         self.n_points = n_points
         self.declared_points = declared_points
         self.header = header if header is not None else {}
+        self.decoded = None
 
     @property
     def is_complex(self) -> bool:
         return "complex" in self.flags
 
-    @cached_property
+    @property
     def data(self):
         """The points as a (points x variables) numpy array, complex128 for complex plots
         (decoded once, on first use; columns contiguous)."""
+        data = self.decoded
+        if data is not None:
+            return data
+        values = self.values
+        if values is None:      # another thread decoded them meanwhile
+            return self.decoded
         import numpy as np  # noqa: PLC0415 - numpy only where arrays are asked for
 
         n_vars = len(self.variables)
-        if isinstance(self.values, list):
+        if isinstance(values, list):
             dtype = np.complex128 if self.is_complex else np.float64
-            data = np.array(self.values, dtype=dtype).reshape(self.n_points, n_vars)
+            data = np.array(values, dtype=dtype).reshape(self.n_points, n_vars)
         else:
-            flat = np.frombuffer(self.values, dtype="<f8")
+            flat = np.frombuffer(values, dtype="<f8")
             if self.is_complex:
                 pairs = flat.reshape(self.n_points, n_vars, 2)
                 data = pairs[:, :, 0] + 1j * pairs[:, :, 1]
             else:
                 data = np.asfortranarray(flat.reshape(self.n_points, n_vars))  # one copy
-        self.values = None      # decoded: the file's bytes are let go
+        self.decoded = data     # first, then the bytes are let go
+        self.values = None
         return data
 
     def column(self, index: int) -> list:
         """Variable ``index``'s values as a list of Python floats (complex for a complex
         plot), decoded without numpy unless :attr:`data` already is."""
-        if "data" in self.__dict__ or (not isinstance(self.values, list)
-                                       and sys.byteorder != "little"):
+        values = self.values
+        if values is None or (not isinstance(values, list) and sys.byteorder != "little"):
             return self.data[:, index].tolist()
-        if isinstance(self.values, list):
-            return [row[index] for row in self.values]
-        doubles = memoryview(self.values).cast("d")
+        if isinstance(values, list):
+            return [row[index] for row in values]
+        doubles = memoryview(values).cast("d")
         if not self.is_complex:
             return doubles[index::len(self.variables)].tolist()
         step = 2 * len(self.variables)

@@ -22,6 +22,7 @@ import os
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -223,3 +224,52 @@ def test_a_change_after_a_render_is_still_validated(tmp_path):
             with pytest.raises(NetlistError):
                 sim.run(c)
     assert not marker.exists()
+
+
+def test_raw_values_are_decoded_on_first_use_alike():
+    """A raw plot's values stay bytes until used: ``column`` (no numpy) gives what ``data``
+    gives, for real, complex and ASCII plots; a plot pickles before and after decoding;
+    threads decoding one plot at once all get its array; a Result built on the plot writes
+    the same CSV either way."""
+    import pickle
+    import threading
+
+    from neurospice.simulators.names import ngspice_name, plot_to_result
+    from neurospice.simulators.rawfile import parse_raw
+
+    rng = np.random.default_rng(0)
+    real, cplx = rng.normal(size=(7, 3)), rng.normal(size=(5, 2, 2))
+
+    def header(name, flags, nvars, npoints, mode):
+        names = ["time" if k == 0 else f"v(n{k})" for k in range(nvars)]
+        lines = ["Title: t", "Date: d", f"Plotname: {name}", f"Flags: {flags}",
+                 f"No. Variables: {nvars}", f"No. Points: {npoints}", "Variables:"]
+        lines += [f"\t{k}\t{n}\tvoltage" for k, n in enumerate(names)] + [f"{mode}:"]
+        return ("\n".join(lines) + "\n").encode()
+
+    blob = (header("Transient Analysis", "real", 3, 7, "Binary") + real.tobytes()
+            + header("AC Analysis", "complex", 2, 5, "Binary") + cplx.tobytes())
+    ascii_ = header("Transient Analysis", "real", 3, 7, "Values") + "".join(
+        f"{p}\t" + "\n\t".join(repr(float(v)) for v in row) + "\n" for p, row in enumerate(real)
+    ).encode()
+    for plot in [*parse_raw(blob), *parse_raw(ascii_)]:
+        columns = [plot.column(k) for k in range(len(plot.variables))]
+        again = pickle.loads(pickle.dumps(plot))            # undecoded: bytes pickled
+        got = []
+        threads = [threading.Thread(target=lambda: got.append(again.data)) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert len(got) == 8 and all(np.array_equal(g, got[0]) for g in got)
+        for k, column in enumerate(columns):
+            assert column == plot.data[:, k].tolist() == plot.column(k) == got[0][:, k].tolist()
+        assert pickle.loads(pickle.dumps(plot)).data.tolist() == plot.data.tolist()
+    assert np.array_equal(parse_raw(blob)[0].data, real)
+    assert np.array_equal(parse_raw(blob)[1].data, cplx[..., 0] + 1j * cplx[..., 1])
+    lazy, eager = (plot_to_result(parse_raw(blob)[1], "ac", ngspice_name) for _ in range(2))
+    eager.vectors                                            # decoded before writing
+    with tempfile.TemporaryDirectory() as d:
+        a, b = lazy.to_csv(Path(d) / "a.csv"), eager.to_csv(Path(d) / "b.csv")
+        assert a.read_text() == b.read_text()
+        assert a.read_text().splitlines()[0] == "frequency [Hz],re(v(n1)) [V],im(v(n1)) [V]"
