@@ -689,7 +689,7 @@ class _Reader:
         return f"v({path})"
 
     def saved_current(self, name: str, token: str, line: _Line) -> str:
-        from neurospice.simulators.names import ngspice_name   # noqa: PLC0415 - the one map
+        from neurospice.netlists.values import ngspice_name
         path = ngspice_name(f"i({name})")[2:-1]     # ngspice's v.x1.vx is x1.vx
         box, leaf = self.walk(path, token, line)
         e = box.elements.get(leaf)

@@ -22,6 +22,7 @@ from __future__ import annotations
 import math
 import os
 import re
+from functools import lru_cache
 from numbers import Integral, Real
 from pathlib import Path
 
@@ -196,3 +197,53 @@ def check_path(path: object, *, what: str = "path", element: str | None = None):
                            element=element) from None
     check_path_string(str(resolved), what=f"{what} (resolved)", element=element)
     return resolved
+
+
+# ---- ngspice's spellings of a vector, as the common name (``v(node)``, ``i(element)``) ------
+# Here, not in neurospice.simulators, because a deck's .save speaks them too: the reader and
+# the ngspice result readers share this one map.
+
+_NG_ELEMENT_IN_SUBCKT = re.compile(r"^([a-z])\.(.+)$")
+_NG_NOISE = frozenset({"onoise_spectrum", "inoise_spectrum", "onoise_total", "inoise_total"})
+_NG_DEVICE_CURRENT = re.compile(r"(?:i\()?@([^\[\]()]+)\[i\]\)?")
+
+
+def _ngspice_element(name: str) -> str:
+    # ngspice names an element inside subcircuits "<letter>.<path>.<rest>", e.g. v.x1.v2
+    m = _NG_ELEMENT_IN_SUBCKT.match(name)
+    if m and "." in m.group(2):
+        path, _, leaf = m.group(2).rpartition(".")
+        if leaf.startswith(m.group(1)):
+            return f"{path}.{leaf}"
+    return name
+
+
+@lru_cache(maxsize=1 << 16)
+def ngspice_name(raw: str, vtype: str = "") -> str:
+    """ngspice vector name (raw-file or in-memory) -> common name."""
+    n = raw.strip().lower()
+    if n.endswith("#branch"):
+        return f"i({_ngspice_element(n[:-7])})"
+    m = _NG_DEVICE_CURRENT.fullmatch(n)
+    if m:       # a resistor's current saved as @r1[i] (@r.x1.r1[i] inside an instance)
+        return f"i({_ngspice_element(m.group(1))})"
+    if n.startswith("i(") and n.endswith(")"):
+        return f"i({_ngspice_element(n[2:-1])})"
+    if n.startswith("v(") and n.endswith(")"):
+        # ngspice's raw file calls the integrated noise "v(onoise_total)"
+        if n[2:-1] in _NG_NOISE:
+            return n[2:-1]
+        return f"v({_ngspice_node(n[2:-1])})"
+    if n in ("time", "frequency") or n in _NG_NOISE or n.endswith("-sweep") or \
+            n.startswith("@"):
+        return n
+    if vtype == "voltage" or (vtype in ("", "notype") and re.fullmatch(r"[\w.#\-+]+", n)):
+        return f"v({_ngspice_node(n)})"
+    return n
+
+
+def _ngspice_node(name: str) -> str:
+    # an OSDI instance's internal node is "<instance>#<node>", the instance named as an
+    # element (n.x1.n1#mid inside subcircuit x1)
+    inst, hash_, node = name.partition("#")
+    return f"{_ngspice_element(inst)}.{node}" if hash_ else name

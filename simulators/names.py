@@ -5,7 +5,9 @@ Common names: ``v(node)`` and ``i(element)``, lowercase, hierarchy separated by 
 large circuit renames tens of thousands of vectors, mostly the same names as the last run).
 
 - ngspice writes ``v(out)``, ``i(v1)`` in raw files and ``out``, ``v1#branch`` in memory;
-  elements inside subcircuits are ``v.x1.v2`` (type letter first), nodes ``x1.mid``.
+  elements inside subcircuits are ``v.x1.v2`` (type letter first), nodes ``x1.mid``. Its
+  map is :func:`neurospice.netlists.values.ngspice_name`, below the simulators because a
+  deck's ``.save`` cards spell vectors the same way.
 - VACASK writes ``out``, ``v1:flow(br)``, hierarchy ``x1:mid``; a dc sweep is an ``op``
   analysis whose first vector is named after the sweep.
 - Xyce writes ``TIME``, ``V(OUT)``, ``I(V1)``, hierarchy ``X1:MID``.
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
+
 
 from .rawfile import RawColumn, RawPlot
 from .result import AXIS_OF_KIND, Result
@@ -37,52 +40,6 @@ def kind_of_plotname(plotname: str) -> str | None:
         if key in low:
             return kind
     return None
-
-
-_NG_ELEMENT_IN_SUBCKT = re.compile(r"^([a-z])\.(.+)$")
-_NG_NOISE = frozenset({"onoise_spectrum", "inoise_spectrum", "onoise_total", "inoise_total"})
-_NG_DEVICE_CURRENT = re.compile(r"(?:i\()?@([^\[\]()]+)\[i\]\)?")
-
-
-def _ngspice_element(name: str) -> str:
-    # ngspice names an element inside subcircuits "<letter>.<path>.<rest>", e.g. v.x1.v2
-    m = _NG_ELEMENT_IN_SUBCKT.match(name)
-    if m and "." in m.group(2):
-        path, _, leaf = m.group(2).rpartition(".")
-        if leaf.startswith(m.group(1)):
-            return f"{path}.{leaf}"
-    return name
-
-
-@lru_cache(maxsize=1 << 16)
-def ngspice_name(raw: str, vtype: str = "") -> str:
-    """ngspice vector name (raw-file or in-memory) -> common name."""
-    n = raw.strip().lower()
-    if n.endswith("#branch"):
-        return f"i({_ngspice_element(n[:-7])})"
-    m = _NG_DEVICE_CURRENT.fullmatch(n)
-    if m:       # a resistor's current saved as @r1[i] (@r.x1.r1[i] inside an instance)
-        return f"i({_ngspice_element(m.group(1))})"
-    if n.startswith("i(") and n.endswith(")"):
-        return f"i({_ngspice_element(n[2:-1])})"
-    if n.startswith("v(") and n.endswith(")"):
-        # ngspice's raw file calls the integrated noise "v(onoise_total)"
-        if n[2:-1] in _NG_NOISE:
-            return n[2:-1]
-        return f"v({_ngspice_node(n[2:-1])})"
-    if n in ("time", "frequency") or n in _NG_NOISE or n.endswith("-sweep") or \
-            n.startswith("@"):
-        return n
-    if vtype == "voltage" or (vtype in ("", "notype") and re.fullmatch(r"[\w.#\-+]+", n)):
-        return f"v({_ngspice_node(n)})"
-    return n
-
-
-def _ngspice_node(name: str) -> str:
-    # an OSDI instance's internal node is "<instance>#<node>", the instance named as an
-    # element (n.x1.n1#mid inside subcircuit x1)
-    inst, hash_, node = name.partition("#")
-    return f"{_ngspice_element(inst)}.{node}" if hash_ else name
 
 
 @lru_cache(maxsize=1 << 16)

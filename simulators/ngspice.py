@@ -13,9 +13,10 @@ import os
 import re
 
 from neurospice.errors import ConvergenceError, SimulationFailed
+from neurospice.netlists.values import ngspice_name
 
 from .base import (Analysis, BatchSimulator, Deck, Simulator, spice_analyses, spice_lines)
-from .names import kind_of_plotname, ngspice_name, plot_to_result
+from .names import kind_of_plotname, plot_to_result
 from .process import HINT_NGSPICE, command_output, find_executable, tail
 from .result import Result
 

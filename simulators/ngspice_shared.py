@@ -34,11 +34,10 @@ from pathlib import Path
 import numpy as np
 
 from neurospice.errors import NetlistError, SimulationFailed
-from neurospice.netlists.values import check_value, fmt
+from neurospice.netlists.values import check_value, fmt, ngspice_name
 
 from .base import DEFAULT_TIMEOUT, Deck, ensure_end, is_circuit
 from .process import check_timeout
-from .names import ngspice_name
 from .ngspice import NgspiceSimulator, in_card_order, ngspice_log_error, ngspice_version
 from .process import HINT_NGSPICE, LOG_MAX_BYTES, tail
 from .worker import Worker

@@ -11,7 +11,8 @@ import pytest
 
 import neurospice.simulators as sims
 from neurospice.simulators import Result, Results, get_simulator
-from neurospice.simulators.names import kind_of_plotname, ngspice_name, vacask_name, xyce_name
+from neurospice.netlists.values import ngspice_name
+from neurospice.simulators.names import kind_of_plotname, vacask_name, xyce_name
 from neurospice.simulators.base import line_of, spice_analyses
 from neurospice.simulators.vacask import vacask_analyses
 

@@ -234,7 +234,8 @@ def test_raw_values_are_decoded_on_first_use_alike():
     import pickle
     import threading
 
-    from neurospice.simulators.names import ngspice_name, plot_to_result
+    from neurospice.netlists.values import ngspice_name
+    from neurospice.simulators.names import plot_to_result
     from neurospice.simulators.rawfile import parse_raw
 
     rng = np.random.default_rng(0)
