@@ -12,7 +12,7 @@ from pathlib import Path
 
 from neurospice.errors import CalibrationError, DataError
 
-__all__ = ["add_parser", "run_fit", "load_options", "SUMMARY"]
+__all__ = ["add_parser", "run_fit", "load_options", "data_paths", "data_notes", "SUMMARY"]
 
 SUMMARY = "calibrate a compact model on measured data: report, cards, plots"
 """The one-line help of ``neurospice fit`` (``neurospice --help`` lists it)."""
@@ -32,7 +32,9 @@ def add_parser(subparsers, summary: str = SUMMARY):
                     "the JSON parameter set, model cards (ngspice, Xyce, VACASK, Verilog-A), "
                     "a Markdown report and PNG plots.")
     s.add_argument("model", choices=devices, help="device name")
-    s.add_argument("data", nargs="+", help="measured data file(s)")
+    s.add_argument("data", nargs="+", help="measured data file(s); a pattern such as "
+                                           "'loops/*.csv' is expanded (sorted) when the shell "
+                                           "has not")
     s.add_argument("--recipe", choices=sorted(RECIPES),
                    help="default: " + ", ".join(f"{k}: {v}" for k, v in sorted(defaults.items())))
     s.add_argument("--free", help="comma-separated parameters to fit (default: the recipe's)")
@@ -86,7 +88,12 @@ def _add_data_options(s) -> None:
                    help="the header is the first non-blank line after N lines")
     g.add_argument("--delimiter", help="cell delimiter: ',', ';', 'tab' or 'space' (default: "
                                        "found)")
-    g.add_argument("--decimal", choices=[".", ","], help="decimal mark (default .)")
+    g.add_argument("--decimal", choices=[".", ","],
+                   help="decimal mark (default: found; a comma when number cells hold one and "
+                        "none a point)")
+    g.add_argument("--unit", action="append", default=[], metavar="COLUMN=UNIT",
+                   help="the unit of a column whose header writes none or one not known, "
+                        "e.g. --unit 'Vdc=uV' (repeatable)")
     g.add_argument("--on-nan", choices=["raise", "drop"],
                    help="a row with an empty, NaN or inf cell: raise (default) or drop it "
                         "(listed in the report)")
@@ -99,20 +106,31 @@ def _add_data_options(s) -> None:
                    help="impedance (Ohm) turning an RF current column into RF power")
 
 
-def load_options(args) -> dict:
-    """The loader keyword arguments the command line gave (only those given)."""
+def _pairs(items, flag: str, form: str, example: str, last: bool = False):
+    """``KEY=VALUE`` items of a repeatable flag as (key, value) pairs; ``last``: split at
+    the last ``=`` (a column name may hold one, a unit does not)."""
     from neurospice.errors import ArgumentError
 
+    for item in items or []:
+        key, eq, value = item.rpartition("=") if last else item.partition("=")
+        if not eq or not key.strip() or not value.strip():
+            raise ArgumentError(f"{flag} takes {form} (e.g. {example}), got {item!r}")
+        yield key.strip(), value.strip()
+
+
+def load_options(args) -> dict:
+    """The loader keyword arguments the command line gave (only those given)."""
     out: dict = {}
     columns: dict = {}
-    for item in getattr(args, "column", None) or []:
-        role, eq, name = item.partition("=")
-        if not eq or not role.strip() or not name.strip():
-            raise ArgumentError(f"--column takes ROLE=NAME (e.g. voltage='V (mV)'), got "
-                                f"{item!r}")
-        columns.setdefault(role.strip(), []).append(name.strip())
+    for role, name in _pairs(getattr(args, "column", None), "--column", "ROLE=NAME",
+                             "voltage='V (mV)'"):
+        columns.setdefault(role, []).append(name)
     if columns:
         out["columns"] = {k: v[0] if len(v) == 1 else v for k, v in columns.items()}
+    units = dict(_pairs(getattr(args, "unit", None), "--unit", "COLUMN=UNIT",
+                        "--unit 'Vdc=uV'", last=True))
+    if units:
+        out["units"] = units
     if getattr(args, "group_by", None):
         out["group_by"] = args.group_by[0] if len(args.group_by) == 1 else list(args.group_by)
     delim = getattr(args, "delimiter", None)
@@ -123,6 +141,54 @@ def load_options(args) -> dict:
         value = getattr(args, flag, None)
         if value is not None:
             out[flag] = value
+    return out
+
+
+def data_paths(given) -> list[str]:
+    """The data files named on the command line, a pattern (``loops/*.csv``, ``run?.txt``,
+    ``[ab].csv``) that names no file as written expanded to the files it matches, sorted (the
+    shell does it on Unix, not on Windows or inside quotes); a pattern matching nothing is
+    a DataError."""
+    import glob
+
+    out: list[str] = []
+    for path in given:
+        if not Path(path).exists() and glob.has_magic(path):
+            matches = sorted(p for p in glob.glob(path) if Path(p).is_file())
+            if not matches:
+                raise DataError("no file matches the pattern", path=path)
+            out += matches
+        else:
+            out.append(path)
+    return out
+
+
+def data_notes(data, shown: int = 20) -> list[str]:
+    """What the loaders left out or assumed, for the report: each file's notes (a decimal
+    comma found, a units row, the sheet read, ...) and every row dropped (``--on-nan drop``)
+    with its line and why, consecutive lines dropped for one reason as a range (the first
+    ``shown`` ranges per file listed, then a count)."""
+    out: list[str] = []
+    seen: set[int] = set()
+    for item in data:
+        report, source = getattr(item, "report", None), getattr(item, "source", None)
+        if report is None or id(report) in seen:
+            continue
+        seen.add(id(report))
+        name = Path(source).name if source is not None else "data"
+        out += [f"{name}: {note}" for note in report.notes]
+        runs: list[list] = []                     # consecutive lines left out for one reason
+        for d in report.dropped:
+            if runs and runs[-1][1] == d.line - 1 and runs[-1][2:] == [d.column, d.value]:
+                runs[-1][1] = d.line
+            else:
+                runs.append([d.line, d.line, d.column, d.value])
+        for first, last, column, why in runs[:shown]:
+            lines = f"line {first}" if first == last else f"lines {first}-{last}"
+            out.append(f"{name}: {lines} left out ({column}: {why})")
+        if len(runs) > shown:
+            rest = sum(r[1] - r[0] + 1 for r in runs[shown:])
+            out.append(f"{name}: {rest} more line(s) left out ({len(report.dropped)} in all)")
     return out
 
 
@@ -199,6 +265,7 @@ def _fit_and_write_here(args, recipe) -> int:
             flags = ", ".join("--" + k.replace("_", "-") for k in options)
             raise CalibrationError(f"the {recipe.name} recipe reads its own file layout: "
                                    f"{flags} do(es) not apply")
+    args.data = data_paths(args.data)
     data = []
     for path in args.data:
         if not Path(path).exists():
@@ -225,6 +292,7 @@ def _fit_and_write_here(args, recipe) -> int:
     _check_out(Path(args.out), args.data, args.force)   # arguments and data first, then this
     with output_folder(args.out, overwrite=True):     # checked above; made before the fit
         cal = recipe.run(data, **kw)
+        cal.notes[:0] = data_notes(data)
         paths = write_outputs(cal, args.out, overwrite=args.force)
     for fit in cal.shown_fits().values():
         print(fit.summary())
@@ -233,6 +301,11 @@ def _fit_and_write_here(args, recipe) -> int:
               + (f"RMS {v.rms_rel:.2e} of the data range" if v.rms_rel is not None else v.note))
     for w in cal.warnings:
         print(f"warning: {w}")
+    left_out = sum(len(r.dropped) for r in {id(getattr(d, "report", None)): d.report
+                                            for d in data if getattr(d, "report", None)
+                                            is not None}.values())
+    if left_out:
+        print(f"data: {left_out} row(s) left out (listed in the report's notes)")
     print(f"wrote {len(paths)} files to {args.out} (report: {paths[-1]})")
     failed = [v for v in cal.verification if v.passed is False]
     if failed:

@@ -43,7 +43,15 @@ A column without a unit is read as SI, with a note in the report.
 
 ``group_by`` (a column name or a list of names) makes one curve per value (combination of
 values) of those columns, in the order they first appear, each with ``group`` = {column:
-value}; the rows of a group need not be adjacent.
+value}; the rows of a group need not be adjacent. A grouping column is still read as its
+quantity (``--group-by 'P (dBm)'``: each spectrum's power).
+
+A spectrum's frequency, RF power or field that the file gives once instead of as a column
+is taken from the preamble (``# RF power: -20 dBm``, ``Frequency,10 GHz``) or the file name
+(``sweep_10GHz.csv``), with a note (:class:`Constant`).
+
+``units`` (header name -> unit symbol) gives the unit of a column whose header writes none or
+one not known.
 
 Every DataError names the options as the caller spells them: ``header_row=`` from Python,
 ``--header-row`` under ``neurospice fit`` (:func:`~.table.command_line_spelling`).
@@ -58,6 +66,7 @@ Bad data raises :class:`~neurospice.errors.DataError` naming file, column and li
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -68,7 +77,7 @@ import numpy as np
 from neurospice.errors import ArgumentError, DataError
 
 from .table import Column, Raw, Report, finite_rows, load_table, read_raw, spell
-from .units import SI_UNIT, Unit, lookup_unit
+from .units import SI_UNIT, Unit, lookup_unit, parse_header
 
 __all__ = [
     "IVSweep", "Transient", "Spectrum", "OscillatorCurve", "PulseRamp", "Measurement",
@@ -78,7 +87,7 @@ __all__ = [
 ]
 
 #: the options of :func:`~.table.read_raw` (how a file is read, before its columns are mapped)
-READ_OPTIONS = ("delimiter", "header_row", "skip_header", "decimal", "sheet")
+READ_OPTIONS = ("delimiter", "header_row", "skip_header", "decimal", "sheet", "units")
 SPLITS = (None, "auto", "columns", "sweep_column", "reversal", "blocks")
 COMPLIANCE_TOLERANCE = 0.01   # a point within 1 % of the current limit is at compliance
 
@@ -121,7 +130,10 @@ QUANTITIES = {q.key: q for q in (
               "rf freq", "excitation frequency", "f osc", "osc frequency", "peak frequency",
               "f peak", "f0", "center frequency", "centre frequency")),
     Quantity("vdc", "vdc_v", "voltage", ("vdc", "v dc", "dc voltage", "rectified voltage",
-                                        "vrect", "v", "voltage")),
+                                        "vrect", "v", "voltage", "lock in x", "lockin x",
+                                        "lock in", "lockin", "lia x", "x lock in",
+                                        "mixing voltage", "vmix", "v mix", "v rect",
+                                        "rectified", "dc signal")),
     Quantity("power", "power_w", "power",
              ("p", "power", "rf power", "prf", "p rf", "p in", "pin", "input power",
               "p out", "pout", "output power", "integrated power", "p osc", "peak power")),
@@ -207,6 +219,15 @@ class _Kind:
     x: str                          # the swept quantity
     axis: bool = False              # x is an axis a stacked file repeats (auto split)
     derived: tuple[str, ...] = ()   # read to derive others, not fields of the result
+    constants: tuple[str, ...] = ()  # may be one value in the preamble or the file name
+
+
+@dataclass(frozen=True)
+class Constant(Column):
+    """A quantity the file gives once, not as a column: in its preamble (``# power: -20
+    dBm``, ``Frequency,10 GHz``) or its name (``sweep_10GHz.csv``); ``value`` in SI."""
+
+    value: float = math.nan
 
 
 _IV = _Kind(IVSweep, ("compliance", "voltage", "current", "time", "temperature", "sweep",
@@ -215,7 +236,7 @@ _TRANSIENT = _Kind(Transient, ("time", "voltage", "current"), ("time",),
                    ("voltage", "current"), "time")
 _SPECTRUM = _Kind(Spectrum, ("freq", "vdc", "rf_current", "impedance", "power", "field"),
                   ("freq",), ("vdc", "power"), "freq", axis=True,
-                  derived=("rf_current", "impedance"))
+                  derived=("rf_current", "impedance"), constants=("freq", "power", "field"))
 _OSCILLATOR = _Kind(OscillatorCurve, ("rf_current", "impedance", "current", "linewidth", "freq",
                                       "power", "field"),
                     ("current", "freq"), (), "current", axis=True,
@@ -225,9 +246,10 @@ _OSCILLATOR = _Kind(OscillatorCurve, ("rf_current", "impedance", "current", "lin
 def load_iv(path, *, columns: Mapping[str, str | Sequence[str]] | None = None,
             split: str | None = None, min_points: int = 3, on_nan: str = "raise",
             delimiter: str | None = None, header_row: int | None = None,
-            skip_header: int | None = None, decimal: str = ".",
+            skip_header: int | None = None, decimal: str | None = None,
             sheet: str | int | None = None, group_by: str | Sequence[str] | None = None,
-            compliance: float | None = None) -> IVSweep | list[IVSweep]:
+            compliance: float | None = None, units: Mapping[str, str] | None = None
+            ) -> IVSweep | list[IVSweep]:
     """Load I-V sweeps: one :class:`IVSweep`, or a list when ``split`` or ``group_by`` is
     given.
 
@@ -243,8 +265,9 @@ def load_transient(path, *, columns: Mapping[str, str | Sequence[str]] | None = 
                    split: str | None = None, min_points: int = 3, on_nan: str = "raise",
                    delimiter: str | None = None, header_row: int | None = None,
                    skip_header: int | None = None,
-                   decimal: str = ".", sheet: str | int | None = None,
-                   group_by: str | Sequence[str] | None = None
+                   decimal: str | None = None, sheet: str | int | None = None,
+                   group_by: str | Sequence[str] | None = None,
+                   units: Mapping[str, str] | None = None
                    ) -> Transient | list[Transient]:
     """Load transient waveforms (time strictly increasing) like :func:`load_iv`."""
     return _load(_TRANSIENT, path, **_options(locals()))
@@ -254,9 +277,9 @@ def load_spectrum(path, *, columns: Mapping[str, str | Sequence[str]] | None = N
                   split: str | None = None, min_points: int = 3, on_nan: str = "raise",
                   delimiter: str | None = None, header_row: int | None = None,
                   skip_header: int | None = None,
-                  decimal: str = ".", sheet: str | int | None = None,
+                  decimal: str | None = None, sheet: str | int | None = None,
                   group_by: str | Sequence[str] | None = None,
-                  impedance: float | None = None
+                  impedance: float | None = None, units: Mapping[str, str] | None = None
                   ) -> Spectrum | list[Spectrum]:
     """Load RF spectra (frequency, rectified voltage and/or power) like :func:`load_iv`.
 
@@ -272,9 +295,9 @@ def load_oscillator(path, *, columns: Mapping[str, str | Sequence[str]] | None =
                     split: str | None = None, min_points: int = 3, on_nan: str = "raise",
                     delimiter: str | None = None, header_row: int | None = None,
                     skip_header: int | None = None,
-                    decimal: str = ".", sheet: str | int | None = None,
+                    decimal: str | None = None, sheet: str | int | None = None,
                     group_by: str | Sequence[str] | None = None,
-                    impedance: float | None = None
+                    impedance: float | None = None, units: Mapping[str, str] | None = None
                     ) -> OscillatorCurve | list[OscillatorCurve]:
     """Load oscillator curves (bias current, frequency, power, linewidth) like
     :func:`load_spectrum` (a repeated current axis, derived power)."""
@@ -286,21 +309,24 @@ def _options(scope: dict) -> dict:
 
 
 def _load(kind: _Kind, path, *, columns, split, min_points, on_nan, delimiter, header_row,
-          skip_header, decimal, sheet=None, group_by=None, compliance=None, impedance=None):
+          skip_header, decimal, sheet=None, group_by=None, compliance=None, impedance=None,
+          units=None):
     if split not in SPLITS:
         raise ArgumentError(f"{spell('split')} must be one of {SPLITS}, not {split!r}")
     raw = read_raw(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
-                   decimal=decimal, sheet=sheet)
+                   decimal=decimal, sheet=sheet, units=units, on_nan=on_nan)
     by = [] if group_by is None else [raw.find(n) for n in
                                       ([group_by] if isinstance(group_by, str) else group_by)]
     curves = []
     for group in _map_columns(raw, kind, columns or {}, split == "columns",
                               {c.index for c in by}):
-        rows = _extent(raw, group.values()) if split == "columns" else slice(None)
+        rows = _extent(raw, [c for c in group.values() if not isinstance(c, Constant)]) \
+            if split == "columns" else slice(None)
         values = {key: _read(raw, QUANTITIES[key], col, rows) for key, col in group.items()}
         labels = {c.name: _label_values(raw, c, rows) for c in by}
         lines, block = raw.lines[rows], raw.block[rows]
-        checks = [(c.name, _numeric(values[k]), raw.empty(c, rows)) for k, c in group.items()]
+        checks = [(c.name, _numeric(values[k]), raw.empty(c, rows)) for k, c in group.items()
+                  if not isinstance(c, Constant)]
         checks += [(c.name, _numeric(labels[c.name]), raw.empty(c, rows)) for c in by]
         keep = finite_rows(raw.path, checks, lines, on_nan, raw.report)
         values = {k: v[keep] for k, v in values.items()}
@@ -522,8 +548,9 @@ def _matches(column: Column, q: Quantity) -> bool:
 
 def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool,
                  reserved: set[int] = frozenset()):
-    """Columns per quantity, as one dict per curve (``reserved``: column indices that are
-    no quantity, e.g. the grouping columns)."""
+    """Columns per quantity, as one dict per curve (``reserved``: the grouping columns'
+    indices, kept for their curves' labels and still mapped to quantities); a quantity of
+    ``kind.constants`` without a column may be a :class:`Constant` (:func:`_constant`)."""
     found: dict[str, list[Column]] = {}
     for key, names in columns.items():
         q = _quantity(key, kind)
@@ -532,20 +559,27 @@ def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool,
             raise ArgumentError(f"several columns for {q.key!r} need "
                                 f"{spell('split', 'columns')}")
         found[q.key] = [raw.find(n) for n in names]
-    taken = {c.index for cols in found.values() for c in cols} | set(reserved)
+    taken = {c.index for cols in found.values() for c in cols}
     for key in kind.quantities:
         if key not in found:
+            # a grouping column (``reserved``) is one value per curve and may still be its
+            # quantity: the field or power of a spectrum, the frequency of a field sweep
             hits = [c for c in raw.columns
                     if c.index not in taken and _matches(c, QUANTITIES[key])]
             if hits:
                 found[key] = hits
                 taken.update(c.index for c in hits)
+            elif key in kind.constants:
+                constant = _constant(raw, QUANTITIES[key])
+                if constant is not None:
+                    found[key] = [constant]
 
     missing = [k for k in kind.required if k not in found]
     if kind.one_of and not any(k in found for k in kind.one_of):
         missing.append(" or ".join(kind.one_of))
     if missing:
-        raise raw.missing(missing)
+        first = missing[0].split()[0]
+        raise raw.missing(missing, f" (name them with {spell('columns', None, key=first)})")
     for key, cols in found.items():
         units = {c.unit_symbol for c in cols}
         listing = ", ".join(f"{c.name!r} in {c.unit_symbol or 'no unit'}" for c in cols)
@@ -565,6 +599,47 @@ def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool,
     return [{k: cols[i] for k, cols in found.items()} for i in range(n)]
 
 
+_VALUE = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
+_SETTING = re.compile(r"([A-Za-z][^:=\t,;]*?)\s*(?:[:=\t,;]\s*|\s+)(" + _VALUE +
+                      r")\s*([^\s\d,;:=][^\s,;]*)?[\s,;\t]*")
+_IN_NAME = re.compile(r"(?<![0-9.])([+-]?[0-9]+(?:[.p][0-9]+)?)\s*_?([A-Za-zµ]{2,4})"
+                      r"(?![A-Za-z])")
+
+
+def _constant(raw: Raw, q: Quantity) -> Constant | None:
+    """``q`` given once: a preamble line naming it with a value and a unit (``# RF power:
+    -20 dBm``, ``Frequency (GHz),10``), else the file name (``sweep_10GHz.csv``,
+    ``f6p5GHz_-20dBm.txt``: a value with a unit of two or more letters of ``q``'s
+    dimension). None when neither says it, or says it twice with different values; a note
+    says where the value came from."""
+    values: dict[float, str] = {}
+    for line in raw.preamble:
+        m = _SETTING.fullmatch(line.strip().lstrip("#").strip())
+        if m is None:
+            continue
+        head = parse_header(m.group(1))
+        unit = lookup_unit(m.group(3)) if m.group(3) else head.unit
+        if unit is None or (m.group(3) and head.unit_text):
+            continue
+        col = Constant(-1, line.strip(), head.label, unit, unit.symbol)
+        if _matches(col, q):
+            values.setdefault(float(unit.to_si(float(m.group(2)))), f"the preamble line "
+                                                                    f"{line.strip()!r}")
+    if not values:
+        for m in _IN_NAME.finditer(raw.path.stem):
+            unit = lookup_unit(m.group(2))
+            if unit is not None and unit.dimension == q.dimension:
+                number = float(m.group(1).replace("p", "."))
+                values.setdefault(float(unit.to_si(number)), f"the file name "
+                                                              f"({m.group(0)})")
+    if len(values) != 1:
+        return None
+    (value, where), = values.items()
+    raw.report.notes.append(f"{q.key}: {value:g} {SI_UNIT[q.dimension]}, from {where} (the "
+                            "file has no such column)")
+    return Constant(-1, f"{q.key} from {where}", q.key, None, SI_UNIT[q.dimension], value)
+
+
 def _extent(raw: Raw, cols) -> slice:
     """Rows down to the last one where any of ``cols`` has a value: below is padding."""
     filled = [i for i, row in enumerate(raw.cells) if any(row[c.index] for c in cols)]
@@ -576,6 +651,8 @@ def _extent(raw: Raw, cols) -> slice:
 
 
 def _read(raw: Raw, q: Quantity, column: Column, rows: slice) -> np.ndarray:
+    if isinstance(column, Constant):
+        return np.full(len(raw.lines[rows]), column.value)
     if q.dimension == "text":
         return np.array(raw.text(column, rows), dtype=str)
     unit = raw.unit_of(column)

@@ -1,9 +1,11 @@
 """Reading delimited text tables of measured data as instruments write them.
 
-The reader finds the delimiter (tab, semicolon, comma, else whitespace), skips an instrument
-preamble, finds the header row, parses the units in the column names and converts the values
-to SI. Line numbers are 1-based file lines as an editor shows them, and every DataError names
-the file, the column and that line.
+The reader finds the delimiter (tab, semicolon, comma, else whitespace) and the decimal mark
+(a comma when number cells hold one and none a point), skips an instrument preamble, finds
+the header row (and a row of units under it: ``Frequency,Vdc`` over ``GHz,mV``), parses the
+units in the column names and converts the values to SI. A spreadsheet is read from its first
+sheet holding a table unless a sheet is named. Line numbers are 1-based file lines as an
+editor shows them, and every DataError names the file, the column and that line.
 
 Files are untrusted: nothing is read as a value unless it is one.
 
@@ -13,7 +15,8 @@ Files are untrusted: nothing is read as a value unless it is one.
   read as such; other bytes are read as cp1252 (else latin-1) with a note in the report. A
   file holding NUL bytes otherwise is binary and refused.
 - **Rows.** Every data row has exactly the header's number of cells: a short or long row is a
-  DataError naming the line and the cells it has, never padded or cut. A trailing delimiter
+  DataError naming the line and the cells it has, never padded or cut (with
+  ``on_nan="drop"`` the whole row is dropped and listed). A trailing delimiter
   is accepted when every data row has it (the extra cells empty). Rows of empty cells only
   (``,,,``) are skipped with a note in the report; blank lines are skipped silently.
 - **Numbers** follow a strict grammar (:func:`parse_number`): optional sign, digits with an
@@ -22,8 +25,10 @@ Files are untrusted: nothing is read as a value unless it is one.
   ``infinity`` and ``nan`` (any case, signed) are numbers that the NaN policy (``on_nan``)
   then raises on or drops.
 - **No value.** An empty cell, a spreadsheet error value (:data:`SPREADSHEET_ERRORS`:
-  ``#N/A``, ``#DIV/0!``, ``#VALUE!``, ``#REF!``, ``#NAME?``, ``#NUM!``, ``#NULL!``, ...) or
-  ``N/A``/``NA`` is a missing value, handled by the NaN policy like NaN.
+  ``#N/A``, ``#DIV/0!``, ``#VALUE!``, ``#REF!``, ``#NAME?``, ``#NUM!``, ``#NULL!``, ...),
+  ``N/A``/``NA``, an instrument's marker (:data:`INSTRUMENT_NO_VALUE`: ``--``,
+  ``overflow``, ``OL``, ...) or SCPI's 9.9E37/9.91E37 is a missing value, handled by the NaN
+  policy like NaN.
 - **Comments.** Under the header, a line whose first cell starts with ``#`` is a comment
   (skipped, with a note) unless that cell is a spreadsheet error value: ``#N/A,1.5`` is a
   data row with a missing value, never a comment.
@@ -40,13 +45,13 @@ from collections import Counter
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Iterable, Mapping, Sequence
 
 import numpy as np
 
 from neurospice.errors import DataError
 
-from .units import Header, Unit, parse_header
+from .units import UNITS, Header, Unit, is_unit_symbol, lookup_unit, parse_header
 
 DELIMITERS = ("\t", ";", ",")  # tried in this order; whitespace when none fits
 _PROBE = 5                     # rows that must follow a header and look numeric
@@ -60,6 +65,14 @@ SPREADSHEET_ERRORS = frozenset({"#N/A", "#DIV/0!", "#VALUE!", "#REF!", "#NAME?",
                                 "#NULL!", "#N/A N/A", "#GETTING_DATA", "#SPILL!", "#CALC!",
                                 "#FIELD!", "#BLOCKED!", "#CONNECT!", "#BUSY!", "#UNKNOWN!"})
 NOT_AVAILABLE = frozenset({"N/A", "NA", "n/a", "na"})
+#: what instruments and lab scripts write where a reading has no value (any case): dashes,
+#: over-range words (a multimeter's ``OL``, a lock-in's ``OVERFLOW``)
+INSTRUMENT_NO_VALUE = frozenset({"-", "--", "---", "----", "overflow", "ovfl", "ovf", "ovld",
+                                 "overload", "over", "ol", "+ol", "-ol", "over range",
+                                 "overrange", "underflow", "null", "none", "n.a."})
+#: SCPI's codes for a reading that has no value: 9.9E37 (overflow) and 9.91E37 (not a
+#: number), as Keithley and Keysight instruments write them
+SCPI_NO_VALUE = 9.9e37
 
 _NUMBER = {
     ".": re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"),
@@ -73,7 +86,8 @@ SPREADSHEET_SUFFIXES = (".xlsx", ".xlsm", ".xls")
 
 # --- how an option is spelled in error messages: the interface the call came from ----------
 _INTERFACE = contextvars.ContextVar("neurospice_data_interface", default="python")
-_CLI_FLAGS = {"columns": "--column", "group_by": "--group-by", "on_nan": "--on-nan"}
+_CLI_FLAGS = {"columns": "--column", "group_by": "--group-by", "on_nan": "--on-nan",
+              "units": "--unit", "power_w": "--power"}
 
 
 @contextmanager
@@ -96,7 +110,10 @@ def spell(option: str, value: str | None = None, key: str | None = None) -> str:
     if _INTERFACE.get() == "cli":
         flag = _CLI_FLAGS.get(option, "--" + option.replace("_", "-"))
         if key is not None:
-            return f"{flag} {key}={value if value is not None else 'NAME'}"
+            import shlex
+
+            given = "NAME" if value is None else value
+            return f"{flag} {shlex.quote(f'{key}={given}')}"     # as a shell takes it
         return flag if value is None else f"{flag} {value}"
     if key is not None:
         return f"{option}={{{key!r}: {value if value is not None else '...'}}}"
@@ -165,14 +182,15 @@ class Raw:
                                 path=str(self.path), column=name, row=self.header_line)
         raise self.missing([name])
 
-    def missing(self, wanted: Iterable[str]) -> DataError:
+    def missing(self, wanted: Iterable[str], hint: str = "") -> DataError:
         present = ", ".join(repr(c.name) for c in self.columns) or "none"
-        return DataError(f"missing column(s) {', '.join(map(repr, wanted))}; present: {present}",
-                         path=str(self.path), row=self.header_line)
+        return DataError(f"missing column(s) {', '.join(map(repr, wanted))}; present: {present}"
+                         + hint, path=str(self.path), row=self.header_line)
 
     def unit_of(self, column: Column) -> Unit | None:
         if column.unit is None and column.unit_text:
-            raise DataError(f"unknown unit {column.unit_text!r} in the header",
+            raise DataError(f"unknown unit {column.unit_text!r} in the header (give it with "
+                            f"{spell('units', 'UNIT', key=column.name)})",
                             path=str(self.path), column=column.name, row=self.header_line)
         return column.unit
 
@@ -231,8 +249,13 @@ def missing_value(cell: str) -> str | None:
     None for a cell with a value (a number or text)."""
     if not cell:
         return "empty cell"
-    if cell.upper() in SPREADSHEET_ERRORS or cell in NOT_AVAILABLE:
+    if cell.upper() in SPREADSHEET_ERRORS or cell in NOT_AVAILABLE \
+            or cell.lower() in INSTRUMENT_NO_VALUE:
         return f"{cell!r} (no value)"
+    if cell[:1] in "+-.0123456789" and ("e" in cell or "E" in cell):
+        number = parse_number(cell, ".")
+        if number is not None and SCPI_NO_VALUE <= abs(number) <= 9.92e37:
+            return f"{cell!r} (an instrument's overflow or no-value code, 9.9e37/9.91e37)"
     return None
 
 
@@ -460,14 +483,19 @@ def _is_header(rows: list[tuple[int, list[str]]], k: int) -> bool:
 
 
 def read_raw(path, *, delimiter: str | None = None, header_row: int | None = None,
-             skip_header: int | None = None, decimal: str = ".",
-             sheet: str | int | None = None) -> Raw:
-    """Split a file into preamble, header and data cells (see :func:`load_table`)."""
+             skip_header: int | None = None, decimal: str | None = None,
+             sheet: str | int | None = None, units: Mapping[str, str] | None = None,
+             on_nan: str = "raise") -> Raw:
+    """Split a file into preamble, header and data cells (see :func:`load_table`).
+    ``on_nan="drop"`` also drops (and reports) a row with missing or extra cells."""
     path = Path(path)
-    if decimal not in (".", ","):
+    if decimal not in (None, ".", ","):
         raise ValueError(f"decimal must be '.' or ',', not {decimal!r}")
     if header_row is not None and skip_header is not None:
         raise ValueError(f"give {spell('header_row')} or {spell('skip_header')}, not both")
+    if path.suffix.lower() in SPREADSHEET_SUFFIXES and sheet is None:
+        return _first_sheet_with_table(path, delimiter=delimiter, header_row=header_row,
+                                       skip_header=skip_header, units=units, on_nan=on_nan)
     notes: list[str] = []
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         lines = read_spreadsheet(path, sheet, notes)
@@ -478,9 +506,15 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
     else:
         lines = read_text(path, notes)
     if delimiter is None:
-        delimiter = _guess_delimiter(lines, decimal)
+        delimiter = _guess_delimiter(lines, decimal or ".")
+        if delimiter == "," and decimal is None and _blanks_and_decimal_commas(lines):
+            delimiter, decimal = None, ","
+            notes.append("cells separated by blanks, numbers with a decimal comma: read as "
+                         f"such (else pass {spell('delimiter')} and {spell('decimal')})")
     elif delimiter.strip() == "":
         delimiter = None                            # " " or "" means whitespace
+    if decimal is None:
+        decimal = _guess_decimal(lines, delimiter, notes)
     if delimiter == decimal:
         raise ValueError(f"the delimiter and the decimal mark are both {decimal!r}")
     split = [(n, _split(ln, delimiter)) for n, ln in enumerate(lines, 1) if ln.strip()]
@@ -500,16 +534,24 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
             raise DataError("no header row found (a row of names followed by rows of numbers);"
                             f" pass {spell('header_row')} or {spell('skip_header')}",
                             path=str(path))
+    k, unit_line = _units_below_names(rows, k, delimiter, explicit=header_row is not None
+                                      or skip_header is not None)
     header_line = rows[k][0]
     names = _header_cells(rows[k][1], delimiter)
     while names and not names[-1]:
         names.pop()                                 # trailing delimiters
     if delimiter is None:
-        names = _blank_separated_names(names, lines[header_line - 1], rows[k + 1:], path,
+        names = _blank_separated_names(names, lines[header_line - 1],
+                                       rows[k + 1 + (unit_line is not None):], path,
                                        header_line)
+    if unit_line is not None:
+        names = _with_units(names, _header_cells(rows[k + 1][1], delimiter), path, unit_line)
+        notes.append(f"line {unit_line}: the units of the header's columns")
+        k += 1                                      # the data start under the units
     headers = [parse_header(n) for n in names]
     columns = [Column(i, h.name, h.label, h.unit, h.unit_text) for i, h in enumerate(headers)]
-    preamble = tuple(lines[n - 1] for n, _ in rows[:k])
+    columns = _given_units(columns, units, path, header_line)
+    preamble = tuple(lines[n - 1] for n, _ in rows[:k - (unit_line is not None)])
 
     report = Report(notes=notes)
     empty_rows = [n for n, c in split if n > header_line and not any(c)]
@@ -528,7 +570,13 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
             report.notes.append(f"line {n}: header repeated, block {block} starts")
             continue
         if len(row) < width or any(row[width:]):
-            raise DataError(_width_message(row, names), path=str(path), row=n)
+            if on_nan == "drop":
+                report.dropped.append(DroppedRow(n, "(whole row)",
+                                                 f"{len(row)} cells where the header has "
+                                                 f"{width}"))
+                continue
+            raise DataError(_width_message(row, names) + f" (pass {spell('on_nan', 'drop')} "
+                            "to drop such rows)", path=str(path), row=n)
         if first_width is None:
             first_width = (len(row), n)
         elif len(row) != first_width[0]:
@@ -542,6 +590,133 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
         raise DataError("no data rows after the header", path=str(path), row=header_line)
     return Raw(path, delimiter, decimal, header_line, columns, cells,
                np.array(line_numbers), np.array(blocks), preamble, report)
+
+
+def _first_sheet_with_table(path: Path, **options) -> Raw:
+    """The first sheet of a workbook that holds a table (a header over numbers): a title or
+    settings sheet in front of the data is passed over, with a note naming the sheet read."""
+    explicit = options.get("header_row") is not None or options.get("skip_header") is not None
+    k = 1
+    while True:
+        try:
+            raw = read_raw(path, sheet=k, **options)
+        except DataError as exc:
+            text = str(exc)
+            if k > 1 and f"no sheet {k!r}" in text:
+                raise DataError(f"no sheet holds a table (a row of names followed by rows of "
+                                f"numbers); pass {spell('sheet')}, {spell('header_row')} or "
+                                f"{spell('skip_header')}", path=str(path)) from None
+            if explicit or not ("no header row found" in text or "no data" in text):
+                raise
+            k += 1
+            continue
+        if k > 1:
+            raw.report.notes.append(f"sheet {k} read: the first sheet holding a table (choose "
+                                    f"another with {spell('sheet')})")
+        return raw
+
+
+def _guess_decimal(lines: Sequence[str], delimiter: str | None, notes: list[str]) -> str:
+    """``","`` when the file writes its numbers with a decimal comma: the delimiter is not
+    a comma and number cells hold a comma (``5,025``) while none holds a point; else ``"."``."""
+    if delimiter == ",":
+        return "."
+    filled = [ln for ln in lines if ln.strip()]
+    comma = point = 0
+    for ln in filled[:_SAMPLE] + filled[_SAMPLE:][-_SAMPLE:]:
+        for cell in _split(ln, delimiter):
+            if "," in cell and _NUMBER[","].fullmatch(cell):
+                comma += 1
+            elif "." in cell and _NUMBER["."].fullmatch(cell):
+                point += 1
+    if comma and not point:
+        notes.append(f"numbers written with a decimal comma ({comma} cells such as 1,5): read "
+                     f"as such (else pass {spell('decimal', '.')})")
+        return ","
+    return "."
+
+
+_DECIMAL_COMMA_CELL = re.compile(r"[+-]?[0-9]*,[0-9]+(?:[eE][+-]?[0-9]+)?")
+
+
+def _blanks_and_decimal_commas(lines: Sequence[str]) -> bool:
+    """Whether the lines holding commas (and no letters but an exponent's) are rows of
+    blank-separated numbers written with a decimal comma (``5,025  1,5e-3``): two or more
+    cells each, every one of them such a number or a whole number, one at least with a
+    comma (``1, 2`` or ``1.5,2`` are comma-separated)."""
+    filled = [ln for ln in lines if "," in ln and not re.search(r"[A-DF-Za-df-z]", ln)]
+    if not filled:                      # lines with letters (preamble, header) aside
+        return False
+    for ln in filled[:_SAMPLE] + filled[_SAMPLE:][-_SAMPLE:]:
+        cells = ln.split()
+        commas = sum(bool(_DECIMAL_COMMA_CELL.fullmatch(c)) for c in cells)
+        whole = sum(bool(re.fullmatch(r"[+-]?[0-9]+", c)) for c in cells)
+        if len(cells) < 2 or not commas or commas + whole < len(cells):
+            return False
+    return True
+
+
+def _is_units_row(cells: list[str]) -> bool:
+    filled = [c.strip().strip("()[]") for c in cells if c.strip()]
+    return bool(filled) and all(is_unit_symbol(c) for c in filled)
+
+
+def _units_below_names(rows, k: int, delimiter, explicit: bool) -> tuple[int, int | None]:
+    """(index of the header row, line of a units row under it or None). Instruments write
+    the units on a line of their own under the names (``Frequency,Vdc`` then ``GHz,mV``):
+    found as a row of unit symbols only (written exactly: ``GHz``, ``mV``, ``(dBm)``) under a
+    row of as many names, not all of them units."""
+    if explicit:
+        if k + 1 < len(rows) and len(rows[k + 1][1]) == len(rows[k][1]) \
+                and _is_units_row(rows[k + 1][1]) and not _is_units_row(rows[k][1]):
+            return k, rows[k + 1][0]
+        return k, None
+    if k == 0 or not _is_units_row(rows[k][1]):
+        return k, None
+    names = rows[k - 1][1]
+    if len(names) != len(rows[k][1]) or _is_units_row(names) or \
+            any(parse_number(c, ".") is not None or parse_number(c, ",") is not None
+                for c in names) or not all(names):
+        return k, None
+    return k - 1, rows[k][0]
+
+
+def _with_units(names: list[str], units: list[str], path, line: int) -> list[str]:
+    out = []
+    for name, unit in zip(names, units + [""] * (len(names) - len(units))):
+        unit = unit.strip().strip("()[]").strip()
+        own = parse_header(name)
+        if unit and own.unit_text and own.unit_text != unit:
+            raise DataError(f"the column's name says {own.unit_text!r}, the units row "
+                            f"{unit!r}", path=str(path), column=name, row=line)
+        out.append(f"{name} ({unit})" if unit and not own.unit_text else name)
+    return out
+
+
+def _given_units(columns: list[Column], units: Mapping[str, str] | None, path,
+                 line: int) -> list[Column]:
+    """The columns with the units the caller gave (``units={"V_dc (mVolt)": "mV"}``,
+    ``--unit 'V_dc (mVolt)=mV'``) in place of those the header writes (or lacks)."""
+    if not units:
+        return columns
+    from dataclasses import replace
+
+    out = list(columns)
+    for name, symbol in units.items():
+        hits = [c for key in ("name", "label") for c in out if getattr(c, key) == name.strip()]
+        if not hits:
+            present = ", ".join(repr(c.name) for c in columns)
+            raise DataError(f"{spell('units', symbol, key=name)}: no such column; present: "
+                            f"{present}", path=str(path), row=line)
+        unit = lookup_unit(symbol)
+        if unit is None:
+            from neurospice.errors import ArgumentError
+
+            raise ArgumentError(f"{spell('units', symbol, key=name)}: unknown unit {symbol!r}"
+                                f" (known: {', '.join(sorted(u for u in UNITS if u))})")
+        c = hits[0]
+        out[c.index] = replace(c, unit=unit, unit_text=symbol)
+    return out
 
 
 def _width_message(row: list[str], names: list[str]) -> str:
@@ -644,18 +819,23 @@ class Table:
 
 def load_table(path, *, columns: Sequence[str] | None = None, delimiter: str | None = None,
                header_row: int | None = None, skip_header: int | None = None,
-               decimal: str = ".", on_nan: str = "raise",
-               sheet: str | int | None = None) -> Table:
+               decimal: str | None = None, on_nan: str = "raise",
+               sheet: str | int | None = None, units: Mapping[str, str] | None = None) -> Table:
     """Load a delimited text file of numbers with a header row into SI values.
 
     - ``delimiter``: tab, ``;``, ``,`` or ``" "`` (whitespace); found from the data when None.
     - ``header_row``: the header's 1-based line; ``skip_header=N``: the header is the first
       non-blank line after N lines. Neither: the first row of names followed by numeric rows,
       so an instrument preamble (key,value settings) is skipped and kept in ``preamble``.
-    - ``decimal``: ``","`` for files written with a decimal comma (``;`` or tab delimited).
+    - ``decimal``: ``","`` for files written with a decimal comma, ``"."`` for a decimal
+      point; found when None (a comma when number cells hold one and none a point, in a file
+      not delimited by commas; a note says so).
     - ``columns``: the header names (or labels without unit) to load; all when None.
-    - ``on_nan``: ``"raise"`` (default) on an empty, NaN or inf cell, or ``"drop"`` the row and
-      list it in ``report.dropped``.
+    - ``on_nan``: ``"raise"`` (default) on an empty, NaN or inf cell, a cell without a value
+      (``--``, ``overflow``, SCPI's 9.9E37) or a row with missing or extra cells, or
+      ``"drop"`` the row and list it in ``report.dropped``.
+    - ``units``: header name -> unit symbol, for a column whose header writes no unit or
+      one not known (``{"V_dc (mVolt)": "mV"}``).
     - ``sheet``: for a spreadsheet (.xlsx/.xlsm through openpyxl, .xls through xlrd), the
       sheet's name or 1-based position (default the first); its cells are read like a
       tab-separated file (:func:`read_spreadsheet`).
@@ -664,7 +844,7 @@ def load_table(path, *, columns: Sequence[str] | None = None, delimiter: str | N
     column without a unit is kept as written. Raises DataError naming file, column and line.
     """
     raw = read_raw(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
-                   decimal=decimal, sheet=sheet)
+                   decimal=decimal, sheet=sheet, units=units, on_nan=on_nan)
     chosen = raw.columns if columns is None else [raw.find(n) for n in columns]
     named = [(c.name, raw.values(c), raw.empty(c)) for c in chosen]
     keep = finite_rows(raw.path, named, raw.lines, on_nan, raw.report)

@@ -154,3 +154,13 @@ def parse_header(name: str) -> Header:
                                      _LETTER_DIMENSIONS.get(label.strip().lower(), ())):
                 return Header(name, label.strip(), unit, tail)
     return Header(name, name, None, "")
+
+
+def is_unit_symbol(text: str) -> bool:
+    """Whether ``text`` is a unit written exactly as its symbol (spelling variants such as
+    ``µ`` for ``u`` allowed, case not folded): ``GHz``, ``mV``, ``dBm``, ``Oe``; not ``t``,
+    ``ghz`` or an empty cell. For telling a row of units under the column names from names."""
+    symbol = text.strip()
+    for variant, canonical in _SPELLINGS:
+        symbol = symbol.replace(variant, canonical)
+    return bool(symbol) and symbol in UNITS and UNITS[symbol].dimension != "dimensionless"

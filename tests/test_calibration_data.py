@@ -132,8 +132,11 @@ def test_delimiter_is_detected(tmp_path, delimiter):
 def test_semicolon_with_decimal_comma():
     path = FIXTURES / "sto_semicolon_decimal_comma.csv"
     with pytest.raises(DataError, match="decimal=','"):
-        load_oscillator(path)
+        load_oscillator(path, decimal=".")      # the decimal point said: the hint names ","
+    found = load_oscillator(path)               # found: semicolons, and commas in numbers
+    assert any("decimal comma" in n for n in found.report.notes)
     curve = load_oscillator(path, decimal=",")
+    np.testing.assert_array_equal(found.freq_hz, curve.freq_hz)
     np.testing.assert_allclose(curve.current_a, [1e-3, 1.5e-3, 2e-3, 2.5e-3, 3e-3], rtol=1e-12)
     np.testing.assert_allclose(curve.freq_hz, 4e9 + 1e8 * np.arange(5), rtol=1e-12)
     np.testing.assert_allclose(curve.power_w, 1e-3 * 10 ** ((-40 + 2 * np.arange(5)) / 10),

@@ -78,7 +78,8 @@ def test_group_by_columns_rows_need_not_be_adjacent(tmp_path):
     b350 = curves[3]
     assert np.allclose(b350.voltage_v, [0, 0.1, 0.2, 0.3])
     assert np.allclose(b350.current_a, np.arange(4) * 2 * 350 / 300 * 1e-6)
-    assert b350.temperature_k is None           # a grouping column is no quantity
+    # a grouping column is one value per curve, and still its quantity (not its swept axis)
+    np.testing.assert_array_equal(b350.temperature_k, [350.0] * 4)
     assert "grouped by device, T (K): 4 curve(s)" in curves[0].report.notes
 
 
@@ -152,11 +153,18 @@ def test_xlsx_sheets(tmp_path):
     assert np.allclose(load_table(path, sheet=2)["V"], c.voltage_v)
     with pytest.raises(DataError, match=r"no sheet 'nope'; sheets: 'notes', 'sweep'"):
         load_iv(path, sheet="nope")
-    with pytest.raises(DataError, match="no header row found.*header_row="):
-        load_iv(path)                        # the first sheet holds no table
-    with command_line_spelling(), pytest.raises(DataError, match="--header-row or "
+    found = load_iv(path)                    # the first sheet holds no table: the next does
+    np.testing.assert_array_equal(found.voltage_v, c.voltage_v)
+    assert any("sheet 2 read" in n for n in found.report.notes)
+    wb = openpyxl.Workbook()
+    wb.active.append(["operator", "me"])
+    wb.create_sheet("more").append(["date", "today"])
+    wb.save(tmp_path / "none.xlsx")
+    with pytest.raises(DataError, match="no sheet holds a table.*sheet=, header_row="):
+        load_iv(tmp_path / "none.xlsx")
+    with command_line_spelling(), pytest.raises(DataError, match="--sheet, --header-row or "
                                                                  "--skip-header"):
-        load_iv(path)
+        load_iv(tmp_path / "none.xlsx")
 
 
 def test_xls_needs_xlrd_or_reads(tmp_path):
@@ -191,12 +199,13 @@ def test_every_loader_option_has_a_cli_spelling():
     args = parse(["stno", "x.csv", "--column", "current=I bias (mA)", "--column", "freq=F",
                   "--group-by", "H", "--split", "auto", "--sheet", "2", "--header-row", "3",
                   "--delimiter", "tab", "--decimal", ",", "--on-nan", "drop",
-                  "--min-points", "5", "--compliance", "1e-3", "--impedance", "50"])
+                  "--min-points", "5", "--compliance", "1e-3", "--impedance", "50",
+                  "--unit", "I bias=mA", "--unit", "F=GHz"])
     opts = load_options(args)
     assert opts == {"columns": {"current": "I bias (mA)", "freq": "F"}, "group_by": "H",
                     "split": "auto", "sheet": "2", "header_row": 3, "delimiter": "\t",
                     "decimal": ",", "on_nan": "drop", "min_points": 5, "compliance": 1e-3,
-                    "impedance": 50.0}
+                    "impedance": 50.0, "units": {"I bias": "mA", "F": "GHz"}}
     given = set(opts) | {"skip_header"}
     for loader in (load_iv, load_spectrum, load_oscillator):
         assert set(inspect.signature(loader).parameters) - {"path"} <= given

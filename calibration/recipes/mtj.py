@@ -57,8 +57,10 @@ def fit_mtj_rv(sweeps, *, states: Sequence[float] | None = None,
     rs = [low_bias_resistance(s.voltage_v, s.current_a) for s in sweeps]
     if states is None:
         if len(sweeps) == 1:
-            raise CalibrationError("one sweep: say whether it is the P or the AP state "
-                                   "(states=[1] or [-1])")
+            raise CalibrationError("one sweep: the fit needs a P and an AP sweep (a file "
+                                   "each, or one file with a column naming the state or "
+                                   "sweep: --group-by COLUMN), or from Python states=[1] or "
+                                   "[-1] for a single sweep")
         split = math.sqrt(min(rs) * max(rs))
         states = [-1.0 if r > split else 1.0 for r in rs]
         if min(rs) == max(rs):

@@ -945,15 +945,23 @@ def _pulse_stage(cal, pulses, train, pulse_t_amb, simulators, progress):
 
 # =========================================================================== as a recipe
 def split_dual_sweep(sweep) -> list:
-    """[up, down] of one dual sweep (an :class:`~..data.IVSweep`), cut where the *source*
-    turned back: at the largest current (a monotonic source ramp drives the most current at
-    its turn), or, where the source limited the current, in the middle of the longest run of
-    points at compliance. Not where the measured voltage turns: under a current compliance or
-    a series resistance the device voltage drops when the device switches, so a cut at the
-    voltage's turn would put the switch into the down branch."""
+    """[up, down] of one dual sweep (an :class:`~..data.IVSweep`; one swept to negative
+    voltage is mirrored, with a note), cut where the *source* turned back: at the largest
+    current (a monotonic source ramp drives the most current at its turn), or, where the
+    source limited the current, in the middle of the longest run of points at compliance.
+    Not where the measured voltage turns: under a current compliance or a series resistance
+    the device voltage drops when the device switches, so a cut at the voltage's turn would
+    put the switch into the down branch."""
     from dataclasses import replace
 
     v, i = np.asarray(sweep.voltage_v, float), np.asarray(sweep.current_a, float)
+    big = v[np.abs(v) > 0.1 * float(np.max(np.abs(v), initial=0.0))]
+    if big.size and float(np.median(big)) < 0:
+        # 0 -> -v_max -> 0: a threshold switch conducts alike both ways; fitted mirrored
+        v, i = -v, -i
+        sweep = replace(sweep, voltage_v=v, current_a=i)
+        sweep.report.notes.append("the sweep goes to negative voltage (the other polarity): "
+                                  "fitted mirrored, (V, I) -> (-V, -I)")
     cc = getattr(sweep, "compliance", None)
     if cc is not None and np.any(cc):
         edges = np.flatnonzero(np.diff(np.r_[0, np.asarray(cc, int), 0]))

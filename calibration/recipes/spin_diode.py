@@ -108,11 +108,17 @@ def fit_spin_diode_spectrum(spectra, *, power_w: float | None = None,
     datasets = []
     for k, s in enumerate(spectra):
         if s.vdc_v is None:
-            raise DataError("the spectrum has no rectified voltage (vdc) column",
-                            path=str(s.source))
+            from ..table import spell
+
+            raise DataError("the spectrum has no rectified voltage (vdc) column (name it with "
+                            f"{spell('columns', None, key='vdc')})", path=str(s.source))
         p = s.power_w if s.power_w is not None else power_w
         if p is None:
-            raise CalibrationError("the RF power is not in the data: give power_w (W)")
+            from ..table import spell
+
+            raise DataError("the RF power is not in the data: a power column (P (dBm), "
+                            f"P (uW)), an RF current and {spell('impedance')}, or "
+                            f"{spell('power_w')} (W)", path=str(s.source))
         if np.ndim(p) and np.size(p) and np.ptp(p) == 0:
             p = float(np.asarray(p).flat[0])    # one power: the curve on any grid
         datasets.append(Dataset(np.asarray(s.freq_hz, float), s.vdc_v,
@@ -561,8 +567,15 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
     traces, rows = {}, []
     for k, s in enumerate(sweeps):
         if s.field_t is None or s.vdc_v is None:
-            raise DataError("a field sweep needs field and rectified-voltage columns",
-                            path=str(s.source))
+            what = ("field" if s.field_t is None else "") + \
+                (" and " if s.field_t is None and s.vdc_v is None else "") + \
+                ("rectified-voltage" if s.vdc_v is None else "")
+            hint = ""
+            if s.field_t is None and np.ptp(s.freq_hz) > 0:
+                hint = ("; the frequency is swept: spectra V_dc(f) at one field are fitted by "
+                        "the spin-diode-spectrum recipe (--recipe spin-diode-spectrum)")
+            raise DataError(f"a field sweep needs field and rectified-voltage columns; no "
+                            f"{what} column found{hint}", path=str(s.source))
         f = float(np.median(s.freq_hz))
         if np.ptp(s.freq_hz) > 1e-6 * f:
             raise DataError("the frequency changes within a field sweep", path=str(s.source))
@@ -782,7 +795,9 @@ def load_field_sweeps(path, **options) -> list:
     """Field sweeps at fixed frequencies, the layout read off the header: pairs of columns
     named ``<label>_<f>_GHz`` (:func:`~..data.load_spin_diode_sweeps`; it takes no
     options), else spectra with field columns (:func:`~..data.load_spectrum` with
-    ``options``; side by side unless ``split`` or ``group_by`` says otherwise)."""
+    ``options``; side by side unless ``split`` or ``group_by`` says otherwise; sweeps
+    stacked in one file with a frequency column that changes are one curve per frequency;
+    a file without a frequency column takes it from its preamble or its name)."""
     from ..data import READ_OPTIONS, has_frequency_pairs, load_spectrum, load_spin_diode_sweeps
     from ..table import spell
 
@@ -793,7 +808,13 @@ def load_field_sweeps(path, **options) -> list:
                             path=str(path))
         return load_spin_diode_sweeps(path)
     if "group_by" not in options:
-        options = {"split": "columns", **options}
+        curves = as_list(load_spectrum(path, **{"split": "columns", **options}))
+        if "split" in options or "columns" in options or \
+                all(np.ptp(c.freq_hz) == 0 or c.field_t is None or np.ptp(c.field_t) == 0
+                    for c in curves):
+            return curves
+        # field sweeps stacked, each at its own frequency: one curve per frequency
+        options = {**options, "group_by": curves[0].columns["freq_hz"]}
     return as_list(load_spectrum(path, **options))
 
 

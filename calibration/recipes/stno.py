@@ -85,6 +85,10 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
     for k, c in enumerate(curves):
         i = np.asarray(c.current_a, float)
         f = np.asarray(c.freq_hz, float)
+        if np.all(i[np.isfinite(i)] <= 0) and np.any(i < 0):
+            i = -i                      # the bias of the other polarity drives it the same
+            notes.append(f"curve {k + 1}: every bias current is negative (the other "
+                         "polarity): fitted against |I|")
         on = np.isfinite(f)
         if c.power_w is not None:
             run = running(i, c.power_w)
@@ -115,7 +119,9 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
                              "point(s) fitted as FWHM = gamma_g (1 - I/i_th) / pi; above the "
                              "threshold the linewidth is set by noise: not fitted")
     if not any(d.meta["quantity"] == "freq" for d in datasets):
-        raise DataError("fewer than 3 points where the oscillator runs: no f(I) to fit")
+        raise DataError("fewer than 3 points where the oscillator runs (a finite frequency "
+                        "and, with a power column, power above its noise): no f(I) to fit",
+                        path=str(curves[0].source) if curves else None)
     model = stno_model()
     dev = get_device("stno")
     start = {**(fixed or {})}
