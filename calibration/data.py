@@ -76,7 +76,8 @@ import numpy as np
 
 from neurospice.errors import ArgumentError, DataError
 
-from .table import Column, Raw, Report, finite_rows, load_table, read_raw, spell
+from .table import (Column, Raw, Report, finite_rows, load_table, missing_value, parse_number,
+                    read_raw, spell)
 from .units import SI_UNIT, Unit, lookup_unit, parse_header
 
 __all__ = [
@@ -368,8 +369,6 @@ def _label_values(raw: Raw, column: Column, rows) -> np.ndarray:
     """A grouping column's values: SI numbers when every cell with a value is a number,
     else the text as written."""
     cells = [c for c in raw.text(column, rows) if c]
-    from .table import parse_number
-
     if cells and all(parse_number(c, raw.decimal) is not None for c in cells):
         return raw.values(column, rows)
     return np.array(raw.text(column, rows), dtype=str)
@@ -514,8 +513,10 @@ def _quantity(key: str, kind: _Kind) -> Quantity:
 
 def _normal(label: str) -> str:
     # "Δf" is a difference (a linewidth), not f: spell the delta out before dropping symbols
-    text = re.sub(r"[^a-z0-9]+", " ", label.lower().replace("δ", "delta")
-                  .replace("∆", "delta")).strip()
+    text = label.lower().replace("δ", "delta").replace("∆", "delta")
+    # a frequency naming the curve is no part of the quantity's name: V_4GHz is V
+    text = re.sub(r"(?<![0-9.])[0-9]+(?:[.p][0-9]+)?\s*_?[gm]hz(?![a-z])", " ", text)
+    text = re.sub(r"[^a-z0-9]+", " ", text).strip()
     return re.sub(r"\s*\d+$", "", text)            # V1, Voltage 2 -> curve index dropped
 
 
@@ -566,13 +567,24 @@ def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool,
             # quantity: the field or power of a spectrum, the frequency of a field sweep
             hits = [c for c in raw.columns
                     if c.index not in taken and _matches(c, QUANTITIES[key])]
+            if key not in kind.required and key not in kind.one_of:
+                hits = [c for c in hits if _numbers_or_says_so(raw, c, QUANTITIES[key])]
             if hits:
                 found[key] = hits
                 taken.update(c.index for c in hits)
-            elif key in kind.constants:
-                constant = _constant(raw, QUANTITIES[key])
-                if constant is not None:
-                    found[key] = [constant]
+    for key in kind.constants:
+        if key in found:
+            continue
+        n = max((len(c) for c in found.values()), default=1)
+        if several and n > 1:       # side by side: each curve's value in its columns' names
+            per = [_constant(raw, QUANTITIES[key], [cols[i] for cols in found.values()
+                                                    if len(cols) == n]) for i in range(n)]
+            if all(c is not None for c in per):
+                found[key] = per
+                continue
+        constant = _constant(raw, QUANTITIES[key])
+        if constant is not None:
+            found[key] = [constant] * n
 
     missing = [k for k in kind.required if k not in found]
     if kind.one_of and not any(k in found for k in kind.one_of):
@@ -606,14 +618,19 @@ _IN_NAME = re.compile(r"(?<![0-9.])([+-]?[0-9]+(?:[.p][0-9]+)?)\s*_?([A-Za-zµ]{
                       r"(?![A-Za-z])")
 
 
-def _constant(raw: Raw, q: Quantity) -> Constant | None:
+def _constant(raw: Raw, q: Quantity, columns: Sequence[Column] | None = None
+              ) -> Constant | None:
     """``q`` given once: a preamble line naming it with a value and a unit (``# RF power:
     -20 dBm``, ``Frequency (GHz),10``), else the file name (``sweep_10GHz.csv``,
     ``f6p5GHz_-20dBm.txt``: a value with a unit of two or more letters of ``q``'s
-    dimension). None when neither says it, or says it twice with different values; a note
-    says where the value came from."""
+    dimension); with ``columns`` (one curve of a side-by-side file), their names only
+    (``H_4GHz (Oe)``, ``V_4GHz (uV)``). None when nothing says it, or says it twice with
+    different values; a note says where the value came from."""
     values: dict[float, str] = {}
-    for line in raw.preamble:
+    names = [(c.name, f"the column name {c.name!r}") for c in columns or ()]
+    if columns is None:
+        names = [(raw.path.stem, "the file name")]
+    for line in raw.preamble if columns is None else ():
         m = _SETTING.fullmatch(line.strip().lstrip("#").strip())
         if m is None:
             continue
@@ -625,19 +642,33 @@ def _constant(raw: Raw, q: Quantity) -> Constant | None:
         if _matches(col, q):
             values.setdefault(float(unit.to_si(float(m.group(2)))), f"the preamble line "
                                                                     f"{line.strip()!r}")
-    if not values:
-        for m in _IN_NAME.finditer(raw.path.stem):
+    for name, where in names if not values else ():
+        for m in _IN_NAME.finditer(name):
             unit = lookup_unit(m.group(2))
             if unit is not None and unit.dimension == q.dimension:
                 number = float(m.group(1).replace("p", "."))
-                values.setdefault(float(unit.to_si(number)), f"the file name "
-                                                              f"({m.group(0)})")
+                values.setdefault(float(unit.to_si(number)), f"{where} ({m.group(0)})")
     if len(values) != 1:
         return None
     (value, where), = values.items()
     raw.report.notes.append(f"{q.key}: {value:g} {SI_UNIT[q.dimension]}, from {where} (the "
                             "file has no such column)")
     return Constant(-1, f"{q.key} from {where}", q.key, None, SI_UNIT[q.dimension], value)
+
+
+def _numbers_or_says_so(raw: Raw, column: Column, q: Quantity) -> bool:
+    """Whether an optional column found by its name holds that quantity: numbers (a text
+    quantity, any cells), or a unit in its header. A ``Time`` column of clock readings
+    (``2024-05-06 10:00:01``) is left out with a note rather than refused."""
+    if q.dimension == "text" or column.unit is not None or column.unit_text:
+        return True
+    first = next((row[column.index] for row in raw.cells
+                  if not missing_value(row[column.index])), None)
+    if first is None or parse_number(first, raw.decimal) is not None:
+        return True
+    raw.report.notes.append(f"column {column.name!r}: {first[:40]!r} is no number: not read "
+                            f"as the {q.key}")
+    return False
 
 
 def _extent(raw: Raw, cols) -> slice:
@@ -798,18 +829,30 @@ def load_spin_diode_sweeps(path, *, field_unit: str = "Oe", voltage_unit: str = 
     return out
 
 
+#: column names that count pulses, points or steps: an index, not a measured ramp
+_INDEX_NAMES = frozenset({"pulse", "pulses", "pulse number", "pulse no", "pulse index",
+                          "pulse count", "n", "no", "index", "idx", "step", "point", "points",
+                          "sample", "number", "nr", "count", "k", "#", ""})
+
+
 def load_pulse_updates(path, *, unit: str = "A", min_points: int = 3) -> list[PulseRamp]:
     """Read-current ramps side by side, one :class:`PulseRamp` per column.
 
     Layout (``rram_pulse_updates/set.csv``, ``reset.csv``): comma-separated, one column per
     ramp (``rmp1``, ``rmp2``, ...), row k the read current after pulse k; a shorter ramp is
     padded with empty cells at its end. ``unit`` applies to columns whose header has none.
-    An empty cell inside a ramp raises DataError.
+    A column named as an index (``Pulse``, ``#``, ``Step``, ``n``) or with a time unit is
+    not a ramp: left out with a note. An empty cell inside a ramp raises DataError.
     """
     raw = read_raw(path)
     default = _unit(unit, "current")
     out = []
     for col in raw.columns:
+        if _normal(col.label) in _INDEX_NAMES or (col.unit is not None
+                                                  and col.unit.dimension == "time"):
+            raw.report.notes.append(f"column {col.name!r}: a pulse index or time, not a ramp "
+                                    "(the pulses are counted from row 1)")
+            continue
         header_unit = raw.unit_of(col)
         if header_unit is not None and header_unit.dimension != "current":
             raise DataError(f"unit {header_unit.symbol} is not a current unit",

@@ -267,8 +267,9 @@ def mtj_sweeps():
 
 def test_iv_exports_reverse_polarity_descending_and_a_state_column(tmp_path):
     """MTJ P and AP sweeps as a file each (mA), as Keithley columns with time and status,
-    written reversed and negated (``I_dc_A``, ``V_V``, descending), and stacked with a text
-    state column: all fit alike, rp, tmr0, vh within 2 standard errors; the stacked file
+    as a logger's tab-separated Latin-1 file with a clock-time ``Time`` column (left out
+    with a note: no number), written reversed and negated (``I_dc_A``, ``V_V``,
+    descending), and stacked with a text state column: all fit alike, rp, tmr0, vh within 2 standard errors; the stacked file
     without ``--group-by`` is an error naming it."""
     truth, v, i = mtj_sweeps()
     shapes = {}
@@ -279,11 +280,16 @@ def test_iv_exports_reverse_polarity_descending_and_a_state_column(tmp_path):
                                           "SMU-1 Time (s)", "Status"],
               [[f"{a:.8g}", f"{b:.10e}", f"{k * 0.1:.2f}", "0x0000"]
                for k, (a, b) in enumerate(zip(v, i[s]))])
+        write(tmp_path / f"log_{tag}.txt", ["Time", "Temp (°C)", "Bias (V)", "I (µA)"],
+              [[f"2024-05-06 10:{k // 60:02d}:{k % 60:02d}", "25.0", f"{a:.8g}",
+                f"{b * 1e6:.10g}"] for k, (a, b) in enumerate(zip(v, i[s]))], sep="\t",
+              encoding="latin-1", newline="\r\n")
         write(tmp_path / f"r_{tag}.csv", ["I_dc_A", "V_V"],
               [[f"{-b:.10e}", f"{-a:.8g}"] for a, b in zip(v[::-1], i[s][::-1])])
     shapes["files"] = (["p.csv", "ap.csv"], ())
     shapes["keithley"] = (["k_p.csv", "k_ap.csv"], ())
     shapes["reversed"] = (["r_p.csv", "r_ap.csv"], ())
+    shapes["logger: clock-time column, Latin-1, CRLF"] = (["log_p.txt", "log_ap.txt"], ())
     rows = [[f"{a:.8g}", f"{b * 1e6:.10g}", st_] for st_, s in (("P", 1.0), ("AP", -1.0))
             for a, b in zip(v, i[s])]
     write(tmp_path / "state.csv", ["Bias (V)", "Current (µA)", "State"], rows)
@@ -421,8 +427,9 @@ def field_sweeps(freqs=(4e9, 6e9, 8e9, 10e9, 12e9), gamma=28e9, meff=1.2):
 def test_field_sweeps_stacked_by_frequency_or_a_file_each_named_by_it(tmp_path):
     """The default spin-diode recipe (field sweeps, then Kittel) on sweeps stacked in one
     file with a frequency column (no option: one curve per frequency; or ``--group-by``,
-    the grouping column still the curves' frequency), and on a file per frequency with the
-    frequency only in its name or its preamble: one and the same Kittel fit, g and M_eff
+    the grouping column still the curves' frequency), on a file per frequency with the
+    frequency only in its name or its preamble, and side by side with the frequency in the
+    column names (``H_4GHz (Oe)``, ``V_4GHz (uV)``): one and the same Kittel fit, g and M_eff
     within 2.5 standard errors of the truth (measured on the stacked file: gamma/2pi -2.16,
     mu0 M_eff +2.10 standard errors, one event: the two are -1-correlated; with noise seeds
     3 and 4 instead of 2: +0.23/-0.25 and +2.0/-2.06, noise-free -0.35/+0.31)."""
@@ -436,11 +443,16 @@ def test_field_sweeps_stacked_by_frequency_or_a_file_each_named_by_it(tmp_path):
         write(tmp_path / f"run{int(f / 1e9)}.txt", ["B (mT)", "Vdc (uV)"],
               [[f"{x * 1e3:.8g}", f"{z * 1e6:.10g}"] for x, z in zip(b, y)], sep="\t",
               pre=f"# lock-in export\n# frequency: {f / 1e6:g} MHz\n")
+    header = [f"{q}_{f / 1e9:g}GHz ({u})" for f in v for q, u in (("H", "Oe"), ("V", "uV"))]
+    write(tmp_path / "side.csv", header,
+          [[c for f in v for c in (f"{x * 1e4:.8g}", f"{v[f][k] * 1e6:.10g}")]
+           for k, x in enumerate(b)])
     results = []
     for name, files, opts in [("stack", ["stack.csv"], ()),
                               ("group", ["stack.csv"], ("--group-by", "Freq (GHz)")),
                               ("named", ["sweep_*GHz.csv"], ()),
-                              ("preamble", ["run*.txt"], ())]:
+                              ("preamble", ["run*.txt"], ()),
+                              ("side by side", ["side.csv"], ())]:
         rc, err, card = fit(tmp_path, [tmp_path / f for f in files], *opts, recipe=(),
                             name=name)
         assert rc == 0, (name, err)
@@ -450,3 +462,18 @@ def test_field_sweeps_stacked_by_frequency_or_a_file_each_named_by_it(tmp_path):
         assert abs(d[k]["value"] - truth) < 2.5 * d[k]["stderr"], (k, d[k])
         for other in results[1:]:
             assert abs(other[k]["value"] - d[k]["value"]) < 0.01 * d[k]["stderr"], (k, other)
+
+
+@pytest.mark.parametrize("index", ["Pulse", "#", "Step", "Time (s)"])
+def test_a_pulse_index_column_is_not_read_as_a_ramp(tmp_path, index):
+    """RRAM read-current ramps with a pulse counter or time column in front (it had been
+    read as a ramp of 1, 2, 3 A): left out with a note; decimal commas found."""
+    from neurospice.calibration.recipes.rram import load_ramps
+
+    rows = [[str(k), f"{0.5 * k + 1:.3f}".replace(".", ","), f"{0.4 * k + 1:.3f}"
+             .replace(".", ",")] for k in range(1, 7)]
+    ramps = load_ramps(write(tmp_path / "set.csv", [index, "rmp1 (uA)", "rmp2 (uA)"], rows,
+                             sep=";"))
+    assert [r.columns["current_a"] for r in ramps] == ["rmp1 (uA)", "rmp2 (uA)"]
+    np.testing.assert_allclose(ramps[0].current_a, (0.5 * np.arange(1, 7) + 1) * 1e-6)
+    assert any("not a ramp" in n for n in ramps[0].report.notes)
