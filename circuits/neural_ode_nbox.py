@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurospice.analysis.spikes import spike_times
-from neurospice.calibration.recipes.neural_ode import train
+from neurospice.calibration.recipes.neural_ode import pwl_corners, train, train_two_terminal
 from neurospice.compact_models.neural_ode import rc_charging
 from neurospice.compact_models.neural_ode.recordings import (Recording, pulse_onsets,
                                                              random_pulses)
@@ -28,8 +28,10 @@ from neurospice.netlists import Pwl
 
 from .neurons import NbOxNeuron
 
-__all__ = ["nbox_membrane", "nbox_recording", "SpikeComparison", "compare_spike_times",
-           "spike_score", "train_nbox", "NBOX_TRAINING", "NBOX_TAU_RC"]
+__all__ = ["nbox_membrane", "nbox_traces", "nbox_recording", "SpikeComparison",
+           "compare_spike_times", "spike_score", "train_nbox", "NBOX_TRAINING", "NBOX_TAU_RC",
+           "DeviceRecording", "nbox_device_recording", "NBOX_DEVICE_TRAINING", "NBOX_R_S",
+           "NBOX_C_M", "train_nbox_device", "learned_neuron", "learned_neuron_circuit"]
 
 
 def nbox_membrane(v_in, dt: float, *, neuron=None) -> np.ndarray:
@@ -39,14 +41,20 @@ def nbox_membrane(v_in, dt: float, *, neuron=None) -> np.ndarray:
     values) driven by that PWL source, integrated in numpy (its
     :meth:`~neurospice.circuits.neurons.NbOxNeuron.simulate_numpy`), interpolated onto the
     samples."""
+    return nbox_traces(v_in, dt, neuron=neuron)[0]
+
+
+def nbox_traces(v_in, dt: float, *, neuron=None) -> tuple[np.ndarray, np.ndarray]:
+    """The noiseless membrane voltage (V) and device current (A, ``i(vsns)``, from the
+    membrane through the switch) of :func:`nbox_membrane`'s neuron at the samples of
+    ``v_in``."""
     v = np.asarray(v_in, float).ravel()
     t = np.arange(len(v)) * dt
-    keep = np.ones(len(v), bool)
-    keep[1:-1] = (v[2:] - 2 * v[1:-1] + v[:-2]) != 0        # the corners only
+    tc, vc = pwl_corners(t, v)
     base = neuron if neuron is not None else NbOxNeuron()
-    res = base.with_(v_in=Pwl(t[keep].tolist(), v[keep].tolist()), t_stop=float(t[-1]),
+    res = base.with_(v_in=Pwl(tc.tolist(), vc.tolist()), t_stop=float(t[-1]),
                      max_step=min(base.max_step, dt)).simulate_numpy()
-    return np.interp(t, res.axis, res.v("mem"))
+    return np.interp(t, res.axis, res.v("mem")), np.interp(t, res.axis, res.vectors["i(vsns)"])
 
 
 def nbox_recording(n: int = 8000, dt: float = 5e-9, *, seed: int = 0, noise: float = 2e-3,
@@ -164,3 +172,117 @@ def train_nbox(n_train: int = 12000, *, progress: bool = False, **settings):
                 linear=rc_charging(NBOX_TAU_RC), units={"v_in": "V", "mem": "V"},
                 name="nbox_learned", progress=progress, score=score, **opts)
     return res, rec
+
+
+# --------------------------------------------------------------------------- the device learned
+@dataclass
+class DeviceRecording:
+    """The NbOx neuron recorded with a current probe (:func:`nbox_device_recording`):
+    ``time`` (s), the source voltage ``v_in`` (V), the measured membrane voltage ``v`` (V)
+    and device current ``i`` (A), with noise, and their noiseless ``v_truth``, ``i_truth``."""
+
+    time: np.ndarray
+    v_in: np.ndarray
+    v: np.ndarray
+    i: np.ndarray
+    v_truth: np.ndarray
+    i_truth: np.ndarray
+
+
+def nbox_device_recording(n: int = 4000, dt: float = 5e-9, *, seed: int = 0,
+                          noise: float = 2e-3, current_noise: float = 0.2e-6,
+                          neuron=None, **pulses) -> DeviceRecording:
+    """:func:`nbox_recording` with the device current recorded too (the voltage across the
+    switch is the membrane voltage): N(0, ``noise``) V and N(0, ``current_noise``) A of
+    white noise on the two."""
+    v_in = random_pulses(n, dt, seed=seed, **pulses)
+    mem, cur = nbox_traces(v_in, dt, neuron=neuron)
+    rng = np.random.default_rng(seed + 10_000)
+    v = mem + rng.normal(0.0, noise, n)             # the same draw as nbox_recording's
+    i = cur + rng.normal(0.0, current_noise, n)
+    return DeviceRecording(np.arange(n) * dt, v_in, v, i, mem, cur)
+
+
+#: R_s and C_m of the NbOx neuron's tonic circuit, the known part around the learned switch.
+NBOX_R_S, NBOX_C_M = 20e3, 100e-12
+#: Settings of the NbOx case learned as a two-terminal device (docs/guides/neural_ode.md):
+#: the current state asinh(i / 5 uA), the heating low-passes of v i and i^2 at 4 us, a
+#: 32-32 tanh curve, the return onto the curve within 0.1 ns.
+NBOX_DEVICE_TRAINING = dict(i_scale=5e-6, heating=(4e-6,), relax=1e-10, hidden=(32, 32),
+                            robust=0.01, rise=0.2, fall=0.7, balance=0.5, iterations=2000,
+                            seed=0)
+
+
+def train_nbox_device(seeds=(0, 1, 2), n: int = 4000, **settings):
+    """The NbOx neuron's switch learned from its voltage and current: recordings of
+    ``n`` samples (5 ns) under the pulse trains ``seeds`` (:func:`nbox_device_recording`,
+    each from rest), :func:`~neurospice.calibration.recipes.neural_ode.train_two_terminal`
+    with :data:`NBOX_DEVICE_TRAINING` unless ``settings`` say otherwise. Returns
+    (TwoTerminalResult, the recordings)."""
+    recs = [nbox_device_recording(n, seed=s) for s in seeds]
+    res = train_two_terminal([(r.time, r.v, r.i) for r in recs], name="nbox_switch",
+                             **{**NBOX_DEVICE_TRAINING, **settings})
+    return res, recs
+
+
+def learned_neuron(model, v_in, dt: float, *, r_s: float = NBOX_R_S, c_m: float = NBOX_C_M,
+                   params=None, rtol: float = 1e-7) -> np.ndarray:
+    """The membrane voltage (V) at the samples of ``v_in`` (one per ``dt``, piecewise
+    linear) of the neuron circuit around a learned switch ``model``
+    (:class:`~neurospice.compact_models.neural_ode.two_terminal.NeuralTwoTerminal`): the
+    source through ``r_s`` onto ``c_m`` and the switch, in numpy (the device's numpy
+    rendering, LSODA restarted at every corner of the input, steps of at most ``dt``),
+    from rest (``params``: the device's card, :meth:`NeuralTwoTerminal.card`)."""
+    from scipy.integrate import solve_ivp
+
+    dev = model.device
+    p = dev.params(params)
+    fast = dev.numpy.scalar_equations
+    names = [s.name for s in dev.states]
+    x0 = dev.numpy.initial_state(p)
+    v = np.asarray(v_in, float).ravel()
+    t = np.arange(len(v)) * dt
+    tc, vc = pwl_corners(t, v)
+
+    def rhs(time, y):
+        vin = float(np.interp(time, tc, vc))
+        (cur,), rates = fast(time, {"p": float(y[0]), "n": 0.0},
+                             dict(zip(names, (float(a) for a in y[1:]))), p)
+        return [((vin - y[0]) / r_s - cur) / c_m, *rates]
+
+    y = np.array([0.0, *(x0[k] for k in names)])
+    out = np.empty(len(v))
+    out[0] = y[0]
+    corners = np.searchsorted(t, tc)
+    for a, b in zip(corners[:-1], corners[1:]):
+        sol = solve_ivp(rhs, (t[a], t[b]), y, method="LSODA", t_eval=t[a:b + 1], rtol=rtol,
+                        atol=1e-9, max_step=dt)
+        if not sol.success:
+            raise RuntimeError(f"learned neuron: integration failed at {sol.t[-1]:.4g} s: "
+                               f"{sol.message}")
+        out[a:b + 1] = sol.y[0]
+        y = sol.y[:, -1]
+    return out
+
+
+def learned_neuron_circuit(model, v_in, dt: float, *, rendering: str = "osdi",
+                           r_s: float = NBOX_R_S, c_m: float = NBOX_C_M, params=None):
+    """:func:`learned_neuron`'s circuit as a netlist: a PWL source through the input's
+    corners (:func:`~neurospice.calibration.recipes.neural_ode.pwl_corners`), ``r_s``,
+    ``c_m`` and the learned switch (``rendering`` "osdi" or "subckt"), a transient sampled
+    every ``dt`` with steps of at most ``dt`` and reltol 1e-7 (near the neuron's rheobase
+    the time of a spike hangs on the slow passage by the threshold: at reltol 1e-6 ngspice
+    put such a spike 35 ns after numpy's, at 1e-7 within a sample)."""
+    from neurospice.netlists import Circuit
+
+    v = np.asarray(v_in, float).ravel()
+    t = np.arange(len(v)) * dt
+    tc, vc = pwl_corners(t, v)
+    c = Circuit(f"NbOx neuron around the learned switch {model.name}")
+    c.vsource("in", "src", "0", waveform=Pwl(tc.tolist(), vc.tolist()))
+    c.resistor("s", "src", "mem", r_s)
+    c.capacitor("m", "mem", "0", c_m)
+    model.add_to(c, "1", ["mem", "0"], rendering=rendering, params=params)
+    c.option("reltol", 1e-7)
+    c.tran(dt, float(t[-1]), max_step=dt)
+    return c

@@ -1,9 +1,12 @@
 """The NbOx spike-time case of the neural-ODE models (issue #18): the known-physics part
-(RC charging), the pulse-train recordings of the NbOx neuron, the spike-time comparison and
-how the inputs are presented to the simulators (corners only)."""
+(RC charging), the pulse-train recordings of the NbOx neuron, the spike-time comparison,
+how the inputs are presented to the simulators (corners only), and the switch learned from
+its voltage and current (its renderings, its training, its neuron in numpy, ngspice and
+VACASK). The 2 % acceptance itself is not met (docs/guides/neural_ode.md)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 
 import numpy as np
@@ -97,3 +100,138 @@ def test_nbox_recording_spikes_and_the_spike_time_comparison():
     assert 1e-3 < np.std(rec.output - rec.truth) < 3e-3
     assert len(compare_spike_times(rec.time, rec.inputs[:, 0], rec.truth,
                                    rec.output).learned) == len(cmp.physics)
+
+
+# --------------------------------------------------------------------------- the learned switch
+def _have(name):
+    from neurospice.simulators import get_simulator
+
+    return get_simulator(name).is_available()
+
+
+def _switch(seed=0):
+    """A learned switch with seeded random weights (no training), positive along the
+    current's path so that its curve rises with the current (stable) and spans -1.5..2.5 V:
+    the renderings' network, heating states and current are all exercised."""
+    from neurospice.compact_models.neural_ode.two_terminal import NeuralTwoTerminal
+
+    rng = np.random.default_rng(seed)
+    w1 = np.abs(rng.normal(0, 1.0, (6, 3))) * [1.0, 0.3, -0.3]
+    w2 = np.abs(rng.normal(0, 1.0, (5, 6)))
+    w3 = np.abs(rng.normal(0, 1.0, (1, 5)))
+    weights = [(w1, rng.normal(0, 0.3, 6)), (w2 / w2.sum(axis=1, keepdims=True), np.zeros(5)),
+               (2.0 * w3 / w3.sum(), np.zeros(1))]
+    return NeuralTwoTerminal(5e-6, 2e-9, (50e-9,), 0.5, 1.0, [1.0, 1e-5, 1e-10],
+                             [1.0, 1e-5, 1e-10], weights, name="switch_t")
+
+
+def test_switch_features_states_and_errors():
+    """The features are asinh(i / i_scale) and the exact low-passes of v i and i^2 from
+    rest; the description round-trips; bad inputs are NetlistErrors naming the field."""
+    from neurospice.compact_models.neural_ode import low_pass
+    from neurospice.compact_models.neural_ode.two_terminal import NeuralTwoTerminal
+
+    m = _switch()
+    v = np.linspace(0.0, 1.0, 50)
+    i = 1e-5 * v ** 2
+    f = m.features(v, i, 1e-9)
+    np.testing.assert_allclose(f[:, 0], np.arcsinh(i / 5e-6))
+    np.testing.assert_allclose(f[:, 1], low_pass(np.r_[0.0, v * i], 50e-9, 1e-9)[1:])
+    np.testing.assert_allclose(f[:, 2], low_pass(np.r_[0.0, i * i], 50e-9, 1e-9)[1:])
+    again = NeuralTwoTerminal.from_dict(json.loads(m.to_json()))
+    np.testing.assert_array_equal(again.curve(f), m.curve(f))
+    with pytest.raises(NetlistError, match="relax"):
+        NeuralTwoTerminal(5e-6, -1.0, (), 0.0, 1.0, [0.0], [1.0], [(np.ones((1, 1)), [0.0])])
+    with pytest.raises(NetlistError, match="lacks"):
+        NeuralTwoTerminal.from_dict({"i_scale": 1.0})
+    with pytest.raises(NetlistError, match="layer 0"):
+        NeuralTwoTerminal(5e-6, 1e-9, (), 0.0, 1.0, [0.0], [1.0], [(np.ones((2, 1)), [0.0])])
+
+
+@pytest.mark.parametrize("sim,rendering", [
+    pytest.param("ngspice", "osdi", marks=[pytest.mark.ngspice, pytest.mark.openvaf]),
+    pytest.param("ngspice", "subckt", marks=pytest.mark.ngspice),
+    pytest.param("vacask", "osdi", marks=[pytest.mark.vacask, pytest.mark.openvaf])])
+def test_switch_renderings_reproduce_numpy(sim, rendering):
+    """Driven by a voltage waveform (a ramp up and down, PWL), the rendered switch's current
+    in the simulator equals the device's numpy rendering (LSODA, rtol 1e-10) within 1e-4 of
+    the current's range, the heating states included."""
+    from neurospice.netlists import Circuit, Pwl
+    from neurospice.simulators import get_simulator
+
+    if not _have(sim):
+        pytest.skip(f"{sim} not installed")
+    m = _switch()
+    tp, vp = [0.0, 100e-9, 200e-9, 300e-9, 400e-9], [0.0, 1.0, 0.4, 0.8, 0.2]
+    t = np.linspace(0.0, 400e-9, 401)
+    ref = m.device.numpy.transient(t, {"p": (tp, vp)}, rtol=1e-10, atol=1e-12,
+                                   max_step=0.5e-9).currents["p,n"]
+    c = Circuit("learned switch driven")
+    c.vsource("d", "p", "0", waveform=Pwl(tp, vp))
+    m.add_to(c, "1", ["p", "0"], rendering=rendering)
+    c.option("reltol", 1e-7)
+    c.option("vntol", 1e-9)
+    c.option("breakpoint_fraction", 0.01)
+    c.tran(1e-9, 400e-9, max_step=0.1e-9)
+    res = get_simulator(sim).run(c).tran
+    got = -np.interp(t, res.axis, res.i("vd"))
+    span = float(np.ptp(ref))
+    assert span > 1e-6                                     # the current moves
+    assert np.max(np.abs(got - ref)) < 1e-4 * span
+
+
+def test_train_two_terminal_recovers_a_known_curve():
+    """A switch of known weights (:func:`_switch`, its return onto the curve within 10 ps)
+    driven by a random voltage waveform and recorded every 1 ns with 1 mV of noise on the
+    voltage: the learned curve (8-8 tanh, 400 steps) reproduces the known one within 10 mV
+    (median 1.5 mV) along the held-out quarter."""
+    from dataclasses import replace as with_
+
+    from neurospice.calibration.recipes.neural_ode import train_two_terminal
+
+    known = with_(_switch(), relax=1e-11)
+    known.__dict__.pop("device", None)
+    dt, n = 1e-9, 1200
+    t = np.arange(n) * dt
+    rng = np.random.default_rng(5)
+    tp = np.arange(0, n + 40, 40) * dt
+    vp = rng.uniform(0.0, 1.0, len(tp))
+    tr = known.device.numpy.transient(t, {"p": (tp, vp)}, rtol=1e-9, atol=1e-12,
+                                      max_step=0.2e-9)
+    v = tr.voltages["p"] + rng.normal(0, 1e-3, n)
+    i = tr.currents["p,n"]
+    res = train_two_terminal([(t, v, i)], i_scale=5e-6, heating=(50e-9,), hidden=(8, 8),
+                             iterations=400, balance=0.0, seed=0)
+    f = known.features(tr.voltages["p"], tr.currents["p,n"], dt)[int(0.75 * n):]
+    err = np.abs(res.model.curve(f) - known.curve(f))
+    assert np.median(err) < 1.5e-3 and np.max(err) < 1e-2, (np.median(err), np.max(err))
+    assert res.validation_residual < 3e-3 and res.model.relax == 1e-10
+
+
+@pytest.mark.slow
+def test_learned_switch_neuron_spikes_alike_in_numpy_ngspice_and_vacask():
+    """The NbOx switch learned briefly (one 20 us recording, 600 L-BFGS steps: not the
+    case's training, which docs/guides/neural_ode.md measures) placed in the
+    neuron's R_s, C_m circuit under a held-out pulse train: ngspice and VACASK transients of
+    the Verilog-A card fire the spikes numpy fires (the device's numpy rendering), each
+    within a sampling step (5 ns; the detection interpolates the 5 ns samples) of numpy's.
+    Measured: the same times, but 5 ns on the last spike, which comes near the neuron's
+    rheobase (at reltol 1e-6 ngspice put it 35 ns late)."""
+    from neurospice.circuits.neural_ode_nbox import (learned_neuron, learned_neuron_circuit,
+                                                     nbox_device_recording,
+                                                     train_nbox_device)
+    from neurospice.analysis.spikes import spike_times
+    from neurospice.simulators import get_simulator
+
+    res, _ = train_nbox_device(seeds=(0,), iterations=600)
+    new = nbox_device_recording(2000, seed=7)
+    dt = float(new.time[1])
+    ref = spike_times(new.time, learned_neuron(res.model, new.v_in, dt))
+    assert len(ref) >= 3
+    for sim in ("ngspice", "vacask"):
+        if not _have(sim):
+            continue
+        tran = get_simulator(sim).run(learned_neuron_circuit(res.model, new.v_in, dt)).tran
+        got = spike_times(new.time, np.interp(new.time, tran.axis, tran.v("mem")))
+        assert len(got) == len(ref), (sim, got, ref)
+        assert np.max(np.abs(got - ref)) < 5.5e-9, (sim, got - ref)

@@ -36,7 +36,8 @@ from neurospice.errors import CalibrationError, DataError
 
 from .base import CardCheck, Calibration, Option, Recipe, as_list, verify_card
 
-__all__ = ["train", "TrainResult", "horizon_nrmse", "rollout", "fit_neural_ode",
+__all__ = ["train", "TrainResult", "train_two_terminal", "TwoTerminalResult",
+           "transient_samples", "horizon_nrmse", "rollout", "fit_neural_ode",
            "pwl_corners", "verification_circuit", "load_recordings", "NEURAL_ODE",
            "REGISTERED"]
 
@@ -305,6 +306,143 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
     result.best_nrmse, result.seconds, result.stopped = best, _time.perf_counter() - t0, stopped
     result.iterations = it
     return result
+
+
+@dataclass
+class TwoTerminalResult:
+    """What :func:`train_two_terminal` returns: the device, the median absolute residual of
+    the measured voltage on the training and validation samples (V), the samples left out
+    as switching transients, the optimiser's steps and message and the wall time (s)."""
+
+    model: object
+    train_residual: float = math.inf
+    validation_residual: float = math.inf
+    excluded: int = 0
+    iterations: int = 0
+    stopped: str = ""
+    seconds: float = 0.0
+
+
+def transient_samples(x: np.ndarray, rise: float, fall: float) -> np.ndarray:
+    """The samples of a current state ``x = asinh(i / i_scale)`` caught off the device's
+    static curve: before a rise of more than ``rise`` in one sample (the device running
+    away at a threshold) and after a fall of more than ``fall`` (mid-way back to the low
+    branch). Returns a boolean mask."""
+    d = np.diff(np.asarray(x, float))
+    out = np.zeros(len(x), bool)
+    out[:-1] |= d > rise
+    out[1:] |= -d > fall
+    return out
+
+
+def train_two_terminal(recordings, *, i_scale: float, heating: Sequence[float] = (),
+                       relax: float = 1e-10, hidden: Sequence[int] = (32, 32),
+                       activation: str = "tanh", validation: float = 0.25,
+                       robust: float = 0.01, rise: float = 0.2, fall: float = 0.7,
+                       balance: float = 0.5, bins: int = 20, iterations: int = 2000,
+                       seed: int = 0, name: str = "learned_switch") -> TwoTerminalResult:
+    """Learn a :class:`~neurospice.compact_models.neural_ode.two_terminal.NeuralTwoTerminal`
+    from ``recordings``: a list of ``(time_s, v, i)`` (the device's voltage and current,
+    SI, uniformly sampled at one step), each from rest. The states are computed from the
+    measurement (:meth:`NeuralTwoTerminal.features`) and the network is fitted to the
+    measured voltage (a regression: the curve ``v = V(x, s)``):
+
+    - the switching transients are left out (:func:`transient_samples`, ``rise`` and
+      ``fall`` in units of ``x``);
+    - every recording's last ``validation`` fraction is held out;
+    - the loss is robust, ``robust^2 ln(1 + (r / robust)^2)`` of each residual ``r`` (V), so
+      that a sample the rules let through mid-switch does not pull the curve, and each
+      sample is weighted by ``1 / count^balance`` of the samples in its band of ``x``
+      (``bins`` bands), so that the few samples of a fast branch (a spike's discharge)
+      count beside the many of the slow one;
+    - the weights (seeded Glorot start) are found by L-BFGS with exact gradients
+      (``iterations`` steps at most).
+    """
+    from scipy.optimize import minimize
+
+    from neurospice.compact_models.neural_ode import mlp_backward, mlp_forward
+    from neurospice.compact_models.neural_ode.two_terminal import NeuralTwoTerminal
+
+    if not 0 < validation < 1:
+        raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
+    for what, x in (("i_scale", i_scale), ("relax", relax), ("robust", robust),
+                    ("rise", rise), ("fall", fall)):
+        if not (math.isfinite(x) and x > 0):
+            raise CalibrationError(f"{what} must be positive, got {x!r}")
+    if iterations < 1 or bins < 1:
+        raise CalibrationError("iterations and bins must be >= 1")
+    t0 = _time.perf_counter()
+    recs = []
+    for k, rec in enumerate(as_list(recordings)):
+        if len(rec) != 3:
+            raise DataError(f"recording {k + 1}: expected (time, v, i)")
+        dt, v, i = _check_series(rec[0], rec[1], rec[2], where=f"recording {k + 1}")
+        recs.append((dt, v[:, 0], i))
+    dts = [r[0] for r in recs]
+    if max(dts) - min(dts) > UNIFORM_TOLERANCE * min(dts):
+        raise DataError(f"the recordings have different sampling steps {sorted(set(dts))}")
+    n_in = 1 + 2 * len(heating)
+    proto = NeuralTwoTerminal(i_scale, relax, tuple(heating), 0.0, 1.0, np.zeros(n_in),
+                              np.ones(n_in), [(np.zeros((1, n_in)), np.zeros(1))], activation,
+                              name)
+    feats, volts, part = [], [], []
+    for dt, v, i in recs:
+        f = proto.features(v, i, dt)
+        keep = ~transient_samples(f[:, 0], rise, fall)
+        cut = int(round(len(v) * (1 - validation)))
+        held = np.arange(len(v)) >= cut
+        feats.append(f[keep]), volts.append(v[keep]), part.append(held[keep])
+    f_all, v_all, held = np.concatenate(feats), np.concatenate(volts), np.concatenate(part)
+    excluded = sum(len(r[1]) for r in recs) - len(v_all)
+    if np.sum(~held) < 10 * n_in or np.sum(held) < 10:
+        raise DataError("too few samples on the device's curve to train on")
+    in_off, in_sc = f_all[~held].mean(axis=0), f_all[~held].std(axis=0)
+    in_sc = np.where(in_sc > 0, in_sc, 1.0)
+    v_off, v_sc = float(v_all[~held].mean()), float(v_all[~held].std()) or 1.0
+    X, Y = (f_all - in_off) / in_sc, (v_all - v_off) / v_sc
+
+    def weights_of(x):
+        edges = np.linspace(x.min(), x.max(), bins + 1)
+        band = np.clip(np.digitize(x, edges) - 1, 0, bins - 1)
+        w = 1.0 / np.bincount(band, minlength=bins)[band] ** balance
+        return w / w.sum()
+
+    Xt, Yt, Wt = X[~held], Y[~held], weights_of(f_all[~held, 0])
+    sizes = [n_in, *hidden, 1]
+    rng = np.random.default_rng(seed)
+    shapes = []
+    theta0 = []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        lim = math.sqrt(6.0 / (a + b))
+        theta0 += [rng.uniform(-lim, lim, (b, a)).ravel(), np.zeros(b)]
+        shapes += [(b, a), (b,)]
+    c2 = (robust / v_sc) ** 2
+
+    def unpack(theta):
+        out, k = [], 0
+        for shape in shapes:
+            n = int(np.prod(shape))
+            out.append(theta[k:k + n].reshape(shape))
+            k += n
+        return [(out[j], out[j + 1]) for j in range(0, len(out), 2)]
+
+    def loss(theta):
+        w = unpack(theta)
+        pred, acts = mlp_forward(w, Xt, activation)
+        r = pred[:, 0] - Yt
+        grads = [(np.zeros_like(a), np.zeros_like(b)) for a, b in w]
+        mlp_backward(w, acts, (2.0 * r / (1.0 + r * r / c2) * Wt)[:, None], activation, grads)
+        return (float(np.sum(Wt * c2 * np.log1p(r * r / c2))),
+                np.concatenate([np.concatenate([a.ravel(), b]) for a, b in grads]))
+
+    res = minimize(loss, np.concatenate(theta0), jac=True, method="L-BFGS-B",
+                   options={"maxiter": iterations, "maxfun": 2 * iterations})
+    model = NeuralTwoTerminal(i_scale, relax, tuple(heating), v_off, v_sc, in_off, in_sc,
+                              unpack(res.x), activation, name)
+    resid = np.abs(model.curve(f_all) - v_all)
+    return TwoTerminalResult(model, float(np.median(resid[~held])),
+                             float(np.median(resid[held])), int(excluded), int(res.nit),
+                             str(res.message), _time.perf_counter() - t0)
 
 
 # --------------------------------------------------------------------------- the recipe

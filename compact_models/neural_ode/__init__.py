@@ -38,6 +38,10 @@ source of 2e-5 V); inputs draw no current. The output node is driven to the outp
 through ``r_out`` (1 ohm by default): ``i(output -> ref) = (v(output, ref) - y) / r_out``.
 The initial embedding is the parameters ``y0_1 .. y0_k`` (SI output units; default the
 output's offset), held in DC as every state of the framework.
+
+A device that is one element of a known circuit can instead be learned alone, from its
+voltage and current: :mod:`.two_terminal` (its perceptron through :func:`mlp_forward`,
+:func:`mlp_backward` and :func:`mlp_locals`, shared with :class:`NeuralODE`).
 """
 
 from __future__ import annotations
@@ -54,7 +58,8 @@ from neurospice.errors import NetlistError
 from neurospice.netlists.values import check_name
 
 __all__ = ["NeuralODE", "ACTIVATIONS", "embed", "low_pass", "measured_states", "nrmse",
-           "rc_charging"]
+           "rc_charging", "mlp_forward", "mlp_backward", "mlp_locals", "number_text",
+           "verilog_a_file"]
 
 ACTIVATIONS = ("tanh", "sigmoid")
 
@@ -68,6 +73,54 @@ def _act(name: str, x: np.ndarray) -> np.ndarray:
 def _act_grad(name: str, h: np.ndarray) -> np.ndarray:
     """The activation's derivative from its output ``h``."""
     return 1.0 - h * h if name == "tanh" else h * (1.0 - h)
+
+
+def mlp_forward(weights, x: np.ndarray, activation: str = "tanh"):
+    """A multilayer perceptron on the rows of ``x`` (B, inputs): ``weights`` ``[(W, b),
+    ...]`` per layer (``W`` (out, in)), ``activation`` on every layer but the last (linear).
+    Returns (outputs (B, out), the layers' inputs for :func:`mlp_backward`)."""
+    acts = [x]
+    for w, b in weights[:-1]:
+        x = _act(activation, x @ w.T + b)
+        acts.append(x)
+    w, b = weights[-1]
+    return x @ w.T + b, acts
+
+
+def mlp_backward(weights, acts, g: np.ndarray, activation: str = "tanh",
+                 grads: list | None = None) -> np.ndarray:
+    """Back-propagate ``g = dL/d(outputs)`` through :func:`mlp_forward`: returns ``dL/dx``;
+    adds ``dL/dW`` and ``dL/db`` into ``grads`` (a list of (gW, gb) arrays like ``weights``,
+    updated in place) when given."""
+    for layer in range(len(weights) - 1, -1, -1):
+        w, _ = weights[layer]
+        h = acts[layer]
+        if grads is not None:
+            gw, gb = grads[layer]
+            gw += g.T @ h           # in place: grads holds the caller's arrays
+            gb += g.sum(axis=0)
+        g = g @ w
+        if layer > 0:
+            g = g * _act_grad(activation, h)
+    return g
+
+
+def mlp_locals(weights, inputs: Sequence[str], activation: str = "tanh"):
+    """The perceptron of :func:`mlp_forward` as expression text for a framework
+    :class:`~..framework.Device`: the hidden units as locals ``h<layer>_<unit>`` of the
+    names ``inputs``, and the last (linear) layer's outputs as expressions. Returns
+    (locals, outputs)."""
+    locals_ = []
+    xs = list(inputs)
+    for layer, (w, b) in enumerate(weights[:-1]):
+        names = []
+        for j in range(w.shape[0]):
+            name = f"h{layer + 1}_{j + 1}"
+            locals_.append((name, f"{activation}({_affine(w[j], b[j], xs)})", 1.0))
+            names.append(name)
+        xs = names
+    w, b = weights[-1]
+    return locals_, [_affine(w[j], b[j], xs) for j in range(w.shape[0])]
 
 
 def nrmse(predicted, measured) -> float:
@@ -297,13 +350,7 @@ class NeuralODE:
         """The normalised vector field ``F`` (``dz/ds``, ``s = t / time_scale``) at states
         ``z`` (B, k + filters) and normalised inputs ``un`` (B, m); returns (F, cache for
         :meth:`rhs_backward`)."""
-        x = np.concatenate([z, un], axis=1)
-        acts = [x]
-        for w, b in self.weights[:-1]:
-            x = _act(self.activation, x @ w.T + b)
-            acts.append(x)
-        w, b = self.weights[-1]
-        f = x @ w.T + b
+        f, acts = mlp_forward(self.weights, np.concatenate([z, un], axis=1), self.activation)
         k = self.embedding
         if self.linear is not None:
             a, bb = self.linear
@@ -318,18 +365,7 @@ class NeuralODE:
         ``dL/dz`` (B, k + filters); adds ``dL/dW``, ``dL/db`` into ``grads`` (a list of (gW, gb) like
         ``weights``) when given."""
         k, n = self.embedding, self.n_states
-        g = gf[:, :k]
-        for layer in range(len(self.weights) - 1, -1, -1):
-            w, _ = self.weights[layer]
-            h = acts[layer]
-            if grads is not None:
-                gw, gb = grads[layer]
-                gw += g.T @ h           # in place: grads holds the caller's arrays
-                gb += g.sum(axis=0)
-            g = g @ w
-            if layer > 0:
-                g = g * _act_grad(self.activation, h)
-        gz = g[:, :n]
+        gz = mlp_backward(self.weights, acts, gf[:, :k], self.activation, grads)[:, :n]
         if self.linear is not None:
             gz = gz.copy()
             gz[:, :k] += gf[:, :k] @ self.linear[0]
@@ -412,30 +448,24 @@ class NeuralODE:
         locals_ = []
         xs = [f"z{j + 1}" for j in range(k)] + [f"f{j + 1}" for j in range(p)]
         for i, port in enumerate(self.inputs):
-            locals_.append((f"un{i + 1}", f"(v({port}, ref) - ({_n(self.u_offset[i])}))"
-                                          f" / {_n(self.u_scale[i])}"))
+            locals_.append((f"un{i + 1}", f"(v({port}, ref) - ({number_text(self.u_offset[i])}))"
+                                          f" / {number_text(self.u_scale[i])}"))
             xs.append(f"un{i + 1}")
         act = self.activation
-        for layer, (w, b) in enumerate(self.weights[:-1]):
-            names = []
-            for j in range(w.shape[0]):
-                name = f"h{layer + 1}_{j + 1}"
-                locals_.append((name, f"{act}({_affine(w[j], b[j], xs)})", 1.0))
-                names.append(name)
-            xs = names
-        w, b = self.weights[-1]
+        hidden, outputs = mlp_locals(self.weights, xs, act)
+        locals_ += hidden
         rates = {}
         for j in range(k):
-            text = _affine(w[j], b[j], xs)
+            text = outputs[j]
             if self.linear is not None:
                 a, bb = self.linear
                 extra = _affine(np.concatenate([a[j], bb[j]]), 0.0,
                                 [f"z{i + 1}" for i in range(k)] + [f"un{i + 1}" for i in range(m)])
                 text = f"{text} + {extra}"
-            rates[f"z{j + 1}"] = f"({text}) / {_n(self.time_scale)}"
+            rates[f"z{j + 1}"] = f"({text}) / {number_text(self.time_scale)}"
         for j, tau in enumerate(self.filters):
-            rates[f"f{j + 1}"] = f"(z1 - f{j + 1}) / {_n(tau)}"
-        locals_.append(("yout", f"{_n(self.y_offset)} + {_n(self.y_scale)}*z1"))
+            rates[f"f{j + 1}"] = f"(z1 - f{j + 1}) / {number_text(tau)}"
+        locals_.append(("yout", f"{number_text(self.y_offset)} + {number_text(self.y_scale)}*z1"))
         unit = self.units.get(self.output, "")
         params = [Parameter(f"y0_{j + 1}", unit, self.y_offset, description=
                             f"initial output y(-{j}*tau) of the embedding" if j else
@@ -446,11 +476,11 @@ class NeuralODE:
         params.append(Parameter("r_out", "ohm", 1.0, 1e-6, 1e12, "output resistance of the "
                                 "output node", "", lower_open=False))
         states = tuple(State(f"z{j + 1}", "", 1.0,
-                             f"(y0_{j + 1} - ({_n(self.y_offset)})) / {_n(self.y_scale)}",
+                             f"(y0_{j + 1} - ({number_text(self.y_offset)})) / {number_text(self.y_scale)}",
                              f"normalised output delayed by {j} x {self.delay} samples")
                        for j in range(k)) + tuple(
-            State(f"f{j + 1}", "", 1.0, f"(yf_{j + 1} - ({_n(self.y_offset)})) / "
-                  f"{_n(self.y_scale)}", f"normalised output low-passed with {tau:g} s")
+            State(f"f{j + 1}", "", 1.0, f"(yf_{j + 1} - ({number_text(self.y_offset)})) / "
+                  f"{number_text(self.y_scale)}", f"normalised output low-passed with {tau:g} s")
             for j, tau in enumerate(self.filters))
         return Device(
             name=self.name,
@@ -477,17 +507,7 @@ class NeuralODE:
     def verilog_a_path(self):
         """The Verilog-A rendering written to the cache folder (named by its content's hash,
         so a retrained model never reuses a stale compiled card); returns the path."""
-        import hashlib
-
-        from neurospice.fileio import write_text_atomic
-        from neurospice.paths import cache_dir
-
-        text = self.device.verilog_a()
-        digest = hashlib.sha256(text.encode()).hexdigest()[:16]
-        path = cache_dir("neural_ode") / f"{self.name}_{digest}.va"
-        if not path.exists():
-            write_text_atomic(path, text, overwrite=True)
-        return path
+        return verilog_a_file(self.device)
 
     def add_to(self, circuit, name: str, nodes: Sequence[str], *, rendering: str = "osdi",
                y0=None, params: Mapping[str, float] | None = None, f0=None):
@@ -499,6 +519,23 @@ class NeuralODE:
         va = self.verilog_a_path() if rendering == "osdi" else None
         return self.device.add_to(circuit, name, nodes, rendering=rendering, params=values,
                                   va_path=va)
+
+
+def verilog_a_file(device):
+    """The Verilog-A rendering of a learned ``device`` written to the cache folder, named by
+    its content's hash (a retrained model never reuses a stale compiled card); returns the
+    path."""
+    import hashlib
+
+    from neurospice.fileio import write_text_atomic
+    from neurospice.paths import cache_dir
+
+    text = device.verilog_a()
+    digest = hashlib.sha256(text.encode()).hexdigest()[:16]
+    path = cache_dir("neural_ode") / f"{device.name}_{digest}.va"
+    if not path.exists():
+        write_text_atomic(path, text, overwrite=True)
+    return path
 
 
 def rc_charging(tau: float, input: int = 0):
@@ -525,7 +562,7 @@ def rc_charging(tau: float, input: int = 0):
     return known
 
 
-def _n(x: float) -> str:
+def number_text(x: float) -> str:
     """A number for an expression (full precision, negatives in parentheses)."""
     x = float(x)
     return repr(x) if x >= 0 else f"({x!r})"
