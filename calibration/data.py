@@ -84,7 +84,7 @@ __all__ = [
     "IVSweep", "Transient", "Spectrum", "OscillatorCurve", "PulseRamp", "Measurement",
     "QUANTITIES", "load_table", "load_iv", "load_transient", "load_spectrum",
     "load_oscillator", "load_spin_diode_sweeps", "load_pulse_updates", "column_counts",
-    "has_frequency_pairs", "READ_OPTIONS",
+    "has_frequency_pairs", "layout_split", "READ_OPTIONS",
 ]
 
 #: the options of :func:`~.table.read_raw` (how a file is read, before its columns are mapped)
@@ -888,6 +888,18 @@ def column_counts(path, quantities: Sequence[str], **read_options) -> dict[str, 
         taken.update(c.index for c in hits)
         counts[key] = len(hits)
     return counts
+
+
+def layout_split(path, **options) -> str | None:
+    """The ``split`` an I-V file's header shows, for a loader given none: ``"sweep_column"``
+    for a sweep or cycle column (stacked sweeps), ``"columns"`` for several voltage columns
+    (side by side), else None. ``options``: a loader's; only the reading ones are used."""
+    counts = column_counts(path, ("voltage", "current", "time", "temperature", "sweep",
+                                  "cycle"),
+                           **{k: v for k, v in options.items() if k in READ_OPTIONS})
+    if counts["sweep"] or counts["cycle"]:
+        return "sweep_column"
+    return "columns" if counts["voltage"] > 1 else None
 
 
 def has_frequency_pairs(path, **read_options) -> bool:

@@ -2,7 +2,9 @@
 
 A header cell carries its unit in one of four forms, tried in this order:
 
-* ``Voltage (mV)`` or ``current [uA]`` — a unit in brackets;
+* ``Voltage (mV)`` or ``current [uA]`` — a unit in brackets (``v(out)``, ``i(v1)``, lower
+  case, no blank, no known unit inside: a simulator's vector as ``neurospice sim`` writes
+  it, no unit, SI);
 * ``I/mA`` — a unit after a slash;
 * ``f_GHz`` — a unit after the last underscore (a one-letter unit after a one-letter name
   only when the letter is the unit's quantity: ``time_s`` and ``I_A`` have a unit, ``I_C``
@@ -142,7 +144,10 @@ def parse_header(name: str) -> Header:
     name = name.strip()
     m = _BRACKET.match(name)
     if m and m.group(1):
-        return Header(name, m.group(1), lookup_unit(m.group(2)), m.group(2))
+        unit = lookup_unit(m.group(2))
+        if unit is None and re.fullmatch(r"[vi]\([^()\s]+\)", name):
+            return Header(name, name, None, "")    # a simulator's vector: v(out), i(v1)
+        return Header(name, m.group(1), unit, m.group(2))
     for sep in ("/", "_"):
         label, found, tail = name.rpartition(sep)
         # one-letter units after "_" on a one-letter name only where the letter is that

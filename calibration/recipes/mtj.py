@@ -164,16 +164,12 @@ def load_sweeps(path, **options) -> list:
     """I-V sweeps from one file, the layout read off its header: stacked sweeps told apart
     by a sweep (or cycle) column, side-by-side curves (several voltage columns), or one.
     ``options``: :func:`~..data.load_iv`'s (a ``split`` or ``group_by`` given wins)."""
-    from ..data import READ_OPTIONS, column_counts, load_iv
+    from ..data import layout_split, load_iv
 
     if "split" not in options and "group_by" not in options and "columns" not in options:
-        counts = column_counts(path, ("voltage", "current", "time", "temperature", "sweep",
-                                      "cycle"),
-                               **{k: v for k, v in options.items() if k in READ_OPTIONS})
-        if counts["sweep"] or counts["cycle"]:
-            options["split"] = "sweep_column"
-        elif counts["voltage"] > 1:
-            options["split"] = "columns"
+        split = layout_split(path, **options)
+        if split is not None:
+            options["split"] = split
     return as_list(load_iv(path, **options))
 
 

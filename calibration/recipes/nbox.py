@@ -332,9 +332,12 @@ def _sweeps(data) -> tuple:
     """(v_up, i_up, v_down, i_down) from [up, down] IVSweep s or ((v, i), (v, i))."""
     data = as_list(data)
     if len(data) != 2:
+        from ..table import spell
+
         raise CalibrationError(f"the nbox-iv recipe takes one dual sweep as its up and down "
-                               f"branches (load_iv(path, split='reversal')); got {len(data)} "
-                               "curve(s)")
+                               f"branches ({spell('split', 'reversal')}); got {len(data)} "
+                               "curve(s): several loops (files, or cycles told apart by a "
+                               "column) are fitted together with --ensemble")
     out = []
     for d in data:
         v, i = (d.voltage_v, d.current_a) if hasattr(d, "voltage_v") else d
@@ -986,12 +989,16 @@ def split_dual_sweep(sweep) -> list:
 def load_dual_sweep(path, **options) -> list:
     """A dual DC sweep 0 -> v_max -> 0 from one file, cut into its up and down branches
     where the source turned back (:func:`split_dual_sweep`; a ``compliance`` limit or column
-    marks the points where the source limited the current). A ``split``, ``group_by`` or
+    marks the points where the source limited the current); several loops stacked with a
+    sweep or cycle column: [up, down] of each, in order. A ``split``, ``group_by`` or
     side-by-side ``columns`` given: ``load_iv``'s curves as they come."""
-    from ..data import load_iv
+    from ..data import layout_split, load_iv
 
     if any(k in options for k in ("split", "group_by", "columns")):
         return as_list(load_iv(path, **{"split": "reversal", **options}))
+    if layout_split(path, **options) == "sweep_column":     # loops stacked, told apart by
+        return [branch for loop in load_iv(path, split="sweep_column", **options)  # a column
+                for branch in split_dual_sweep(loop)]
     return split_dual_sweep(load_iv(path, **options))
 
 
