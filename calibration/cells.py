@@ -159,7 +159,8 @@ def load_cells(path, *, layout: str = "auto", columns: dict | None = None,
                unit: str = "S", on_nan: str = "raise", delimiter: str | None = None,
                header_row: int | None = None, skip_header: int | None = None,
                decimal: str | None = None, sheet: str | int | None = None,
-               units: dict | None = None, min_points: int = 3, **other) -> list[CellTable]:
+               units: dict | None = None, names: str | list | None = None,
+               min_points: int = 3, **other) -> list[CellTable]:
     """A per-cell table (see the module docstring) as a one-item list of
     :class:`CellTable`. ``layout``: ``"long"``, ``"wide"`` or ``"auto"`` (long when a
     time column is found); ``unit``: the conductance unit of columns without one (``S``,
@@ -178,7 +179,7 @@ def load_cells(path, *, layout: str = "auto", columns: dict | None = None,
         raise DataError(f"{spell('columns')}: unknown role(s) {unknown} (known: "
                         f"{', '.join(ROLE_NAMES)})", path=str(path))
     raw = _read(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
-                decimal=decimal, sheet=sheet, units=units)
+                decimal=decimal, sheet=sheet, units=units, names=names)
     if layout == "auto":
         layout = "long" if ("time" in columns or _role(raw, "time", columns, False)
                             is not None) else "wide"
@@ -329,7 +330,7 @@ def load_read_traces(path, *, columns: dict | None = None, on_nan: str = "raise"
                      delimiter: str | None = None, header_row: int | None = None,
                      skip_header: int | None = None, decimal: str | None = None,
                      sheet: str | int | None = None, units: dict | None = None,
-                     min_points: int = 64,
+                     names: str | list | None = None, min_points: int = 64,
                      **other) -> list[ReadTrace]:
     """Read-noise records: a time column (``columns={"time": NAME}`` when not recognised),
     sampled uniformly (steps within 1 % of their median), and every other column a trace
@@ -341,7 +342,7 @@ def load_read_traces(path, *, columns: dict | None = None, on_nan: str = "raise"
         raise DataError(f"{spell('columns')}: unknown role(s) {unknown} (known: time, "
                         "signal)", path=str(path))
     raw = _read(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
-                decimal=decimal, sheet=sheet, units=units)
+                decimal=decimal, sheet=sheet, units=units, names=names)
     c_time = _role(raw, "time", columns, True)
     t = raw.values(c_time, unit=_checked_unit(raw, c_time, ("time",), lookup_unit("s")))
     wanted = columns.get("signal")

@@ -91,6 +91,9 @@ def _add_data_options(s) -> None:
     g.add_argument("--decimal", choices=[".", ","],
                    help="decimal mark (default: found; a comma when number cells hold one and "
                         "none a point)")
+    g.add_argument("--names", metavar="'NAME (UNIT),...'",
+                   help="the columns' names and units of a file without a header row, "
+                        "comma-separated, e.g. --names 'V (V),I (A)'")
     g.add_argument("--unit", action="append", default=[], metavar="COLUMN=UNIT",
                    help="the unit of a column whose header writes none or one not known, "
                         "e.g. --unit 'Vdc=uV' (repeatable)")
@@ -137,7 +140,7 @@ def load_options(args) -> dict:
     if delim is not None:
         out["delimiter"] = {"tab": "\t", "\\t": "\t", "space": " "}.get(delim, delim)
     for flag in ("split", "sheet", "header_row", "skip_header", "decimal", "on_nan",
-                 "min_points", "compliance", "impedance"):
+                 "min_points", "compliance", "impedance", "names"):
         value = getattr(args, flag, None)
         if value is not None:
             out[flag] = value

@@ -88,7 +88,8 @@ __all__ = [
 ]
 
 #: the options of :func:`~.table.read_raw` (how a file is read, before its columns are mapped)
-READ_OPTIONS = ("delimiter", "header_row", "skip_header", "decimal", "sheet", "units")
+READ_OPTIONS = ("delimiter", "header_row", "skip_header", "decimal", "sheet", "units",
+                "names")
 SPLITS = (None, "auto", "columns", "sweep_column", "reversal", "blocks")
 COMPLIANCE_TOLERANCE = 0.01   # a point within 1 % of the current limit is at compliance
 
@@ -249,8 +250,8 @@ def load_iv(path, *, columns: Mapping[str, str | Sequence[str]] | None = None,
             delimiter: str | None = None, header_row: int | None = None,
             skip_header: int | None = None, decimal: str | None = None,
             sheet: str | int | None = None, group_by: str | Sequence[str] | None = None,
-            compliance: float | None = None, units: Mapping[str, str] | None = None
-            ) -> IVSweep | list[IVSweep]:
+            compliance: float | None = None, units: Mapping[str, str] | None = None,
+            names: str | Sequence[str] | None = None) -> IVSweep | list[IVSweep]:
     """Load I-V sweeps: one :class:`IVSweep`, or a list when ``split`` or ``group_by`` is
     given.
 
@@ -268,7 +269,8 @@ def load_transient(path, *, columns: Mapping[str, str | Sequence[str]] | None = 
                    skip_header: int | None = None,
                    decimal: str | None = None, sheet: str | int | None = None,
                    group_by: str | Sequence[str] | None = None,
-                   units: Mapping[str, str] | None = None
+                   units: Mapping[str, str] | None = None,
+                   names: str | Sequence[str] | None = None
                    ) -> Transient | list[Transient]:
     """Load transient waveforms (time strictly increasing) like :func:`load_iv`."""
     return _load(_TRANSIENT, path, **_options(locals()))
@@ -280,7 +282,8 @@ def load_spectrum(path, *, columns: Mapping[str, str | Sequence[str]] | None = N
                   skip_header: int | None = None,
                   decimal: str | None = None, sheet: str | int | None = None,
                   group_by: str | Sequence[str] | None = None,
-                  impedance: float | None = None, units: Mapping[str, str] | None = None
+                  impedance: float | None = None, units: Mapping[str, str] | None = None,
+                  names: str | Sequence[str] | None = None
                   ) -> Spectrum | list[Spectrum]:
     """Load RF spectra (frequency, rectified voltage and/or power) like :func:`load_iv`.
 
@@ -298,7 +301,8 @@ def load_oscillator(path, *, columns: Mapping[str, str | Sequence[str]] | None =
                     skip_header: int | None = None,
                     decimal: str | None = None, sheet: str | int | None = None,
                     group_by: str | Sequence[str] | None = None,
-                    impedance: float | None = None, units: Mapping[str, str] | None = None
+                    impedance: float | None = None, units: Mapping[str, str] | None = None,
+                    names: str | Sequence[str] | None = None
                     ) -> OscillatorCurve | list[OscillatorCurve]:
     """Load oscillator curves (bias current, frequency, power, linewidth) like
     :func:`load_spectrum` (a repeated current axis, derived power)."""
@@ -311,11 +315,11 @@ def _options(scope: dict) -> dict:
 
 def _load(kind: _Kind, path, *, columns, split, min_points, on_nan, delimiter, header_row,
           skip_header, decimal, sheet=None, group_by=None, compliance=None, impedance=None,
-          units=None):
+          units=None, names=None):
     if split not in SPLITS:
         raise ArgumentError(f"{spell('split')} must be one of {SPLITS}, not {split!r}")
     raw = read_raw(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
-                   decimal=decimal, sheet=sheet, units=units, on_nan=on_nan)
+                   decimal=decimal, sheet=sheet, units=units, on_nan=on_nan, names=names)
     by = [] if group_by is None else [raw.find(n) for n in
                                       ([group_by] if isinstance(group_by, str) else group_by)]
     curves = []

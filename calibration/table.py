@@ -485,9 +485,11 @@ def _is_header(rows: list[tuple[int, list[str]]], k: int) -> bool:
 def read_raw(path, *, delimiter: str | None = None, header_row: int | None = None,
              skip_header: int | None = None, decimal: str | None = None,
              sheet: str | int | None = None, units: Mapping[str, str] | None = None,
-             on_nan: str = "raise") -> Raw:
+             on_nan: str = "raise", names: str | Sequence[str] | None = None) -> Raw:
     """Split a file into preamble, header and data cells (see :func:`load_table`).
-    ``on_nan="drop"`` also drops (and reports) a row with missing or extra cells."""
+    ``on_nan="drop"`` also drops (and reports) a row with missing or extra cells; ``names``
+    (a list, or one string of comma-separated names) heads a file that has no header: the
+    first row of numbers (after ``skip_header`` lines) is the first data row."""
     path = Path(path)
     if decimal not in (None, ".", ","):
         raise ValueError(f"decimal must be '.' or ',', not {decimal!r}")
@@ -495,7 +497,8 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
         raise ValueError(f"give {spell('header_row')} or {spell('skip_header')}, not both")
     if path.suffix.lower() in SPREADSHEET_SUFFIXES and sheet is None:
         return _first_sheet_with_table(path, delimiter=delimiter, header_row=header_row,
-                                       skip_header=skip_header, units=units, on_nan=on_nan)
+                                       skip_header=skip_header, units=units, on_nan=on_nan,
+                                       names=names)
     notes: list[str] = []
     if path.suffix.lower() in SPREADSHEET_SUFFIXES:
         lines = read_spreadsheet(path, sheet, notes)
@@ -522,7 +525,19 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
     if not rows:
         raise DataError("no data: the file is empty or blank", path=str(path))
 
-    if header_row is not None or skip_header is not None:
+    given = None if names is None else \
+        [n.strip() for n in (names.split(",") if isinstance(names, str) else names)]
+    if given is not None:
+        # a file without a header: the names given head the first row of numbers
+        if header_row is not None:
+            raise ValueError(f"give {spell('names')} or {spell('header_row')}, not both")
+        after = skip_header or 0
+        k = next((i for i, (n, c) in enumerate(rows) if n > after and _is_numeric_row(c)),
+                 None)
+        if k is None:
+            raise DataError("no row of numbers for the names given", path=str(path))
+        rows = [*rows[:k], (rows[k][0], given), *rows[k:]]
+    elif header_row is not None or skip_header is not None:
         first = header_row if header_row is not None else skip_header + 1
         k = next((i for i, (n, _) in enumerate(rows) if n >= first), None)
         if k is None or (header_row is not None and rows[k][0] != header_row):
@@ -531,16 +546,19 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
     else:
         k = next((i for i in range(len(rows)) if _is_header(rows, i)), None)
         if k is None:
+            numeric = all(_is_numeric_row(c) for _, c in rows[-_PROBE:])
             raise DataError("no header row found (a row of names followed by rows of numbers);"
-                            f" pass {spell('header_row')} or {spell('skip_header')}",
+                            + (f" the file has no names: give them with {spell('names')} "
+                               "'V (V),I (A)'" if numeric else "") +
+                            f" or pass {spell('header_row')} or {spell('skip_header')}",
                             path=str(path))
     k, unit_line = _units_below_names(rows, k, delimiter, explicit=header_row is not None
-                                      or skip_header is not None)
+                                      or skip_header is not None or given is not None)
     header_line = rows[k][0]
-    names = _header_cells(rows[k][1], delimiter)
+    names = given if given is not None else _header_cells(rows[k][1], delimiter)
     while names and not names[-1]:
         names.pop()                                 # trailing delimiters
-    if delimiter is None:
+    if delimiter is None and given is None:
         names = _blank_separated_names(names, lines[header_line - 1],
                                        rows[k + 1 + (unit_line is not None):], path,
                                        header_line)
@@ -595,7 +613,7 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
 def _first_sheet_with_table(path: Path, **options) -> Raw:
     """The first sheet of a workbook that holds a table (a header over numbers): a title or
     settings sheet in front of the data is passed over, with a note naming the sheet read."""
-    explicit = options.get("header_row") is not None or options.get("skip_header") is not None
+    explicit = any(options.get(k) is not None for k in ("header_row", "skip_header", "names"))
     k = 1
     while True:
         try:
@@ -820,7 +838,8 @@ class Table:
 def load_table(path, *, columns: Sequence[str] | None = None, delimiter: str | None = None,
                header_row: int | None = None, skip_header: int | None = None,
                decimal: str | None = None, on_nan: str = "raise",
-               sheet: str | int | None = None, units: Mapping[str, str] | None = None) -> Table:
+               sheet: str | int | None = None, units: Mapping[str, str] | None = None,
+               names: str | Sequence[str] | None = None) -> Table:
     """Load a delimited text file of numbers with a header row into SI values.
 
     - ``delimiter``: tab, ``;``, ``,`` or ``" "`` (whitespace); found from the data when None.
@@ -836,6 +855,8 @@ def load_table(path, *, columns: Sequence[str] | None = None, delimiter: str | N
       ``"drop"`` the row and list it in ``report.dropped``.
     - ``units``: header name -> unit symbol, for a column whose header writes no unit or
       one not known (``{"V_dc (mVolt)": "mV"}``).
+    - ``names``: the columns' names (with units) of a file that has no header row
+      (``["V (V)", "I (A)"]`` or ``"V (V),I (A)"``).
     - ``sheet``: for a spreadsheet (.xlsx/.xlsm through openpyxl, .xls through xlrd), the
       sheet's name or 1-based position (default the first); its cells are read like a
       tab-separated file (:func:`read_spreadsheet`).
@@ -844,7 +865,7 @@ def load_table(path, *, columns: Sequence[str] | None = None, delimiter: str | N
     column without a unit is kept as written. Raises DataError naming file, column and line.
     """
     raw = read_raw(path, delimiter=delimiter, header_row=header_row, skip_header=skip_header,
-                   decimal=decimal, sheet=sheet, units=units, on_nan=on_nan)
+                   decimal=decimal, sheet=sheet, units=units, on_nan=on_nan, names=names)
     chosen = raw.columns if columns is None else [raw.find(n) for n in columns]
     named = [(c.name, raw.values(c), raw.empty(c)) for c in chosen]
     keep = finite_rows(raw.path, named, raw.lines, on_nan, raw.report)

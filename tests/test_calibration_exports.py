@@ -528,3 +528,20 @@ def test_iv_column_spellings(tmp_path, header, scale):
     s = load_iv(write(tmp_path / "iv.csv", header, [[f"{x:g}", f"{x / 1e4:g}"] for x in v]))
     np.testing.assert_allclose(s.voltage_v, v * scale[0], rtol=1e-12)
     np.testing.assert_allclose(s.current_a, v / 1e4 * scale[1], rtol=1e-12)
+
+
+def test_a_file_without_a_header_takes_names(tmp_path):
+    """A LabVIEW dump of numbers only: the error says the file has no names and shows
+    ``--names``; with them the fit is the plain CSV's (P and AP files, names with units)."""
+    truth, v, i = mtj_sweeps()
+    for s, tag in ((1.0, "p"), (-1.0, "ap")):
+        path = tmp_path / f"{tag}.txt"
+        path.write_text("\n".join(f"{a:.8g}\t{b * 1e3:.10g}" for a, b in zip(v, i[s])) + "\n")
+    files = [tmp_path / "p.txt", tmp_path / "ap.txt"]
+    rc, err, _ = fit(tmp_path, files, device="mtj", recipe=())
+    assert rc == 2 and "p.txt" in err and "--names 'V (V),I (A)'" in err, err
+    rc, err, card = fit(tmp_path, files, "--names", "V (V),I (mA)", device="mtj", recipe=(),
+                        name="named")
+    assert rc == 0, err
+    for k in ("rp", "tmr0", "vh"):
+        assert abs(card["params"][k] - truth[k]) < 2 * card["stderr"][k], k

@@ -200,12 +200,13 @@ def test_every_loader_option_has_a_cli_spelling():
                   "--group-by", "H", "--split", "auto", "--sheet", "2", "--header-row", "3",
                   "--delimiter", "tab", "--decimal", ",", "--on-nan", "drop",
                   "--min-points", "5", "--compliance", "1e-3", "--impedance", "50",
-                  "--unit", "I bias=mA", "--unit", "F=GHz"])
+                  "--unit", "I bias=mA", "--unit", "F=GHz", "--names", "I bias,F,P"])
     opts = load_options(args)
     assert opts == {"columns": {"current": "I bias (mA)", "freq": "F"}, "group_by": "H",
                     "split": "auto", "sheet": "2", "header_row": 3, "delimiter": "\t",
                     "decimal": ",", "on_nan": "drop", "min_points": 5, "compliance": 1e-3,
-                    "impedance": 50.0, "units": {"I bias": "mA", "F": "GHz"}}
+                    "impedance": 50.0, "units": {"I bias": "mA", "F": "GHz"},
+                    "names": "I bias,F,P"}
     given = set(opts) | {"skip_header"}
     for loader in (load_iv, load_spectrum, load_oscillator):
         assert set(inspect.signature(loader).parameters) - {"path"} <= given
