@@ -1,5 +1,6 @@
-"""RF network benchmarks: the cost of learning the hidden chains' voltage gains; training time
-of the drone network (256 -> 128 -> 10); per-sample
+"""RF network benchmarks: the cost of learning the hidden chains' voltage gains and of a
+training step of a small network (its layers broadcast or looped over tone offsets);
+training time of the drone network (256 -> 128 -> 10); per-sample
 cost of the envelope model in numpy vs the envelope netlist (ngspice) vs the full RF transient
 netlist, as ratios; the wall time of ``rfnet eval --level rf`` on 24 samples with 2 workers;
 how the envelope netlist's operating-point time grows with network size.
@@ -16,6 +17,7 @@ import _timing as T
 
 from neurospice import datasets
 from neurospice.circuits.rfnet import envelope_netlist as EN
+from neurospice.circuits.rfnet import network as NW
 from neurospice.circuits.rfnet import rf_netlist as RF
 from neurospice.circuits.rfnet.data import synthetic
 from neurospice.circuits.rfnet.network import RFNetwork, linear_plan
@@ -110,6 +112,21 @@ def gain_training():
     T.row("50 epochs, gains fixed", fixed)
     T.row("50 epochs, gains learned", learned)
     T.ratio("learned / fixed", learned, fixed)
+    net = RFNetwork.build([2, 4, 1], ds.freq_hz, osc_freq_hz=[linear_plan(4, 3e9, 7e9)],
+                          init_shift=1.0)
+
+    def step(small):                          # SMALL 0: every layer loops over tone offsets
+        def run():
+            kept, NW.SMALL = NW.SMALL, small
+            try:
+                net.loss_and_grads(x, y)
+            finally:
+                NW.SMALL = kept
+        return run
+    t = T.measure_interleaved({"broadcast": step(NW.SMALL), "loop": step(0)}, repeats=20)
+    broadcast, looped = t["broadcast"], t["loop"]
+    T.row("one step, small layers broadcast", broadcast)
+    T.ratio("step: loop over tone offsets / broadcast", looped, broadcast)
 
 
 if __name__ == "__main__":

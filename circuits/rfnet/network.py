@@ -87,6 +87,9 @@ FORMAT = "neurospice.rfnet/1"
 #: caps on what a network file may hold
 LIMITS = {"file_bytes": 512 * 2 ** 20, "layers": 64, "tones": 65_536, "chains": 65_536,
           "resonators": 2 ** 26, "name_chars": 256, "seed": 2 ** 63 - 1}
+#: layers with at most this many (chain, resonator, tone) terms are evaluated in one
+#: broadcast, whatever their band (a loop over tone offsets costs more there)
+SMALL = 4096
 
 #: network constants that are device parameters: constant -> (device, parameter). Their
 #: defaults are the devices' (resonator damping alpha, rectified volts per watt k_sd and
@@ -203,7 +206,14 @@ class RFNetwork:
         of the input frequencies). ``band``: an int for every layer, or one per layer.
         ``trim``: start the learned shifts from the values that cancel the drawn resonance
         spread (see the module docstring, *Trim*); no effect without a spread.
-        ``init_v_gain``: every hidden chain's voltage gain A_j to start from."""
+        ``init_v_gain``: every hidden chain's voltage gain A_j to start from.
+
+        The shifts are drawn from N(0, ``init_shift``) and folded into [-1, 1] linewidths
+        (s -> 1/s, which gives a resonator nearly the same weight on its own tone): beyond a
+        linewidth from its tone a resonator sits on the Lorentzian's tail, where a gradient
+        asking for a smaller weight pushes the resonance further out, and it is lost to
+        training (single layers started from shifts of one linewidth: one restart in five
+        stuck at 77-83 % on a moons task whose others reached 84-89 %)."""
         sizes = [int(s) for s in sizes]
         if len(sizes) < 2 or min(sizes) < 1:
             raise NetlistError(f"layer sizes must be >= 2 positive integers, got {sizes}")
@@ -221,9 +231,12 @@ class RFNetwork:
                 osc = np.asarray(osc_freq_hz[li], dtype=float)
             else:
                 osc = geometric_plan(n_out, f_in.min(), f_in.max())
+            shift = rng.normal(0.0, init_shift, (n_out, n_in))
+            far = np.abs(shift) > 1
+            shift[far] = 1 / shift[far]
             layers.append(Layer(input_freq_hz=np.array(freqs, dtype=float),
                                 res_freq0_hz=np.array(freqs, dtype=float),
-                                shift_lw=rng.normal(0.0, init_shift, (n_out, n_in)),
+                                shift_lw=shift,
                                 bias_v=rng.normal(0.0, init_bias_v, n_out),
                                 osc_freq_hz=osc, band=bands[li],
                                 v_gain=None if last else np.full(n_out, float(init_v_gain))))
@@ -472,8 +485,10 @@ class RFNetwork:
 
     def _kernel(self, li: int, gW=None, chunk: int = 16, keep: list | None = None):
         """W (n_chains, n_in) and, given dLoss/dW, dLoss/dshift_lw. Narrow bands loop over
-        the tone offsets; wide ones broadcast over (chains, resonators, tones) in chunks.
-        ``keep``, a list, receives the narrow path's per-offset derivatives dW/dfr so that
+        the tone offsets; wide ones and small layers (at most :data:`SMALL` (chain,
+        resonator, tone) terms, where the loops' overhead would dominate) broadcast over
+        (chains, resonators, tones), the wide ones in chunks. ``keep``, a list, receives the derivatives dW/dfr of
+        the narrow path (per offset) or of a small layer (whole) so that
         :meth:`_weights_grad` need not evaluate the Lorentzians again."""
         lay = self.layers[li]
         fi, fr, s = self.tones(li), self.res_freq(li), lay.polarity
@@ -481,7 +496,8 @@ class RFNetwork:
         n, m = lay.n_in, self.band(li)
         W = np.zeros((lay.n_chains, n))
         g = None if gW is None else np.zeros_like(fr)
-        if 2 * m + 1 <= max(8, n // 4):
+        small = lay.n_chains * n * n <= SMALL
+        if not small and 2 * m + 1 <= max(8, n // 4):
             for o in range(-m, m + 1):            # tone i = k + o for resonator k
                 ks = np.arange(max(0, -o), min(n, n - o))
                 f, r = fi[ks + o][None, :], fr[:, ks]
@@ -496,15 +512,19 @@ class RFNetwork:
         else:
             k = np.arange(n)
             mask = (np.abs(k[:, None] - k[None, :]) <= m) * (ksd * s)[:, None]   # (res, tone)
-            for c0 in range(0, lay.n_chains, chunk):
-                r = fr[c0:c0 + chunk, :, None]
+            step = lay.n_chains if small else chunk
+            for c0 in range(0, lay.n_chains, step):
+                r = fr[c0:c0 + step, :, None]
                 d = fi[None, None, :] - r
                 h = a * r
                 den = h * h + d * d
-                W[c0:c0 + chunk] = np.einsum("ckn,kn->cn", 2 * h * d / den, mask, optimize=True)
-                if g is not None:
+                W[c0:c0 + step] = np.einsum("ckn,kn->cn", 2 * h * d / den, mask, optimize=not small)
+                if g is not None or (small and keep is not None):
                     dl = 2 * (d * d - h * h) * (a * d + h) / (den * den) * mask
-                    g[c0:c0 + chunk] = (dl @ gW[c0:c0 + chunk, :, None])[:, :, 0]
+                    if small and keep is not None:
+                        keep.append((None, None, dl))
+                    if g is not None:
+                        g[c0:c0 + step] = (dl @ gW[c0:c0 + step, :, None])[:, :, 0]
         if g is None:
             return W
         return W, g * a * lay.res_freq0_hz[None, :]
@@ -520,7 +540,10 @@ class RFNetwork:
         lay = self.layers[li]
         g = np.zeros((lay.n_chains, lay.n_in))
         for o, ks, dl in kept:
-            g[:, ks] += gW[:, ks + o] * dl
+            if o is None:                         # a small layer's whole dW/dfr
+                g += (dl @ gW[:, :, None])[:, :, 0]
+            else:
+                g[:, ks] += gW[:, ks + o] * dl
         return g * self.constants["alpha"] * lay.res_freq0_hz[None, :]
 
     def truncation_error(self, li: int = 0) -> float:
