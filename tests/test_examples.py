@@ -39,10 +39,11 @@ def run_example(name: str, out: Path, *args: str) -> str:
 
 
 #: examples not run whole here, and why (their pieces are tested where named)
-NOT_RUN = {"neural_ode_nbox": "its training alone takes about 2 minutes (a briefly trained "
-                              "network is no smoke test: it can make ngspice crawl); the "
-                              "recording, the spike-time comparison and the filters' "
-                              "renderings are tested in tests/test_neural_ode*.py"}
+NOT_RUN = {"neural_ode_nbox": "its training of the switch alone takes about 100 s; the "
+                              "recordings, the switch's training on a known curve, its "
+                              "renderings and a briefly trained switch firing the same spikes "
+                              "in numpy, ngspice and VACASK are tested in "
+                              "tests/test_neural_ode_nbox.py"}
 
 
 def test_every_example_is_tested():
