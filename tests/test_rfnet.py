@@ -221,3 +221,16 @@ def test_points_a_simulator_cannot_do_are_refused_before_running():
     with pytest.raises(UnsupportedPoint, match="outside its declared range") as err:
         RANGES["tonic"].build(5.0)
     assert isinstance(err.value, ArgumentError)
+
+
+def test_cli_train_takes_the_fit_options(tmp_path, capsys):
+    """``rfnet train`` spells fit's input noise and loss scale; a short run writes its files
+    and prints the baseline beside the result."""
+    from neurospice.cli import main
+
+    assert main(["rfnet", "train", "synthetic:xor", "--layers", "2,1", "--epochs", "3",
+                 "--input-noise", "0", "--logit-scale", "1000", "--out",
+                 str(tmp_path / "n")]) == 0
+    out = capsys.readouterr().out
+    assert "trained [2, 1]" in out and "logistic" in out.lower(), out
+    assert {p.name for p in (tmp_path / "n").iterdir()} >= {"network.json", "training.json"}

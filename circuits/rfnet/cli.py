@@ -60,6 +60,11 @@ def add_parser(subparsers, summary: str = SUMMARY) -> None:
                    help="tones each resonator rectifies on either side (default: all)")
     t.add_argument("--spread", type=float, default=0.0, help="non-idealities, e.g. 0.01")
     t.add_argument("--restarts", type=int, default=1)
+    t.add_argument("--input-noise", type=float, default=None,
+                   help="noise added to each batch's input powers, a fraction of the largest "
+                        "training power (0 for none; default: fit's, 0.045)")
+    t.add_argument("--logit-scale", type=float, default=None,
+                   help="loss scale, logits per volt of score (default: fit's, 3 per mV)")
     t.add_argument("--seed", type=int, default=0)
     t.add_argument("--f-min", type=float, default=2e9, help="lowest input tone (Hz)")
     t.add_argument("--f-max", type=float, default=12e9, help="highest input tone (Hz)")
@@ -140,6 +145,8 @@ def cmd_train(args) -> int:
     _positive(args, "epochs", "batch", "restarts")
     _finite(args, lr_shift=(0, False), lr_bias=(0, False), lr_gain=(0, True), spread=(0, True),
             f_min=(0, False), f_max=(0, False))
+    _finite(args, **{k: b for k, b in (("input_noise", (0, True)), ("logit_scale", (0, False)))
+                     if getattr(args, k) is not None})
     if args.f_min >= args.f_max:
         raise ArgumentError(f"--f-min ({args.f_min:g}) must be below --f-max ({args.f_max:g})")
     if not 0 <= args.seed < 2 ** 32 - args.restarts:
@@ -173,7 +180,9 @@ def _train_and_write(args, ds, sizes) -> int:
     net, hist, tried = fit(build, ds.x_train, ds.y_train, restarts=args.restarts, target=0.995,
                            epochs=args.epochs, batch=args.batch, lr_shift=args.lr_shift,
                            lr_bias_v=args.lr_bias, lr_v_gain=args.lr_gain, x_test=ds.x_test,
-                           y_test=ds.y_test, show_progress=True)
+                           y_test=ds.y_test, show_progress=True,
+                           **{k: v for k in ("input_noise", "logit_scale")
+                              if (v := getattr(args, k)) is not None})
     out = Path(args.out)                                 # empty, or --force was given
     net.save(out / "network.json", overwrite=True)
     write_text_atomic(out / "devices.json", json.dumps(device_parameters(net)), overwrite=True)
