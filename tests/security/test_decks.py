@@ -208,10 +208,13 @@ def test_crlf_is_one_line_break():
 def test_a_rendered_circuit_may_hold_only_what_its_writer_emits():
     ok = "t\nR1 a 0 1\n.control\nset num_threads=2\npre_osdi /cache/va/x.osdi\n.endc\n.end\n"
     check_deck(ok, "ngspice", circuit=True)
+    check_deck('t\nload "resistor.osdi"\nload "/cache/va/x.osdi"\n', "vacask", circuit=True)
     for bad in ("t\n.control\nshell ls\n.endc\n", "t\n*# shell ls\n",
-                't\ncontrol\n postprocess(PYTHON, "x")\nendc\n'):
+                't\ncontrol\n postprocess(PYTHON, "x")\nendc\n',
+                't\ncontrol\n  POSTPROCESS(PYTHON, "x")\nendc\n', 't\nembed "f.py" text="x"\n'):
         with pytest.raises(UntrustedDeck, match="writer never emits"):
-            check_deck(bad, "vacask" if "postprocess" in bad else "ngspice", circuit=True)
+            check_deck(bad, "vacask" if "control\n " in bad or "embed" in bad else "ngspice",
+                       circuit=True)
 
 
 # ---- the command line -------------------------------------------------------------------
