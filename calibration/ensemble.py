@@ -11,7 +11,11 @@ curve therefore borrows strength from the others instead of scattering, and the 
 spread is the devices' scatter with the fit noise taken out -- not the (wider) scatter of
 one-by-one fits. The EM update adds each curve's full posterior covariance (not only its
 variances), so the correlation between parameters whose estimates are themselves
-correlated (an amplitude and a time constant) is not inflated.
+correlated (an amplitude and a time constant) is not inflated. The standard errors treat the
+ensemble mean as a parameter of the fit (flat prior): where the curves' spread is not
+resolved the prior pins every curve to the mean, and the errors are then the mean's (with a
+warning), not the collapsed prior's width. A value at its bound, or in a direction the
+curves do not determine (a singular Hessian), gets a NaN standard error and a warning.
 
 Evaluation is vectorised over curves where the model allows: the model function is called
 once with ``x`` of shape (curves, points) (curves of different lengths padded) and every
@@ -74,7 +78,11 @@ class EnsembleFit:
     - ``independent``: the per-curve values of the unregularised first pass (for comparison);
     - ``figures``: name -> per-curve array of the extracted figures;
     - ``vectorised``: whether the model was evaluated for all curves at once;
-    - ``evaluations``: model evaluations (each over every curve when vectorised).
+    - ``evaluations``: model evaluations (each over every curve when vectorised);
+    - ``mean_cov``: the covariance of the ensemble mean (the mean a parameter of the fit,
+      its uncertainty carried into every per-curve and shared standard error);
+    - ``warnings``: what the data do not determine (a standard error that is NaN, and in
+      the tables "-", is not identifiable: a singular covariance or a value at its bound).
     """
 
     curves: list[str]
@@ -91,6 +99,8 @@ class EnsembleFit:
     evaluations: int = 0
     rms: np.ndarray | None = None
     notes: list[str] = field(default_factory=list)
+    mean_cov: np.ndarray | None = None
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def n(self) -> int:
@@ -121,8 +131,10 @@ class EnsembleFit:
 
     @property
     def mean_stderr(self) -> np.ndarray:
-        """Standard error of the ensemble mean: sqrt((population variance + mean posterior
-        variance) / curves)."""
+        """Standard error of the ensemble mean: the square root of ``mean_cov``'s diagonal
+        (without it: sqrt((population variance + mean posterior variance) / curves))."""
+        if self.mean_cov is not None:
+            return np.sqrt(np.diag(self.mean_cov))
         return np.sqrt((np.diag(self.cov) + np.mean(self.stderr ** 2, axis=0)) / self.n)
 
     @property
@@ -153,7 +165,7 @@ class EnsembleFit:
                           for j, k in enumerate(self.names)},
                "correlation": {"names": self.names, "matrix": self.correlation.tolist(),
                                "stderr": self.correlation_stderr.tolist()},
-               "notes": list(self.notes)}
+               "notes": list(self.notes), "warnings": list(self.warnings)}
         if self.figures:
             out["figures"] = statistics(self.figures)
         return out
@@ -204,6 +216,24 @@ class EnsembleFit:
 
 
 # --------------------------------------------------------------------------- the fit
+
+def _pinv_psd(H: np.ndarray, rcond: float = 1e-12) -> np.ndarray:
+    """Pseudo-inverse of symmetric positive semi-definite matrices (stacked on the first
+    axes), directions below ``rcond`` of the largest eigenvalue dropped."""
+    w, V = np.linalg.eigh((H + np.swapaxes(H, -1, -2)) / 2)
+    top = np.max(np.abs(w), axis=-1, keepdims=True)
+    keep = w > rcond * np.maximum(top, 1e-300)
+    inv = np.where(keep, 1.0 / np.where(keep, w, 1.0), 0.0)
+    return np.einsum("...ak,...k,...bk->...ab", V, inv, V)
+
+
+def _singular(H: np.ndarray, rcond: float = 1e-12) -> np.ndarray:
+    """Per parameter of the symmetric matrix ``H``: whether it takes part (a component over
+    0.01) in a direction below ``rcond`` of the largest eigenvalue (not identifiable)."""
+    w, V = np.linalg.eigh((H + H.T) / 2)
+    null = w <= rcond * max(float(np.max(np.abs(w))), 1e-300)
+    return np.any((np.abs(V) > 0.01) & null[None, :], axis=1)
+
 
 def _curve(c, k):
     if hasattr(c, "x") and hasattr(c, "y"):
@@ -411,19 +441,50 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
                 break
         return P, S, r, J, K, A, B, C, c0
 
-    def posterior(state):
+    def posterior(state, Q=None):
+        """Per-curve posterior covariances given the ensemble mean (for the EM update), and
+        the standard errors with the mean a parameter of the fit (flat prior): a prior that
+        pins every curve to the mean (the spread not resolved) leaves the mean's own
+        uncertainty in each value, not the prior's width. In coordinates scaled by the
+        parameters' typical sizes; directions of the Hessian below 1e-12 of its largest
+        eigenvalue are not identifiable: their parameters' standard errors NaN."""
         P, S, r, J, K, A, B, C, _ = state
         dof = max(rows - (n * m + s), 1)
         s2 = float(np.sum(r ** 2) / dof)
-        cov_p = np.linalg.pinv(A) * s2                 # (curves, m, m) posterior covariances
-        var_p = np.einsum("naa->na", cov_p)
-        Ainv = cov_p / s2
-        if s:
-            Sch = C - np.einsum("nak,nab,nbl->kl", B, Ainv, B)
-            var_s = np.diag(np.linalg.pinv(Sch)) * s2
-        else:
-            var_s = np.zeros(0)
-        return var_p, var_s, cov_p
+        dp, ds = typical[:m], typical[m:]
+        As = A * np.outer(dp, dp)
+        Ainv = _pinv_psd(As)                           # (curves, m, m), scaled
+        cov_p = Ainv * np.outer(dp, dp) * s2           # given the mean (and shared values)
+        # the coupled block z = (shared, mean): H_{P_i z} = [B_i, -Q]
+        Qs = Q * np.outer(dp, dp) if Q is not None else None
+        Bs = B * np.outer(dp, ds)
+        Hpz = Bs if Qs is None else np.concatenate([Bs, np.broadcast_to(-Qs, (n, m, m))], 2)
+        nz = Hpz.shape[2]
+        bad = np.zeros((n, m), bool)
+        for i in range(n):
+            bad[i] = _singular(As[i])
+        var_p, var_s, mean_cov = np.einsum("naa->na", cov_p), np.zeros(s), None
+        if nz:
+            Z = -np.einsum("nak,nab,nbl->kl", Hpz, Ainv, Hpz)
+            Z[:s, :s] += C * np.outer(ds, ds)
+            if Qs is not None:
+                G = As - Qs                            # the curves' own J'J (scaled)
+                Z[s:, s:] = np.einsum("ab,nbc,ncd->ad", Qs, Ainv, G)   # n Q - sum Q A^-1 Q
+            Z = (Z + Z.T) / 2
+            Zinv = _pinv_psd(Z)
+            zbad = _singular(Z)
+            W = np.einsum("nab,nbk->nak", Ainv, Hpz)     # A_i^-1 H_{P_i z}
+            full = Ainv + np.einsum("nak,kl,nbl->nab", W, Zinv, W)
+            var_p = np.einsum("naa->na", full) * dp ** 2 * s2
+            var_s = np.diag(Zinv)[:s] * ds ** 2 * s2
+            if Qs is not None:
+                mean_cov = Zinv[s:, s:] * np.outer(dp, dp) * s2
+                bad |= zbad[s:][None, :]
+            if s:
+                bad |= np.any((np.abs(W[:, :, :s]) > 1e-3) & zbad[:s], axis=2)
+                var_s = np.where(zbad[:s], np.nan, var_s)
+        var_p = np.where(bad, np.nan, var_p)
+        return var_p, var_s, cov_p, mean_cov
 
     # pass 1: one by one (shared parameters joint), then each curve weighted by its noise
     P0 = np.tile(theta0[:n * m].reshape(n, m)[0], (n, 1))
@@ -434,7 +495,8 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
     scale = np.where(rms > 0, rms, 1.0)
     state = solve(state[0], state[1])
     independent = state[0].copy()
-    post_var, var_s, post_cov = posterior(state)
+    post_var, var_s, post_cov, mean_cov = posterior(state)
+    warnings: list[str] = []
     notes = [f"model evaluated {'for all curves at once' if prob.vectorised else 'curve by curve'}"]
     if regularise:
         from neurospice.progress import progress  # noqa: PLC0415
@@ -448,13 +510,17 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
                 Sigma = (D.T @ D + post_cov.sum(axis=0)) / n
             else:
                 Sigma = (D.T @ D) / (n - 1) - np.mean(post_cov, axis=0)
-            # keep the prior proper: eigenvalues floored at a hair of the largest
-            w, V = np.linalg.eigh((Sigma + Sigma.T) / 2)
-            w = np.maximum(w, 1e-10 * max(w.max(), 1e-300))
-            Sigma = (V * w) @ V.T
+            # keep the prior proper: eigenvalues floored at a hair of the largest, and at a
+            # relative std of 1e-8, in coordinates scaled by the parameters' sizes
+            # (unscaled, the floor set by r_th ~ 1e6 left g_ref ~ 3e-6 with no prior at
+            # all; with no floor, identical curves drove the precision to overflow)
+            dp = typical[:m]
+            w, V = np.linalg.eigh((Sigma + Sigma.T) / 2 / np.outer(dp, dp))
+            w = np.maximum(w, max(1e-10 * w.max(), 1e-16))
+            Sigma = (V * w) @ V.T * np.outer(dp, dp)
             Q = np.linalg.inv(Sigma)
             state = solve(P, state[1], Q, mu)
-            post_var, var_s, post_cov = posterior(state)
+            post_var, var_s, post_cov, mean_cov = posterior(state, Q)
             change = np.max(np.abs(state[0] - P) / np.sqrt(np.diag(Sigma)))
             P = state[0].copy()
             if change < tol and it:
@@ -471,14 +537,45 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
         mean = P.mean(axis=0)
         D = P - mean
         Sigma = (D.T @ D) / (n - 1)
+        mean_cov = (Sigma + np.mean(post_cov, axis=0)) / n
         Sigma[np.diag_indices(m)] = np.maximum(np.diag(Sigma) - post_var.mean(axis=0), 0.0)
     theta_shared = state[1]
     sh_vals = shared_dict(theta_shared)
-    sh_err = {k: float(np.sqrt(max(var_s[j], 0.0))) for j, k in enumerate(shared)}
+    # a value at its bound: its standard error is not that of a free parameter
+    theta = np.concatenate([P, np.tile(theta_shared, (n, 1))], axis=1)
+    at = (np.abs(theta - lo) <= 1e-9 * typical) | (np.abs(theta - hi) <= 1e-9 * typical)
+    for j, k in enumerate(names):
+        if at[:, j].any():
+            which = "every curve" if j >= m or at[:, j].all() else \
+                ", ".join(prob.names[i] for i in np.flatnonzero(at[:, j]))
+            warnings.append(f"{k} sits at its bound ({lo[j]:g}, {hi[j]:g}) in {which}: not "
+                            "identifiable there (standard error left out); widen the bound "
+                            "or hold it")
+    post_var = np.where(at[:, :m], np.nan, post_var)
+    var_s = np.where(at[0, m:], np.nan, var_s)
+    if np.isnan(post_var).any() or np.isnan(var_s).any():
+        lost = [k for j, k in enumerate(per_curve) if np.isnan(post_var[:, j]).any()] + \
+            [k for j, k in enumerate(shared) if np.isnan(var_s[j])]
+        warnings.append("not identifiable from these curves (standard error NaN, '-' in the "
+                        "tables; a singular covariance or a value at its bound): "
+                        + ", ".join(lost))
+    lost_mean = np.isnan(post_var).all(axis=0)       # no curve's value identifiable
+    mean_cov = np.where(lost_mean[:, None] | lost_mean[None, :], np.nan, mean_cov)
+    se = np.sqrt([np.median(c[np.isfinite(c)]) if np.isfinite(c).any() else np.nan
+                  for c in post_var.T])
+    for j, k in enumerate(per_curve):
+        if regularise and np.sqrt(Sigma[j, j]) < 0.1 * se[j]:
+            warnings.append(
+                f"{k}: the curves' spread is not resolved (population std "
+                f"{np.sqrt(Sigma[j, j]):.3g}, a tenth of the per-curve standard error "
+                f"{se[j]:.3g} or less): the prior pins every curve's {k} to the "
+                "ensemble mean, and its standard errors are the mean's")
+    sh_err = {k: None if np.isnan(var_s[j]) else float(np.sqrt(max(var_s[j], 0.0)))
+              for j, k in enumerate(shared)}
     out = EnsembleFit(list(prob.names), list(per_curve), P, np.sqrt(np.maximum(post_var, 0)),
                       sh_vals, sh_err, mean, (Sigma + Sigma.T) / 2, independent,
                       vectorised=prob.vectorised, evaluations=prob.evaluations, rms=rms,
-                      notes=notes)
+                      notes=notes, mean_cov=mean_cov, warnings=warnings)
     if figures is not None:
         figs = figures({**sh_vals, **{k: P[:, j] for j, k in enumerate(per_curve)}})
         out.figures = {k: np.broadcast_to(np.asarray(v, float), (n,)).copy()
@@ -551,6 +648,8 @@ def markdown(fit: EnsembleFit, title: str, *, card=None, card_file: str = "") ->
                 "| parameter | distribution | mean | std |", "|---|---|---|---|"]
         out += [f"| {k} | {d} | {num(m, 6)} | {num(sd, 4)} |"
                 for k, d, m, sd in zip(card.names, card.distribution, card.mean, card.std)]
+    if fit.warnings:
+        out += ["", "## Warnings", "", *[f"- {w}" for w in fit.warnings]]
     if fit.notes:
         out += ["", "## Notes", "", *[f"- {n}" for n in fit.notes]]
     return "\n".join(out) + "\n"
