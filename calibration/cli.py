@@ -328,6 +328,7 @@ def _ensemble_and_write(args, recipe, data) -> int:
     from neurospice.fileio import output_folder, write_text_atomic
 
     from .ensemble import fit_ensemble, markdown
+    from .report import json_ready
 
     spec = recipe.ensemble
     model = spec.model()
@@ -353,8 +354,9 @@ def _ensemble_and_write(args, recipe, data) -> int:
     with output_folder(out, overwrite=True):
         payload = {"recipe": recipe.name, "device": recipe.device, "model": model.name,
                    "summary": fit.summary(), "per_curve": fit.per_curve()}
-        paths = [write_text_atomic(out / "ensemble.json", json.dumps(payload, indent=1) + "\n",
-                                   overwrite=True),
+        paths = [write_text_atomic(out / "ensemble.json",
+                                   json.dumps(json_ready(payload), indent=1, allow_nan=False)
+                                   + "\n", overwrite=True),
                  card.write(out / "variability_card.json", overwrite=True)]
         paths.append(write_text_atomic(
             out / "ensemble.md",
@@ -364,5 +366,7 @@ def _ensemble_and_write(args, recipe, data) -> int:
     for k, v in summary.items():
         print(f"{k}: mean {v['mean']:.6g} ± {v['mean_stderr']:.2g}, std {v['std']:.4g} "
               f"± {v['std_stderr']:.2g} over {fit.n} curves")
+    for w in fit.warnings:
+        print(f"warning: {w}")
     print(f"wrote {len(paths)} files to {args.out} (report: {paths[-1]})")
     return 0

@@ -67,23 +67,26 @@ def r_squared(r) -> str:
     return f"{r:.5g}" if r <= 0.9999 else "1"
 
 
+def json_ready(o):
+    """``o`` with numpy scalars as Python numbers and non-finite numbers as None, so that
+    ``json.dumps`` writes standard JSON (no ``NaN`` tokens) for any reader."""
+    if isinstance(o, dict):
+        return {str(k): json_ready(v) for k, v in o.items()}
+    if isinstance(o, (list, tuple)):
+        return [json_ready(v) for v in o]
+    if isinstance(o, (np.floating, float)):
+        return float(o) if math.isfinite(o) else None
+    if isinstance(o, (np.integer,)):
+        return int(o)
+    if isinstance(o, np.bool_):
+        return bool(o)
+    return o
+
+
 def write_json(cal: Calibration, path, *, overwrite: bool = False) -> Path:
     """The calibration as JSON (non-finite numbers as null); an existing file is replaced only
     with ``overwrite`` (else OutputExists)."""
-    def clean(o):
-        if isinstance(o, dict):
-            return {str(k): clean(v) for k, v in o.items()}
-        if isinstance(o, (list, tuple)):
-            return [clean(v) for v in o]
-        if isinstance(o, (np.floating, float)):
-            return float(o) if math.isfinite(o) else None
-        if isinstance(o, (np.integer,)):
-            return int(o)
-        if isinstance(o, np.bool_):
-            return bool(o)
-        return o
-
-    return write_text_atomic(path, json.dumps(clean(cal.to_dict()), indent=1) + "\n",
+    return write_text_atomic(path, json.dumps(json_ready(cal.to_dict()), indent=1) + "\n",
                              overwrite=overwrite)
 
 

@@ -82,7 +82,7 @@ def test_ensemble_needs_pairs_of_branches():
 
 
 @pytest.mark.slow
-def test_identical_limited_loops_recover_the_card_with_honest_errors(tmp_path):
+def test_identical_limited_loops_recover_the_card_with_honest_errors(tmp_path, capsys):
     """Three loops of one device (noise only) at 1 mA and 2 mA compliance, two noise draws
     each: ea (shared) and the ensemble means of g_ref, r_th and r_c within 3 standard errors
     of the truth, and the standard errors within a factor 3 of the actual errors (the rms of
@@ -106,7 +106,10 @@ def test_identical_limited_loops_recover_the_card_with_honest_errors(tmp_path):
         rc = main(["fit", "nbox", *map(str, paths), "--recipe", "nbox-iv", "--ensemble",
                    "--compliance", str(i_cc), "--out", str(out), "--quiet"])
         assert rc == 0
-        summary = json.loads((out / "ensemble.json").read_text())["summary"]
+        text = (out / "ensemble.json").read_text()
+        summary = json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in JSON"))[
+            "summary"]
+        assert "warning: " in capsys.readouterr().out     # the console says it too
         ea = summary["shared"]["ea"]
         got = [(ea["value"], ea["stderr"], p["ea"])] + [
             (summary["params"][k]["mean"], summary["params"][k]["mean_stderr"], p[k])
