@@ -25,7 +25,7 @@ baseline test %, seeds 0 / 1 / 2:
   58.5: no linear classifier does better than chance there (logistic regression 51-65 %),
   two linear fits of nearly equal loss disagree on many samples and their accuracies on
   400 samples differ by several points either way (over the protocols below these six
-  cases ranged from -6.5 to +13.5 points). They are non-strict xfails (SHORT), not hidden.
+  cases ranged from -6.5 to +13.5 points). They are recorded here and not run (AT_CHANCE).
 
 How the protocol was found (5 restarts each; "worst": the lowest RF - MLP over the nine
 cases of circles, moons and checkerboard x seeds 0-2, unless said otherwise):
@@ -142,24 +142,18 @@ def _compare(task, seed, sizes):
     return rf, base.test_accuracy
 
 
-#: (task, seed, depth) cases still short of the bound, each with why: a non-strict xfail
-_CHANCE = ("a linear classifier is at chance on {task} (logistic regression 51-65 %); fits of "
-           "equal loss differ by several points on 400 samples; measured RF {rf} vs {lr} %")
-SHORT: dict = {(task, seed, 1): _CHANCE.format(task=task, rf=rf, lr=lr)
-               for task, rfs, lrs in (("circles", (63.25, 55.5, 56.0), (65.0, 51.0, 58.0)),
-                                      ("checker", (62.0, 66.5, 53.75), (57.5, 53.0, 58.5)))
-               for seed, rf, lr in zip(SEEDS, rfs, lrs)}
+#: (task, depth) pairs not run: a linear classifier is at chance on circles and on the
+#: checkerboard (logistic regression 51-65 %), and fits of equal loss differ there by several
+#: points on 400 samples, either way, so nothing can be asserted. Measured, single layer, RF
+#: vs logistic regression test %, seeds 0/1/2: circles 63.25/55.5/56.0 vs 65.0/51.0/58.0,
+#: checkerboard 62.0/66.5/53.75 vs 57.5/53.0/58.5 (they ran as non-strict xfails, which
+#: cannot fail, at about 15 s each).
+AT_CHANCE = {("circles", 1), ("checker", 1)}
 
 
 def _cases(depth, marks=()):
-    out = []
-    for task in TASKS:
-        for seed in SEEDS:
-            m = list(marks)
-            if (task, seed, depth) in SHORT:
-                m.append(pytest.mark.xfail(strict=False, reason=SHORT[(task, seed, depth)]))
-            out.append(pytest.param(task, seed, marks=m, id=f"{task}-{seed}"))
-    return out
+    return [pytest.param(task, seed, marks=list(marks), id=f"{task}-{seed}")
+            for task in TASKS if (task, depth) not in AT_CHANCE for seed in SEEDS]
 
 
 @pytest.mark.parametrize(("task", "seed"), _cases(1))
