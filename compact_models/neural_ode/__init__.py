@@ -289,13 +289,9 @@ class NeuralODE:
     @classmethod
     def from_dict(cls, data: Mapping) -> "NeuralODE":
         """The model :meth:`to_dict` wrote (NetlistError naming what is missing or wrong)."""
-        keys = ("inputs", "output", "embedding", "delay", "hidden", "activation", "dt",
-                "time_scale", "u_offset", "u_scale", "y_offset", "y_scale", "weights")
-        if not isinstance(data, Mapping):
-            raise NetlistError("neural ODE description must be a JSON object")
-        missing = [k for k in keys if k not in data]
-        if missing:
-            raise NetlistError(f"neural ODE description lacks {missing}")
+        require_keys(data, ("inputs", "output", "embedding", "delay", "hidden", "activation",
+                            "dt", "time_scale", "u_offset", "u_scale", "y_offset", "y_scale",
+                            "weights"), "neural ODE description")
         try:
             return cls(tuple(data["inputs"]), data["output"], int(data["embedding"]),
                        int(data["delay"]), tuple(data["hidden"]), data["activation"],
@@ -519,6 +515,16 @@ class NeuralODE:
         va = self.verilog_a_path() if rendering == "osdi" else None
         return self.device.add_to(circuit, name, nodes, rendering=rendering, params=values,
                                   va_path=va)
+
+
+def require_keys(data, keys: Sequence[str], what: str) -> None:
+    """NetlistError unless ``data`` (a learned model's JSON description, named ``what``) is
+    a mapping holding every one of ``keys``."""
+    if not isinstance(data, Mapping):
+        raise NetlistError(f"{what} must be a JSON object")
+    missing = [k for k in keys if k not in data]
+    if missing:
+        raise NetlistError(f"{what} lacks {missing}")
 
 
 def verilog_a_file(device):

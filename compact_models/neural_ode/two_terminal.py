@@ -43,7 +43,8 @@ import numpy as np
 from neurospice.errors import NetlistError
 from neurospice.netlists.values import check_name
 
-from . import ACTIVATIONS, low_pass, mlp_forward, mlp_locals, number_text, verilog_a_file
+from . import (ACTIVATIONS, low_pass, mlp_forward, mlp_locals, number_text, require_keys,
+               verilog_a_file)
 
 __all__ = ["NeuralTwoTerminal"]
 
@@ -213,13 +214,8 @@ class NeuralTwoTerminal:
     @classmethod
     def from_dict(cls, data: Mapping) -> "NeuralTwoTerminal":
         """The device :meth:`to_dict` wrote (NetlistError naming what is missing or wrong)."""
-        keys = ("i_scale", "relax", "heating", "v_offset", "v_scale", "in_offset",
-                "in_scale", "weights")
-        if not isinstance(data, Mapping):
-            raise NetlistError("learned device description must be a JSON object")
-        missing = [k for k in keys if k not in data]
-        if missing:
-            raise NetlistError(f"learned device description lacks {missing}")
+        require_keys(data, ("i_scale", "relax", "heating", "v_offset", "v_scale", "in_offset",
+                            "in_scale", "weights"), "learned device description")
         try:
             return cls(float(data["i_scale"]), float(data["relax"]), tuple(data["heating"]),
                        float(data["v_offset"]), float(data["v_scale"]), data["in_offset"],
