@@ -96,11 +96,16 @@ _SPELLINGS = [("µ", "u"), ("μ", "u"), ("Ω", "Ohm"), ("Ω", "Ohm"), ("ohms", "
               ("ohm", "Ohm"), ("°C", "C"), ("ºC", "C"), ("degC", "C"), ("deg C", "C")]
 
 
-def lookup_unit(text: str) -> Unit | None:
-    """The unit written as ``text`` (spelling variants allowed), or None when unknown."""
+def _canonical_spelling(text: str) -> str:
     symbol = text.strip()
     for variant, canonical in _SPELLINGS:
         symbol = symbol.replace(variant, canonical)
+    return symbol
+
+
+def lookup_unit(text: str) -> Unit | None:
+    """The unit written as ``text`` (spelling variants allowed), or None when unknown."""
+    symbol = _canonical_spelling(text)
     if symbol in UNITS:
         return UNITS[symbol]
     matches = _LOWER.get(symbol.lower(), [])
@@ -165,7 +170,5 @@ def is_unit_symbol(text: str) -> bool:
     """Whether ``text`` is a unit written exactly as its symbol (spelling variants such as
     ``µ`` for ``u`` allowed, case not folded): ``GHz``, ``mV``, ``dBm``, ``Oe``; not ``t``,
     ``ghz`` or an empty cell. For telling a row of units under the column names from names."""
-    symbol = text.strip()
-    for variant, canonical in _SPELLINGS:
-        symbol = symbol.replace(variant, canonical)
+    symbol = _canonical_spelling(text)
     return bool(symbol) and symbol in UNITS and UNITS[symbol].dimension != "dimensionless"
