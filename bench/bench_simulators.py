@@ -142,7 +142,7 @@ def pyspice_bare(text: str):
     return run
 
 
-def children_cpu() -> float:
+def running_children_cpu() -> float:
     """CPU seconds (user + system) of this process's running children (Linux /proc; the
     ngspice-shared helper is one), 0 where /proc does not list them."""
     total = 0.0
@@ -164,10 +164,10 @@ def children_cpu() -> float:
 def cpu_per_call(fn, n: int) -> tuple[float, float]:
     """CPU seconds per call of ``fn`` over ``n`` calls in a row: this process's, and its
     running children's (the ngspice-shared helper)."""
-    own, kids = time.process_time(), children_cpu()
+    own, kids = time.process_time(), running_children_cpu()
     for _ in range(n):
         fn()
-    return (time.process_time() - own) / n, (children_cpu() - kids) / n
+    return (time.process_time() - own) / n, (running_children_cpu() - kids) / n
 
 
 def bench_in_process_vs_pyspice(circuits: list[Circuit], repeats: int) -> None:
