@@ -5,8 +5,180 @@ Every function writes a PNG (atomically) and returns its path; nothing is shown 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import functools
 from pathlib import Path
 from typing import Mapping, Sequence
+
+# The drawer of the innermost open ``background()`` block of this context (thread), if any.
+_DRAWER: contextvars.ContextVar = contextvars.ContextVar("neurospice_plot_drawer",
+                                                         default=None)
+
+
+def _draw_loop(jobs, answers) -> None:
+    """The child process of :func:`background`: import matplotlib at once (while the parent
+    works), then draw each job received, answering ``(True, None)`` or ``(False, error)``;
+    an empty message or a closed pipe ends it."""
+    import pickle
+
+    from matplotlib.backends import backend_agg  # noqa: F401  (loaded before the first job)
+    from matplotlib.figure import Figure  # noqa: F401
+
+    while True:
+        try:
+            payload = jobs.recv_bytes()
+        except EOFError:
+            return
+        if not payload:
+            return
+        fn, args, kw = pickle.loads(payload)
+        try:
+            fn(*args, **kw)
+            answer = (True, None)
+        except Exception as exc:  # noqa: BLE001  (sent to the parent, raised there)
+            answer = (False, exc)
+        try:
+            answers.send(answer)
+        except Exception:  # noqa: BLE001  (an error that does not pickle: its text)
+            answers.send((False, RuntimeError(f"{type(answer[1]).__name__}: {answer[1]}")))
+
+
+# The child's program: this process's module path first, then the loop on two pipes.
+_CHILD = ("import sys\n"
+          "from multiprocessing.connection import Connection\n"
+          "jobs = Connection(int(sys.argv[1]), writable=False)\n"
+          "sys.path[:] = jobs.recv()\n"
+          "from neurospice.analysis.plots import _draw_loop\n"
+          "_draw_loop(jobs, Connection(int(sys.argv[2]), readable=False))\n")
+
+
+class Drawing:
+    """The child process of one :func:`background` block (``process``, a plain ``python
+    -c`` on two pipes: nothing of the caller's main script runs again in it, as
+    multiprocessing's spawn would) and the plots sent to it (``sent``: function, positional
+    and keyword arguments)."""
+
+    def __init__(self) -> None:
+        import os
+        import subprocess
+        import sys
+        from multiprocessing.connection import Connection
+
+        job_r, job_w = os.pipe()
+        ans_r, ans_w = os.pipe()
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", _CHILD, str(job_r), str(ans_w)],
+                pass_fds=(job_r, ans_w), stdin=subprocess.DEVNULL, close_fds=True)
+        except BaseException:
+            for fd in (job_w, ans_r):
+                os.close(fd)
+            raise
+        finally:
+            os.close(job_r)
+            os.close(ans_w)
+        self._jobs = Connection(job_w, readable=False)
+        self._answers = Connection(ans_r, writable=False)
+        self.sent: list[tuple] = []
+        with contextlib.suppress(OSError):    # a child gone already: submit() says so
+            self._jobs.send(list(sys.path))
+        self._done = False
+
+    def submit(self, fn, args, kw) -> bool:
+        """Send one plot to the child; False (nothing sent) when its arguments do not
+        pickle or the child is gone: the caller draws it in this process."""
+        import pickle
+
+        try:
+            payload = pickle.dumps((fn, args, kw))   # now: later changes to them don't count
+            self._jobs.send_bytes(payload)
+        except Exception:  # noqa: BLE001  (unpicklable arguments, a broken pipe)
+            return False
+        self.sent.append((fn, args, kw))
+        return True
+
+    def wait(self) -> None:
+        """Wait until every plot sent is drawn; raise the first plot's error (as the child
+        raised it). A plot the child could not answer (it died) is drawn here."""
+        if self._done:
+            return
+        self._done = True
+        answers = []
+        try:
+            self._jobs.send_bytes(b"")
+            for _ in self.sent:
+                answers.append(self._answers.recv())
+        except (EOFError, OSError):
+            pass
+        finally:
+            self._close()
+        for ok, err in answers:
+            if not ok:
+                raise err
+        for fn, args, kw in self.sent[len(answers):]:
+            fn(*args, **kw)
+
+    def _close(self) -> None:
+        self._jobs.close()
+        self._answers.close()
+        self.process.wait()
+
+    def abandon(self) -> None:
+        """After a failure elsewhere: stop the child at once when it has nothing to write,
+        else let it finish what it writes (no half-written file is left) and drop its
+        errors."""
+        if self._done:
+            return
+        if not self.sent:
+            self._done = True
+            self.process.terminate()
+            self._close()
+            return
+        with contextlib.suppress(Exception):
+            self.wait()
+
+
+@contextlib.contextmanager
+def background():
+    """Draw this module's plots in a child process started now, for a command whose own
+    work (imports, a fit) can overlap with matplotlib's import and the drawing.
+
+    Inside the block each plotting function sends its arguments (pickled at the call) to
+    the child and returns its ``path`` at once; the block's end (or ``.wait()`` on the
+    object it yields) waits for every plot and raises the first plot's error. Plots whose
+    arguments do not pickle, and calls from other threads, are drawn in the calling
+    process as outside the block. When the block fails, a child with nothing to draw is
+    stopped, else it finishes its files (each written atomically). Yields the
+    :class:`Drawing`, or None when no process could be started (the plots are then drawn
+    in this process)."""
+    try:
+        drawing = Drawing()
+    except OSError:
+        yield None
+        return
+    token = _DRAWER.set(drawing)
+    try:
+        yield drawing
+    except BaseException:
+        _DRAWER.reset(token)
+        drawing.abandon()
+        raise
+    _DRAWER.reset(token)
+    drawing.wait()
+
+
+def _drawable(fn):
+    """A plotting function that a :func:`background` block sends to its child process."""
+    @functools.wraps(fn)
+    def draw(*args, **kw):
+        drawing = _DRAWER.get()
+        if drawing is not None and drawing.submit(draw, args, kw):
+            import inspect
+
+            return Path(inspect.signature(fn).bind(*args, **kw).arguments["path"])
+        return fn(*args, **kw)
+    return draw
 
 
 def _figure(figsize):
@@ -55,6 +227,7 @@ def _finish(fig, path, *, suptitle: str = "", tight: bool = True, dpi: int = 120
     return _save(fig, path, dpi)
 
 
+@_drawable
 def waveforms_side_by_side(results: Mapping[str, object], signals: Sequence[str], path, *,
                            title: str = "", xscale: float = 1.0, xlabel: str = "time (s)"
                            ) -> Path:
@@ -76,6 +249,7 @@ def waveforms_side_by_side(results: Mapping[str, object], signals: Sequence[str]
     return _finish(fig, path, suptitle=title)
 
 
+@_drawable
 def curves(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | None = None
            ) -> Path:
     """A grid of x-y panels. Each panel is a mapping with ``series`` (a list of
@@ -103,6 +277,7 @@ def curves(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | Non
 
 # ----------------------------------------------------------------------- calibration plots
 
+@_drawable
 def fit_overlay(panels: Sequence[Mapping], path, *, title: str = "", ncols: int | None = None,
                 xscale: float = 1.0, yscale: float = 1.0, xunit: str = "", yunit: str = "",
                 dpi: int = 120) -> Path:
@@ -144,6 +319,7 @@ def fit_overlay(panels: Sequence[Mapping], path, *, title: str = "", ncols: int 
     return _finish(fig, path, suptitle=title, tight=False, dpi=dpi)
 
 
+@_drawable
 def hysteresis_loop(curves: Sequence[Mapping], path, *, title: str = "",
                     xlabel: str = "voltage (V)", ylabel: str = "resistance (ohm)",
                     xscale: float = 1.0, yscale: float = 1.0) -> Path:
@@ -166,6 +342,7 @@ def hysteresis_loop(curves: Sequence[Mapping], path, *, title: str = "",
     return _finish(fig, path)
 
 
+@_drawable
 def kittel_plot(freq_hz, field_t, field_err, fit_freq_hz, fit_field_t, path, *,
                 width_t=None, width_err=None, fit_width_t=None, used=None,
                 width_used=None, title: str = "") -> Path:
@@ -201,6 +378,7 @@ def kittel_plot(freq_hz, field_t, field_err, fit_freq_hz, fit_field_t, path, *,
 
 # --------------------------------------------------------------------------- spikes
 
+@_drawable
 def spike_waveform(t, signals: Sequence[tuple], spike_times, path, *, title: str = "",
                    xscale: float = 1e6, xlabel: str = "time (us)") -> Path:
     """Stacked waveforms sharing the time axis, with the detected spikes marked on each:
@@ -224,6 +402,7 @@ def spike_waveform(t, signals: Sequence[tuple], spike_times, path, *, title: str
     return _finish(fig, path)
 
 
+@_drawable
 def raster(trains: Mapping[str, object], path, *, title: str = "", xscale: float = 1e6,
            xlabel: str = "time (us)") -> Path:
     """One row of ticks per spike train (label -> spike times)."""
@@ -238,6 +417,7 @@ def raster(trains: Mapping[str, object], path, *, title: str = "", xscale: float
     return _finish(fig, path)
 
 
+@_drawable
 def fi_curve(inputs, rates, path, *, title: str = "", xlabel: str = "input",
              xscale: float = 1.0, series: Mapping[str, tuple] | None = None) -> Path:
     """Firing rate (kHz) against the input; ``series`` adds more labelled (inputs, rates)."""
@@ -251,6 +431,7 @@ def fi_curve(inputs, rates, path, *, title: str = "", xlabel: str = "input",
     return _finish(fig, path)
 
 
+@_drawable
 def isi_histogram(trains: Mapping[str, object], path, *, bins: int = 30, title: str = "",
                   xscale: float = 1e6, xlabel: str = "ISI (us)") -> Path:
     """Histograms of the inter-spike intervals of each train (label -> spike times)."""
@@ -265,6 +446,7 @@ def isi_histogram(trains: Mapping[str, object], path, *, bins: int = 30, title: 
     return _finish(fig, path)
 
 
+@_drawable
 def decision_boundary(xx, yy, zz, points, labels, path, *, title: str = "",
                       xlabel: str = "x", ylabel: str = "y") -> Path:
     """A classifier's score ``zz`` over the grid (``xx``, ``yy``) as a filled map with its

@@ -9,6 +9,19 @@ from __future__ import annotations
 class NeurospiceError(Exception):
     """Base class of every error neurospice raises on purpose."""
 
+    def __reduce__(self):
+        # Pickled (to and from worker and plotting processes) as it is: message and
+        # attributes; the subclasses' __init__ take other arguments than their message.
+        return _restore, (type(self), self.args, dict(self.__dict__))
+
+
+def _restore(cls, args, state):
+    """An error unpickled: ``args`` and attributes set without calling ``__init__``."""
+    err = cls.__new__(cls, *args)
+    err.args = args
+    err.__dict__.update(state)
+    return err
+
 
 def _located(message: str, *where: str | None) -> str:
     """``"a, b: message"`` from the parts of ``where`` that are given."""
