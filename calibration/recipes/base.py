@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator, Mapping, Sequence
 
@@ -296,27 +297,31 @@ def verify_card(device, card: Mapping[str, float], circuit_of: Callable,
         from neurospice.compact_models.devices import get_device
 
         device = get_device(device)
+    from concurrent.futures import ThreadPoolExecutor
+
     checks = list(circuit_of(device, dict(card)))
-    out = []
+    runs = []                        # (simulator name, check, simulator or None)
     for sim_name in simulators:
         sim = get_simulator(sim_name)
         available = sim.is_available()
-        for check in checks:
-            if not available:
-                out.append(Verification(sim_name, check.dataset, None, None, None,
-                                        "not available"))
-                continue
-            got = np.asarray(check.simulated(sim.run(check.circuit)), float)
-            d = got - np.asarray(check.expected, float)
-            if not check.span > 0 or not np.all(np.isfinite(d)):
-                raise CalibrationError(f"verify {check.dataset} in {sim_name}: no finite "
-                                       "comparison (span or simulated values)")
-            rms = float(np.sqrt(np.mean(d ** 2)) / check.span)
-            limit = tolerance if check.limit is None else check.limit
-            out.append(Verification(sim_name, check.dataset, rms,
-                                    float(np.max(np.abs(d)) / check.span), rms < limit,
-                                    check.note))
-    return out
+        runs += [(sim_name, check, sim if available else None) for check in checks]
+
+    def row(sim_name, check, sim) -> Verification:
+        if sim is None:
+            return Verification(sim_name, check.dataset, None, None, None, "not available")
+        got = np.asarray(check.simulated(sim.run(check.circuit)), float)
+        d = got - np.asarray(check.expected, float)
+        if not check.span > 0 or not np.all(np.isfinite(d)):
+            raise CalibrationError(f"verify {check.dataset} in {sim_name}: no finite "
+                                   "comparison (span or simulated values)")
+        rms = float(np.sqrt(np.mean(d ** 2)) / check.span)
+        limit = tolerance if check.limit is None else check.limit
+        return Verification(sim_name, check.dataset, rms,
+                            float(np.max(np.abs(d)) / check.span), rms < limit, check.note)
+
+    # The simulators run side by side (each is a process of its own); rows in order.
+    with ThreadPoolExecutor(max(1, min(len(runs), os.cpu_count() or 1))) as pool:
+        return list(pool.map(lambda r: row(*r), runs))
 
 
 # --------------------------------------------------------------------------- helpers
