@@ -222,6 +222,7 @@ class _Kind:
     axis: bool = False              # x is an axis a stacked file repeats (auto split)
     derived: tuple[str, ...] = ()   # read to derive others, not fields of the result
     constants: tuple[str, ...] = ()  # may be one value in the preamble or the file name
+    partial: tuple[str, ...] = ()   # on_nan="drop": a missing reading leaves the row's others
 
 
 @dataclass(frozen=True)
@@ -242,7 +243,8 @@ _SPECTRUM = _Kind(Spectrum, ("freq", "vdc", "rf_current", "impedance", "power", 
 _OSCILLATOR = _Kind(OscillatorCurve, ("rf_current", "impedance", "current", "linewidth", "freq",
                                       "power", "field"),
                     ("current", "freq"), (), "current", axis=True,
-                    derived=("rf_current", "impedance"))
+                    derived=("rf_current", "impedance"),
+                    partial=("freq", "power", "linewidth"))
 
 
 def load_iv(path, *, columns: Mapping[str, str | Sequence[str]] | None = None,
@@ -305,7 +307,9 @@ def load_oscillator(path, *, columns: Mapping[str, str | Sequence[str]] | None =
                     names: str | Sequence[str] | None = None
                     ) -> OscillatorCurve | list[OscillatorCurve]:
     """Load oscillator curves (bias current, frequency, power, linewidth) like
-    :func:`load_spectrum` (a repeated current axis, derived power)."""
+    :func:`load_spectrum` (a repeated current axis, derived power). With ``on_nan="drop"``
+    a row without a frequency, power or linewidth reading keeps its other readings (NaN
+    where one is missing; a note lists the lines); a row without a current is dropped."""
     return _load(_OSCILLATOR, path, **_options(locals()))
 
 
@@ -330,10 +334,14 @@ def _load(kind: _Kind, path, *, columns, split, min_points, on_nan, delimiter, h
         values = {key: _read(raw, QUANTITIES[key], col, rows) for key, col in group.items()}
         labels = {c.name: _label_values(raw, c, rows) for c in by}
         lines, block = raw.lines[rows], raw.block[rows]
+        partial = [k for k, c in group.items() if k in kind.partial and on_nan == "drop"
+                   and not isinstance(c, Constant)]
         checks = [(c.name, _numeric(values[k]), raw.empty(c, rows)) for k, c in group.items()
-                  if not isinstance(c, Constant)]
+                  if not isinstance(c, Constant) and k not in partial]
         checks += [(c.name, _numeric(labels[c.name]), raw.empty(c, rows)) for c in by]
         keep = finite_rows(raw.path, checks, lines, on_nan, raw.report)
+        for k in partial:
+            _partial_note(raw, group[k], values[k], lines, keep)
         values = {k: v[keep] for k, v in values.items()}
         labels = {k: v[keep] for k, v in labels.items()}
         lines, block = lines[keep], block[keep]
@@ -363,6 +371,20 @@ def _load(kind: _Kind, path, *, columns, split, min_points, on_nan, delimiter, h
                 curve.compliance, curve.compliance_a = marked[0][piece], marked[1]
             curves.append(curve)
     return curves if (split or by or len(curves) > 1) else curves[0]
+
+
+def _partial_note(raw: Raw, column: Column, values: np.ndarray, lines, keep) -> None:
+    """``on_nan="drop"`` on a reading a row may lack (an oscillator's frequency, power or
+    linewidth): NaN in that quantity only, the row's other readings kept; a note lists the
+    lines."""
+    bad = keep & ~np.isfinite(values)
+    if bad.any():
+        values[bad] = np.nan
+        where = ", ".join(str(int(n)) for n in lines[bad][:10]) + \
+            (f" and {int(bad.sum()) - 10} more" if bad.sum() > 10 else "")
+        raw.report.notes.append(f"column {column.name!r}: {int(bad.sum())} reading(s) without "
+                                f"a value (line(s) {where}) left out of that quantity only; "
+                                "the other readings of those rows kept")
 
 
 def _plain(value):

@@ -4,6 +4,10 @@
   ``n_shift`` through :func:`stationary_frequency` and :func:`stationary_power`, with the
   emitted power P = p_gain (I dr)^2 p(I) (``p_gain`` in W/V^2, the output coupling: not on
   the card; ``dr`` held, since only p_gain dr^2 is determined).
+
+The data are f(I), P(I) tables, or spectrum-analyser traces (a PSD trace per bias current:
+stacked, side by side, or one file per current; :mod:`~neurospice.calibration.spectra`),
+whose lines give f, P and the linewidth with a standard error per point.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from neurospice.compact_models.devices import get_device
 from neurospice.errors import DataError
 
 from ..fit import Dataset, Fit, Model, Param, white_noise
+from ..spectra import LineCurve, Trace, find_traces, oscillator_curves
 from .base import (Calibration, CardCheck, Option, Recipe, Verification, as_list,
                    collect_warnings, engine_kwargs, linear_start, verify_card)
 
@@ -70,18 +75,32 @@ def running(current_a, power_w, noise_sigmas: float = 3.0) -> np.ndarray:
 def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_gain"),
              fixed: Mapping | None = None, global_stage: str | None = "de", seed: int = 0,
              conf_int: str = "stderr", progress=False, verify: bool = False,
-             simulators: Sequence[str] = ("ngspice", "vacask")) -> Calibration:
+             simulators: Sequence[str] = ("ngspice", "vacask"),
+             rbw: float | None = None) -> Calibration:
     """Fit threshold, nonlinear damping Q, frequency and frequency shift to oscillator
-    curves (:class:`OscillatorCurve`: current, frequency, power, linewidth). Frequencies are
-    fitted where the oscillator runs (:func:`running`: power above its noise, so the
-    near-threshold points stay in; all finite frequencies when no power is given); the
-    points left out are listed in a note. A linewidth column adds the sub-threshold
-    linewidth (:func:`subthreshold_linewidth`, points where the oscillator does not yet run)
-    and frees ``gamma_g``. ``verify``: the card's f(I) re-simulated in ``simulators``
-    (:func:`verify_stno`)."""
+    curves (:class:`OscillatorCurve`: current, frequency, power, linewidth) or spectrum
+    traces (:class:`~neurospice.calibration.spectra.Trace`, one per bias current; ``rbw``:
+    their resolution bandwidth in Hz, see :func:`~neurospice.calibration.spectra.find_line`).
+    Frequencies are fitted where the oscillator runs (:func:`running`: power above its
+    noise, so the near-threshold points stay in; all finite frequencies when no power is
+    given; for traces, where a line stands above the noise floor); the points left out are
+    listed in a note. A row without a frequency keeps its power reading, and the reverse.
+    A linewidth column adds the sub-threshold linewidth (:func:`subthreshold_linewidth`,
+    points where the oscillator does not yet run) and frees ``gamma_g``. Traces give every
+    point a standard error (the line fits'): the fit is weighted by them, and the traces
+    without a line (below threshold) enter P(I) as 0 +- their noise. ``verify``: the card's
+    f(I) re-simulated in ``simulators`` (:func:`verify_stno`)."""
     curves = as_list(curves)
     datasets, notes = [], []
     free = list(free)
+    traces = [c for c in curves if isinstance(c, Trace)]
+    reweigh: list = []
+    if traces:
+        curves = [c for c in curves if not isinstance(c, Trace)] + \
+            oscillator_curves(traces, rbw=rbw)
+    elif rbw is not None:
+        notes.append(f"rbw={rbw:g} Hz not used: the data are f(I), P(I) tables, not spectrum "
+                     "traces")
     for k, c in enumerate(curves):
         i = np.asarray(c.current_a, float)
         f = np.asarray(c.freq_hz, float)
@@ -89,18 +108,31 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
             i = -i                      # the bias of the other polarity drives it the same
             notes.append(f"curve {k + 1}: every bias current is negative (the other "
                          "polarity): fitted against |I|")
+        if isinstance(c, LineCurve):
+            notes += c.notes
+            datasets += _line_datasets(k, i, c, notes, reweigh)
+            continue
         on = np.isfinite(f)
         if c.power_w is not None:
-            run = running(i, c.power_w)
-            on &= run
-            datasets.append(Dataset(i, c.power_w, name=f"P(I) {k + 1}",
+            p = np.asarray(c.power_w, float)
+            has_p = np.isfinite(p)
+            run = np.zeros(i.size, bool)
+            run[has_p] = running(i[has_p], p[has_p])
+            on &= run | ~has_p
+            datasets.append(Dataset(i[has_p], p[has_p], name=f"P(I) {k + 1}",
                                     meta={"quantity": "power"}))
-            off = np.isfinite(f) & ~run
+            off = np.isfinite(f) & has_p & ~run
             if off.any():
                 notes.append(f"f(I) {k + 1}: {int(off.sum())} point(s) at I <= "
                              f"{float(i[off].max()):.4g} A left out of the frequency fit: "
                              "power within 3 noise levels of the detector floor (the "
                              "oscillator does not run there)")
+            for what, n in (("power", int((~has_p).sum())), ("frequency",
+                                                             int((has_p & ~np.isfinite(f))
+                                                                 .sum()))):
+                if n:
+                    notes.append(f"curve {k + 1}: {n} point(s) without a {what} reading: "
+                                 f"in {'f(I)' if what == 'power' else 'P(I)'} only")
         if on.sum() >= 3:
             datasets.append(Dataset(i[on], f[on], name=f"f(I) {k + 1}",
                                     meta={"quantity": "freq"}))
@@ -160,10 +192,25 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
     fit = Fit(model, datasets, free=free, values=start, global_stage=global_stage,
               seed=seed, conf_int=conf_int, progress=progress, search=search)
     res = fit.run()
+    if reweigh:
+        # a line's power error is a fraction of its power: weighted by the measured power,
+        # the low readings would count more (p_gain, q, n_shift pulled by ~0.6 standard
+        # errors); the fraction is applied to the fitted curve instead, and the fit repeated
+        for d, rel, floor in reweigh:
+            ymod = np.abs(model.eval(d.x, res.values, quantity="power"))
+            d.sigma = np.where(np.isfinite(rel), np.maximum(rel * ymod, floor), d.sigma)
+        res = Fit(model, datasets, free=free, values=res.values, global_stage=None,
+                  seed=seed, conf_int=conf_int, progress=progress, search=search).run()
+        notes.append("P(I) from traces: each line's relative power error applied to the "
+                     "fitted P(I), and the fit repeated (weights from the readings would "
+                     "favour the low ones)")
     card = {k: v for k, v in res.values.items() if k in dev.parameter}
     cal = Calibration("stno", "stno", card, {n: res.stderr.get(n) for n in res.free},
                       {"f(I), P(I)": res}, warnings=collect_warnings({"f(I), P(I)": res}),
                       notes=notes)
+    lines = [ln.to_dict() for c in curves if isinstance(c, LineCurve) for ln in c.line_fits]
+    if lines:
+        cal.extra["lines"] = lines
     i_th, q, n_shift = res.values["i_th"], res.values["q"], res.values["n_shift"]
     cal.derived["dfdi_threshold"] = {
         "value": n_shift / (i_th * (1 + q)), "stderr": None, "unit": "Hz/A",
@@ -178,6 +225,36 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
         cal.verification = verify_stno(card, i_max=imax, span_hz=float(np.ptp(fdat.y)),
                                        simulators=simulators)
     return cal
+
+
+def _line_datasets(k: int, i: np.ndarray, c: LineCurve, notes: list,
+                   reweigh: list) -> list[Dataset]:
+    """f(I) and P(I) of curve ``k`` read off traces, weighted by the line fits' standard
+    errors: f where a line was found, P everywhere (0 +- the noise below threshold).
+    ``reweigh`` receives (P(I) data set, relative error of each line's power (NaN below
+    threshold), the smallest error below threshold)."""
+    out = []
+    ok = np.isfinite(c.power_se) & (c.power_se > 0)
+    if (~ok).any():
+        notes.append(f"P(I) {k + 1}: {int((~ok).sum())} trace(s) without a power standard "
+                     "error (a trace without noise) left out of P(I)")
+    found = c.found[ok]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(found, c.power_se[ok] / c.power_w[ok], np.nan)
+    floor = float(np.min(c.power_se[ok][~found])) if (~found).any() else \
+        float(np.min(c.power_se[ok]))
+    out.append(Dataset(i[ok], c.power_w[ok], sigma=c.power_se[ok], name=f"P(I) {k + 1}",
+                       meta={"quantity": "power"}))
+    reweigh.append((out[-1], rel, floor))
+    on = c.found & np.isfinite(c.freq_se) & (c.freq_se > 0)
+    if on.sum() >= 3:
+        out.append(Dataset(i[on], c.freq_hz[on], sigma=c.freq_se[on], name=f"f(I) {k + 1}",
+                           meta={"quantity": "freq"}))
+    if c.found.any():
+        notes.append(f"linewidth(I) {k + 1}: the FWHM of {int(c.found.sum())} line(s) "
+                     "listed in the report, not fitted (the card's linewidth is the "
+                     "sub-threshold one, and no line is found below the threshold)")
+    return out
 
 
 def verify_stno(card: Mapping[str, float], *, fitted: Mapping[str, float] | None = None,
@@ -228,18 +305,52 @@ def verify_stno(card: Mapping[str, float], *, fitted: Mapping[str, float] | None
 def load_curves(path, **options) -> list:
     """Oscillator curves f(I), P(I) from one file (:func:`~..data.load_oscillator`,
     ``options`` its keyword arguments; stacked curves are split where the current axis
-    starts again unless ``split`` says otherwise)."""
-    from ..data import load_oscillator
+    starts again unless ``split`` says otherwise), or the spectrum traces of a file that
+    holds them (:func:`~..spectra.find_traces`: one trace per bias current)."""
+    from ..data import READ_OPTIONS, load_oscillator
 
-    return as_list(load_oscillator(path, **{"split": "auto", **options}))
+    taken = {"columns", "on_nan", "min_points", *READ_OPTIONS}
+    traces = find_traces(path, **{k: v for k, v in options.items() if k in taken})
+    if traces is None:
+        return as_list(load_oscillator(path, **{"split": "auto", **options}))
+    other = sorted(set(options) - taken)
+    if other:
+        from ..table import spell
+
+        raise DataError(f"a file of spectrum traces: {', '.join(spell(k) for k in other)} "
+                        "do(es) not apply to it", path=str(path))
+    return traces
+
+
+def _sections(cal: Calibration) -> list[str]:
+    """The report's table of the spectrum traces' lines (none for f(I) tables)."""
+    rows = cal.extra.get("lines")
+    if not rows:
+        return []
+    out = ["## Spectrum traces", "",
+           "| I (A) | line | f (Hz) | ± | P (W) | ± | FWHM (Hz) | ± | note |",
+           "|---|---|---|---|---|---|---|---|---|"]
+    fmt = lambda v: "-" if v is None else f"{v:.5g}"  # noqa: E731
+    for r in rows:
+        out.append(f"| {r['current_a']:.4g} | {'yes' if r['found'] else 'below threshold'} | "
+                   f"{fmt(r['freq_hz'])} | {fmt(r['freq_se'])} | {fmt(r['power_w'])} | "
+                   f"{fmt(r['power_se'])} | {fmt(r['linewidth_hz'])} | "
+                   f"{fmt(r['linewidth_se'])} | {r['why'] or ''} |")
+    return out + [""]
 
 
 STNO = Recipe("stno", "stno", "STNO: f0, n_shift, i_th, q from f(I) and P(I)",
               run=fit_stno, load=load_curves, free=("f0", "n_shift", "i_th", "q", "p_gain"),
               model=stno_model, default=True,
               options=(Option(("--no-verify",), {"action": "store_true", "help": "skip "
-                                                 "re-simulating the card in the simulators"}),),
-              cli_kwargs=lambda args: {**engine_kwargs(args), "verify": not args.no_verify},
+                                                 "re-simulating the card in the simulators"}),
+                       Option(("--rbw",), {"type": float, "metavar": "HZ", "help": "spectrum "
+                                           "traces in dBm or W per bin: the analyser's "
+                                           "resolution bandwidth (default: the file's "
+                                           "preamble, else the frequency step)"})),
+              cli_kwargs=lambda args: {**engine_kwargs(args), "verify": not args.no_verify,
+                                       "rbw": args.rbw},
+              sections=_sections,
               verify=lambda cal, simulators: verify_stno(cal.params, simulators=simulators))
 
 REGISTERED = (STNO,)
