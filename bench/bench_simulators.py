@@ -11,6 +11,7 @@ Prints ratios measured in this one run; nothing is asserted.
 from __future__ import annotations
 
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ import time
 from pathlib import Path
 
 import _timing as T
+from bench_cli import children_cpu
 
 from neurospice.compact_models.devices import get_device
 from neurospice.compact_models.randomness import draw_params
@@ -68,8 +70,20 @@ def bare_command(sim_name: str, workdir: Path, circuit: Circuit) -> list[str]:
     return [exe, "-b", "-r", "out.raw", "deck.cir"]
 
 
-def time_bare_vs_run(sim_name: str, circuit: Circuit, repeats: int) -> dict[str, T.Timing]:
-    """Bare subprocess and neurospice's run() on the same deck, interleaved."""
+def with_cpu(fn, cpu: list[float]):
+    """``fn`` that appends the CPU seconds of each call to ``cpu``: this process's and those
+    of the children it waited for (the simulator), user + system."""
+    def call():
+        before = time.process_time() + children_cpu()
+        fn()
+        cpu.append(time.process_time() + children_cpu() - before)
+    return call
+
+
+def time_bare_vs_run(sim_name: str, circuit: Circuit, repeats: int,
+                     cpu: dict[str, list[float]] | None = None) -> dict[str, T.Timing]:
+    """Bare subprocess and neurospice's run() on the same deck, interleaved; with ``cpu``,
+    the CPU seconds of each call go to ``cpu["bare"]`` and ``cpu["run"]``."""
     sim = get_simulator(sim_name)
     with tempfile.TemporaryDirectory(prefix="bench-bare-") as d:
         wd = Path(d)
@@ -80,9 +94,10 @@ def time_bare_vs_run(sim_name: str, circuit: Circuit, repeats: int) -> dict[str,
             subprocess.run(cmd, cwd=wd, env=env, check=True, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
 
-        return T.measure_interleaved({"bare": bare,
-                                      "run": lambda: sim.run(circuit, timeout=TIMEOUT)},
-                                     repeats)
+        fns = {"bare": bare, "run": lambda: sim.run(circuit, timeout=TIMEOUT)}
+        if cpu is not None:
+            fns = {k: with_cpu(fn, cpu.setdefault(k, [])) for k, fn in fns.items()}
+        return T.measure_interleaved(fns, repeats)
 
 
 def time_run(sim_name: str, circuit, repeats: int, warmup: int = 0) -> T.Timing:
@@ -110,12 +125,20 @@ def bench_overhead_small(circuit: Circuit, repeats: int) -> None:
              "(target <= 5 %)")
     T.note(f"circuit: {circuit.title}, {len(circuit.elements)} elements; bare: the simulator "
            "run on the same deck file by subprocess.run; run(): render, check, run, read, "
-           "rename; interleaved, minima are the least disturbed by other load")
+           "rename; interleaved, minima are the least disturbed by other load; CPU: this "
+           "process's and the simulator's, which the other users of the machine do not "
+           "inflate (the least of the repeats, and the mean)")
     for name in ("ngspice", "vacask"):
-        t = time_bare_vs_run(name, circuit, repeats)
+        cpu: dict[str, list[float]] = {}
+        t = time_bare_vs_run(name, circuit, repeats, cpu)
         T.row(f"{name} bare subprocess", t["bare"])
         T.row(f"{name} neurospice run()", t["run"])
         T.overhead(f"{name} overhead of run() (target <= 5 %)", t["run"], t["bare"])
+        bare_cpu, run_cpu = T.Timing(cpu["bare"]), T.Timing(cpu["run"])
+        T.row(f"{name} CPU, bare / run()", f"{1e3 * bare_cpu.min:.2f} / {1e3 * run_cpu.min:.2f} "
+              f"(mean {1e3 * statistics.fmean(cpu['bare']):.2f} / "
+              f"{1e3 * statistics.fmean(cpu['run']):.2f})", "ms")
+        T.overhead(f"{name} overhead of run() in CPU time", run_cpu, bare_cpu)
 
 
 def pyspice_bare(text: str):

@@ -32,7 +32,8 @@ from .trust import check_deck, check_line_breaks
 
 __all__ = ["Simulator", "BatchSimulator", "Analysis", "Deck", "line_of", "ensure_end",
            "circuit_analyses", "spice_lines", "spice_analyses", "DECK_MAX_BYTES",
-           "DECK_MAX_LINES", "check_deck_size", "read_deck_file", "DEFAULT_TIMEOUT"]
+           "DECK_MAX_LINES", "check_deck_size", "read_deck_file", "write_deck",
+           "DEFAULT_TIMEOUT"]
 
 DEFAULT_TIMEOUT = 600.0
 """Seconds one run may take unless told otherwise: the one default of ``Simulator.run``,
@@ -63,6 +64,19 @@ def read_deck_file(path, *, max_bytes: int = DECK_MAX_BYTES) -> str:
     :func:`neurospice.fileio.read_text`). A device, FIFO or folder, a larger file, one that
     cannot be read or is not UTF-8 (with the line) raises NetlistError naming it."""
     return read_text(path, what="netlist", max_bytes=max_bytes, error=NetlistError)
+
+
+def write_deck(path: Path, text: str) -> None:
+    """Write the deck ``text`` (UTF-8) to ``path`` in the run folder, for the simulator to
+    read: one ``os.open``/``os.write`` (``Path.write_text`` built a text wrapper around the
+    file: 30 us more a run)."""
+    data = memoryview(text.encode())
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o666)
+    try:
+        while data:
+            data = data[os.write(fd, data):]
+    finally:
+        os.close(fd)
 
 
 class Analysis(namedtuple("Analysis", ("kind", "name"), defaults=(None,))):
@@ -540,7 +554,7 @@ class BatchSimulator(Simulator):
         text = ensure_end(deck.text)
         deck_path = workdir / f"deck{self.dialect_info.suffix}"
         raw_path = workdir / self.raw_name
-        deck_path.write_text(text)
+        write_deck(deck_path, text)
         raw_path.unlink(missing_ok=True)
         code, log = run_process(self.command(deck_path.name, raw_path.name), cwd=workdir,
                                 timeout=timeout, simulator=self.name, env=self.environment())

@@ -113,7 +113,6 @@ _NETLIST_LINE = re.compile(r"Error in netlist line no\. (\d+), new internal line
                            r"\s*\n\s*(\S.*)")
 _INCLUDE = re.compile(r"Could not find include file\s+(\S+)")
 _INVALID_LINE = re.compile(r"Warning:\s+'(.+)' is not a valid (\w+) instance line")
-_UNKNOWN_SUBCKT = re.compile(r"(?:unknown subckt|Unknown subcircuit)[:\s]+(.+)", re.IGNORECASE)
 _ERROR = re.compile(r"^\s*(?:Error|ERROR)\s*[:!]?\s*(.+)$", re.MULTILINE)
 _ITER_LIMIT = re.compile(r"(Too many iterations without convergence|iteration limit reached"
                          r"|gmin stepping failed|source stepping failed)", re.IGNORECASE)
@@ -130,15 +129,17 @@ def _tried(log: str) -> str:
     return f" ngspice tried: {', '.join(steps)}." if steps else ""
 
 
-# a word every pattern below needs: a log without one is clean after one search, not
-# sixteen (most runs' logs; the in-process back end scans two per run)
-_SUSPECT = re.compile(r"error|warning|too small|singular|could not|aborted|failed",
-                      re.IGNORECASE)
+# the words every pattern below needs: a log without one is clean after a substring test of
+# its case-folded text, not sixteen searches (most runs' logs; the in-process back end scans
+# two per run). An IGNORECASE alternation tried at every character took 0.25 ms of a 1.8 kB
+# log, these tests 0.02 ms.
+_SUSPECT = ("error", "warning", "too small", "singular", "could not", "aborted", "failed")
 
 
 def ngspice_log_error(sim: Simulator, log: str, netlist: str) -> SimulationFailed | None:
     """The first error ngspice's output reports, as a typed exception (None if clean)."""
-    if not _SUSPECT.search(log):
+    folded = log.casefold()
+    if not any(word in folded for word in _SUSPECT):
         return None
     m = _ERR_ON_LINE.search(log)
     if m:

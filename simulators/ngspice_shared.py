@@ -36,7 +36,7 @@ import numpy as np
 from neurospice.errors import NetlistError, SimulationFailed
 from neurospice.netlists.values import check_value, fmt, ngspice_name
 
-from .base import DEFAULT_TIMEOUT, Deck, ensure_end, is_circuit
+from .base import DEFAULT_TIMEOUT, Deck, ensure_end, is_circuit, write_deck
 from .process import check_timeout
 from .ngspice import NgspiceSimulator, in_card_order, ngspice_log_error, ngspice_version
 from .process import HINT_NGSPICE, LOG_MAX_BYTES, tail
@@ -359,7 +359,7 @@ class NgspiceSharedSimulator(NgspiceSimulator):
     def run_deck(self, deck: Deck, workdir: Path | None, timeout: float | None) -> Results:
         text = ensure_end(deck.text)
         if workdir is not None:     # a kept run or a given folder: the deck for the record
-            (workdir / "deck.cir").write_text(text)
+            write_deck(workdir / "deck.cir", text)
         deck = Deck(text, deck.analyses, deck.source, deck.untrusted)  # one string, pickled once
         with _lock:
             answer = _worker.call(("run", deck, text, os.getcwd(), timeout,

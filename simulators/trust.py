@@ -266,8 +266,10 @@ class _Scan:
 
     # ---- VACASK ---------------------------------------------------------------------------
     def vacask(self, text: str, path: str | None, bases: list[Path], depth: int) -> None:
-        if self.circuit and not _VACASK_CIRCUIT_WORDS.search(text):
-            return      # a Circuit's deck is refused only for these identifiers: none, no lexing
+        if self.circuit:
+            folded = text.casefold()
+            if not any(word in folded for word in _VACASK_CIRCUIT_WORDS):
+                return  # a Circuit's deck is refused only for these identifiers: none, no lexing
         for no, statement, first in _vacask_statements(text):
             words = [(kind, value) for kind, value in statement]
             idents = [v.lower() for k, v in words if k == "id"]
@@ -291,7 +293,9 @@ class _Scan:
                                     first, path)
 
 
-_VACASK_CIRCUIT_WORDS = re.compile(r"postprocess|embed", re.IGNORECASE)
+# (tested as substrings of the case-folded text: an IGNORECASE alternation tried at every
+# character cost 0.04 ms of a 1.5 kB deck)
+_VACASK_CIRCUIT_WORDS = ("postprocess", "embed")
 _OCTAL = re.compile(r"[0-7]{1,3}")
 _LONG_STRING = re.compile(r"<<<([A-Za-z0-9_]+)[\r\t ]*\n")
 _IDENTIFIER = re.compile(r"[A-Za-z_$][0-9A-Za-z_$]*")

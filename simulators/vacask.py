@@ -21,7 +21,7 @@ from pathlib import Path
 
 from neurospice.errors import ConvergenceError, SimulationFailed
 
-from .base import Analysis, Deck, Simulator
+from .base import Analysis, Deck, Simulator, write_deck
 from .names import kind_of_plotname, plot_to_result, vacask_name
 from .process import HINT_VACASK, command_output, find_executable, run_process, tail
 from .rawfile import RawFileError, read_raw
@@ -113,7 +113,7 @@ class VacaskSimulator(Simulator):
     def run_deck(self, deck: Deck, workdir: Path, timeout: float | None) -> Results:
         text = deck.text if deck.text.endswith("\n") else deck.text + "\n"
         deck_path = workdir / f"deck{self.dialect_info.suffix}"
-        deck_path.write_text(text)
+        write_deck(deck_path, text)
         stmts = vacask_analyses(text)
         for a in stmts:
             (workdir / f"{a.name}.raw").unlink(missing_ok=True)
@@ -153,6 +153,10 @@ class VacaskSimulator(Simulator):
     _ABORTED = re.compile(r"^Analysis '([^']+)' aborted\.")
 
     def _log_error(self, log: str, netlist: str, deck_path: Path) -> SimulationFailed | None:
+        folded = log.casefold()
+        if "(0x" not in log and "aborted." not in log and "error" not in folded and \
+                "not found." not in folded:
+            return None     # none of the three scans below can match: a clean log
         lines = log.splitlines()
         for i, line in enumerate(lines):
             m = self._LOCATION.match(line.strip())

@@ -10,7 +10,8 @@
 - ``run_series`` alters instance parameters (a Verilog-A card through OSDI) as well as
   sources: each run equals a fresh run of the circuit with those values, and a later series
   of the same circuit starts from the deck's values again;
-- ``fileio.read_bytes`` is the one bounded reader under ``read_text`` and ``read_raw``;
+- ``fileio.read_bytes`` is the one bounded reader under ``read_text`` and ``read_raw``; it
+  reads the size the file has (not a buffer of the cap) and on to the cap if there is more;
 - a circuit's references are checked once until it changes (``Circuit.validate``): a change
   made after a render (an element, a parameter, a hostile name set by hand) is checked at
   the next render and refused before any simulator sees it.
@@ -157,6 +158,19 @@ def test_read_bytes_is_bounded_and_typed(tmp_path):
         read_raw(f, max_bytes=4)
     with pytest.raises(SimulationFailed, match="cannot open"):
         read_raw(tmp_path / "absent.raw")
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="no /proc")
+def test_read_bytes_reads_on_past_the_size_it_was_told():
+    """read_bytes reads the size fstat gives, + 1, then on to the cap: a file with more than
+    its size (a /proc file says 0 bytes, as a file growing while read would) is read whole
+    up to the cap, and refused past it."""
+    status = Path("/proc/self/status")
+    assert os.stat(status).st_size == 0
+    whole = read_bytes(status, 1 << 20)
+    assert len(whole) > 100 and whole.startswith(b"Name:")
+    with pytest.raises(DataError, match="grew past 100 bytes while read"):
+        read_bytes(status, 100)
 
 
 def counted_checks(monkeypatch) -> list:
