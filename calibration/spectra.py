@@ -14,17 +14,21 @@ Layouts (found by looking at the file, no option needed):
   name (``PSD @ 2.5 mA (dBm)``, ``I=2.5mA``, ``P_2.5mA``);
 - **single**: a frequency and a PSD column, one file per current, the current in the
   preamble (``# Bias current: 2.5 mA``) or the file name (``stno_2.5mA.csv``). Several such
-  files (``'traces/*.csv'``) are one curve.
+  files (``'traces/*.csv'``) are one curve. An analyser export without a header row (an
+  instrument preamble naming the RBW, then rows of frequency and level: Rohde & Schwarz,
+  Keysight) is read as ``Frequency (Hz)``, ``PSD`` (a note; ``names=`` / ``--names`` to
+  say otherwise).
 
 The PSD column is found by its unit (``dBm``, ``dBm/Hz``, ``W``, ``mW``, ``nW/Hz``, ...) or its
 name (``PSD``, ``Spectrum``, ``Trace``, ``Amplitude``, ``Level``, ``Power``); ``columns=``
 (``--column psd=NAME``, ``--column current=NAME``, ``--column freq=NAME``) names it, and
 ``units=`` (``--unit 'PSD=dBm/Hz'``) gives a unit the header does not write. A PSD without a
-unit is dBm when its values are negative (an analyser's display), else W (a note says which).
+unit takes the one the preamble names (``y-Unit;dBm;``, ``Y Axis Units,dBm``), else dBm when
+its values are negative (an analyser's display), else W (a note says which).
 
 Units: a power per resolution bandwidth (``dBm``, ``W``: what an analyser displays) is divided
 by the RBW to a density: ``rbw=`` (``--rbw HZ``), else the RBW the preamble names
-(``RBW: 1 MHz``, ``Res BW 1 MHz``), else the frequency step (a note: the integrated power
+(``RBW: 1 MHz``, ``RBW;1000000;Hz``, ``Res BW,1e6``), else the frequency step (a note: the integrated power
 then scales with RBW/step; the threshold, frequency and its shift do not). A density
 (``dBm/Hz``, ``W/Hz``) is used as is.
 
@@ -69,8 +73,10 @@ PSD_NAMES = ("psd", "power spectral density", "spectral density", "power density
              "mag", "noise power", "spectrum power", "s", "sxx", "pxx")
 _NUMBER = r"[+-]?(?:\d+(?:[.,p]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?"
 _CURRENT = re.compile(rf"({_NUMBER})\s*(pA|nA|uA|µA|μA|mA|A)(?![a-zA-Z])")
-_RBW = re.compile(rf"(?i)\b(?:rbw|res(?:olution)?\.?\s*b(?:and)?w(?:idth)?)\b\s*[:=,]?\s*"
-                  rf"({_NUMBER})\s*([kmg]?hz)")
+_RBW = re.compile(rf"(?i)^[\W_]*(?:rbw|res(?:olution)?[ ._]*b(?:and)?w(?:idth)?)\b[\s:=,;]*"
+                  rf"({_NUMBER})[\s;,]*([kmg]?hz)?")
+_Y_UNIT = re.compile(r"(?i)^[\W_]*(?:y[- _]?(?:axis[- _]?)?units?|amplitude[- _]?units?)\b"
+                     r"[\s:=,;]*([^\s,;]+)")
 _PREAMBLE_CURRENT = re.compile(r"(?i)(?:current|bias|\bi[ _]?(?:dc|bias)?\b)")
 _AS_WRITTEN = Unit("", "dimensionless")     # read a PSD column's numbers as written
 _PSD_UNIT = re.compile(r"^\s*(dBm|[munpf]?W)\s*(?:/\s*(?:\(?\s*(k|M|G)?Hz\s*\)?|RBW))?\s*$")
@@ -202,12 +208,69 @@ def _current_of_file(raw: Raw) -> tuple[float | None, str]:
     return None, ""
 
 
-def _rbw_of(raw: Raw) -> float | None:
-    for text in raw.preamble:
+def _rbw_of(preamble: Sequence[str]) -> float | None:
+    """The resolution bandwidth (Hz) an analyser's preamble names (``RBW: 1 MHz``,
+    ``RBW;1000000;Hz``, ``Res BW,1e6``: Hz where no unit is written)."""
+    for text in preamble:
         m = _RBW.search(text)
         if m:
-            scale = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}[m.group(2).lower()]
-            return float(m.group(1).replace(",", ".")) * scale
+            scale = {"hz": 1.0, "khz": 1e3, "mhz": 1e6, "ghz": 1e9}[(m.group(2) or "hz").lower()]
+            value = float(m.group(1).replace(",", ".").replace("p", ".")) * scale
+            return value if value > 0 and math.isfinite(value) else None
+    return None
+
+
+def _preamble_unit(preamble: Sequence[str]) -> PsdUnit | None:
+    """The PSD unit an analyser's preamble names (``y-Unit;dBm;``, ``Y Axis Units,dBm``)."""
+    for text in preamble:
+        m = _Y_UNIT.search(text)
+        if m and psd_unit(m.group(1)) is not None:
+            return psd_unit(m.group(1))
+    return None
+
+
+def _read(path, units, on_nan, read_options) -> Raw:
+    """The file's cells; an analyser export with no header row (a preamble naming the RBW,
+    then rows of frequency and level) is read as ``Frequency (Hz)``, ``PSD`` (a note)."""
+    try:
+        return read_raw(path, units=units, on_nan=on_nan, **read_options)
+    except DataError as exc:
+        if any(read_options.get(k) is not None for k in ("names", "header_row", "skip_header")):
+            raise
+        from .table import read_text
+
+        try:
+            lines = read_text(path)
+        except DataError:
+            raise exc from None
+        width = _analyser_width(lines)
+        if width is None:
+            raise exc from None
+        names = ["Frequency (Hz)", "PSD"] + [f"column {k}" for k in range(3, width + 1)]
+        try:
+            raw = read_raw(path, units=units, on_nan=on_nan, names=names, **read_options)
+        except DataError:
+            raise exc from None
+        raw.report.notes.append("an analyser export without a header row: its columns read "
+                                f"as {', '.join(names)} (else give them with "
+                                f"{spell('names')})")
+        return raw
+
+
+def _analyser_width(lines: Sequence[str]) -> int | None:
+    """The number of cells of the first row of numbers of a spectrum-analyser export (a
+    line naming the RBW above it), or None for another file."""
+    seen_rbw = False
+    for text in lines[:500]:
+        if _RBW.search(text):
+            seen_rbw = True
+            continue
+        cells = [c for c in re.split(r"[;,\t ]+", text.strip()) if c]
+        if seen_rbw and len(cells) >= 2 and all(re.fullmatch(r"[+-]?(\d+\.?\d*|\.\d+)"
+                                                               r"([eE][+-]?\d+)?", c)
+                                                 for c in cells):
+            return len(cells)
+    return None
     return None
 
 
@@ -336,8 +399,8 @@ def trace_layout(path, *, columns: Mapping | None = None, **read_options) -> str
     """Which of :data:`LAYOUTS` the file at ``path`` has, or None for a table of f(I),
     P(I) (one reading per current). ``read_options``: :data:`~.data.READ_OPTIONS`."""
     psd_units, rest = _split_units(read_options.pop("units", None))
-    raw = read_raw(path, units=rest, **{k: v for k, v in read_options.items()
-                                       if k in READ_OPTIONS})
+    raw = _read(path, rest, "raise", {k: v for k, v in read_options.items()
+                                      if k in READ_OPTIONS})
     return _plan(raw, columns or {}, psd_units).layout
 
 
@@ -357,6 +420,9 @@ def _psd_values(raw: Raw, column: Column, psd_units, rows=slice(None)) -> tuple:
                             path=str(raw.path), column=column.name, row=raw.header_line)
         unit = PsdUnit(column.unit.symbol, column.unit.dbm, column.unit.scale, None)
     values = raw.values(column, rows, unit=_AS_WRITTEN)
+    if unit is None and _preamble_unit(raw.preamble) is not None:
+        unit = _preamble_unit(raw.preamble)
+        note = f"column {column.name!r}: no unit; {unit.symbol} as the preamble says"
     if unit is None:
         finite = values[np.isfinite(values)]
         dbm = finite.size > 0 and float(np.median(finite)) < 0
@@ -395,7 +461,7 @@ def _traces(path, strict, columns, on_nan, min_points, units, read_options):
         raise ArgumentError(f"{', '.join(spell(k) for k in unknown)}: not an option of a "
                             "spectrum-trace file")
     psd_units, rest = _split_units(units)
-    raw = read_raw(path, units=rest, on_nan=on_nan, **read_options)
+    raw = _read(path, rest, on_nan, read_options)
     plan = _plan(raw, columns or {}, psd_units)
     if plan.layout is None:
         if not strict:
@@ -404,7 +470,7 @@ def _traces(path, strict, columns, on_nan, min_points, units, read_options):
                         f"{spell('columns', 'NAME', key='psd')} and "
                         f"{spell('columns', 'NAME', key='current')}", path=str(raw.path),
                         row=raw.header_line)
-    rbw = _rbw_of(raw)
+    rbw = _rbw_of(raw.preamble)
     freq = raw.values(plan.freq)
     traces: list[Trace] = []
     notes: list[str] = []
@@ -463,7 +529,7 @@ def _traces(path, strict, columns, on_nan, min_points, units, read_options):
         psd, density, note = _psd_values(raw, col, psd_units)
         notes += [note] if note else []
         add(plan.file_current, freq, psd, raw.lines, density, col)
-        notes.append(f"one spectrum trace, its current {plan.file_current:.4g} A from "
+        notes.append(f"one spectrum trace, its current {plan.file_current:.5g} A from "
                      f"{plan.file_current_from}")
     if rbw is not None:
         notes.append(f"resolution bandwidth {rbw:.4g} Hz from the preamble")
@@ -546,7 +612,8 @@ def _normalise(trace: Trace, rbw: float | None) -> _Normal:
     if domain == "W":
         notes.append("readings <= 0 (a background already subtracted?): the line fitted in W, "
                      "not in dB")
-    scale = float(np.median(np.abs(y))) or float(np.max(np.abs(y))) or 1.0
+    # dB: in units of the median (the floor ~ 1); W: of the largest reading (no overflow)
+    scale = (float(np.median(y)) if domain == "dB" else float(np.max(np.abs(y)))) or 1.0
     yn = y / scale
     data = 10.0 * np.log10(yn) if domain == "dB" else yn
     return _Normal(f, (f - mid) / span, yn, data, domain, mid, span, step / span, scale,
@@ -578,14 +645,15 @@ def _start(n: _Normal) -> tuple[dict, float]:
         if keep.sum() < 3:
             keep[:] = True
             break
-    if n.domain == "dB":
-        floor = 10.0 ** (trend / 10.0)
-        base, slope = float(10.0 ** (coef[1] / 10.0)), float(10.0 ** (coef[1] / 10.0)
-                                                             * math.log(10) / 10 * coef[0])
+    if n.domain == "dB":       # the readings are in units of their median: base ~ 1
+        floor = np.maximum(10.0 ** (trend / 10.0), 1e-300)
+        base = float(np.clip(10.0 ** (coef[1] / 10.0), 1e-6, 1e6))
+        slope = base * math.log(10) / 10 * float(coef[0])
         excess, level = n.y / floor - 1.0, base
     else:
         floor, base, slope = trend, float(coef[1]), float(coef[0])
         excess, level = n.y - floor, 1.0
+    excess = np.nan_to_num(excess, nan=0.0, posinf=0.0, neginf=0.0)
     sigma = (math.log(10) / 10 * n.noise) if n.domain == "dB" else n.noise
     best = (-math.inf, 0, 2.0, 0.0)
     width = 2.0
@@ -629,8 +697,7 @@ def find_line(trace: Trace, *, rbw: float | None = None,
     elif math.isfinite(n.noise) and n.noise > 0:
         bounds = {"fc": (float(n.x[0]), float(n.x[-1])), "fwhm": (0.25 * n.step, 1.0),
                   "power": (0.0, max(100 * start["power"], 10 * start["b0"])),
-                  "b0": (1e-6 * start["b0"], 10 * start["b0"]) if n.domain == "dB"
-                  else (-math.inf, math.inf)}
+                  "b0": (1e-9, 1e9) if n.domain == "dB" else (-math.inf, math.inf)}
         fit = lambda stage: Fit(  # noqa: E731
             line_model(n.domain), Dataset(n.x, n.data, sigma=n.noise, name="trace"),
             free=["fc", "fwhm", "power", "b0", "b1"], values=start, bounds=bounds,
@@ -717,7 +784,7 @@ def oscillator_curves(traces: Sequence[Trace], *, rbw: float | None = None
                 continue
             near = min(found, key=lambda m: abs(m.current_a - t.current_a))
             _set_limit(ln, _normalise(t, rbw), near.linewidth_hz)
-            notes.append(f"{t.where}: I = {t.current_a:.4g} A: below threshold, no line "
+            notes.append(f"{t.where}: I = {t.current_a:.5g} A: below threshold, no line "
                          f"above the noise floor ({ln.why}); detection limit {ln.limit_w:.3g} "
                          f"W for a line {ln.limit_width_hz:.3g} Hz wide (the nearest line's); "
                          f"in P(I) as 0 +- {ln.power_se:.3g} W, not in f(I)")

@@ -7,9 +7,10 @@ noise floor (-90 dBm in 1 MHz, rising 10 % across the span) with 0.3 dB of log-n
 per bin (a log-averaged display). The card's linewidth law is the sub-threshold one; above
 the threshold the lines here are 5 MHz + 0.2 MHz / p(I) wide (the thermal linewidth of an
 auto-oscillator, inversely proportional to its power). Below the threshold (4, 6, 8,
-9.5 uA) a trace holds the floor only. Three layouts (stacked in dBm with the RBW in the
-preamble, side by side in W per bin with ``--rbw``, one file per current in dBm/Hz read
-through a pattern) go through ``neurospice fit stno``.
+9.5 uA) a trace holds the floor only. Four shapes (stacked in dBm with the RBW in the
+preamble, side by side in W per bin with ``--rbw``, one file per current in dBm/Hz, and one
+file per current as a Rohde & Schwarz ASCII export without a header row, read through a
+pattern) go through ``neurospice fit stno``; a Keysight-like export is read in memory.
 
 Measured (seed 0; the three layouts give the same fit): 11 of 15 traces hold a line; the
 line fits' centres, powers and widths lie within 3.5 standard errors of the truth (rms
@@ -111,6 +112,27 @@ def write_per_file(folder, seed=0):
     return [sub / "stno_*.txt"]
 
 
+RS_PREAMBLE = ("Type;FSV-7;\nVersion;3.40;\nMode;ANALYZER;\nCenter Freq;4500000000;Hz\n"
+               "Span;1800000000;Hz\nx-Axis;LIN;\nRef Level;-20;dBm\ny-Axis;LOG;\n"
+               "RBW;1000000;Hz\nVBW;3000000;Hz\nTrace Mode;AVERAGE;\nDetector;RMS;\n\n"
+               "TRACE 1:\nValues;601;\n")
+KEYSIGHT_PREAMBLE = ("Keysight Technologies,N9020A,MY12345678,A.14.16\nMode,SA\n"
+                     "Center Frequency,4500000000\nSpan,1800000000\nRBW,1000000\nVBW,3000000\n"
+                     "Trace Type,Average\nY Axis Units,dBm\nDATA\n")
+
+
+def write_analyser(folder, seed=0):
+    """One file per current as a Rohde & Schwarz ASCII export: no header row, ';' after
+    every cell, the RBW in the preamble, the current in the file name."""
+    d = densities(seed) * RBW
+    sub = folder / "fsv"
+    sub.mkdir()
+    for k in range(I.size):
+        rows = [f"{F[j]:.0f};{dbm(d[k, j]):.3f};" for j in range(F.size)]
+        (sub / f"I={I[k] * 1e6:.3f}uA.DAT").write_text(RS_PREAMBLE + "\n".join(rows) + "\n")
+    return [sub / "*.DAT"]
+
+
 def run_cli(tmp_path, files, *opts):
     """(exit code, stderr, the card's JSON or None, report text) of ``neurospice fit stno``."""
     out = tmp_path / "out"
@@ -134,6 +156,7 @@ def assert_recovered(values, stderr, names=RECOVERED):
     ("stacked", write_stacked, ()),
     ("wide", write_wide, ("--rbw", "1e6")),
     ("single", write_per_file, ()),
+    ("single", write_analyser, ()),
 ])
 def test_layouts_through_the_command_line(tmp_path, layout, write, opts):
     """Each layout, with no option but the RBW the file does not hold: i_th, f0, n_shift,
@@ -150,10 +173,11 @@ def test_layouts_through_the_command_line(tmp_path, layout, write, opts):
     below = [n for n in card["notes"] if "below threshold" in n]
     assert len(below) == int(BELOW.sum()), below
     for i in I[BELOW]:
-        assert any(f"I = {i:.4g} A" in n for n in below), i
+        assert any(f"I = {i:.5g} A" in n for n in below), i
     assert "## Spectrum traces" in report and report.count("below threshold") >= BELOW.sum()
     assert len(card["extra"]["lines"]) == I.size
-    assert trace_layout(files[0]) == layout if layout != "single" else True
+    if layout != "single":
+        assert trace_layout(files[0]) == layout
 
 
 def test_line_fits_and_below_threshold_points():
@@ -208,6 +232,25 @@ def test_standard_errors_match_the_scatter_over_20_repeats():
         rms = math.sqrt(float(np.mean((values[:, j] - TRUTH[n]) ** 2)))
         ratio = float(np.median(errors[:, j])) / rms
         assert 0.5 < ratio < 2.0, (n, ratio)
+
+
+def test_keysight_export_without_a_header_row(tmp_path):
+    """A Keysight-like export: instrument lines, ``RBW,1000000`` (Hz, no unit), ``Y Axis
+    Units,dBm``, ``DATA``, then frequency,level rows; the current in a preamble line. Read
+    with no option, each assumption a note."""
+    d = densities(0)[12] * RBW
+    path = tmp_path / "trace.csv"
+    path.write_text("# Bias current: 13.075 uA\n" + KEYSIGHT_PREAMBLE + "\n".join(
+        f"{F[j]:.6E},{dbm(d[j]):.3f}" for j in range(F.size)) + "\n")
+    (t,) = load_curves(path)
+    assert isinstance(t, Trace) and t.current_a == pytest.approx(13.075e-6) and t.rbw_hz == RBW
+    assert not t.density and t.psd == pytest.approx(d, rel=1e-3)
+    notes = " ".join(t.report.notes)
+    assert "without a header row" in notes and "dBm as the preamble says" in notes
+    line, _ = find_line(t)
+    f, power, _ = truth_lines()
+    assert line.found and abs(line.freq_hz - f[12]) < 3.5 * line.freq_se
+    assert abs(line.power_w - power[12]) < 3.5 * line.power_se
 
 
 def test_power_per_bin_without_rbw_is_said():
