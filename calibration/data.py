@@ -861,8 +861,10 @@ _INDEX_NAMES = frozenset({"pulse", "pulses", "pulse number", "pulse no", "pulse 
                           "sample", "number", "nr", "count", "k", "#", ""})
 
 
-def load_pulse_updates(path, *, unit: str = "A", min_points: int = 3) -> list[PulseRamp]:
-    """Read-current ramps side by side, one :class:`PulseRamp` per column.
+def load_pulse_updates(path, *, unit: str = "A", min_points: int = 3,
+                       **read_options) -> list[PulseRamp]:
+    """Read-current ramps side by side, one :class:`PulseRamp` per column; ``read_options``:
+    :data:`READ_OPTIONS` (how the file is read: ``decimal=","``, ``delimiter``, ...).
 
     Layout (``rram_pulse_updates/set.csv``, ``reset.csv``): comma-separated, one column per
     ramp (``rmp1``, ``rmp2``, ...), row k the read current after pulse k; a shorter ramp is
@@ -870,7 +872,11 @@ def load_pulse_updates(path, *, unit: str = "A", min_points: int = 3) -> list[Pu
     A column named as an index (``Pulse``, ``#``, ``Step``, ``n``) or with a time unit is
     not a ramp: left out with a note. An empty cell inside a ramp raises DataError.
     """
-    raw = read_raw(path)
+    unknown = sorted(set(read_options) - set(READ_OPTIONS))
+    if unknown:
+        raise ArgumentError(f"{', '.join(spell(k) for k in unknown)}: not an option of a "
+                            "pulse-update ramp file")
+    raw = read_raw(path, **read_options)
     default = _unit(unit, "current")
     out = []
     for col in raw.columns:

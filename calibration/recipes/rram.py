@@ -249,11 +249,12 @@ def simulate_ramps(model: UpdateModel, n_ramps: int, seed) -> np.ndarray:
 
 # --------------------------------------------------------------------------- as a recipe
 
-def load_ramps(path) -> list:
-    """Read-current ramps side by side, one per column (:func:`~..data.load_pulse_updates`)."""
+def load_ramps(path, **options) -> list:
+    """Read-current ramps side by side, one per column (:func:`~..data.load_pulse_updates`;
+    ``options``: its reading options, ``decimal``, ``delimiter``, ...)."""
     from ..data import load_pulse_updates
 
-    return load_pulse_updates(path)
+    return load_pulse_updates(path, **options)
 
 
 def calibrate_pulse_updates(ramps, *, progress=False) -> Calibration:
