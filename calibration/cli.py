@@ -290,13 +290,19 @@ def _fit_and_write_here(args, recipe) -> int:
                                    f"{recipe.name} (known: {', '.join(known)})")
     if recipe.cli_kwargs is not None:
         kw.update(recipe.cli_kwargs(args))
+    import contextlib
+
     from neurospice.analysis import plots
     from neurospice.fileio import output_folder
 
     _check_out(Path(args.out), args.data, args.force)   # arguments and data first, then this
-    # checked above; made before the fit. The plots are drawn by a child process that
+    # Run as a program (nothing imported yet), the plots are drawn by a child process that
     # imports matplotlib while this one imports lmfit and fits (two cores: ~0.6 s less).
-    with output_folder(args.out, overwrite=True), plots.background():
+    # Called by a program (a test, a script: main(argv)), they are drawn here, as a child
+    # per call would import matplotlib each time again.
+    drawing = (plots.background() if getattr(args, "own_process", False)
+               else contextlib.nullcontext())
+    with output_folder(args.out, overwrite=True), drawing:
         cal = recipe.run(data, **kw)
         cal.notes[:0] = data_notes(data)
         paths = write_outputs(cal, args.out, overwrite=args.force)

@@ -412,10 +412,14 @@ def one_line(message: str) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
+    own_process = argv is None         # run as a program, not called by one: see below
     try:
         if argv is None:
             argv = sys.argv[1:]
         args = build_parser(_command_of(argv)).parse_args(argv)
+        # A command run as its own program starts with nothing imported: it may hand work
+        # (the plots of `fit`) to a child process that imports its libraries meanwhile.
+        args.own_process = own_process
     except ArgumentError as exc:
         print(f"neurospice: error: {one_line(exc)}", file=sys.stderr)
         return 2

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import inspect
 import pickle
+import re
 import subprocess
 import sys
 import threading
@@ -145,3 +146,33 @@ def test_every_error_pickles_as_it_is(err):
     assert type(again) is type(err)
     assert str(again) == str(err) and again.args == err.args
     assert vars(again) == vars(err)
+
+
+def test_fit_run_as_a_program_draws_the_same_plots_as_fit_called_in_python(tmp_path):
+    """`neurospice fit` as its own process draws in a child (started before the fit);
+    ``main([...])`` in this process draws here: the same files either way."""
+    from neurospice.cli import main
+    from neurospice.compact_models.devices import get_device
+    from neurospice.compact_models.spin_diode import envelope
+
+    card = {**get_device("spin_diode").defaults(), "f_res": 5e9, "alpha": 0.02,
+            "k_sd": 8800.0, "k_sym": 3000.0}
+    f = np.linspace(4.4e9, 5.6e9, 61)
+    v = envelope(f, 1e-6, card) + 3e-5 + np.random.default_rng(0).normal(0, 1e-4, f.size)
+    data = tmp_path / "line.csv"
+    data.write_text("freq_hz,vdc_v,power_w\n" + "".join(f"{a:.17g},{b:.17g},1e-6\n"
+                                                       for a, b in zip(f, v)))
+    argv = ["fit", "spin_diode", str(data), "--recipe", "spin-diode-spectrum", "--no-verify",
+            "--quiet", "--out"]
+    run = subprocess.run([sys.executable, "-m", "neurospice", *argv, str(tmp_path / "own")],
+                         capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    assert main([*argv, str(tmp_path / "called")]) == 0
+    own, called = tmp_path / "own", tmp_path / "called"
+    pngs = sorted(p.name for p in own.glob("*.png"))
+    assert pngs and pngs == sorted(p.name for p in called.glob("*.png"))
+    for name in pngs:
+        assert (own / name).read_bytes() == (called / name).read_bytes()
+    def report(folder):       # the report without its timings
+        return re.sub(r"[0-9.]+ s\b", "T s", (folder / "report.md").read_text())
+    assert report(own).replace("own", "called") == report(called)
