@@ -9,7 +9,8 @@ linewidth(I) with a standard error on every point, for the ``stno`` recipe.
 Layouts (found by looking at the file, no option needed):
 
 - **stacked**: columns current, frequency, PSD; one trace per run of rows at one current
-  (a new trace where the current changes or the frequency axis starts again);
+  (a new trace where the current changes or the frequency axis starts again); a column
+  constant over each trace but not over all (a field) labels them (``group``);
 - **wide**: a frequency column and one PSD column per current, the current in the column's
   name (``PSD @ 2.5 mA (dBm)``, ``I=2.5mA``, ``P_2.5mA``);
 - **single**: a frequency and a PSD column, one file per current, the current in the
@@ -395,6 +396,20 @@ def _cell_number(raw: Raw, cell: str) -> float:
     return math.nan if v is None else v
 
 
+def _labels(raw: Raw, others: Sequence[Column], keep: np.ndarray,
+            pieces: Sequence[np.ndarray]) -> dict[str, list]:
+    """The columns constant over every trace but not over all of them (a field, an RF
+    power set per trace): column name -> one value (as written) per trace."""
+    out = {}
+    for c in others:
+        v = np.array([_cell_number(raw, t) for t in raw.text(c)])[keep]
+        per = [v[p] for p in pieces]
+        if all(np.all(np.isfinite(x)) and np.ptp(x) == 0 for x in per) and \
+                len({float(x[0]) for x in per}) > 1:
+            out[c.name] = [float(x[0]) for x in per]
+    return out
+
+
 def trace_layout(path, *, columns: Mapping | None = None, **read_options) -> str | None:
     """Which of :data:`LAYOUTS` the file at ``path`` has, or None for a table of f(I),
     P(I) (one reading per current). ``read_options``: :data:`~.data.READ_OPTIONS`."""
@@ -497,21 +512,24 @@ def _traces(path, strict, columns, on_nan, min_points, units, read_options):
         cur = raw.values(plan.current)
         psd, density, note = _psd_values(raw, col, psd_units)
         notes += [note] if note else []
-        bad = np.flatnonzero(~np.isfinite(cur))
-        if bad.size:
+        keep = np.ones(cur.size, bool)
+        if not np.all(np.isfinite(cur)):
             keep = finite_rows(raw.path, [(plan.current.name, cur, raw.empty(plan.current))],
                                raw.lines, on_nan, raw.report)
-            cur, f_all, psd, lines = cur[keep], freq[keep], psd[keep], raw.lines[keep]
-        else:
-            f_all, lines = freq, raw.lines
+        cur, f_all, psd, lines = cur[keep], freq[keep], psd[keep], raw.lines[keep]
         step = np.diff(f_all)
         direction = np.sign(np.nanmedian(step)) if step.size else 1.0
         cuts = np.flatnonzero((np.diff(cur) != 0) | (np.sign(step) == -direction)) + 1
-        for piece in np.split(np.arange(cur.size), cuts):
-            if piece.size:
-                add(cur[piece[0]], f_all[piece], psd[piece], lines[piece], density, col)
+        pieces = [p for p in np.split(np.arange(cur.size), cuts) if p.size]
+        labels = _labels(raw, [c for c in raw.columns
+                               if c not in (plan.current, plan.freq, col)], keep, pieces)
+        for k, piece in enumerate(pieces):
+            add(cur[piece[0]], f_all[piece], psd[piece], lines[piece], density, col)
+            traces[-1].group = {name: values[k] for name, values in labels.items()}
         notes.append(f"{len(traces)} spectrum traces stacked (a new one where the current "
-                     f"in {plan.current.name!r} changes or the frequency starts again)")
+                     f"in {plan.current.name!r} changes or the frequency starts again)"
+                     + (f"; labelled by {', '.join(map(repr, labels))} (constant over each "
+                        "trace)" if labels else ""))
     elif plan.layout == "wide":
         for col, current in zip(plan.psd, plan.currents):
             psd, density, note = _psd_values(raw, col, psd_units)
@@ -785,7 +803,7 @@ def oscillator_curves(traces: Sequence[Trace], *, rbw: float | None = None
             near = min(found, key=lambda m: abs(m.current_a - t.current_a))
             _set_limit(ln, _normalise(t, rbw), near.linewidth_hz)
             notes.append(f"{t.where}: I = {t.current_a:.5g} A: below threshold, no line "
-                         f"above the noise floor ({ln.why}); detection limit {ln.limit_w:.3g} "
+                         f"({ln.why}); detection limit {ln.limit_w:.3g} "
                          f"W for a line {ln.limit_width_hz:.3g} Hz wide (the nearest line's); "
                          f"in P(I) as 0 +- {ln.power_se:.3g} W, not in f(I)")
         arr = lambda name: np.array([getattr(ln, name) for ln in lines], float)  # noqa: E731

@@ -281,6 +281,25 @@ def test_errors_name_the_command_line_options(tmp_path):
         fit_stno(load_traces(small), rbw=0.0)
 
 
+def test_traces_at_several_fields_are_not_one_curve(tmp_path):
+    """A stacked file with a field column constant over each trace, at two fields: the
+    traces are labelled by it and the fit refuses to put one card through both (a clock
+    column that changes within every trace labels nothing)."""
+    d = densities(0) * RBW
+    rows = [f"{field},{7 * k + j * 1e-3:.3f},{I[k] * 1e6:.4f},{F[j] / 1e9:.6f},"
+            f"{dbm(d[k, j]):.3f}" for field in (50, 80) for k in range(4, I.size)
+            for j in range(F.size)]
+    path = tmp_path / "fields.csv"
+    path.write_text("Field (mT),Time (s),I (uA),Frequency (GHz),PSD (dBm)\n"
+                    + "\n".join(rows) + "\n")
+    traces = load_traces(path)
+    assert len(traces) == 2 * (I.size - 4)
+    assert {t.group["Field (mT)"] for t in traces} == {50.0, 80.0}
+    assert all(set(t.group) == {"Field (mT)"} for t in traces)
+    rc, err, _, _ = run_cli(tmp_path, [path], "--rbw", "1e6")
+    assert rc != 0 and "Field (mT) 50" in err and "a call of its own" in err
+
+
 def test_on_nan_drop_keeps_the_rest_of_a_row(tmp_path):
     """``--on-nan drop`` on an f(I), P(I) table whose frequency is missing near the
     threshold (no line read) keeps those rows' power readings, with a note; it used to drop

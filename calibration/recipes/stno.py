@@ -18,7 +18,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from neurospice.compact_models.devices import get_device
-from neurospice.errors import DataError
+from neurospice.errors import CalibrationError, DataError
 
 from ..fit import Dataset, Fit, Model, Param, white_noise
 from ..spectra import LineCurve, Trace, find_traces, oscillator_curves
@@ -96,8 +96,16 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
     traces = [c for c in curves if isinstance(c, Trace)]
     reweigh: list = []
     if traces:
-        curves = [c for c in curves if not isinstance(c, Trace)] + \
-            oscillator_curves(traces, rbw=rbw)
+        made = oscillator_curves(traces, rbw=rbw)
+        if len(made) > 1:
+            raise CalibrationError(
+                f"traces at {len(made)} settings of "
+                f"{', '.join(sorted({k for c in made for k in c.group}))} ("
+                + "; ".join(", ".join(f"{k} {v:g}" for k, v in c.group.items())
+                            for c in made[:4]) + (", ..." if len(made) > 4 else "")
+                + "): one STNO card is one operating point; fit each setting's traces in "
+                "a call of its own (a file per setting)")
+        curves = [c for c in curves if not isinstance(c, Trace)] + made
     elif rbw is not None:
         notes.append(f"rbw={rbw:g} Hz not used: the data are f(I), P(I) tables, not spectrum "
                      "traces")
@@ -332,7 +340,7 @@ def _sections(cal: Calibration) -> list[str]:
            "|---|---|---|---|---|---|---|---|---|"]
     fmt = lambda v: "-" if v is None else f"{v:.5g}"  # noqa: E731
     for r in rows:
-        out.append(f"| {r['current_a']:.4g} | {'yes' if r['found'] else 'below threshold'} | "
+        out.append(f"| {r['current_a']:.5g} | {'yes' if r['found'] else 'below threshold'} | "
                    f"{fmt(r['freq_hz'])} | {fmt(r['freq_se'])} | {fmt(r['power_w'])} | "
                    f"{fmt(r['power_se'])} | {fmt(r['linewidth_hz'])} | "
                    f"{fmt(r['linewidth_se'])} | {r['why'] or ''} |")
