@@ -118,7 +118,7 @@ def psd_unit(text: str) -> PsdUnit | None:
 class Trace(Measurement):
     """One PSD trace at one bias current. ``psd`` in W per RBW (``density`` False) or W/Hz
     (``density`` True); ``rbw_hz``: the resolution bandwidth the preamble names (None if
-    not); ``line``: its first data line; ``layout``: one of :data:`LAYOUTS`."""
+    not); ``layout``: one of :data:`LAYOUTS`; ``where``: its file and first data line."""
 
     current_a: float
     freq_hz: np.ndarray
@@ -272,10 +272,10 @@ def _analyser_width(lines: Sequence[str]) -> int | None:
                                                  for c in cells):
             return len(cells)
     return None
-    return None
 
 
-def _role(raw: Raw, column: Column, psd_units: Mapping[str, PsdUnit]) -> str | None:
+def _role(column: Column, psd_units: Mapping[str, PsdUnit]) -> str | None:
+    """What a column holds in a trace file: "current", "freq", "psd" or None."""
     key = _label_key(column.label)
     dim = column.unit.dimension if column.unit is not None else None
     if column.name in psd_units or (column.unit is None and psd_unit(column.unit_text)):
@@ -322,7 +322,7 @@ def _plan(raw: Raw, columns: Mapping[str, str | Sequence[str]],
         given["psd"] = given.pop("power")    # an f(I) table's power, or a trace's
     roles: dict[str, list[Column]] = {}
     for c in raw.columns:
-        r = _role(raw, c, psd_units)
+        r = _role(c, psd_units)
         if r is not None:
             roles.setdefault(r, []).append(c)
     for role, names in given.items():
