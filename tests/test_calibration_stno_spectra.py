@@ -236,6 +236,29 @@ def test_standard_errors_match_the_scatter_over_20_repeats():
         assert 0.5 < ratio < 2.0, (n, ratio)
 
 
+def test_thermal_lines_below_threshold():
+    """Below the threshold a thermally excited line at f0, its FWHM the card's sub-threshold
+    law gamma_g (1 - I/i_th) / pi (gamma_g 3e8 1/s), its power 1e-11 W / (1 - I/i_th): the
+    lines found below the fitted threshold leave P(I) (the model's power is zero there), and
+    their widths give gamma_g. Measured (seed 0): 3 thermal lines (6, 8, 9.5 uA); f0 +0.37,
+    n_shift -0.23, i_th -0.78, q +0.42, gamma_g -1.1 standard errors from the truth."""
+    from neurospice.calibration.recipes.stno import subthreshold_linewidth
+
+    traces = memory_traces(0)
+    card = {**TRUTH, "gamma_g": 3e8}
+    for k in np.flatnonzero(BELOW):
+        hw = float(subthreshold_linewidth(I[k], card)) / 2
+        power = 1e-11 / (1 - I[k] / TRUTH["i_th"])
+        traces[k].psd = traces[k].psd + power / math.pi * hw / ((F - TRUTH["f0"]) ** 2 + hw * hw)
+    cal = fit_stno(traces, global_stage="auto")
+    fit = cal.fits["f(I), P(I)"]
+    assert_recovered(fit.values, fit.stderr)
+    assert abs(fit.values["gamma_g"] - 3e8) < 2 * fit.stderr["gamma_g"]
+    assert any("thermally excited" in n and "6e-06, 8e-06, 9.5e-06 A" in n for n in cal.notes)
+    pdat = next(d for d in fit.datasets if d.meta["quantity"] == "power")
+    assert not np.isin([6e-6, 8e-6, 9.5e-6], pdat.x).any()
+
+
 def test_keysight_export_without_a_header_row(tmp_path):
     """A Keysight-like export: instrument lines, ``RBW,1000000`` (Hz, no unit), ``Y Axis
     Units,dBm``, ``DATA``, then frequency,level rows; the current in a preamble line. Read
