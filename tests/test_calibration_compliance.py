@@ -48,7 +48,11 @@ def compliance_loop(params, path, *, r_s=100.0, i_cc=1e-3, v_src=3.0, n=121, see
         else:
             while k > 0 and vs[k] > s:
                 k -= 1
-        pts.append((c.v[k], c.i[k], k == k_cc))
+        # at compliance the device voltage is the curve's at i_cc (interpolated in ln i:
+        # the grid point above it put the plateau 0.13 % high at 1-2 mA, and r_c with it)
+        v_k = float(np.interp(np.log(i_cc), np.log(c.i[k - 1:k + 1]),
+                              c.v[k - 1:k + 1])) if k == k_cc else c.v[k]
+        pts.append((v_k, c.i[k], k == k_cc))
     gen = np.random.default_rng(seed)
     v, i, at = (np.array(x) for x in zip(*pts))
     v = v * (1 + 2e-3 * gen.standard_normal(v.size))

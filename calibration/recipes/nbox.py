@@ -169,6 +169,13 @@ def switch_bracket(v, i) -> tuple[float, float] | None:
     return float(v[k]), float(v[k] + np.median(steps))
 
 
+def _switch_current(v_up, i_up) -> float:
+    """The current of the last reading before the switch of an up sweep whose voltage fell
+    across it (:func:`switch_bracket`); inf where there is no such switch."""
+    bracket = switch_bracket(v_up, i_up)
+    return float(i_up[np.flatnonzero(v_up == bracket[0])[0]]) if bracket else np.inf
+
+
 def _on_points(v, i) -> np.ndarray:
     """Readings that belong to a branch: positive current and more than 2 % of the largest
     voltage (a ~0 V first reading's ratio i/v is noise, not a conductance)."""
@@ -365,8 +372,7 @@ def _scurve_datasets(v_up, i_up, v_dn, i_dn, limited, v_min: float, v_max: float
     sets = []
     cc_v, cc_i = [], []
     meta = {"v_max": v_max, "i_max": float(max(np.max(i_up), np.max(i_dn)))}
-    bracket = switch_bracket(v_up, i_up)
-    i_th = float(i_up[np.flatnonzero(v_up == bracket[0])[0]]) if bracket else np.inf
+    i_th = _switch_current(v_up, i_up)
     for name, v, i, cc in (("up sweep", v_up, i_up, limited[0]),
                            ("down sweep", v_dn, i_dn, limited[1])):
         ok = (v > v_min) & (i > 0)
@@ -1016,7 +1022,10 @@ def loop_datasets(data) -> list:
     """Each dual sweep of ``data`` (the [up, down] pairs :func:`load_dual_sweep` returned for
     every file, in order) as one S-curve :class:`~..fit.Dataset` (x the current, y the
     voltage: every reading above 2 % of the loop's largest voltage with positive current, the
-    points at compliance included) for ``--ensemble``; meta ``v_max`` and ``i_max``."""
+    points at compliance included) for ``--ensemble``; meta ``v_max`` and ``i_max``, and
+    ``noise_group`` per reading: ``insulating``, ``at compliance`` (the source set the
+    current: only the voltage's noise is left) or ``conducting`` (above 1.5 times the
+    current before the switch), each weighted by its own noise level in the fit."""
     data = as_list(data)
     if len(data) % 2:
         raise CalibrationError(f"--ensemble takes dual sweeps as [up, down] pairs; got "
@@ -1043,9 +1052,12 @@ def loop_datasets(data) -> list:
             start = start_from_sweep(v_up[~up], i_up[~up], v_dn[~dn], i_dn[~dn], 300.0)
         except DataError:
             start = None
+        i_th = _switch_current(v_up, i_up)
+        group = np.where(np.r_[up, dn], "at compliance",
+                         np.where(i > 1.5 * i_th, "conducting", "insulating"))
         out.append(Dataset(i[keep][order], v[keep][order], name=name,
                            meta={"v_max": float(v.max()), "i_max": float(i.max()),
-                                 "start": start}))
+                                 "start": start, "noise_group": group[keep][order]}))
     return out
 
 
