@@ -123,6 +123,31 @@ def test_device_numpy_rendering_reproduces_the_forward_model(filters):
         assert np.max(np.abs(tr.states[f"f{j + 1}"] - z[:, 2 + j])) < 1e-4 * np.ptp(z[:, 0])
 
 
+def test_ports_named_like_python_keywords_render_and_odd_names_are_refused():
+    """Ports named like Python keywords (``in``, ``lambda``, ``yield``) are node names like
+    any other: the numpy rendering (generated Python) runs and reproduces the forward model
+    within 1e-4 of the range, and the Verilog-A text renders. A name the renderings would
+    read as another (upper case: node names are case-insensitive) or that names a result
+    vector (``time``) is refused when the model is made, naming it."""
+    from dataclasses import replace
+
+    plain = _small()
+    m = replace(plain, inputs=("in", "lambda"), output="yield")
+    m.__dict__.pop("device", None)
+    n = 80
+    t = np.arange(n) * m.dt
+    u = np.column_stack([0.3 * np.sin(t / 2e-8), np.where(t > 4e-8, 1.0, -1.0)])
+    ref = m.simulate(u, y0=[0.35, 0.25], substeps=8)
+    tr = m.device.numpy.transient(t, {"in": (t, u[:, 0]), "lambda": (t, u[:, 1])},
+                                  m.card([0.35, 0.25]), rtol=1e-10, atol=1e-12)
+    assert np.max(np.abs(m.y_offset + m.y_scale * tr.states["z1"] - ref)) < 1e-4 * np.ptp(ref)
+    assert "yield" in m.device.verilog_a()
+    for inputs, output, bad in ((("True", "w"), "y", "True"), (("u", "w"), "V", "V"),
+                                (("u", "time"), "y", "time")):
+        with pytest.raises(NetlistError, match=f"'{bad}'"):
+            replace(plain, inputs=inputs, output=output)
+
+
 def test_low_pass_states_follow_the_measured_output():
     """measured_states' filters are the exact low-pass of the piecewise-linear output
     (against the model's own RK4 integration of df/dt = (z_0 - f) / tau), from rest."""

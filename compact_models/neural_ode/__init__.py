@@ -55,7 +55,7 @@ from typing import Mapping, Sequence
 import numpy as np
 
 from neurospice.errors import NetlistError
-from neurospice.netlists.values import check_name
+from neurospice.netlists.values import check_name, check_node
 
 __all__ = ["NeuralODE", "ACTIVATIONS", "embed", "low_pass", "measured_states", "nrmse",
            "rc_charging", "mlp_forward", "mlp_backward", "mlp_locals", "number_text",
@@ -203,6 +203,10 @@ class NeuralODE:
         names = [self.output, "ref", *self.inputs]
         for n in names:
             check_name(n, what="port name")
+            if check_node(n) != n:          # a node name the renderings could not read back
+                raise NetlistError(f"neural ODE {self.name}: port name {n!r} must be lower "
+                                   f"case: node names are case-insensitive (the renderings "
+                                   f"read it as {n.lower()!r})")
         if len(set(names)) != len(names):
             raise NetlistError(f"neural ODE {self.name}: ports must differ (output, 'ref', "
                                f"inputs), got {names}")
