@@ -1,10 +1,9 @@
 """Learned vs physics model (issue #18): the STNO's neural ODE against the STNO model it was
 learned from, as transients of the same 150 ns random current sequence, in numpy and in each
 simulator, printed as ratios; and the training time of the acceptance case. The same for the
-NbOx neuron: its hybrid neural ODE (RC charging known, 32-32 tanh network, trained as the
-spike-time case is, a few minutes) against the neuron circuit under the same 20 us pulse
-train; the learned model does not reproduce the spikes yet (docs/guides/neural_ode.md), so
-its times are those of a model of this size, not of a validated one.
+NbOx neuron: the neuron circuit around its learned switch (trained as the spike-time case
+is, :func:`~neurospice.circuits.neural_ode_nbox.train_nbox_device`) against the physics
+neuron under the same held-out 20 us pulse train, and the switch's training time.
 
 Run alone with ``.venv/bin/python bench/bench_neural_ode.py``. Prints what it measured in this
 one run; nothing is asserted. The physics model must resolve its 5 GHz precession (steps of a
@@ -15,12 +14,12 @@ from __future__ import annotations
 
 import time
 
-import numpy as np
-
 import _timing as T
 
-from neurospice.calibration.recipes.neural_ode import train, verification_circuit
-from neurospice.circuits.neural_ode_nbox import nbox_membrane, nbox_recording, train_nbox
+from neurospice.calibration.recipes.neural_ode import pwl_corners, train, verification_circuit
+from neurospice.circuits.neural_ode_nbox import (learned_neuron, learned_neuron_circuit,
+                                                 nbox_device_recording, nbox_traces,
+                                                 train_nbox_device)
 from neurospice.circuits.neurons import NbOxNeuron
 from neurospice.compact_models.devices import get_device
 from neurospice.compact_models.neural_ode.recordings import stno_recording
@@ -58,35 +57,38 @@ def main() -> None:
         T.ratio(f"{sim} ({rendering}): physics / learned transient time", pt.median, lt.median)
 
 
-
 def nbox() -> None:
-    """The NbOx neuron's learned model against the neuron circuit (numpy and simulators)."""
-    from neurospice.calibration.recipes.neural_ode import pwl_corners
-    from neurospice.netlists import Pwl
-
+    """The NbOx neuron around its learned switch against the physics neuron, under the same
+    held-out 20 us pulse train: numpy (the learned device's numpy rendering with LSODA
+    against the physics' numpy integration) and each simulator (the learned switch's
+    Verilog-A card in the R_s, C_m circuit against the neuron's own card, both at the
+    learned circuit's tolerances: reltol 1e-7, steps of at most 5 ns); and the switch's
+    training time."""
     t0 = time.perf_counter()
-    res, _ = train_nbox()
-    T.row(f"NbOx training ({res.iterations} steps, 12000 samples)", time.perf_counter() - t0)
+    res, _ = train_nbox_device()
+    T.row(f"NbOx switch training ({res.iterations} L-BFGS steps, 3 x 4000 samples)",
+          time.perf_counter() - t0)
     model = res.model
-    new = nbox_recording(4000, seed=7)
-    learned = T.measure(lambda: model.simulate(new.inputs, y0=new.truth[0]))
-    physics = T.measure(lambda: nbox_membrane(new.inputs[:, 0], model.dt), repeats=1)
-    T.ratio("NbOx numpy: physics / learned transient time", physics.median, learned.median)
-    tc, vc = pwl_corners(new.time, new.inputs[:, 0])
-    neuron = NbOxNeuron(v_in=Pwl(tc.tolist(), vc.tolist()), t_stop=float(new.time[-1]))
+    new = nbox_device_recording(4000, seed=7)
+    dt = float(new.time[1])
+    learned = T.measure(lambda: learned_neuron(model, new.v_in, dt), repeats=1)
+    physics = T.measure(lambda: nbox_traces(new.v_in, dt), repeats=1)
+    T.ratio("NbOx numpy: physics / learned-switch neuron transient time", physics.median,
+            learned.median)
+    tc, vc = pwl_corners(new.time, new.v_in)
+    neuron = NbOxNeuron(v_in=Pwl(tc.tolist(), vc.tolist()), t_stop=float(new.time[-1]),
+                        reltol=1e-7, max_step=dt)
     for sim in ("ngspice", "vacask"):
         s = get_simulator(sim)
         if not s.is_available():
             print(f"{sim}: not installed")
             continue
-        # a warm-up run each: the learned card's Verilog-A is compiled once (cached)
-        lt = T.measure(lambda: s.run(verification_circuit(model, new.time, new.inputs,
-                                                          y0=new.truth[0])), repeats=1,
+        # a warm-up run each: the Verilog-A cards are compiled once (cached)
+        lt = T.measure(lambda: s.run(learned_neuron_circuit(model, new.v_in, dt)), repeats=1,
                        warmup=1)
         pt = T.measure(lambda: s.run(neuron.circuit("osdi")), repeats=1, warmup=1)
-        T.ratio(f"NbOx {sim} (osdi): physics / learned transient time", pt.median, lt.median,
-                "learned at the verification tolerances (reltol 1e-7, step <= 0.5 ns), "
-                "the physics at the neuron's (1e-5, 10 ns)")
+        T.ratio(f"NbOx {sim} (osdi): physics / learned-switch neuron transient time",
+                pt.median, lt.median, "both at reltol 1e-7, steps <= 5 ns")
 
 
 if __name__ == "__main__":
