@@ -20,7 +20,9 @@ import numpy as np
 @dataclass
 class Baseline:
     """A trained baseline: its name (``logistic`` or ``mlp 2-4-2``), the accuracies on the
-    training, validation and test sets (test: None without one), restarts and total time."""
+    training, validation and test sets (test: None without one), restarts and total time,
+    and the model itself: ``params``, one (weights, biases) pair per layer, acting on the
+    inputs divided by ``scale`` (see :meth:`logits`)."""
 
     name: str
     train_accuracy: float
@@ -28,6 +30,14 @@ class Baseline:
     test_accuracy: float | None
     restarts: int
     seconds: float
+    params: list
+    scale: float
+
+    def logits(self, x, *, hidden: bool = False):
+        """The model's logits for inputs ``x`` (as given to :func:`train_baseline`), one
+        column per class; with ``hidden``, also every hidden layer's tanh outputs."""
+        acts = _forward(self.params, np.asarray(x, dtype=float) / self.scale)
+        return (acts[-1], acts[1:-1]) if hidden else acts[-1]
 
     def line(self) -> str:
         test = "" if self.test_accuracy is None else f", test {100 * self.test_accuracy:.2f} %"
@@ -136,4 +146,4 @@ def train_baseline(sizes, x, y, *, x_test=None, y_test=None, validation: float =
     test = None if x_test is None else _accuracy(params, np.asarray(x_test) / scale,
                                                   np.asarray(y_test, dtype=int))
     return Baseline(name, _accuracy(params, xs[tr], y[tr]), best[0][0], test, restarts,
-                    time.perf_counter() - t0)
+                    time.perf_counter() - t0, params, scale)

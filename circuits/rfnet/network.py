@@ -29,7 +29,9 @@ sharpness (docs/physics/rf_networks.md). Files without ``v_gain`` load with A_j 
 **Start.** A neuron below threshold for every input has no gradient and stays dead;
 :meth:`RFNetwork.centre` (used by :func:`.train.fit`) sets the hidden gains and biases from
 the training inputs so that every neuron starts inside its window, and the output bias so
-that the scores start centred.
+that the scores start centred. :meth:`RFNetwork.imitate` starts instead from a trained
+conventional model of the same shape (logistic regression, a tanh MLP), mapped onto the
+resonators' shifts (:meth:`RFNetwork.set_weights`), the neurons' gains and the biases.
 
 **Band.** ``band`` limits which tones a resonator rectifies: resonator k sees tones k - band
 ... k + band (``None``: all). The full sum costs n_in^2 terms per chain, which a netlist of
@@ -473,6 +475,106 @@ class RFNetwork:
             x @ self.weights(len(self.layers) - 1).T + self.layers[-1].bias_v, axis=0)
         return self
 
+    def set_weights(self, li: int, target, *, reach: float = 0.95,
+                    iterations: int = 30) -> "RFNetwork":
+        """Solve layer ``li``'s shifts so that its weights (:meth:`weights`, V/W) approach
+        ``target`` (n_chains, n_in): resonator k of each chain is put on the steep side of
+        its Lorentzian at the weight it must give its own tone k, less the other
+        resonators' tails there (a fixed-point iteration). A resonator gives at most K_SD
+        on its tone; targets beyond ``reach`` K_SD are cut there. In place; returns the
+        network."""
+        lay = self.layers[li]
+        target = np.asarray(target, dtype=float)
+        if target.shape != lay.shift_lw.shape:
+            raise NetlistError(f"set_weights: layer {li} has weights of shape "
+                               f"{lay.shift_lw.shape}, the target {target.shape}")
+        a, k_sd, s = self.constants["alpha"], self.constants["k_sd"], lay.polarity[None, :]
+        f = self.tones(li)[None, :]
+        f0 = lay.res_freq0_hz[None, :] * (1 + self.realisation.res_freq[li])
+        for _ in range(iterations):
+            own = s * k_sd * lorentzian(f, self.res_freq(li), a)
+            t = np.clip((target - self.weights(li) + own) / (s * k_sd), -reach, reach)
+            with np.errstate(divide="ignore", invalid="ignore"):   # L = t: d/h on the steep side
+                u = np.where(np.abs(t) > 1e-12, (1 - np.sqrt(1 - t * t)) / t, 0.0)
+            lay.shift_lw = (f / (1 + a * u) - f0) / (a * lay.res_freq0_hz[None, :])
+        return self
+
+    def imitate(self, baseline, powers_w, *, logit_scale: float = 1e3,
+                fill: float = 0.8) -> "RFNetwork":
+        """Start from a trained conventional model of the same shape (``baseline``, a
+        :class:`.baselines.Baseline`: logistic regression for a single layer, a tanh MLP
+        for hidden layers), fitted layer by layer on the inputs ``powers_w`` (W): the
+        first layer's chains take the model's weights; a later layer's are the
+        least-squares fit (lightly ridge-regularised, so that a nearly constant neuron
+        gets no large weight) of the model's pre-activations on the powers this network's
+        previous layer actually gives. A hidden
+        neuron's window (threshold to compliance, through its gain A_j and bias) is placed
+        on the tanh's pre-activation where the oscillator's power curve correlates best
+        with the tanh over the samples; the output chains reproduce the model's logits at
+        ``logit_scale`` per volt (its loss's; a single chain: the two classes'
+        difference). Weights beyond ``fill`` K_SD are scaled down, the neuron's window or
+        the logits widening with them: a single layer then draws logistic regression's
+        boundary exactly (to the resonators' reach). In place; returns the network."""
+        params, c = baseline.params, self.constants
+        shape = [len(params[0][0])] + [len(b) for _, b in params]
+        want = self.sizes[:-1] + [max(2, self.sizes[-1])]
+        if shape != want:
+            raise NetlistError(f"imitate: the baseline's layers {shape} do not match the "
+                               f"network's {self.sizes}")
+        x = np.atleast_2d(np.asarray(powers_w, dtype=float))
+        hidden = baseline.logits(x, hidden=True)[1]
+        k_fill = fill * c["k_sd"]
+        width = (c["i_clamp"] - c["i_th"]) / c["g_m"]
+        for li, lay in enumerate(self.layers):
+            w, b = params[li]
+            if li == 0:                                # pre-activation per W, and at 0 W
+                z, wz, bz = x @ w / baseline.scale + b, w.T / baseline.scale, b
+            else:
+                z = hidden[li - 1] @ w + b
+                wz, bz = _ridge(x, z)
+            if li == len(self.layers) - 1:
+                if lay.n_chains == 1:
+                    wz, bz = wz[1:] - wz[:1], bz[1:] - bz[:1]
+                per_z = np.full(lay.n_chains, 1 / (logit_scale * max(
+                    1.0, np.max(np.abs(wz)) / (logit_scale * k_fill))))
+                centre = np.zeros(lay.n_chains)
+            else:
+                half, offset = self._tanh_window(z)
+                lay.v_gain = np.clip(width * np.max(np.abs(wz), axis=1) / (2 * half * k_fill),
+                                     c["v_gain_min"], c["v_gain_max"])
+                per_z = width / (2 * half * lay.v_gain)
+                per_z /= np.maximum(1.0, np.max(np.abs(wz), axis=1) * per_z / k_fill)
+                v_th = (c["i_th"] / c["g_m"] - c["v_b"]) / lay.v_gain
+                centre = v_th + width / (2 * lay.v_gain) - offset * per_z
+            self.set_weights(li, wz * per_z[:, None])
+            lay.bias_v = centre + bz * per_z
+            if li < len(self.layers) - 1:
+                x = self.oscillator_power(self.neuron_current(
+                    x @ self.weights(li).T + lay.bias_v, li), li)[0]
+        return self
+
+    def _tanh_window(self, z):
+        """Per hidden chain, the half-width and centre, in the tanh's pre-activation ``z``
+        (samples, chains), of the span that the neuron's window (threshold to compliance)
+        should cover: those whose oscillator power curve correlates best with tanh(z)."""
+        c = self.constants
+        halves, offsets = np.linspace(0.4, 3.0, 27), np.linspace(-0.6, 0.6, 13)
+        out = np.zeros((2, z.shape[1]))
+        for j in range(z.shape[1]):
+            t = np.tanh(z[:, j]) - np.tanh(z[:, j]).mean()
+            best = -np.inf
+            for half in halves:
+                u = np.clip(0.5 + (z[:, j, None] - offsets[None, :]) / (2 * half), 0, 1)
+                i = c["i_th"] + u * (c["i_clamp"] - c["i_th"])
+                xi = i / c["i_th"]
+                power = (xi - 1) / (xi + c["q"]) * i * i
+                power = power - power.mean(axis=0)
+                r = (t @ power) / (np.linalg.norm(t) * np.linalg.norm(power, axis=0) + 1e-300)
+                k = int(np.argmax(r))
+                if r[k] > best:
+                    best, out[:, j] = r[k], (half, offsets[k])
+        return out
+
     def osc_gain(self, li: int) -> np.ndarray:
         return self.constants["amp_gain"] * np.clip(1 + self.realisation.osc_power[li], 0, None)
 
@@ -610,18 +712,31 @@ class RFNetwork:
     def accuracy(self, powers_w, labels) -> float:
         return float(np.mean(self.predict(powers_w) == np.asarray(labels)))
 
+    def sample_losses(self, powers_w, labels, *, logit_scale: float = 1e3) -> np.ndarray:
+        """Each sample's softmax cross-entropy (the terms whose mean
+        :meth:`loss_and_grads` returns)."""
+        return self._cross_entropy(self.forward(powers_w), np.asarray(labels, dtype=int),
+                                   logit_scale)[0]
+
+    @classmethod
+    def _cross_entropy(cls, v, y, logit_scale):
+        """Per-sample cross-entropy of the scores of output voltages ``v`` and the softmax
+        probabilities."""
+        z = cls.scores(v) * logit_scale
+        z = z - z.max(axis=1, keepdims=True)
+        prob = np.exp(z)
+        prob /= prob.sum(axis=1, keepdims=True)
+        return -np.log(prob[np.arange(len(y)), y] + 1e-300), prob
+
     def loss_and_grads(self, powers_w, labels, *, logit_scale: float = 1e3):
         """Softmax cross-entropy of the scores (in mV: ``logit_scale`` per V) and its analytic
         gradients: a list of (d/dshift_lw, d/dbias_v, d/dv_gain) per layer (the last
         None: the output layer has no V-I stages)."""
         v, trace = self.forward(powers_w, keep=True)
         y = np.asarray(labels, dtype=int)
-        z = self.scores(v) * logit_scale
-        z = z - z.max(axis=1, keepdims=True)
-        prob = np.exp(z)
-        prob /= prob.sum(axis=1, keepdims=True)
+        losses, prob = self._cross_entropy(v, y, logit_scale)
         nb = len(y)
-        loss = float(-np.mean(np.log(prob[np.arange(nb), y] + 1e-300)))
+        loss = float(np.mean(losses))
         gv = prob
         gv[np.arange(nb), y] -= 1.0
         gv *= logit_scale / nb
@@ -639,6 +754,18 @@ class RFNetwork:
                 g_gain = self.constants["g_m"] * np.sum(gi * prev["v"], axis=0)
                 gv = gi * (self.constants["g_m"] * self.layers[li - 1].v_gain)
         return loss, grads
+
+
+def _ridge(x, z, penalty: float = 1e-3):
+    """Weights (outputs, inputs) and biases of the least-squares fit z ~ x W^T + b, with a
+    ridge of ``penalty`` per sample on the weights in units of each input's largest value
+    (so that an input that hardly varies gets no large weight)."""
+    top = np.maximum(np.max(np.abs(x), axis=0), 1e-300)
+    xs = x / top
+    xm, zm = xs.mean(axis=0), z.mean(axis=0)
+    a = xs - xm
+    beta = np.linalg.solve(a.T @ a + penalty * len(x) * np.eye(x.shape[1]), a.T @ (z - zm))
+    return (beta / top[:, None]).T, zm - xm @ beta
 
 
 # --- the network file's schema -------------------------------------------------------------
