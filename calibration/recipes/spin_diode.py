@@ -29,9 +29,9 @@
   standard error scaled by sqrt((1 + rho) / (1 - rho)) for the lag-1 autocorrelation rho
   of that trace's residuals (a drift makes neighbouring points alike, so the plain errors
   are too small; on the Ta/CoFeB data the scaling takes the damping fit's reduced
-  chi-square from 5 to 1). The parameters' standard errors come from those errors
-  (:func:`errors_from_sigma`), not from the reduced chi-square of a few degrees of freedom,
-  unless the points scatter more than their errors allow:
+  chi-square from 5 to 1; the parameters' standard errors come from those errors,
+  :func:`errors_from_sigma`, not from the reduced chi-square of a few degrees of freedom,
+  unless the points scatter more than their errors allow). Kittel's relation:
 
   - in-plane field (default; the film's magnetisation lies along the field):
     ``f = g sqrt(B_r (B_r + M))``, i.e. ``B_r = -M/2 + sqrt(M^2/4 + (f/g)^2)``;
