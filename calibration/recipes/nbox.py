@@ -302,12 +302,12 @@ def nbox_scurve_model() -> Model:
     a current-limited loop: each reading, on either branch or at compliance, is one point of
     the S-curve, with no branch to choose. Meta ``i_max``: the loop's largest current (the
     curve is traced to 1.5 (r_th + r_env) v_max i_max above ambient, one curve for every
-    data set of the loop); ``start``: ignored (the loop's starting values, for
-    ``--ensemble``)."""
+    data set of the loop); ``start`` and ``noise_group``: ignored (the loop's starting
+    values and its readings' noise groups, for ``--ensemble``)."""
     dev = get_device("nbox")
     cache = _CurveCache()
 
-    def func(i, p, v_max=1.0, i_max=None, start=None):
+    def func(i, p, v_max=1.0, i_max=None, start=None, noise_group=None):
         card = {k: p[k] for k in dev.parameter}
         i = np.asarray(i, float)
         i_max = float(np.max(i)) if i_max is None else max(float(i_max), float(np.max(i)))
