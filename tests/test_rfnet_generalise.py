@@ -22,11 +22,18 @@ the single layers asserted here; 2-4-1 seeds 3-5 measured with the same code, no
   All 30 within the point: mean -0.04, worst -1.0 (wave seed 0, checkerboard seed 4, at
   the bound). Before (random starts only, seeds 0-4 of the first four tasks): checkerboard
   seeds 3 and 4 1.75 and 2.25 short, the checkerboard 1.05 below the MLP on average.
+  Held out after the protocol was fixed (measured once, not run): seeds 6-9 of the five
+  tasks, 18 of 20 within (mean -0.15), but checkerboard seed 7 89.75 vs 93.75 (-4.0) and
+  seed 8 92.5 vs 94.25 (-1.75): the restart kept is a random one whose robust training
+  accuracy is 0.1-0.5 points above the others' (the start itself: -1.25 and -0.75); a
+  diagonal band (|x - y| < 0.25, noise 0.04), seeds 0-5: five within, seed 2 93.25 vs
+  94.5 (-1.25); two spirals, seeds 0-5: all within (both models at 99-100 %).
 - single layer vs logistic regression (1 restart): 27 of 30 the same (all of circles, the
   checkerboard and blobs, moons seeds 0 and 3-5, wave but seed 4); moons 85.0 / 88.25 /
   84.25 / 83.0 / 87.5 / 87.0 vs 85.0 / 88.75 / 84.75 / 83.0 / 87.5 / 87.0, wave 90.75 /
   93.5 / 91.25 / 93.25 / 91.75 / 92.5 vs 90.75 / 93.5 / 91.25 / 93.25 / 92.5 / 92.5 (worst
-  -0.75). Logistic regression: circles 65.0 / 51.0 / 58.0 / 51.0 / 68.25 / 35.5,
+  -0.75; held out: band and spirals seeds 0-5, the five tasks' seeds 6-9: 30 of 32 the
+  same, worst -0.5). Logistic regression: circles 65.0 / 51.0 / 58.0 / 51.0 / 68.25 / 35.5,
   checkerboard 57.5 / 53.0 / 58.5 / 48.25 / 59.5 / 65.25, blobs 57.25 / 53.25 / 61.0 /
   46.5 / 68.5 / 61.0: there no linear classifier does much better than chance, fits of
   nearly equal loss disagree on many samples, and the random-start single layers of the
@@ -52,7 +59,14 @@ How the protocol was found (5 restarts each unless said; "worst": the lowest RF 
   One restart from there, trained: worst -4.25 (checkerboard seed 2: the noisy full-batch
   steps leave the start and early stopping on 80 samples picks a worse epoch); with a
   fifth of the learning rates -3.25, without input noise -10.5, with lr decay 0.997
-  -3.25. The start plus four random restarts, chosen as before: the 30 above.
+  -3.25. The start plus four random restarts, chosen as before: the 30 above. Tried on
+  the short cases after: distilling the MLP into the started net (its class
+  probabilities as targets, 1000 full-batch steps) reached 97.5-99.5 % agreement and
+  -1.5 to 0 points alone, but the training after it took checkerboard seed 2 to -4.5;
+  warming the learning rates up over 200 epochs left the started restart alone at worst
+  -2.0 on eight hard cases (-4.25 without); choosing on the validation loss would keep
+  the start in the seven cases examined: checkerboard seeds 7 and 8 -1.25 and -0.75, but
+  seed 2 -4.25 (the rule kept gives -0.25 there). None adopted.
 - A single layer from logistic regression's solution (mapped exactly: the same class for
   every sample): trained with lr 0.02 it moved by up to 1.25 points (wave seed 1), with 5
   restarts (four random) by -5.25 to +16.5 on the at-chance tasks; with 0.005 by up to
