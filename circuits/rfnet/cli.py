@@ -177,19 +177,22 @@ def _train_and_write(args, ds, sizes) -> int:
     build = lambda s: RFNetwork.build(sizes, freq, band=args.band, spread=args.spread,  # noqa
                                       seed=args.seed + s, name=Path(args.out).name or "rfnet",
                                       init_shift=1.0 if sizes[0] <= 8 else 0.1)
+    from neurospice.circuits.rfnet.baselines import train_baseline
+
+    # The conventional model of the same shape first: printed beside the result, and the
+    # network's first restart starts from it (fit's ``start``, on the same split).
+    base = train_baseline(sizes, ds.x_train, ds.y_train, x_test=ds.x_test, y_test=ds.y_test,
+                          seed=args.seed)
     net, hist, tried = fit(build, ds.x_train, ds.y_train, restarts=args.restarts, target=0.995,
                            epochs=args.epochs, batch=args.batch, lr_shift=args.lr_shift,
                            lr_bias_v=args.lr_bias, lr_v_gain=args.lr_gain, x_test=ds.x_test,
-                           y_test=ds.y_test, show_progress=True,
+                           y_test=ds.y_test, show_progress=True, start=base,
+                           split_seed=args.seed,
                            **{k: v for k in ("input_noise", "logit_scale")
                               if (v := getattr(args, k)) is not None})
     out = Path(args.out)                                 # empty, or --force was given
     net.save(out / "network.json", overwrite=True)
     write_text_atomic(out / "devices.json", json.dumps(device_parameters(net)), overwrite=True)
-    from neurospice.circuits.rfnet.baselines import train_baseline
-
-    base = train_baseline(sizes, ds.x_train, ds.y_train, x_test=ds.x_test, y_test=ds.y_test,
-                          seed=args.seed)
     summary = {"data": args.data, "layers": sizes, "devices": net.device_count,
                "train_accuracy": hist.train_acc[-1], "test_accuracy": hist.test_acc[-1],
                "validation_accuracy": hist.val_acc[-1] if hist.val_acc else None,
