@@ -18,8 +18,9 @@ warning), not the collapsed prior's width. A value at its bound, or in a directi
 curves do not determine (a singular Hessian), gets a NaN standard error and a warning.
 The EM iterations run on a Gauss-Newton quadratic of the data term (no model evaluation);
 when the prior settles, the curves are solved again under it and the quadratic renewed,
-until that solve moves no curve (on four nbox loops: 2 solves instead of 25, 234 model
-evaluations instead of 692).
+until that solve moves no curve (on four nbox loops: 2 solves under the prior and 200 model
+evaluations in all; a solve per EM iteration had taken 25 solves, 692 evaluations, from a
+rougher start).
 
 Noise: each point's residual is divided by its curve's noise scale times its group's
 (:func:`_noise_scales`, from the residuals of the first, unweighted pass). The groups are
