@@ -63,7 +63,7 @@ def add_parser(subparsers, summary: str = SUMMARY):
             if opt.flags not in added:
                 added.add(opt.flags)
                 s.add_argument(*opt.flags, **opt.kwargs)
-    s.set_defaults(func=run_fit)
+    s.set_defaults(func=run_fit, quick_exit=True)   # see neurospice.cli.main
     return s
 
 
@@ -278,7 +278,10 @@ def _fit_and_write_here(args, recipe) -> int:
         data += recipe.load(path, **options)
     if getattr(args, "ensemble", False):
         return _ensemble_and_write(args, recipe, data)
-    kw = {"progress": not args.quiet}
+    from neurospice.progress import wanted
+
+    # a bar on a terminal (or as NEUROSPICE_PROGRESS says), none into a file or pipe
+    kw = {"progress": not args.quiet and wanted()}
     if args.free:
         if recipe.model is None:
             raise CalibrationError(f"recipe {recipe.name} has no --free choice")
@@ -303,6 +306,10 @@ def _fit_and_write_here(args, recipe) -> int:
     drawing = (plots.background() if getattr(args, "own_process", False)
                else contextlib.nullcontext())
     with output_folder(args.out, overwrite=True), drawing:
+        if getattr(args, "own_process", False):
+            from .fit import import_lmfit
+
+            import_lmfit(keep_out=("pandas", "matplotlib"))   # nothing else runs here
         cal = recipe.run(data, **kw)
         cal.notes[:0] = data_notes(data)
         paths = write_outputs(cal, args.out, overwrite=args.force)

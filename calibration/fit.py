@@ -63,7 +63,7 @@ import numpy as np
 from neurospice.errors import CalibrationError, DataError
 
 __all__ = ["Param", "Model", "Dataset", "Fit", "FitResult", "WEIGHTINGS", "white_noise",
-           "de_budget", "NOISE_FLOOR", "SETTLED_RATIO", "GLOBAL_STAGES"]
+           "import_lmfit", "de_budget", "NOISE_FLOOR", "SETTLED_RATIO", "GLOBAL_STAGES"]
 
 WEIGHTINGS = ("absolute", "relative", "log")
 NOISE_FLOOR = 1e-9
@@ -79,23 +79,25 @@ _CI_SIGMAS = (1.0, 2.0)
 _CI_LABELS = {1.0: "68.27%", 2.0: "95.45%"}
 
 
-def _lmfit():
-    """lmfit, imported on first use. Where pandas is not loaded yet it is kept out of lmfit's
-    import (lmfit reads pandas only to serialise DataFrames to JSON, which this engine never
-    asks of it, and pandas is about a sixth of lmfit's import time: start-up of a fit from
-    the command line); pandas imports normally afterwards."""
-    import sys
-
-    if "lmfit" in sys.modules or "pandas" in sys.modules:
-        import lmfit
-
-        return lmfit
-    sys.modules["pandas"] = None          # `from pandas import ...` raises ImportError
+def import_lmfit(keep_out: Sequence[str] = ("pandas",)):
+    """lmfit, imported on first use with the optional packages ``keep_out`` that are not
+    loaded yet kept out of its import; they import normally afterwards. lmfit reads pandas
+    only to align pandas Series and serialise DataFrames, and matplotlib only for its own
+    ``ModelResult.plot``, none of which this engine asks of it: pandas is about a sixth of
+    lmfit's import time, matplotlib 0.16 s. The engine keeps pandas out; ``neurospice fit``
+    run as a program, whose process does nothing else, keeps both out (start-up of a fit
+    from the command line). Where lmfit is loaded already, it is returned as it is."""
+    if "lmfit" in sys.modules:
+        return sys.modules["lmfit"]
+    blocked = [name for name in keep_out if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None          # `import name` / `from name import` raise ImportError
     try:
         import lmfit
     finally:
-        if sys.modules.get("pandas", 0) is None:
-            del sys.modules["pandas"]
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
     return lmfit
 
 
@@ -540,7 +542,7 @@ class Fit:
         return a, b
 
     def _parameters(self, start: Mapping[str, float]):
-        lmfit = _lmfit()
+        lmfit = import_lmfit()
 
         params = lmfit.Parameters()
         n = len(self.datasets)
@@ -685,7 +687,7 @@ class Fit:
                                         for n, (a, b) in zip(names, limits)}}
 
     def _local(self, params, scales, progress):
-        lmfit = _lmfit()
+        lmfit = import_lmfit()
 
         mini = lmfit.Minimizer(self._residual, params, fcn_args=(scales, progress),
                                scale_covar=True, nan_policy="raise")
@@ -977,7 +979,7 @@ class Fit:
             return from_stderr(), "stderr"
         if self.conf_int == "auto" and self._quadratic(res, scales):
             return from_stderr(), "stderr (chi-square checked quadratic to 2 standard errors)"
-        lmfit = _lmfit()
+        lmfit = import_lmfit()
 
         import warnings as _w
 

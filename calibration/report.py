@@ -234,8 +234,9 @@ def write_outputs(cal: Calibration, folder, *, plots: bool = True, cards: bool =
     leaves the others. A folder or file that cannot be written raises OutputError."""
     folder = check_folder(folder, overwrite=overwrite)
     json_path = write_json(cal, folder / f"{cal.device or cal.recipe}.json", overwrite=True)
-    card_paths = write_cards(cal, folder, overwrite=True) if cards else []
+    # the plots before the cards: in a plots.background() block they are drawn meanwhile
     plot_paths = plot_calibration(cal, folder) if plots else []
+    card_paths = write_cards(cal, folder, overwrite=True) if cards else []
     report = write_text_atomic(folder / "report.md", markdown(cal, plot_paths, card_paths),
                                overwrite=True)
     return [json_path, *card_paths, *plot_paths, report]

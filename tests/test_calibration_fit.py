@@ -39,6 +39,18 @@ def test_import_is_light():
     assert out == "[]"
 
 
+def test_lmfit_imported_without_what_it_only_might_use():
+    """import_lmfit keeps pandas (and, for the fit command, matplotlib) out of lmfit's
+    import when they are not loaded yet, and out of the way of no later import."""
+    code = ("import sys; from neurospice.calibration.fit import import_lmfit; "
+            "lm = import_lmfit(keep_out=('pandas', 'matplotlib')); "
+            "print(sorted({'pandas', 'matplotlib'} & set(sys.modules))); "
+            "import matplotlib.figure, pandas; print(lm is import_lmfit())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["[]", "True"]
+
+
 def test_global_then_local_recovers_within_two_stderr_and_is_reproducible():
     ds = _data(np.random.default_rng(1))
     kw = {"values": {"a": 50.0, "tau": 20.0}, "seed": 3, "global_options": {"popsize": 8}}

@@ -136,3 +136,25 @@ def test_netlist_evaluation_counts_its_samples_on_a_bar(monkeypatch):
         out = EN.evaluate(net, x, workers=1, show_progress=asked)
         assert out == pytest.approx(ref, rel=1e-6)
         assert ("netlist OPs" in err.getvalue() and "3/3" in err.getvalue()) == shown, asked
+
+
+def test_fit_command_shows_its_bar_on_a_terminal_only(monkeypatch, tmp_path):
+    """``neurospice fit`` without --quiet: no bar into a file or pipe (it printed one there),
+    a bar on a terminal."""
+    from neurospice.cli import main
+
+    from neurospice.compact_models.devices import get_device
+    from neurospice.compact_models.spin_diode import envelope
+
+    card = {**get_device("spin_diode").defaults(), "f_res": 5e9, "alpha": 0.02}
+    f = np.linspace(4.4e9, 5.6e9, 41)
+    v = envelope(f, 1e-6, card) + np.random.default_rng(1).normal(0, 1e-4, f.size)
+    data = tmp_path / "line.csv"
+    data.write_text("freq_hz,vdc_v,power_w\n" + "".join(f"{a:.9e},{b:.9e},1e-6\n"
+                                                       for a, b in zip(f, v)))
+    monkeypatch.delenv("NEUROSPICE_PROGRESS", raising=False)
+    for k, (err, shown) in enumerate(((io.StringIO(), False), (Tty(), True))):
+        monkeypatch.setattr(sys, "stderr", err)
+        assert main(["fit", "spin_diode", str(data), "--recipe", "spin-diode-spectrum",
+                     "--no-verify", "--out", str(tmp_path / f"out{k}")]) == 0, err.getvalue()
+        assert ("eval" in err.getvalue()) is shown, err.getvalue()
