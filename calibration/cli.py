@@ -303,10 +303,10 @@ def _fit_and_write_here(args, recipe) -> int:
     # imports matplotlib while this one imports lmfit and fits (two cores: ~0.6 s less).
     # Called by a program (a test, a script: main(argv)), they are drawn here, as a child
     # per call would import matplotlib each time again.
-    drawing = (plots.background() if getattr(args, "own_process", False)
-               else contextlib.nullcontext())
+    own_process = getattr(args, "own_process", False)
+    drawing = plots.background() if own_process else contextlib.nullcontext()
     with output_folder(args.out, overwrite=True), drawing:
-        if getattr(args, "own_process", False):
+        if own_process:
             from .fit import import_lmfit
 
             import_lmfit(keep_out=("pandas", "matplotlib"))   # nothing else runs here
