@@ -89,13 +89,15 @@ class PsdUnit:
     (``dBm/Hz``, ``W/Hz``); :meth:`to_watts` gives W per RBW or W/Hz."""
 
     symbol: str
-    dbm: bool
-    scale: float       # W per unit (linear units)
+    power: Unit            # the power unit (dBm, W, mW, ...): its to_si gives W
     per_hz: float | None   # Hz of the density's denominator; None: per RBW
 
+    @property
+    def dbm(self) -> bool:
+        return self.power.dbm
+
     def to_watts(self, values: np.ndarray) -> np.ndarray:
-        values = np.asarray(values, float)
-        w = 1e-3 * 10.0 ** (values / 10.0) if self.dbm else values * self.scale
+        w = self.power.to_si(values)
         return w / self.per_hz if self.per_hz else w
 
 
@@ -106,12 +108,9 @@ def psd_unit(text: str) -> PsdUnit | None:
     if not m:
         return None
     base, prefix = m.group(1), m.group(2)
-    dens = "Hz" in text
-    per = {"k": 1e3, "M": 1e6, "G": 1e9, None: 1.0}[prefix] if dens else None
-    if base == "dBm":
-        return PsdUnit(text.strip(), True, 1.0, per)
+    per = {"k": 1e3, "M": 1e6, "G": 1e9, None: 1.0}[prefix] if "Hz" in text else None
     unit = lookup_unit(base)
-    return PsdUnit(text.strip(), False, unit.scale, per) if unit else None
+    return PsdUnit(text.strip(), unit, per) if unit else None
 
 
 @dataclass(kw_only=True)
@@ -433,15 +432,14 @@ def _psd_values(raw: Raw, column: Column, psd_units, rows=slice(None)) -> tuple:
         if column.unit.dimension != "power":
             raise DataError(f"a PSD column in {column.unit.symbol!r}, not a power unit",
                             path=str(raw.path), column=column.name, row=raw.header_line)
-        unit = PsdUnit(column.unit.symbol, column.unit.dbm, column.unit.scale, None)
+        unit = PsdUnit(column.unit.symbol, column.unit, None)
     values = raw.values(column, rows, unit=_AS_WRITTEN)
-    if unit is None and _preamble_unit(raw.preamble) is not None:
-        unit = _preamble_unit(raw.preamble)
+    if unit is None and (unit := _preamble_unit(raw.preamble)) is not None:
         note = f"column {column.name!r}: no unit; {unit.symbol} as the preamble says"
     if unit is None:
         finite = values[np.isfinite(values)]
         dbm = finite.size > 0 and float(np.median(finite)) < 0
-        unit = PsdUnit("dBm" if dbm else "W", dbm, 1.0, None)
+        unit = PsdUnit("dBm" if dbm else "W", lookup_unit("dBm" if dbm else "W"), None)
         note = (f"column {column.name!r}: no unit; read as {unit.symbol} per RBW "
                 f"({'negative values: an analyser display' if dbm else 'non-negative values'}"
                 f"; else give it with {spell('units', 'dBm/Hz', key=column.name)})")
