@@ -635,8 +635,9 @@ def fit_ensemble(model, curves: Sequence, *, shared: Sequence[str] = (),
                     break
                 if solves >= max_solves:
                     break
-        if not settled:
-            notes.append(f"the ensemble prior did not settle in {iterations} iterations")
+        if not settled:     # the last iteration, or the max_solves-th, solved under it
+            notes.append("the ensemble prior did not settle: the last solve under it moved "
+                         f"a curve by {moved:.2g} of the population's spread (tol {tol:g})")
         mean = P.mean(axis=0)
         D = P - mean
         Sigma = (D.T @ D + post_cov.sum(axis=0)) / n
