@@ -1,7 +1,7 @@
 """Drone identification with the 256 -> 128 -> 10 RF network (34 176 MTJs), on the shipped data
 set ``drone_rf`` (neurospice.datasets). Slow.
 
-- envelope model: >= 99.0 % test accuracy (99.66 % here); with 1 % non-idealities (trained
+- envelope model: >= 99.0 % test accuracy (99.33 % here); with 1 % non-idealities (trained
   with them, as the seed does) at most 1 point lower: 99.33 % with the shifts started trimmed
   (``build(..., trim=True)``: every resonator begins at its design frequency; see the network
   module's *Trim*). Untrimmed, the realisation reaches only 97.99 % (the resonators start a
@@ -13,7 +13,7 @@ set ``drone_rf`` (neurospice.datasets). Slow.
 - the power estimate, from the same run's first sample, is reported (positive, below 100 mW).
 
 Training: band 8, batch 128 (a step's cost hardly depends on the batch), 300 epochs, Adam with
-the learning rates decayed by 0.99 an epoch (about 40 s on one core); one trained ideal network
+the learning rates decayed by 0.99 an epoch (about 25 s on one core); one trained ideal network
 serves every test, the non-ideal check trains a second.
 """
 

@@ -132,12 +132,13 @@ def lorentzian(f, fr, alpha):
     return 2 * h * d / (h * h + d * d)
 
 
-def lorentzian_dfr(f, fr, alpha):
-    """d lorentzian / d fr = 2 (d^2 - h^2)(alpha d + h) / (h^2 + d^2)^2."""
+def lorentzian_and_dfr(f, fr, alpha):
+    """:func:`lorentzian` and its derivative d/dfr = 2 (d^2 - h^2)(alpha d + h) / (h^2 + d^2)^2,
+    from one evaluation of d, h and the denominator."""
     d = f - fr
     h = alpha * fr
     den = h * h + d * d
-    return 2 * (d * d - h * h) * (alpha * d + h) / (den * den)
+    return 2 * h * d / den, 2 * (d * d - h * h) * (alpha * d + h) / (den * den)
 
 
 def linear_plan(n: int, f_min: float, f_max: float) -> np.ndarray:
@@ -601,28 +602,32 @@ class RFNetwork:
         small = lay.n_chains * n * n <= SMALL
         if not small and 2 * m + 1 <= max(8, n // 4):
             for o in range(-m, m + 1):            # tone i = k + o for resonator k
-                ks = np.arange(max(0, -o), min(n, n - o))
-                f, r = fi[ks + o][None, :], fr[:, ks]
+                ks, io = slice(max(0, -o), min(n, n - o)), slice(max(0, o), min(n + o, n))
+                f, r = fi[None, io], fr[:, ks]
                 sk = ksd * s[ks]
-                W[:, ks + o] += sk * lorentzian(f, r, a)
-                if g is not None or keep is not None:
-                    dl = sk * lorentzian_dfr(f, r, a)
+                if g is None and keep is None:
+                    W[:, io] += sk * lorentzian(f, r, a)
+                else:
+                    w, dl = lorentzian_and_dfr(f, r, a)
+                    W[:, io] += sk * w
+                    dl *= sk
                     if keep is not None:
-                        keep.append((o, ks, dl))
+                        keep.append((ks, io, dl))
                     if g is not None:
-                        g[:, ks] += gW[:, ks + o] * dl
+                        g[:, ks] += gW[:, io] * dl
         else:
             k = np.arange(n)
             mask = (np.abs(k[:, None] - k[None, :]) <= m) * (ksd * s)[:, None]   # (res, tone)
             step = lay.n_chains if small else chunk
             for c0 in range(0, lay.n_chains, step):
-                r = fr[c0:c0 + step, :, None]
-                d = fi[None, None, :] - r
-                h = a * r
-                den = h * h + d * d
-                W[c0:c0 + step] = np.einsum("ckn,kn->cn", 2 * h * d / den, mask, optimize=not small)
+                f, r = fi[None, None, :], fr[c0:c0 + step, :, None]
+                if g is None and not (small and keep is not None):
+                    w = lorentzian(f, r, a)
+                else:
+                    w, dl = lorentzian_and_dfr(f, r, a)
+                    dl *= mask
+                W[c0:c0 + step] = np.einsum("ckn,kn->cn", w, mask, optimize=not small)
                 if g is not None or (small and keep is not None):
-                    dl = 2 * (d * d - h * h) * (a * d + h) / (den * den) * mask
                     if small and keep is not None:
                         keep.append((None, None, dl))
                     if g is not None:
@@ -641,11 +646,11 @@ class RFNetwork:
             return self._kernel(li, gW)[1]
         lay = self.layers[li]
         g = np.zeros((lay.n_chains, lay.n_in))
-        for o, ks, dl in kept:
-            if o is None:                         # a small layer's whole dW/dfr
+        for ks, io, dl in kept:
+            if ks is None:                        # a small layer's whole dW/dfr
                 g += (dl @ gW[:, :, None])[:, :, 0]
             else:
-                g[:, ks] += gW[:, ks + o] * dl
+                g[:, ks] += gW[:, io] * dl
         return g * self.constants["alpha"] * lay.res_freq0_hz[None, :]
 
     def truncation_error(self, li: int = 0) -> float:
