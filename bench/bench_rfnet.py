@@ -1,8 +1,9 @@
 """RF network benchmarks: the cost of learning the hidden chains' voltage gains and of a
 training step of a small network (its layers broadcast or looped over tone offsets);
-training time of the drone network (256 -> 128 -> 10); per-sample
-cost of the envelope model in numpy vs the envelope netlist (ngspice) vs the full RF transient
-netlist, as ratios; the wall time of ``rfnet eval --level rf`` on 24 samples with 2 workers;
+training time of the drone network (256 -> 128 -> 10); per-sample cost of the envelope
+model in numpy vs the envelope netlist (ngspice) vs the full RF transient netlist (its devices
+as Verilog-A and as behavioral subcircuits), as ratios; the wall time of ``rfnet eval --level
+rf`` on 24 samples with 2 workers;
 how the envelope netlist's operating-point time grows with network size.
 
 Run alone with ``.venv/bin/python bench/bench_rfnet.py`` from the repository root (or through
@@ -54,6 +55,8 @@ def per_sample_cost():
     t_batch = T.Timing([t / 50 for t in t_batch.times])
     step, stop, _ = RF.default_timing(net, points_per_period=100)
     t_rf = T.measure(lambda: RF.infer(net, x[0], step=step, stop=0.75 * stop), repeats=1)
+    t_sub = T.measure(lambda: RF.infer(net, x[0], step=step, stop=0.75 * stop,
+                                       rendering="subckt"), repeats=1)
     for name, t in (("numpy envelope, per sample", t_np), ("netlist OP, per sample", t_op),
                     ("netlist batched, per sample", t_batch), ("RF transient, per sample", t_rf)):
         T.row(name, t)
@@ -61,6 +64,8 @@ def per_sample_cost():
     T.ratio("netlist batched / numpy", t_batch, t_np)
     T.ratio("RF transient / netlist OP", t_rf, t_op)
     T.ratio("RF transient / numpy", t_rf, t_np)
+    T.ratio("RF transient: behavioral subcircuits / Verilog-A (the default in ngspice)", t_sub,
+            t_rf)
 
 
 def rf_eval_batch():

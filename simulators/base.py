@@ -189,6 +189,7 @@ class Simulator(ABC):
     needs_folder: bool = True    # False: a run needs no folder of its own unless kept
     max_deck_bytes: int = DECK_MAX_BYTES   # caps on the deck (check_deck_size)
     max_deck_lines: int = DECK_MAX_LINES
+    loads_osdi: bool = True      # loads compiled Verilog-A (.osdi); False: subcircuits only
 
     def __init__(self):
         self._executable: Path | None = None

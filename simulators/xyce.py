@@ -25,6 +25,7 @@ class XyceSimulator(BatchSimulator):
     """Xyce, one process per run."""
 
     name = "xyce"
+    loads_osdi = False
     env_var = "NEUROSPICE_XYCE"
     hint = HINT_XYCE
 
