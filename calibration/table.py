@@ -466,6 +466,31 @@ def _header_cells(cells: list[str], delimiter: str | None) -> list[str]:
     return cells
 
 
+def _keyed_rows(rows: list[tuple[int, list[str]]], notes: list[str]):
+    """A Keysight EasyEXPERT / B1500 export: the test's settings on lines of their own, then
+    ``DataName, Vd, Id`` and ``DataValue, 0.1, 1e-6`` rows. The key cell is taken off those
+    rows (the names become the header, the values the data); other lines after the first
+    ``DataName`` (the settings of an appended test) are left out, each named in a note.
+    Any other file is returned as it is."""
+    def key(cells):
+        return cells[0].strip().casefold() if cells else ""
+
+    first = next((i for i, (_, c) in enumerate(rows) if key(c) == "dataname"), None)
+    if first is None or not any(key(c) == "datavalue" for _, c in rows[first + 1:]):
+        return rows
+    kept, other = rows[:first], []
+    for n, cells in rows[first:]:
+        if key(cells) in ("dataname", "datavalue"):
+            kept.append((n, cells[1:]))
+        else:
+            other.append(n)
+    notes.append(f"line {rows[first][0]}: a DataName/DataValue export (Keysight EasyEXPERT, "
+                 "B1500): the DataName row read as the header, the DataValue rows as the data"
+                 + (f"; other lines after it left out: {', '.join(map(str, other[:10]))}"
+                    + (", ..." if len(other) > 10 else "") if other else ""))
+    return kept
+
+
 def _is_header(rows: list[tuple[int, list[str]]], k: int) -> bool:
     """Names, then a numeric row, and mostly numeric rows up to a repeat of the names."""
     cells = rows[k][1]
@@ -524,6 +549,7 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
     rows = [(n, c) for n, c in split if any(c)]    # ",,,," is a blank line (with a note)
     if not rows:
         raise DataError("no data: the file is empty or blank", path=str(path))
+    rows = _keyed_rows(rows, notes)
 
     given = None if names is None else \
         [n.strip() for n in (names.split(",") if isinstance(names, str) else names)]

@@ -460,3 +460,55 @@ def test_decimal_comma_in_a_blank_separated_file(tmp_path):
     s = load_iv(path, decimal=",")
     np.testing.assert_allclose(s.voltage_v, [1.5e-3, 2.5e-3, 3.5e-3])
     np.testing.assert_allclose(s.current_a, [2.5e-6, 3.5e-6, 4.5e-6])
+
+
+B1500_SETTINGS = ("SetupTitle, I/V Sweep\nPrimitiveTest, I/V Sweep\n"
+                  "TestParameter, Channel.Unit, SMU1:HR, SMU2:HR\n"
+                  "TestParameter, Measurement.Primary.Start, -0.5\n")
+
+
+def test_keysight_dataname_datavalue_export(tmp_path):
+    """A Keysight EasyEXPERT / B1500 export: the settings kept as the preamble, DataName's
+    cells the header, DataValue's the data (no unit in the names: SI, with a note); a second
+    test appended below (its settings left out, each line named; its rows a second block)."""
+    rows = "".join(f"DataValue, {v:.1f}, {v / 2600:.6e}\n" for v in np.linspace(-0.5, 0.5, 11))
+    path = write(tmp_path, B1500_SETTINGS + "DataName, V1, I1\n" + rows)
+    sweep = load_iv(path)
+    np.testing.assert_allclose(sweep.voltage_v, np.linspace(-0.5, 0.5, 11), rtol=0, atol=1e-12)
+    np.testing.assert_allclose(sweep.current_a, sweep.voltage_v / 2600, rtol=1e-6)
+    assert sweep.preamble[0] == "SetupTitle, I/V Sweep" and len(sweep.preamble) == 4
+    assert sweep.lines[0] == 6
+    assert any("DataName/DataValue" in n for n in sweep.report.notes)
+    assert "column 'I1' has no unit: read as A" in sweep.report.notes
+    two = write(tmp_path, B1500_SETTINGS + "DataName, V1, I1\n" + rows + B1500_SETTINGS
+                + "DataName, V1, I1\n" + rows, "two.csv")
+    first, second = load_iv(two, split="blocks")
+    np.testing.assert_array_equal(first.current_a, second.current_a)
+    assert second.lines[0] == 6 + 11 + 5
+    note = next(n for n in first.report.notes if "DataName/DataValue" in n)
+    assert "left out: 17, 18, 19, 20" in note
+
+
+def test_keysight_export_reads_as_the_plain_table():
+    """Any table written as DataName/DataValue rows reads as the same table written plainly."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    values = st.floats(-1e3, 1e3, allow_nan=False).map(lambda x: float(f"{x:.6g}"))
+
+    @settings(max_examples=40, deadline=None)
+    @given(st.lists(st.tuples(values, values), min_size=2, max_size=20))
+    def check(table):
+        import tempfile
+
+        body = "".join(f"{a!r}, {b!r}\n" for a, b in table)
+        keyed = "".join(f"DataValue, {a!r}, {b!r}\n" for a, b in table)
+        with tempfile.TemporaryDirectory() as tmp:
+            plain = write(Path(tmp), "V1, I1\n" + body, "plain.csv")
+            k = write(Path(tmp), B1500_SETTINGS + "DataName, V1, I1\n" + keyed, "k.csv")
+            a, b = load_table(plain), load_table(k)
+            assert a.names == b.names
+            for col in range(2):
+                np.testing.assert_array_equal(a[col], b[col])
+
+    check()
