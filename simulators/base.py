@@ -161,9 +161,12 @@ _SPICE_CARD = re.compile(r"^\s*\.(op|dc|ac|tran|noise)\b", re.IGNORECASE)
 
 
 def spice_lines(text: str):
-    """The lines of a SPICE deck with whether each sits in a .control block: (in, line)."""
+    """The lines of a SPICE deck after its title with whether each sits in a .control
+    block: (in, line)."""
     in_control = False
-    for line in text.splitlines():
+    lines = iter(text.splitlines())
+    next(lines, None)
+    for line in lines:
         low = line.strip().lower()
         if low.startswith(".control"):
             in_control = True
@@ -431,7 +434,8 @@ class Simulator(ABC):
         elif untrusted:
             allowed = [*([Path(workdir)] if workdir is not None else []), cache_dir(),
                        *(Path(a) for a in allow)]
-            check_deck(text, self.dialect, allowed=allowed, bases=self.include_bases(workdir))
+            text = check_deck(text, self.dialect, allowed=allowed,
+                              bases=self.include_bases(workdir))
         return Deck(text, deck.analyses, deck.source, untrusted)
 
     def include_bases(self, workdir: Path) -> list[Path]:

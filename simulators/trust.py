@@ -42,7 +42,7 @@ from pathlib import Path
 
 from neurospice.errors import NetlistError, UntrustedDeck
 
-__all__ = ["LINE_BREAKS", "check_line_breaks", "check_deck", "NGSPICE_COMMANDS",
+__all__ = ["LINE_BREAKS", "check_line_breaks", "check_deck", "inert_title", "NGSPICE_COMMANDS",
            "MAX_INCLUDED_BYTES", "MAX_INCLUDE_DEPTH"]
 
 #: Characters other than ``\n`` that a simulator or ``str.splitlines`` treats as a line
@@ -94,17 +94,39 @@ def check_line_breaks(text: str, *, path: str | None = None) -> str:
 
 def check_deck(text: str, dialect: str, *, allowed: Iterable[Path] = (),
                bases: Iterable[Path] = (), circuit: bool = False,
-               path: str | None = None) -> None:
+               path: str | None = None) -> str:
     """Refuse (UntrustedDeck) what a deck in ``dialect`` may not do (see the module
-    docstring). ``allowed``: folders whose files it may read; ``bases``: the folders a
-    relative path is resolved from (all of them are checked). ``circuit``: the text was
-    rendered from a Circuit (trusted code): only what the writer never emits is refused and
-    paths are not checked. ``text`` must have passed :func:`check_line_breaks`."""
+    docstring); return the text to give the simulator: for a SPICE dialect, unless
+    ``circuit``, the deck with an inert title (:func:`inert_title`). The first line is the
+    title, whatever it says (``.control``, ``.include /etc/passwd``, ``R1 1 0 1k``): it is
+    not scanned as a card, so it is not refused as one, and it is never run as one either.
+    ``allowed``: folders whose files it may read; ``bases``: the folders a relative path is
+    resolved from (all of them are checked). ``circuit``: the text was rendered from a
+    Circuit (trusted code): only what the writer never emits is refused and paths are not
+    checked. ``text`` must have passed :func:`check_line_breaks`."""
     scan = _Scan([Path(a).resolve() for a in allowed], [Path(b) for b in bases], circuit)
     if dialect == "vacask":
         scan.vacask(text, path, scan.bases, 0)
-    else:
-        scan.spice(text, path, scan.bases, 0)
+        return text
+    scan.spice(text, path, scan.bases, 0)
+    return text if circuit else inert_title(text)
+
+
+# a first line ngspice reads as its title and nothing else: it starts with a letter or a
+# digit, or it is a comment star followed by a blank (or nothing)
+_PLAIN_TITLE = re.compile(r"(?:[A-Za-z0-9]|\*(?:[ \t]|$))")
+
+
+def inert_title(text: str) -> str:
+    """SPICE deck ``text`` with its first line, the title, written so that no simulator can
+    read it as anything else: a comment star and a blank before it, unless it starts with a
+    letter, a digit, or a star and a blank (a UTF-8 byte-order mark before it is dropped
+    then). A deck's first line is its title whatever it says, but ngspice 46 also reads a
+    first line ``.include FILE`` or ``.lib FILE SECTION`` (and opens the file); behind the
+    star it is a comment. The line count stays, so line numbers in errors stay true."""
+    title, newline, rest = text.partition("\n")
+    title = title.removeprefix("\ufeff")
+    return text if _PLAIN_TITLE.match(title) else f"* {title}{newline}{rest}"
 
 
 class _Scan:
@@ -188,7 +210,10 @@ class _Scan:
     def spice(self, text: str, path: str | None, bases: list[Path], depth: int) -> None:
         lines = text.split("\n")
         control_start = None
+        # a deck's first line is its title (inert_title keeps it one); an included file has none
         for no, line in enumerate(lines, start=1):
+            if no == 1 and depth == 0:
+                continue
             if self.circuit and control_start is None and line[:1].isalpha():
                 continue            # a rendered element card: nothing below refuses one
             stripped = line.strip()

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 from neurospice.errors import NetlistError, NeurospiceError, UntrustedDeck
 from neurospice.netlists.reader import read_deck, read_deck_file
 from neurospice.simulators import get_simulator
+from neurospice.simulators.trust import check_deck, check_line_breaks
 
 # pieces of decks: cards, names, numbers with suffixes, comments, hostile characters
 PIECES = st.sampled_from([
@@ -93,22 +94,26 @@ def test_an_include_that_is_no_regular_file_is_refused_without_blocking(tmp_path
 
 TITLES = [".control", ".endc", "shell touch {marker}", "!touch {marker}", ".control shell "
           "touch {marker}", "*# shell touch {marker}", ".include /etc/passwd",
-          "$(touch {marker})", "`touch {marker}`", "; touch {marker}"]
+          "$(touch {marker})", "`touch {marker}`", "; touch {marker}",
+          ".lib /etc/passwd tt", "  .include /etc/passwd", "\ufeff.include /etc/passwd",
+          "*ng_script", ".title .include /etc/passwd", "R1 1 0 1k", "+ R9 a 0 1"]
 
 
 @pytest.mark.parametrize("title", TITLES)
 def test_a_title_that_looks_like_a_command_runs_nothing(title, tmp_path):
     """The first line of a SPICE deck is its title, whatever it says: read, it is the
     Circuit's title (written behind a comment star; a leading star of its own is dropped),
-    and the rendered circuit runs on ngspice and VACASK. Run as written on ngspice it runs,
-    or the trust scan, which reads the title line as a card, refuses it (UntrustedDeck: the
-    safe side). The deck with a block after it is refused by both. The marker never
-    appears."""
+    and the rendered circuit runs on ngspice and VACASK. Run as written on ngspice it runs
+    too: the trust scan does not read the title as a card, and the deck reaches ngspice
+    with ``* `` before a title that does not start with a letter or a digit (ngspice 46
+    reads a first line ``.include /etc/passwd`` and opens the file). The deck with a block
+    after it is refused by both. The marker never appears."""
     marker = tmp_path / "marker"
     first = title.format(marker=marker)
     deck = f"{first}\nV1 a 0 1\nR1 a 0 1k\n.op\n.end\n"
     c = read_deck(deck, base=tmp_path)
-    assert c.title in (first, first.lstrip("*").lstrip())
+    plain = first.removeprefix("\ufeff")       # a byte-order mark is no part of the title
+    assert c.title in (plain, plain.lstrip("*").lstrip())
     assert c.to_netlist("ngspice").startswith(f"* {c.title}\n")
     attack = f"{first}\n.control\nshell touch {marker}\n.endc\nV1 a 0 1\nR1 a 0 1k\n.op\n"
     with pytest.raises(NetlistError, match=r"line 2: a \.control block"):
@@ -119,10 +124,48 @@ def test_a_title_that_looks_like_a_command_runs_nothing(title, tmp_path):
             continue
         assert sim.run(c).op["v(a)"][0] == pytest.approx(1.0)
         if name == "ngspice":
-            try:
-                assert sim.run(deck).op["v(a)"][0] == pytest.approx(1.0)
-            except UntrustedDeck as exc:
-                assert exc.line == 1 or exc.line == 2
+            result = sim.run(deck)
+            assert result.op["v(a)"][0] == pytest.approx(1.0)
+            assert "root:x:" not in result.log       # /etc/passwd was not read
             with pytest.raises(UntrustedDeck):
                 sim.run(attack)
     assert not marker.exists()
+
+
+TITLE_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=80).filter(
+    lambda t: "\n" not in t)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(TITLE_TEXT)
+def test_a_title_of_any_text_stays_a_title(tmp_path_factory, title):
+    """Any text on the first line is the title: the trust gate neither refuses it nor hands
+    it on as a card (what reaches the simulator starts with a letter, a digit or ``* ``, the
+    other lines unchanged), the reader takes the same cards whatever it says, and every
+    writer puts it where it is no card (behind ``* `` for SPICE, VACASK's title line), read
+    back to the same cards. Text no line can hold (a line break other than \\n, NUL) is a
+    NetlistError naming line 1."""
+    folder = tmp_path_factory.mktemp("title")
+    deck = f"{title}\nV1 a 0 DC 1\nR1 a b 1k\nR2 b 0 1k\n.op\n.end\n"
+    try:
+        text = check_line_breaks(deck)
+    except NetlistError as exc:
+        assert exc.line == 1
+        return
+    for dialect in ("ngspice", "xyce"):
+        gated = check_deck(text, dialect, allowed=[folder], bases=[folder])
+        first, rest = gated.split("\n", 1)
+        assert rest == text.split("\n", 1)[1]
+        assert first[:1].isascii() and first[:1].isalnum() or first.startswith("* ") or \
+            first == "*"
+    try:
+        c = read_deck(deck, base=folder)
+    except NetlistError as exc:      # the text gate refuses what no netlist line may hold
+        assert str(exc).startswith("line 1:"), exc
+        return
+    assert list(c.elements) == ["v1", "r1", "r2"]
+    for dialect in ("ngspice", "xyce", "vacask"):
+        out = c.to_netlist(dialect)
+        assert out.split("\n", 1)[0] == (c.title if dialect == "vacask" else f"* {c.title}")
+    again = read_deck(c.to_netlist("ngspice"), base=folder)
+    assert list(again.elements) == ["v1", "r1", "r2"] and again.title == c.title
