@@ -108,11 +108,15 @@ QUANTITIES = {q.key: q for q in (
     Quantity("voltage", "voltage_v", "voltage",
              ("v", "voltage", "bias", "vbias", "bias voltage", "applied voltage", "v dc",
               "vdc", "v applied", "v set", "v source", "source voltage", "v meas",
-              "measured voltage", "v sense", "vsense", "vforce", "v force")),
+              "measured voltage", "v sense", "vsense", "vforce", "v force",
+              # an oscilloscope's channel (CH1, Channel 2, LeCroy's Ampl): a voltage
+              # unless its unit says otherwise
+              "ch", "channel", "ampl", "amplitude")),
     Quantity("current", "current_a", "current",
              ("i", "current", "ibias", "bias current", "i dc", "idc", "dc current",
               "i bias", "i applied", "applied current", "i set", "i meas", "measured current",
-              "i sense", "isense", "i source", "source current", "dc bias current")),
+              "i sense", "isense", "i source", "source current", "dc bias current",
+              "ch", "channel", "ampl", "amplitude")),
     Quantity("compliance", "compliance", "current",
              ("compliance", "i compliance", "icc", "i cc", "current compliance",
               "compliance current", "i limit", "ilimit", "current limit", "i comp",

@@ -51,7 +51,7 @@ import numpy as np
 
 from neurospice.errors import DataError
 
-from .units import UNITS, Header, Unit, is_unit_symbol, lookup_unit, parse_header
+from .units import UNITS, Header, Unit, is_unit_symbol, lookup_unit, parse_header, unit_word
 
 DELIMITERS = ("\t", ";", ",")  # tried in this order; whitespace when none fits
 _PROBE = 5                     # rows that must follow a header and look numeric
@@ -466,7 +466,108 @@ def _header_cells(cells: list[str], delimiter: str | None) -> list[str]:
     return cells
 
 
-def _keyed_rows(rows: list[tuple[int, list[str]]], notes: list[str]):
+Rows = list[tuple[int, list[str]]]
+
+
+def _instrument_layout(rows: Rows, notes: list[str]) -> tuple[Rows, tuple[str, ...]]:
+    """Instrument exports whose table is not a header over rows of numbers, rewritten as
+    one: (rows, settings the rewrite took out of the rows, for the preamble). Each layout
+    recognised adds a note; any other file is returned as it is."""
+    for layout in (_keyed_rows, _tektronix_side_by_side, _rigol_start_increment):
+        out = layout(rows, notes)
+        if out is not None:
+            return out
+    return rows, ()
+
+
+def _cell_key(cells: list[str], k: int = 0) -> str:
+    return cells[k].strip().casefold() if len(cells) > k else ""
+
+
+def _tektronix_side_by_side(rows: Rows, notes: list[str]):
+    """A Tektronix TDS/DPO export: the settings in the first two columns of the first
+    lines (``Record Length``, ``Sample Interval``, ``Vertical Units``, ``Source``), the
+    samples in the fourth and fifth columns of every line, and no header for them. Read as
+    ``Time (<Horizontal Units>)`` and ``<Source> (<Vertical Units>)`` (s and V when not
+    given); the settings go to the preamble."""
+    keys = {_cell_key(c) for _, c in rows[:40]}
+    if not keys & {"record length", "sample interval"}:
+        return None
+    data = [(n, c) for n, c in rows if len(c) >= 5 and not c[2].strip()]
+    if len(data) < 0.9 * len(rows) or not all(parse_number(c[3], ".") is not None
+                                               and parse_number(c[4], ".") is not None
+                                               for _, c in data[:40]):
+        return None
+    settings = {_cell_key(c): c[1].strip() for _, c in rows if len(c) > 1 and c[0].strip()}
+    unit_x = settings.get("horizontal units") or "s"
+    unit_y = settings.get("vertical units") or "V"
+    source = settings.get("source") or "CH"
+    header = (rows[0][0], [f"Time ({unit_x})", f"{source} ({unit_y})"])
+    notes.append("a Tektronix export (settings in the first columns, samples in the fourth "
+                 f"and fifth): read as {header[1][0]!r} and {header[1][1]!r}")
+    pre = tuple(f"{c[0].strip()},{c[1].strip()}" for _, c in rows if len(c) > 1
+                and c[0].strip())
+    return [header, *((n, c[3:5]) for n, c in rows)], pre
+
+
+def _rigol_start_increment(rows: Rows, notes: list[str]):
+    """A Rigol export: ``X,CH1,...,Start,Increment`` over ``Sequence,Volt,...,<start>,
+    <increment>`` (units of the channels, then the time of sample 0 and the sampling
+    interval), then a sample index and the channels' values on each line. Read as
+    ``Time (s)`` = start + index x increment and the channels in their units; start and
+    increment go to the preamble."""
+    if len(rows) < 3:
+        return None
+    names, units = rows[0][1], rows[1][1]
+    lower = [c.strip().casefold() for c in names]
+    if not lower or lower[0] != "x" or "start" not in lower or "increment" not in lower:
+        return None
+    i0, di = lower.index("start"), lower.index("increment")
+    if len(units) <= max(i0, di):
+        return None
+    start, step = parse_number(units[i0], "."), parse_number(units[di], ".")
+    channels = [k for k in range(1, min(i0, di)) if names[k].strip()]
+    if start is None or step is None or not (np.isfinite(start) and 0 < step < np.inf) \
+            or not channels:
+        return None
+    header = [f"{names[k].strip()} ({units[k].strip()})" if units[k].strip()
+              else names[k].strip() for k in channels]
+    out = [(rows[0][0], ["Time (s)", *header])]
+    for n, cells in rows[2:]:
+        index = parse_number(cells[0], ".") if cells else None
+        time = repr(start + index * step) if index is not None else cells[0] if cells else ""
+        out.append((n, [time, *(cells[k] if k < len(cells) else "" for k in channels),
+                        *(c for c in cells[max(channels) + 1:] if c.strip())]))
+    notes.append(f"a Rigol export: the time of each sample from its index, Start {start:g} s "
+                 f"and Increment {step:g} s")
+    return out, (f"Start,{start!r}", f"Increment,{step!r}")
+
+
+_SCOPE_UNITS = re.compile(r"\s*(horizontal|vertical)\s+units?\s*[,;:=\t]\s*([^,;\t]+?)"
+                          r"\s*[,;\t]*", re.I)
+
+
+def _scope_units(columns: list[Column], preamble: tuple[str, ...], notes: list[str]):
+    """An oscilloscope's ``Horizontal Units,s`` and ``Vertical Units,A`` settings: the units
+    of the first column (the time) and of the others, where the header gives none."""
+    from dataclasses import replace
+
+    found = {}
+    for line in preamble:
+        m = _SCOPE_UNITS.fullmatch(line)
+        if m and (lookup_unit(m[2]) or unit_word(m[2])):
+            found.setdefault(m[1].lower(), (m[2], lookup_unit(m[2]) or unit_word(m[2])))
+    out = list(columns)
+    for c in columns:
+        which = "horizontal" if c.index == 0 else "vertical"
+        if which in found and c.unit is None and not c.unit_text:
+            text, unit = found[which]
+            out[c.index] = replace(c, unit=unit, unit_text=text)
+            notes.append(f"column {c.name!r}: unit {text!r} from the {which} units setting")
+    return out
+
+
+def _keyed_rows(rows: Rows, notes: list[str]):
     """A Keysight EasyEXPERT / B1500 export: the test's settings on lines of their own, then
     ``DataName, Vd, Id`` and ``DataValue, 0.1, 1e-6`` rows. The key cell is taken off those
     rows (the names become the header, the values the data); other lines after the first
@@ -477,7 +578,7 @@ def _keyed_rows(rows: list[tuple[int, list[str]]], notes: list[str]):
 
     first = next((i for i, (_, c) in enumerate(rows) if key(c) == "dataname"), None)
     if first is None or not any(key(c) == "datavalue" for _, c in rows[first + 1:]):
-        return rows
+        return None
     kept, other = rows[:first], []
     for n, cells in rows[first:]:
         if key(cells) in ("dataname", "datavalue"):
@@ -488,7 +589,7 @@ def _keyed_rows(rows: list[tuple[int, list[str]]], notes: list[str]):
                  "B1500): the DataName row read as the header, the DataValue rows as the data"
                  + (f"; other lines after it left out: {', '.join(map(str, other[:10]))}"
                     + (", ..." if len(other) > 10 else "") if other else ""))
-    return kept
+    return kept, ()
 
 
 def _is_header(rows: list[tuple[int, list[str]]], k: int) -> bool:
@@ -549,7 +650,7 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
     rows = [(n, c) for n, c in split if any(c)]    # ",,,," is a blank line (with a note)
     if not rows:
         raise DataError("no data: the file is empty or blank", path=str(path))
-    rows = _keyed_rows(rows, notes)
+    rows, settings = _instrument_layout(rows, notes)
 
     given = None if names is None else \
         [n.strip() for n in (names.split(",") if isinstance(names, str) else names)]
@@ -595,7 +696,8 @@ def read_raw(path, *, delimiter: str | None = None, header_row: int | None = Non
     headers = [parse_header(n) for n in names]
     columns = [Column(i, h.name, h.label, h.unit, h.unit_text) for i, h in enumerate(headers)]
     columns = _given_units(columns, units, path, header_line)
-    preamble = tuple(lines[n - 1] for n, _ in rows[:k - (unit_line is not None)])
+    preamble = settings + tuple(lines[n - 1] for n, _ in rows[:k - (unit_line is not None)])
+    columns = _scope_units(columns, preamble, notes)
 
     report = Report(notes=notes)
     empty_rows = [n for n, c in split if n > header_line and not any(c)]

@@ -9,6 +9,8 @@ A header cell carries its unit in one of four forms, tried in this order:
 * ``f_GHz`` — a unit after the last underscore (a one-letter unit after a one-letter name
   only when the letter is the unit's quantity: ``time_s`` and ``I_A`` have a unit, ``I_C``
   does not);
+* a unit word alone (``second``, ``Volt``, :data:`UNIT_WORDS`) — that unit, the column being
+  its quantity (``time``, ``voltage``);
 * none of these — no unit (the caller decides what that means).
 
 A bracketed unit must be known; the slash and underscore forms count as a unit only when the
@@ -103,6 +105,25 @@ def _canonical_spelling(text: str) -> str:
     return symbol
 
 
+# units written out as words (oscilloscopes: ``second,Volt`` under the names), without prefixes
+# (``mVolt`` stays unknown: milli or mega?)
+UNIT_WORDS = {"second": "s", "seconds": "s", "sec": "s", "volt": "V", "volts": "V",
+              "ampere": "A", "amperes": "A", "amp": "A", "amps": "A", "hertz": "Hz",
+              "watt": "W", "watts": "W", "kelvin": "K", "tesla": "T"}
+# the quantity a column named by its unit alone holds (``Volt``: a voltage)
+_DIMENSION_LABEL = {"time": "time", "voltage": "voltage", "current": "current",
+                    "frequency": "frequency", "power": "power", "temperature": "temperature",
+                    "field": "field"}
+
+
+def unit_word(text: str) -> Unit | None:
+    """The unit a word of :data:`UNIT_WORDS` names (any case), else None. Only a whole
+    name or a bracketed unit is read as a word: after ``_`` a word is more often part of
+    the name (``V_amp``: an amplitude, not amperes)."""
+    symbol = UNIT_WORDS.get(text.strip().lower())
+    return UNITS[symbol] if symbol else None
+
+
 def lookup_unit(text: str) -> Unit | None:
     """The unit written as ``text`` (spelling variants allowed), or None when unknown."""
     symbol = _canonical_spelling(text)
@@ -145,11 +166,16 @@ _LETTER_DIMENSIONS = {"i": ("current",), "v": ("voltage",), "f": ("frequency",),
 
 
 def parse_header(name: str) -> Header:
-    """Split a header cell such as ``SMU-1 Voltage (V)`` into label and unit."""
+    """Split a header cell such as ``SMU-1 Voltage (V)`` into label and unit; a cell that is
+    a unit word alone (``second``, ``Volt``: an oscilloscope's names) is that unit's
+    quantity (``time``, ``voltage``) in it."""
     name = name.strip()
+    unit = unit_word(name)
+    if unit is not None:
+        return Header(name, _DIMENSION_LABEL[unit.dimension], unit, name)
     m = _BRACKET.match(name)
     if m and m.group(1):
-        unit = lookup_unit(m.group(2))
+        unit = lookup_unit(m.group(2)) or unit_word(m.group(2))
         if unit is None and re.fullmatch(r"[vi]\([^()\s]+\)", name):
             return Header(name, name, None, "")    # a simulator's vector: v(out), i(v1)
         return Header(name, m.group(1), unit, m.group(2))
