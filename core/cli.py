@@ -14,7 +14,7 @@ from pathlib import Path
 
 from neurospice.calibration.cli import SUMMARY as FIT_SUMMARY
 from neurospice.circuits.rfnet.cli import SUMMARY as RFNET_SUMMARY
-from neurospice.errors import ArgumentError, NeurospiceError
+from neurospice.errors import ArgumentError, NeurospiceError, UntrustedDeck
 
 # Nothing heavier than argparse is imported here: each command's options are built, and its
 # modules imported, only when that command is the one given (``neurospice --help`` lists the
@@ -64,8 +64,14 @@ def _sim(args) -> int:
             from neurospice.netlists.reader import absolute_includes
 
             deck = absolute_includes(text, path.resolve().parent)
-    results = simulator.run(deck, timeout=args.timeout, workdir=args.workdir,
-                            trusted=args.trust, allow=allow)
+    try:
+        results = simulator.run(deck, timeout=args.timeout, workdir=args.workdir,
+                                trusted=args.trust, allow=allow)
+    except UntrustedDeck as exc:
+        if exc.path is None:        # the gate read the deck's text: name the deck's file
+            exc.path = str(path)
+            exc.args = (f"{path}, {exc}",)
+        raise
     targets = [out if len(results) == 1 else out.with_name(f"{out.stem}.{res.name}{out.suffix}")
                for res in results]
     _check_outputs(targets, [path], args.force)

@@ -6,17 +6,22 @@ renders VACASK's own syntax. What is read, the common subset of the ngspice manu
 
 - the title (first line, whatever it says: it is never read as a card; a UTF-8 byte-order
   mark before it is dropped), ``*`` comment lines, ``;`` and `` $ `` end-of-line comments,
-  ``+`` continuation lines (blank and comment lines may stand between), any case;
+  ``+`` continuation lines (blank and comment lines may stand between, but not a line that
+  starts with ``;``: ngspice 46 drops the continuation there, so it is a NetlistError), any
+  case; a card after ``.end`` is a NetlistError (ngspice 46 reads on past ``.end``, the
+  other simulators stop), an included file's ``.end`` ends that file;
 - R, C, L, K (coupling two inductors); V and I with a DC value, ``AC mag [phase]``,
   ``PULSE``, ``SIN``, ``PWL``, ``EXP``; E, G
   (linear), F, H; B (``V=``/``I=`` expression); D; M (MOSFET) and Q (bipolar) with their
   ``.model`` (VACASK: MOSFET levels 1-3, Gummel-Poon); X with ``.subckt`` (ports, ``params:``
   defaults) and instance parameters;
 - ``.model`` (a diode for every simulator; other types for the SPICE dialects), ``.param``
-  with expressions (``{...}`` or ``'...'``; ``^`` is a power, ``log`` the natural log),
+  with expressions (``{...}`` or ``'...'``; ``^`` is a power, ``log`` the natural log,
+  ``c ? a : b`` a conditional),
   ``.include``/``.inc`` and ``.lib FILE SECTION`` resolved relative to the including file,
   ``.lib SECTION`` ... ``.endl`` sections, ``.ic``, ``.nodeset``, ``.options`` (temp, tnom,
-  reltol, abstol, vntol, gmin, method, maxord; output-only flags are ignored), ``.temp``,
+  reltol, abstol, vntol, gmin, method, maxord; output-only flags are ignored;
+  ``savecurrents`` is a NetlistError: only ngspice keeps every device's current), ``.temp``,
   ``.op``/``.dc``/``.ac``/``.tran``/``.noise``, ``.meas`` (TRIG/TARG, FIND/WHEN, FIND/AT,
   WHEN, AVG/RMS/MIN/MAX/PP/INTEG with FROM/TO), ``.end``;
 - ``.save``: ``v(node)`` or a bare node, ``v(x1.node)`` inside instances, the current of a
@@ -66,7 +71,7 @@ from neurospice.errors import NetlistError, UntrustedDeck
 from neurospice.fileio import read_text
 from neurospice.netlists.circuit import (
     Circuit, Exp, MeasureEvent, Pulse, Pwl, Sine, Subcircuit, SubcircuitInstance)
-from neurospice.netlists.expr import FUNCTIONS, Expression
+from neurospice.netlists.expr import FUNCTIONS, MAX_EXPRESSION_DEPTH, Expression
 from neurospice.netlists.values import check_text, fmt
 from neurospice.netlists.writers import SAVED_CURRENTS
 
@@ -83,7 +88,7 @@ _SCALE = (("meg", 6), ("mil", None), ("t", 12), ("g", 9), ("k", 3), ("m", -3), (
 _NUMBER = re.compile(r"([+-]?(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?)([A-Za-z]*)")
 # output-only or bookkeeping options: they change no result
 _IGNORED_OPTIONS = {"noacct", "acct", "nopage", "nomod", "list", "node", "opts", "post",
-                    "ingold", "numdgt", "noinit", "savecurrents", "warn", "norefvalue",
+                    "ingold", "numdgt", "noinit", "warn", "norefvalue",
                     "keepopinfo", "brief"}
 _OPTIONS = {"temp", "tnom", "reltol", "abstol", "vntol", "gmin", "method", "maxord"}
 # cards that choose what is printed or plotted, not what is computed or kept
@@ -187,16 +192,26 @@ def _logical(lines: list[str], path: str | None, start: int = 0) -> list[_Line]:
     (in one join per line: a card continued over many lines costs their length, not its
     square)."""
     heads: list[tuple[int, list[str]]] = []
+    semicolon = None        # the line of a ';' comment since the last card
     for no in range(start, len(lines)):
         stripped = lines[no].strip()
         if not stripped or stripped.startswith("*"):
             continue
+        if stripped.startswith(";"):
+            semicolon = no + 1
+            continue
         if stripped.startswith("+"):
+            where = f"{path + ', ' if path else ''}line {no + 1}: "
             if not heads:
-                raise NetlistError(f"{path + ', ' if path else ''}line {no + 1}: a '+' "
-                                   "continuation with no line before it")
+                raise NetlistError(f"{where}a '+' continuation with no line before it")
+            if semicolon is not None:
+                raise NetlistError(f"{where}a '+' continuation after the ';' comment line "
+                                   f"{semicolon}: ngspice 46 joins it to the comment and "
+                                   "drops it; start that comment with '*' to continue the "
+                                   "card")
             heads[-1][1].append(_strip_comment(stripped[1:]).strip())
             continue
+        semicolon = None
         body = _strip_comment(stripped).strip()
         if body:
             heads.append((no + 1, [body]))
@@ -281,6 +296,8 @@ def _expand(lines: list[_Line], base: Path, files: _Files, depth: int) -> list[_
             k += 1
         elif card == ".endl":
             raise line.error(".endl with no .lib section open")
+        elif card == ".end" and depth > 0:
+            continue        # an included file's .end ends the file, not the deck (ngspice)
         else:
             out.append(line)
     return out
@@ -401,7 +418,69 @@ def _expression_text(text: str, scope: _Scope, line: _Line) -> str:
             out.append(" ")
         else:
             out.append(other)
-    return "".join(out)
+    joined = "".join(out)
+    return _conditionals(joined, line) if "?" in joined else joined
+
+
+def _conditionals(text: str, line: _Line, depth: int = 0) -> str:
+    """SPICE's ``c ? a : b`` (right-associative, below every other operator, also inside
+    brackets and between a call's commas) as the expression language's
+    ``(a) if (c) else (b)``; a ``?`` without its ``:``, unbalanced brackets or nesting deeper
+    than the expression language's cap is a NetlistError naming the line."""
+    if depth > MAX_EXPRESSION_DEPTH:
+        raise line.error(f"expression {text[:80]!r} nests deeper than "
+                         f"{MAX_EXPRESSION_DEPTH} levels")
+    out, k = [], 0
+    while k < len(text):        # first the brackets' contents, argument by argument
+        c = text[k]
+        if c not in "([":
+            out.append(c)
+            k += 1
+            continue
+        level, args, start = 0, [], k + 1
+        for j in range(k, len(text)):
+            if text[j] in "([":
+                level += 1
+            elif text[j] in ")]":
+                level -= 1
+                if level == 0:
+                    break
+            elif text[j] == "," and level == 1:
+                args.append(text[start:j])
+                start = j + 1
+        else:
+            raise line.error(f"unbalanced brackets in expression {text[:80]!r}")
+        args.append(text[start:j])
+        out.append(c + ",".join(_conditionals(a, line, depth + 1) if "?" in a else a
+                                for a in args) + text[j])
+        k = j + 1
+    flat = "".join(out)
+    level = 0
+    for k, c in enumerate(flat):  # then this level's first ?: the rest is its else branch
+        if c in "([":
+            level += 1
+        elif c in ")]":
+            level -= 1
+        elif c == "?" and level == 0:
+            nested = 0
+            for j in range(k + 1, len(flat)):
+                if flat[j] in "([":
+                    level += 1
+                elif flat[j] in ")]":
+                    level -= 1
+                elif level == 0 and flat[j] == "?":
+                    nested += 1
+                elif level == 0 and flat[j] == ":":
+                    if nested == 0:
+                        then, other = flat[k + 1:j], flat[j + 1:]
+                        return (f"({_conditionals(then, line, depth + 1)}) if "
+                                f"({flat[:k].strip()}) else "
+                                f"({_conditionals(other, line, depth + 1)})")
+                    nested -= 1
+            break
+    if "?" in flat:
+        raise line.error(f"'?' without its ':' in expression {text[:80]!r}")
+    return flat
 
 
 def _value(token: str, scope: _Scope, line: _Line, what: str):
@@ -495,13 +574,18 @@ class _Reader:
                 for name, _ in _assignments(line.text.split(None, 1)[1] if
                                             len(line.text.split()) > 1 else "", line):
                     top.declare(name)
-        box, scope, opened = self.circuit, top, None
+        box, scope, opened, ended = self.circuit, top, None, None
         for line in self.lines:
             words = line.text.split()
             card = words[0].lower()
             try:
+                if ended is not None:
+                    raise line.error(f"a card after .end (line {ended.number}): ngspice 46 "
+                                     "reads on past .end, other simulators stop there; move "
+                                     "the card above .end or delete it")
                 if card == ".end":
-                    break
+                    ended = line
+                    continue
                 if card == ".subckt":
                     if opened is not None:
                         raise line.error("nested .subckt definitions are not supported")
@@ -729,6 +813,12 @@ class _Reader:
             key, value = m.group(1).lower(), m.group(2)
             if key in _IGNORED_OPTIONS:
                 continue
+            if key == "savecurrents":
+                raise line.error("option savecurrents cannot be translated: it keeps the "
+                                 "current of every device (capacitors', diodes', "
+                                 "transistors' too), which only ngspice can; run the deck on "
+                                 "ngspice as written (neurospice sim DECK), or .save the "
+                                 "currents you need (i(vx), @r1[i])")
             if key not in _OPTIONS or value is None:
                 raise line.error(f"option {key} cannot be translated (known: "
                                  f"{', '.join(sorted(_OPTIONS))}; output-only flags are "
@@ -1171,9 +1261,7 @@ def read_measures(text: str) -> list:
             inside = True
         elif card == ".endc":
             inside = False
-        elif card == ".end" and not inside:
-            break
-        elif card in (".meas", ".measure") and not inside:
+        elif card in (".meas", ".measure") and not inside:   # also after .end: ngspice reads on
             rest = line.text.split(None, 1)[1] if len(line.text.split()) > 1 else ""
             try:
                 reader.measure(rest, line)

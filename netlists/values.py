@@ -205,7 +205,7 @@ def check_path(path: object, *, what: str = "path", element: str | None = None):
 
 _NG_ELEMENT_IN_SUBCKT = re.compile(r"^([a-z])\.(.+)$")
 _NG_NOISE = frozenset({"onoise_spectrum", "inoise_spectrum", "onoise_total", "inoise_total"})
-_NG_DEVICE_CURRENT = re.compile(r"(?:i\()?@([^\[\]()]+)\[i\]\)?")
+_NG_DEVICE_QUANTITY = re.compile(r"(?:i\()?@([^\[\]()]+)\[([^\[\]()]+)\]\)?")
 
 
 def _ngspice_element(name: str) -> str:
@@ -224,9 +224,12 @@ def ngspice_name(raw: str, vtype: str = "") -> str:
     n = raw.strip().lower()
     if n.endswith("#branch"):
         return f"i({_ngspice_element(n[:-7])})"
-    m = _NG_DEVICE_CURRENT.fullmatch(n)
-    if m:       # a resistor's current saved as @r1[i] (@r.x1.r1[i] inside an instance)
-        return f"i({_ngspice_element(m.group(1))})"
+    m = _NG_DEVICE_QUANTITY.fullmatch(n)
+    if m:       # a resistor's current saved as @r1[i] (@r.x1.r1[i] inside an instance),
+        # another device quantity (.options savecurrents: i(@d1[id]), i(@m.x1.m2[ig])) as
+        # ngspice's own spelling of it, the element named as in i(): @d1[id], @x1.m2[ig]
+        element = _ngspice_element(m.group(1))
+        return f"i({element})" if m.group(2) == "i" else f"@{element}[{m.group(2)}]"
     if n.startswith("i(") and n.endswith(")"):
         return f"i({_ngspice_element(n[2:-1])})"
     if n.startswith("v(") and n.endswith(")"):

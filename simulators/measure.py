@@ -91,7 +91,11 @@ def _event(result: Result, ev: MeasureEvent) -> float:
 
 
 def _interp(axis: np.ndarray, y: np.ndarray, at: float) -> float:
-    if not (min(axis[0], axis[-1]) <= at <= max(axis[0], axis[-1])):
+    # a point within 1e-9 of the span past an end is that end (VACASK's ac sweep starts
+    # at 100.00000000000004 for "100", as _window allows)
+    lo, hi = min(axis[0], axis[-1]), max(axis[0], axis[-1])
+    slack = 1e-9 * (hi - lo)
+    if not (lo - slack <= at <= hi + slack):
         return math.nan
     if axis[0] > axis[-1]:
         axis, y = axis[::-1], y[::-1]

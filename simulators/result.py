@@ -3,7 +3,10 @@
 Whichever simulator produced them, the names are the same: node voltages ``v(node)``, branch
 currents ``i(element)``, all lowercase, hierarchy separated by ``.`` (``v(x1.mid)``,
 ``i(x1.v2)``); the axis is ``time`` (tran), ``frequency`` (ac, noise) or ``sweep`` (dc).
-AC arrays are complex. A ``Result`` is a read-only mapping of those names to arrays; it is
+A device quantity other than a current of its own (ngspice's ``.options savecurrents``
+keeps a diode's ``@d1[id]``, a MOSFET's ``@m1[id]``...) keeps ngspice's spelling, the element
+named as in ``i()`` (``@x1.m2[ig]``); looked up by ngspice's spelling, ``@r1[i]`` is
+``i(r1)``. AC arrays are complex. A ``Result`` is a read-only mapping of those names to arrays; it is
 written to and read back from .csv, .h5 and .nc files by :mod:`neurospice.simulators.results_io`.
 A Result read from a raw file decodes its vectors when they are first used as arrays (numpy
 is imported then); written straight to CSV, it needs no numpy.
@@ -12,11 +15,13 @@ is imported then); written straight to CSV, it needs no numpy.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import MappingProxyType
 
 from neurospice.fileio import atomic_path
+from neurospice.netlists.values import ngspice_name
 
 from .rawfile import RawColumn
 
@@ -27,11 +32,15 @@ AXIS_OF_KIND = {"op": None, "dc": "sweep", "ac": "frequency", "tran": "time",
                 "noise": "frequency"}
 
 
+# the terminal currents .options savecurrents keeps: @d1[id], @m1[ig], @q1[ic]...
+_DEVICE_CURRENT = re.compile(r"@[^\[\]]+\[i[a-z]?\]")
+
+
 def unit_of(name: str) -> str:
     """The SI unit of a normalised vector name ('' where it cannot be told)."""
     if name.startswith("v("):
         return "V"
-    if name.startswith("i("):
+    if name.startswith("i(") or (name.startswith("@") and _DEVICE_CURRENT.fullmatch(name)):
         return "A"
     if name == "time":
         return "s"
@@ -116,6 +125,9 @@ class Result(Mapping):
         key = name.strip().lower().replace(":", ".")
         if key in self._vectors:
             return key
+        if key.startswith("@"):     # ngspice's spelling: @r1[i] is i(r1)
+            common = ngspice_name(key)
+            return common if common in self._vectors else None
         if "(" not in key and f"v({key})" in self._vectors:
             return f"v({key})"
         return None
