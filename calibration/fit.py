@@ -34,7 +34,7 @@ at that floor); ``"log"`` ``ln|model| - ln|y|`` (currents spanning decades; ``y`
 change sign inside a data set). ``Dataset.weight`` multiplies a data set's residuals.
 
 The :class:`FitResult` holds the values, standard errors (from the covariance of the local
-stage, scaled by the reduced chi-square), the correlation matrix, confidence intervals (lmfit's
+stage, by the rule below), the correlation matrix, confidence intervals (lmfit's
 profile-likelihood ``conf_interval`` when ``conf_int="profile"`` or ``"auto"`` allows it, else
 value +- k standard errors, marked as such), reduced chi-square, R^2 per data set and overall,
 the white noise of each data set estimated from the data alone (:func:`white_noise`) and the
@@ -45,6 +45,26 @@ near-singular covariance), |correlation| > 0.99, and residuals correlated from p
 point (lag-1 autocorrelation above 0.3 and above three times its white-noise spread
 1/sqrt(n): the standard errors, which assume independent points, are then too small by
 about sqrt((1 + rho) / (1 - rho))).
+
+**Standard errors: from the data's sigma, or scaled by the reduced chi-square**
+(``sigma``, :data:`SIGMA_POLICIES`; the result's ``stderr_basis`` says which was used and
+``stderr_reason`` why). With ``sigma="auto"`` (the default), where *every* data set carries
+its own ``sigma`` (the errors measured with the points: a line fit's standard errors, an
+error column), the covariance comes from those errors alone, as scipy's
+``curve_fit(absolute_sigma=True)`` -- ``"absolute"`` -- unless the chi-square lies above its
+:data:`CHI2_QUANTILE` point for the degrees of freedom: then the points scatter more than
+their errors allow, and the covariance is scaled by the reduced chi-square (``"scaled"``).
+Where some data set has no sigma (its noise estimated from the residuals, or none), the
+covariance is always scaled by the reduced chi-square. On a few points the reduced
+chi-square is itself a noisy number (3 degrees of freedom: its square root between 0.2
+and 1.6 in 95 % of fits), and scaling by it made one draw's errors anything from a fifth
+to twice the scatter of the values; the errors the data came with do not scatter so.
+``sigma="absolute"`` takes the errors from sigma whatever the chi-square (every data set
+must carry one); ``sigma="scaled"`` always scales. A chi-square below its 1 % point is
+said in the reason (the sigmas look overstated: the errors from them may be too large). A
+data set's ``weight`` divides its sigma by sqrt(weight) in either case. Profile intervals
+follow the same basis (absolute: where chi-square has risen by k^2; scaled: lmfit's
+F-test).
 
 lmfit and scipy are imported when a fit runs, not when this module is imported.
 """
@@ -63,7 +83,8 @@ import numpy as np
 from neurospice.errors import CalibrationError, DataError
 
 __all__ = ["Param", "Model", "Dataset", "Fit", "FitResult", "WEIGHTINGS", "white_noise",
-           "import_lmfit", "de_budget", "NOISE_FLOOR", "SETTLED_RATIO", "GLOBAL_STAGES"]
+           "import_lmfit", "de_budget", "NOISE_FLOOR", "SETTLED_RATIO", "GLOBAL_STAGES",
+           "SIGMA_POLICIES", "CHI2_QUANTILE"]
 
 WEIGHTINGS = ("absolute", "relative", "log")
 NOISE_FLOOR = 1e-9
@@ -75,6 +96,11 @@ residual RMS within this factor of the white noise (:func:`white_noise`) of ever
 (the estimate scatters by about 20 % on 60 points; a wrong basin leaves the signal's own
 structure in the residuals, many times the noise)."""
 GLOBAL_STAGES = ("auto", "de", "basinhopping", "multistart", None)
+SIGMA_POLICIES = ("auto", "absolute", "scaled")
+CHI2_QUANTILE = 0.99
+"""With ``sigma="auto"`` and every data set's own sigma, the standard errors come from those
+sigmas unless the chi-square is above this quantile of its distribution for the degrees of
+freedom (see the module docstring)."""
 _CI_SIGMAS = (1.0, 2.0)
 _CI_LABELS = {1.0: "68.27%", 2.0: "95.45%"}
 
@@ -275,6 +301,8 @@ class FitResult:
     elapsed_s: float = 0.0
     white_noise: list[float] = field(default_factory=list)  # per data set, see white_noise
     residual_autocorr: list[float] = field(default_factory=list)  # lag 1, per data set
+    stderr_basis: str = "scaled"         # "absolute": from the data's sigma; "scaled": by
+    stderr_reason: str = ""              # the reduced chi-square (see the module docstring)
 
     @property
     def r2_limit(self) -> list[float]:
@@ -337,7 +365,9 @@ class FitResult:
                            "ndata": self.ndata, "nfree": self.nfree, "nfev": self.nfev,
                            "weighting": self.weighting, "noise_scale": [num(s) for s in
                                                                         self.noise],
-                           "seed": self.seed, "elapsed_s": round(self.elapsed_s, 3)},
+                           "seed": self.seed, "elapsed_s": round(self.elapsed_s, 3),
+                           "stderr_basis": self.stderr_basis,
+                           "stderr_reason": self.stderr_reason},
             "stages": self.stages,
             "warnings": list(self.warnings),
             "success": self.success,
@@ -354,6 +384,7 @@ class FitResult:
                                      else name.rpartition("_d")[0]].unit
             e = f"+- {err:.3g}" if err is not None else "+- (not estimated)"
             lines.append(f"  {name:<12} {self.value(name):.6g} {e} {unit}")
+        lines.append(f"  standard errors {self.stderr_reason}")
         lines += [f"  warning: {w}" for w in self.warnings]
         return "\n".join(lines)
 
@@ -444,6 +475,10 @@ class Fit:
       docstring), ``"basinhopping"``, ``"multistart"``, None; ``starts``: extra starting points (dicts) for
       ``"multistart"``; ``seed``; ``global_options``: passed to scipy's
       ``differential_evolution`` or ``basinhopping``;
+    - ``sigma``: where the standard errors come from: ``"auto"`` (the data sets' own sigma
+      when every one carries it, unless chi-square is above its :data:`CHI2_QUANTILE`
+      point; else scaled by the reduced chi-square), ``"absolute"`` (from sigma always),
+      ``"scaled"`` (by the reduced chi-square always); see the module docstring;
     - ``conf_int``: ``"stderr"`` (value +- k stderr), ``"profile"`` (lmfit conf_interval, with
       the stderr fallback when it fails), ``"auto"`` (profile for up to 6 free parameters,
       unless chi-square is quadratic out to 2 standard errors along every parameter's
@@ -462,7 +497,7 @@ class Fit:
                  global_stage: str | None = "de", starts: Sequence[Mapping] = (),
                  seed: int | None = 0, global_options: Mapping | None = None,
                  max_nfev: int | None = None, conf_int: str = "stderr",
-                 progress: bool | Callable = False):
+                 sigma: str = "auto", progress: bool | Callable = False):
         self.model = model
         self.datasets = [datasets] if isinstance(datasets, Dataset) else list(datasets)
         if not self.datasets:
@@ -474,6 +509,16 @@ class Fit:
                              "or None")
         if conf_int not in ("stderr", "profile", "auto"):
             raise ValueError("conf_int must be 'stderr', 'profile' or 'auto'")
+        if not isinstance(sigma, str) or sigma not in SIGMA_POLICIES:
+            raise ValueError(f"sigma must be one of {SIGMA_POLICIES} (the points' own errors "
+                             f"go in Dataset.sigma), not {sigma!r}")
+        if sigma == "absolute":
+            bare = [ds.name or f"data set {k + 1}" for k, ds in enumerate(self.datasets)
+                    if ds.sigma is None]
+            if bare:
+                raise CalibrationError(f"sigma='absolute' takes the errors from every data "
+                                       f"set's sigma; {', '.join(bare)} carries none")
+        self.sigma = sigma
         self.constraints = dict(constraints or {})
         names = set(model.params)
         for what, given in (("free", free or ()), ("fixed", fixed), ("per_dataset", per_dataset),
@@ -690,7 +735,7 @@ class Fit:
         lmfit = import_lmfit()
 
         mini = lmfit.Minimizer(self._residual, params, fcn_args=(scales, progress),
-                               scale_covar=True, nan_policy="raise")
+                               scale_covar=False, nan_policy="raise")
         with np.errstate(all="ignore"):
             res = mini.minimize(method="leastsq", max_nfev=self.max_nfev)
         return mini, res
@@ -813,15 +858,15 @@ class Fit:
         """Where lmfit gives no covariance although the fit converged (near noise-free data:
         Levenberg-Marquardt's last Jacobian is built from steps at the residuals' rounding
         level), the covariance from a central-difference Jacobian in the parameters' own
-        units, with steps of 1e-6 of each value (or of its range), scaled by the reduced
-        chi-square: tiny residuals give tiny but finite, honest errors. Left None when that
-        Jacobian is rank-deficient too (then the parameters are truly not identifiable)."""
+        units, with steps of 1e-6 of each value (or of its range), unscaled like lmfit's
+        (:meth:`_error_basis` scales both): tiny residuals give tiny but finite, honest
+        errors. Left None when that Jacobian is rank-deficient too (then the parameters are
+        truly not identifiable)."""
         names = [n for n, p in res.params.items() if p.vary and p.expr is None]
         if not names or self.constraints or res.nfree <= 0:
             return
         base = res.params.valuesdict()
         quiet = _Progress(False, "")
-        r0 = self._residual_values(base, scales, quiet)
         cols = []
         for n in names:
             p = res.params[n]
@@ -840,15 +885,54 @@ class Fit:
         sv = np.linalg.svd(jn, compute_uv=False)
         if sv.min() < 1e-10 * sv.max():
             return
-        redchi = float(r0 @ r0) / res.nfree
-        cov = np.linalg.inv(jn.T @ jn) / np.outer(d, d) * redchi
+        cov = np.linalg.inv(jn.T @ jn) / np.outer(d, d)
         res.covar = cov
         for k, n in enumerate(names):
             res.params[n].stderr = float(math.sqrt(max(cov[k, k], 0.0)))
 
+    def _error_basis(self, res) -> tuple[float, str, str]:
+        """(the factor on the unscaled covariance, ``"absolute"`` or ``"scaled"``, why): the
+        rule of the module docstring. ``res`` holds the weighted fit's chi-square."""
+        redchi, dof = float(res.redchi), int(res.nfree)
+        bare = [ds.name or f"data set {k + 1}" for k, ds in enumerate(self.datasets)
+                if ds.sigma is None]
+        scaled = f"scaled by the reduced chi-square {redchi:.3g}"
+        if self.sigma == "scaled":
+            return redchi, "scaled", f"{scaled} (sigma='scaled')"
+        if bare:
+            few = ", ".join(bare[:3]) + (f" and {len(bare) - 3} more" if len(bare) > 3 else "")
+            return redchi, "scaled", f"{scaled}: {few} without its own sigma"
+        if dof <= 0:
+            return 1.0, "absolute", ("from the data's sigma: no degrees of freedom left to "
+                                     "test them")
+        from scipy.stats import chi2
+
+        hi, lo = (float(chi2.ppf(q, dof)) / dof for q in (CHI2_QUANTILE, 1 - CHI2_QUANTILE))
+        pct = f"{100 * CHI2_QUANTILE:g} %"
+        on = f"{redchi:.3g} on {dof} degrees of freedom"
+        if self.sigma == "auto" and not redchi <= hi:
+            return redchi, "scaled", (f"{scaled}: above its {pct} point {hi:.3g} for {dof} "
+                                      "degrees of freedom, the points scatter more than "
+                                      "their sigma allows")
+        why = (f"from the data's sigma (reduced chi-square {on}; its {pct} point {hi:.3g})"
+               if redchi <= hi else
+               f"from the data's sigma (sigma='absolute'; reduced chi-square {on}, above "
+               f"its {pct} point {hi:.3g}: the points scatter more than their sigma allows)")
+        if redchi < lo:
+            why += (f"; below its {100 * (1 - CHI2_QUANTILE):g} % point {lo:.3g}: the points "
+                    "scatter less than their sigma says (sigmas overstated, or points the "
+                    "model meets exactly), and the errors may be too large")
+        return 1.0, "absolute", why
+
     def _result(self, mini, res, scales, stages, elapsed) -> FitResult:
         if res.covar is None and res.success:
             self._own_covariance(res, scales)
+        factor, basis, reason = self._error_basis(res)
+        if res.covar is not None:
+            res.covar = res.covar * factor
+        for p in res.params.values():
+            if p.stderr is not None and np.isfinite(p.stderr):
+                p.stderr = float(p.stderr) * math.sqrt(factor)
         vals = res.params.valuesdict()
         shared, per = self._split(vals)
         free = [n for n, p in res.params.items() if p.vary]
@@ -887,7 +971,8 @@ class Fit:
                     f"autocorrelation {rho:.2f}): the model misses structure or the noise is "
                     "not white; the standard errors assume independent points and may be "
                     f"too small by about {_ar1_factor(rho):.1f}x")
-        ci, method = self._confidence(mini, res, free, stderr, warnings, scales)
+        ci, method = self._confidence(mini, res, free, stderr, warnings, scales, factor,
+                                       basis)
         values = {n: float(v) for n, v in shared.items()}
         return FitResult(
             model=self.model, datasets=self.datasets, values=values, per_dataset=per,
@@ -897,7 +982,8 @@ class Fit:
             r2_per_dataset=r2s, noise=[float(s) for s in scales], weighting=self.weighting,
             seed=self.seed, stages=stages, warnings=warnings, success=bool(res.success),
             message=_outcome(res), constraints=dict(self.constraints), elapsed_s=elapsed,
-            white_noise=noises, residual_autocorr=autocorr)
+            white_noise=noises, residual_autocorr=autocorr, stderr_basis=basis,
+            stderr_reason=reason)
 
     def _warnings(self, res, free, stderr, corr) -> list[str]:
         out = []
@@ -934,15 +1020,16 @@ class Fit:
                                    "combination of them, not each one")
         return out
 
-    def _quadratic(self, res, scales) -> bool:
+    def _quadratic(self, res, scales, factor: float) -> bool:
         """Whether chi-square is quadratic out to 2 standard errors along every free
         parameter's profile direction (the covariance's column: the other parameters
-        following it as the linearised fit says): there it rises by 4 reduced chi-squares,
-        and the profile intervals would be value +- k standard errors. Checked within 10 %,
-        at 2 n points, each inside the bounds."""
+        following it as the linearised fit says): there it rises by 4 times ``factor``
+        (the covariance's scale: the reduced chi-square, or 1 for errors from sigma), and
+        the profile intervals would be value +- k standard errors. Checked within 10 %, at
+        2 n points, each inside the bounds."""
         names = list(res.var_names)
         cov = res.covar
-        if cov is None or cov.shape != (len(names), len(names)) or not res.redchi > 0:
+        if cov is None or cov.shape != (len(names), len(names)) or not factor > 0:
             return False
         progress = _Progress(False, "")
         centre = np.array([res.params[n].value for n in names])
@@ -960,12 +1047,13 @@ class Fit:
                 work.update_constraints()
                 with np.errstate(all="ignore"):
                     r = self._residual_values(work.valuesdict(), scales, progress)
-                rise = (float(r @ r) - res.chisqr) / (4.0 * res.redchi)
+                rise = (float(r @ r) - res.chisqr) / (4.0 * factor)
                 if not 0.9 <= rise <= 1.1:
                     return False
         return True
 
-    def _confidence(self, mini, res, free, stderr, warnings, scales):
+    def _confidence(self, mini, res, free, stderr, warnings, scales, factor: float,
+                    basis: str):
         def from_stderr():
             out = {}
             for n in free:
@@ -977,7 +1065,7 @@ class Fit:
         use_profile = self.conf_int == "profile" or (self.conf_int == "auto" and len(free) <= 6)
         if not use_profile or res.covar is None:
             return from_stderr(), "stderr"
-        if self.conf_int == "auto" and self._quadratic(res, scales):
+        if self.conf_int == "auto" and self._quadratic(res, scales, factor):
             return from_stderr(), "stderr (chi-square checked quadratic to 2 standard errors)"
         lmfit = import_lmfit()
 
@@ -986,7 +1074,8 @@ class Fit:
         try:
             with np.errstate(all="ignore"), _w.catch_warnings():
                 _w.simplefilter("ignore")
-                raw = lmfit.conf_interval(mini, res, sigmas=list(_CI_SIGMAS), maxiter=200)
+                raw = lmfit.conf_interval(mini, res, sigmas=list(_CI_SIGMAS), maxiter=200,
+                                          prob_func=_chi2_rise if basis == "absolute" else None)
         except Exception as exc:          # profile fails near bounds or when flat
             warnings.append(f"profile confidence intervals failed ({type(exc).__name__}: "
                             f"{exc}); intervals are value +- k standard errors")
@@ -998,6 +1087,16 @@ class Fit:
             out[n] = {_CI_LABELS[sig]: (float(lo[1]), float(hi[1]))
                       for sig, lo, hi in zip(_CI_SIGMAS, lows, highs)}
         return out, "profile (lmfit conf_interval)"
+
+
+def _chi2_rise(best, new) -> float:
+    """The profile's probability where the errors come from the data's sigma: chi-square's
+    absolute rise over the best fit, chi-square distributed with as many degrees of freedom
+    as parameters held (lmfit's default, an F-test, measures the rise in reduced
+    chi-squares: the scaled basis)."""
+    from scipy.stats import chi2
+
+    return float(chi2.cdf(new.chisqr - best.chisqr, best.nvarys - new.nvarys))
 
 
 def _fmt_values(values: Mapping[str, float], names: Sequence[str]) -> str:

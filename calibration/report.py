@@ -127,7 +127,8 @@ def _fit_section(name, fit) -> list[str]:
         cis = [interval(*ci[k]) if k in ci else "-" for k in ("68.27%", "95.45%")]
         lines.append(f"| {n} | {num(fit.value(n))} | {num(fit.stderr.get(n), 3)} | "
                      f"{fit.model.params[base].unit or '-'} | {cis[0]} | {cis[1]} |")
-    lines += ["", f"Confidence intervals: {fit.ci_method}."]
+    lines += ["", f"Standard errors {fit.stderr_reason}. Confidence intervals: "
+              f"{fit.ci_method}."]
     strong = [(fit.free[i], fit.free[j], fit.correlation[i, j])
               for i in range(len(fit.free)) for j in range(i + 1, len(fit.free))
               if np.isfinite(fit.correlation[i, j]) and abs(fit.correlation[i, j]) > 0.5]

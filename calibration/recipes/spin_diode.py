@@ -29,9 +29,10 @@
   standard error scaled by sqrt((1 + rho) / (1 - rho)) for the lag-1 autocorrelation rho
   of that trace's residuals (a drift makes neighbouring points alike, so the plain errors
   are too small; on the Ta/CoFeB data the scaling takes the damping fit's reduced
-  chi-square from 5 to 1; the parameters' standard errors come from those errors,
-  :func:`errors_from_sigma`, not from the reduced chi-square of a few degrees of freedom,
-  unless the points scatter more than their errors allow). Kittel's relation:
+  chi-square from 5 to 1; the parameters' standard errors come from those errors, not
+  from the reduced chi-square of a few degrees of freedom, unless the points scatter more
+  than their errors allow: the fit engine's rule for data with their own sigma,
+  :mod:`~neurospice.calibration.fit`). Kittel's relation:
 
   - in-plane field (default; the film's magnetisation lies along the field):
     ``f = g sqrt(B_r (B_r + M))``, i.e. ``B_r = -M/2 + sqrt(M^2/4 + (f/g)^2)``;
@@ -61,7 +62,7 @@ from .base import (Calibration, CardCheck, Option, Recipe, Verification, as_list
                    collect_warnings, count_arg, engine_kwargs, linear_start, verify_card)
 
 __all__ = ["spin_diode_spectrum_model", "field_lorentzian_model", "kittel_model",
-           "damping_model", "fit_kittel", "errors_from_sigma", "kittel_derived",
+           "damping_model", "fit_kittel", "kittel_derived",
            "linewidth_bias_model", "fit_linewidth_bias", "linewidth_bias_derived", "G_FACTOR", "G_PLAUSIBLE",
            "fit_spin_diode_spectrum", "fit_spin_diode_trace",
            "fit_spin_diode_field", "verify_spectrum", "verify_spectrum_fit", "kittel_frequency", "kittel_field", "load_spectra",
@@ -405,7 +406,9 @@ def fit_kittel(x, y, *, swept: str = "frequency", geometry: str = "in-plane",
     """Fit Kittel's relation (:func:`kittel_model`) to resonance fields against frequency
     (``swept="frequency"``: x = f in Hz, y = B_r in T) or resonance frequencies against field
     (``swept="field"``: x = B in T, y = f_r in Hz); ``sigma`` the points' standard errors
-    (else estimated from the residuals). With ``anisotropy`` the in-plane anisotropy field
+    (the parameters' errors then come from them unless the points scatter more than they
+    allow: the engine's ``sigma="auto"``; without ``sigma`` the errors are estimated from
+    the residuals). With ``anisotropy`` the in-plane anisotropy field
     ``bk_t`` is fitted as ``bk_ratio |meff_t| / 2`` with abs(bk_ratio) < 1 (in plane, the
     mirror of (bk, M) is (bk + M, -M)) and bk_ratio >= 0 out of plane (there the mirror is
     (-bk, M + bk)), which excludes the mirror solutions; starts from both signs of M_eff
@@ -438,8 +441,6 @@ def fit_kittel(x, y, *, swept: str = "frequency", geometry: str = "in-plane",
     res = Fit(model, ds, free=free, values={"gamma_hz_per_t": g0, "meff_t": m0},
               constraints=constraints, bounds=bounds, global_stage="multistart", starts=starts,
               conf_int=conf_int, noise=None if sigma is not None else "auto").run()
-    if sigma is not None:
-        errors_from_sigma(res)
     g = res.values["gamma_hz_per_t"] * G_FACTOR
     if not G_PLAUSIBLE[0] <= g <= G_PLAUSIBLE[1]:
         res.warnings.append(
@@ -447,32 +448,6 @@ def fit_kittel(x, y, *, swept: str = "frequency", geometry: str = "in-plane",
             "of these devices): the geometry (in-plane/out-of-plane) or the anisotropy term "
             "is probably wrong" + ("" if anisotropy else "; try anisotropy=True"))
     return res
-
-
-def errors_from_sigma(res: FitResult, quantile: float = 0.99) -> bool:
-    """Where the points came with their own standard errors (``sigma``: a resonance field's
-    from its line fit), the parameters' standard errors and intervals from those errors
-    alone -- the covariance not scaled by the reduced chi-square -- unless the points
-    scatter more than their errors allow (the chi-square above its ``quantile`` point for
-    the degrees of freedom: then it stays scaled). On a handful of points the reduced
-    chi-square is itself a noisy number (3 degrees of freedom: its square root between 0.2
-    and 1.6 in 95 % of fits), and scaling by it made the Kittel fit's standard errors on 5
-    field sweeps scatter by that factor (0.17-1.74 times the scatter of the values over
-    20 noise draws; errors of 13 standard errors). Returns whether they were unscaled."""
-    from scipy.stats import chi2
-
-    dof = res.ndata - res.nfree
-    if dof <= 0 or not 0 < res.redchi <= chi2.ppf(quantile, dof) / dof:
-        return False
-    f = 1.0 / math.sqrt(res.redchi)
-    res.stderr = {k: None if v is None else v * f for k, v in res.stderr.items()}
-    for name, levels in res.ci.items():
-        v = res.value(name) if name in res.free or name in res.values else None
-        if v is None:
-            continue
-        res.ci[name] = {lvl: (v - (v - lo) * f, v + (hi - v) * f)
-                        for lvl, (lo, hi) in levels.items()}
-    return True
 
 
 def kittel_derived(kit: FitResult) -> dict:
@@ -712,7 +687,6 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
     damp = Fit(damping_model(g), Dataset(fw, ww, sigma=sw, name="half width"),
                values={"gilbert_damping": max(a0 * g, 1e-4), "width0_t": c0},
                global_stage=None, noise=None, conf_int=conf_int).run()
-    errors_from_sigma(damp)
     alpha = damp.values["gilbert_damping"]
     fits = {"kittel": kit, "damping": damp, **{f"trace {k}": r for k, r in traces.items()}}
 
@@ -752,10 +726,9 @@ def fit_spin_diode_field(sweeps, *, geometry: str = "in-plane", min_r2: float = 
               f"for the residuals' lag-1 autocorrelation rho ({min(scales):.2g}-"
               f"{max(scales):.2g}x here): the drift makes neighbouring points alike",
               f"geometry: {geometry} field; Kittel B_r(f) and the damping law fitted with "
-              "each trace's standard error as sigma; their parameters' errors from those "
-              f"sigmas (Kittel reduced chi-square {kit.redchi:.3g}, damping "
-              f"{damp.redchi:.3g}; scaled by it only where it is above its 99 % point for "
-              "the degrees of freedom)",
+              "each trace's standard error as sigma; their parameters' errors: Kittel "
+              f"{kit.stderr_basis}, {kit.stderr_reason}; damping {damp.stderr_basis}, "
+              f"{damp.stderr_reason}",
               "damping: HWHM w = w0 + alpha_G f / (gamma/2pi); FWHM dH = 2 w0 + (4 pi alpha_G / "
               f"gamma) f; fitted on traces with B_r >= {b_min:.4g} T",
               "the card holds f_res and alpha at card_field_t; k_sd, k_sym (V/W) need the RF "
