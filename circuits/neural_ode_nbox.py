@@ -9,8 +9,11 @@ the noiseless voltage under any input. :func:`train_nbox` learns it with a hybri
 (the RC charging known, :func:`~neurospice.compact_models.neural_ode.rc_charging`; the network
 for the rest), and :func:`compare_spike_times` judges a learned membrane voltage by its spike
 times (the project's detection, :func:`neurospice.analysis.spikes.spike_times`), each
-measured from the onset of its pulse. See docs/guides/neural_ode.md for where the case
-stands.
+measured from the onset of its pulse. The switch alone, from its voltage and current
+(:func:`nbox_device_recording`), is learned as a network (:func:`train_nbox_device`,
+:func:`learned_neuron`) or fitted as a grey box, the ``nbox`` device's form
+(:func:`train_nbox_thermal`, :func:`thermal_neuron`: the one within the case's 2 %). See
+docs/guides/neural_ode.md for where the case stands.
 """
 
 from __future__ import annotations
@@ -20,7 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from neurospice.analysis.spikes import spike_times
-from neurospice.calibration.recipes.neural_ode import pwl_corners, train, train_two_terminal
+from neurospice.calibration.recipes.neural_ode import (pwl_corners, train,
+                                                       train_thermal_switch, train_two_terminal)
 from neurospice.compact_models.neural_ode import rc_charging
 from neurospice.compact_models.neural_ode.recordings import (Recording, pulse_onsets,
                                                              random_pulses)
@@ -31,7 +35,9 @@ from .neurons import NbOxNeuron
 __all__ = ["nbox_membrane", "nbox_traces", "nbox_recording", "SpikeComparison",
            "compare_spike_times", "spike_score", "train_nbox", "NBOX_TRAINING", "NBOX_TAU_RC",
            "DeviceRecording", "nbox_device_recording", "NBOX_DEVICE_TRAINING", "NBOX_R_S",
-           "NBOX_C_M", "train_nbox_device", "learned_neuron", "learned_neuron_circuit"]
+           "NBOX_C_M", "train_nbox_device", "learned_neuron", "learned_neuron_circuit",
+           "NBOX_THERMAL_TRAINING", "train_nbox_thermal", "thermal_neuron",
+           "thermal_neuron_circuit", "neuron_spike_score"]
 
 
 def nbox_membrane(v_in, dt: float, *, neuron=None) -> np.ndarray:
@@ -286,3 +292,65 @@ def learned_neuron_circuit(model, v_in, dt: float, *, rendering: str = "osdi",
     c.option("reltol", 1e-7)
     c.tran(dt, float(t[-1]), max_step=dt)
     return c
+
+
+# --------------------------------------------------------------------------- the grey box
+#: Settings of the NbOx case learned as a grey box (docs/guides/neural_ode.md): the
+#: ``nbox`` device's functional form fitted to the switch's voltage and current
+#: (:func:`~neurospice.calibration.recipes.neural_ode.train_thermal_switch`), the thermal
+#: time chosen on the training recordings' spike times, on a log grid from 0.3 to 3 ns.
+NBOX_THERMAL_TRAINING = dict(rise=0.2, fall=0.7, current_noise=0.2e-6, relative=0.01,
+                             robust=3.0, tau_grid=(0.3e-9, 3e-9, 21), refine=13)
+
+
+def thermal_neuron(card, v_in, dt: float) -> NbOxNeuron:
+    """The NbOx neuron (the tonic preset's R_s and C_m) around the ``nbox`` device of the
+    fitted ``card`` (:func:`train_nbox_thermal`), driven by the PWL source through the
+    corners of ``v_in`` (one sample per ``dt``), its transient sampled every ``dt`` with
+    steps of at most ``dt``: :meth:`~.neurons.NbOxNeuron.simulate_numpy` is its numpy
+    rendering, :meth:`~.neurons.NbOxNeuron.circuit` its netlist."""
+    v = np.asarray(v_in, float).ravel()
+    t = np.arange(len(v)) * dt
+    tc, vc = pwl_corners(t, v)
+    base = NbOxNeuron()
+    return NbOxNeuron(v_in=Pwl(tc.tolist(), vc.tolist()), device=dict(card),
+                      t_stop=float(t[-1]), t_step=dt, max_step=min(base.max_step, dt))
+
+
+def neuron_spike_score(recordings, neuron_of):
+    """A score of a card for
+    :func:`~neurospice.calibration.recipes.neural_ode.train_thermal_switch` (lower is
+    better): the membrane voltage of ``neuron_of(card, v_in, dt)`` (integrated in numpy)
+    against each recording's measured one
+    (:class:`DeviceRecording` s), :func:`compare_spike_times`; the largest relative error,
+    or 1 + the largest spike-count difference where a count differs."""
+    def score(card) -> float:
+        worst = 0.0
+        for r in recordings:
+            dt = float(r.time[1] - r.time[0])
+            res = neuron_of(card, r.v_in, dt).simulate_numpy()
+            cmp = compare_spike_times(r.time, r.v_in, r.v, np.interp(r.time, res.axis,
+                                                                      res.v("mem")))
+            worst = max(worst, cmp.worst if cmp.same_count
+                        else 1.0 + abs(len(cmp.learned) - len(cmp.physics)))
+        return worst
+    return score
+
+
+def train_nbox_thermal(seeds=(0, 1, 2), n: int = 4000, **settings):
+    """The NbOx neuron's switch fitted as a grey box: recordings of ``n`` samples (5 ns)
+    under the pulse trains ``seeds`` (:func:`nbox_device_recording`, with noise, each from
+    rest), :func:`~neurospice.calibration.recipes.neural_ode.train_thermal_switch` with
+    :data:`NBOX_THERMAL_TRAINING` unless ``settings`` say otherwise, the thermal time chosen
+    by the spike times of :func:`thermal_neuron` on the same recordings
+    (:func:`neuron_spike_score`). Returns (ThermalSwitchResult, the recordings)."""
+    recs = [nbox_device_recording(n, seed=s) for s in seeds]
+    res = train_thermal_switch([(r.time, r.v, r.i) for r in recs],
+                               score=neuron_spike_score(recs, thermal_neuron),
+                               **{**NBOX_THERMAL_TRAINING, **settings})
+    return res, recs
+
+
+def thermal_neuron_circuit(card, v_in, dt: float, *, rendering: str = "osdi"):
+    """:func:`thermal_neuron`'s netlist (``rendering`` "osdi" or "subckt")."""
+    return thermal_neuron(card, v_in, dt).circuit(rendering)

@@ -1,8 +1,9 @@
 """The NbOx spike-time case of the neural-ODE models (issue #18): the known-physics part
 (RC charging), the pulse-train recordings of the NbOx neuron, the spike-time comparison,
-how the inputs are presented to the simulators (corners only), and the switch learned from
-its voltage and current (its renderings, its training, its neuron in numpy, ngspice and
-VACASK). The 2 % acceptance itself is not met (docs/guides/neural_ode.md)."""
+how the inputs are presented to the simulators (corners only), the switch learned from its
+voltage and current as a network (its renderings, its training, its neuron in numpy, ngspice
+and VACASK; not within 2 %) and as a grey box (the fit; the 2 % acceptance on held-out
+trains in numpy, ngspice and VACASK: docs/guides/neural_ode.md)."""
 
 from __future__ import annotations
 
@@ -235,3 +236,66 @@ def test_learned_switch_neuron_spikes_alike_in_numpy_ngspice_and_vacask():
         got = spike_times(new.time, np.interp(new.time, tran.axis, tran.v("mem")))
         assert len(got) == len(ref), (sim, got, ref)
         assert np.max(np.abs(got - ref)) < 5.5e-9, (sim, got - ref)
+
+
+# --------------------------------------------------------------------------- the grey box
+def test_thermal_switch_regression_recovers_the_nbox_card():
+    """The grey-box regression (no score: the thermal time is the regression's) on one
+    noiseless 20 us recording of the NbOx neuron's switch, from the generic start: the
+    conduction and heating parameters near the device's (measured: ea -0.45 %, r_c +0.23 %,
+    r_env -1.0 %, tau_env +0.2 %, r_th +1.5 %, g_ref +3.7 %, eps_r +7.2 %: the barrier
+    lowering goes as eps_r^-1/2), the thermal time placed poorly (0.79 ns for 1 ns: the
+    recipe's docstring says so) but below the 5 ns sampling; bad options are
+    CalibrationErrors."""
+    from neurospice.calibration.recipes.neural_ode import train_thermal_switch
+    from neurospice.circuits.neural_ode_nbox import nbox_device_recording
+    from neurospice.compact_models.devices import get_device
+    from neurospice.errors import CalibrationError
+
+    rec = nbox_device_recording(4000, seed=0)
+    res = train_thermal_switch([(rec.time, rec.v_truth, rec.i_truth)])
+    truth = get_device("nbox").params()
+    for name, tol in (("g_ref", 0.06), ("ea", 0.01), ("eps_r", 0.1), ("r_c", 0.01),
+                      ("r_th", 0.03), ("r_env", 0.03)):
+        assert res.card[name] == pytest.approx(truth[name], rel=tol), name
+    tau_env = res.card["r_env"] * res.card["c_env"]
+    assert tau_env == pytest.approx(truth["r_env"] * truth["c_env"], rel=0.01)
+    assert 0.1e-9 < res.regression_tau_th < 5e-9 and not res.scores
+    assert res.card["c_th"] * res.card["r_th"] == pytest.approx(res.regression_tau_th)
+    with pytest.raises(CalibrationError, match="start"):
+        train_thermal_switch([(rec.time, rec.v, rec.i)], start={"r_x": 1.0})
+    with pytest.raises(CalibrationError, match="tau_grid"):
+        train_thermal_switch([(rec.time, rec.v, rec.i)], tau_grid=(3e-9, 1e-9, 5))
+    with pytest.raises(CalibrationError, match="validation"):
+        train_thermal_switch([(rec.time, rec.v, rec.i)], validation=1.0)
+
+
+@pytest.mark.slow
+def test_grey_box_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacask():
+    """Issue #18's NbOx acceptance: the switch fitted as a grey box (the ``nbox`` form, its
+    parameters from three noisy 20 us recordings, trains 0-2) on a coarser grid of thermal
+    times than :data:`NBOX_THERMAL_TRAINING`'s (7 points from 0.5 to 2 ns and 5 around the
+    best, against 21 and 13: the same card here) placed in the neuron's R_s, C_m circuit
+    under the held-out pulse trains 7, 8 and 9: every physics spike is fired and each
+    within 2 % of its latency, in numpy, and in ngspice and VACASK transients of the card
+    (Verilog-A). Measured: 13, 15 and 19 spikes within 0.64 %, 0.53 % and 0.74 % in numpy
+    and ngspice, VACASK within one 5 ns sample of them."""
+    from neurospice.circuits.neural_ode_nbox import (nbox_device_recording,
+                                                     thermal_neuron, thermal_neuron_circuit,
+                                                     train_nbox_thermal)
+    from neurospice.simulators import get_simulator
+
+    res, _ = train_nbox_thermal(tau_grid=(0.5e-9, 2e-9, 7), refine=5)
+    sims = [s for s in ("ngspice", "vacask") if _have(s)]
+    for seed, count in ((7, 13), (8, 15), (9, 19)):
+        new = nbox_device_recording(4000, seed=seed)
+        dt = float(new.time[1])
+        num = thermal_neuron(res.card, new.v_in, dt).simulate_numpy()
+        runs = {"numpy": np.interp(new.time, num.axis, num.v("mem"))}
+        for sim in sims:
+            tran = get_simulator(sim).run(thermal_neuron_circuit(res.card, new.v_in, dt)).tran
+            runs[sim] = np.interp(new.time, tran.axis, tran.v("mem"))
+        for name, mem in runs.items():
+            cmp = compare_spike_times(new.time, new.v_in, new.v_truth, mem)
+            assert len(cmp.physics) == count and cmp.same_count, (seed, name, cmp.learned)
+            assert cmp.worst < 0.02, (seed, name, cmp.worst)
