@@ -3,7 +3,10 @@ learned from, as transients of the same 150 ns random current sequence, in numpy
 simulator, printed as ratios; and the training time of the acceptance case. The same for the
 NbOx neuron: the neuron circuit around its learned switch (trained as the spike-time case
 is, :func:`~neurospice.circuits.neural_ode_nbox.train_nbox_device`) against the physics
-neuron under the same held-out 20 us pulse train, and the switch's training time.
+neuron under the same held-out 20 us pulse train, and the switch's training time; and the
+time of the grey-box fit that meets the spike-time case
+(:func:`~neurospice.circuits.neural_ode_nbox.train_nbox_thermal`: its neuron is the physics
+neuron with the fitted card, whose transients take the physics' time).
 
 Run alone with ``.venv/bin/python bench/bench_neural_ode.py``. Prints what it measured in this
 one run; nothing is asserted. The physics model must resolve its 5 GHz precession (steps of a
@@ -19,7 +22,7 @@ import _timing as T
 from neurospice.calibration.recipes.neural_ode import pwl_corners, train, verification_circuit
 from neurospice.circuits.neural_ode_nbox import (learned_neuron, learned_neuron_circuit,
                                                  nbox_device_recording, nbox_traces,
-                                                 train_nbox_device)
+                                                 train_nbox_device, train_nbox_thermal)
 from neurospice.circuits.neurons import NbOxNeuron
 from neurospice.compact_models.devices import get_device
 from neurospice.compact_models.neural_ode.recordings import stno_recording
@@ -91,6 +94,16 @@ def nbox() -> None:
                 pt.median, lt.median, "both at reltol 1e-7, steps <= 5 ns")
 
 
+def nbox_grey_box() -> None:
+    """The grey-box fit of the NbOx switch: the regression and the spike-time choice of its
+    thermal time on the three training recordings."""
+    t0 = time.perf_counter()
+    res = train_nbox_thermal()[0]
+    T.row(f"NbOx grey-box fit (regression, {len(res.scores)} spike-time checks of 3 x 20 us)",
+          time.perf_counter() - t0)
+
+
 if __name__ == "__main__":
     main()
     nbox()
+    nbox_grey_box()
