@@ -86,7 +86,9 @@ DEVICE = Device(
                   "barrier lowering", "stated choice; NbO2 films 40-100, " + _GIBSON),
         Parameter("d_ox", "m", 40e-9, 1e-10, 1e-5, "oxide (switching layer) thickness",
                   "10-60 nm NbO2 films, " + _KUMAR, lower_open=True),
-        Parameter("t_ref", "K", 300.0, 1.0, 2000.0, "reference temperature of g_ref", ""),
+        Parameter("t_ref", "K", 300.0, 50.0, 2000.0, "reference temperature of g_ref (not "
+                  "below the model's temperature floor, 50 K: with t_ref at 1 K the Arrhenius "
+                  "factor at 300 K is e^3470, inf in double precision)", ""),
         Parameter("mix", "", 0.0, 0.0, 1.0, "weight of the insulator-metal channel: 0 = "
                   "Poole-Frenkel (NbO2), 1 = sigmoidal IMT (VO2)", "docs/physics/nbox.md"),
         Parameter("g_met", "S", 1e-2, 0.0, 1e3, "metallic-channel conductance", "VO2 metal "
