@@ -190,7 +190,7 @@ def bench_nbox_ensemble() -> None:
             data += load_dual_sweep(path, compliance=2e-3)
     curves = loop_datasets(data)
     spec_e = NBOX_IV.ensemble
-    start = spec_e.start(curves)
+    start = spec_e.start(curves, [])
     model = nbox_scurve_model()
     card = {**model.defaults(), **start}
     T.header("calibration: nbox-iv --ensemble, 10 current-limited loops (3 per-loop + 1 "

@@ -359,10 +359,12 @@ def _ensemble_and_write(args, recipe, data) -> int:
         per_curve = [p for p in per_curve if p not in spec.shared]
     out = Path(args.out)
     _check_out(out, args.data, args.force)            # before the fit, as for a recipe
+    start_warnings: list[str] = []
     fit = fit_ensemble(model, datasets, shared=spec.shared, per_curve=per_curve,
-                       values=spec.start(datasets) if spec.start else None,
+                       values=spec.start(datasets, start_warnings) if spec.start else None,
                        bounds=spec.bounds(datasets) if spec.bounds else None,
                        weighting=spec.weighting, figures=spec.figures)
+    fit.warnings[:0] = start_warnings
     source = f"neurospice fit {recipe.device} --recipe {recipe.name} --ensemble: " + \
         ", ".join(Path(p).name for p in args.data)
     card = fit.variability_card(recipe.device, spec.card, lognormal=spec.lognormal,

@@ -125,6 +125,42 @@ def test_identical_limited_loops_recover_the_card_with_honest_errors(tmp_path, c
     assert 1 / 3 < rms < 3, rms
 
 
+def test_a_failed_start_refinement_is_a_warning(tmp_path):
+    """The ensemble's start (the loops' median rough values, refined on the median loop
+    alone) says what it could not do: a loop without starting values, and a refinement that
+    failed -- here the median loop cut to 3 readings, fewer than its 4 free parameters --
+    after which the joint fit starts from the rough medians. The loops as they are: no
+    warning, and the refinement moves the start."""
+    from dataclasses import replace
+
+    from neurospice.calibration.recipes.nbox import NBOX_IV, load_dual_sweep
+
+    spec = NBOX_IV.ensemble
+    _, paths = _loops(tmp_path, n=3)
+    data = []
+    for path in paths:
+        data += load_dual_sweep(path, compliance=2e-3)
+    curves = spec.curves(data)
+    said: list[str] = []
+    refined = spec.start(curves, said)
+    assert said == []
+    g = [c.meta["start"]["g_ref"] for c in curves]
+    k = int(np.argmin(np.abs(np.array(g) - np.median(g))))
+    rough = float(np.median([c.meta["start"]["r_th"] for c in curves]))
+    assert abs(refined["r_th"] / rough - 1) > 1e-3
+    short = replace(curves[k], x=curves[k].x[::30][:3], y=curves[k].y[::30][:3],
+                    meta={**curves[k].meta, "noise_group": None})
+    bare = replace(curves[0], name="no start", meta={**curves[0].meta, "start": None})
+    said = []
+    start = spec.start([*curves[:k], short, *curves[k + 1:], bare], said)
+    assert start["r_th"] == pytest.approx(rough, rel=1e-12)      # the rough median
+    assert len(said) == 2, said
+    assert said[0] == ("starting values from 3 of 4 loops: no start shows no insulating "
+                       "branch below the switch")
+    assert said[1].startswith(f"starting values: the refinement on {curves[k].name} alone "
+                              "failed (") and "rough values" in said[1]
+
+
 def test_unidentifiable_and_bound_parameters_are_flagged_not_given_tiny_errors():
     """A shared offset that trades one for one with the per-curve ones (y = (a + b) x), and a
     slope the data push below its bound: their standard errors are NaN (None for a shared
@@ -221,7 +257,7 @@ def test_per_loop_errors_match_the_scatter_over_20_noise_draws(tmp_path):
             data += load_dual_sweep(path, compliance=2e-3)
         curves = spec.curves(data)
         fit = fit_ensemble(spec.model(), curves, shared=spec.shared,
-                           per_curve=list(spec.per_curve), values=spec.start(curves),
+                           per_curve=list(spec.per_curve), values=spec.start(curves, []),
                            bounds=spec.bounds(curves), weighting=spec.weighting)
         err.append(fit.values - [[q[k] for k in fit.names] for q in truth])
         se.append(fit.stderr)

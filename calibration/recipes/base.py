@@ -113,7 +113,9 @@ class EnsembleRecipe:
       the model's ``meta``) from what ``load`` returned for every file; CalibrationError
       where the curves cannot be one ensemble;
     - ``shared``/``per_curve``: the parameters with one value for all curves / one per curve;
-    - ``start(datasets)`` -> starting values; ``bounds(datasets)`` -> name -> (lower, upper);
+    - ``start(datasets, warnings)`` -> starting values, appending to ``warnings`` what the
+      start could not do (they join the ensemble fit's warnings); ``bounds(datasets)`` ->
+      name -> (lower, upper);
       ``weighting``: ``"absolute"`` or ``"relative"``;
     - ``figures(values)`` -> {name: per-curve array} (V_th, R_on, ... from the parameters);
     - ``card(values)`` -> {device parameter: array}: the transform onto the device's

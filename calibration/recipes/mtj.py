@@ -246,7 +246,7 @@ def device_pairs(sweeps) -> list:
     return out
 
 
-def _pair_start(datasets) -> dict:
+def _pair_start(datasets, warnings: list[str]) -> dict:
     r = np.array([[low_bias_resistance(d.x[:n], d.y[:n]),
                    low_bias_resistance(d.x[n:], d.y[n:])]
                   for d in datasets for n in [d.meta["n_p"]]])

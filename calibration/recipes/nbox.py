@@ -1061,28 +1061,41 @@ def loop_datasets(data) -> list:
     return out
 
 
-def _ensemble_start(datasets) -> dict:
+def _ensemble_start(datasets, warnings: list[str]) -> dict:
     """Starting values: :func:`start_from_sweep` of each loop (meta ``start`` of
     :func:`loop_datasets`), the median over the loops, then fitted to the median loop alone;
-    t_c, w_c and g_met at the card's defaults (held unless named with --free)."""
-    starts = [d.meta["start"] for d in datasets if (d.meta or {}).get("start")]
+    t_c, w_c and g_met at the card's defaults (held unless named with --free). Appended to
+    ``warnings`` (they join the ensemble fit's): loops that give no starting values, and a
+    refinement that failed (the joint fit then starts from the rough medians)."""
+    has = [bool((d.meta or {}).get("start")) for d in datasets]
+    given = [d for d, h in zip(datasets, has) if h]
+    starts = [d.meta["start"] for d in given]
     if not starts:
         raise CalibrationError("no loop gives starting values (no insulating branch below "
                                "its switch)")
+    if len(given) < len(datasets):
+        left = [d.name or f"loop {k + 1}" for k, (d, h) in enumerate(zip(datasets, has))
+                if not h]
+        warnings.append(f"starting values from {len(given)} of {len(datasets)} loops: "
+                        f"{', '.join(left)} {'shows' if len(left) == 1 else 'show'} no "
+                        "insulating branch below the switch")
     start = {**VO2_FIXED, **{k: float(np.median([s_[k] for s_ in starts]))
                              for k in ("g_ref", "ea", "r_th", "r_c")}}
     # refined on the loop nearest the median low-bias conductance alone (a second or so):
     # ea and r_th are nearly degenerate, and the joint fit started from the rough values
     # can settle in the wrong part of their valley
     g = np.array([s_["g_ref"] for s_ in starts])
-    loop = [d for d in datasets if (d.meta or {}).get("start")][int(np.argmin(np.abs(
-        g - np.median(g))))]
+    loop = given[int(np.argmin(np.abs(g - np.median(g))))]
     free = [*ENSEMBLE_PER_CURVE, *ENSEMBLE_SHARED]
     try:
         res = _scurve_fit([loop], free, {**get_device("nbox").params(VO2_FIXED), **start},
                           start["t_amb"] if "t_amb" in start else 300.0, None, 0, "stderr",
                           False, None).run()
-    except CalibrationError:
+    except CalibrationError as exc:
+        warnings.append(f"starting values: the refinement on {loop.name or 'the median loop'} "
+                        f"alone failed ({exc}); the joint fit starts from the loops' median "
+                        "rough values, from where it can settle in the wrong part of the "
+                        "ea-r_th valley")
         return start
     return {**start, **{k: res.values[k] for k in free}}
 

@@ -329,7 +329,7 @@ def ramp_datasets(ramps) -> list:
     return out
 
 
-def _ramp_start(datasets) -> dict:
+def _ramp_start(datasets, warnings: list[str]) -> dict:
     y = np.array([np.asarray(d.y, float)[[0, -1]] for d in datasets])
     return {"a": float(y[:, 0].mean()), "b": float(y[:, 1].mean()), "nu": 0.5}
 
