@@ -28,6 +28,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -41,7 +42,7 @@ from .base import (Calibration, EnsembleRecipe, Option, Recipe, collect_warnings
 __all__ = ["LoopSwitching", "WeakResetDrift", "UpdateModel", "PulseUpdates",
            "set_reset_from_loop", "fit_weak_reset", "ramp_model", "fit_direction",
            "fit_pulse_updates", "simulate_ramps", "load_ramps", "calibrate_pulse_updates",
-           "READ_VOLTAGE", "ramp_datasets", "ramp_card", "RRAM_PULSE_UPDATES",
+           "READ_VOLTAGE", "spread_error", "ramp_datasets", "ramp_card", "RRAM_PULSE_UPDATES",
            "load_cell_table", "calibrate_relaxation",
            "load_noise_traces", "calibrate_read_noise", "RRAM_RELAXATION", "RRAM_READ_NOISE",
            "REGISTERED"]
@@ -211,9 +212,10 @@ def fit_direction(ramps, direction: str) -> UpdateModel:
     rho = float(np.corrcoef(offsets, drifts)[0, 1]) if sigma_drift > 0 and sigma_offset > 0 \
         else 0.0
     sigma_read = float((rel - (design @ coef).T).std(ddof=3))
+    # ramps reading the same at a pulse: spread 0 exactly (not the mean's rounding)
+    spread = np.where(np.ptp(a, axis=0) > 0, a.std(axis=0, ddof=1), 0.0)
     return UpdateModel(direction, float(v["a"]), float(v["b"]), float(v["nu"]), n,
-                       sigma_offset, sigma_read, sigma_drift, rho, mean,
-                       a.std(axis=0, ddof=1), res)
+                       sigma_offset, sigma_read, sigma_drift, rho, mean, spread, res)
 
 
 @dataclass(frozen=True)
@@ -283,15 +285,19 @@ def calibrate_pulse_updates(ramps, *, progress=False) -> Calibration:
             stderr = m.fit.stderr.get(name) if name in ("a", "b", "nu") else None
             derived[f"{name}_{d}"] = {"value": value, "stderr": stderr, "unit": unit,
                                       "description": f"{d}: {text}"}
-    spread = {m.direction: {
-        "mean_rel_error": float(np.mean(np.abs(m.spread() / m.spread_measured - 1))),
-        "ramps": len(rising if m.direction == "potentiation" else falling),
-        "pulses": m.n_total} for m in (out.potentiation, out.depression)}
+    spread, spread_notes = {}, []
+    for m, ramps_of in ((out.potentiation, rising), (out.depression, falling)):
+        error, note = spread_error(m)
+        spread[m.direction] = {"mean_rel_error": error, "ramps": len(ramps_of),
+                               "pulses": m.n_total,
+                               "pulses_without_spread": int(np.sum(~(m.spread_measured > 0)))}
+        if note:
+            spread_notes.append(note)
     cal = Calibration("rram-pulse-updates", None, {}, {}, fits, derived,
                       warnings=collect_warnings(fits),
                       extra={"asymmetry": out.asymmetry, "spread": spread})
     cal.curves["updates"] = out
-    cal.notes += [
+    cal.notes += spread_notes + [
         f"{len(rising)} rising ramps (potentiation), {len(falling)} falling (depression), "
         "told apart by their trend",
         "mean ramp I(n) = a + (b - a) expm1(-nu n/N) / expm1(-nu), relative residuals; noise: "
@@ -300,6 +306,30 @@ def calibrate_pulse_updates(ramps, *, progress=False) -> Calibration:
         "no card: the update model is not a parameter set of the rram device, so there is "
         "nothing to re-simulate"]
     return cal
+
+
+def spread_error(model: UpdateModel) -> tuple[float, str]:
+    """(mean relative error of the predicted spread across ramps against the measured one,
+    a note or ""): the mean of abs(predicted / measured - 1) over the pulses where the ramps
+    differ (measured spread > 0). Where every ramp reads the same (a reading quantised
+    coarser than the noise, ramps started from one programmed value) the relative error
+    is not defined: those pulses are left out and the note names them and the spread
+    predicted there; NaN when no pulse has a spread."""
+    pred = np.asarray(model.spread(), float)
+    meas = np.asarray(model.spread_measured, float)
+    ok = meas > 0
+    if ok.all():
+        return float(np.mean(np.abs(pred / meas - 1))), ""
+    where = np.flatnonzero(~ok) + 1
+    shown = ", ".join(str(k) for k in where[:8]) + (" ..." if where.size > 8 else "")
+    level = float(np.max(pred[~ok] / np.abs(model.mean()[~ok])))
+    said = (f"{model.direction}: every ramp reads the same at {where.size} of "
+            f"{meas.size} pulses ({shown}): no measured spread to compare with there (the "
+            f"model predicts up to {level:.3g} of the mean)")
+    if not ok.any():
+        return math.nan, said + "; the spread's mean relative error is not defined (NaN)"
+    return float(np.mean(np.abs(pred[ok] / meas[ok] - 1))), \
+        said + f"; the spread's mean relative error is over the other {int(ok.sum())}"
 
 
 READ_VOLTAGE = 0.1
