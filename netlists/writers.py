@@ -21,6 +21,7 @@ Rendering is pure: it returns text and writes no file. What a netlist needs besi
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import MappingProxyType
@@ -500,6 +501,29 @@ def dc_points(start: float, stop: float, step: float) -> int:
     return count
 
 
+def sweep_frequencies(kind: str, variation: str, points: int, fstart: float, fstop: float,
+                      reltol: float = 1e-3) -> list[float]:
+    """The frequencies ngspice 46 visits in a ``dec`` or ``oct`` sweep of an ``ac`` or
+    ``noise`` analysis: it multiplies the frequency by a ratio while it stays below
+    ``fstop`` by more than ``ratio * fstop * reltol``. The ratio is ``10**(1/points)``
+    (``2**(1/points)`` for oct), except in an ac sweep of a decade or more, where ngspice 46
+    takes ``floor(decades * points)`` equal steps from ``fstart`` to ``fstop`` (``.ac dec
+    10 1k 50k``: 17 points, the last 50k; the same in a noise analysis: 17 points, the last
+    39.8k). Measured on ngspice 46 (tests/test_foreign_decks.py)."""
+    ratio = fstop / fstart
+    per = {"dec": 10.0, "oct": 2.0}[variation]
+    delta = math.exp(math.log(per) / points)
+    if kind == "ac" and variation == "dec":
+        steps = math.floor(abs(math.log10(ratio)) * points)
+        if steps >= points:
+            delta = math.exp(math.log(ratio) / steps)
+    out, f, limit = [], fstart, fstop + delta * fstop * reltol
+    while f <= limit and len(out) <= MAX_SWEEP_POINTS:
+        out.append(f)
+        f *= delta
+    return out
+
+
 def saved_vectors(circuit: Circuit) -> list[str]:
     """The vectors a run of ``circuit`` keeps: none named (every vector) unless it names
     some with ``Circuit.save``; then those and its measurements' (a measurement of
@@ -822,8 +846,10 @@ class VacaskWriter:
         if isinstance(e, (Diode, Mosfet, Bjt)):
             # the model as declared: SPICE names match in any case, VACASK's in one
             model = self.c.models[e.model.lower()].name
-            # SPICE instance parameters: lower-case in VACASK
-            params = {k.lower(): v for k, v in getattr(e, "params", {}).items()}
+            # SPICE instance parameters: lower-case in VACASK; the multiplier m is VACASK's
+            # $mfactor (the OSDI models have no m)
+            params = {("$mfactor" if k.lower() == "m" else k.lower()): v
+                      for k, v in getattr(e, "params", {}).items()}
             return [f"{e.name} {n} {model}" + (f" {self.params(params)}" if params else "")]
         if isinstance(e, (SubcircuitInstance, VerilogAInstance)):
             target = e.subckt if isinstance(e, SubcircuitInstance) else e.model
@@ -855,11 +881,20 @@ class VacaskWriter:
         return line
 
     def analysis(self, a) -> list[str]:
-        def sweep(x):
+        def sweep(x, kind):
             # ngspice's "lin N" is N points in all; VACASK's lin points are intervals
-            points = max(x.points - 1, 1) if x.variation == "lin" else x.points
-            return (f'from={fmt(x.fstart)} to={fmt(x.fstop)} mode="{x.variation}" '
-                    f"points={points}")
+            if x.variation == "lin":
+                return (f'from={fmt(x.fstart)} to={fmt(x.fstop)} mode="lin" '
+                        f"points={max(x.points - 1, 1)}")
+            # dec/oct: VACASK steps evenly to fstop; ngspice's frequencies end below it
+            # unless the sweep holds whole steps (sweep_frequencies): then they are listed
+            freqs = sweep_frequencies(kind, x.variation, x.points, x.fstart, x.fstop,
+                                      float(self.c.options.get("reltol", 1e-3)))
+            span = x.points * math.log(x.fstop / x.fstart, 10 if x.variation == "dec" else 2)
+            if abs(span - (len(freqs) - 1)) < 1e-9 and abs(freqs[-1] / x.fstop - 1) < 1e-9:
+                return (f'from={fmt(x.fstart)} to={fmt(x.fstop)} mode="{x.variation}" '
+                        f"points={x.points}")
+            return "values=[" + ", ".join(fmt(f) for f in freqs) + "]"
         if isinstance(a, Op):
             return [f"analysis {a.name} op"]
         if isinstance(a, Dc):
@@ -870,7 +905,7 @@ class VacaskWriter:
                     f'from={fmt(a.start)} to={fmt(a.start + n * a.step)} mode="lin" '
                     f"points={n}", f"  analysis {a.name} op"]
         if isinstance(a, Ac):
-            return [f"analysis {a.name} ac {sweep(a)}"]
+            return [f"analysis {a.name} ac {sweep(a, 'ac')}"]
         if isinstance(a, Tran):
             line = f"analysis {a.name} tran step={fmt(a.step)} stop={fmt(a.stop)}"
             if a.start:
@@ -887,5 +922,5 @@ class VacaskWriter:
             return [line]
         if isinstance(a, Noise):
             out = f'"{a.output}"' if a.reference == "0" else f'["{a.output}", "{a.reference}"]'
-            return [f'analysis {a.name} noise out={out} in="{a.source}" {sweep(a)}']
+            return [f'analysis {a.name} noise out={out} in="{a.source}" {sweep(a, "noise")}']
         raise NetlistError(f"unknown analysis {a!r}")

@@ -75,13 +75,21 @@ def in_card_order(results: list[Result], netlist: str) -> list[Result]:
     """ngspice runs a deck's dot analyses last card first; put their results back in card
     order, so that the second .tran of a deck is the second tran result. A deck whose
     .control block runs analyses itself keeps the order they ran in. (A deck without
-    ``.control`` is told by one regular-expression search, not a walk over its lines.)"""
+    ``.control`` is told by one regular-expression search, not a walk over its lines.)
+    Results of a kind run more than once are named in that order, ``ac1``, ``ac2``
+    (ngspice names each by its kind: their files would share a name)."""
     if len(results) < 2:
         return results
-    if _CONTROL_START.search(netlist) and any(
-            inside and _CONTROL_ANALYSIS.match(line) for inside, line in spice_lines(netlist)):
-        return results
-    return results[::-1]
+    if not (_CONTROL_START.search(netlist) and any(
+            inside and _CONTROL_ANALYSIS.match(line) for inside, line in spice_lines(netlist))):
+        results = results[::-1]
+    kinds = [r.kind for r in results]
+    seen: dict[str, int] = {}
+    for r in results:
+        if kinds.count(r.kind) > 1 and r.name == r.kind:
+            seen[r.kind] = seen.get(r.kind, 0) + 1
+            r.name = f"{r.kind}{seen[r.kind]}"
+    return results
 
 
 def ngspice_plots_to_results(plots, netlist: str, log: str, simulator: str) -> list[Result]:
