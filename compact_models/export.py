@@ -14,15 +14,21 @@ DIALECTS = tuple(dialects.DIALECTS)   # every dialect of the registry, verilog-a
 CARD_MAX_BYTES = 16 * 1024 ** 2        # a parameter card is a few kB; refuse what is not
 
 
-def read_card(path) -> dict[str, float]:
+def read_card(path, device: str | None = None) -> dict[str, float]:
     """A parameter card: JSON ``{"params": {name: value}}`` (as calibration writes it) or
     a flat ``{name: value}``. A file that cannot be read, is not a regular file, is larger
-    than ``CARD_MAX_BYTES``, is not UTF-8 JSON or not an object raises NetlistError."""
+    than ``CARD_MAX_BYTES``, is not UTF-8 JSON or not an object raises NetlistError, and so
+    does a card whose ``"device"`` is not ``device`` (when given): an nbox card's values
+    are no MTJ's."""
     path = Path(path)
     data = read_json(path, what="parameter card", max_bytes=CARD_MAX_BYTES, error=NetlistError)
     params = data.get("params", data) if isinstance(data, dict) else None
     if not isinstance(params, dict):
         raise NetlistError(f"{path}: expected a JSON object of parameter values")
+    named = data.get("device") if "params" in data else None
+    if device is not None and named is not None and named != device:
+        raise NetlistError(f"{path}: the card is for device {str(named)[:80]!r}, not "
+                           f"{device!r}")
     return params
 
 

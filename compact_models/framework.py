@@ -127,7 +127,10 @@ class Parameter:
         return above & below & np.isfinite(values)
 
     def check(self, value) -> float:
-        """``value`` as a float if it lies within the bounds, else a ValueError naming it."""
+        """``value`` as a float if it lies within the bounds, else a NetlistError naming it
+        (a bool is no number: JSON's ``true`` would have been 1.0)."""
+        if isinstance(value, (bool, np.bool_)):
+            raise NetlistError(f"parameter {self.name} must be a number, got {value!r}")
         try:
             value = float(value)
         except (TypeError, ValueError):

@@ -197,7 +197,7 @@ def _models(args) -> int:
         return 0
     from neurospice.compact_models.export import export, export_folder, read_card
 
-    params = read_card(args.params) if args.params else None
+    params = read_card(args.params, device.name) if args.params else None
     if args.out and args.dialect is None:   # the self-contained folder
         from neurospice.fileio import check_not_input, output_folder
 

@@ -311,3 +311,24 @@ def test_exported_vacask_card_runs_with_its_verilog_a_beside_it(tmp_path):
     res = get_simulator("vacask").run(deck, allow=[card.parent]).op   # an untrusted deck
     expect = MTJ.numpy.dc_current({"p": 0.1}, {"m0": -1.0})["p,n"]
     assert -res.scalar("i(v1)") == pytest.approx(float(expect), rel=1e-6)
+
+
+def test_a_card_is_checked_against_the_device_it_is_used_for(tmp_path):
+    """A calibration card names its device: another device's card is refused by name, and
+    so is a JSON boolean where a number belongs (``true`` is not 1.0)."""
+    import json
+
+    from neurospice.cli import main
+    from neurospice.compact_models.export import read_card
+    from neurospice.errors import NetlistError
+
+    card = tmp_path / "nbox.json"
+    card.write_text(json.dumps({"device": "nbox", "params": {"g_ref": 2e-6}}))
+    assert read_card(card, "nbox") == {"g_ref": 2e-6}
+    with pytest.raises(NetlistError, match="the card is for device 'nbox', not 'mtj'"):
+        read_card(card, "mtj")
+    assert main(["models", "export", "mtj", "--params", str(card)]) == 2
+    flag = tmp_path / "flag.json"
+    flag.write_text(json.dumps({"m0": True}))
+    with pytest.raises(NetlistError, match="m0 must be a number, got True"):
+        get_device("mtj").params(read_card(flag, "mtj"))
