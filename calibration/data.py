@@ -108,15 +108,11 @@ QUANTITIES = {q.key: q for q in (
     Quantity("voltage", "voltage_v", "voltage",
              ("v", "voltage", "bias", "vbias", "bias voltage", "applied voltage", "v dc",
               "vdc", "v applied", "v set", "v source", "source voltage", "v meas",
-              "measured voltage", "v sense", "vsense", "vforce", "v force",
-              # an oscilloscope's channel (CH1, Channel 2, LeCroy's Ampl): a voltage
-              # unless its unit says otherwise
-              "ch", "channel", "ampl", "amplitude")),
+              "measured voltage", "v sense", "vsense", "vforce", "v force")),
     Quantity("current", "current_a", "current",
              ("i", "current", "ibias", "bias current", "i dc", "idc", "dc current",
               "i bias", "i applied", "applied current", "i set", "i meas", "measured current",
-              "i sense", "isense", "i source", "source current", "dc bias current",
-              "ch", "channel", "ampl", "amplitude")),
+              "i sense", "isense", "i source", "source current", "dc bias current")),
     Quantity("compliance", "compliance", "current",
              ("compliance", "i compliance", "icc", "i cc", "current compliance",
               "compliance current", "i limit", "ilimit", "current limit", "i comp",
@@ -227,6 +223,9 @@ class _Kind:
     derived: tuple[str, ...] = ()   # read to derive others, not fields of the result
     constants: tuple[str, ...] = ()  # may be one value in the preamble or the file name
     partial: tuple[str, ...] = ()   # on_nan="drop": a missing reading leaves the row's others
+    # names a quantity takes in this kind of file only: ``CH1`` in an oscilloscope's
+    # transient, where in an I-V file a ``Channel`` column is the SMU's number
+    aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -239,8 +238,11 @@ class Constant(Column):
 
 _IV = _Kind(IVSweep, ("compliance", "voltage", "current", "time", "temperature", "sweep",
                       "cycle", "device"), ("voltage", "current"), (), "voltage")
+SCOPE_CHANNELS = ("ch", "channel", "ampl", "amplitude")   # CH1, Channel 2, LeCroy's Ampl
 _TRANSIENT = _Kind(Transient, ("time", "voltage", "current"), ("time",),
-                   ("voltage", "current"), "time")
+                   ("voltage", "current"), "time",
+                   # a scope channel: a voltage unless its unit says a current
+                   aliases=(("voltage", SCOPE_CHANNELS), ("current", SCOPE_CHANNELS)))
 _SPECTRUM = _Kind(Spectrum, ("freq", "vdc", "rf_current", "impedance", "power", "field"),
                   ("freq",), ("vdc", "power"), "freq", axis=True,
                   derived=("rf_current", "impedance"), constants=("freq", "power", "field"))
@@ -558,7 +560,9 @@ _FIRST_LETTER = {"i": ("current", "compliance", "rf_current"), "v": ("voltage", 
                  "z": ("impedance",)}
 
 
-def _matches(column: Column, q: Quantity) -> bool:
+def _matches(column: Column, q: Quantity, extra: Sequence[str] = ()) -> bool:
+    """Whether ``column`` may hold ``q``: by its name (``q``'s aliases and ``extra``) and
+    its unit's dimension."""
     spice = re.fullmatch(r"([vi])\(.+\)", column.label.strip().lower())
     if spice:   # a simulator's vector, as ``neurospice sim`` writes it: v(node), i(element)
         if q.key != {"v": "voltage", "i": "current"}[spice[1]]:
@@ -570,7 +574,7 @@ def _matches(column: Column, q: Quantity) -> bool:
             return False
         subscripted = " " in name and q.key == _FIRST_LETTER.get(first, ("",))[0]
         if not subscripted and not any(name == a or name.endswith(" " + a)
-                                       for a in q.aliases):
+                                       for a in (*q.aliases, *extra)):
             return False
     if column.unit is None:
         return True            # no unit (SI assumed) or an unknown one (raises when read)
@@ -596,7 +600,8 @@ def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool,
             # a grouping column (``reserved``) is one value per curve and may still be its
             # quantity: the field or power of a spectrum, the frequency of a field sweep
             hits = [c for c in raw.columns
-                    if c.index not in taken and _matches(c, QUANTITIES[key])]
+                    if c.index not in taken
+                    and _matches(c, QUANTITIES[key], dict(kind.aliases).get(key, ()))]
             if key not in kind.required and key not in kind.one_of:
                 hits = [c for c in hits if _numbers_or_says_so(raw, c, QUANTITIES[key])]
             if hits:

@@ -568,6 +568,9 @@ def test_oscilloscope_exports_read_as_transients(tmp_path):
         np.testing.assert_array_equal(w.current_a, 1e-3 * v, err_msg=name)
     w = load_transient(tmp_path / "lecroy.csv")
     assert "column 'Ampl' has no unit: read as V" in w.report.notes
+    # only in a transient is a channel the signal: in an I-V file it is the SMU's number
+    iv = write(tmp_path, "V (V),I (A),Channel\n0,0,1\n0.1,1e-6,1\n0.2,2e-6,1\n", "iv.csv")
+    assert load_iv(iv).columns == {"voltage_v": "V (V)", "current_a": "I (A)"}
 
 
 def test_a_two_channel_scope_export_asks_which_channel(tmp_path):
