@@ -39,10 +39,9 @@ def run_example(name: str, out: Path, *args: str) -> str:
 
 
 #: examples not run whole here, and why (their pieces are tested where named)
-NOT_RUN = {"neural_ode_nbox": "its training of the switch alone takes about 100 s; the "
-                              "recordings, the switch's training on a known curve, its "
-                              "renderings and a briefly trained switch firing the same spikes "
-                              "in numpy, ngspice and VACASK are tested in "
+NOT_RUN = {"neural_ode_nbox": "its fit of the switch takes 30-60 s; the recordings, the "
+                              "fit, its neuron's renderings and its spike times on held-out "
+                              "trains in numpy, ngspice and VACASK are tested in "
                               "tests/test_neural_ode_nbox.py"}
 
 
