@@ -901,7 +901,7 @@ class Fit:
             return redchi, "scaled", f"{scaled} (sigma='scaled')"
         if bare:
             few = ", ".join(bare[:3]) + (f" and {len(bare) - 3} more" if len(bare) > 3 else "")
-            return redchi, "scaled", f"{scaled}: {few} without its own sigma"
+            return redchi, "scaled", f"{scaled} (data without sigma: {few})"
         if dof <= 0:
             return 1.0, "absolute", ("from the data's sigma: no degrees of freedom left to "
                                      "test them")

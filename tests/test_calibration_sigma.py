@@ -123,7 +123,7 @@ def test_without_sigma_the_errors_are_scaled():
     gen = np.random.default_rng(1)
     y = model.eval(X, TRUTH) + 0.03 * gen.standard_normal(X.size)
     res = Fit(model, Dataset(X, y, name="bare"), global_stage=None).run()
-    assert res.stderr_basis == "scaled" and "bare without its own sigma" in res.stderr_reason
+    assert res.stderr_basis == "scaled" and "(data without sigma: bare)" in res.stderr_reason
     both = Fit(model, [Dataset(X, y, name="bare"), Dataset(X, y, sigma=SIGMA, name="with")],
                global_stage=None).run()
     assert both.stderr_basis == "scaled" and "bare" in both.stderr_reason
