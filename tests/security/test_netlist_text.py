@@ -235,3 +235,42 @@ def test_osdi_paths_are_gated():
         c.render("ngspice", osdi={va: "/tmp/dev\n.osdi"})
     assert "pre_osdi /tmp/dev.osdi" in c.render("ngspice", osdi={va: "/tmp/dev.osdi"}).netlist
     assert os.sep == "/"
+
+
+def _hand_edits():
+    """(what, edit) pairs: each sets an attribute of an element or model already added, after
+    the circuit passed its check once, to a reference the circuit lacks."""
+    from neurospice.netlists.expr import Expression
+    return [
+        ("unknown parameter", lambda c: setattr(c["R1"], "value", Expression("nosuch*2"))),
+        ("unknown model", lambda c: setattr(c["D1"], "model", "nomodel")),
+        ("controlling source", lambda c: setattr(c["F1"], "vsource", "Vnone")),
+        ("subcircuit", lambda c: setattr(c["X1"], "subckt", "nosub")),
+        ("port", lambda c: setattr(c["X1"], "nodes", ("a",))),
+        ("model kind", lambda c: setattr(c.models["dm"], "kind", "npn")),
+    ]
+
+
+@pytest.mark.parametrize("what, edit", _hand_edits(), ids=[w for w, _ in _hand_edits()])
+def test_a_hand_edit_after_a_rendering_is_checked_again(what, edit):
+    """The check of references is cached between renderings (the netlist epoch); an
+    attribute set by hand on an element or model already added counts as a change, so the
+    next rendering checks again and names the element (it rendered before the cache
+    covered element attributes)."""
+    c = Circuit("edited")
+    c.param("rv", 1000)
+    c.vsource("1", "a", 0, 1.0)
+    c.resistor("1", "a", "b", "rv")
+    c.model("dm", "d")
+    c.diode("1", "b", 0, "dm")
+    c.cccs("1", "b", 0, "V1", 2.0)
+    sub = Subcircuit("pair", ["p", "n"])
+    sub.resistor("9", "p", "n", 1e3)
+    c.subcircuit(sub)
+    c.instance("X1", "pair", ["a", "0"])
+    c.op()
+    for dialect in NETLIST_DIALECTS:
+        c.to_netlist(dialect)
+    edit(c)
+    with pytest.raises(NetlistError):
+        c.to_netlist("ngspice")
