@@ -14,7 +14,7 @@ from pathlib import Path
 
 from neurospice.calibration.cli import SUMMARY as FIT_SUMMARY
 from neurospice.circuits.rfnet.cli import SUMMARY as RFNET_SUMMARY
-from neurospice.errors import ArgumentError, NeurospiceError, UntrustedDeck
+from neurospice.errors import ArgumentError, NetlistError, NeurospiceError, UntrustedDeck
 
 # Nothing heavier than argparse is imported here: each command's options are built, and its
 # modules imported, only when that command is the one given (``neurospice --help`` lists the
@@ -67,9 +67,10 @@ def _sim(args) -> int:
     try:
         results = simulator.run(deck, timeout=args.timeout, workdir=args.workdir,
                                 trusted=args.trust, allow=allow)
-    except UntrustedDeck as exc:
-        if exc.path is None:        # the gate read the deck's text: name the deck's file
-            exc.path = str(path)
+    except NetlistError as exc:     # the gate read the deck's text: name the deck's file
+        if str(exc).startswith("line "):
+            if isinstance(exc, UntrustedDeck):
+                exc.path = str(path)
             exc.args = (f"{path}, {exc}",)
         raise
     targets = [out if len(results) == 1 else out.with_name(f"{out.stem}.{res.name}{out.suffix}")

@@ -164,8 +164,9 @@ def _physical_lines(text: str, path: str | None) -> list[str]:
         line = line.replace("\t", " ")
         try:
             check_text(line, what="deck line")
-        except NetlistError as exc:
-            raise NetlistError(f"{path + ': ' if path else ''}{exc}", line=no) from None
+        except NetlistError as exc:     # named as _Line.error names a line: file, line
+            raise (NetlistError(f"{path}, line {no}: {exc}") if path else
+                   NetlistError(str(exc), line=no)) from None
         out.append(line)
     return out
 

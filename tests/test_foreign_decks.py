@@ -216,3 +216,14 @@ def test_sweep_frequencies_are_ngspices(sweep, kind, tmp_path):
     if get_simulator("vacask").is_available():
         axis = get_simulator("vacask").run(read_deck(deck))[0].axis
         np.testing.assert_allclose(axis, want, rtol=1e-12, atol=0)
+
+
+@pytest.mark.parametrize("simulator", SIMULATORS)
+def test_a_line_break_no_simulator_shares_names_the_file(simulator, tmp_path, capsys):
+    """A form feed inside a line (some simulators would split it there) is refused naming
+    the deck's file and line, whichever way the deck goes."""
+    deck = tmp_path / "ff.cir"
+    deck.write_text("t\nV1 a 0 1\nR1 a 0 1k\x0c\n.op\n.end\n")
+    code, results, _, err = sim(deck, simulator, tmp_path, capsys)
+    assert code == 2 and not results
+    assert f"{deck}, line 3: " in err or f"{deck}: line 3: " in err, err
