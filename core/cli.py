@@ -67,11 +67,17 @@ def _sim(args) -> int:
     try:
         results = simulator.run(deck, timeout=args.timeout, workdir=args.workdir,
                                 trusted=args.trust, allow=allow)
-    except NetlistError as exc:     # the gate read the deck's text: name the deck's file
-        if str(exc).startswith("line "):
+    except NetlistError as exc:     # name the deck's file and line where the error did not
+        if str(exc).startswith("line "):        # the gate read the deck's text
             if isinstance(exc, UntrustedDeck):
                 exc.path = str(path)
             exc.args = (f"{path}, {exc}",)
+        elif exc.element is not None and not isinstance(deck, str):    # rendering the Circuit
+            from neurospice.netlists.reader import deck_line
+
+            where = deck_line(deck, exc.element)
+            if where is not None:
+                exc.args = (f"{where}: {exc}",)
         raise
     targets = [out if len(results) == 1 else out.with_name(f"{out.stem}.{res.name}{out.suffix}")
                for res in results]

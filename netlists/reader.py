@@ -63,6 +63,7 @@ from __future__ import annotations
 import keyword
 import os
 import re
+import weakref
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
@@ -76,7 +77,7 @@ from neurospice.netlists.values import check_text, fmt
 from neurospice.netlists.writers import SAVED_CURRENTS
 
 __all__ = ["read_deck", "read_deck_file", "read_measures", "parse_number", "absolute_includes",
-           "MAX_DECK_BYTES", "MAX_DECK_LINES", "MAX_INCLUDE_DEPTH"]
+           "deck_line", "MAX_DECK_BYTES", "MAX_DECK_LINES", "MAX_INCLUDE_DEPTH"]
 
 MAX_DECK_BYTES = 50 * 1024 ** 2   # characters of a deck or of one included file
 MAX_DECK_LINES = 1_000_000        # lines of a deck, includes counted
@@ -557,6 +558,7 @@ class _Reader:
         self.save_cards: list[_Line] = []     # judged once every element is read
         self.uses: list[tuple[str | None, str, _Line]] = []   # (in subckt, of subckt, X card)
         self.param_lines: dict[str, _Line] = {}      # top-level parameter -> its .param card
+        self.origins: dict[str, _Line] = {}   # element, model, subcircuit -> its card
 
     def error(self, line: _Line, message: str) -> NetlistError:
         return line.error(message)
@@ -592,6 +594,7 @@ class _Reader:
                         raise line.error("nested .subckt definitions are not supported")
                     box, scope = self.subckt(line, top)
                     opened = line
+                    self.origins.setdefault(box.name.lower(), line)
                 elif card == ".ends":
                     if opened is None:
                         raise line.error(".ends with no .subckt open")
@@ -611,6 +614,7 @@ class _Reader:
             raise opened.error(f".subckt {box.name} has no .ends")
         self.check_instances()
         self.saves()
+        _ORIGINS[self.circuit] = self.origins
         return self.circuit
 
     def check_instances(self) -> None:
@@ -800,6 +804,7 @@ class _Reader:
         for key, value in (_assignments(params, line) if params.strip() else []):
             values[key] = _value(value, scope, line, f"model parameter {key}")
         self.circuit.model(name, kind, **values)
+        self.origins.setdefault(name.lower(), line)
 
     @staticmethod
     def node_values(text: str, line: _Line):
@@ -973,6 +978,7 @@ class _Reader:
             raise line.error(f"element {name} ({kind.upper()}: "
                              f"{_ELEMENT_KINDS.get(kind, 'unknown')}) cannot be translated")
         handler(line, toks, box, scope)
+        self.origins.setdefault(name.lower(), line)
 
     def passive(self, line, toks, box, scope) -> None:
         args = toks[1:]
@@ -1246,6 +1252,22 @@ def read_deck_file(path, *, allow=(), trusted: bool = False) -> Circuit:
     """The Circuit of the SPICE deck in the file ``path`` (see :func:`read_deck`)."""
     path = Path(path)
     return _read(_read_file(path, "deck"), str(path), path.resolve().parent, allow, trusted)
+
+
+# the cards of each circuit read from a deck (weakly held: a circuit dropped drops them)
+_ORIGINS: "weakref.WeakKeyDictionary[Circuit, dict[str, _Line]]" = weakref.WeakKeyDictionary()
+
+
+def deck_line(circuit: Circuit, name: str) -> str | None:
+    """Where the deck that :func:`read_deck` read into ``circuit`` defines the element, model
+    or subcircuit ``name`` (any case), as ``"FILE, line N"`` (``"line N"`` for text), to name
+    it in an error a later step raises about it (a model VACASK lacks, found when the
+    circuit is rendered); None for a name the deck does not define or a circuit built in
+    Python."""
+    line = _ORIGINS.get(circuit, {}).get(str(name).lower())
+    if line is None:
+        return None
+    return f"{line.path}, line {line.number}" if line.path else f"line {line.number}"
 
 
 def read_measures(text: str) -> list:
