@@ -11,7 +11,8 @@ renders VACASK's own syntax. What is read, the common subset of the ngspice manu
   case; a card after ``.end`` is a NetlistError (ngspice 46 reads on past ``.end``, the
   other simulators stop), an included file's ``.end`` ends that file;
 - R, C, L, K (coupling two inductors); V and I with a DC value, ``AC mag [phase]``,
-  ``PULSE``, ``SIN``, ``PWL``, ``EXP``; E, G
+  ``PULSE``, ``SIN``, ``PWL``, ``EXP`` (their arguments numbers, or expressions of
+  top-level parameters evaluated when the deck is read); E, G
   (linear), F, H; B (``V=``/``I=`` expression); D; M (MOSFET) and Q (bipolar) with their
   ``.model`` (VACASK: MOSFET levels 1-3, Gummel-Poon); X with ``.subckt`` (ports, ``params:``
   defaults) and instance parameters;
@@ -60,7 +61,10 @@ files, not sources).
 
 from __future__ import annotations
 
+import ast
 import keyword
+import math
+import operator
 import os
 import re
 import weakref
@@ -559,6 +563,8 @@ class _Reader:
         self.uses: list[tuple[str | None, str, _Line]] = []   # (in subckt, of subckt, X card)
         self.param_lines: dict[str, _Line] = {}      # top-level parameter -> its .param card
         self.origins: dict[str, _Line] = {}   # element, model, subcircuit -> its card
+        self.top = _Scope()
+        self.top_params: dict[str, tuple[str, _Line]] = {}   # top-level .param: value, card
 
     def error(self, line: _Line, message: str) -> NetlistError:
         return line.error(message)
@@ -571,12 +577,17 @@ class _Reader:
                     self.tran = (_number(toks[0], line, "tran step"),
                                  _number(toks[1], line, "tran stop"))
                 break
-        top = _Scope()
+        top = self.top = _Scope()
+        inside = False
         for line in self.lines:        # parameters may be used before they are declared
-            if line.text.split()[0].lower() == ".param":
-                for name, _ in _assignments(line.text.split(None, 1)[1] if
-                                            len(line.text.split()) > 1 else "", line):
+            card = line.text.split()[0].lower()
+            inside = card == ".subckt" or (inside and card != ".ends")
+            if card == ".param":
+                for name, value in _assignments(line.text.split(None, 1)[1] if
+                                                len(line.text.split()) > 1 else "", line):
                     top.declare(name)
+                    if not inside:
+                        self.top_params[name.lower()] = (value, line)   # the last wins
         box, scope, opened, ended = self.circuit, top, None, None
         for line in self.lines:
             words = line.text.split()
@@ -1019,7 +1030,7 @@ class _Reader:
                 if waveform is not None:
                     raise line.error("a source takes one waveform")
                 args, k = self.arguments(rest, k + 1, line)
-                waveform = self.waveform(word, args, line)
+                waveform = self.waveform(word, args, line, box)
             elif _is_number(rest[k]) or rest[k].startswith(("{", "'")):
                 if dc is not None or k != 0:
                     raise line.error(f"unexpected value {rest[k]!r}")
@@ -1051,8 +1062,9 @@ class _Reader:
             k += 1
         return args, k
 
-    def waveform(self, kind: str, args: list[str], line: _Line):
-        vals = [_number(a, line, f"{kind} argument {j + 1}") for j, a in enumerate(args)]
+    def waveform(self, kind: str, args: list[str], line: _Line, box):
+        vals = [self.constant(a, line, f"{kind} argument {j + 1}", box)
+                for j, a in enumerate(args)]
         step, stop = self.tran if self.tran else (None, None)
 
         def need(what):
@@ -1099,6 +1111,67 @@ class _Reader:
             return Exp(v1, v2, td1, tau1 or step, td2 or td1 + step, tau2 or step)
         raise line.error(f"{kind.upper()} sources cannot be translated (PULSE, SIN, PWL, "
                          "EXP, DC and AC can)")
+
+    def constant(self, token: str, line: _Line, what: str, box) -> float:
+        """A number, or an expression of top-level parameters evaluated now (a waveform's
+        arguments are numbers in every dialect: ``SIN(0 {amp} {freq})``). In a subcircuit,
+        whose parameters differ per instance, only a number."""
+        if _is_number(token) or box is not self.circuit:
+            return _number(token, line, what)
+        expr = _value(token, self.top, line, what)
+        return expr if isinstance(expr, float) else self.evaluate(
+            ast.parse(expr.text, mode="eval").body, line, what, ())
+
+    def evaluate(self, node, line: _Line, what: str, within: tuple[str, ...]) -> float:
+        """The value of a parsed expression of top-level parameters (the expression
+        language's grammar, already checked); a parameter no top-level .param defines, one
+        that depends on itself, v(), i(), time, or arithmetic that fails is a NetlistError
+        naming the line."""
+        def fail(why):
+            return line.error(f"{what}: {why}")
+        if isinstance(node, ast.Constant):
+            return float(node.value)
+        if isinstance(node, ast.Name):
+            name = node.id.lower()
+            if name in within:
+                raise fail(f"parameter {node.id} depends on itself "
+                           f"({' -> '.join((*within, name))})")
+            found = self.top_params.get(name)
+            if found is None:
+                raise fail(f"{node.id} is not a top-level .param (a waveform's arguments are "
+                           "evaluated when the deck is read)")
+            token, card = found
+            if _is_number(token):
+                return _number(token, card, f"parameter {node.id}")
+            expr = _value(token, self.top, card, f"parameter {node.id}")
+            return expr if isinstance(expr, float) else self.evaluate(
+                ast.parse(expr.text, mode="eval").body, line, what, (*within, name))
+        try:
+            if isinstance(node, ast.UnaryOp):
+                value = self.evaluate(node.operand, line, what, within)
+                return -value if isinstance(node.op, ast.USub) else value
+            if isinstance(node, ast.BinOp):
+                a = self.evaluate(node.left, line, what, within)
+                b = self.evaluate(node.right, line, what, within)
+                out = _ARITHMETIC[type(node.op)](a, b)
+            elif isinstance(node, ast.IfExp):
+                test = node.test
+                a = self.evaluate(test.left, line, what, within)
+                b = self.evaluate(test.comparators[0], line, what, within)
+                branch = node.body if _COMPARE[type(test.ops[0])](a, b) else node.orelse
+                return self.evaluate(branch, line, what, within)
+            elif isinstance(node, ast.Call) and node.func.id in _MATH:
+                out = _MATH[node.func.id](*(self.evaluate(a, line, what, within)
+                                           for a in node.args))
+            else:
+                raise fail(f"{ast.unparse(node)[:80]!r} cannot be evaluated when the deck is "
+                           "read (only numbers, top-level parameters, arithmetic and the "
+                           "math functions can)")
+        except (ArithmeticError, ValueError) as exc:
+            raise fail(f"{ast.unparse(node)[:80]!r} cannot be evaluated: {exc}") from None
+        if not math.isfinite(out):
+            raise fail(f"{ast.unparse(node)[:80]!r} is not finite")
+        return float(out)
 
     def mutual(self, line, toks, box, scope) -> None:
         if len(toks) != 4:
@@ -1184,6 +1257,17 @@ class _Reader:
             values = {names.get(k.lower(), k): v for k, v in values.items()}
         box.instance(words[0], sub.name if sub is not None else words[-1], words[1:-1],
                      **values)
+
+
+# what evaluate() computes: the expression language's operators and SPICE's functions
+_ARITHMETIC = {ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul,
+               ast.Div: operator.truediv, ast.Pow: math.pow}
+_COMPARE = {ast.Lt: operator.lt, ast.LtE: operator.le, ast.Gt: operator.gt,
+            ast.GtE: operator.ge}
+_MATH = {"exp": math.exp, "ln": math.log, "log10": math.log10, "sqrt": math.sqrt,
+         "abs": abs, "sin": math.sin, "cos": math.cos, "tan": math.tan, "sinh": math.sinh,
+         "cosh": math.cosh, "tanh": math.tanh, "atan": math.atan, "min": min, "max": max,
+         "pow": math.pow}
 
 
 def _refuse_cycle(edges: dict[str, list[tuple[str, _Line]]], message: str) -> None:

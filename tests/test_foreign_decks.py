@@ -227,3 +227,24 @@ def test_a_line_break_no_simulator_shares_names_the_file(simulator, tmp_path, ca
     code, results, _, err = sim(deck, simulator, tmp_path, capsys)
     assert code == 2 and not results
     assert f"{deck}, line 3: " in err or f"{deck}: line 3: " in err, err
+
+
+@pytest.mark.parametrize("cards, error", [
+    (".param a=2\nV1 x 0 SIN(0 {a*b} 1k)", "b is not a top-level .param"),
+    (".param a={b}\n.param b={a}\nV1 x 0 SIN(0 {a} 1k)", "depends on itself"),
+    (".param a=0\nV1 x 0 SIN(0 {1/a} 1k)", "cannot be evaluated"),
+    ("V1 x 0 SIN(0 {v(y)} 1k)", "cannot be evaluated when the deck is read"),
+    (".subckt s p params: a=1\nV1 p 0 SIN(0 {a} 1k)\n.ends\nX1 x s", "not a SPICE number"),
+])
+def test_a_waveform_argument_that_cannot_be_evaluated_names_the_line(cards, error):
+    deck = f"t\n{cards}\nR1 x 0 1k\nR2 y 0 1k\n.tran 1u 1m\n.end\n"
+    line = next(k for k, text in enumerate(deck.split("\n"), 1) if "SIN" in text)
+    with pytest.raises(NetlistError, match=rf"line {line}: .*{re.escape(error)}"):
+        read_deck(deck)
+
+
+def test_waveform_arguments_take_the_last_top_level_value():
+    c = read_deck("t\n.param a=1\n.param a={2*b} b=1.5\nV1 x 0 SIN(0 {a} {b*1k})\n"
+                  "R1 x 0 1k\n.tran 1u 1m\n.end\n")
+    wave = c["V1"].waveform
+    assert (wave.amplitude, wave.freq_hz) == (3.0, 1500.0)
