@@ -72,17 +72,22 @@ _CONTROL_START = re.compile(r"^\s*\.control", re.IGNORECASE | re.MULTILINE)
 
 
 def in_card_order(results: list[Result], netlist: str) -> list[Result]:
-    """ngspice runs a deck's dot analyses last card first; put their results back in card
-    order, so that the second .tran of a deck is the second tran result. A deck whose
-    .control block runs analyses itself keeps the order they ran in. (A deck without
-    ``.control`` is told by one regular-expression search, not a walk over its lines.)
-    Results of a kind run more than once are named in that order, ``ac1``, ``ac2``
-    (ngspice names each by its kind: their files would share a name)."""
+    """ngspice 46 runs a deck's dot analyses grouped by kind (ac, dc, op, tran: ``.dc`` then
+    ``.tran`` run in that order, ``.tran`` then ``.dc`` too), the cards of one kind last card
+    first; put their results back in card order, so that the second .tran of a deck is the
+    second tran result. A deck whose .control block runs analyses itself keeps the order
+    they ran in. (A deck without ``.control`` is told by one regular-expression search, not
+    a walk over its lines.) Results of a kind run more than once are named in that order,
+    ``ac1``, ``ac2`` (ngspice names each by its kind: their files would share a name)."""
     if len(results) < 2:
         return results
     if not (_CONTROL_START.search(netlist) and any(
             inside and _CONTROL_ANALYSIS.match(line) for inside, line in spice_lines(netlist))):
-        results = results[::-1]
+        results = results[::-1]         # each kind's results now in card order
+        cards = [a.kind for a in spice_analyses(netlist)]
+        if sorted(cards) == sorted(r.kind for r in results):
+            pools = {kind: iter([r for r in results if r.kind == kind]) for kind in cards}
+            results = [next(pools[kind]) for kind in cards]
     kinds = [r.kind for r in results]
     seen: dict[str, int] = {}
     for r in results:
