@@ -21,6 +21,9 @@ ngspice in the loop the whole fit is timed once, or with ``--quick`` only estima
 numpy fit's time + (its model evaluations / data sets) x (one ngspice evaluation); the
 printout says which.
 
+Also timed: a million-sample oscilloscope file read by the transient loader, against
+``numpy.loadtxt``.
+
 Run alone with ``.venv/bin/python bench/bench_calibration.py [--quick]`` (or through
 ``make bench``). Prints times and ratios measured in this one run; nothing is asserted.
 """
@@ -273,7 +276,50 @@ def bench_cli_line_fit() -> None:
     T.ratio("API line fit / one numpy evaluation", api, ev)
 
 
+def bench_loader() -> None:
+    """A million-sample oscilloscope export (Tektronix MSO layout, 26 MB) read by
+    ``load_transient`` (layouts, units, the strict number grammar, line numbers), against
+    ``numpy.loadtxt`` reading the same numbers (no checks), and against the loader with
+    Python's garbage collector left running (before ``table.collector_paused``)."""
+    import gc
+    import tempfile
+    from pathlib import Path
+
+    from neurospice.calibration import load_transient
+    from neurospice.calibration import table
+
+    T.header("loading a 1e6-sample scope export (load_transient vs numpy.loadtxt)")
+    n = 1_000_000
+    t = np.arange(n) * 1e-9
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "scope.csv"
+        with open(path, "w") as f:
+            f.write("Model,MSO54\nHorizontal Units,s\nVertical Units,V\nTIME,CH1\n")
+            np.savetxt(f, np.c_[t, np.sin(1e7 * t)], fmt="%.6e", delimiter=",")
+        ours = T.measure(lambda: load_transient(path), repeats=2)
+        plain = T.measure(lambda: np.loadtxt(path, delimiter=",", skiprows=4), repeats=2)
+        paused = table.collector_paused
+
+        class Running:                  # the collector left on: the loader as it was
+            def __enter__(self):
+                gc.enable()
+
+            def __exit__(self, *exc):
+                return False
+
+        table.collector_paused = Running
+        try:
+            before = T.measure(lambda: load_transient(path), repeats=1)
+        finally:
+            table.collector_paused = paused
+    T.row("load_transient", ours)
+    T.row("numpy.loadtxt", plain)
+    T.ratio("load_transient / numpy.loadtxt", ours, plain)
+    T.ratio("collector running / paused", before, ours)
+
+
 def main() -> None:
+    bench_loader()
     bench_cli_line_fit()
     bench_ensemble()
     bench_nbox_ensemble()

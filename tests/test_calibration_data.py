@@ -607,3 +607,50 @@ def test_scope_layouts_read_any_waveform(tmp_path_factory):
             np.testing.assert_array_equal(w.voltage_v, v, err_msg=name)
 
     check()
+
+
+def test_the_fast_column_paths_read_as_the_cell_by_cell_path(monkeypatch, tmp_path_factory):
+    """Hypothesis: files of numbers in every spelling, cells without a value (empty,
+    ``#N/A``, ``9.9E37``, ``99e36``), comments, a repeated header and decimal commas read
+    the same (values, the cells' no-value notes, line numbers, errors) with the whole-column
+    fast paths as with each cell looked at alone."""
+    from hypothesis import given, settings
+    from hypothesis import strategies as st
+
+    from neurospice.calibration import table
+
+    number = st.one_of(st.integers(-10**6, 10**6).map(str),
+                       st.floats(-1e30, 1e30, allow_nan=False).map(repr),
+                       st.sampled_from(["1e3", "-.5", "+2.", "1E-7", "3.0e+05", "0"]))
+    cell = st.one_of(number, number, number,
+                     st.sampled_from(["", "#N/A", "9.9E37", "99e36", "nan", "1_0", "x"]))
+    row = st.lists(cell, min_size=2, max_size=2)
+    line = st.one_of(row.map(",".join), row.map(",".join), st.just("# a comment"),
+                     st.just("V (V),I (A)"))
+
+    def read(path, **kw):
+        try:
+            raw = table.read_raw(path, **kw)
+            cols = raw.columns
+            return ([list(map(repr, raw.values(c).tolist())) for c in cols],
+                    [raw.empty(c).tolist() for c in cols],
+                    raw.lines.tolist(), raw.block.tolist())
+        except Exception as exc:        # the same error, raised the same way, on both paths
+            return type(exc).__name__, str(exc)
+
+    @settings(max_examples=60, deadline=None)
+    @given(st.lists(line, min_size=1, max_size=12), st.booleans())
+    def check(lines, comma):
+        text = "V (V),I (A)\n" + "\n".join(lines) + "\n"
+        if comma:
+            text = text.replace(",", ";").replace(".", ",")
+        path = tmp_path_factory.mktemp("t") / "d.csv"
+        path.write_text(text)
+        fast = read(path)
+        with monkeypatch.context() as m:
+            m.setattr(table, "_plain_numbers", lambda cells, decimal: None)
+            m.setattr(table, "_plain_rows", lambda rows, width, decimal: None)
+            slow = read(path)
+        assert fast == slow, text
+
+    check()
