@@ -570,13 +570,6 @@ class _Reader:
         return line.error(message)
 
     def run(self) -> Circuit:
-        for line in self.lines:
-            if line.text.split()[0].lower() == ".tran":
-                toks = [t for t in _tokens(line.text, line)[1:] if t != "uic"]
-                if len(toks) >= 2:
-                    self.tran = (_number(toks[0], line, "tran step"),
-                                 _number(toks[1], line, "tran stop"))
-                break
         top = self.top = _Scope()
         inside = False
         for line in self.lines:        # parameters may be used before they are declared
@@ -588,6 +581,13 @@ class _Reader:
                     top.declare(name)
                     if not inside:
                         self.top_params[name.lower()] = (value, line)   # the last wins
+        for line in self.lines:        # the first .tran: the sources' default times
+            if line.text.split()[0].lower() == ".tran":
+                toks = [t for t in _tokens(line.text, line)[1:] if t != "uic"]
+                if len(toks) >= 2:
+                    self.tran = (self.constant(toks[0], line, "tran step", self.circuit),
+                                 self.constant(toks[1], line, "tran stop", self.circuit))
+                break
         box, scope, opened, ended = self.circuit, top, None, None
         for line in self.lines:
             words = line.text.split()
@@ -849,7 +849,7 @@ class _Reader:
 
     def analysis(self, kind: str, toks: list[str], line: _Line) -> None:
         c = self.circuit
-        num = lambda k, what: _number(toks[k], line, what)  # noqa: E731
+        num = lambda k, what: self.constant(toks[k], line, what, c)  # noqa: E731
         if kind == "op":
             if toks:
                 raise line.error(".op takes no arguments")
@@ -881,7 +881,8 @@ class _Reader:
                 raise line.error(".noise needs v(out[,ref]) source dec|oct|lin points fstart "
                                  "fstop")
             out, ref, src, var, pts, f1, f2, _ = m.groups()
-            c.noise(out, src, _number(f1, line, "noise start"), _number(f2, line, "noise stop"),
+            c.noise(out, src, self.constant(f1, line, "noise start", c),
+                    self.constant(f2, line, "noise stop", c),
                     self.count(pts, line), var.lower(), reference=ref or "0")
 
     @staticmethod
@@ -1114,8 +1115,9 @@ class _Reader:
 
     def constant(self, token: str, line: _Line, what: str, box) -> float:
         """A number, or an expression of top-level parameters evaluated now (a waveform's
-        arguments are numbers in every dialect: ``SIN(0 {amp} {freq})``). In a subcircuit,
-        whose parameters differ per instance, only a number."""
+        arguments and an analysis's are numbers in every dialect: ``SIN(0 {amp} {freq})``,
+        ``.tran {tstep} {tstop}``). In a subcircuit, whose parameters differ per instance,
+        only a number."""
         if _is_number(token) or box is not self.circuit:
             return _number(token, line, what)
         expr = _value(token, self.top, line, what)

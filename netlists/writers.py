@@ -860,34 +860,11 @@ class VacaskWriter:
             return [f"{e.name} {n} {target}" + (f" {self.params(e.params)}" if e.params else "")]
         raise NetlistError(f"cannot write {type(e).__name__} for VACASK", element=e.name)
 
-    def waveform_of(self, e, w):
-        """The waveform to write for source ``e``: VACASK holds a source with a waveform at
-        the waveform's start in its op, dc and ac analyses, where ngspice takes the dc value
-        (and sweeps it). Without a transient analysis the waveform is left out (a dc
-        source: ngspice's values); with one, a dc value other than the start or a .dc sweep
-        of the source is a NetlistError naming it."""
-        analyses = self.c.analyses
-        if not any(isinstance(a, Tran) for a in analyses):
-            return None
-        swept = any(isinstance(a, Dc) and a.source.lower() == e.name.lower() for a in analyses)
-        others = any(not isinstance(a, Tran) for a in analyses)
-        if swept or (others and not (isinstance(e.dc, float) and e.dc == w.initial())):
-            why = ("sweeps it" if swept else
-                   f"holds it at its dc value {self.val(e.dc)}, not the waveform's start "
-                   f"{fmt(w.initial())}")
-            raise NetlistError(f"VACASK holds a source with a waveform at the waveform's start "
-                               f"in op, dc and ac analyses, and a .dc sweep leaves it there; "
-                               f"ngspice {why}: run the transient and the other analyses "
-                               "as two circuits, or sweep another source", element=e.name)
-        return w
-
     def source(self, e, n) -> str:
         line = f"{e.name} {n} {_BUILTIN_MODELS[type(e)]} dc={self.val(e.dc)}"
         if e.ac is not None:
             line += f" mag={fmt(e.ac)} phase={fmt(e.ac_phase_deg)}"
         w = e.waveform
-        if w is not None:
-            w = self.waveform_of(e, w)
         if isinstance(w, Pulse):
             line += (f' type="pulse" val0={fmt(w.v1)} val1={fmt(w.v2)} delay={fmt(w.delay)} '
                      f"rise={fmt(w.rise)} fall={fmt(w.fall)} width={fmt(w.width)}")

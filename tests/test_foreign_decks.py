@@ -46,7 +46,6 @@ REFUSED = {
     "bsim3_level8": {"vacask": (NetlistError, 2)},     # refused rendering: the model's line
     "control_block": {"ngspice": (UntrustedDeck, 6), "vacask": (NetlistError, 5)},
     "dc_nested": {"vacask": (NetlistError, 6)},         # two sweeps in one .dc
-    "dc_sweep_pulse_source": {"vacask": (NetlistError, 2)},   # VACASK holds the waveform
     "func_card": {"vacask": (NetlistError, 2)},
     "include_outside": {"ngspice": (UntrustedDeck, 4), "vacask": (UntrustedDeck, 4)},
     "savecurrents": {"vacask": (NetlistError, 2)},      # only ngspice keeps every current
