@@ -74,6 +74,7 @@ def _add_data_options(s) -> None:
     g.add_argument("--column", action="append", default=[], metavar="ROLE=NAME",
                    help="map a column: voltage=, current=, freq=, vdc=, power=, field=, "
                         "linewidth=, time=, compliance=, rf_current=, impedance=, ... "
+                        "and a quantity's errors: freq_err=, current_err=, power_err=, ... "
                         "(repeatable; a role given twice lists side-by-side curves)")
     g.add_argument("--group-by", action="append", default=[], metavar="COLUMN",
                    help="one curve per value of this column (repeatable: per combination)")

@@ -53,6 +53,16 @@ is taken from the preamble (``# RF power: -20 dBm``, ``Frequency,10 GHz``) or th
 ``units`` (header name -> unit symbol) gives the unit of a column whose header writes none or
 one not known.
 
+Error bars: a column of a quantity's errors (its name with an error word of
+``ERROR_WORDS``: ``f err (GHz)``, ``σ_f``, ``I std (A)``; or the error word alone right
+after the quantity's column: ``±``) is read with it as a standard error per point, in SI
+(its own unit, else the quantity's; a power's errors in dB are relative, turned into W to
+first order), as ``<quantity>_err_<unit>`` (``freq_err_hz``, ``current_err_a``; the
+quantities of ``ERROR_QUANTITIES``), with a note; ``columns={"freq_err": NAME}`` names one.
+``Δf``, ``delta f``, ``df`` are a linewidth, not an error. A missing error is a missing
+value (the NaN policy); a negative one, or one of zero (a weight of infinity), is a
+DataError naming column and line.
+
 Every DataError names the options as the caller spells them: ``header_row=`` from Python,
 ``--header-row`` under ``neurospice fit`` (:func:`~.table.command_line_spelling`).
 
@@ -82,7 +92,8 @@ from .units import SI_UNIT, Unit, lookup_unit, parse_header
 
 __all__ = [
     "IVSweep", "Transient", "Spectrum", "OscillatorCurve", "PulseRamp", "Measurement",
-    "QUANTITIES", "load_table", "load_iv", "load_transient", "load_spectrum",
+    "QUANTITIES", "ERROR_WORDS", "ERROR_QUANTITIES", "load_table", "load_iv",
+    "load_transient", "load_spectrum",
     "load_oscillator", "load_spin_diode_sweeps", "load_pulse_updates", "column_counts",
     "has_frequency_pairs", "layout_split", "READ_OPTIONS",
 ]
@@ -147,6 +158,19 @@ QUANTITIES = {q.key: q for q in (
               "fwhm linewidth", "linewidth fwhm")),
 )}
 
+#: words that make a column the errors of a quantity (``f err``, ``σ_I``, ``I std (A)``,
+#: ``± (GHz)`` right after the frequency column), longest first; ``±`` and ``σ`` are read as
+#: ``plusminus`` and ``sigma``. ``Δf``, ``delta f``, ``df`` are no errors (a linewidth).
+ERROR_WORDS = ("standard deviation", "standard error", "std dev", "std err", "std error",
+               "stderr", "stdev", "stddev", "uncertainty", "errors", "error", "err", "std",
+               "sd", "sigma", "unc", "plusminus")
+#: the quantities a column of errors may go with: each has an ``<quantity>_err`` key in
+#: ``QUANTITIES`` (``freq_err`` -> the field ``freq_err_hz``), for ``columns=``
+ERROR_QUANTITIES = ("voltage", "current", "freq", "vdc", "power", "linewidth")
+QUANTITIES.update({f"{k}_err": Quantity(f"{k}_err", "{0}_err_{2}".format(
+    *QUANTITIES[k].attr.rpartition("_")), QUANTITIES[k].dimension, ())
+    for k in ERROR_QUANTITIES})
+
 
 @dataclass(kw_only=True)
 class Measurement:
@@ -175,6 +199,8 @@ class IVSweep(Measurement):
     device: np.ndarray | None = None
     compliance: np.ndarray | None = None
     compliance_a: float | None = None
+    voltage_err_v: np.ndarray | None = None
+    current_err_a: np.ndarray | None = None
 
 
 @dataclass(kw_only=True)
@@ -182,6 +208,8 @@ class Transient(Measurement):
     time_s: np.ndarray
     voltage_v: np.ndarray | None = None
     current_a: np.ndarray | None = None
+    voltage_err_v: np.ndarray | None = None
+    current_err_a: np.ndarray | None = None
 
 
 @dataclass(kw_only=True)
@@ -193,6 +221,9 @@ class Spectrum(Measurement):
     vdc_v: np.ndarray | None = None
     power_w: np.ndarray | None = None
     field_t: np.ndarray | None = None
+    freq_err_hz: np.ndarray | None = None
+    vdc_err_v: np.ndarray | None = None
+    power_err_w: np.ndarray | None = None
 
 
 @dataclass(kw_only=True)
@@ -202,6 +233,10 @@ class OscillatorCurve(Measurement):
     power_w: np.ndarray | None = None
     linewidth_hz: np.ndarray | None = None
     field_t: np.ndarray | None = None
+    current_err_a: np.ndarray | None = None
+    freq_err_hz: np.ndarray | None = None
+    power_err_w: np.ndarray | None = None
+    linewidth_err_hz: np.ndarray | None = None
 
 
 @dataclass(kw_only=True)
@@ -337,17 +372,27 @@ def _load(kind: _Kind, path, *, columns, split, min_points, on_nan, delimiter, h
                               {c.index for c in by}):
         rows = _extent(raw, [c for c in group.values() if not isinstance(c, Constant)]) \
             if split == "columns" else slice(None)
-        values = {key: _read(raw, QUANTITIES[key], col, rows) for key, col in group.items()}
+        values = {key: _read(raw, QUANTITIES[key], col, rows) for key, col in group.items()
+                  if not key.endswith("_err")}
+        for key, col in group.items():
+            if key.endswith("_err"):
+                values[key] = _read_error(raw, key[:-4], col, group[key[:-4]],
+                                          values[key[:-4]], rows)
         labels = {c.name: _label_values(raw, c, rows) for c in by}
         lines, block = raw.lines[rows], raw.block[rows]
-        partial = [k for k, c in group.items() if k in kind.partial and on_nan == "drop"
-                   and not isinstance(c, Constant)]
+        partial = [k for k, c in group.items() if k.removesuffix("_err") in kind.partial
+                   and on_nan == "drop" and not isinstance(c, Constant)]
         checks = [(c.name, _numeric(values[k]), raw.empty(c, rows)) for k, c in group.items()
                   if not isinstance(c, Constant) and k not in partial]
         checks += [(c.name, _numeric(labels[c.name]), raw.empty(c, rows)) for c in by]
         keep = finite_rows(raw.path, checks, lines, on_nan, raw.report)
         for k in partial:
             _partial_note(raw, group[k], values[k], lines, keep)
+        for k in partial:       # a reading without its error, or the reverse: left out
+            if k.endswith("_err"):
+                none = ~np.isfinite(values[k]) | ~np.isfinite(values[k[:-4]])
+                values[k][none] = values[k[:-4]][none] = np.nan
+        _check_errors(raw, group, {k: v[keep] for k, v in values.items()}, lines[keep])
         values = {k: v[keep] for k, v in values.items()}
         labels = {k: v[keep] for k, v in labels.items()}
         lines, block = lines[keep], block[keep]
@@ -372,7 +417,7 @@ def _load(kind: _Kind, path, *, columns, split, min_points, on_nan, delimiter, h
             if by:
                 curve.group = {n: _plain(v[piece[0]]) for n, v in labels.items()}
             elif len(pieces) > 1 and kind.axis:
-                curve.group = _constant_columns(raw, group[kind.x], piece, keep, rows)
+                curve.group = _constant_columns(raw, group, kind.x, piece, keep, rows)
             if marked is not None:
                 curve.compliance, curve.compliance_a = marked[0][piece], marked[1]
             curves.append(curve)
@@ -456,12 +501,14 @@ def _restarts(x: np.ndarray) -> list[int]:
     return [int(k) for k in back]
 
 
-def _constant_columns(raw: Raw, x: Column, piece, keep, rows) -> dict:
-    """The numeric columns (the swept axis aside) that hold one value over ``piece`` and
-    change over the file (a stacked curve's field, RF amplitude, ...): its labels (SI)."""
+def _constant_columns(raw: Raw, group: dict, x: str, piece, keep, rows) -> dict:
+    """The numeric columns (the swept axis ``x`` and the errors aside) that hold one value
+    over ``piece`` and change over the file (a stacked curve's field, RF amplitude, ...):
+    its labels (SI)."""
     out = {}
+    skip = {c.index for k, c in group.items() if k == x or k.endswith("_err")}
     for c in raw.columns:
-        if c.index == x.index:
+        if c.index in skip:
             continue
         try:
             whole = raw.values(c, rows)[keep]
@@ -534,11 +581,17 @@ def _compliance(raw, kind, group, values, limit):
     return mask, lim
 
 
+def _error_keys(kind: _Kind) -> tuple[str, ...]:
+    """The quantities of ``kind`` that a column of errors may go with."""
+    return tuple(k for k in kind.quantities if k in ERROR_QUANTITIES and k not in kind.derived)
+
+
 def _quantity(key: str, kind: _Kind) -> Quantity:
+    keys = (*kind.quantities, *(f"{k}_err" for k in _error_keys(kind)))
     for q in QUANTITIES.values():
-        if key in (q.key, q.attr) and q.key in kind.quantities:
+        if key in (q.key, q.attr) and q.key in keys:
             return q
-    names = ", ".join(repr(QUANTITIES[k].key) for k in kind.quantities)
+    names = ", ".join(repr(k) for k in keys)
     raise ArgumentError(f"{spell('columns', None, key=key)}: unknown quantity {key!r} for "
                         f"{kind.cls.__name__}; use one of {names}")
 
@@ -560,10 +613,28 @@ _FIRST_LETTER = {"i": ("current", "compliance", "rf_current"), "v": ("voltage", 
                  "z": ("impedance",)}
 
 
+def _error_base(label: str) -> str | None:
+    """The name of the quantity whose errors a column holds, normalised (``f err`` ->
+    ``f``, ``σ_I`` -> ``i``, ``Std of V1`` -> ``v``; ``""`` for an error word alone, as
+    ``±``), or None for a name that says no error (:data:`ERROR_WORDS`)."""
+    text = label.lower().replace("±", " plusminus ").replace("+/-", " plusminus ")
+    name = _normal(text.replace("σ", " sigma "))
+    for word in ERROR_WORDS:
+        if name == word:
+            return ""
+        if name.startswith(word + " "):
+            return _normal(re.sub(r"^of ", "", name[len(word) + 1:]))
+        if name.endswith(" " + word):
+            return _normal(name[:-len(word) - 1])
+    return None
+
+
 def _matches(column: Column, q: Quantity, extra: Sequence[str] = ()) -> bool:
-    """Whether ``column`` may hold ``q``: by its name (``q``'s aliases and ``extra``) and
-    its unit's dimension."""
+    """Whether ``column`` may hold ``q``: by its name (``q``'s aliases and ``extra``; a name
+    that says errors, :func:`_error_base`, holds no quantity) and its unit's dimension."""
     spice = re.fullmatch(r"([vi])\(.+\)", column.label.strip().lower())
+    if not spice and _error_base(column.label) is not None:
+        return False
     if spice:   # a simulator's vector, as ``neurospice sim`` writes it: v(node), i(element)
         if q.key != {"v": "voltage", "i": "current"}[spice[1]]:
             return False
@@ -627,6 +698,7 @@ def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool,
     if missing:
         first = missing[0].split()[0]
         raise raw.missing(missing, f" (name them with {spell('columns', None, key=first)})")
+    _pair_errors(raw, kind, found, taken)
     for key, cols in found.items():
         units = {c.unit_symbol for c in cols}
         listing = ", ".join(f"{c.name!r} in {c.unit_symbol or 'no unit'}" for c in cols)
@@ -644,6 +716,92 @@ def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool,
                         path=str(raw.path), row=raw.header_line)
     n = next(iter(counts.values()))
     return [{k: cols[i] for k, cols in found.items()} for i in range(n)]
+
+
+def _pair_errors(raw: Raw, kind: _Kind, found: dict[str, list[Column]], taken: set[int]
+                 ) -> None:
+    """Add to ``found`` the columns of errors of the quantities found (``freq_err``: the
+    columns of the frequency's errors, as many as frequency columns, in file order): by
+    name, the quantity's name with an error word (``f err (GHz)``, ``σ_f``), or an error
+    word alone right after the quantity's column (``±``); or named in ``columns=``. A name
+    that says errors of no quantity read is a note."""
+    keys = _error_keys(kind)
+    owner = {c.index: k for k, cols in found.items() for c in cols
+             if k in keys and not isinstance(c, Constant)}
+    paired: dict[str, list[Column]] = {}
+    for c in raw.columns:
+        base = None if c.index in taken else _error_base(c.label)
+        if base is None:
+            continue
+        if base == "":
+            key = owner.get(c.index - 1)
+        else:
+            probe = Column(c.index, c.name, base, None, "")
+            key = next((k for k in kind.quantities if k in found
+                        and _matches(probe, QUANTITIES[k])), None)
+        if key not in keys or key not in owner.values():
+            what = f"the {key}" if key else "no quantity read"
+            raw.report.notes.append(f"column {c.name!r}: errors (by its name) of {what}: "
+                                    "not used")
+            continue
+        if f"{key}_err" not in found:
+            paired.setdefault(key, []).append(c)
+    for key, cols in paired.items():
+        found[f"{key}_err"] = cols
+    for err in [k for k in found if k.endswith("_err")]:
+        key, cols = err[:-4], found[err]
+        if key not in found or any(isinstance(c, Constant) for c in found[key]):
+            raise DataError(f"errors of {key} ({', '.join(repr(c.name) for c in cols)}) but "
+                            f"no {key} column", path=str(raw.path), column=cols[0].name,
+                            row=raw.header_line)
+        if len(cols) != len(found[key]):
+            raise DataError(f"{len(cols)} column(s) of {key} errors "
+                            f"({', '.join(repr(c.name) for c in cols)}) for "
+                            f"{len(found[key])} {key} column(s); name them with "
+                            f"{spell('columns', None, key=err)}", path=str(raw.path),
+                            column=cols[0].name, row=raw.header_line)
+        for c, of in zip(cols, found[key]):
+            raw.report.notes.append(f"column {c.name!r}: the errors of {key} (column "
+                                    f"{of.name!r}), a standard error per point")
+
+
+def _read_error(raw: Raw, key: str, column: Column, of: Column, value: np.ndarray,
+                rows: slice) -> np.ndarray:
+    """A column of errors of ``key`` in SI: in its own unit, else in that of the quantity's
+    column ``of``; a power's errors in dB (or in dBm, or without a unit beside a power in
+    dBm) are relative, turned into W to first order: sigma_P = P ln(10)/10 sigma_dB."""
+    q = QUANTITIES[key]
+    in_db = column.unit is None and column.unit_text.strip().lower() == "db"
+    unit = None if in_db else raw.unit_of(column) or raw.unit_of(of)
+    if key == "power" and (in_db or (unit is not None and unit.dbm)):
+        db = raw.values(column, rows, Unit("dB", "dimensionless"))
+        raw.report.notes.append(f"column {column.name!r}: power errors in dB, in W to first "
+                                "order: sigma_P = P ln(10)/10 sigma_dB")
+        return value * math.log(10.0) / 10.0 * db
+    if unit is None:
+        raw.report.notes.append(f"column {column.name!r} (errors) has no unit, nor has "
+                                f"{of.name!r}: read as {SI_UNIT[q.dimension]}")
+        return raw.values(column, rows)
+    if unit.dimension != q.dimension:
+        raise DataError(f"unit {unit.symbol} is a {unit.dimension} unit but errors of {key} "
+                        f"need {q.dimension} ({SI_UNIT[q.dimension]})", path=str(raw.path),
+                        column=column.name, row=raw.header_line)
+    return raw.values(column, rows, unit)
+
+
+def _check_errors(raw: Raw, group: dict, values: dict, lines) -> None:
+    """A negative error, or one of zero (a weight of infinity), is a DataError naming its
+    column and line (a missing one went through the NaN policy with the values)."""
+    for key in [k for k in group if k.endswith("_err")]:
+        e = values[key]
+        bad = np.flatnonzero(np.isfinite(e) & (e <= 0))
+        if len(bad):
+            k = bad[0]
+            what = (f"a negative error ({float(e[k]):g})" if e[k] < 0 else
+                    "an error of zero (a weight of infinity in the fit): give each point its "
+                    "real error, or leave the column out")
+            raise DataError(what, path=str(raw.path), column=group[key].name,
+                            row=int(lines[k]))
 
 
 _VALUE = r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?"
@@ -811,7 +969,9 @@ def _build(raw, kind, group, values, lines, idx, min_points, number):
     return kind.cls(source=raw.path, preamble=raw.preamble, report=raw.report,
                     lines=lines[idx],
                     columns={QUANTITIES[k].attr: c.name for k, c in group.items()},
-                    units={QUANTITIES[k].attr: c.unit_symbol for k, c in group.items()},
+                    units={QUANTITIES[k].attr: c.unit_symbol or (group[k[:-4]].unit_symbol
+                                                                 if k.endswith("_err") else "")
+                           for k, c in group.items()},
                     **attrs)
 
 

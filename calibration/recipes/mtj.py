@@ -45,14 +45,31 @@ def mtj_model() -> Model:
 
 def fit_mtj_rv(sweeps, *, states: Sequence[float] | None = None,
                free: Sequence[str] = ("rp", "tmr0", "vh"), fixed: Mapping | None = None,
-               weighting: str = "relative", global_stage: str | None = "auto", seed: int = 0,
+               weighting: str | None = None, global_stage: str | None = "auto", seed: int = 0,
                conf_int: str = "stderr", verify: bool = False,
                simulators: Sequence[str] = ("ngspice", "vacask"),
                progress=False) -> Calibration:
     """Fit ``rp``, ``tmr0``, ``vh`` to MTJ I-V sweeps (:class:`IVSweep` s). ``states``: the
     m0 of each sweep (+1 parallel, -1 antiparallel); by default the sweep(s) with the higher
-    low-bias resistance are AP. ``fixed``: other card values (held)."""
+    low-bias resistance are AP. ``fixed``: other card values (held). Where every sweep
+    carries its current's errors (an error column, ``current_err_a``) they are the
+    points' sigma and ``weighting`` defaults to ``"absolute"`` (the errors are the
+    weights); else to ``"relative"`` (current proportional to bias)."""
     sweeps = as_list(sweeps)
+    errors = [getattr(s, "current_err_a", None) for s in sweeps]
+    own = all(e is not None for e in errors)
+    notes = []
+    if own and weighting not in (None, "absolute"):
+        raise CalibrationError(f"weighting={weighting!r} with the sweeps' own current errors: "
+                               "they are absolute (A); leave weighting to its default")
+    if any(e is not None for e in errors) and not own:
+        notes.append("current errors: not every sweep carries them; none used (weights "
+                     "from the residuals' noise)")
+        errors = [None] * len(sweeps)
+    elif own:
+        notes.append("each point weighted by the data's own current errors (columns "
+                     + ", ".join(repr(s.columns.get("current_err_a")) for s in sweeps) + ")")
+    weighting = weighting or ("absolute" if own else "relative")
     model = mtj_model()
     rs = [low_bias_resistance(s.voltage_v, s.current_a) for s in sweeps]
     if states is None:
@@ -68,10 +85,10 @@ def fit_mtj_rv(sweeps, *, states: Sequence[float] | None = None,
     if len(states) != len(sweeps):
         raise CalibrationError(f"{len(states)} states for {len(sweeps)} sweeps")
     datasets = []
-    for k, (s, m0) in enumerate(zip(sweeps, states)):
+    for k, (s, m0, e) in enumerate(zip(sweeps, states, errors)):
         name = f"{'P' if m0 > 0 else 'AP'} sweep {k + 1}"
         datasets.append(Dataset(np.asarray(s.voltage_v, float), s.current_a, name=name,
-                                fixed={"m0": float(m0)}))
+                                sigma=e, fixed={"m0": float(m0)}))
     rp = [r for r, m in zip(rs, states) if m > 0]
     rap = [r for r, m in zip(rs, states) if m < 0]
     start = {**(fixed or {})}
@@ -89,7 +106,7 @@ def fit_mtj_rv(sweeps, *, states: Sequence[float] | None = None,
     card = {k: v for k, v in res.values.items()}
     card["m0"] = get_device("mtj").defaults()["m0"]
     cal = Calibration("mtj-rv", "mtj", card, {n: res.stderr.get(n) for n in res.free},
-                      {"R(V)": res}, warnings=collect_warnings({"R(V)": res}))
+                      {"R(V)": res}, warnings=collect_warnings({"R(V)": res}), notes=notes)
     cal.notes.append("m0 on the card is the default state; each sweep was fitted at its own "
                      "state (" + ", ".join(d.name for d in datasets) + ")")
     if verify:

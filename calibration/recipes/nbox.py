@@ -361,6 +361,18 @@ def _limited(data, v_up, v_dn) -> list:
             for m, v in zip(limited, (v_up, v_dn))]
 
 
+def _current_errors(data, notes: list) -> list:
+    """The [up, down] branches' own current errors (an error column, ``current_err_a``)
+    when both carry them, with a note; else [None, None]."""
+    errors = [getattr(d, "current_err_a", None) for d in as_list(data)]
+    if len(errors) != 2 or any(e is None for e in errors):
+        return [None, None]
+    notes.append("each current weighted by the data's own errors (column "
+                 f"{as_list(data)[0].columns.get('current_err_a')!r}; on the log residual: "
+                 "sigma_I / I)")
+    return [np.asarray(e, float) for e in errors]
+
+
 def _scurve_datasets(v_up, i_up, v_dn, i_dn, limited, v_min: float, v_max: float) -> list:
     """The readings above ``v_min`` with positive current as S-curve data sets (x the
     current, y the voltage): the up and the down sweep's insulating readings, and as a third
@@ -558,7 +570,7 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] | None = None
                 f"{float(v[cc].max()):.4g} V" for name, v, cc in
                 (("up sweep", v_up, limited[0]), ("down sweep", v_dn, limited[1])) if cc.any()]
     intervals, guarded = [], []
-    loop_held = []
+    loop_held, own_errors = [], []
     if control == "current" and free is None:
         card0 = get_device("nbox").params(held)
         loop_held = [n for n in HELD_LOOP if n not in held]
@@ -566,6 +578,9 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] | None = None
         free = FREE_LOOP
     free = FREE if free is None else free
     if control == "current":
+        if _current_errors(data, [])[0] is not None:
+            own_errors.append("current errors not used: a current-limited loop is fitted "
+                              "as the voltage at its current (the current is the abscissa)")
         free = [n for n in free if n not in held]
         sets = _scurve_datasets(v_up, i_up, v_dn, i_dn, limited, v_min, v_max)
         fit = _scurve_fit(sets, free, values, t_amb, global_stage, seed, conf_int, progress,
@@ -574,8 +589,9 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] | None = None
     else:
         model = nbox_iv_model()
         sets = []
-        for name, v, i, cc in (("up sweep", v_up, i_up, limited[0]),
-                               ("down sweep", v_dn, i_dn, limited[1])):
+        errors = _current_errors(data, own_errors)
+        for name, v, i, cc, err in (("up sweep", v_up, i_up, limited[0], errors[0]),
+                                    ("down sweep", v_dn, i_dn, limited[1], errors[1])):
             keep = (v > v_min) & (i > 0) & ~cc
             if keep.sum() < 5:
                 raise DataError(f"{name}: fewer than 5 points above {v_min} V with positive "
@@ -591,6 +607,7 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] | None = None
                                    f"{float(v[near].min()):.4g}-{float(v[near].max()):.4g} V")
                     keep &= ~near
             sets.append(Dataset(v[keep], i[keep], name=name,
+                                sigma=None if err is None else err[keep] / i[keep],
                                 meta={"branch": name.split()[0], "v_max": v_max}))
         if fold_penalty and all(s_ is not None for s_ in intervals):
             lo = np.array([a for a, _ in intervals])
@@ -613,7 +630,7 @@ def fit_nbox_iv(data, *, t_amb: float = 300.0, free: Sequence[str] | None = None
     card = {k: v for k, v in res.values.items() if k in dev.parameter}
     fits = {"dual sweep": res}
     cal = Calibration("nbox-iv", "nbox", card, {n: res.stderr.get(n) for n in res.free},
-                      fits, warnings=collect_warnings(fits))
+                      fits, warnings=collect_warnings(fits), notes=own_errors)
     # under compliance the device voltage never passes the threshold: the folds are those
     # of a voltage sweep to twice the largest reading
     v_fold = 2.0 * v_max if control == "current" else v_max
@@ -989,7 +1006,7 @@ def split_dual_sweep(sweep) -> list:
                         f"largest current is at point {turn + 1} of {v.size}",
                         path=str(sweep.source))
     fields = ("voltage_v", "current_a", "time_s", "temperature_k", "sweep", "cycle",
-              "device", "compliance", "lines")
+              "device", "compliance", "lines", "voltage_err_v", "current_err_a")
     out = []
     for part in (slice(0, turn + 1), slice(turn + 1, None)):
         out.append(replace(sweep, **{f: getattr(sweep, f)[part] for f in fields

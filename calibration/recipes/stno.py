@@ -122,6 +122,7 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
             notes += c.notes
             datasets += _line_datasets(k, i, c, notes, reweigh)
             continue
+        err = {q: _own_errors(c, q, k, notes) for q in ("freq", "power", "linewidth")}
         on = np.isfinite(f)
         if c.power_w is not None:
             p = np.asarray(c.power_w, float)
@@ -130,7 +131,7 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
             run[has_p] = running(i[has_p], p[has_p])
             on &= run | ~has_p
             datasets.append(Dataset(i[has_p], p[has_p], name=f"P(I) {k + 1}",
-                                    meta={"quantity": "power"}))
+                                    sigma=_at(err["power"], has_p), meta={"quantity": "power"}))
             off = np.isfinite(f) & has_p & ~run
             if off.any():
                 notes.append(f"f(I) {k + 1}: {int(off.sum())} point(s) at I <= "
@@ -145,7 +146,7 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
                                  f"in {'f(I)' if what == 'power' else 'P(I)'} only")
         if on.sum() >= 3:
             datasets.append(Dataset(i[on], f[on], name=f"f(I) {k + 1}",
-                                    meta={"quantity": "freq"}))
+                                    sigma=_at(err["freq"], on), meta={"quantity": "freq"}))
         lw = getattr(c, "linewidth_hz", None)
         if lw is not None:
             lw = np.asarray(lw, float)
@@ -154,6 +155,7 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
                 below &= i < float(i[on].min())
             if below.sum() >= 3:
                 datasets.append(Dataset(i[below], lw[below], name=f"linewidth(I) {k + 1}",
+                                        sigma=_at(err["linewidth"], below),
                                         meta={"quantity": "linewidth"}))
                 if "gamma_g" not in free:
                     free.append("gamma_g")
@@ -239,6 +241,26 @@ def fit_stno(curves, *, free: Sequence[str] = ("f0", "n_shift", "i_th", "q", "p_
         cal.verification = verify_stno(card, i_max=imax, span_hz=float(np.ptp(fdat.y)),
                                        simulators=simulators)
     return cal
+
+
+_ERROR_FIELDS = {"freq": ("freq_err_hz", "f(I)"), "power": ("power_err_w", "P(I)"),
+                 "linewidth": ("linewidth_err_hz", "linewidth(I)")}
+
+
+def _own_errors(curve, quantity: str, k: int, notes: list) -> np.ndarray | None:
+    """The errors of ``quantity`` that curve ``k``'s file gives per point (an error column,
+    :data:`~..data.ERROR_WORDS`), with a note, or None."""
+    attr, what = _ERROR_FIELDS[quantity]
+    errors = getattr(curve, attr, None)
+    if errors is None:
+        return None
+    notes.append(f"{what} {k + 1}: weighted by the data's own errors (column "
+                 f"{curve.columns.get(attr, attr)!r})")
+    return np.asarray(errors, float)
+
+
+def _at(errors: np.ndarray | None, mask: np.ndarray) -> np.ndarray | None:
+    return None if errors is None else errors[mask]
 
 
 def _reweighed(model, datasets, reweigh, res, options):
