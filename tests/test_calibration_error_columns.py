@@ -358,3 +358,33 @@ def test_nbox_fit_weighted_by_current_errors():
     assert fit.stderr_basis == "absolute", fit.stderr_reason
     for name in free:
         assert abs(fit.values[name] - truth[name]) < 3 * fit.stderr[name], name
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(names=st.lists(_ERR_NAMES, min_size=3, max_size=3),
+       which=st.lists(st.booleans(), min_size=3, max_size=3), data=st.data())
+def test_any_oscillator_table_with_error_columns_reads_back(tmp_path, names, which, data):
+    """f(I), P(I), linewidth(I) tables (a rising current) with any subset of the three quantities' error
+    columns (any spelling, own unit or none) read every value and error back as written."""
+    n = data.draw(st.integers(3, 10))
+    cols = {"I (mA)": 1e-3}
+    for (label, unit, scale), name, on in zip((("f", "GHz", 1e9), ("P", "uW", 1e-6),
+                                               ("linewidth", "MHz", 1e6)), names, which):
+        cols[f"{label} ({unit})"] = scale
+        if on:
+            own = data.draw(st.booleans())
+            cols[name.format(q=label) + (" (kHz)" if own and label != "P" else "")] = \
+                1e3 if own and label != "P" else scale
+    table = {c: data.draw(st.lists(_VALUES, min_size=n, max_size=n)) for c in cols}
+    table["I (mA)"] = [0.5 * (k + 1) for k in range(n)]     # one curve: the axis rises
+    path = tmp_path / "o.csv"
+    path.write_text(",".join(cols) + "\n" + "".join(
+        ",".join(repr(table[c][k]) for c in cols) + "\n" for k in range(n)))
+    curve = load_oscillator(path)
+    got = {curve.columns[a]: getattr(curve, a) for a in curve.columns}
+    assert set(got) == set(cols)
+    for c, scale in cols.items():
+        assert got[c] == pytest.approx(np.array(table[c]) * scale, rel=1e-12), c
+    for attr, on in zip(("freq_err_hz", "power_err_w", "linewidth_err_hz"), which):
+        assert (getattr(curve, attr) is not None) == on
