@@ -133,6 +133,15 @@ QUANTITIES = {q.key: q for q in (
               "rf current amplitude", "rf current rms", "i ac", "iac")),
     Quantity("impedance", "impedance_ohm", "resistance",
              ("z", "z0", "impedance", "load impedance", "r load", "rload")),
+    # an I-V file written as R(V) or G(V): the current follows, I = V / R or G V
+    Quantity("resistance", "resistance_ohm", "resistance",
+             ("r", "resistance", "r dc", "rdc", "dc resistance", "r mtj", "rmtj", "r j", "rj",
+              "junction resistance", "r junction", "r device", "device resistance", "r meas",
+              "measured resistance", "r sample", "sample resistance", "r 2p", "r2p",
+              "two point resistance", "r 4p", "r4p", "four point resistance")),
+    Quantity("conductance", "conductance_s", "conductance",
+             ("g", "conductance", "g dc", "gdc", "dc conductance", "g device",
+              "device conductance", "g meas", "measured conductance", "g sample")),
     Quantity("time", "time_s", "time", ("t", "time")),
     Quantity("temperature", "temperature_k", "temperature", ("t", "temp", "temperature")),
     Quantity("sweep", "sweep", "dimensionless", ("sweep", "sweep index", "sweep number")),
@@ -261,6 +270,9 @@ class _Kind:
     # names a quantity takes in this kind of file only: ``CH1`` in an oscilloscope's
     # transient, where in an I-V file a ``Channel`` column is the SMU's number
     aliases: tuple[tuple[str, tuple[str, ...]], ...] = ()
+    # (quantity, the one it stands in for): read only where the file lacks the other (an
+    # instrument's R column beside I and V, NaN at 0 V, is not the data)
+    stand_ins: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -271,8 +283,11 @@ class Constant(Column):
     value: float = math.nan
 
 
-_IV = _Kind(IVSweep, ("compliance", "voltage", "current", "time", "temperature", "sweep",
-                      "cycle", "device"), ("voltage", "current"), (), "voltage")
+_IV = _Kind(IVSweep, ("compliance", "voltage", "current", "resistance", "conductance", "time",
+                      "temperature", "sweep", "cycle", "device"), ("voltage",),
+            ("current", "resistance", "conductance"), "voltage",
+            derived=("resistance", "conductance"),
+            stand_ins=(("resistance", "current"), ("conductance", "current")))
 SCOPE_CHANNELS = ("ch", "channel", "ampl", "amplitude")   # CH1, Channel 2, LeCroy's Ampl
 _TRANSIENT = _Kind(Transient, ("time", "voltage", "current"), ("time",),
                    ("voltage", "current"), "time",
@@ -400,6 +415,7 @@ def _load(kind: _Kind, path, *, columns, split, min_points, on_nan, delimiter, h
             if key in values:
                 values[key] = _integers(raw, group[key], values[key], lines)
         _derive_power(raw, kind, group, values, impedance)
+        _derive_current(raw, kind, group, values, lines)
         marked = _compliance(raw, kind, group, values, compliance)
         if by:
             pieces = _groups(raw, labels, lines)
@@ -549,6 +565,30 @@ def _derive_power(raw, kind, group, values, impedance) -> None:
         group.pop(key, None)
 
 
+def _derive_current(raw, kind, group, values, lines) -> None:
+    """An I-V file written as R(V) or G(V): the current I = V / R or G V (a note says so;
+    :func:`_map_columns` reads R and G only where the file has no current column). A
+    resistance of zero or less, or a negative conductance, is a DataError naming its line
+    (R here is V / I: positive for a passive device at either polarity)."""
+    given = [k for k in ("resistance", "conductance") if k in values]
+    if kind is not _IV or not given:
+        return
+    key = given[0]
+    col, v, x = group[key], values["voltage"], values[key]
+    bad = np.flatnonzero(x <= 0 if key == "resistance" else x < 0)
+    if len(bad):
+        raise DataError(f"a {key} of {x[bad[0]]:g} {SI_UNIT[QUANTITIES[key].dimension]}: the "
+                        f"current cannot follow from it (I = "
+                        f"{'V / R, R > 0' if key == 'resistance' else 'G V, G >= 0'})",
+                        path=str(raw.path), column=col.name, row=int(lines[bad[0]]))
+    values["current"] = v / x if key == "resistance" else v * x
+    raw.report.notes.append(f"current from column {col.name!r} and the voltage: "
+                            f"{'I = V / R' if key == 'resistance' else 'I = G V'}")
+    for key in kind.derived:
+        values.pop(key, None)
+        group.pop(key, None)
+
+
 def _compliance(raw, kind, group, values, limit):
     """(mask of points at the current compliance, the limit in A) or None."""
     if kind is not _IV:
@@ -678,6 +718,11 @@ def _map_columns(raw: Raw, kind: _Kind, columns: Mapping, several: bool,
             if hits:
                 found[key] = hits
                 taken.update(c.index for c in hits)
+    for key, other in kind.stand_ins:
+        if other in found and key in found:
+            raw.report.notes.append(f"column(s) {', '.join(repr(c.name) for c in found[key])} "
+                                    f"({key}) not used: the file has a {other} column")
+            del found[key]
     for key in kind.constants:
         if key in found:
             continue

@@ -280,9 +280,10 @@ def test_non_numeric_cell(tmp_path):
 
 
 def test_missing_columns_say_which_are_present(tmp_path):
-    path = write(tmp_path, "V (V),R (Ohm)\n0,1\n1,1\n2,1\n")
-    assert_data_error(lambda: load_iv(path), path, None, 1, "missing column(s) 'current'",
-                      "present: 'V (V)', 'R (Ohm)'")
+    path = write(tmp_path, "V (V),T (K)\n0,1\n1,1\n2,1\n")
+    assert_data_error(lambda: load_iv(path), path, None, 1,
+                      "missing column(s) 'current or resistance or conductance'",
+                      "present: 'V (V)', 'T (K)'")
     assert_data_error(lambda: load_iv(path, columns={"current": "I"}), path, None, 1,
                       "missing column(s) 'I'")
     path = write(tmp_path, "t (s),R (Ohm)\n0,1\n1,1\n2,1\n", "r.csv")
@@ -654,3 +655,27 @@ def test_the_fast_column_paths_read_as_the_cell_by_cell_path(monkeypatch, tmp_pa
         assert fast == slow, text
 
     check()
+
+
+def test_an_iv_file_written_as_resistance_or_conductance(tmp_path):
+    """R(V) and G(V) files: the current follows, I = V / R or G V (a note says so); R beside
+    a current column is not read (an instrument's R, NaN at 0 V, does not stop the load); a
+    resistance of zero or less names its line."""
+    v = np.array([-0.2, -0.1, 0.1, 0.2])
+    r = np.array([2600.0, 2550.0, 2540.0, 2580.0])
+    rv = write(tmp_path, "Bias (V),R (kOhm)\n" + "".join(f"{a},{b / 1e3}\n" for a, b in zip(v, r)),
+               "rv.csv")
+    sweep = load_iv(rv)
+    np.testing.assert_allclose(sweep.current_a, v / r, rtol=1e-12)
+    assert "current from column 'R (kOhm)' and the voltage: I = V / R" in sweep.report.notes
+    gv = write(tmp_path, "V (V),G (mS)\n" + "".join(f"{a},{1e3 / b}\n" for a, b in zip(v, r)),
+               "gv.csv")
+    np.testing.assert_allclose(load_iv(gv).current_a, v / r, rtol=1e-12)
+    both = write(tmp_path, "V (V),I (A),R (Ohm)\n0,0,NaN\n" + "".join(
+        f"{a},{a / b},{b}\n" for a, b in zip(v, r)), "both.csv")
+    sweep = load_iv(both)
+    assert sweep.columns == {"voltage_v": "V (V)", "current_a": "I (A)"} and len(sweep) == 5
+    assert "column(s) 'R (Ohm)' (resistance) not used: the file has a current column" \
+        in sweep.report.notes
+    bad = write(tmp_path, "V (V),R (Ohm)\n0.1,2500\n0.2,0\n0.3,2500\n", "bad.csv")
+    assert_data_error(lambda: load_iv(bad), bad, "R (Ohm)", 3, "resistance of 0")

@@ -268,7 +268,8 @@ def mtj_sweeps():
 def test_iv_exports_reverse_polarity_descending_and_a_state_column(tmp_path):
     """MTJ P and AP sweeps as a file each (mA), as Keithley columns with time and status,
     as a logger's tab-separated Latin-1 file with a clock-time ``Time`` column (left out
-    with a note: no number), as a Keysight B1500 ``DataName``/``DataValue`` export, written reversed and negated (``I_dc_A``, ``V_V``,
+    with a note: no number), as a Keysight B1500 ``DataName``/``DataValue`` export, as R(V)
+    (the resistance NaN at 0 V, that row dropped), written reversed and negated (``I_dc_A``, ``V_V``,
     descending), and stacked with a text state column: all fit alike, rp, tmr0, vh within
     2 standard errors (measured: -0.88, +0.13, +0.10); the stacked file without
     ``--group-by`` is an error naming it."""
@@ -290,7 +291,10 @@ def test_iv_exports_reverse_polarity_descending_and_a_state_column(tmp_path):
         write(tmp_path / f"b1500_{tag}.csv", ["DataName", "V1", "I1"],
               [["DataValue", f"{a:.8g}", f"{b:.10e}"] for a, b in zip(v, i[s])], sep=", ",
               pre="SetupTitle, I/V Sweep\nTestParameter, Channel.Unit, SMU1:HR, SMU2:HR\n")
+        write(tmp_path / f"rv_{tag}.csv", ["Bias (V)", "R (Ohm)"],
+              [[f"{a:.8g}", "NaN" if a == 0 else f"{a / b:.10g}"] for a, b in zip(v, i[s])])
     shapes["files"] = (["p.csv", "ap.csv"], ())
+    shapes["R(V), NaN at 0 V"] = (["rv_p.csv", "rv_ap.csv"], ("--on-nan", "drop"))
     shapes["Keysight B1500 DataName/DataValue"] = (["b1500_p.csv", "b1500_ap.csv"], ())
     shapes["keithley"] = (["k_p.csv", "k_ap.csv"], ())
     shapes["reversed"] = (["r_p.csv", "r_ap.csv"], ())
