@@ -6,7 +6,9 @@ is, :func:`~neurospice.circuits.neural_ode_nbox.train_nbox_device`) against the 
 neuron under the same held-out 20 us pulse train, and the switch's training time; and the
 time of the grey-box fit that meets the spike-time case
 (:func:`~neurospice.circuits.neural_ode_nbox.train_nbox_thermal`: its neuron is the physics
-neuron with the fitted card, whose transients take the physics' time).
+neuron with the fitted card, whose transients take the physics' time), and of the hybrid
+that adds a learned factor to it
+(:func:`~neurospice.circuits.neural_ode_nbox.train_nbox_hybrid`, the acceptance's method).
 
 Run alone with ``.venv/bin/python bench/bench_neural_ode.py``. Prints what it measured in this
 one run; nothing is asserted. The physics model must resolve its 5 GHz precession (steps of a
@@ -22,7 +24,8 @@ import _timing as T
 from neurospice.calibration.recipes.neural_ode import pwl_corners, train, verification_circuit
 from neurospice.circuits.neural_ode_nbox import (learned_neuron, learned_neuron_circuit,
                                                  nbox_device_recording, nbox_traces,
-                                                 train_nbox_device, train_nbox_thermal)
+                                                 train_nbox_device, train_nbox_hybrid,
+                                                 train_nbox_thermal)
 from neurospice.circuits.neurons import NbOxNeuron
 from neurospice.compact_models.devices import get_device
 from neurospice.compact_models.neural_ode.recordings import stno_recording
@@ -103,7 +106,19 @@ def nbox_grey_box() -> None:
           time.perf_counter() - t0)
 
 
+def nbox_hybrid() -> None:
+    """The hybrid fit of the NbOx switch (the acceptance's method): the grey box, then the
+    learned factor on its conductance (an L-BFGS fit per L2 weight) and the spike-time
+    choice of the thermal time."""
+    t0 = time.perf_counter()
+    res, grey, _ = train_nbox_hybrid()
+    T.row(f"NbOx hybrid fit (grey box {grey.seconds:.1f} s, network {res.seconds:.1f} s: "
+          f"{len(res.losses)} L2 weights, {len(res.scores)} spike-time checks)",
+          time.perf_counter() - t0)
+
+
 if __name__ == "__main__":
     main()
     nbox()
     nbox_grey_box()
+    nbox_hybrid()

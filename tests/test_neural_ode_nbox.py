@@ -2,8 +2,10 @@
 (RC charging), the pulse-train recordings of the NbOx neuron, the spike-time comparison,
 how the inputs are presented to the simulators (corners only), the switch learned from its
 voltage and current as a network (its renderings, its training, its neuron in numpy, ngspice
-and VACASK; not within 2 %) and as a grey box (the fit; the 2 % acceptance on held-out
-trains in numpy, ngspice and VACASK: docs/guides/neural_ode.md)."""
+and VACASK; not within 2 %), as a grey box (the fit; the 2 % acceptance on held-out
+trains in numpy, ngspice and VACASK) and as a hybrid, the grey box plus a learned factor
+(its device built from the nbox definition, its renderings, the 2 % acceptance:
+docs/guides/neural_ode.md)."""
 
 from __future__ import annotations
 
@@ -314,20 +316,30 @@ def test_grey_box_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacas
     (Verilog-A), ngspice's and VACASK's each within a 5 ns sample of numpy's. Measured: 13,
     15 and 19 spikes within 0.64 %, 0.53 % and 0.74 % in numpy, 1.02 %, 1.07 % and 0.74 % in
     ngspice and VACASK (a spike a sample later on trains 7 and 8)."""
-    from neurospice.circuits.neural_ode_nbox import (nbox_device_recording,
-                                                     thermal_neuron, thermal_neuron_circuit,
+    from neurospice.circuits.neural_ode_nbox import (thermal_membrane, thermal_neuron_circuit,
                                                      train_nbox_thermal)
-    from neurospice.simulators import get_simulator
 
     res, _ = train_nbox_thermal(tau_grid=(0.5e-9, 2e-9, 7), refine=5)
+    _held_out_spikes_within_2_percent(
+        lambda v_in, dt: thermal_membrane(res.card, v_in, dt),
+        lambda v_in, dt: thermal_neuron_circuit(res.card, v_in, dt))
+
+
+def _held_out_spikes_within_2_percent(numpy_of, circuit_of):
+    """The acceptance on the held-out trains 7, 8 and 9: the membrane voltage
+    ``numpy_of(v_in, dt)`` (numpy) and the transients of ``circuit_of(v_in, dt)`` in
+    ngspice and VACASK fire every physics spike, each within 2 % of its latency, the
+    simulators' within a 5 ns sample of numpy's."""
+    from neurospice.circuits.neural_ode_nbox import nbox_device_recording
+    from neurospice.simulators import get_simulator
+
     sims = [s for s in ("ngspice", "vacask") if _have(s)]
     for seed, count in ((7, 13), (8, 15), (9, 19)):
         new = nbox_device_recording(4000, seed=seed)
         dt = float(new.time[1])
-        num = thermal_neuron(res.card, new.v_in, dt).simulate_numpy()
-        runs = {"numpy": np.interp(new.time, num.axis, num.v("mem"))}
+        runs = {"numpy": numpy_of(new.v_in, dt)}
         for sim in sims:
-            tran = get_simulator(sim).run(thermal_neuron_circuit(res.card, new.v_in, dt)).tran
+            tran = get_simulator(sim).run(circuit_of(new.v_in, dt)).tran
             runs[sim] = np.interp(new.time, tran.axis, tran.v("mem"))
         for name, mem in runs.items():
             cmp = compare_spike_times(new.time, new.v_in, new.v_truth, mem)
@@ -335,3 +347,112 @@ def test_grey_box_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacas
             assert cmp.worst < 0.02, (seed, name, cmp.worst)
             alike = compare_spike_times(new.time, new.v_in, runs["numpy"], mem)
             assert np.max(np.abs(alike.error)) < 5.5e-9, (seed, name, alike.error)
+
+
+# --------------------------------------------------------------------------- the hybrid
+def _hybrid_switch(scale=0.3, inputs=("v", "Ts"), seed=0):
+    """A hybrid switch of the fitted card with seeded random weights (no training): the
+    learned factor on the conductance between exp(-scale) and exp(scale) or so."""
+    from neurospice.compact_models.neural_ode.hybrid import HybridSwitch
+
+    rng = np.random.default_rng(seed)
+    n = len(inputs)
+    weights = [(rng.normal(0, 1.0, (6, n)), rng.normal(0, 0.3, 6)),
+               (rng.normal(0, scale / 3, (1, 6)), np.zeros(1))]
+    off = {"v": 0.7, "T": 320.0, "Ts": 303.0}
+    sc = {"v": 0.2, "T": 60.0, "Ts": 60.0}
+    return HybridSwitch({**_FITTED, "t_amb": 300.0, "t_ref": 300.0}, inputs,
+                        [off[k] for k in inputs], [sc[k] for k in inputs], weights)
+
+
+def test_hybrid_switch_is_the_nbox_form_times_the_learned_factor():
+    """The hybrid device built from the nbox definition: with the network's output layer at
+    0 its current and state rates are the nbox card's (to rounding); with weights, its
+    current is the card's with the oxide conductance times exp(network), through the
+    contact resistance, and its heat that current's in the oxide; the description round-trips; bad
+    descriptions are NetlistErrors naming what."""
+    from neurospice.compact_models.nbox import DEVICE
+    from neurospice.compact_models.neural_ode.hybrid import HybridSwitch
+
+    m = _hybrid_switch()
+    rng = np.random.default_rng(1)
+    v = rng.uniform(-1.2, 1.2, 200)
+    temp, ts = rng.uniform(300, 900, 200), rng.uniform(300, 320, 200)
+    volts, states = {"p": v, "n": 0 * v, "xi": 0 * v}, {"T": temp, "Ts": ts}
+    card = DEVICE.params(m.card)
+    ref_i, ref_r = DEVICE.numpy.equations(0.0, volts, states, card)
+    silent = HybridSwitch(m.card, m.inputs, m.in_offset, m.in_scale,
+                          [m.weights[0], (0 * m.weights[1][0], 0 * m.weights[1][1])])
+    got_i, got_r = silent.device.numpy.equations(0.0, volts, states, silent.device.params())
+    np.testing.assert_allclose(got_i[0], ref_i[0], rtol=1e-12, atol=1e-18)
+    np.testing.assert_allclose(got_r[0], ref_r[0], rtol=1e-12, atol=1e-6)
+    # the factor: the card's oxide conductance (its current over the oxide's voltage, as
+    # the training computes it) times exp(network), the current through r_c, its heat
+    f = np.exp(m.log_factor(v=v, Ts=ts))
+    assert 0.3 < f.min() < 0.95 and 1.05 < f.max() < 3.0      # the network acts
+    g = ref_i[0] / (v - card["r_c"] * ref_i[0]) * f
+    want_i = v * g / (1 + g * card["r_c"])
+    want_t = (v * v * g / (1 + g * card["r_c"]) ** 2 - (temp - ts) / card["r_th"]) / card["c_th"]
+    got_i, got_r = m.device.numpy.equations(0.0, volts, states, m.device.params())
+    np.testing.assert_allclose(got_i[0], want_i, rtol=1e-9, atol=1e-18)
+    np.testing.assert_allclose(got_r[0], want_t, rtol=1e-9, atol=1e-3)
+    np.testing.assert_allclose(got_r[1], ref_r[1], rtol=1e-12, atol=1e-6)
+    again = HybridSwitch.from_dict(json.loads(m.to_json()))
+    np.testing.assert_array_equal(again.log_factor(v=v, Ts=ts), m.log_factor(v=v, Ts=ts))
+    assert m.size == 6 * 2 + 6 + 6 + 1 and m.weight_norm > 0
+    assert m.device.parameter["g_ref"].default == _FITTED["g_ref"]
+    with pytest.raises(NetlistError, match="inputs"):
+        HybridSwitch(m.card, ("v", "X"), [0, 0], [1, 1], m.weights)
+    with pytest.raises(NetlistError, match="lacks"):
+        HybridSwitch.from_dict({"card": {}})
+    with pytest.raises(NetlistError, match="r_c"):
+        HybridSwitch({"r_c": -1.0}, m.inputs, m.in_offset, m.in_scale, m.weights)
+
+
+@pytest.mark.parametrize("sim,rendering", [
+    pytest.param("ngspice", "osdi", marks=[pytest.mark.ngspice, pytest.mark.openvaf]),
+    pytest.param("ngspice", "subckt", marks=pytest.mark.ngspice),
+    pytest.param("vacask", "osdi", marks=[pytest.mark.vacask, pytest.mark.openvaf])])
+def test_hybrid_neuron_renderings_reproduce_numpy(sim, rendering):
+    """The neuron around a hybrid switch (random weights, the factor 0.5-2.5) under the
+    grey box's sub-threshold input: the netlist's membrane voltage and switch current in
+    the simulator equal the numpy integration (the device's numpy rendering, rtol 1e-10)
+    within 1e-4 of their ranges."""
+    from neurospice.circuits.neural_ode_nbox import learned_neuron, learned_neuron_circuit
+    from neurospice.simulators import get_simulator
+
+    if not _have(sim):
+        pytest.skip(f"{sim} not installed")
+    m = _hybrid_switch()
+    dt = 5e-9
+    t = np.arange(601) * dt
+    v_in = np.interp(t, [0.0, 100e-9, 1.5e-6, 1.6e-6, 3e-6], [0.0, 1.4, 1.4, 0.5, 0.5])
+    v_ref = learned_neuron(m, v_in, dt, rtol=1e-10)
+    i_ref = (v_in - v_ref) / 20e3 - np.gradient(v_ref, dt) * 100e-12
+    res = get_simulator(sim).run(learned_neuron_circuit(m, v_in, dt,
+                                                        rendering=rendering)).tran
+    mem = np.interp(t, res.axis, res.v("mem"))
+    assert np.ptp(i_ref) > 5e-6 and np.max(v_ref) < 0.75          # heats; stays below V_th
+    assert np.max(np.abs(mem - v_ref)) < 1e-4 * np.ptp(v_ref), np.max(np.abs(mem - v_ref))
+
+
+@pytest.mark.slow
+def test_hybrid_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacask():
+    """Issue #18's NbOx acceptance met by a hybrid: the grey box on the coarse grid of
+    :func:`test_grey_box_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacask`,
+    then the learned factor on its conductance (:data:`NBOX_HYBRID_TRAINING`: 12 tanh
+    units of v and Ts) trained on its residual, in the neuron's R_s, C_m circuit under the
+    held-out pulse trains 7, 8 and 9: every physics spike fired, each within 2 % of its
+    latency, in numpy (the hybrid device's numpy rendering) and in ngspice and VACASK
+    transients of its Verilog-A card, ngspice's and VACASK's each within a 5 ns sample of
+    numpy's; the learned part is there (weights' norm above 0.1) and does not worsen the
+    held-out residual. Measured: the numbers of docs/guides/neural_ode.md's hybrid
+    table."""
+    from neurospice.circuits.neural_ode_nbox import (learned_neuron, learned_neuron_circuit,
+                                                     train_nbox_hybrid)
+
+    res, _, _ = train_nbox_hybrid(thermal=dict(tau_grid=(0.5e-9, 2e-9, 7), refine=5))
+    m = res.model
+    assert m.weight_norm > 0.1 and res.after[1] <= res.before[1]
+    _held_out_spikes_within_2_percent(lambda v_in, dt: learned_neuron(m, v_in, dt),
+                                      lambda v_in, dt: learned_neuron_circuit(m, v_in, dt))

@@ -37,7 +37,8 @@ from neurospice.errors import CalibrationError, DataError
 from .base import CardCheck, Calibration, Option, Recipe, as_list, verify_card
 
 __all__ = ["train", "TrainResult", "train_two_terminal", "TwoTerminalResult",
-           "train_thermal_switch", "ThermalSwitchResult", "THERMAL_START", "transient_samples",
+           "train_thermal_switch", "ThermalSwitchResult", "THERMAL_START",
+           "train_switch_correction", "SwitchCorrectionResult", "transient_samples",
            "horizon_nrmse", "rollout", "fit_neural_ode", "pwl_corners", "verification_circuit",
            "load_recordings", "NEURAL_ODE", "REGISTERED"]
 
@@ -323,6 +324,32 @@ class TwoTerminalResult:
     seconds: float = 0.0
 
 
+def _glorot(sizes: Sequence[int], seed: int):
+    """A perceptron's seeded Glorot-uniform start for layer widths ``sizes`` (inputs first):
+    (the flat parameter vector, the shapes for :func:`_unpack`)."""
+    rng = np.random.default_rng(seed)
+    theta, shapes = [], []
+    for a, b in zip(sizes[:-1], sizes[1:]):
+        lim = math.sqrt(6.0 / (a + b))
+        theta += [rng.uniform(-lim, lim, (b, a)).ravel(), np.zeros(b)]
+        shapes += [(b, a), (b,)]
+    return np.concatenate(theta), shapes
+
+
+def _unpack(theta: np.ndarray, shapes) -> list:
+    """The ``[(W, b), ...]`` of a flat parameter vector (:func:`_glorot`'s shapes)."""
+    out, k = [], 0
+    for shape in shapes:
+        n = int(np.prod(shape))
+        out.append(theta[k:k + n].reshape(shape))
+        k += n
+    return [(out[j], out[j + 1]) for j in range(0, len(out), 2)]
+
+
+def _flat(pairs) -> np.ndarray:
+    return np.concatenate([np.concatenate([a.ravel(), b]) for a, b in pairs])
+
+
 def transient_samples(x: np.ndarray, rise: float, fall: float) -> np.ndarray:
     """The samples of a current state ``x = asinh(i / i_scale)`` caught off the device's
     static curve: before a rise of more than ``rise`` in one sample (the device running
@@ -408,37 +435,21 @@ def train_two_terminal(recordings, *, i_scale: float, heating: Sequence[float] =
         return w / w.sum()
 
     Xt, Yt, Wt = X[~held], Y[~held], weights_of(f_all[~held, 0])
-    sizes = [n_in, *hidden, 1]
-    rng = np.random.default_rng(seed)
-    shapes = []
-    theta0 = []
-    for a, b in zip(sizes[:-1], sizes[1:]):
-        lim = math.sqrt(6.0 / (a + b))
-        theta0 += [rng.uniform(-lim, lim, (b, a)).ravel(), np.zeros(b)]
-        shapes += [(b, a), (b,)]
+    theta0, shapes = _glorot([n_in, *hidden, 1], seed)
     c2 = (robust / v_sc) ** 2
 
-    def unpack(theta):
-        out, k = [], 0
-        for shape in shapes:
-            n = int(np.prod(shape))
-            out.append(theta[k:k + n].reshape(shape))
-            k += n
-        return [(out[j], out[j + 1]) for j in range(0, len(out), 2)]
-
     def loss(theta):
-        w = unpack(theta)
+        w = _unpack(theta, shapes)
         pred, acts = mlp_forward(w, Xt, activation)
         r = pred[:, 0] - Yt
         grads = [(np.zeros_like(a), np.zeros_like(b)) for a, b in w]
         mlp_backward(w, acts, (2.0 * r / (1.0 + r * r / c2) * Wt)[:, None], activation, grads)
-        return (float(np.sum(Wt * c2 * np.log1p(r * r / c2))),
-                np.concatenate([np.concatenate([a.ravel(), b]) for a, b in grads]))
+        return float(np.sum(Wt * c2 * np.log1p(r * r / c2))), _flat(grads)
 
-    res = minimize(loss, np.concatenate(theta0), jac=True, method="L-BFGS-B",
+    res = minimize(loss, theta0, jac=True, method="L-BFGS-B",
                    options={"maxiter": iterations, "maxfun": 2 * iterations})
     model = NeuralTwoTerminal(i_scale, relax, tuple(heating), v_off, v_sc, in_off, in_sc,
-                              unpack(res.x), activation, name)
+                              _unpack(res.x, shapes), activation, name)
     resid = np.abs(model.curve(f_all) - v_all)
     return TwoTerminalResult(model, float(np.median(resid[~held])),
                              float(np.median(resid[held])), int(excluded), int(res.nit),
@@ -510,7 +521,6 @@ def train_thermal_switch(recordings, *, t_amb: float = 300.0, start=None,
     from scipy.optimize import least_squares
 
     from neurospice.compact_models.nbox import DEVICE, oxide_power
-    from neurospice.compact_models.neural_ode import low_pass
 
     if not 0 < validation < 1:
         raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
@@ -565,11 +575,9 @@ def train_thermal_switch(recordings, *, t_amb: float = 300.0, start=None,
                            "r_c": val["r_c"], "t_amb": t_amb, "t_ref": t_amb, "mix": 0.0})
         out = []
         for (v, i, keep), held in zip(recs, part):
-            power = (v - val["r_c"] * i) * i
-            lp = low_pass(np.concatenate([[0.0], power]), val["tau_th"], dt)[1:]
-            ts = t_amb + val["r_env"] * low_pass(np.concatenate([[0.0], lp]), val["tau_env"],
-                                                 dt)[1:]
-            cur, _ = oxide_power(v, ts + val["r_th"] * lp, p)
+            temp, _ = _temperatures(v, i, dt, val["r_c"], val["r_th"], val["tau_th"],
+                                    val["r_env"], val["tau_env"], t_amb)
+            cur, _ = oxide_power(v, temp, p)
             r = (cur - i) / (current_noise + relative * np.abs(i))
             out.append(r[keep & held])
         return np.concatenate(out)
@@ -599,6 +607,182 @@ def train_thermal_switch(recordings, *, t_amb: float = 300.0, start=None,
     return ThermalSwitchResult(card_of(val, tau), res_train, res_held, excluded,
                                float(val["tau_th"]), scores, str(sol.message),
                                _time.perf_counter() - t0)
+
+
+def _temperatures(v, i, dt, r_c, r_th, tau_th, r_env, tau_env, t_amb):
+    """The ``nbox`` device's temperatures (K) along a measured voltage ``v`` and current
+    ``i`` (from rest, piecewise linear between samples every ``dt``): with the oxide power
+    ``P = (v - r_c i) i`` measured, ``T - Ts = r_th LP(P, tau_th)`` and ``Ts - t_amb =
+    r_env LP(LP(P, tau_th), tau_env)``. Returns (T, Ts)."""
+    from neurospice.compact_models.neural_ode import low_pass
+
+    lp = low_pass(np.concatenate([[0.0], (v - r_c * i) * i]), tau_th, dt)[1:]
+    ts = t_amb + r_env * low_pass(np.concatenate([[0.0], lp]), tau_env, dt)[1:]
+    return ts + r_th * lp, ts
+
+
+@dataclass
+class SwitchCorrectionResult:
+    """What :func:`train_switch_correction` returns: the hybrid ``model``
+    (:class:`~neurospice.compact_models.neural_ode.hybrid.HybridSwitch`); the L2 weight
+    chosen and the held-out loss of each tried, ``[(l2, loss), ...]``; the median absolute
+    and the RMS residual of the measured current over its noise scale on the held-out
+    samples, of the grey box alone (``before``) and of the hybrid (``after``), each
+    ``(median, rms)``; when a ``score`` chose the thermal time, ``scores`` ``[(tau_th,
+    score), ...]``; the optimiser's steps and the wall time (s)."""
+
+    model: object
+    l2: float = math.nan
+    losses: list = field(default_factory=list)
+    before: tuple = (math.nan, math.nan)
+    after: tuple = (math.nan, math.nan)
+    scores: list = field(default_factory=list)
+    iterations: int = 0
+    seconds: float = 0.0
+
+
+def train_switch_correction(recordings, card, *, inputs: Sequence[str] = ("v", "Ts"),
+                            hidden: Sequence[int] = (12,),
+                            activation: str = "tanh", l2: Sequence[float] = (1e-4, 1e-3,
+                                                                            1e-2, 1e-1),
+                            i_scale: float = 5e-6, rise: float = 0.2, fall: float = 0.7,
+                            current_noise: float = 0.2e-6, relative: float = 0.01,
+                            robust: float = 3.0, settle: int = 4,
+                            validation: float = 0.25, iterations: int = 1000, seed: int = 0,
+                            score=None,
+                            tau_factors: Sequence[float] = (), name: str = "nbox_hybrid"
+                            ) -> SwitchCorrectionResult:
+    """Learn what the grey box of ``card`` (a fitted ``nbox`` card,
+    :func:`train_thermal_switch`) misses of a switch's current: a
+    :class:`~neurospice.compact_models.neural_ode.hybrid.HybridSwitch`, the card's oxide
+    conductance times ``exp(MLP)`` of ``inputs`` (among ``v``, ``T``, ``Ts``; ``hidden``
+    units, ``activation``). ``recordings``: a list of ``(time_s, v, i)`` as
+    :func:`train_thermal_switch` takes them. The card's temperatures along the measurement
+    (:func:`_temperatures`, from the measured power) are the network's temperature inputs,
+    so the training is a regression, as the grey box's: the residual of the measured
+    current over ``current_noise + relative |i|``, a soft-L1 loss of scale ``robust``, the
+    switching samples and ``settle`` samples either side left out
+    (:func:`transient_samples`), the last ``validation`` fraction of each recording held
+    out; L-BFGS with exact gradients (``iterations`` steps at most) from a seeded Glorot
+    start with the output layer at 0 (the grey box), for each L2 weight of ``l2`` (times
+    the sum of the squared weights), the one with the lowest held-out loss kept.
+
+    With ``score`` (a function of a hybrid model, lower is better: its spike-time error in
+    its circuit) and ``tau_factors``, the thermal time ``r_th c_th`` is chosen among the
+    card's times these factors (the network kept), the card's own on a tie."""
+    from scipy.optimize import minimize
+
+    from neurospice.compact_models.nbox import DEVICE, oxide_power
+    from neurospice.compact_models.neural_ode import mlp_backward, mlp_forward
+    from neurospice.compact_models.neural_ode.hybrid import HybridSwitch
+
+    if not 0 < validation < 1:
+        raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
+    for what, x in (("i_scale", i_scale), ("rise", rise), ("fall", fall),
+                    ("current_noise", current_noise), ("robust", robust)):
+        if not (math.isfinite(x) and x > 0):
+            raise CalibrationError(f"{what} must be positive, got {x!r}")
+    if not l2 or any(not (math.isfinite(a) and a >= 0) for a in l2) or iterations < 1:
+        raise CalibrationError(f"l2 must be weights >= 0 and iterations >= 1; got {l2!r}, "
+                               f"{iterations!r}")
+    if any(not (math.isfinite(f) and f > 0) for f in tau_factors):
+        raise CalibrationError(f"tau_factors must be positive, got {tau_factors!r}")
+    t0 = _time.perf_counter()
+    p = DEVICE.params(card)
+    tau_th, tau_env = p["r_th"] * p["c_th"], p["r_env"] * p["c_env"]
+    cols, dts = [], []
+    for k, rec in enumerate(as_list(recordings)):
+        if len(rec) != 3:
+            raise DataError(f"recording {k + 1}: expected (time, v, i)")
+        dt, v, i = _check_series(rec[0], rec[1], rec[2], where=f"recording {k + 1}")
+        v = v[:, 0]
+        # the switching samples and ``settle`` samples either side: there the power changes
+        # within a sample and its low-pass, the temperature, is off by the interpolation
+        near = np.convolve(transient_samples(np.arcsinh(i / i_scale), rise, fall),
+                           np.ones(2 * settle + 1), mode="same")
+        keep = near < 0.5
+        temp, ts = _temperatures(v, i, dt, p["r_c"], p["r_th"], tau_th, p["r_env"], tau_env,
+                                 p["t_amb"])
+        # the card's oxide conductance: its current over the oxide's voltage
+        vs = np.where(np.abs(v) > 1e-9, v, 1e-9)
+        cur, _ = oxide_power(vs, temp, p)
+        held = np.arange(len(v)) >= int(round(len(v) * (1 - validation)))
+        cols.append(np.column_stack([v, temp, ts, i, cur / (vs - p["r_c"] * cur),
+                                     held])[keep])
+        dts.append(dt)
+    if max(dts) - min(dts) > UNIFORM_TOLERANCE * min(dts):
+        raise DataError(f"the recordings have different sampling steps {sorted(set(dts))}")
+    v, temp, ts, i, g1, held = np.concatenate(cols).T
+    held = held > 0.5
+    if np.sum(~held) < 100 or np.sum(held) < 10:
+        raise DataError("too few samples on the device's curve to train on")
+    sigma = current_noise + relative * np.abs(i)
+    inputs = tuple(inputs)
+    column = {"v": v, "T": temp, "Ts": ts}
+    if not inputs or len(set(inputs)) != len(inputs) or not set(inputs) <= set(column):
+        raise CalibrationError(f"inputs must be distinct names among {list(column)}, got "
+                               f"{inputs!r}")
+    feats = np.column_stack([column[k] for k in inputs])
+    in_off, in_sc = feats[~held].mean(axis=0), feats[~held].std(axis=0)
+    # the temperatures on the spread of the hottest one: the surroundings' few kelvin would
+    # otherwise be stretched to the device's tens, and extrapolate as far
+    hot = max((k for k in inputs if k != "v"), key=lambda k: float(np.std(column[k])),
+              default=None)
+    for k, key in enumerate(inputs):
+        if key != "v":
+            in_sc[k] = float(np.std(column[hot][~held]))
+    in_sc = np.where(in_sc > 0, in_sc, 1.0)
+    X = (feats - in_off) / in_sc
+    f2 = robust ** 2
+    theta0, shapes = _glorot([len(inputs), *hidden, 1], seed)
+    theta0[-((hidden[-1] if hidden else len(inputs)) + 1):] = 0.0   # output 0: the grey box
+
+    def soft_l1(r):
+        return 2.0 * f2 * (np.sqrt(1.0 + r * r / f2) - 1.0)
+
+    def residual(w, rows):
+        """(residuals over sigma, d residual / d output, the layers' inputs)."""
+        out, acts = mlp_forward(w, X[rows], activation)
+        g = g1[rows] * np.exp(out[:, 0])
+        den = 1.0 + g * p["r_c"]
+        return ((v[rows] * g / den - i[rows]) / sigma[rows],
+                v[rows] * g / (den * den) / sigma[rows], acts)
+
+    train_rows = ~held
+
+    def loss(theta, lam):
+        w = _unpack(theta, shapes)
+        r, gain, acts = residual(w, train_rows)
+        g = (2.0 * r / np.sqrt(1.0 + r * r / f2) * gain / len(r))[:, None]
+        grads = [(2.0 * lam * a, np.zeros_like(b)) for a, b in w]
+        mlp_backward(w, acts, g, activation, grads)
+        penalty = lam * sum(float(np.sum(a * a)) for a, _ in w)
+        return float(np.mean(soft_l1(r))) + penalty, _flat(grads)
+
+    losses, fits = [], []
+    for lam in l2:
+        res = minimize(loss, theta0, args=(float(lam),), jac=True, method="L-BFGS-B",
+                       options={"maxiter": iterations, "maxfun": 2 * iterations})
+        w = _unpack(res.x, shapes)
+        losses.append((float(lam), float(np.mean(soft_l1(residual(w, held)[0])))))
+        fits.append((w, int(res.nit)))
+    best = min(range(len(l2)), key=lambda k: losses[k][1])
+    weights, steps = fits[best]
+    model = HybridSwitch(dict(card), inputs, in_off, in_sc, weights, activation, name)
+    zero = [(0 * a, 0 * b) for a, b in weights]
+    r_after, r_before = residual(weights, held)[0], residual(zero, held)[0]
+    scores = []
+    if score is not None and tau_factors:
+        for f in sorted(set([1.0, *(float(x) for x in tau_factors)]),
+                        key=lambda x: abs(math.log(x))):
+            scores.append((f * tau_th, float(score(model.with_card(c_th=f * p["c_th"])))))
+        tau = min(scores, key=lambda s: s[1])[0]
+        model = model.with_card(c_th=tau / p["r_th"])
+
+    def stats(r):
+        return float(np.median(np.abs(r))), float(np.sqrt(np.mean(r * r)))
+    return SwitchCorrectionResult(model, float(l2[best]), losses, stats(r_before),
+                                  stats(r_after), scores, steps, _time.perf_counter() - t0)
 
 
 # --------------------------------------------------------------------------- the recipe

@@ -41,7 +41,9 @@ output's offset), held in DC as every state of the framework.
 
 A device that is one element of a known circuit can instead be learned alone, from its
 voltage and current: :mod:`.two_terminal` (its perceptron through :func:`mlp_forward`,
-:func:`mlp_backward` and :func:`mlp_locals`, shared with :class:`NeuralODE`).
+:func:`mlp_backward` and :func:`mlp_locals`, shared with :class:`NeuralODE`), or, where its
+physics is known in form, as that form plus a learned term: :mod:`.hybrid` (the ``nbox``
+threshold switch with a learned factor on its conductance).
 """
 
 from __future__ import annotations
@@ -59,7 +61,7 @@ from neurospice.netlists.values import check_name, check_node
 
 __all__ = ["NeuralODE", "ACTIVATIONS", "embed", "low_pass", "measured_states", "nrmse",
            "rc_charging", "mlp_forward", "mlp_backward", "mlp_locals", "number_text",
-           "verilog_a_file"]
+           "verilog_a_file", "checked_network"]
 
 ACTIVATIONS = ("tanh", "sigmoid")
 
@@ -529,6 +531,36 @@ def require_keys(data, keys: Sequence[str], what: str) -> None:
     missing = [k for k in keys if k not in data]
     if missing:
         raise NetlistError(f"{what} lacks {missing}")
+
+
+def checked_network(what: str, activation: str, n_inputs: int, in_offset, in_scale,
+                    weights):
+    """A learned device's perceptron checked (``what`` names the device in the errors):
+    ``activation`` one of :data:`ACTIVATIONS`, the inputs' ``in_offset`` finite and
+    ``in_scale`` positive (``n_inputs`` values each), ``weights`` ``[(W, b), ...]`` finite, each
+    layer's ``W`` (units, the previous layer's size) and the last layer one output. Returns
+    (in_offset, in_scale, weights) as float arrays; NetlistError otherwise."""
+    if activation not in ACTIVATIONS:
+        raise NetlistError(f"{what}: activation must be one of {ACTIVATIONS}, got "
+                           f"{activation!r}")
+    in_offset = np.asarray(in_offset, float).ravel()
+    in_scale = np.asarray(in_scale, float).ravel()
+    if in_offset.shape != (n_inputs,) or in_scale.shape != (n_inputs,) \
+            or not (np.all(np.isfinite(in_offset))
+                                                 and np.all(in_scale > 0)
+                                                 and np.all(np.isfinite(in_scale))):
+        raise NetlistError(f"{what}: offsets must be finite and scales positive, "
+                           f"{n_inputs} each")
+    weights = [(np.asarray(w, float), np.asarray(b, float)) for w, b in weights]
+    size = n_inputs
+    for k, (w, b) in enumerate(weights):
+        out = 1 if k == len(weights) - 1 else (w.shape[0] if w.ndim == 2 else -1)
+        if w.ndim != 2 or w.shape != (out, size) or b.shape != (out,) \
+                or not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
+            raise NetlistError(f"{what}: layer {k} must hold finite W (units, {size}) and b, "
+                               "and the last layer one output")
+        size = out
+    return in_offset, in_scale, weights
 
 
 def verilog_a_file(device):

@@ -43,8 +43,8 @@ import numpy as np
 from neurospice.errors import NetlistError
 from neurospice.netlists.values import check_name
 
-from . import (ACTIVATIONS, low_pass, mlp_forward, mlp_locals, number_text, require_keys,
-               verilog_a_file)
+from . import (checked_network, low_pass, mlp_forward, mlp_locals, number_text,
+               require_keys, verilog_a_file)
 
 __all__ = ["NeuralTwoTerminal"]
 
@@ -82,25 +82,12 @@ class NeuralTwoTerminal:
             if not (isinstance(x, (int, float)) and math.isfinite(x) and x > 0):
                 raise NetlistError(f"learned device {self.name}: {what} must be positive, "
                                    f"got {x!r}")
-        if self.activation not in ACTIVATIONS:
-            raise NetlistError(f"learned device {self.name}: activation must be one of "
-                               f"{ACTIVATIONS}, got {self.activation!r}")
-        n = self.n_inputs
-        self.in_offset = np.asarray(self.in_offset, float).reshape(n)
-        self.in_scale = np.asarray(self.in_scale, float).reshape(n)
-        if not (np.all(np.isfinite(self.in_offset)) and np.all(self.in_scale > 0)
-                and math.isfinite(self.v_offset)):
-            raise NetlistError(f"learned device {self.name}: offsets must be finite and "
-                               "scales positive")
-        self.weights = [(np.asarray(w, float), np.asarray(b, float)) for w, b in self.weights]
-        size = n
-        for k, (w, b) in enumerate(self.weights):
-            out = 1 if k == len(self.weights) - 1 else w.shape[0]
-            if w.ndim != 2 or w.shape != (out, size) or b.shape != (out,) \
-                    or not (np.all(np.isfinite(w)) and np.all(np.isfinite(b))):
-                raise NetlistError(f"learned device {self.name}: layer {k} must hold finite "
-                                   f"W (units, {size}) and b, and the last layer one output")
-            size = out
+        if not math.isfinite(self.v_offset):
+            raise NetlistError(f"learned device {self.name}: v_offset must be finite, got "
+                               f"{self.v_offset!r}")
+        self.in_offset, self.in_scale, self.weights = checked_network(
+            f"learned device {self.name}", self.activation, self.n_inputs, self.in_offset,
+            self.in_scale, self.weights)
 
     @property
     def n_inputs(self) -> int:
