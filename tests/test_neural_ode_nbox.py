@@ -446,8 +446,10 @@ def test_hybrid_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacask(
     latency, in numpy (the hybrid device's numpy rendering) and in ngspice and VACASK
     transients of its Verilog-A card, ngspice's and VACASK's each within a 5 ns sample of
     numpy's; the learned part is there (weights' norm above 0.1) and does not worsen the
-    held-out residual. Measured: the numbers of docs/guides/neural_ode.md's hybrid
-    table."""
+    held-out residual. Measured: 13, 15 and 19 spikes within 0.51 %, 0.53 % and 0.74 % in
+    numpy, ngspice and VACASK alike; the network 49 weights of norm 0.64 (L2 weight 1e-3),
+    the held-out residual rms 0.551 -> 0.547 of the noise scale (the form is exact here);
+    46 s."""
     from neurospice.circuits.neural_ode_nbox import (learned_neuron, learned_neuron_circuit,
                                                      train_nbox_hybrid)
 
