@@ -381,15 +381,16 @@ NBOX_METALLIC = dict(mix=1.0, g_met=10e-3, t_c=700.0, w_c=30.0)
 
 
 def train_nbox_hybrid(seeds=(0, 1, 2), n: int = 4000, *, neuron=None, thermal=None,
-                      **settings):
+                      grey=None, **settings):
     """The NbOx neuron's switch learned as a hybrid: the grey box
-    (:func:`train_nbox_thermal` of the recordings of ``neuron``, ``thermal`` its settings),
-    then a learned current added to it
+    (:func:`train_nbox_thermal` of the recordings of ``neuron``, ``thermal`` its settings;
+    or ``grey``, the (ThermalSwitchResult, recordings) such a call returned), then a
+    learned factor on its oxide conductance
     (:func:`~neurospice.calibration.recipes.neural_ode.train_switch_correction` with
     :data:`NBOX_HYBRID_TRAINING` unless ``settings`` say otherwise, on the same recordings;
     the thermal time re-chosen by the spike times of :func:`learned_neuron`). Returns
     (SwitchCorrectionResult, ThermalSwitchResult, the recordings)."""
-    grey, recs = train_nbox_thermal(seeds, n, neuron=neuron, **(thermal or {}))
+    grey, recs = grey or train_nbox_thermal(seeds, n, neuron=neuron, **(thermal or {}))
     res = train_switch_correction([(r.time, r.v, r.i) for r in recs], grey.card,
                                   score=neuron_spike_score(recs, learned_neuron),
                                   **{**NBOX_HYBRID_TRAINING, **settings})

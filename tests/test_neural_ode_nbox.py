@@ -305,8 +305,17 @@ def test_grey_box_neuron_renderings_reproduce_numpy(sim, rendering):
     assert np.max(np.abs(np.interp(t, res.axis, res.i("vsns")) - i_ref)) < 1e-4 * np.ptp(i_ref)
 
 
+@pytest.fixture(scope="module")
+def grey_box():
+    """The grey box on the coarse grid (the acceptance tests' common first step, 25-30 s):
+    (ThermalSwitchResult, the training recordings)."""
+    from neurospice.circuits.neural_ode_nbox import train_nbox_thermal
+
+    return train_nbox_thermal(tau_grid=(0.5e-9, 2e-9, 7), refine=5)
+
+
 @pytest.mark.slow
-def test_grey_box_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacask():
+def test_grey_box_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacask(grey_box):
     """Issue #18's NbOx acceptance: the switch fitted as a grey box (the ``nbox`` form, its
     parameters from three noisy 20 us recordings, trains 0-2) on a coarser grid of thermal
     times than :data:`NBOX_THERMAL_TRAINING`'s (7 points from 0.5 to 2 ns and 5 around the
@@ -316,10 +325,9 @@ def test_grey_box_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacas
     (Verilog-A), ngspice's and VACASK's each within a 5 ns sample of numpy's. Measured: 13,
     15 and 19 spikes within 0.64 %, 0.53 % and 0.74 % in numpy, 1.02 %, 1.07 % and 0.74 % in
     ngspice and VACASK (a spike a sample later on trains 7 and 8)."""
-    from neurospice.circuits.neural_ode_nbox import (thermal_membrane, thermal_neuron_circuit,
-                                                     train_nbox_thermal)
+    from neurospice.circuits.neural_ode_nbox import thermal_membrane, thermal_neuron_circuit
 
-    res, _ = train_nbox_thermal(tau_grid=(0.5e-9, 2e-9, 7), refine=5)
+    res, _ = grey_box
     _held_out_spikes_within_2_percent(
         lambda v_in, dt: thermal_membrane(res.card, v_in, dt),
         lambda v_in, dt: thermal_neuron_circuit(res.card, v_in, dt))
@@ -437,7 +445,7 @@ def test_hybrid_neuron_renderings_reproduce_numpy(sim, rendering):
 
 
 @pytest.mark.slow
-def test_hybrid_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacask():
+def test_hybrid_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacask(grey_box):
     """Issue #18's NbOx acceptance met by a hybrid: the grey box on the coarse grid of
     :func:`test_grey_box_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacask`,
     then the learned factor on its conductance (:data:`NBOX_HYBRID_TRAINING`: 12 tanh
@@ -449,11 +457,11 @@ def test_hybrid_switch_spike_times_within_2_percent_in_numpy_ngspice_and_vacask(
     held-out residual. Measured: 13, 15 and 19 spikes within 0.51 %, 0.53 % and 0.74 % in
     numpy, ngspice and VACASK alike; the network 49 weights of norm 0.64 (L2 weight 1e-3),
     the held-out residual rms 0.551 -> 0.547 of the noise scale (the form is exact here);
-    46 s."""
+    33 s after the grey box it shares with the grey-box test (13 s)."""
     from neurospice.circuits.neural_ode_nbox import (learned_neuron, learned_neuron_circuit,
                                                      train_nbox_hybrid)
 
-    res, _, _ = train_nbox_hybrid(thermal=dict(tau_grid=(0.5e-9, 2e-9, 7), refine=5))
+    res, _, _ = train_nbox_hybrid(grey=grey_box)
     m = res.model
     assert m.weight_norm > 0.1 and res.after[1] <= res.before[1]
     _held_out_spikes_within_2_percent(lambda v_in, dt: learned_neuron(m, v_in, dt),
