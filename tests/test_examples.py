@@ -39,10 +39,11 @@ def run_example(name: str, out: Path, *args: str) -> str:
 
 
 #: examples not run whole here, and why (their pieces are tested where named)
-NOT_RUN = {"neural_ode_nbox": "its fit of the switch takes 30-60 s; the recordings, the "
-                              "fit, its neuron's renderings and its spike times on held-out "
-                              "trains in numpy, ngspice and VACASK are tested in "
-                              "tests/test_neural_ode_nbox.py"}
+NOT_RUN = {"neural_ode_nbox": "its fit of the hybrid switch on the full grid takes about a "
+                              "minute (two under load); the recordings, the grey box and the "
+                              "hybrid, their neurons' renderings and their spike times on "
+                              "held-out trains in numpy, ngspice and VACASK are tested in "
+                              "tests/test_neural_ode_nbox.py on a coarser grid"}
 
 
 def test_every_example_is_tested():
