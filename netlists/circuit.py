@@ -315,7 +315,6 @@ class Element(_Counted):
     nodes: tuple[str, ...]
     prefix = ""
 
-
     def _setup(self):
         name = self.name
         if isinstance(name, int) and not isinstance(name, bool) and 0 <= name < 10 ** 12:
