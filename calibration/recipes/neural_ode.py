@@ -78,6 +78,31 @@ def _check_series(time_s, inputs, output, where: str):
     return dt, u, y
 
 
+def _checked_recordings(recordings, what: str = "(time, v, i)") -> list[tuple]:
+    """Each recording ``(time, inputs, output)`` as :func:`_check_series` gives it, ``(dt,
+    inputs (n, m), output)``; a recording of another shape, or recordings sampled at
+    different steps, are a DataError naming them."""
+    recs = []
+    for k, rec in enumerate(as_list(recordings)):
+        if len(rec) != 3:
+            raise DataError(f"recording {k + 1}: expected {what}")
+        recs.append(_check_series(*rec, where=f"recording {k + 1}"))
+    dts = [r[0] for r in recs]
+    if max(dts) - min(dts) > UNIFORM_TOLERANCE * min(dts):
+        raise DataError(f"the recordings have different sampling steps {sorted(set(dts))}")
+    return recs
+
+
+def _checked_settings(validation: float, **positive: float) -> None:
+    """A CalibrationError unless ``validation`` is a fraction in (0, 1) and each of
+    ``positive`` a finite positive number (named in the message)."""
+    if not 0 < validation < 1:
+        raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
+    for what, x in positive.items():
+        if not (math.isfinite(x) and x > 0):
+            raise CalibrationError(f"{what} must be positive, got {x!r}")
+
+
 def rollout(model, z0: np.ndarray, un: np.ndarray, *, keep: bool = False):
     """Integrate windows at once: ``z0`` (B, k) normalised embeddings, ``un`` (B, L+1, m)
     normalised inputs at the samples; one RK4 step per sample. Returns Z (B, L+1, k) and,
@@ -154,21 +179,11 @@ def train(recordings, *, inputs: Sequence[str] = ("u",), output: str = "y",
     values along the measured output and the loss is on the embedding only."""
     from neurospice.compact_models.neural_ode import NeuralODE, measured_states
 
-    if not 0 < validation < 1:
-        raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
-    if lr_final is not None and not (math.isfinite(lr_final) and lr_final > 0):
-        raise CalibrationError(f"lr_final must be positive, got {lr_final!r}")
+    _checked_settings(validation, **({} if lr_final is None else {"lr_final": lr_final}))
     if window < 1 or batch < 1 or iterations < 1 or horizon < 1 or eval_every < 1:
         raise CalibrationError("window, batch, iterations, horizon and eval_every must be >= 1")
-    recs = []
-    for k, rec in enumerate(as_list(recordings)):
-        if len(rec) != 3:
-            raise DataError(f"recording {k + 1}: expected (time, inputs, output)")
-        recs.append(_check_series(*rec, where=f"recording {k + 1}"))
-    dts = [r[0] for r in recs]
-    if max(dts) - min(dts) > UNIFORM_TOLERANCE * min(dts):
-        raise DataError(f"the recordings have different sampling steps {sorted(set(dts))}")
-    dt = dts[0]
+    recs = _checked_recordings(recordings, "(time, inputs, output)")
+    dt = recs[0][0]
     m = recs[0][1].shape[1]
     if any(r[1].shape[1] != m for r in recs) or len(inputs) != m:
         raise DataError(f"every recording needs {len(inputs)} input column(s) {list(inputs)}")
@@ -390,24 +405,12 @@ def train_two_terminal(recordings, *, i_scale: float, heating: Sequence[float] =
     from neurospice.compact_models.neural_ode import mlp_backward, mlp_forward
     from neurospice.compact_models.neural_ode.two_terminal import NeuralTwoTerminal
 
-    if not 0 < validation < 1:
-        raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
-    for what, x in (("i_scale", i_scale), ("relax", relax), ("robust", robust),
-                    ("rise", rise), ("fall", fall)):
-        if not (math.isfinite(x) and x > 0):
-            raise CalibrationError(f"{what} must be positive, got {x!r}")
+    _checked_settings(validation, i_scale=i_scale, relax=relax, robust=robust, rise=rise,
+                      fall=fall)
     if iterations < 1 or bins < 1:
         raise CalibrationError("iterations and bins must be >= 1")
     t0 = _time.perf_counter()
-    recs = []
-    for k, rec in enumerate(as_list(recordings)):
-        if len(rec) != 3:
-            raise DataError(f"recording {k + 1}: expected (time, v, i)")
-        dt, v, i = _check_series(rec[0], rec[1], rec[2], where=f"recording {k + 1}")
-        recs.append((dt, v[:, 0], i))
-    dts = [r[0] for r in recs]
-    if max(dts) - min(dts) > UNIFORM_TOLERANCE * min(dts):
-        raise DataError(f"the recordings have different sampling steps {sorted(set(dts))}")
+    recs = [(dt, v[:, 0], i) for dt, v, i in _checked_recordings(recordings)]
     n_in = 1 + 2 * len(heating)
     proto = NeuralTwoTerminal(i_scale, relax, tuple(heating), 0.0, 1.0, np.zeros(n_in),
                               np.ones(n_in), [(np.zeros((1, n_in)), np.zeros(1))], activation,
@@ -522,12 +525,8 @@ def train_thermal_switch(recordings, *, t_amb: float = 300.0, start=None,
 
     from neurospice.compact_models.nbox import DEVICE, oxide_power
 
-    if not 0 < validation < 1:
-        raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
-    for what, x in (("t_amb", t_amb), ("i_scale", i_scale), ("rise", rise), ("fall", fall),
-                    ("current_noise", current_noise), ("robust", robust)):
-        if not (math.isfinite(x) and x > 0):
-            raise CalibrationError(f"{what} must be positive, got {x!r}")
+    _checked_settings(validation, t_amb=t_amb, i_scale=i_scale, rise=rise, fall=fall,
+                      current_noise=current_noise, robust=robust)
     start = {**THERMAL_START, **(start or {})}
     if set(start) != set(THERMAL_START):
         raise CalibrationError(f"start: unknown values {sorted(set(start) - set(THERMAL_START))}"
@@ -540,17 +539,10 @@ def train_thermal_switch(recordings, *, t_amb: float = 300.0, start=None,
         raise CalibrationError(f"tau_grid must be (first, last, points) with 0 < first < last "
                                f"and points >= 2, and refine >= 1; got {tau_grid!r}, {refine!r}")
     t0 = _time.perf_counter()
-    recs, dts = [], []
-    for k, rec in enumerate(as_list(recordings)):
-        if len(rec) != 3:
-            raise DataError(f"recording {k + 1}: expected (time, v, i)")
-        dt, v, i = _check_series(rec[0], rec[1], rec[2], where=f"recording {k + 1}")
-        keep = ~transient_samples(np.arcsinh(i / i_scale), rise, fall)
-        recs.append((v[:, 0], i, keep))
-        dts.append(dt)
-    if max(dts) - min(dts) > UNIFORM_TOLERANCE * min(dts):
-        raise DataError(f"the recordings have different sampling steps {sorted(set(dts))}")
-    dt = dts[0]
+    checked = _checked_recordings(recordings)
+    recs = [(v[:, 0], i, ~transient_samples(np.arcsinh(i / i_scale), rise, fall))
+            for _, v, i in checked]
+    dt = checked[0][0]
     names = list(THERMAL_START)
     bounds = {n: (DEVICE.parameter[n].lower, DEVICE.parameter[n].upper) for n in names[:6]}
     bounds.update(r_c=(1e-3, DEVICE.parameter["r_c"].upper), tau_env=(10 * dt, 1e-2),
@@ -676,12 +668,8 @@ def train_switch_correction(recordings, card, *, inputs: Sequence[str] = ("v", "
     from neurospice.compact_models.neural_ode import mlp_backward, mlp_forward
     from neurospice.compact_models.neural_ode.hybrid import HybridSwitch
 
-    if not 0 < validation < 1:
-        raise CalibrationError(f"validation must be a fraction in (0, 1), got {validation}")
-    for what, x in (("i_scale", i_scale), ("rise", rise), ("fall", fall),
-                    ("current_noise", current_noise), ("robust", robust)):
-        if not (math.isfinite(x) and x > 0):
-            raise CalibrationError(f"{what} must be positive, got {x!r}")
+    _checked_settings(validation, i_scale=i_scale, rise=rise, fall=fall,
+                      current_noise=current_noise, robust=robust)
     if not l2 or any(not (math.isfinite(a) and a >= 0) for a in l2) or iterations < 1:
         raise CalibrationError(f"l2 must be weights >= 0 and iterations >= 1; got {l2!r}, "
                                f"{iterations!r}")
@@ -690,11 +678,8 @@ def train_switch_correction(recordings, card, *, inputs: Sequence[str] = ("v", "
     t0 = _time.perf_counter()
     p = DEVICE.params(card)
     tau_th, tau_env = p["r_th"] * p["c_th"], p["r_env"] * p["c_env"]
-    cols, dts = [], []
-    for k, rec in enumerate(as_list(recordings)):
-        if len(rec) != 3:
-            raise DataError(f"recording {k + 1}: expected (time, v, i)")
-        dt, v, i = _check_series(rec[0], rec[1], rec[2], where=f"recording {k + 1}")
+    cols = []
+    for dt, v, i in _checked_recordings(recordings):
         v = v[:, 0]
         # the switching samples and ``settle`` samples either side: there the power changes
         # within a sample and its low-pass, the temperature, is off by the interpolation
@@ -709,9 +694,6 @@ def train_switch_correction(recordings, card, *, inputs: Sequence[str] = ("v", "
         held = np.arange(len(v)) >= int(round(len(v) * (1 - validation)))
         cols.append(np.column_stack([v, temp, ts, i, cur / (vs - p["r_c"] * cur),
                                      held])[keep])
-        dts.append(dt)
-    if max(dts) - min(dts) > UNIFORM_TOLERANCE * min(dts):
-        raise DataError(f"the recordings have different sampling steps {sorted(set(dts))}")
     v, temp, ts, i, g1, held = np.concatenate(cols).T
     held = held > 0.5
     if np.sum(~held) < 100 or np.sum(held) < 10:
