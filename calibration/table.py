@@ -174,6 +174,9 @@ class Raw:
     block: np.ndarray
     preamble: tuple[str, ...]
     report: Report
+    # a column's plain numbers (:func:`_plain_numbers`) by (column, rows): read once for
+    # its values and its no-value cells
+    plain: dict = field(default_factory=dict, repr=False, compare=False)
 
     def find(self, name: str) -> Column:
         """The column whose header is ``name`` (as written) or whose label is ``name``."""
@@ -201,21 +204,30 @@ class Raw:
     def text(self, column: Column, rows: slice = slice(None)) -> list[str]:
         return [r[column.index] for r in self.cells[rows]]
 
+    def plain_numbers(self, column: Column, rows: slice = slice(None)) -> np.ndarray | None:
+        """:func:`_plain_numbers` of the column's cells in ``rows``, found once (a copy:
+        the caller may change it)."""
+        key = (column.index, rows.start, rows.stop, rows.step)
+        if key not in self.plain:
+            self.plain[key] = _plain_numbers(self.text(column, rows), self.decimal)
+        found = self.plain[key]
+        return None if found is None else found.copy()
+
     def empty(self, column: Column, rows: slice = slice(None)) -> np.ndarray:
         """What each cell of a column that holds no value says (:func:`missing_value`: an
         empty cell, ``#N/A``, ...), ``""`` where the cell has a value."""
-        cells = self.text(column, rows)
-        if _plain_numbers(cells, self.decimal) is not None:
-            return np.full(len(cells), "", dtype=object)        # a value in every cell
-        return np.array([missing_value(cell) or "" for cell in cells], dtype=object)
+        if self.plain_numbers(column, rows) is not None:         # a value in every cell
+            return np.full(len(self.cells[rows]), "", dtype=object)
+        return np.array([missing_value(cell) or "" for cell in self.text(column, rows)],
+                        dtype=object)
 
     def values(self, column: Column, rows: slice = slice(None), unit: Unit | None = None):
         """SI floats of a column; cells without a value (empty, ``#N/A``, ...) are NaN.
         Raises on a cell that is not a number, or a number SI cannot hold."""
         unit = unit or self.unit_of(column)
-        cells = self.text(column, rows)
-        out = _plain_numbers(cells, self.decimal)
+        out = self.plain_numbers(column, rows)
         if out is None:          # a cell without a value, or one that is not a number
+            cells = self.text(column, rows)
             out = np.empty(len(cells), dtype=float)
             for k, (cell, line) in enumerate(zip(cells, self.lines[rows])):
                 if missing_value(cell):
@@ -591,8 +603,9 @@ def _scope_units(columns: list[Column], preamble: tuple[str, ...], notes: list[s
     found = {}
     for line in preamble:
         m = _SCOPE_UNITS.fullmatch(line)
-        if m and (lookup_unit(m[2]) or unit_word(m[2])):
-            found.setdefault(m[1].lower(), (m[2], lookup_unit(m[2]) or unit_word(m[2])))
+        unit = m and (lookup_unit(m[2]) or unit_word(m[2]))
+        if unit:
+            found.setdefault(m[1].lower(), (m[2], unit))
     out = list(columns)
     for c in columns:
         which = "horizontal" if c.index == 0 else "vertical"
@@ -609,16 +622,13 @@ def _keyed_rows(rows: Rows, notes: list[str]):
     rows (the names become the header, the values the data); other lines after the first
     ``DataName`` (the settings of an appended test) are left out, each named in a note.
     Any other file is returned as it is."""
-    def key(cells):
-        return cells[0].strip().casefold() if cells else ""
-
     first = next((i for i, (_, c) in enumerate(rows)
-                  if c and c[0][:1] in "Dd" and key(c) == "dataname"), None)
-    if first is None or not any(key(c) == "datavalue" for _, c in rows[first + 1:]):
+                  if c and c[0][:1] in "Dd" and _cell_key(c) == "dataname"), None)
+    if first is None or not any(_cell_key(c) == "datavalue" for _, c in rows[first + 1:]):
         return None
     kept, other = rows[:first], []
     for n, cells in rows[first:]:
-        if key(cells) in ("dataname", "datavalue"):
+        if _cell_key(cells) in ("dataname", "datavalue"):
             kept.append((n, cells[1:]))
         else:
             other.append(n)
@@ -970,16 +980,8 @@ def _plain_rows(rows: Rows, width: int, decimal: str) -> tuple[list, list] | Non
     """(cells, line numbers) when every row is a row of data as it stands: as many cells as
     the header, the first a number (so no comment, no repeated header); None otherwise
     (the caller then looks at each row)."""
-    if not rows or any(len(cells) != width for _, cells in rows):
-        return None
-    firsts = "\n".join(cells[0] for _, cells in rows)
-    if decimal != "." and "." not in firsts:
-        firsts = firsts.replace(decimal, ".")
-    if _NOT_IN_A_NUMBER.search(firsts):
-        return None
-    try:
-        np.array(firsts.split("\n"), dtype=float)
-    except ValueError:
+    if not rows or any(len(cells) != width for _, cells in rows) \
+            or _plain_numbers([cells[0] for _, cells in rows], decimal) is None:
         return None
     return [cells for _, cells in rows], [n for n, _ in rows]
 
