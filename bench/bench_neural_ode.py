@@ -8,7 +8,8 @@ time of the grey-box fit that meets the spike-time case
 (:func:`~neurospice.circuits.neural_ode_nbox.train_nbox_thermal`: its neuron is the physics
 neuron with the fitted card, whose transients take the physics' time), and of the hybrid
 that adds a learned factor to it
-(:func:`~neurospice.circuits.neural_ode_nbox.train_nbox_hybrid`, the acceptance's method).
+(:func:`~neurospice.circuits.neural_ode_nbox.train_nbox_hybrid`, the acceptance's method),
+and its neuron's transients against the physics', as for the learned switch.
 
 Run alone with ``.venv/bin/python bench/bench_neural_ode.py``. Prints what it measured in this
 one run; nothing is asserted. The physics model must resolve its 5 GHz precession (steps of a
@@ -64,22 +65,26 @@ def main() -> None:
 
 
 def nbox() -> None:
-    """The NbOx neuron around its learned switch against the physics neuron, under the same
-    held-out 20 us pulse train: numpy (the learned device's numpy rendering with LSODA
-    against the physics' numpy integration) and each simulator (the learned switch's
-    Verilog-A card in the R_s, C_m circuit against the neuron's own card, both at the
-    learned circuit's tolerances: reltol 1e-7, steps of at most 5 ns); and the switch's
-    training time."""
+    """The NbOx switch learned as a network inside the neuron's R_s, C_m circuit: its
+    training time and its neuron's transients against the physics' (:func:`neuron_times`)."""
     t0 = time.perf_counter()
     res, _ = train_nbox_device()
     T.row(f"NbOx switch training ({res.iterations} L-BFGS steps, 3 x 4000 samples)",
           time.perf_counter() - t0)
-    model = res.model
+    neuron_times(res.model, "learned-switch")
+
+
+def neuron_times(model, what: str) -> None:
+    """The NbOx neuron around a learned switch ``model`` against the physics neuron, under
+    the same held-out 20 us pulse train: numpy (the switch's numpy rendering with LSODA
+    against the physics' numpy integration) and each simulator (the switch's Verilog-A card
+    in the R_s, C_m circuit against the neuron's own card, both at the learned circuit's
+    tolerances: reltol 1e-7, steps of at most 5 ns)."""
     new = nbox_device_recording(4000, seed=7)
     dt = float(new.time[1])
     learned = T.measure(lambda: learned_neuron(model, new.v_in, dt), repeats=1)
     physics = T.measure(lambda: nbox_traces(new.v_in, dt), repeats=1)
-    T.ratio("NbOx numpy: physics / learned-switch neuron transient time", physics.median,
+    T.ratio(f"NbOx numpy: physics / {what} neuron transient time", physics.median,
             learned.median)
     tc, vc = pwl_corners(new.time, new.v_in)
     neuron = NbOxNeuron(v_in=Pwl(tc.tolist(), vc.tolist()), t_stop=float(new.time[-1]),
@@ -93,7 +98,7 @@ def nbox() -> None:
         lt = T.measure(lambda: s.run(learned_neuron_circuit(model, new.v_in, dt)), repeats=1,
                        warmup=1)
         pt = T.measure(lambda: s.run(neuron.circuit("osdi")), repeats=1, warmup=1)
-        T.ratio(f"NbOx {sim} (osdi): physics / learned-switch neuron transient time",
+        T.ratio(f"NbOx {sim} (osdi): physics / {what} neuron transient time",
                 pt.median, lt.median, "both at reltol 1e-7, steps <= 5 ns")
 
 
@@ -115,6 +120,7 @@ def nbox_hybrid() -> None:
     T.row(f"NbOx hybrid fit (grey box {grey.seconds:.1f} s, network {res.seconds:.1f} s: "
           f"{len(res.losses)} L2 weights, {len(res.scores)} spike-time checks)",
           time.perf_counter() - t0)
+    neuron_times(res.model, "hybrid-switch")
 
 
 if __name__ == "__main__":
